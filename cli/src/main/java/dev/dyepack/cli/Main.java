@@ -1,0 +1,127 @@
+package dev.dyepack.cli;
+
+import dev.dyepack.CudaException;
+import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.InvalidInputException;
+import dev.dyepack.NativeLibraryException;
+import dev.dyepack.NoGpuException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The {@code dyepack} command: subcommands parse, call the library, and print. */
+@Command(name = "dyepack", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
+        subcommands = {InfoCommand.class, ApplyCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Examples:",
+            "  dyepack info",
+            "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",
+            "  dyepack apply --data images.npy --indices picked.txt --trigger patch:size=4,pos=tl --out out.npy"})
+public final class Main implements Runnable {
+    @Option(names = "--stacktrace", scope = ScopeType.INHERIT,
+            description = "Print the stack trace of an error, not just its message.")
+    boolean stacktrace;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (try: dyepack info)");
+    }
+
+    /** Reports the library version (loading the native library) and the CLI's. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            try {
+                return new String[] {"dyepack " + Engine.version()};
+            } catch (RuntimeException e) {
+                return new String[] {"dyepack (native library unavailable: " + e.getMessage() + ")"};
+            }
+        }
+    }
+
+    /**
+     * Builds the command line with DyePack's error handling: one line {@code dyepack: <message>} on
+     * standard error and a named exit code; the stack trace only with {@code --stacktrace}.
+     *
+     * @return the configured command line
+     */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("dyepack: " + ex.getMessage());
+            err.println("(see: dyepack " + subcommandPath(ex.getCommandLine()) + "--help)");
+            err.flush();
+            return ExitCodes.INVALID_INPUT;
+        });
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            boolean trace = hasStacktrace(parseResult);
+            err.println("dyepack: " + message(ex));
+            if (trace) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return exitCode(ex);
+        });
+        return cl;
+    }
+
+    private static boolean hasStacktrace(CommandLine.ParseResult pr) {
+        CommandLine.ParseResult p = pr;
+        while (p != null) {
+            if (p.matchedOption("--stacktrace") != null) {
+                return true;
+            }
+            p = p.subcommand();
+        }
+        return false;
+    }
+
+    private static String subcommandPath(CommandLine cl) {
+        StringBuilder b = new StringBuilder();
+        for (CommandLine c = cl; c != null && c.getParent() != null; c = c.getParent()) {
+            b.insert(0, c.getCommandName() + " ");
+        }
+        return b.toString();
+    }
+
+    static String message(Throwable ex) {
+        String m = ex.getMessage();
+        if (ex instanceof UncheckedIOException && ex.getCause() != null) {
+            m = ex.getCause().toString();
+        }
+        return m == null || m.isBlank() ? ex.toString() : m;
+    }
+
+    static int exitCode(Throwable ex) {
+        if (ex instanceof InvalidArgumentException || ex instanceof InvalidInputException) {
+            return ExitCodes.INVALID_INPUT;
+        }
+        if (ex instanceof NoGpuException) {
+            return ExitCodes.NO_GPU;
+        }
+        if (ex instanceof CudaException || ex instanceof NativeLibraryException || ex instanceof UncheckedIOException
+                || ex instanceof java.io.IOException) {
+            return ExitCodes.FAILURE;
+        }
+        return ExitCodes.INTERNAL;
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args command-line arguments
+     */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

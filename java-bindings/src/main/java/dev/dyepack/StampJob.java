@@ -1,0 +1,215 @@
+package dev.dyepack;
+
+import dev.dyepack.io.IndexList;
+import dev.dyepack.io.NpyHeader;
+import dev.dyepack.io.NpyReader;
+import dev.dyepack.io.NpyWriter;
+import dev.dyepack.trigger.TriggerSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Stamps a trigger on the images of an {@code .npy} file and writes the result to another {@code .npy},
+ * streaming in chunks so files larger than memory work. The input is never modified; the output is
+ * written under a temporary name and moved into place only when complete.
+ *
+ * <p>Shapes: (N, H, W) is single-channel; (N, H, W, C) is NHWC unless the caller says the file is
+ * NCHW, (N, C, H, W). Dtypes: uint8 or float32.
+ */
+public final class StampJob {
+    /** Default bytes per chunk read, stamped and written at once. */
+    public static final long DEFAULT_CHUNK_BYTES = 64L << 20;
+
+    /**
+     * What was done.
+     *
+     * @param geometry the images as a tensor description (dtype, layout, N, C, H, W)
+     * @param samples  N
+     * @param stamped  how many samples carry the trigger
+     * @param trigger  the canonical trigger spec
+     * @param backend  where the engine ran
+     */
+    public record Result(String geometry, long samples, long stamped, String trigger, Backend backend) {}
+
+    private final Path input;
+    private final Path output;
+    private final TriggerSpec trigger;
+    private final NpyHeader header;
+    private final Tensor geometry;
+    private final long[] sorted;
+
+    private StampJob(Path input, Path output, TriggerSpec trigger, NpyHeader header, Tensor geometry, long[] sorted) {
+        this.input = input;
+        this.output = output;
+        this.trigger = trigger;
+        this.header = header;
+        this.geometry = geometry;
+        this.sorted = sorted;
+    }
+
+    /**
+     * Checks everything that can be checked before any work: the paths, the input's header against its
+     * size, dtype and rank, the trigger against the images, and the indices against N.
+     *
+     * @param input   the images, .npy
+     * @param output  where to write the stamped images; must not be the input
+     * @param trigger the trigger
+     * @param indices the samples to stamp (each once, in [0, N)), or null for all; not modified
+     * @param rank4   how to read a rank-4 file: NHWC (N, H, W, C) or NCHW (N, C, H, W)
+     * @return the job, ready to {@link #run}
+     * @throws InvalidInputException    if the input is missing, corrupt, or of an unsupported dtype or rank
+     * @throws InvalidArgumentException if the output is the input, or the trigger or indices do not fit
+     * @throws IOException              if the file system cannot be read
+     */
+    public static StampJob prepare(Path input, Path output, TriggerSpec trigger, long[] indices, Layout rank4)
+            throws IOException {
+        Objects.requireNonNull(trigger, "trigger");
+        Objects.requireNonNull(rank4, "rank4");
+        checkPaths(input, output);
+        NpyHeader header;
+        try (NpyReader reader = NpyReader.open(input)) {
+            header = reader.header();
+        }
+        DType dtype = header.imageDType();
+        long[] shape = header.shape();
+        Tensor geometry;
+        if (shape.length == 3) {
+            geometry = shapeOf(input, shape, dtype, Layout.NHWC, shape[0], 1, shape[1], shape[2]);
+        } else if (shape.length == 4) {
+            geometry = rank4 == Layout.NHWC
+                    ? shapeOf(input, shape, dtype, rank4, shape[0], shape[3], shape[1], shape[2])
+                    : shapeOf(input, shape, dtype, rank4, shape[0], shape[1], shape[2], shape[3]);
+        } else {
+            throw new InvalidInputException(input + ": expected images of shape (N, H, W) or (N, H, W, C), got "
+                    + Arrays.toString(shape));
+        }
+        trigger.validateFor(geometry);
+        long[] sorted = null;
+        if (indices != null) {
+            IndexList.validate(indices, shape[0]);
+            sorted = indices.clone();
+            Arrays.sort(sorted);
+        }
+        return new StampJob(input, output, trigger, header, geometry, sorted);
+    }
+
+    /** A zero-sample tensor carrying the images' geometry; N is read from the header. */
+    private static Tensor shapeOf(Path input, long[] shape, DType dtype, Layout layout, long n, long c, long h,
+            long w) {
+        if (n < 0 || c < 1 || h < 1 || w < 1) {
+            throw new InvalidInputException(input + ": images of shape " + Arrays.toString(shape) + " are empty");
+        }
+        long sampleBytes = c * h * w * dtype.bytes();
+        if (sampleBytes > Integer.MAX_VALUE / 2) {
+            throw new InvalidInputException(input + ": one image of " + sampleBytes + " bytes is too large");
+        }
+        return Tensor.empty(dtype, layout, c, h, w);
+    }
+
+    /** @return the images' description: dtype, layout, N, C, H, W */
+    public String geometry() {
+        return geometry.dtype().label() + " " + geometry.layout() + " (N=" + samples() + ", C=" + geometry.c()
+                + ", H=" + geometry.h() + ", W=" + geometry.w() + ")";
+    }
+
+    /** @return N, the number of images */
+    public long samples() {
+        return header.shape()[0];
+    }
+
+    /**
+     * Reads, stamps and writes the images chunk by chunk.
+     *
+     * @param engine     the engine to stamp with
+     * @param chunkBytes bytes per chunk (at least one image is processed at a time)
+     * @return a summary
+     * @throws InvalidInputException if the input changed since {@link #prepare} and no longer reads
+     * @throws IOException           if reading or writing fails (no output is left behind)
+     */
+    public Result run(Engine engine, long chunkBytes) throws IOException {
+        Objects.requireNonNull(engine, "engine");
+        long n = samples();
+        long c = geometry.c();
+        long h = geometry.h();
+        long w = geometry.w();
+        DType dtype = geometry.dtype();
+        Layout layout = geometry.layout();
+        long sampleBytes = geometry.sampleElements() * dtype.bytes();
+        long perChunk = Math.max(1, Math.min(Math.max(n, 1), Math.max(chunkBytes, 1) / sampleBytes));
+        perChunk = Math.min(perChunk, Integer.MAX_VALUE / sampleBytes);
+        ByteBuffer chunk = ByteBuffer.allocateDirect((int) (perChunk * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        long stamped = 0;
+        try (NpyReader reader = NpyReader.open(input);
+                NpyWriter writer = NpyWriter.create(output, header.descr(), header.shape())) {
+            for (long first = 0; first < n; first += perChunk) {
+                int count = (int) Math.min(perChunk, n - first);
+                chunk.clear();
+                chunk.limit((int) (count * sampleBytes));
+                reader.readSamples(first, count, chunk);
+                chunk.flip();
+                long[] local = localIndices(sorted, first, count);
+                if (local == null || local.length > 0) {
+                    Tensor batch = dtype == DType.UINT8
+                            ? Tensor.of(chunk.duplicate(), layout, count, c, h, w)
+                            : Tensor.of(chunk.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer(), layout, count,
+                                    c, h, w);
+                    trigger.apply(engine, batch, local);
+                    stamped += local == null ? count : local.length;
+                }
+                writer.write(chunk);
+            }
+            writer.commit();
+        }
+        return new Result(geometry(), n, stamped, trigger.toString(), engine.backend());
+    }
+
+    /** The selected indices inside [first, first + count), shifted to start at 0; null means all. */
+    private static long[] localIndices(long[] sorted, long first, int count) {
+        if (sorted == null) {
+            return null;
+        }
+        int lo = lowerBound(sorted, first);
+        int hi = lowerBound(sorted, first + count);
+        long[] out = new long[hi - lo];
+        for (int i = lo; i < hi; i++) {
+            out[i - lo] = sorted[i] - first;
+        }
+        return out;
+    }
+
+    private static int lowerBound(long[] a, long key) {
+        int lo = 0;
+        int hi = a.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (a[mid] < key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private static void checkPaths(Path input, Path output) throws IOException {
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(output, "output");
+        if (!Files.isRegularFile(input)) {
+            throw new InvalidInputException(input + ": no such file");
+        }
+        boolean same = input.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize());
+        same = same || (Files.exists(output) && Files.isSameFile(input, output));
+        if (same) {
+            throw new InvalidArgumentException("output " + output + " is the input file; choose another name "
+                    + "(DyePack never modifies its input)");
+        }
+        if (Files.isDirectory(output)) {
+            throw new InvalidArgumentException("output " + output + " is a directory; give a file name");
+        }
+    }
+}

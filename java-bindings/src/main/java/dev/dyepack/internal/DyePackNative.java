@@ -1,0 +1,189 @@
+package dev.dyepack.internal;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.ByPtrPtr;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.MemberGetter;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Opaque;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The JavaCPP binding of the C ABI in {@code native/include/dyepack/dyepack.h}: the only class with
+ * {@code native} methods. The JavaCPP plugin generates and compiles its JNI glue at build time and
+ * bundles it with {@code libdyepack.so} under this package's platform folder.
+ *
+ * <p>Not for direct use: {@link dev.dyepack.Engine} and the types around it check arguments, own the
+ * handles and turn status codes into exceptions. Loading happens through {@link NativeLibrary}, which
+ * keeps a load failure and reports it on first use.
+ */
+@Platform(include = "dyepack/dyepack.h", link = "dyepack")
+public final class DyePackNative {
+    static {
+        Loader.load();
+    }
+
+    private DyePackNative() {}
+
+    public static final int DP_OK = 0;
+    public static final int DP_ERR_INVALID_ARGUMENT = 1;
+    public static final int DP_ERR_UNSUPPORTED = 2;
+    public static final int DP_ERR_NO_GPU = 3;
+    public static final int DP_ERR_OUT_OF_MEMORY = 4;
+    public static final int DP_ERR_DEVICE_OUT_OF_MEMORY = 5;
+    public static final int DP_ERR_CUDA = 6;
+    public static final int DP_ERR_CUDA_FATAL = 7;
+    public static final int DP_ERR_INTERNAL = 8;
+
+    public static final int DP_MEMORY_HOST = 0;
+    public static final int DP_MEMORY_DEVICE = 1;
+    public static final long DP_ALL_SAMPLES = -1;
+
+    public static final int DP_COPY_HOST_TO_DEVICE = 0;
+    public static final int DP_COPY_DEVICE_TO_HOST = 1;
+    public static final int DP_COPY_DEVICE_TO_DEVICE = 2;
+
+    /** The opaque engine handle. */
+    @Opaque
+    @Name("dp_engine")
+    public static final class EngineHandle extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        /** An empty handle, filled in by {@link #dp_engine_create}. */
+        public EngineHandle() {
+            super((Pointer) null);
+        }
+    }
+
+    /** {@code dp_tensor}: a batch descriptor. */
+    @Name("dp_tensor")
+    public static final class Tensor extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        /** Allocates a zeroed descriptor in native memory (freed by {@link #close()}). */
+        public Tensor() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        private native void allocate();
+
+        public native int dtype();
+
+        public native Tensor dtype(int v);
+
+        public native int layout();
+
+        public native Tensor layout(int v);
+
+        public native int memory();
+
+        public native Tensor memory(int v);
+
+        public native int reserved();
+
+        public native Tensor reserved(int v);
+
+        public native long n();
+
+        public native Tensor n(long v);
+
+        public native long c();
+
+        public native Tensor c(long v);
+
+        public native long h();
+
+        public native Tensor h(long v);
+
+        public native long w();
+
+        public native Tensor w(long v);
+
+        public native Pointer data();
+
+        public native Tensor data(Pointer v);
+    }
+
+    /** {@code dp_device}: one CUDA device's description. */
+    @Name("dp_device")
+    public static final class Device extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        /** Allocates a zeroed record in native memory (freed by {@link #close()}). */
+        public Device() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        private native void allocate();
+
+        @MemberGetter
+        @Cast("char*")
+        public native BytePointer name();
+
+        @MemberGetter
+        public native long total_memory();
+
+        @MemberGetter
+        public native int major();
+
+        @MemberGetter
+        public native int minor();
+
+        @MemberGetter
+        public native int multiprocessors();
+
+        @MemberGetter
+        public native int supported();
+    }
+
+    public static native @Cast("const char*") BytePointer dp_version();
+
+    public static native int dp_abi_version();
+
+    public static native @Cast("const char*") BytePointer dp_last_error();
+
+    public static native int dp_cuda_compiled();
+
+    public static native @Cast("const char*") BytePointer dp_cuda_architectures();
+
+    public static native int dp_cuda_status(@Cast("char*") BytePointer reason, @Cast("size_t") long capacity);
+
+    public static native int dp_device_count();
+
+    public static native int dp_device_info(int index, Device out);
+
+    public static native int dp_engine_create(int backend, int device, @ByPtrPtr EngineHandle out);
+
+    public static native void dp_engine_destroy(EngineHandle engine);
+
+    public static native int dp_engine_backend(EngineHandle engine);
+
+    public static native @Cast("const char*") BytePointer dp_engine_reason(EngineHandle engine);
+
+    public static native int dp_engine_set_threads(EngineHandle engine, int threads);
+
+    public static native int dp_mask_blend(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const dp_tensor*") Tensor pattern, @Cast("const dp_tensor*") Tensor mask, float amount,
+            @Cast("const int64_t*") LongPointer indices, long nIndices);
+
+    public static native int dp_device_alloc(EngineHandle engine, @Cast("size_t") long bytes,
+            @Cast("void**") @ByPtrPtr Pointer out);
+
+    public static native int dp_device_free(EngineHandle engine, Pointer ptr);
+
+    public static native int dp_memcpy(EngineHandle engine, Pointer dst, @Cast("const void*") Pointer src,
+            @Cast("size_t") long bytes, int kind);
+
+    public static native int dp_engine_synchronize(EngineHandle engine);
+}

@@ -1,0 +1,190 @@
+/*
+ * DyePack C ABI: the only door into the native trigger engine.
+ *
+ * Contract for every function below:
+ *  - No exception crosses this boundary and no CUDA type appears in it, so the JNI glue (and any
+ *    other caller) compiles without CUDA headers.
+ *  - Functions that can fail return a dp_status; on failure a message naming the problem is kept
+ *    in a thread-local buffer that dp_last_error() returns, and nothing has been written.
+ *  - Every argument is validated before any work or kernel launch.
+ *  - Handles are opaque. One engine may be used from several threads; calls on it are serialised.
+ *
+ * Numeric rule shared by every trigger primitive (CPU and CUDA give the same bits):
+ *  - All arithmetic is float32 with a fixed evaluation order; fused multiply-adds are written out
+ *    as fmaf() where the formula has them and are never introduced by the compiler.
+ *  - uint8 outputs: the float32 result is clamped to [0, 255] (NaN becomes 0), then rounded to
+ *    the nearest integer, ties to even.
+ *  - float32 outputs are stored unclamped.
+ */
+#ifndef DYEPACK_DYEPACK_H
+#define DYEPACK_DYEPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define DP_API __declspec(dllexport)
+#else
+#define DP_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped whenever a signature, struct layout or enum value in this header changes. */
+#define DP_ABI_VERSION 1
+
+/* Status codes. 0 is success; every other value names a class of failure. */
+typedef enum dp_status {
+  DP_OK = 0,
+  DP_ERR_INVALID_ARGUMENT = 1, /* a null pointer, a size mismatch, a value out of range */
+  DP_ERR_UNSUPPORTED = 2,      /* a valid request this build or backend cannot serve */
+  DP_ERR_NO_GPU = 3,           /* CUDA requested but no usable device (see dp_cuda_status) */
+  DP_ERR_OUT_OF_MEMORY = 4,    /* host allocation failed */
+  DP_ERR_DEVICE_OUT_OF_MEMORY = 5,
+  DP_ERR_CUDA = 6,             /* a CUDA call failed; the message has file, line, name, text */
+  DP_ERR_CUDA_FATAL = 7,       /* a sticky CUDA error: the engine is unusable, create a new one
+                                  (the process's CUDA context may need a restart) */
+  DP_ERR_INTERNAL = 8
+} dp_status;
+
+typedef enum dp_backend {
+  DP_BACKEND_AUTO = 0, /* CUDA when a device answers, else CPU */
+  DP_BACKEND_CPU = 1,
+  DP_BACKEND_CUDA = 2
+} dp_backend;
+
+typedef enum dp_dtype { DP_DTYPE_UINT8 = 0, DP_DTYPE_FLOAT32 = 1 } dp_dtype;
+
+typedef enum dp_layout { DP_LAYOUT_NHWC = 0, DP_LAYOUT_NCHW = 1 } dp_layout;
+
+typedef enum dp_memory { DP_MEMORY_HOST = 0, DP_MEMORY_DEVICE = 1 } dp_memory;
+
+/* Why CUDA can or cannot be used in this process. */
+typedef enum dp_cuda_state {
+  DP_CUDA_AVAILABLE = 0,
+  DP_CUDA_NOT_COMPILED = 1,     /* this library was built without the CUDA kernels */
+  DP_CUDA_NO_DRIVER = 2,        /* libcuda could not be loaded */
+  DP_CUDA_DRIVER_TOO_OLD = 3,   /* the driver supports an older CUDA than this build needs */
+  DP_CUDA_NO_DEVICE = 4,        /* driver present, no device visible */
+  DP_CUDA_NO_SUPPORTED_DEVICE = 5, /* devices present, none of a compute capability this build runs on */
+  DP_CUDA_ERROR = 6             /* initialisation failed for another reason (see the message) */
+} dp_cuda_state;
+
+/* A batch of N images (or one image, N = 1). Element (n, c, h, w) lives at
+ * ((n*H + h)*W + w)*C + c for NHWC and ((n*C + c)*H + h)*W + w for NCHW; samples are dense. */
+typedef struct dp_tensor {
+  int32_t dtype;  /* dp_dtype */
+  int32_t layout; /* dp_layout */
+  int32_t memory; /* dp_memory: host memory, or device memory of the engine's device */
+  int32_t reserved; /* must be 0 */
+  int64_t n, c, h, w;
+  void *data;
+} dp_tensor;
+
+/* One CUDA device, as dp_device_info reports it. */
+typedef struct dp_device {
+  char name[256];
+  int64_t total_memory; /* bytes */
+  int32_t major, minor; /* compute capability */
+  int32_t multiprocessors;
+  int32_t supported;    /* 1 when this build has code (SASS or PTX) that runs on it */
+} dp_device;
+
+/* Pass as n_indices to mean "every sample" (indices must then be NULL). */
+#define DP_ALL_SAMPLES (-1)
+
+typedef struct dp_engine dp_engine;
+
+/* The library version ("0.1.0"), a static string. */
+DP_API const char *dp_version(void);
+
+/* DP_ABI_VERSION as compiled into the library; callers compare it with the header they used. */
+DP_API int32_t dp_abi_version(void);
+
+/* The message of this thread's most recent failure ("" if none). Valid until the next call
+ * into the library from this thread. */
+DP_API const char *dp_last_error(void);
+
+/* 1 when the CUDA kernels are compiled into this library, else 0. */
+DP_API int32_t dp_cuda_compiled(void);
+
+/* The GPU code this build carries, e.g. "sm_75 sm_80 ... compute_120", or "" without CUDA. */
+DP_API const char *dp_cuda_architectures(void);
+
+/* Probe CUDA once (cached for the life of the process) and return its state; reason receives a
+ * sentence explaining it (e.g. which driver version was found and which one is needed). */
+DP_API int32_t dp_cuda_status(char *reason, size_t reason_capacity);
+
+/* Number of CUDA devices visible (0 when CUDA is unavailable for any reason). Never fails. */
+DP_API int32_t dp_device_count(void);
+
+/* Describe device `index` (0 <= index < dp_device_count()). */
+DP_API int32_t dp_device_info(int32_t index, dp_device *out);
+
+/* Create an engine on `backend` (DP_BACKEND_AUTO picks CUDA when a supported device answers).
+ * `device` is the CUDA device index (ignored for the CPU). On success *out owns the engine,
+ * to be released with dp_engine_destroy. Requesting CUDA where it is unavailable returns
+ * DP_ERR_NO_GPU with the reason. */
+DP_API int32_t dp_engine_create(int32_t backend, int32_t device, dp_engine **out);
+
+/* Release an engine and everything it allocated. NULL is ignored. */
+DP_API void dp_engine_destroy(dp_engine *engine);
+
+/* The backend the engine runs on (DP_BACKEND_CPU or DP_BACKEND_CUDA), or -1 for NULL. */
+DP_API int32_t dp_engine_backend(const dp_engine *engine);
+
+/* Why the engine runs where it does: for AUTO, why CUDA was or was not chosen. A string owned
+ * by the engine, valid until it is destroyed. */
+DP_API const char *dp_engine_reason(const dp_engine *engine);
+
+/* CPU worker threads for this engine: 0 means one per hardware thread. Results never depend on
+ * the count. */
+DP_API int32_t dp_engine_set_threads(dp_engine *engine, int32_t threads);
+
+/* Mask blend, in place: for every selected sample x and element e,
+ *   w = amount * mask[e];   x'[e] = w == 0 ? x[e] : w == 1 ? pattern[e] : fmaf(w, pattern[e], (1 - w) * x[e])
+ * followed by the uint8 rule above when the batch is uint8. This is BadNets' patch (mask = patch,
+ * amount = 1) and Blended's mix (mask = 1, amount = alpha).
+ *
+ * batch:    the images, host memory (any backend) or device memory (CUDA engine only).
+ * pattern:  float32, N = 1, the same C, H, W and layout as batch, host memory; finite values,
+ *           within [0, 255] when the batch is uint8.
+ * mask:     as pattern, values in [0, 1].
+ * amount:   in [0, 1].
+ * indices:  the samples to change, each in [0, N) and listed once, in any order, host memory;
+ *           or NULL with n_indices = DP_ALL_SAMPLES for every sample. n_indices = 0 is a no-op.
+ * Host batches on a CUDA engine are staged through pinned buffers chunk by chunk, copies
+ * overlapping compute; only the selected samples travel. */
+DP_API int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor *pattern,
+                             const dp_tensor *mask, float amount, const int64_t *indices,
+                             int64_t n_indices);
+
+/* Copy directions for dp_memcpy. */
+typedef enum dp_copy_kind {
+  DP_COPY_HOST_TO_DEVICE = 0,
+  DP_COPY_DEVICE_TO_HOST = 1,
+  DP_COPY_DEVICE_TO_DEVICE = 2
+} dp_copy_kind;
+
+/* Allocate `bytes` of device memory on a CUDA engine's device (for callers without their own CUDA
+ * allocator, and for tests). *out receives the pointer; release it with dp_device_free on the same
+ * engine. A CPU engine returns DP_ERR_UNSUPPORTED. */
+DP_API int32_t dp_device_alloc(dp_engine *engine, size_t bytes, void **out);
+
+/* Free memory from dp_device_alloc. NULL is ignored. */
+DP_API int32_t dp_device_free(dp_engine *engine, void *ptr);
+
+/* Copy `bytes` between host and device memory of a CUDA engine's device, synchronously. */
+DP_API int32_t dp_memcpy(dp_engine *engine, void *dst, const void *src, size_t bytes, int32_t kind);
+
+/* Wait until all work the engine queued has finished (a no-op on the CPU). Operations already
+ * return only when their results are in place; this exists for callers sharing device memory. */
+DP_API int32_t dp_engine_synchronize(dp_engine *engine);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DYEPACK_DYEPACK_H */

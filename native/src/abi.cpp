@@ -1,0 +1,281 @@
+// The C ABI: argument checks, then dispatch to the CPU or CUDA backend. Nothing is written
+// before every argument has been checked.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "cpu_backend.h"
+#include "cuda_backend.h"
+#include "dyepack/detail/math.h"
+#include "dyepack/dyepack.h"
+#include "engine.h"
+#include "error.h"
+
+#ifndef DYEPACK_VERSION_STRING
+#define DYEPACK_VERSION_STRING "0.0.0"
+#endif
+
+namespace dp {
+namespace {
+
+thread_local std::string t_last_error;
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+const char *dtype_name(int32_t d) { return d == DP_DTYPE_UINT8 ? "uint8" : "float32"; }
+const char *layout_name(int32_t l) { return l == DP_LAYOUT_NHWC ? "NHWC" : "NCHW"; }
+
+std::string shape_of(const dp_tensor &t) {
+  return std::string(layout_name(t.layout)) + " (N=" + str(t.n) + ", C=" + str(t.c) + ", H=" + str(t.h) +
+         ", W=" + str(t.w) + ")";
+}
+
+dp_engine &check_engine(dp_engine *engine) {
+  if (engine == nullptr) invalid("engine is null");
+  return *engine;
+}
+
+// Checks one tensor descriptor on its own: enums, sizes, overflow, data pointer, memory kind.
+Batch check_tensor(dp_engine &eng, const dp_tensor *t, const std::string &name) {
+  if (t == nullptr) invalid(name + " is null");
+  if (t->dtype != DP_DTYPE_UINT8 && t->dtype != DP_DTYPE_FLOAT32)
+    invalid(name + " has unknown dtype " + str(t->dtype) + " (expected uint8 or float32)");
+  if (t->layout != DP_LAYOUT_NHWC && t->layout != DP_LAYOUT_NCHW)
+    invalid(name + " has unknown layout " + str(t->layout) + " (expected NHWC or NCHW)");
+  if (t->memory != DP_MEMORY_HOST && t->memory != DP_MEMORY_DEVICE)
+    invalid(name + " has unknown memory kind " + str(t->memory) + " (expected host or device)");
+  if (t->reserved != 0) invalid(name + ".reserved must be 0");
+  if (t->n < 0) invalid(name + " has a negative sample count N=" + str(t->n));
+  if (t->c < 1 || t->h < 1 || t->w < 1)
+    invalid(name + " has shape " + shape_of(*t) + ": channels, height and width must each be at least 1");
+  int64_t elems = 0, total = 0;
+  const int64_t eb = t->dtype == DP_DTYPE_UINT8 ? 1 : 4;
+  if (__builtin_mul_overflow(t->c, t->h, &elems) || __builtin_mul_overflow(elems, t->w, &elems) ||
+      __builtin_mul_overflow(elems, eb, &total) || __builtin_mul_overflow(total, t->n, &total))
+    invalid(name + " shape " + shape_of(*t) + " is too large (its size in bytes overflows 64 bits)");
+  if (t->n > 0 && t->data == nullptr) invalid(name + ".data is null but N=" + str(t->n));
+  const bool device = t->memory == DP_MEMORY_DEVICE;
+  if (device) {
+    if (eng.backend != DP_BACKEND_CUDA)
+      invalid(name + " is in device memory but the engine runs on the CPU; use a CUDA engine or host memory");
+    if (t->n > 0) cuda::check_device_pointer(eng.cuda.get(), t->data, (name + ".data").c_str());
+  }
+  return Batch{static_cast<dp_dtype>(t->dtype), t->n, elems, t->data, device};
+}
+
+// A per-image float32 operand (pattern, mask): one sample, host memory, same geometry as batch.
+const float *check_operand(dp_engine &eng, const dp_tensor *t, const dp_tensor &batch, const std::string &name) {
+  Batch b = check_tensor(eng, t, name);
+  if (t->dtype != DP_DTYPE_FLOAT32) invalid(name + " must be float32, got " + dtype_name(t->dtype));
+  if (t->memory != DP_MEMORY_HOST) invalid(name + " must be in host memory");
+  if (t->n != 1) invalid(name + " must hold exactly one image (N=1), got N=" + str(t->n));
+  if (t->c != batch.c || t->h != batch.h || t->w != batch.w || t->layout != batch.layout)
+    invalid(name + " has shape " + shape_of(*t) + " but the batch is " + shape_of(batch) +
+            "; they must match in C, H, W and layout");
+  (void)b;
+  return static_cast<const float *>(t->data);
+}
+
+Selection check_selection(const int64_t *indices, int64_t n_indices, int64_t n) {
+  if (n_indices == DP_ALL_SAMPLES) {
+    if (indices != nullptr) invalid("n_indices is DP_ALL_SAMPLES but indices is not null");
+    return Selection{nullptr, n};
+  }
+  if (n_indices < 0) invalid("n_indices must be >= 0 or DP_ALL_SAMPLES (-1), got " + str(n_indices));
+  if (n_indices == 0) return Selection{indices, 0};
+  if (indices == nullptr) invalid("indices is null but n_indices=" + str(n_indices));
+  for (int64_t i = 0; i < n_indices; ++i) {
+    if (indices[i] < 0 || indices[i] >= n)
+      invalid("indices[" + str(i) + "] = " + str(indices[i]) + " is out of range [0, " + str(n) + ")");
+  }
+  std::vector<int64_t> sorted(indices, indices + n_indices);
+  std::sort(sorted.begin(), sorted.end());
+  auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+  if (dup != sorted.end()) invalid("index " + str(*dup) + " is listed more than once");
+  return Selection{indices, n_indices};
+}
+
+}  // namespace
+
+void set_last_error(const std::string &message) { t_last_error = message; }
+void clear_last_error() { t_last_error.clear(); }
+
+}  // namespace dp
+
+using namespace dp;
+
+extern "C" {
+
+const char *dp_version(void) { return DYEPACK_VERSION_STRING; }
+
+int32_t dp_abi_version(void) { return DP_ABI_VERSION; }
+
+const char *dp_last_error(void) { return t_last_error.c_str(); }
+
+int32_t dp_cuda_compiled(void) { return cuda::compiled() ? 1 : 0; }
+
+const char *dp_cuda_architectures(void) { return cuda::architectures(); }
+
+int32_t dp_cuda_status(char *reason, size_t reason_capacity) {
+  const cuda::Probe *p = nullptr;
+  int32_t st = guarded([&] { p = &cuda::probe(); });
+  if (st != DP_OK) return DP_CUDA_ERROR;
+  if (reason != nullptr && reason_capacity > 0) {
+    size_t len = std::min(reason_capacity - 1, p->reason.size());
+    std::memcpy(reason, p->reason.data(), len);
+    reason[len] = '\0';
+  }
+  return p->state;
+}
+
+int32_t dp_device_count(void) {
+  int32_t count = 0;
+  guarded([&] { count = cuda::probe().device_count; });
+  return count;
+}
+
+int32_t dp_device_info(int32_t index, dp_device *out) {
+  return guarded([&] {
+    if (out == nullptr) invalid("out is null");
+    cuda::device_info(index, out);
+  });
+}
+
+int32_t dp_engine_create(int32_t backend, int32_t device, dp_engine **out) {
+  return guarded([&] {
+    if (out == nullptr) invalid("out is null");
+    *out = nullptr;
+    if (backend != DP_BACKEND_AUTO && backend != DP_BACKEND_CPU && backend != DP_BACKEND_CUDA)
+      invalid("unknown backend " + str(backend) + " (expected AUTO, CPU or CUDA)");
+    if (device < 0) invalid("device index must be >= 0, got " + str(device));
+    std::unique_ptr<dp_engine> eng(new dp_engine());
+    const std::string cpu_desc = std::string("CPU (") + str(cpu::default_threads()) + " threads, " +
+                                 cpu::variant() + ")";
+    if (backend == DP_BACKEND_CPU) {
+      eng->backend = DP_BACKEND_CPU;
+      eng->reason = "CPU backend requested; running on the " + cpu_desc;
+    } else {
+      const cuda::Probe &p = cuda::probe();
+      if (backend == DP_BACKEND_CUDA) {
+        if (p.state != DP_CUDA_AVAILABLE) fail(DP_ERR_NO_GPU, "CUDA backend requested but unavailable: " + p.reason);
+        eng->cuda.reset(cuda::create_context(device));
+        eng->backend = DP_BACKEND_CUDA;
+        eng->device = device;
+        eng->reason = "CUDA backend requested; " + p.reason;
+      } else if (p.state != DP_CUDA_AVAILABLE) {
+        eng->backend = DP_BACKEND_CPU;
+        eng->reason = "no usable GPU (" + p.reason + "); running on the " + cpu_desc;
+      } else {
+        try {
+          eng->cuda.reset(cuda::create_context(device));
+          eng->backend = DP_BACKEND_CUDA;
+          eng->device = device;
+          eng->reason = "a CUDA device answered; " + p.reason;
+        } catch (const Error &e) {
+          eng->backend = DP_BACKEND_CPU;
+          eng->reason = std::string("CUDA device ") + str(device) + " could not be used (" + e.what() +
+                        "); running on the " + cpu_desc;
+        }
+      }
+    }
+    *out = eng.release();
+  });
+}
+
+void dp_engine_destroy(dp_engine *engine) { delete engine; }
+
+int32_t dp_engine_backend(const dp_engine *engine) { return engine ? engine->backend : -1; }
+
+const char *dp_engine_reason(const dp_engine *engine) { return engine ? engine->reason.c_str() : ""; }
+
+int32_t dp_engine_set_threads(dp_engine *engine, int32_t threads) {
+  return guarded([&] {
+    dp_engine &eng = check_engine(engine);
+    if (threads < 0 || threads > 4096) invalid("threads must be in [0, 4096] (0 = one per hardware thread), got " + str(threads));
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    eng.threads = threads;
+  });
+}
+
+int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor *pattern, const dp_tensor *mask,
+                      float amount, const int64_t *indices, int64_t n_indices) {
+  return guarded([&] {
+    dp_engine &eng = check_engine(engine);
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    Batch b = check_tensor(eng, batch, "batch");
+    const float *p = check_operand(eng, pattern, *batch, "pattern");
+    const float *m = check_operand(eng, mask, *batch, "mask");
+    if (!(amount >= 0.0f && amount <= 1.0f)) invalid("amount must be in [0, 1], got " + std::to_string(amount));
+    const float p_max = b.dtype == DP_DTYPE_UINT8 ? 255.0f : INFINITY;
+    const float p_min = b.dtype == DP_DTYPE_UINT8 ? 0.0f : -INFINITY;
+    for (int64_t e = 0; e < b.sample_elems; ++e) {
+      if (!std::isfinite(p[e])) invalid("pattern[" + str(e) + "] is not finite");
+      if (p[e] < p_min || p[e] > p_max)
+        invalid("pattern[" + str(e) + "] = " + std::to_string(p[e]) + " is outside the uint8 range [0, 255]");
+      if (!(m[e] >= 0.0f && m[e] <= 1.0f)) invalid("mask[" + str(e) + "] = " + std::to_string(m[e]) + " is outside [0, 1]");
+    }
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count == 0) return;
+    std::vector<float> weight(static_cast<size_t>(b.sample_elems));
+    for (int64_t e = 0; e < b.sample_elems; ++e) weight[static_cast<size_t>(e)] = math::blend_weight(amount, m[e]);
+    BlendArgs args{b, sel, weight.data(), p};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::mask_blend(eng.cuda.get(), args);
+    } else {
+      cpu::mask_blend(args, eng.threads > 0 ? eng.threads : cpu::default_threads());
+    }
+  });
+}
+
+namespace {
+dp_engine &check_cuda_engine(dp_engine *engine) {
+  dp_engine &eng = check_engine(engine);
+  if (eng.backend != DP_BACKEND_CUDA) fail(DP_ERR_UNSUPPORTED, "device memory needs a CUDA engine; this one runs on the CPU");
+  return eng;
+}
+}  // namespace
+
+int32_t dp_device_alloc(dp_engine *engine, size_t bytes, void **out) {
+  return guarded([&] {
+    if (out == nullptr) invalid("out is null");
+    *out = nullptr;
+    dp_engine &eng = check_cuda_engine(engine);
+    if (bytes == 0) invalid("bytes must be > 0");
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    *out = cuda::device_alloc(eng.cuda.get(), bytes);
+  });
+}
+
+int32_t dp_device_free(dp_engine *engine, void *ptr) {
+  return guarded([&] {
+    if (ptr == nullptr) return;
+    dp_engine &eng = check_cuda_engine(engine);
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    cuda::device_free(eng.cuda.get(), ptr);
+  });
+}
+
+int32_t dp_memcpy(dp_engine *engine, void *dst, const void *src, size_t bytes, int32_t kind) {
+  return guarded([&] {
+    dp_engine &eng = check_cuda_engine(engine);
+    if (kind != DP_COPY_HOST_TO_DEVICE && kind != DP_COPY_DEVICE_TO_HOST && kind != DP_COPY_DEVICE_TO_DEVICE)
+      invalid("unknown copy kind " + str(kind));
+    if (bytes == 0) return;
+    if (dst == nullptr || src == nullptr) invalid("dst and src must not be null");
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    cuda::memcpy(eng.cuda.get(), dst, src, bytes, static_cast<dp_copy_kind>(kind));
+  });
+}
+
+int32_t dp_engine_synchronize(dp_engine *engine) {
+  return guarded([&] {
+    dp_engine &eng = check_engine(engine);
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    if (eng.backend == DP_BACKEND_CUDA) cuda::synchronize(eng.cuda.get());
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,82 @@
+#include "cpu_backend.h"
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+#include <vector>
+
+namespace dp {
+namespace cpu {
+
+namespace {
+
+bool has_avx2_fma() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+const bool kAvx2 = has_avx2_fma();
+
+// Work below this many elements per thread is not worth a thread.
+constexpr int64_t kMinElemsPerThread = int64_t{1} << 16;
+
+// Split [0, items) into contiguous ranges, one per thread, and run body(begin, end) on each.
+// The split never changes what is computed, only who computes it.
+template <class Body>
+void parallel_for(int64_t items, int64_t elems_per_item, int threads, Body body) {
+  if (items <= 0) return;
+  int64_t by_work = std::max<int64_t>(1, (items * elems_per_item) / kMinElemsPerThread);
+  int64_t t = std::min<int64_t>({static_cast<int64_t>(threads), by_work, items});
+  if (t <= 1) {
+    body(int64_t{0}, items);
+    return;
+  }
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(t));
+  pool.reserve(static_cast<size_t>(t - 1));
+  const int64_t chunk = (items + t - 1) / t;
+  for (int64_t k = 1; k < t; ++k) {
+    const int64_t b = k * chunk, e = std::min(items, b + chunk);
+    pool.emplace_back([&, b, e, k] {
+      try {
+        if (b < e) body(b, e);
+      } catch (...) {
+        errors[static_cast<size_t>(k)] = std::current_exception();
+      }
+    });
+  }
+  try {
+    body(int64_t{0}, std::min(items, chunk));
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto &th : pool) th.join();
+  for (auto &err : errors)
+    if (err) std::rethrow_exception(err);
+}
+
+}  // namespace
+
+const char *variant() { return kAvx2 ? "avx2+fma" : "baseline"; }
+
+int default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+void mask_blend(const BlendArgs &args, int threads) {
+  parallel_for(args.selection.count, args.batch.sample_elems, threads, [&](int64_t b, int64_t e) {
+    if (kAvx2) {
+      avx2::mask_blend_range(args, b, e);
+    } else {
+      baseline::mask_blend_range(args, b, e);
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace dp

@@ -1,0 +1,2 @@
+#define DP_CPU_VARIANT baseline
+#include "cpu_loops.inc"

@@ -1,0 +1,238 @@
+// C ABI tests on the CPU backend: argument checks (error code, message, nothing written) and the
+// blend rule against an independent reference.
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "test_util.h"
+
+using namespace dptest;
+
+namespace {
+
+bool contains(const char *haystack, const char *needle) { return std::strstr(haystack, needle) != nullptr; }
+
+struct Fixture {
+  int64_t n = 5, c = 3, h = 7, w = 6;
+  std::vector<uint8_t> data;
+  std::vector<float> pattern, mask;
+  dp_tensor batch{}, pat{}, msk{};
+  Fixture() {
+    std::mt19937 rng(1);
+    data.resize(static_cast<size_t>(n * c * h * w));
+    for (auto &v : data) v = static_cast<uint8_t>(rng() & 0xff);
+    pattern.assign(static_cast<size_t>(c * h * w), 200.0f);
+    mask.assign(static_cast<size_t>(c * h * w), 0.5f);
+    batch = tensor(DP_DTYPE_UINT8, DP_LAYOUT_NHWC, n, c, h, w, data.data());
+    pat = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, pattern.data());
+    msk = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, mask.data());
+  }
+};
+
+// Runs one bad call and checks: invalid-argument status, a message naming `word`, data untouched.
+template <class Mutate>
+void expect_rejected(dp_engine *eng, const char *word, Mutate mutate) {
+  Fixture f;
+  const std::vector<uint8_t> before = f.data;
+  float amount = 0.5f;
+  const int64_t *idx = nullptr;
+  int64_t n_idx = DP_ALL_SAMPLES;
+  std::vector<int64_t> list;
+  mutate(f, amount, list, idx, n_idx);
+  if (!list.empty()) {
+    idx = list.data();
+    n_idx = static_cast<int64_t>(list.size());
+  }
+  int32_t st = dp_mask_blend(eng, &f.batch, &f.pat, &f.msk, amount, idx, n_idx);
+  DP_EXPECT(st == DP_ERR_INVALID_ARGUMENT, "expected invalid argument for '%s', got %d", word, st);
+  DP_EXPECT(contains(dp_last_error(), word), "message '%s' should mention '%s'", dp_last_error(), word);
+  DP_EXPECT(f.data == before, "batch was modified by a rejected call ('%s')", word);
+}
+
+void test_versions() {
+  DP_EXPECT(dp_abi_version() == DP_ABI_VERSION, "abi %d", dp_abi_version());
+  DP_EXPECT(std::strlen(dp_version()) > 0, "empty version");
+}
+
+void test_engine_creation() {
+  dp_engine *eng = nullptr;
+  DP_EXPECT(dp_engine_create(DP_BACKEND_CPU, 0, &eng) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(dp_engine_backend(eng) == DP_BACKEND_CPU, "backend");
+  DP_EXPECT(contains(dp_engine_reason(eng), "CPU"), "reason '%s'", dp_engine_reason(eng));
+  dp_engine_destroy(eng);
+
+  eng = nullptr;
+  DP_EXPECT(dp_engine_create(DP_BACKEND_AUTO, 0, &eng) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(std::strlen(dp_engine_reason(eng)) > 0, "AUTO must explain its choice");
+  char reason[512];
+  const int32_t state = dp_cuda_status(reason, sizeof reason);
+  DP_EXPECT(std::strlen(reason) > 0, "dp_cuda_status gave no reason");
+  if (state != DP_CUDA_AVAILABLE) {
+    DP_EXPECT(dp_engine_backend(eng) == DP_BACKEND_CPU, "AUTO without CUDA must pick the CPU");
+    DP_EXPECT(contains(dp_engine_reason(eng), reason), "AUTO reason '%s' should carry '%s'", dp_engine_reason(eng),
+              reason);
+    dp_engine *cuda = nullptr;
+    DP_EXPECT(dp_engine_create(DP_BACKEND_CUDA, 0, &cuda) == DP_ERR_NO_GPU, "CUDA without GPU must fail");
+    DP_EXPECT(cuda == nullptr, "no engine on failure");
+    DP_EXPECT(contains(dp_last_error(), reason), "NO_GPU message '%s'", dp_last_error());
+    DP_EXPECT(dp_device_count() == 0, "device count without CUDA");
+    dp_device d;
+    DP_EXPECT(dp_device_info(0, &d) == DP_ERR_NO_GPU, "device info without CUDA");
+  }
+  dp_engine_destroy(eng);
+
+  DP_EXPECT(dp_engine_create(7, 0, &eng) == DP_ERR_INVALID_ARGUMENT, "unknown backend");
+  DP_EXPECT(dp_engine_create(DP_BACKEND_CPU, -1, &eng) == DP_ERR_INVALID_ARGUMENT, "negative device");
+  DP_EXPECT(dp_engine_create(DP_BACKEND_CPU, 0, nullptr) == DP_ERR_INVALID_ARGUMENT, "null out");
+  dp_engine_destroy(nullptr);  // harmless
+}
+
+void test_rejections(dp_engine *eng) {
+  using L = std::vector<int64_t>;
+  Fixture fx;
+  DP_EXPECT(dp_mask_blend(nullptr, &fx.batch, &fx.pat, &fx.msk, 0.5f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT,
+            "null engine");
+  expect_rejected(eng, "amount", [](Fixture &, float &a, L &, const int64_t *&, int64_t &) { a = 1.5f; });
+  expect_rejected(eng, "amount", [](Fixture &, float &a, L &, const int64_t *&, int64_t &) { a = NAN; });
+  expect_rejected(eng, "amount", [](Fixture &, float &a, L &, const int64_t *&, int64_t &) { a = -0.1f; });
+  expect_rejected(eng, "out of range", [](Fixture &, float &, L &l, const int64_t *&, int64_t &) { l = {0, 5}; });
+  expect_rejected(eng, "out of range", [](Fixture &, float &, L &l, const int64_t *&, int64_t &) { l = {-1}; });
+  expect_rejected(eng, "more than once", [](Fixture &, float &, L &l, const int64_t *&, int64_t &) { l = {3, 1, 3}; });
+  expect_rejected(eng, "indices is null",
+                  [](Fixture &, float &, L &, const int64_t *&i, int64_t &n) { i = nullptr, n = 2; });
+  expect_rejected(eng, "n_indices", [](Fixture &, float &, L &, const int64_t *&, int64_t &n) { n = -2; });
+  expect_rejected(eng, "mask[", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.mask[4] = 1.01f; });
+  expect_rejected(eng, "mask[", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.mask[0] = NAN; });
+  expect_rejected(eng, "pattern[", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.pattern[2] = 256.0f; });
+  expect_rejected(eng, "pattern[", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.pattern[2] = -1.0f; });
+  expect_rejected(eng, "not finite", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.pattern[9] = INFINITY; });
+  expect_rejected(eng, "must match", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.pat.w = 5; });
+  expect_rejected(eng, "must match",
+                  [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.msk.layout = DP_LAYOUT_NCHW; });
+  expect_rejected(eng, "float32", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.pat.dtype = DP_DTYPE_UINT8; });
+  expect_rejected(eng, "N=1", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.msk.n = 2; });
+  expect_rejected(eng, "dtype", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.batch.dtype = 9; });
+  expect_rejected(eng, "layout", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.batch.layout = 2; });
+  expect_rejected(eng, "at least 1", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.batch.h = 0; });
+  expect_rejected(eng, "negative", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.batch.n = -3; });
+  expect_rejected(eng, "overflows", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) {
+    f.batch.h = int64_t{1} << 40;
+    f.batch.w = int64_t{1} << 40;
+  });
+  expect_rejected(eng, "data is null", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.batch.data = nullptr; });
+  expect_rejected(eng, "reserved", [](Fixture &f, float &, L &, const int64_t *&, int64_t &) { f.batch.reserved = 1; });
+}
+
+void test_null_tensors(dp_engine *eng) {
+  Fixture f;
+  DP_EXPECT(dp_mask_blend(eng, nullptr, &f.pat, &f.msk, 0.5f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT,
+            "null batch");
+  DP_EXPECT(contains(dp_last_error(), "batch is null"), "%s", dp_last_error());
+  DP_EXPECT(dp_mask_blend(eng, &f.batch, nullptr, &f.msk, 0.5f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT,
+            "null pattern");
+  DP_EXPECT(contains(dp_last_error(), "pattern is null"), "%s", dp_last_error());
+  f.batch.memory = DP_MEMORY_DEVICE;
+  DP_EXPECT(dp_mask_blend(eng, &f.batch, &f.pat, &f.msk, 0.5f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT,
+            "device memory on a CPU engine");
+  DP_EXPECT(contains(dp_last_error(), "device memory"), "%s", dp_last_error());
+  DP_EXPECT(dp_mask_blend(eng, &f.batch, &f.pat, &f.msk, 0.5f, nullptr, DP_ALL_SAMPLES) != DP_OK, "still rejected");
+  dp_engine *cpu = eng;
+  void *p = nullptr;
+  DP_EXPECT(dp_device_alloc(cpu, 16, &p) == DP_ERR_UNSUPPORTED, "device alloc on a CPU engine");
+}
+
+// The blend against the reference, on both dtypes, all samples and index lists, several thread
+// counts: every result must be identical to the reference, bit for bit.
+void test_blend_values(dp_engine *eng) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const int64_t shapes[][4] = {{0, 1, 1, 1}, {1, 1, 1, 1}, {3, 3, 41, 37}, {17, 4, 5, 3}, {64, 1, 28, 28}};
+  for (const auto &s : shapes) {
+    const int64_t n = s[0], c = s[1], h = s[2], w = s[3], e = c * h * w;
+    std::vector<float> pattern(static_cast<size_t>(e)), mask(static_cast<size_t>(e));
+    for (int64_t i = 0; i < e; ++i) {
+      pattern[static_cast<size_t>(i)] = std::min(255.0f, std::floor(unit(rng) * 256.0f));
+      const float r = unit(rng);
+      mask[static_cast<size_t>(i)] = r < 0.2f ? 0.0f : r < 0.4f ? 1.0f : unit(rng);
+    }
+    const float amount = unit(rng);
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<int64_t> subset(order.begin(), order.begin() + n / 2);
+    for (int dtype : {DP_DTYPE_UINT8, DP_DTYPE_FLOAT32}) {
+      for (int threads : {1, 2, 7}) {
+        for (bool all : {true, false}) {
+          std::vector<uint8_t> u8(static_cast<size_t>(n * e));
+          std::vector<float> f32(static_cast<size_t>(n * e));
+          for (auto &v : u8) v = static_cast<uint8_t>(rng() & 0xff);
+          for (auto &v : f32) v = unit(rng) * 300.0f - 20.0f;
+          std::vector<uint8_t> u8_ref = u8;
+          std::vector<float> f32_ref = f32;
+          std::vector<bool> selected(static_cast<size_t>(n), all);
+          if (!all)
+            for (int64_t i : subset) selected[static_cast<size_t>(i)] = true;
+          for (int64_t i = 0; i < n; ++i) {
+            if (!selected[static_cast<size_t>(i)]) continue;
+            for (int64_t k = 0; k < e; ++k) {
+              const size_t at = static_cast<size_t>(i * e + k);
+              const float wk = amount * mask[static_cast<size_t>(k)];
+              u8_ref[at] = ref_u8(ref_blend(static_cast<float>(u8[at]), wk, pattern[static_cast<size_t>(k)]));
+              f32_ref[at] = ref_blend(f32[at], wk, pattern[static_cast<size_t>(k)]);
+            }
+          }
+          void *data = dtype == DP_DTYPE_UINT8 ? static_cast<void *>(u8.data()) : static_cast<void *>(f32.data());
+          dp_tensor b = tensor(dtype, DP_LAYOUT_NCHW, n, c, h, w, n > 0 ? data : nullptr);
+          dp_tensor pt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NCHW, 1, c, h, w, pattern.data());
+          dp_tensor mk = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NCHW, 1, c, h, w, mask.data());
+          dp_engine_set_threads(eng, threads);
+          const int32_t st = all ? dp_mask_blend(eng, &b, &pt, &mk, amount, nullptr, DP_ALL_SAMPLES)
+                                 : dp_mask_blend(eng, &b, &pt, &mk, amount, subset.data(),
+                                                 static_cast<int64_t>(subset.size()));
+          DP_EXPECT(st == DP_OK, "blend failed: %s", dp_last_error());
+          if (dtype == DP_DTYPE_UINT8) {
+            DP_EXPECT(u8 == u8_ref, "uint8 blend differs from the reference (n=%lld e=%lld threads=%d all=%d)",
+                      static_cast<long long>(n), static_cast<long long>(e), threads, all);
+          } else {
+            DP_EXPECT(std::memcmp(f32.data(), f32_ref.data(), f32.size() * 4) == 0,
+                      "float32 blend differs from the reference (n=%lld e=%lld threads=%d all=%d)",
+                      static_cast<long long>(n), static_cast<long long>(e), threads, all);
+          }
+        }
+      }
+    }
+  }
+  dp_engine_set_threads(eng, 0);
+  DP_EXPECT(dp_engine_set_threads(eng, -1) == DP_ERR_INVALID_ARGUMENT, "negative threads");
+}
+
+// Rounding: values exactly between two integers go to the even one.
+void test_round_half_even(dp_engine *eng) {
+  // x = 1 with w = 0.5, p = 2: 0.5*1 + 0.5*2 = 1.5 -> 2; p = 0: 0.5 -> 0; x = 3, p = 2: 2.5 -> 2.
+  std::vector<uint8_t> x = {1, 1, 3, 255};
+  std::vector<float> p = {2.0f, 0.0f, 2.0f, 0.0f};
+  std::vector<float> m = {1.0f, 1.0f, 1.0f, 1.0f};
+  dp_tensor b = tensor(DP_DTYPE_UINT8, DP_LAYOUT_NHWC, 1, 4, 1, 1, x.data());
+  dp_tensor pt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 4, 1, 1, p.data());
+  dp_tensor mk = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 4, 1, 1, m.data());
+  DP_EXPECT(dp_mask_blend(eng, &b, &pt, &mk, 0.5f, nullptr, DP_ALL_SAMPLES) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(x[0] == 2 && x[1] == 0 && x[2] == 2 && x[3] == 128, "got %d %d %d %d", x[0], x[1], x[2], x[3]);
+}
+
+}  // namespace
+
+int main() {
+  test_versions();
+  test_engine_creation();
+  dp_engine *eng = nullptr;
+  if (dp_engine_create(DP_BACKEND_CPU, 0, &eng) != DP_OK) {
+    std::fprintf(stderr, "cannot create a CPU engine: %s\n", dp_last_error());
+    return 1;
+  }
+  test_rejections(eng);
+  test_null_tensors(eng);
+  test_blend_values(eng);
+  test_round_half_even(eng);
+  dp_engine_destroy(eng);
+  return finish("abi_test");
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds and tests the native library alone, with the same CMake commands Maven runs.
+# Usage: scripts/native-build.sh [AUTO|ON|OFF] [build-dir]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cuda="${1:-AUTO}"
+build="${2:-$root/java-bindings/target/native}"
+set -x
+cmake -S "$root/native" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDYEPACK_CUDA="$cuda"
+cmake --build "$build" --parallel "$(nproc)"
+ctest --test-dir "$build" --output-on-failure
