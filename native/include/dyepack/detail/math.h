@@ -44,10 +44,11 @@ DP_HD uint8_t to_u8(float v) {
 DP_HD float blend_weight(float amount, float mask) { return amount * mask; }
 
 // x' = (1 - w) x + w p, with the two exact ends: w == 0 leaves x (bit for bit), w == 1 gives p.
+// Written as selects, not branches, so the CPU loops vectorise.
 DP_HD float blend_value(float x, float w, float p) {
-  if (w == 0.0f) return x;
-  if (w == 1.0f) return p;
-  return fma_f32(w, p, (1.0f - w) * x);
+  const float mixed = fma_f32(w, p, (1.0f - w) * x);
+  const float r = w == 1.0f ? p : mixed;
+  return w == 0.0f ? x : r;
 }
 
 DP_HD float load_f32(const uint8_t v) { return static_cast<float>(v); }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Prepares what scripts/gpu-check.sh needs to also run the GPU-tagged Java tests on a GPU machine
+# that has no Java and no network: a jlinked Java runtime (from a JDK 17+, by default the Temurin 25
+# JDK when installed), the JUnit console launcher, and the built classes and jars, all under
+# .gpu-check/ (ignored by git; about 40 MiB; the call's whole tree must stay under 64 MiB). Run here after `mvn -DskipTests install`; then carry
+# .gpu-check with the call (the device tool's carry option).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dest="$root/.gpu-check"
+jdk="${DYEPACK_JLINK_JDK:-}"
+if [[ -z "$jdk" ]]; then
+  for candidate in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-17-openjdk-amd64; do
+    [[ -x "$candidate/bin/jlink" ]] && { jdk="$candidate"; break; }
+  done
+fi
+[[ -x "$jdk/bin/jlink" ]] || { echo "no JDK with jlink found; set DYEPACK_JLINK_JDK" >&2; exit 1; }
+junit_version=1.14.1
+junit="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone/$junit_version/junit-platform-console-standalone-$junit_version.jar"
+[[ -f "$junit" ]] || mvn -B -q dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version"
+
+cd "$root"
+[[ -d java-bindings/target/test-classes ]] || mvn -B -q -DskipTests install
+mvn -B -q -pl java-bindings test-compile dependency:build-classpath -Dmdep.outputFile="$root/java-bindings/target/cp.txt" \
+  -Dmdep.includeScope=runtime >/dev/null
+
+rm -rf "$dest"
+mkdir -p "$dest/classpath"
+"$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported \
+  --strip-debug --no-man-pages --no-header-files --compress zip-9 --output "$dest/jre"
+command -v strip >/dev/null && strip --strip-unneeded "$dest/jre/lib/server/libjvm.so"
+cp "$junit" "$dest/junit-console.jar"
+cp -r java-bindings/target/classes "$dest/classpath/classes"
+cp -r java-bindings/target/test-classes "$dest/test-classes"
+# Runtime jars only: the console launcher brings its own JUnit.
+tr ':' '\n' <java-bindings/target/cp.txt | grep -v -e '/org/junit/' -e '/org/opentest4j/' -e '/org/apiguardian/' \
+  | while read -r jar; do [[ -n "$jar" ]] && cp "$jar" "$dest/classpath/"; done
+# The class path the check script passes: the classes folder plus every jar.
+(cd "$dest/classpath" && ls)
+du -sh "$dest"
