@@ -186,7 +186,7 @@ public final class Engine implements AutoCloseable {
      *
      * @param bytes size, &gt; 0
      * @return the buffer, to be closed before the engine
-     * @throws NativeLibraryException on a CPU engine
+     * @throws InvalidArgumentException on a CPU engine, or for a size of 0
      * @throws DeviceOutOfMemoryException if the device is full
      */
     public DeviceBuffer allocate(long bytes) {

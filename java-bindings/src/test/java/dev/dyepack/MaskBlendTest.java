@@ -175,6 +175,24 @@ class MaskBlendTest {
     }
 
     @Test
+    void javacppPointerTensorsWorkFromTheirPosition() {
+        // A JavaCPP pointer with a position, as ND4J's data().addressPointer() gives for a view.
+        try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(8)) {
+            for (int i = 0; i < 8; i++) {
+                p.put(i, (byte) (10 + i));
+            }
+            p.position(4);
+            engine.maskBlend(Tensor.ofHost(p, DType.UINT8, Layout.NHWC, 1, 1, 2, 2), new float[] {0, 0, 0, 0},
+                    new float[] {1, 0, 1, 0}, 1f, null);
+            p.position(0);
+            byte[] got = new byte[8];
+            p.get(got);
+            assertArrayEquals(new byte[] {10, 11, 12, 13, 0, 15, 0, 17}, got);
+        }
+        assertThrows(InvalidArgumentException.class, () -> engine.allocate(16));
+    }
+
+    @Test
     void emptyIndexListChangesNothing() {
         byte[] data = {10, 20, 30, 40};
         ByteBuffer buf = BlendReference.direct(data);

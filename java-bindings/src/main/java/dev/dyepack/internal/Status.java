@@ -4,7 +4,6 @@ import dev.dyepack.CudaException;
 import dev.dyepack.DeviceOutOfMemoryException;
 import dev.dyepack.DyePackException;
 import dev.dyepack.InvalidArgumentException;
-import dev.dyepack.NativeLibraryException;
 import dev.dyepack.NoGpuException;
 
 /** Turns C ABI status codes into typed exceptions carrying the native message. */
@@ -29,7 +28,7 @@ public final class Status {
             case DyePackNative.DP_ERR_DEVICE_OUT_OF_MEMORY -> new DeviceOutOfMemoryException(message);
             case DyePackNative.DP_ERR_CUDA -> new CudaException(message, false);
             case DyePackNative.DP_ERR_CUDA_FATAL -> new CudaException(message, true);
-            case DyePackNative.DP_ERR_UNSUPPORTED -> new NativeLibraryException(message, null);
+            case DyePackNative.DP_ERR_UNSUPPORTED -> new InvalidArgumentException(message);
             case DyePackNative.DP_ERR_OUT_OF_MEMORY -> new DyePackException("native: " + message,
                     new OutOfMemoryError(message));
             default -> new DyePackException("native: " + message);
