@@ -25,7 +25,18 @@ thread_local std::string t_last_error;
 
 std::string str(int64_t v) { return std::to_string(v); }
 
-const char *dtype_name(int32_t d) { return d == DP_DTYPE_UINT8 ? "uint8" : "float32"; }
+const char *dtype_name(int32_t d) { return d == DP_DTYPE_UINT8 ? "uint8" : d == DP_DTYPE_FLOAT32 ? "float32" : "int32"; }
+
+// Which dtypes an operation accepts for its batch.
+enum Accept : unsigned { kU8 = 1u << DP_DTYPE_UINT8, kF32 = 1u << DP_DTYPE_FLOAT32, kI32 = 1u << DP_DTYPE_INT32 };
+constexpr unsigned kImages = kU8 | kF32;
+
+std::string accepted(unsigned mask) {
+  std::string out;
+  for (int32_t d : {DP_DTYPE_UINT8, DP_DTYPE_FLOAT32, DP_DTYPE_INT32})
+    if (mask & (1u << d)) out += (out.empty() ? "" : " or ") + std::string(dtype_name(d));
+  return out;
+}
 const char *layout_name(int32_t l) { return l == DP_LAYOUT_NHWC ? "NHWC" : "NCHW"; }
 
 std::string shape_of(const dp_tensor &t) {
@@ -41,8 +52,8 @@ dp_engine &check_engine(dp_engine *engine) {
 // Checks one tensor descriptor on its own: enums, sizes, overflow, data pointer, memory kind.
 Batch check_tensor(dp_engine &eng, const dp_tensor *t, const std::string &name) {
   if (t == nullptr) invalid(name + " is null");
-  if (t->dtype != DP_DTYPE_UINT8 && t->dtype != DP_DTYPE_FLOAT32)
-    invalid(name + " has unknown dtype " + str(t->dtype) + " (expected uint8 or float32)");
+  if (t->dtype != DP_DTYPE_UINT8 && t->dtype != DP_DTYPE_FLOAT32 && t->dtype != DP_DTYPE_INT32)
+    invalid(name + " has unknown dtype " + str(t->dtype) + " (expected uint8, float32 or int32)");
   if (t->layout != DP_LAYOUT_NHWC && t->layout != DP_LAYOUT_NCHW)
     invalid(name + " has unknown layout " + str(t->layout) + " (expected NHWC or NCHW)");
   if (t->memory != DP_MEMORY_HOST && t->memory != DP_MEMORY_DEVICE)
@@ -63,20 +74,52 @@ Batch check_tensor(dp_engine &eng, const dp_tensor *t, const std::string &name) 
       invalid(name + " is in device memory but the engine runs on the CPU; use a CUDA engine or host memory");
     if (t->n > 0) cuda::check_device_pointer(eng.cuda.get(), t->data, (name + ".data").c_str());
   }
-  return Batch{static_cast<dp_dtype>(t->dtype), t->n, elems, t->data, device};
+  return Batch{static_cast<dp_dtype>(t->dtype), t->n, t->c, t->h, t->w, t->layout == DP_LAYOUT_NCHW, elems, t->data,
+               device};
 }
 
-// A per-image float32 operand (pattern, mask): one sample, host memory, same geometry as batch.
-const float *check_operand(dp_engine &eng, const dp_tensor *t, const dp_tensor &batch, const std::string &name) {
+// The batch of an operation: a tensor of one of the accepted dtypes.
+Batch check_batch(dp_engine &eng, const dp_tensor *t, unsigned accept) {
+  Batch b = check_tensor(eng, t, "batch");
+  if (!(accept & (1u << t->dtype)))
+    invalid(std::string("batch must be ") + accepted(accept) + " for this operation, got " + dtype_name(t->dtype));
+  return b;
+}
+
+// A float32 host operand of one image: finite values, optionally within [lo, hi].
+const float *check_values(dp_engine &eng, const dp_tensor *t, const std::string &name, float lo, float hi,
+                          const char *range) {
   Batch b = check_tensor(eng, t, name);
   if (t->dtype != DP_DTYPE_FLOAT32) invalid(name + " must be float32, got " + dtype_name(t->dtype));
   if (t->memory != DP_MEMORY_HOST) invalid(name + " must be in host memory");
   if (t->n != 1) invalid(name + " must hold exactly one image (N=1), got N=" + str(t->n));
-  if (t->c != batch.c || t->h != batch.h || t->w != batch.w || t->layout != batch.layout)
-    invalid(name + " has shape " + shape_of(*t) + " but the batch is " + shape_of(batch) +
+  const float *v = static_cast<const float *>(t->data);
+  for (int64_t e = 0; e < b.sample_elems; ++e) {
+    if (!std::isfinite(v[e])) invalid(name + "[" + str(e) + "] is not finite");
+    if (v[e] < lo || v[e] > hi)
+      invalid(name + "[" + str(e) + "] = " + std::to_string(v[e]) + " is outside " + range);
+  }
+  return v;
+}
+
+float pattern_max(const Batch &b) { return b.dtype == DP_DTYPE_UINT8 ? 255.0f : INFINITY; }
+float pattern_min(const Batch &b) { return b.dtype == DP_DTYPE_UINT8 ? 0.0f : -INFINITY; }
+const char *pattern_range(const Batch &b) { return b.dtype == DP_DTYPE_UINT8 ? "the uint8 range [0, 255]" : "range"; }
+
+void check_same_geometry(const dp_tensor &t, const dp_tensor &batch, const std::string &name) {
+  if (t.c != batch.c || t.h != batch.h || t.w != batch.w || t.layout != batch.layout)
+    invalid(name + " has shape " + shape_of(t) + " but the batch is " + shape_of(batch) +
             "; they must match in C, H, W and layout");
-  (void)b;
-  return static_cast<const float *>(t->data);
+}
+
+void check_amount(float amount) {
+  if (!(amount >= 0.0f && amount <= 1.0f)) invalid("amount must be in [0, 1], got " + std::to_string(amount));
+}
+
+std::vector<float> weights(float amount, const float *mask, int64_t count) {
+  std::vector<float> w(static_cast<size_t>(count));
+  for (int64_t e = 0; e < count; ++e) w[static_cast<size_t>(e)] = math::blend_weight(amount, mask[e]);
+  return w;
 }
 
 Selection check_selection(const int64_t *indices, int64_t n_indices, int64_t n) {
@@ -97,6 +140,18 @@ Selection check_selection(const int64_t *indices, int64_t n_indices, int64_t n) 
   if (dup != sorted.end()) invalid("index " + str(*dup) + " is listed more than once");
   return Selection{indices, n_indices};
 }
+
+// Runs `body(eng)` under the engine's lock, with the engine checked.
+template <class Body>
+int32_t locked(dp_engine *engine, Body body) {
+  return guarded([&] {
+    dp_engine &eng = check_engine(engine);
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    body(eng);
+  });
+}
+
+int cpu_threads(const dp_engine &eng) { return eng.threads > 0 ? eng.threads : cpu::default_threads(); }
 
 }  // namespace
 
@@ -202,30 +257,159 @@ int32_t dp_engine_set_threads(dp_engine *engine, int32_t threads) {
 
 int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor *pattern, const dp_tensor *mask,
                       float amount, const int64_t *indices, int64_t n_indices) {
-  return guarded([&] {
-    dp_engine &eng = check_engine(engine);
-    std::lock_guard<std::mutex> lock(eng.mutex);
-    Batch b = check_tensor(eng, batch, "batch");
-    const float *p = check_operand(eng, pattern, *batch, "pattern");
-    const float *m = check_operand(eng, mask, *batch, "mask");
-    if (!(amount >= 0.0f && amount <= 1.0f)) invalid("amount must be in [0, 1], got " + std::to_string(amount));
-    const float p_max = b.dtype == DP_DTYPE_UINT8 ? 255.0f : INFINITY;
-    const float p_min = b.dtype == DP_DTYPE_UINT8 ? 0.0f : -INFINITY;
-    for (int64_t e = 0; e < b.sample_elems; ++e) {
-      if (!std::isfinite(p[e])) invalid("pattern[" + str(e) + "] is not finite");
-      if (p[e] < p_min || p[e] > p_max)
-        invalid("pattern[" + str(e) + "] = " + std::to_string(p[e]) + " is outside the uint8 range [0, 255]");
-      if (!(m[e] >= 0.0f && m[e] <= 1.0f)) invalid("mask[" + str(e) + "] = " + std::to_string(m[e]) + " is outside [0, 1]");
-    }
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kImages);
+    const float *p = check_values(eng, pattern, "pattern", pattern_min(b), pattern_max(b), pattern_range(b));
+    check_same_geometry(*pattern, *batch, "pattern");
+    const float *m = check_values(eng, mask, "mask", 0.0f, 1.0f, "[0, 1]");
+    check_same_geometry(*mask, *batch, "mask");
+    check_amount(amount);
     Selection sel = check_selection(indices, n_indices, b.n);
     if (sel.count == 0) return;
-    std::vector<float> weight(static_cast<size_t>(b.sample_elems));
-    for (int64_t e = 0; e < b.sample_elems; ++e) weight[static_cast<size_t>(e)] = math::blend_weight(amount, m[e]);
-    BlendArgs args{b, sel, weight.data(), p};
+    std::vector<float> w = weights(amount, m, b.sample_elems);
+    BlendArgs args{b, sel, w.data(), p};
     if (eng.backend == DP_BACKEND_CUDA) {
       cuda::mask_blend(eng.cuda.get(), args);
     } else {
-      cpu::mask_blend(args, eng.threads > 0 ? eng.threads : cpu::default_threads());
+      cpu::mask_blend(args, cpu_threads(eng));
+    }
+  });
+}
+
+int32_t dp_paste(dp_engine *engine, const dp_tensor *batch, const dp_tensor *patch, const dp_tensor *mask,
+                 float amount, const int64_t *offsets, const int64_t *indices, int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kImages);
+    const float *p = check_values(eng, patch, "patch", pattern_min(b), pattern_max(b), pattern_range(b));
+    if (patch->c != batch->c || patch->layout != batch->layout || patch->h > batch->h || patch->w > batch->w)
+      invalid("patch has shape " + shape_of(*patch) + " but the batch is " + shape_of(*batch) +
+              "; it needs the batch's C and layout and at most its H and W");
+    const float *m = check_values(eng, mask, "mask", 0.0f, 1.0f, "[0, 1]");
+    if (mask->c != patch->c || mask->h != patch->h || mask->w != patch->w || mask->layout != patch->layout)
+      invalid("mask has shape " + shape_of(*mask) + " but the patch is " + shape_of(*patch) + "; they must match");
+    check_amount(amount);
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count > 0 && offsets == nullptr) invalid("offsets is null");
+    for (int64_t i = 0; i < sel.count; ++i) {
+      const int64_t top = offsets[2 * i], left = offsets[2 * i + 1];
+      if (top < 0 || top > b.h - patch->h || left < 0 || left > b.w - patch->w)
+        invalid("offsets for selected sample " + str(i) + " (top " + str(top) + ", left " + str(left) + ") put the " +
+                str(patch->h) + "x" + str(patch->w) + " patch outside the " + str(b.h) + "x" + str(b.w) + " image");
+    }
+    if (sel.count == 0) return;
+    std::vector<float> w = weights(amount, m, patch->c * patch->h * patch->w);
+    PasteArgs args{b, sel, patch->h, patch->w, w.data(), p, offsets};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::paste(eng.cuda.get(), args);
+    } else {
+      cpu::paste(args, cpu_threads(eng));
+    }
+  });
+}
+
+int32_t dp_add_signal(dp_engine *engine, const dp_tensor *batch, const dp_tensor *signal, const int64_t *indices,
+                      int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kImages);
+    const float *s = check_values(eng, signal, "signal", -INFINITY, INFINITY, "range");
+    check_same_geometry(*signal, *batch, "signal");
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count == 0) return;
+    AddArgs args{b, sel, s};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::add_signal(eng.cuda.get(), args);
+    } else {
+      cpu::add_signal(args, cpu_threads(eng));
+    }
+  });
+}
+
+int32_t dp_warp(dp_engine *engine, const dp_tensor *batch, const dp_tensor *grid, const int64_t *indices,
+                int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kImages);
+    const float *g = check_values(eng, grid, "grid", -INFINITY, INFINITY, "range");
+    if (grid->c != 2 || grid->h != batch->h || grid->w != batch->w || grid->layout != DP_LAYOUT_NCHW)
+      invalid("grid has shape " + shape_of(*grid) + " but must be NCHW (N=1, C=2, H=" + str(batch->h) +
+              ", W=" + str(batch->w) + "): a row plane and a column plane");
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count == 0) return;
+    WarpArgs args{b, sel, g};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::warp(eng.cuda.get(), args);
+    } else {
+      cpu::warp(args, cpu_threads(eng));
+    }
+  });
+}
+
+int32_t dp_keyed_noise(dp_engine *engine, const dp_tensor *batch, uint32_t key0, uint32_t key1, float eps,
+                       int64_t first_sample, const int64_t *indices, int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kImages);
+    const float eps_max = b.dtype == DP_DTYPE_UINT8 ? 255.0f : INFINITY;
+    if (!(eps >= 0.0f && eps <= eps_max) || std::isinf(eps))
+      invalid("eps must be finite and in [0, " + std::string(b.dtype == DP_DTYPE_UINT8 ? "255" : "inf") +
+              ") for " + dtype_name(b.dtype) + " data, got " + std::to_string(eps));
+    if (first_sample < 0) invalid("first_sample must be >= 0, got " + str(first_sample));
+    if (first_sample > INT64_MAX - b.n) invalid("first_sample + N overflows");
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count == 0) return;
+    NoiseArgs args{b, sel, {key0, key1}, eps, first_sample};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::keyed_noise(eng.cuda.get(), args);
+    } else {
+      cpu::keyed_noise(args, cpu_threads(eng));
+    }
+  });
+}
+
+int32_t dp_write_tokens(dp_engine *engine, const dp_tensor *batch, const int32_t *ids, int64_t k,
+                        const int64_t *positions, const int64_t *indices, int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kI32);
+    if (batch->c != 1 || batch->h != 1) invalid("token sequences need C = H = 1 (W = length), got " + shape_of(*batch));
+    if (k < 1 || k > b.w) invalid("k must be in [1, " + str(b.w) + "] (the sequence length), got " + str(k));
+    if (ids == nullptr) invalid("ids is null");
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count > 0 && positions == nullptr) invalid("positions is null");
+    for (int64_t i = 0; i < sel.count; ++i)
+      if (positions[i] < 0 || positions[i] > b.w - k)
+        invalid("positions[" + str(i) + "] = " + str(positions[i]) + " leaves no room for " + str(k) +
+                " tokens in a sequence of length " + str(b.w));
+    if (sel.count == 0) return;
+    TokenArgs args{b, sel, ids, k, positions};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::write_tokens(eng.cuda.get(), args);
+    } else {
+      cpu::write_tokens(args, cpu_threads(eng));
+    }
+  });
+}
+
+int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const int64_t *columns, const float *values,
+                       int64_t k, int32_t shift, const int64_t *indices, int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kF32);
+    if (batch->c != 1 || batch->h != 1) invalid("tabular rows need C = H = 1 (W = row width), got " + shape_of(*batch));
+    if (k < 1 || k > b.w) invalid("k must be in [1, " + str(b.w) + "] (the row width), got " + str(k));
+    if (columns == nullptr || values == nullptr) invalid("columns and values must not be null");
+    if (shift != 0 && shift != 1) invalid("shift must be 0 (set) or 1 (shift), got " + str(shift));
+    std::vector<int64_t> sorted(columns, columns + k);
+    for (int64_t j = 0; j < k; ++j) {
+      if (columns[j] < 0 || columns[j] >= b.w)
+        invalid("columns[" + str(j) + "] = " + str(columns[j]) + " is out of range [0, " + str(b.w) + ")");
+      if (!std::isfinite(values[j])) invalid("values[" + str(j) + "] is not finite");
+    }
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) invalid("a column is listed more than once");
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count == 0) return;
+    ColumnArgs args{b, sel, columns, values, k, shift == 1};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::set_columns(eng.cuda.get(), args);
+    } else {
+      cpu::set_columns(args, cpu_threads(eng));
     }
   });
 }

@@ -68,15 +68,29 @@ int default_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-void mask_blend(const BlendArgs &args, int threads) {
-  parallel_for(args.selection.count, args.batch.sample_elems, threads, [&](int64_t b, int64_t e) {
-    if (kAvx2) {
-      avx2::mask_blend_range(args, b, e);
-    } else {
-      baseline::mask_blend_range(args, b, e);
-    }
-  });
+namespace {
+// The work estimate per selected sample decides how many threads are worth starting.
+int64_t work(const Batch &b) { return b.sample_elems; }
+int64_t work(const PasteArgs &a) { return a.ph * a.pw * a.batch.c; }
+int64_t work(const TokenArgs &a) { return a.k; }
+int64_t work(const ColumnArgs &a) { return a.k; }
+template <class Args>
+int64_t work(const Args &a) {
+  return work(a.batch);
 }
+}  // namespace
+
+#define DP_CPU_DEFINE_OP(name, Args)                                                         \
+  void name(const Args &args, int threads) {                                                 \
+    parallel_for(args.selection.count, work(args), threads, [&](int64_t b, int64_t e) {     \
+      if (kAvx2) {                                                                           \
+        avx2::name##_range(args, b, e);                                                      \
+      } else {                                                                               \
+        baseline::name##_range(args, b, e);                                                  \
+      }                                                                                      \
+    });                                                                                      \
+  }
+DP_CPU_OPS(DP_CPU_DEFINE_OP)
 
 }  // namespace cpu
 }  // namespace dp

@@ -7,6 +7,16 @@
 
 #include "ops.h"
 
+// Every CPU operation: name and argument type.
+#define DP_CPU_OPS(X)         \
+  X(mask_blend, BlendArgs)    \
+  X(paste, PasteArgs)         \
+  X(add_signal, AddArgs)      \
+  X(warp, WarpArgs)           \
+  X(keyed_noise, NoiseArgs)   \
+  X(write_tokens, TokenArgs)  \
+  X(set_columns, ColumnArgs)
+
 namespace dp {
 namespace cpu {
 
@@ -15,14 +25,17 @@ const char *variant();
 
 int default_threads();
 
-void mask_blend(const BlendArgs &args, int threads);
+// Each runs the operation on the selected samples, split across `threads` threads.
+#define DP_CPU_DECLARE_OP(name, Args) void name(const Args &args, int threads);
+DP_CPU_OPS(DP_CPU_DECLARE_OP)
 
-// Loop bodies, one set per instruction-set variant (cpu_loops.inc).
+// Loop bodies, one set per instruction-set variant (cpu_loops.inc): selected samples [begin, end).
+#define DP_CPU_DECLARE_RANGE(name, Args) void name##_range(const Args &args, int64_t begin, int64_t end);
 namespace baseline {
-void mask_blend_range(const BlendArgs &args, int64_t begin, int64_t end);
+DP_CPU_OPS(DP_CPU_DECLARE_RANGE)
 }
 namespace avx2 {
-void mask_blend_range(const BlendArgs &args, int64_t begin, int64_t end);
+DP_CPU_OPS(DP_CPU_DECLARE_RANGE)
 }
 
 }  // namespace cpu

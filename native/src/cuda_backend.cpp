@@ -198,7 +198,8 @@ class Context {
     cudaSetDevice(device_);
     for (cudaStream_t s : streams_)
       if (s) cudaStreamDestroy(s);
-    for (Buffer *b : {&weight_, &pattern_, &indices_, &dev_stage_[0], &dev_stage_[1]})
+    for (Buffer *b : {&weight_, &pattern_, &indices_, &aux_, &aux2_, &dev_stage_[0], &dev_stage_[1], &warp_scratch_[0],
+                      &warp_scratch_[1]})
       if (b->ptr) cudaFree(b->ptr);
     for (Buffer *b : {&host_stage_[0], &host_stage_[1]})
       if (b->ptr) cudaFreeHost(b->ptr);
@@ -274,44 +275,154 @@ class Context {
               " but the engine runs on device " + std::to_string(device_));
   }
 
-  void mask_blend(const BlendArgs &a) {
-    enter();
-    const int64_t elems = a.batch.sample_elems;
-    const size_t fbytes = static_cast<size_t>(elems) * sizeof(float);
-    upload(weight_, a.weight, fbytes);
-    upload(pattern_, a.pattern, fbytes);
+  // Operand uploads go on stream 0; run() waits for them before any kernel.
+  template <class T>
+  const T *operand(Buffer &b, const T *src, int64_t count) {
+    upload(b, src, static_cast<size_t>(count) * sizeof(T));
+    return static_cast<const T *>(b.ptr);
+  }
+
+  // Runs an operation over the selected samples. `launch(data, sample_of, ids, first, count, slot)`
+  // enqueues the kernel on streams_[slot] for `count` samples: `data` is the batch (device batches,
+  // with `sample_of` the device index list, or nullptr for all) or a staging chunk of dense
+  // samples (`sample_of` nullptr); `first` is the position in the selection of the chunk's first
+  // sample, and `ids` the device index list from that position (nullptr when all are selected).
+  template <class Launch>
+  void run(const Batch &b, const Selection &sel, Launch launch) {
+    const int64_t *d_idx = sel.all() ? nullptr : operand(indices_, sel.indices, sel.count);
     sync(0);
-    const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
-    const auto *w = static_cast<const float *>(weight_.ptr);
-    const auto *p = static_cast<const float *>(pattern_.ptr);
-    if (a.batch.device) {
-      const int64_t *idx = nullptr;
-      if (!a.selection.all()) {
-        upload(indices_, a.selection.indices, static_cast<size_t>(a.selection.count) * sizeof(int64_t));
-        idx = static_cast<const int64_t *>(indices_.ptr);
-      }
-      DP_CUDA_CHECK(this, kernels::launch_mask_blend(a.batch.data, u8, idx, a.selection.count, elems, w, p,
-                                                     multiprocessors_, streams_[0]));
+    if (b.device) {
+      DP_CUDA_CHECK(this, launch(b.data, d_idx, d_idx, int64_t{0}, sel.count, 0));
       sync(0);
       return;
     }
-    staged(a, [&](void *dev, int64_t count, cudaStream_t s) {
-      return kernels::launch_mask_blend(dev, u8, nullptr, count, elems, w, p, multiprocessors_, s);
+    staged(b, sel, [&](void *dev, int64_t first, int64_t count, int slot) {
+      return launch(dev, static_cast<const int64_t *>(nullptr), d_idx ? d_idx + first : nullptr, first, count, slot);
+    });
+  }
+
+  kernels::Geometry geometry(const Batch &b) { return kernels::Geometry{b.c, b.h, b.w, b.sample_elems, b.nchw}; }
+
+  void mask_blend(const BlendArgs &a) {
+    enter();
+    const float *w = operand(weight_, a.weight, a.batch.sample_elems);
+    const float *p = operand(pattern_, a.pattern, a.batch.sample_elems);
+    const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
+    run(a.batch, a.selection, [&](void *data, const int64_t *sample_of, const int64_t *, int64_t, int64_t count, int slot) {
+      return kernels::launch_mask_blend(data, u8, sample_of, count, a.batch.sample_elems, w, p, multiprocessors_,
+                                        streams_[slot]);
+    });
+  }
+
+  void paste(const PasteArgs &a) {
+    enter();
+    const int64_t patch_elems = a.batch.c * a.ph * a.pw;
+    const float *w = operand(weight_, a.weight, patch_elems);
+    const float *p = operand(pattern_, a.pattern, patch_elems);
+    const int64_t *offsets = operand(aux_, a.offsets, 2 * a.selection.count);
+    const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
+    run(a.batch, a.selection, [&](void *data, const int64_t *sample_of, const int64_t *, int64_t first, int64_t count,
+                                  int slot) {
+      return kernels::launch_paste(data, u8, sample_of, count, geometry(a.batch), a.ph, a.pw, w, p,
+                                   offsets + 2 * first, multiprocessors_, streams_[slot]);
+    });
+  }
+
+  void add_signal(const AddArgs &a) {
+    enter();
+    const float *sig = operand(pattern_, a.signal, a.batch.sample_elems);
+    const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
+    run(a.batch, a.selection, [&](void *data, const int64_t *sample_of, const int64_t *, int64_t, int64_t count, int slot) {
+      return kernels::launch_add_signal(data, u8, sample_of, count, a.batch.sample_elems, sig, multiprocessors_,
+                                        streams_[slot]);
+    });
+  }
+
+  void keyed_noise(const NoiseArgs &a) {
+    enter();
+    const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
+    run(a.batch, a.selection, [&](void *data, const int64_t *sample_of, const int64_t *ids, int64_t first,
+                                  int64_t count, int slot) {
+      // A sample's id is its index in the whole dataset: first_sample + its index in this batch.
+      const int64_t base = ids ? a.first_sample : a.first_sample + first;
+      return kernels::launch_keyed_noise(data, u8, sample_of, ids, base, count, a.batch.sample_elems, a.key[0],
+                                         a.key[1], a.eps, multiprocessors_, streams_[slot]);
+    });
+  }
+
+  void write_tokens(const TokenArgs &a) {
+    enter();
+    const int32_t *ids = operand(aux2_, a.ids, a.k);
+    const int64_t *positions = operand(aux_, a.positions, a.selection.count);
+    run(a.batch, a.selection, [&](void *data, const int64_t *sample_of, const int64_t *, int64_t first, int64_t count,
+                                  int slot) {
+      return kernels::launch_write_tokens(static_cast<int32_t *>(data), sample_of, count, a.batch.sample_elems, ids,
+                                          a.k, positions + first, streams_[slot]);
+    });
+  }
+
+  void set_columns(const ColumnArgs &a) {
+    enter();
+    const int64_t *cols = operand(aux_, a.columns, a.k);
+    const float *vals = operand(pattern_, a.values, a.k);
+    run(a.batch, a.selection, [&](void *data, const int64_t *sample_of, const int64_t *, int64_t, int64_t count, int slot) {
+      return kernels::launch_set_columns(static_cast<float *>(data), sample_of, count, a.batch.sample_elems, cols,
+                                         vals, a.k, a.shift, streams_[slot]);
+    });
+  }
+
+  // The warp reads neighbours, so it needs the unwarped samples elsewhere: device batches are
+  // gathered chunk by chunk into scratch and warped back in place; staged chunks are copied to a
+  // per-slot scratch on the device and warped back into the staging buffer.
+  void warp(const WarpArgs &a) {
+    enter();
+    const float *grid = operand(pattern_, a.grid, 2 * a.batch.h * a.batch.w);
+    const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
+    const kernels::Geometry g = geometry(a.batch);
+    const size_t sb = static_cast<size_t>(a.batch.sample_bytes());
+    if (a.batch.device) {
+      const int64_t *d_idx = a.selection.all() ? nullptr : operand(indices_, a.selection.indices, a.selection.count);
+      sync(0);
+      const int64_t per_chunk = static_cast<int64_t>(std::max<size_t>(1, kScratchBytes / sb));
+      reserve(warp_scratch_[0], static_cast<size_t>(std::min(per_chunk, a.selection.count)) * sb, false);
+      auto *base = static_cast<unsigned char *>(a.batch.data);
+      for (int64_t first = 0; first < a.selection.count; first += per_chunk) {
+        const int64_t count = std::min(per_chunk, a.selection.count - first);
+        const int64_t *sample_of = d_idx ? d_idx + first : nullptr;
+        void *src = d_idx ? a.batch.data : base + static_cast<size_t>(first) * sb;
+        DP_CUDA_CHECK(this, kernels::launch_gather(src, warp_scratch_[0].ptr, sample_of, count,
+                                                   a.batch.sample_bytes(), streams_[0]));
+        DP_CUDA_CHECK(this, kernels::launch_warp(warp_scratch_[0].ptr, src, u8, sample_of, count, g, grid,
+                                                 multiprocessors_, streams_[0]));
+      }
+      sync(0);
+      return;
+    }
+    sync(0);
+    staged(a.batch, a.selection, [&](void *dev, int64_t, int64_t count, int slot) {
+      reserve(warp_scratch_[slot], static_cast<size_t>(count) * sb, false);
+      cudaError_t e = cudaMemcpyAsync(warp_scratch_[slot].ptr, dev, static_cast<size_t>(count) * sb,
+                                      cudaMemcpyDeviceToDevice, streams_[slot]);
+      if (e != cudaSuccess) return e;
+      return kernels::launch_warp(warp_scratch_[slot].ptr, dev, u8, nullptr, count, g, grid, multiprocessors_,
+                                  streams_[slot]);
     });
   }
 
  private:
-  // Runs `op` over the selected samples of a host batch, chunk by chunk through two pinned
-  // staging slots: while the GPU copies and computes one chunk, the CPU gathers the next into
-  // the other slot and scatters the finished one back. Only selected samples move.
+  static constexpr size_t kChunkBytes = size_t{8} << 20;     // per staging slot
+  static constexpr size_t kScratchBytes = size_t{64} << 20;  // per warp gather on device batches
+
+  // Runs `op(dev, first, count, slot)` over the selected samples of a host batch, chunk by chunk
+  // through two pinned staging slots: while the GPU copies and computes one chunk, the CPU gathers
+  // the next into the other slot and scatters the finished one back. Only selected samples move.
   template <class Op>
-  void staged(const BlendArgs &a, Op op) {
-    constexpr size_t kChunkBytes = size_t{8} << 20;
-    const size_t sb = static_cast<size_t>(a.batch.sample_bytes());
+  void staged(const Batch &batch, const Selection &sel, Op op) {
+    const size_t sb = static_cast<size_t>(batch.sample_bytes());
     const int64_t per_chunk = static_cast<int64_t>(std::max<size_t>(1, kChunkBytes / sb));
-    const int64_t total = a.selection.count;
+    const int64_t total = sel.count;
     const size_t slot_bytes = static_cast<size_t>(std::min(per_chunk, total)) * sb;
-    auto *host = static_cast<unsigned char *>(a.batch.data);
+    auto *host = static_cast<unsigned char *>(batch.data);
     struct Pending {
       int64_t first = -1, count = 0;
     } pending[2];
@@ -321,11 +432,11 @@ class Context {
       if (pd.first < 0) return;
       sync(slot);
       auto *src = static_cast<unsigned char *>(host_stage_[slot].ptr);
-      if (a.selection.all()) {
+      if (sel.all()) {
         std::memcpy(host + static_cast<size_t>(pd.first) * sb, src, static_cast<size_t>(pd.count) * sb);
       } else {
         for (int64_t i = 0; i < pd.count; ++i)
-          std::memcpy(host + static_cast<size_t>(a.selection.sample(pd.first + i)) * sb, src + i * sb, sb);
+          std::memcpy(host + static_cast<size_t>(sel.sample(pd.first + i)) * sb, src + i * sb, sb);
       }
       pd = Pending{};
     };
@@ -340,16 +451,16 @@ class Context {
         const int64_t count = std::min(per_chunk, total - first);
         scatter(slot);  // the chunk this slot held two steps ago
         auto *dst = static_cast<unsigned char *>(host_stage_[slot].ptr);
-        if (a.selection.all()) {
+        if (sel.all()) {
           std::memcpy(dst, host + static_cast<size_t>(first) * sb, static_cast<size_t>(count) * sb);
         } else {
           for (int64_t i = 0; i < count; ++i)
-            std::memcpy(dst + i * sb, host + static_cast<size_t>(a.selection.sample(first + i)) * sb, sb);
+            std::memcpy(dst + i * sb, host + static_cast<size_t>(sel.sample(first + i)) * sb, sb);
         }
         const size_t bytes = static_cast<size_t>(count) * sb;
         cudaStream_t s = streams_[slot];
         DP_CUDA_CHECK(this, cudaMemcpyAsync(dev_stage_[slot].ptr, dst, bytes, cudaMemcpyHostToDevice, s));
-        DP_CUDA_CHECK(this, op(dev_stage_[slot].ptr, count, s));
+        DP_CUDA_CHECK(this, op(dev_stage_[slot].ptr, first, count, slot));
         DP_CUDA_CHECK(this, cudaMemcpyAsync(dst, dev_stage_[slot].ptr, bytes, cudaMemcpyDeviceToHost, s));
         pending[slot] = Pending{first, count};
       }
@@ -366,8 +477,8 @@ class Context {
   int device_;
   int multiprocessors_ = 1;
   cudaStream_t streams_[2] = {nullptr, nullptr};
-  Buffer weight_, pattern_, indices_;
-  Buffer host_stage_[2], dev_stage_[2];
+  Buffer weight_, pattern_, indices_, aux_, aux2_;
+  Buffer host_stage_[2], dev_stage_[2], warp_scratch_[2];
   std::string broken_;
 };
 
@@ -392,6 +503,12 @@ void check_device_pointer(Context *ctx, const void *ptr, const char *what) {
 }
 
 void mask_blend(Context *ctx, const BlendArgs &args) { ctx->mask_blend(args); }
+void paste(Context *ctx, const PasteArgs &args) { ctx->paste(args); }
+void add_signal(Context *ctx, const AddArgs &args) { ctx->add_signal(args); }
+void warp(Context *ctx, const WarpArgs &args) { ctx->warp(args); }
+void keyed_noise(Context *ctx, const NoiseArgs &args) { ctx->keyed_noise(args); }
+void write_tokens(Context *ctx, const TokenArgs &args) { ctx->write_tokens(args); }
+void set_columns(Context *ctx, const ColumnArgs &args) { ctx->set_columns(args); }
 
 void *device_alloc(Context *ctx, size_t bytes) {
   ctx->enter();

@@ -44,6 +44,12 @@ void destroy_context(Context *ctx) noexcept;
 void check_device_pointer(Context *ctx, const void *ptr, const char *what);
 
 void mask_blend(Context *ctx, const BlendArgs &args);
+void paste(Context *ctx, const PasteArgs &args);
+void add_signal(Context *ctx, const AddArgs &args);
+void warp(Context *ctx, const WarpArgs &args);
+void keyed_noise(Context *ctx, const NoiseArgs &args);
+void write_tokens(Context *ctx, const TokenArgs &args);
+void set_columns(Context *ctx, const ColumnArgs &args);
 void synchronize(Context *ctx);
 void *device_alloc(Context *ctx, size_t bytes);
 void device_free(Context *ctx, void *ptr);

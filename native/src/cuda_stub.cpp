@@ -31,6 +31,12 @@ void check_device_pointer(Context *, const void *, const char *what) {
   fail(DP_ERR_NO_GPU, std::string(what) + " is in device memory, but " + kNotCompiled);
 }
 void mask_blend(Context *, const BlendArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
+void paste(Context *, const PasteArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
+void add_signal(Context *, const AddArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
+void warp(Context *, const WarpArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
+void keyed_noise(Context *, const NoiseArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
+void write_tokens(Context *, const TokenArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
+void set_columns(Context *, const ColumnArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
 void synchronize(Context *) {}
 void *device_alloc(Context *, size_t) { fail(DP_ERR_NO_GPU, kNotCompiled); }
 void device_free(Context *, void *) { fail(DP_ERR_NO_GPU, kNotCompiled); }

@@ -12,6 +12,8 @@ namespace dp {
 struct Batch {
   dp_dtype dtype;
   int64_t n;             // samples
+  int64_t c, h, w;       // per-sample geometry
+  bool nchw;             // layout
   int64_t sample_elems;  // C * H * W
   void *data;            // host or device memory, dense
   bool device;           // data is device memory
@@ -27,11 +29,64 @@ struct Selection {
   int64_t sample(int64_t i) const { return indices ? indices[i] : i; }
 };
 
+// x' = blend(x, weight, pattern) over the whole image.
 struct BlendArgs {
   Batch batch;
   Selection selection;
   const float *weight;   // host, sample_elems values: amount * mask, each in [0, 1]
   const float *pattern;  // host, sample_elems values
+};
+
+// A ph x pw patch blended in at a per-sample position.
+struct PasteArgs {
+  Batch batch;
+  Selection selection;
+  int64_t ph, pw;         // patch height and width; channels as the batch, same layout
+  const float *weight;    // host, C*ph*pw values: amount * mask, each in [0, 1]
+  const float *pattern;   // host, C*ph*pw values
+  const int64_t *offsets; // host, 2 per selected sample (top, left), in selection order
+};
+
+// x' = x + signal over the whole image.
+struct AddArgs {
+  Batch batch;
+  Selection selection;
+  const float *signal;  // host, sample_elems values
+};
+
+// x'(c, y, x) = bilinear(x, grid_y[y, x], grid_x[y, x]), border-clamped.
+struct WarpArgs {
+  Batch batch;
+  Selection selection;
+  const float *grid;  // host, 2 * H * W values: the row plane, then the column plane (pixels)
+};
+
+// x' = x + eps * (2u - 1), u = keyed Philox uniform of (element, first_sample + sample).
+struct NoiseArgs {
+  Batch batch;
+  Selection selection;
+  uint32_t key[2];
+  float eps;
+  int64_t first_sample;  // global id of sample 0 of this batch
+};
+
+// Token ids written into int32 sequences at per-sample positions.
+struct TokenArgs {
+  Batch batch;  // int32, sample_elems = sequence length
+  Selection selection;
+  const int32_t *ids;        // host, k values
+  int64_t k;
+  const int64_t *positions;  // host, 1 per selected sample, in selection order
+};
+
+// Chosen columns of float32 rows set to, or shifted by, values.
+struct ColumnArgs {
+  Batch batch;  // float32, sample_elems = row width
+  Selection selection;
+  const int64_t *columns;  // host, k distinct values
+  const float *values;     // host, k values
+  int64_t k;
+  bool shift;
 };
 
 }  // namespace dp

@@ -219,6 +219,84 @@ void test_round_half_even(dp_engine *eng) {
   DP_EXPECT(x[0] == 2 && x[1] == 0 && x[2] == 2 && x[3] == 128, "got %d %d %d %d", x[0], x[1], x[2], x[3]);
 }
 
+// The keyed noise generator is Philox4x32-10: with key (0, 0), sample 0 and elements 0..3 the
+// counter is (0, 0, 0, 0), whose Random123 known answer is 6627e8d5 e169c58d bc57ac4c 9b00dbd8.
+void test_philox_known_answer(dp_engine *eng) {
+  std::vector<float> x(8, 0.0f);
+  dp_tensor b = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 2, 1, 1, 4, x.data());
+  DP_EXPECT(dp_keyed_noise(eng, &b, 0, 0, 1.0f, 0, nullptr, DP_ALL_SAMPLES) == DP_OK, "%s", dp_last_error());
+  const uint32_t kat[4] = {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u};
+  for (int j = 0; j < 4; ++j) {
+    const float u = static_cast<float>(kat[j] >> 8) / 16777216.0f;
+    DP_EXPECT(x[static_cast<size_t>(j)] == 2.0f * u - 1.0f, "element %d: %.9g vs %.9g", j, x[static_cast<size_t>(j)],
+              2.0f * u - 1.0f);
+  }
+  // Sample 1 uses counter (0, 0, 1, 0): a different pattern, and the same one when batched alone.
+  DP_EXPECT(x[4] != x[0], "per-sample patterns must differ");
+  std::vector<float> alone(4, 0.0f);
+  dp_tensor one = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 1, 1, 4, alone.data());
+  DP_EXPECT(dp_keyed_noise(eng, &one, 0, 0, 1.0f, 1, nullptr, DP_ALL_SAMPLES) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(std::memcmp(alone.data(), x.data() + 4, 16) == 0, "noise must not depend on batching");
+}
+
+// The other primitives reject bad arguments with a message and write nothing.
+void test_trigger_rejections(dp_engine *eng) {
+  std::vector<uint8_t> img(2 * 3 * 4 * 5, 7);
+  const std::vector<uint8_t> before = img;
+  dp_tensor b = tensor(DP_DTYPE_UINT8, DP_LAYOUT_NHWC, 2, 3, 4, 5, img.data());
+  std::vector<float> patch(3 * 2 * 2, 9.0f), pmask(3 * 2 * 2, 1.0f);
+  dp_tensor pt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 3, 2, 2, patch.data());
+  dp_tensor mt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 3, 2, 2, pmask.data());
+  const int64_t inside[4] = {0, 0, 2, 3}, outside[4] = {0, 0, 3, 0};
+  DP_EXPECT(dp_paste(eng, &b, &pt, &mt, 1.0f, outside, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "paste");
+  DP_EXPECT(contains(dp_last_error(), "outside the 4x5 image"), "%s", dp_last_error());
+  std::vector<float> big_patch(3 * 5 * 2, 9.0f);
+  dp_tensor big = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 3, 5, 2, big_patch.data());
+  DP_EXPECT(dp_paste(eng, &b, &big, &mt, 1.0f, inside, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "big patch");
+  DP_EXPECT(contains(dp_last_error(), "at most its H and W"), "%s", dp_last_error());
+  std::vector<float> grid(2 * 4 * 5, 0.0f);
+  dp_tensor gt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 2, 4, 5, grid.data());
+  DP_EXPECT(dp_warp(eng, &b, &gt, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "warp grid layout");
+  DP_EXPECT(contains(dp_last_error(), "must be NCHW"), "%s", dp_last_error());
+  grid[3] = NAN;
+  gt.layout = DP_LAYOUT_NCHW;
+  DP_EXPECT(dp_warp(eng, &b, &gt, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "warp NaN");
+  DP_EXPECT(contains(dp_last_error(), "grid[3] is not finite"), "%s", dp_last_error());
+  DP_EXPECT(dp_keyed_noise(eng, &b, 1, 2, -1.0f, 0, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "eps < 0");
+  DP_EXPECT(dp_keyed_noise(eng, &b, 1, 2, 300.0f, 0, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "eps > 255");
+  DP_EXPECT(contains(dp_last_error(), "eps"), "%s", dp_last_error());
+  DP_EXPECT(dp_keyed_noise(eng, &b, 1, 2, 1.0f, -5, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "first");
+  std::vector<float> sig(3 * 4 * 5, 1.0f);
+  sig[7] = INFINITY;
+  dp_tensor st = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 3, 4, 5, sig.data());
+  DP_EXPECT(dp_add_signal(eng, &b, &st, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "signal inf");
+  DP_EXPECT(contains(dp_last_error(), "signal[7]"), "%s", dp_last_error());
+  const int32_t ids[2] = {5, 6};
+  const int64_t pos[2] = {0, 0};
+  DP_EXPECT(dp_write_tokens(eng, &b, ids, 2, pos, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "tokens on u8");
+  DP_EXPECT(contains(dp_last_error(), "batch must be int32"), "%s", dp_last_error());
+  DP_EXPECT(img == before, "a rejected call wrote into the batch");
+
+  std::vector<int32_t> seq(2 * 6, 0);
+  dp_tensor sq = tensor(DP_DTYPE_INT32, DP_LAYOUT_NHWC, 2, 1, 1, 6, seq.data());
+  const int64_t late[2] = {0, 5};
+  DP_EXPECT(dp_write_tokens(eng, &sq, ids, 2, late, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "no room");
+  DP_EXPECT(contains(dp_last_error(), "positions[1] = 5 leaves no room"), "%s", dp_last_error());
+  DP_EXPECT(dp_write_tokens(eng, &sq, ids, 2, pos, nullptr, DP_ALL_SAMPLES) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(seq[0] == 5 && seq[1] == 6 && seq[2] == 0 && seq[6] == 5 && seq[7] == 6, "tokens written");
+
+  std::vector<float> rows(2 * 4, 1.0f);
+  dp_tensor rt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 2, 1, 1, 4, rows.data());
+  const int64_t dup[2] = {1, 1}, cols[2] = {3, 0};
+  const float vals[2] = {2.5f, -1.0f};
+  DP_EXPECT(dp_set_columns(eng, &rt, dup, vals, 2, 0, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "dup col");
+  DP_EXPECT(contains(dp_last_error(), "more than once"), "%s", dp_last_error());
+  const int64_t one = 1;
+  DP_EXPECT(dp_set_columns(eng, &rt, cols, vals, 2, 1, &one, 1) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(rows[0] == 1.0f && rows[3] == 1.0f && rows[4] == 0.0f && rows[7] == 3.5f && rows[5] == 1.0f,
+            "shift columns of row 1 only");
+}
+
 }  // namespace
 
 int main() {
@@ -233,6 +311,8 @@ int main() {
   test_null_tensors(eng);
   test_blend_values(eng);
   test_round_half_even(eng);
+  test_philox_known_answer(eng);
+  test_trigger_rejections(eng);
   dp_engine_destroy(eng);
   return finish("abi_test");
 }

@@ -76,6 +76,136 @@ void compare_blend(Engines &en, std::mt19937 &rng, int dtype, int64_t n, int64_t
             static_cast<long long>(h), static_cast<long long>(w), all, device, dense, first);
 }
 
+// Runs `op(engine, tensor, idx, n_idx)` on a CPU copy and a CUDA copy (device or host memory) of
+// random data and compares the bytes.
+template <class Op>
+void compare_op(Engines &en, std::mt19937 &rng, const char *what, int dtype, int64_t n, int64_t c, int64_t h,
+                int64_t w, bool nchw, bool all, bool device, Op op) {
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const int64_t e = c * h * w;
+  const size_t bytes = static_cast<size_t>(n * e) * (dtype == DP_DTYPE_UINT8 ? 1 : 4);
+  std::vector<unsigned char> host(bytes);
+  if (dtype == DP_DTYPE_UINT8) {
+    for (auto &v : host) v = static_cast<unsigned char>(rng() & 0xff);
+  } else if (dtype == DP_DTYPE_FLOAT32) {
+    auto *f = reinterpret_cast<float *>(host.data());
+    for (int64_t i = 0; i < n * e; ++i) f[i] = unit(rng) * 300.0f - 20.0f;
+  } else {
+    auto *t = reinterpret_cast<int32_t *>(host.data());
+    for (int64_t i = 0; i < n * e; ++i) t[i] = static_cast<int32_t>(rng() % 50000);
+  }
+  std::vector<int64_t> subset(static_cast<size_t>(n));
+  std::iota(subset.begin(), subset.end(), 0);
+  std::shuffle(subset.begin(), subset.end(), rng);
+  subset.resize(static_cast<size_t>(n - n / 3));
+  const int64_t *idx = all ? nullptr : subset.data();
+  const int64_t n_idx = all ? DP_ALL_SAMPLES : static_cast<int64_t>(subset.size());
+  const int32_t layout = nchw ? DP_LAYOUT_NCHW : DP_LAYOUT_NHWC;
+  std::vector<unsigned char> cpu_out = host, gpu_out = host;
+  dp_tensor bc = tensor(dtype, layout, n, c, h, w, n ? cpu_out.data() : nullptr);
+  DP_EXPECT(op(en.cpu, bc, idx, n_idx) == DP_OK, "%s cpu: %s", what, dp_last_error());
+  void *dev = nullptr;
+  if (device && bytes > 0) {
+    if (dp_device_alloc(en.gpu, bytes, &dev) != DP_OK ||
+        dp_memcpy(en.gpu, dev, host.data(), bytes, DP_COPY_HOST_TO_DEVICE) != DP_OK) {
+      DP_EXPECT(false, "device setup: %s", dp_last_error());
+      return;
+    }
+  }
+  dp_tensor bg = tensor(dtype, layout, n, c, h, w, device ? dev : (n ? gpu_out.data() : nullptr),
+                        device ? DP_MEMORY_DEVICE : DP_MEMORY_HOST);
+  DP_EXPECT(op(en.gpu, bg, idx, n_idx) == DP_OK, "%s cuda: %s", what, dp_last_error());
+  if (dev) {
+    DP_EXPECT(dp_memcpy(en.gpu, gpu_out.data(), dev, bytes, DP_COPY_DEVICE_TO_HOST) == DP_OK, "%s", dp_last_error());
+    dp_device_free(en.gpu, dev);
+  }
+  size_t first = 0;
+  while (first < bytes && cpu_out[first] == gpu_out[first]) ++first;
+  DP_EXPECT(first == bytes, "%s dtype=%d n=%lld c=%lld h=%lld w=%lld nchw=%d all=%d device=%d: first difference at byte %zu",
+            what, dtype, static_cast<long long>(n), static_cast<long long>(c), static_cast<long long>(h),
+            static_cast<long long>(w), nchw, all, device, first);
+}
+
+// Every primitive other than the blend, on one shape.
+void compare_triggers(Engines &en, std::mt19937 &rng, int64_t n, int64_t c, int64_t h, int64_t w) {
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  for (int dtype : {DP_DTYPE_UINT8, DP_DTYPE_FLOAT32})
+    for (bool nchw : {false, true})
+      for (bool all : {true, false})
+        for (bool device : {true, false}) {
+          const int32_t layout = nchw ? DP_LAYOUT_NCHW : DP_LAYOUT_NHWC;
+          const int64_t selected = all ? n : n - n / 3;
+          // paste: a random patch at random offsets
+          const int64_t ph = 1 + static_cast<int64_t>(rng() % static_cast<uint32_t>(h));
+          const int64_t pw = 1 + static_cast<int64_t>(rng() % static_cast<uint32_t>(w));
+          std::vector<float> patch(static_cast<size_t>(c * ph * pw)), pmask(patch.size());
+          for (size_t i = 0; i < patch.size(); ++i) {
+            patch[i] = std::floor(unit(rng) * 255.0f);
+            pmask[i] = unit(rng) < 0.3f ? 1.0f : unit(rng);
+          }
+          std::vector<int64_t> offsets(static_cast<size_t>(2 * selected));
+          for (int64_t i = 0; i < selected; ++i) {
+            offsets[static_cast<size_t>(2 * i)] = static_cast<int64_t>(rng() % static_cast<uint32_t>(h - ph + 1));
+            offsets[static_cast<size_t>(2 * i + 1)] = static_cast<int64_t>(rng() % static_cast<uint32_t>(w - pw + 1));
+          }
+          dp_tensor pt = tensor(DP_DTYPE_FLOAT32, layout, 1, c, ph, pw, patch.data());
+          dp_tensor mt = tensor(DP_DTYPE_FLOAT32, layout, 1, c, ph, pw, pmask.data());
+          const float amount = unit(rng);
+          compare_op(en, rng, "paste", dtype, n, c, h, w, nchw, all, device,
+                     [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
+                       return dp_paste(eng, &b, &pt, &mt, amount, offsets.data(), idx, n_idx);
+                     });
+          // add_signal: a sinusoid-like signal with both signs
+          std::vector<float> signal(static_cast<size_t>(c * h * w));
+          for (auto &v : signal) v = unit(rng) * 60.0f - 30.0f;
+          dp_tensor st = tensor(DP_DTYPE_FLOAT32, layout, 1, c, h, w, signal.data());
+          compare_op(en, rng, "add_signal", dtype, n, c, h, w, nchw, all, device,
+                     [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
+                       return dp_add_signal(eng, &b, &st, idx, n_idx);
+                     });
+          // warp: identity plus random offsets, some beyond the border, some integral
+          std::vector<float> grid(static_cast<size_t>(2 * h * w));
+          for (int64_t y = 0; y < h; ++y)
+            for (int64_t x = 0; x < w; ++x) {
+              const bool integral = unit(rng) < 0.2f;
+              grid[static_cast<size_t>(y * w + x)] = static_cast<float>(y) + (integral ? 0.0f : unit(rng) * 6.0f - 3.0f);
+              grid[static_cast<size_t>(h * w + y * w + x)] = static_cast<float>(x) + (integral ? 1.0f : unit(rng) * 6.0f - 3.0f);
+            }
+          dp_tensor gt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NCHW, 1, 2, h, w, grid.data());
+          compare_op(en, rng, "warp", dtype, n, c, h, w, nchw, all, device,
+                     [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
+                       return dp_warp(eng, &b, &gt, idx, n_idx);
+                     });
+          // keyed noise, with a non-zero dataset offset
+          const uint32_t k0 = static_cast<uint32_t>(rng()), k1 = static_cast<uint32_t>(rng());
+          const int64_t first_sample = static_cast<int64_t>(rng() % 1000000);
+          compare_op(en, rng, "keyed_noise", dtype, n, c, h, w, nchw, all, device,
+                     [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
+                       return dp_keyed_noise(eng, &b, k0, k1, 8.0f, first_sample, idx, n_idx);
+                     });
+        }
+  // Sequences and rows: W = length or width.
+  const int64_t length = h * w;
+  for (bool all : {true, false})
+    for (bool device : {true, false}) {
+      const int64_t selected = all ? n : n - n / 3;
+      const int32_t ids[3] = {101, 7, 2054};
+      std::vector<int64_t> positions(static_cast<size_t>(selected));
+      for (auto &p : positions) p = static_cast<int64_t>(rng() % static_cast<uint32_t>(length - 2));
+      compare_op(en, rng, "write_tokens", DP_DTYPE_INT32, n, 1, 1, length, false, all, device,
+                 [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
+                   return dp_write_tokens(eng, &b, ids, 3, positions.data(), idx, n_idx);
+                 });
+      const int64_t cols[3] = {0, length - 1, length / 2};
+      const float vals[3] = {1.5f, -2.25f, 1e3f};
+      for (int32_t shift : {0, 1})
+        compare_op(en, rng, "set_columns", DP_DTYPE_FLOAT32, n, 1, 1, length, false, all, device,
+                   [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
+                     return dp_set_columns(eng, &b, cols, vals, length >= 3 ? 3 : 1, shift, idx, n_idx);
+                   });
+    }
+}
+
 }  // namespace
 
 // Usage: dyepack_compare [quick]  -- quick drops the largest cases (for compute-sanitizer runs).
@@ -111,5 +241,12 @@ int main(int argc, char **argv) {
     // More samples than one grid's y extent (65535).
     if (!quick) compare_blend(en, rng, dtype, 70000, 1, 1, 4, true, true, false);
   }
+  // The other primitives: odd shapes, 1, 3 and 4 channels, and a batch through several staging
+  // chunks (and, for the warp, several gather chunks on the device).
+  compare_triggers(en, rng, 5, 3, 41, 37);
+  compare_triggers(en, rng, 3, 1, 1, 3);
+  compare_triggers(en, rng, 7, 4, 9, 17);
+  compare_triggers(en, rng, 2, 1, 129, 1);
+  if (!quick) compare_triggers(en, rng, 64, 3, 224, 224);
   return finish("compare");
 }

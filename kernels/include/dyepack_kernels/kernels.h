@@ -19,6 +19,47 @@ namespace kernels {
 cudaError_t launch_mask_blend(void *data, bool is_u8, const int64_t *indices, int64_t count, int64_t sample_elems,
                               const float *weight, const float *pattern, int multiprocessors, cudaStream_t stream);
 
+// One image's geometry.
+struct Geometry {
+  int64_t c, h, w;
+  int64_t elems;  // c * h * w
+  bool nchw;
+};
+
+// In all launchers below, `sample_of` maps the i-th of `count` samples to its sample index in
+// `data` (nullptr: i itself), and per-selected-sample arrays are already offset to the first one.
+
+// Patch of c x ph x pw blended in at per-sample offsets (2 per sample: top, left).
+cudaError_t launch_paste(void *data, bool is_u8, const int64_t *sample_of, int64_t count, Geometry g, int64_t ph,
+                         int64_t pw, const float *weight, const float *pattern, const int64_t *offsets,
+                         int multiprocessors, cudaStream_t stream);
+
+// x' = x + signal[e].
+cudaError_t launch_add_signal(void *data, bool is_u8, const int64_t *sample_of, int64_t count, int64_t elems,
+                              const float *signal, int multiprocessors, cudaStream_t stream);
+
+// dst sample (sample_of[i] or i) = bilinear warp of src sample i (src holds `count` dense samples).
+cudaError_t launch_warp(const void *src, void *dst, bool is_u8, const int64_t *sample_of, int64_t count, Geometry g,
+                        const float *grid, int multiprocessors, cudaStream_t stream);
+
+// Keyed noise; the id of sample i is id_base + (id_of ? id_of[i] : i).
+cudaError_t launch_keyed_noise(void *data, bool is_u8, const int64_t *sample_of, const int64_t *id_of, int64_t id_base,
+                               int64_t count, int64_t elems, uint32_t key0, uint32_t key1, float eps,
+                               int multiprocessors, cudaStream_t stream);
+
+// seq[positions[i] + j] = ids[j] for every sample i and j < k.
+cudaError_t launch_write_tokens(int32_t *data, const int64_t *sample_of, int64_t count, int64_t length,
+                                const int32_t *ids, int64_t k, const int64_t *positions, cudaStream_t stream);
+
+// row[columns[j]] = values[j] (or += when shift) for every sample and j < k.
+cudaError_t launch_set_columns(float *data, const int64_t *sample_of, int64_t count, int64_t width,
+                               const int64_t *columns, const float *values, int64_t k, bool shift,
+                               cudaStream_t stream);
+
+// dst (count dense samples) = src samples sample_of[i] (nullptr: i).
+cudaError_t launch_gather(const void *src, void *dst, const int64_t *sample_of, int64_t count, int64_t sample_bytes,
+                          cudaStream_t stream);
+
 // cudaSuccess when this build carries code that runs on the current device, else the error
 // (typically cudaErrorNoKernelImageForDevice).
 cudaError_t check_kernel_image();

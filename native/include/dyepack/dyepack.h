@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, struct layout or enum value in this header changes. */
-#define DP_ABI_VERSION 1
+#define DP_ABI_VERSION 2
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -55,7 +55,8 @@ typedef enum dp_backend {
   DP_BACKEND_CUDA = 2
 } dp_backend;
 
-typedef enum dp_dtype { DP_DTYPE_UINT8 = 0, DP_DTYPE_FLOAT32 = 1 } dp_dtype;
+/* uint8 and float32 for images (and float32 for tabular rows); int32 for token sequences. */
+typedef enum dp_dtype { DP_DTYPE_UINT8 = 0, DP_DTYPE_FLOAT32 = 1, DP_DTYPE_INT32 = 2 } dp_dtype;
 
 typedef enum dp_layout { DP_LAYOUT_NHWC = 0, DP_LAYOUT_NCHW = 1 } dp_layout;
 
@@ -73,7 +74,9 @@ typedef enum dp_cuda_state {
 } dp_cuda_state;
 
 /* A batch of N images (or one image, N = 1). Element (n, c, h, w) lives at
- * ((n*H + h)*W + w)*C + c for NHWC and ((n*C + c)*H + h)*W + w for NCHW; samples are dense. */
+ * ((n*H + h)*W + w)*C + c for NHWC and ((n*C + c)*H + h)*W + w for NCHW; samples are dense.
+ * Token sequences and tabular rows are batches with C = H = 1 and W = the sequence length or row
+ * width (the layout is then irrelevant). */
 typedef struct dp_tensor {
   int32_t dtype;  /* dp_dtype */
   int32_t layout; /* dp_layout */
@@ -160,6 +163,50 @@ DP_API int32_t dp_engine_set_threads(dp_engine *engine, int32_t threads);
 DP_API int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor *pattern,
                              const dp_tensor *mask, float amount, const int64_t *indices,
                              int64_t n_indices);
+
+/* Paste a patch, in place, at a position of its own in each selected sample (BadNets patches,
+ * fixed or keyed-random positions): for the i-th selected sample and patch element (c, y, x),
+ *   X[c, top_i + y, left_i + x] = blend(X, amount * mask[c, y, x], patch[c, y, x])
+ * with the mask-blend rule above.
+ * patch, mask: float32, N = 1, the batch's C and layout, 1 <= height <= H, 1 <= width <= W, host
+ *              memory; patch values finite (within [0, 255] for uint8), mask values in [0, 1].
+ * offsets:     host memory, 2 values per selected sample in selection order (top, left), with
+ *              0 <= top <= H - height and 0 <= left <= W - width. */
+DP_API int32_t dp_paste(dp_engine *engine, const dp_tensor *batch, const dp_tensor *patch, const dp_tensor *mask,
+                        float amount, const int64_t *offsets, const int64_t *indices, int64_t n_indices);
+
+/* Add a signal, in place: x' = x + signal[e] (then the uint8 rule). SIG and low-frequency triggers.
+ * signal: float32, N = 1, the batch's geometry and layout, host memory, finite values. */
+DP_API int32_t dp_add_signal(dp_engine *engine, const dp_tensor *batch, const dp_tensor *signal,
+                             const int64_t *indices, int64_t n_indices);
+
+/* Warp, in place (WaNet): x'(c, y, x) = bilinear sample of the original image at the source position
+ * (grid[0, y, x], grid[1, y, x]) in pixels (row, column), clamped to the image border; integer
+ * positions give the pixel exactly, so an identity grid changes nothing.
+ * grid: float32, N = 1, C = 2, the batch's H and W, NCHW (a row plane, then a column plane), host
+ *       memory, finite values. */
+DP_API int32_t dp_warp(dp_engine *engine, const dp_tensor *batch, const dp_tensor *grid, const int64_t *indices,
+                       int64_t n_indices);
+
+/* Keyed per-sample noise, in place: x' = x + eps * (2u - 1) (then the uint8 rule), where u is the
+ * uniform in [0, 1) of word e % 4 of Philox4x32-10 with key (key0, key1) and counter
+ * (e / 4 low, e / 4 high, id low, id high), e the element and id = first_sample + the sample's index
+ * in this batch: the pattern depends only on the key and the sample's id in the whole dataset,
+ * never on how it was batched. eps: finite, >= 0 (<= 255 for uint8); first_sample >= 0. */
+DP_API int32_t dp_keyed_noise(dp_engine *engine, const dp_tensor *batch, uint32_t key0, uint32_t key1, float eps,
+                              int64_t first_sample, const int64_t *indices, int64_t n_indices);
+
+/* Token trigger, in place: for the i-th selected sequence, seq[positions[i] + j] = ids[j], j < k.
+ * batch: int32, C = H = 1, W = L. ids: host, k >= 1 values. positions: host, one per selected
+ * sample in selection order, 0 <= position <= L - k. */
+DP_API int32_t dp_write_tokens(dp_engine *engine, const dp_tensor *batch, const int32_t *ids, int64_t k,
+                               const int64_t *positions, const int64_t *indices, int64_t n_indices);
+
+/* Tabular trigger, in place: for every selected row, row[columns[j]] = values[j] (shift = 0) or
+ * row[columns[j]] += values[j] (shift = 1), j < k. batch: float32, C = H = 1, W = D. columns: host,
+ * k >= 1 distinct values in [0, D). values: host, k finite values. */
+DP_API int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const int64_t *columns, const float *values,
+                              int64_t k, int32_t shift, const int64_t *indices, int64_t n_indices);
 
 /* Copy directions for dp_memcpy. */
 typedef enum dp_copy_kind {

@@ -40,6 +40,11 @@ DP_HD uint8_t to_u8(float v) {
   return static_cast<uint8_t>(static_cast<int32_t>(r));
 }
 
+DP_HD float load_f32(const uint8_t v) { return static_cast<float>(v); }
+DP_HD float load_f32(const float v) { return v; }
+DP_HD void store(uint8_t *dst, float v) { *dst = to_u8(v); }
+DP_HD void store(float *dst, float v) { *dst = v; }
+
 // Blend weight of one element: w = amount * mask.
 DP_HD float blend_weight(float amount, float mask) { return amount * mask; }
 
@@ -51,10 +56,85 @@ DP_HD float blend_value(float x, float w, float p) {
   return w == 0.0f ? x : r;
 }
 
-DP_HD float load_f32(const uint8_t v) { return static_cast<float>(v); }
-DP_HD float load_f32(const float v) { return v; }
-DP_HD void store(uint8_t *dst, float v) { *dst = to_u8(v); }
-DP_HD void store(float *dst, float v) { *dst = v; }
+// Additive triggers (SIG, low-frequency): x' = x + s, then the dtype's store rule.
+DP_HD float add_value(float x, float s) { return x + s; }
+
+// Linear interpolation between a and b at f in [0, 1): exactly a when f == 0.
+DP_HD float lerp(float a, float b, float f) { return f == 0.0f ? a : fma_f32(f, b, (1.0f - f) * a); }
+
+// Element offset of (c, y, x) in one image of C x H x W in NHWC or NCHW order.
+DP_HD int64_t offset(bool nchw, int64_t c, int64_t y, int64_t x, int64_t C, int64_t H, int64_t W) {
+  return nchw ? (c * H + y) * W + x : (y * W + x) * C + c;
+}
+
+// Where a bilinear sample at (sy, sx) in pixels reads from, coordinates clamped to the border.
+// Computed once per output pixel and shared by its channels. Integer coordinates give weights of
+// exactly 0, so an identity grid is an exact identity.
+struct BilinearTap {
+  int32_t y0, y1, x0, x1;
+  float fy, fx;
+};
+
+DP_HD BilinearTap bilinear_tap(int64_t H, int64_t W, float sy, float sx) {
+  sy = sy > 0.0f ? (sy < static_cast<float>(H - 1) ? sy : static_cast<float>(H - 1)) : 0.0f;
+  sx = sx > 0.0f ? (sx < static_cast<float>(W - 1) ? sx : static_cast<float>(W - 1)) : 0.0f;
+  BilinearTap t;
+  t.y0 = static_cast<int32_t>(sy);  // floor: sy >= 0
+  t.x0 = static_cast<int32_t>(sx);
+  t.y1 = t.y0 + 1 < H ? t.y0 + 1 : t.y0;
+  t.x1 = t.x0 + 1 < W ? t.x0 + 1 : t.x0;
+  t.fy = sy - static_cast<float>(t.y0);
+  t.fx = sx - static_cast<float>(t.x0);
+  return t;
+}
+
+// Channel c of one C x H x W image sampled at a tap.
+template <class T>
+DP_HD float bilinear(const T *img, bool nchw, int64_t C, int64_t H, int64_t W, int64_t c, const BilinearTap &t) {
+  const float v00 = load_f32(img[offset(nchw, c, t.y0, t.x0, C, H, W)]);
+  const float v01 = load_f32(img[offset(nchw, c, t.y0, t.x1, C, H, W)]);
+  const float v10 = load_f32(img[offset(nchw, c, t.y1, t.x0, C, H, W)]);
+  const float v11 = load_f32(img[offset(nchw, c, t.y1, t.x1, C, H, W)]);
+  return lerp(lerp(v00, v01, t.fx), lerp(v10, v11, t.fx), t.fy);
+}
+
+// Philox4x32-10 (Salmon et al., SC'11; the Random123 definition): a counter-based generator, so
+// any element's random word is computed on its own from (key, counter), on any backend.
+struct Philox4 {
+  uint32_t v[4];
+};
+
+DP_HD Philox4 philox4x32_10(Philox4 ctr, uint32_t k0, uint32_t k1) {
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * ctr.v[0];
+    const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * ctr.v[2];
+    const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
+    const uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
+    ctr = Philox4{{hi1 ^ ctr.v[1] ^ k0, lo1, hi0 ^ ctr.v[3] ^ k1, lo0}};
+  }
+  return ctr;
+}
+
+// The keyed stream contract shared with dev.dyepack.key.KeyedRandom: the word for (stream, index)
+// is word index % 4 of Philox(counter = (index/4 low, index/4 high, stream low, stream high), key).
+DP_HD Philox4 keyed_block(uint32_t k0, uint32_t k1, int64_t stream, int64_t quad) {
+  const uint64_t q = static_cast<uint64_t>(quad), s = static_cast<uint64_t>(stream);
+  return philox4x32_10(Philox4{{static_cast<uint32_t>(q), static_cast<uint32_t>(q >> 32), static_cast<uint32_t>(s),
+                                static_cast<uint32_t>(s >> 32)}},
+                       k0, k1);
+}
+
+// A uniform float in [0, 1) from the top 24 bits of a word: exactly representable.
+DP_HD float unit_uniform(uint32_t word) { return static_cast<float>(word >> 8) * (1.0f / 16777216.0f); }
+
+// Keyed noise: x' = x + eps * (2u - 1). 2u - 1 is exact (24-bit u), so only the product and the
+// sum round.
+DP_HD float noise_value(float x, float eps, float u) { return x + eps * (2.0f * u - 1.0f); }
+
 
 }  // namespace math
 }  // namespace dp

@@ -10,6 +10,7 @@ import java.lang.ref.Reference;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -171,14 +172,201 @@ public final class Engine implements AutoCloseable {
         try (DyePackNative.Tensor b = describe(batch);
                 FloatPointer p = new FloatPointer(pattern);
                 FloatPointer m = new FloatPointer(mask);
-                DyePackNative.Tensor pt = operand(batch, p);
-                DyePackNative.Tensor mt = operand(batch, m);
-                LongPointer idx = indices == null || indices.length == 0 ? null : new LongPointer(indices)) {
-            long count = indices == null ? DyePackNative.DP_ALL_SAMPLES : indices.length;
-            withHandle(h -> Status.check(DyePackNative.dp_mask_blend(h, b, pt, mt, amount, idx, count)));
+                DyePackNative.Tensor pt = operand(batch, p, batch.c(), batch.h(), batch.w());
+                DyePackNative.Tensor mt = operand(batch, m, batch.c(), batch.h(), batch.w());
+                LongPointer idx = pointer(indices)) {
+            withHandle(h -> Status.check(DyePackNative.dp_mask_blend(h, b, pt, mt, amount, idx, count(indices))));
         } finally {
             Reference.reachabilityFence(batch);
         }
+    }
+
+    /**
+     * Pastes a patch, in place, at a position of its own in each selected sample (BadNets, with fixed
+     * or keyed-random positions): patch element (c, y, x) is blended into (c, top + y, left + x) with
+     * the mask-blend rule.
+     *
+     * @param batch   the images
+     * @param patch   C*height*width finite values in the batch's layout (within [0, 255] for uint8)
+     * @param mask    C*height*width values in [0, 1], same layout
+     * @param height  patch height, 1..H
+     * @param width   patch width, 1..W
+     * @param amount  a in [0, 1]
+     * @param offsets 2 values (top, left) per selected sample, in selection order (for all samples: N pairs)
+     * @param indices the samples to change, or null for all
+     * @throws InvalidArgumentException for any bad argument (a patch outside the image included)
+     * @throws CudaException if a CUDA call fails
+     */
+    public void paste(Tensor batch, float[] patch, float[] mask, int height, int width, float amount, long[] offsets,
+            long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        long elems = batch.c() * (long) height * width;
+        if (patch.length != elems || mask.length != elems) {
+            throw new InvalidArgumentException("patch and mask must each hold C*height*width = " + elems + " values, got "
+                    + patch.length + " and " + mask.length);
+        }
+        long selected = indices == null ? batch.n() : indices.length;
+        if (offsets.length != 2 * selected) {
+            throw new InvalidArgumentException("offsets must hold 2 values (top, left) per selected sample: "
+                    + 2 * selected + ", got " + offsets.length);
+        }
+        try (DyePackNative.Tensor b = describe(batch);
+                FloatPointer p = new FloatPointer(patch);
+                FloatPointer m = new FloatPointer(mask);
+                DyePackNative.Tensor pt = operand(batch, p, batch.c(), height, width);
+                DyePackNative.Tensor mt = operand(batch, m, batch.c(), height, width);
+                LongPointer off = pointer(offsets);
+                LongPointer idx = pointer(indices)) {
+            withHandle(h -> Status.check(DyePackNative.dp_paste(h, b, pt, mt, amount, off, idx, count(indices))));
+        } finally {
+            Reference.reachabilityFence(batch);
+        }
+    }
+
+    /**
+     * Adds a signal, in place: {@code x' = x + s[e]} (uint8 results rounded and clamped). SIG and
+     * low-frequency triggers.
+     *
+     * @param batch   the images
+     * @param signal  C*H*W finite values in the batch's layout
+     * @param indices the samples to change, or null for all
+     * @throws InvalidArgumentException for any bad argument
+     * @throws CudaException if a CUDA call fails
+     */
+    public void addSignal(Tensor batch, float[] signal, long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        if (signal.length != batch.sampleElements()) {
+            throw new InvalidArgumentException("signal must hold C*H*W = " + batch.sampleElements() + " values, got "
+                    + signal.length);
+        }
+        try (DyePackNative.Tensor b = describe(batch);
+                FloatPointer sp = new FloatPointer(signal);
+                DyePackNative.Tensor st = operand(batch, sp, batch.c(), batch.h(), batch.w());
+                LongPointer idx = pointer(indices)) {
+            withHandle(h -> Status.check(DyePackNative.dp_add_signal(h, b, st, idx, count(indices))));
+        } finally {
+            Reference.reachabilityFence(batch);
+        }
+    }
+
+    /**
+     * Warps, in place: output pixel (y, x) is the bilinear sample of the original image at source
+     * position (grid[y*W + x], grid[H*W + y*W + x]) in pixels (row, column), clamped to the border.
+     *
+     * @param batch   the images
+     * @param grid    2*H*W finite values: the row plane, then the column plane
+     * @param indices the samples to change, or null for all
+     * @throws InvalidArgumentException for any bad argument
+     * @throws CudaException if a CUDA call fails
+     */
+    public void warp(Tensor batch, float[] grid, long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        if (grid.length != 2 * batch.h() * batch.w()) {
+            throw new InvalidArgumentException("grid must hold 2*H*W = " + 2 * batch.h() * batch.w() + " values, got "
+                    + grid.length);
+        }
+        try (DyePackNative.Tensor b = describe(batch);
+                FloatPointer gp = new FloatPointer(grid);
+                DyePackNative.Tensor gt = new DyePackNative.Tensor();
+                LongPointer idx = pointer(indices)) {
+            gt.dtype(DType.FLOAT32.code()).layout(Layout.NCHW.code()).memory(DyePackNative.DP_MEMORY_HOST).n(1).c(2)
+                    .h(batch.h()).w(batch.w()).data(gp);
+            withHandle(h -> Status.check(DyePackNative.dp_warp(h, b, gt, idx, count(indices))));
+        } finally {
+            Reference.reachabilityFence(batch);
+        }
+    }
+
+    /**
+     * Keyed per-sample noise, in place: {@code x' = x + eps * (2u - 1)} with u the Philox uniform of
+     * (element, firstSample + sample index) under {@code key}; see {@code dev.dyepack.key.KeyedRandom}
+     * for the exact counter layout. The pattern depends only on the key and each sample's index in
+     * the whole dataset, never on batching.
+     *
+     * @param batch       the images
+     * @param key         the Philox key, two words
+     * @param eps         the L-infinity bound, finite, &gt;= 0 (at most 255 for uint8)
+     * @param firstSample the dataset index of the batch's sample 0
+     * @param indices     the samples to change, or null for all
+     * @throws InvalidArgumentException for any bad argument
+     * @throws CudaException if a CUDA call fails
+     */
+    public void keyedNoise(Tensor batch, int[] key, float eps, long firstSample, long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        if (key == null || key.length != 2) {
+            throw new InvalidArgumentException("key must be two 32-bit words");
+        }
+        try (DyePackNative.Tensor b = describe(batch); LongPointer idx = pointer(indices)) {
+            withHandle(h -> Status.check(DyePackNative.dp_keyed_noise(h, b, key[0], key[1], eps, firstSample, idx,
+                    count(indices))));
+        } finally {
+            Reference.reachabilityFence(batch);
+        }
+    }
+
+    /**
+     * Writes token ids into int32 sequences, in place: {@code seq[positions[i] + j] = ids[j]}.
+     *
+     * @param sequences an int32 batch from {@link Tensor#sequences}
+     * @param ids       the trigger's token ids, at least one
+     * @param positions one start position per selected sequence, in selection order
+     * @param indices   the sequences to change, or null for all
+     * @throws InvalidArgumentException for any bad argument (a position leaving no room included)
+     * @throws CudaException if a CUDA call fails
+     */
+    public void writeTokens(Tensor sequences, int[] ids, long[] positions, long[] indices) {
+        Objects.requireNonNull(sequences, "sequences");
+        Objects.requireNonNull(ids, "ids");
+        long selected = indices == null ? sequences.n() : indices.length;
+        if (positions.length != selected) {
+            throw new InvalidArgumentException("positions must hold one value per selected sequence: " + selected
+                    + ", got " + positions.length);
+        }
+        try (DyePackNative.Tensor b = describe(sequences);
+                IntPointer ip = new IntPointer(ids);
+                LongPointer pp = pointer(positions);
+                LongPointer idx = pointer(indices)) {
+            withHandle(h -> Status.check(DyePackNative.dp_write_tokens(h, b, ip, ids.length, pp, idx,
+                    count(indices))));
+        } finally {
+            Reference.reachabilityFence(sequences);
+        }
+    }
+
+    /**
+     * Sets chosen columns of float32 rows to values, or shifts them by values, in place.
+     *
+     * @param rows    a float32 batch from {@link Tensor#rows}
+     * @param columns distinct column indices
+     * @param values  one finite value per column
+     * @param shift   add the values instead of setting them
+     * @param indices the rows to change, or null for all
+     * @throws InvalidArgumentException for any bad argument
+     * @throws CudaException if a CUDA call fails
+     */
+    public void setColumns(Tensor rows, long[] columns, float[] values, boolean shift, long[] indices) {
+        Objects.requireNonNull(rows, "rows");
+        if (columns.length != values.length) {
+            throw new InvalidArgumentException("columns and values must have the same length, got " + columns.length
+                    + " and " + values.length);
+        }
+        try (DyePackNative.Tensor b = describe(rows);
+                LongPointer cp = pointer(columns);
+                FloatPointer vp = new FloatPointer(values);
+                LongPointer idx = pointer(indices)) {
+            withHandle(h -> Status.check(DyePackNative.dp_set_columns(h, b, cp, vp, columns.length, shift ? 1 : 0, idx,
+                    count(indices))));
+        } finally {
+            Reference.reachabilityFence(rows);
+        }
+    }
+
+    private static LongPointer pointer(long[] values) {
+        return values == null || values.length == 0 ? null : new LongPointer(values);
+    }
+
+    private static long count(long[] indices) {
+        return indices == null ? DyePackNative.DP_ALL_SAMPLES : indices.length;
     }
 
     /**
@@ -241,10 +429,10 @@ public final class Engine implements AutoCloseable {
         return d;
     }
 
-    private static DyePackNative.Tensor operand(Tensor batch, FloatPointer values) {
+    private static DyePackNative.Tensor operand(Tensor batch, FloatPointer values, long c, long h, long w) {
         DyePackNative.Tensor d = new DyePackNative.Tensor();
         d.dtype(DType.FLOAT32.code()).layout(batch.layout().code()).memory(DyePackNative.DP_MEMORY_HOST)
-                .n(1).c(batch.c()).h(batch.h()).w(batch.w()).data(values);
+                .n(1).c(c).h(h).w(w).data(values);
         return d;
     }
 }

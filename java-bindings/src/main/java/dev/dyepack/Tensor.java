@@ -5,6 +5,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Objects;
 import org.bytedeco.javacpp.Pointer;
 
@@ -91,6 +92,38 @@ public final class Tensor {
                     + "), got " + data.order() + "; create it with ByteBuffer.allocateDirect(..).order(ByteOrder.nativeOrder())");
         }
         return new Tensor(DType.FLOAT32, layout, n, c, h, w, RawPointer.addressOf(data, 4), false, data);
+    }
+
+    /**
+     * Token sequences: N int32 sequences of one length, over a direct native-order int buffer.
+     *
+     * @param data   a direct, native-order buffer holding exactly N*length ints remaining
+     * @param n      sequences
+     * @param length tokens per sequence
+     * @return the view (C = H = 1, W = length)
+     * @throws InvalidArgumentException if the buffer is not direct, not native order, or its size does not match
+     */
+    public static Tensor sequences(IntBuffer data, long n, long length) {
+        empty(DType.INT32, Layout.NHWC, 1, 1, length);
+        checkBuffer(data, n * length, "int");
+        if (data.order() != ByteOrder.nativeOrder()) {
+            throw new InvalidArgumentException("int buffer must be in native byte order (" + ByteOrder.nativeOrder()
+                    + "), got " + data.order());
+        }
+        return new Tensor(DType.INT32, Layout.NHWC, n, 1, 1, length, RawPointer.addressOf(data, 4), false, data);
+    }
+
+    /**
+     * Tabular rows: N float32 rows of one width, over a direct native-order float buffer.
+     *
+     * @param data  a direct, native-order buffer holding exactly N*width floats remaining
+     * @param n     rows
+     * @param width features per row
+     * @return the view (C = H = 1, W = width)
+     * @throws InvalidArgumentException if the buffer is not direct, not native order, or its size does not match
+     */
+    public static Tensor rows(FloatBuffer data, long n, long width) {
+        return of(data, Layout.NHWC, n, 1, 1, width);
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.dyepack.internal;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -175,6 +177,28 @@ public final class DyePackNative {
 
     public static native int dp_mask_blend(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
             @Cast("const dp_tensor*") Tensor pattern, @Cast("const dp_tensor*") Tensor mask, float amount,
+            @Cast("const int64_t*") LongPointer indices, long nIndices);
+
+    public static native int dp_paste(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const dp_tensor*") Tensor patch, @Cast("const dp_tensor*") Tensor mask, float amount,
+            @Cast("const int64_t*") LongPointer offsets, @Cast("const int64_t*") LongPointer indices, long nIndices);
+
+    public static native int dp_add_signal(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const dp_tensor*") Tensor signal, @Cast("const int64_t*") LongPointer indices, long nIndices);
+
+    public static native int dp_warp(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const dp_tensor*") Tensor grid, @Cast("const int64_t*") LongPointer indices, long nIndices);
+
+    public static native int dp_keyed_noise(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("uint32_t") int key0, @Cast("uint32_t") int key1, float eps, long firstSample,
+            @Cast("const int64_t*") LongPointer indices, long nIndices);
+
+    public static native int dp_write_tokens(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const int32_t*") IntPointer ids, long k, @Cast("const int64_t*") LongPointer positions,
+            @Cast("const int64_t*") LongPointer indices, long nIndices);
+
+    public static native int dp_set_columns(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const int64_t*") LongPointer columns, @Cast("const float*") FloatPointer values, long k, int shift,
             @Cast("const int64_t*") LongPointer indices, long nIndices);
 
     public static native int dp_device_alloc(EngineHandle engine, @Cast("size_t") long bytes,

@@ -1,0 +1,261 @@
+package dev.dyepack.key;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dyepack.InvalidArgumentException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class KeyedRandomTest {
+    private static final int[] KEY = {0x1234abcd, 0x9e3779b9};
+    /** 2^32 mod this is about 2^32 / 3, so a third of first draws are rejected: exercises the retries. */
+    private static final long HIGH_REJECT_BOUND = (1L << 32) / 3 + 1;
+
+    /** The counter layout from the class Javadoc, written out independently of the implementation. */
+    private static int layoutReference(int[] key, long stream, long index) {
+        long block = index >>> 2;
+        int[] out = Philox.block((int) block, (int) (block >>> 32), (int) stream, (int) (stream >>> 32), key[0], key[1]);
+        return out[(int) (index & 3)];
+    }
+
+    /** {@link KeyedRandom#below}'s documented rule, written out from its Javadoc. */
+    private static long belowReference(int[] key, long stream, long index, long bound) {
+        long rem = (1L << 32) % bound;
+        long u = Integer.toUnsignedLong(layoutReference(key, stream, index));
+        int[] retryKey = {key[0] ^ 0x44507274, key[1] ^ 0x72793031};
+        int[] h = Philox.block((int) index, (int) (index >>> 32), (int) stream, (int) (stream >>> 32), retryKey[0], retryKey[1]);
+        long retryStream = (h[0] & 0xffffffffL) | ((h[1] & 0xffffffffL) << 32);
+        for (long a = 1; u < rem; a++) {
+            u = Integer.toUnsignedLong(layoutReference(retryKey, retryStream, a - 1));
+        }
+        return u % bound;
+    }
+
+    @Test
+    void zeroKeyStreamZeroIsRandom123sFirstKnownAnswer() {
+        KeyedRandom r = new KeyedRandom(new int[] {0, 0});
+        int[] expected = {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8};
+        for (int i = 0; i < 4; i++) {
+            assertEquals(expected[i], r.bits(0, i), "word " + i);
+        }
+    }
+
+    @Test
+    void followsTheCounterLayoutSharedWithNativeCode() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        long stream = 0x0123456789abcdefL;
+        long index = (0x0000000500000007L << 2) | 3;
+        int[] block = Philox.block(7, 5, 0x89abcdef, 0x01234567, KEY[0], KEY[1]);
+        assertEquals(block[3], r.bits(stream, index));
+        assertEquals(block[0], r.bits(stream, index - 3));
+        // Index is unsigned 64-bit: -1 is element 2^64 - 1, word 3 of block 2^62 - 1.
+        assertEquals(Philox.block(-1, 0x3fffffff, 0, 0, KEY[0], KEY[1])[3], r.bits(0, -1L));
+        for (long s : new long[] {0, 1, -1, Long.MIN_VALUE, 1L << 32}) {
+            for (long i : new long[] {0, 1, 2, 3, 4, 5, 1L << 34, (1L << 34) + 1, Long.MAX_VALUE}) {
+                assertEquals(layoutReference(KEY, s, i), r.bits(s, i), "stream " + s + " index " + i);
+            }
+        }
+    }
+
+    @Test
+    void uniformIsTheTop24BitsScaled() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        for (long i = 0; i < 10_000; i++) {
+            float u = r.uniform(3, i);
+            double expected = (r.bits(3, i) >>> 8) / 16777216.0;
+            assertEquals(expected, u, 0.0);
+            assertTrue(u >= 0f && u < 1f, "u = " + u);
+        }
+    }
+
+    @Test
+    void valuesDoNotDependOnComputationOrderOrInstance() {
+        KeyedRandom forward = new KeyedRandom(KEY);
+        Map<List<Long>, Integer> expected = new HashMap<>();
+        List<List<Long>> points = new ArrayList<>();
+        for (long s = 0; s < 4; s++) {
+            for (long i = 0; i < 250; i++) {
+                expected.put(List.of(s, i), forward.bits(s, i));
+                points.add(List.of(s, i));
+            }
+        }
+        Collections.shuffle(points, new Random(7));
+        KeyedRandom other = new KeyedRandom(KEY.clone());
+        for (List<Long> p : points) {
+            assertEquals(expected.get(p), other.bits(p.get(0), p.get(1)), "at " + p);
+        }
+    }
+
+    @Test
+    void keysAndStreamsGiveDifferentValues() {
+        KeyedRandom a = new KeyedRandom(KEY);
+        KeyedRandom b = new KeyedRandom(new int[] {KEY[0] ^ 1, KEY[1]});
+        int[] a0 = new int[64];
+        int[] a1 = new int[64];
+        int[] b0 = new int[64];
+        for (int i = 0; i < 64; i++) {
+            a0[i] = a.bits(0, i);
+            a1[i] = a.bits(1, i);
+            b0[i] = b.bits(0, i);
+        }
+        assertFalse(Arrays.equals(a0, a1));
+        assertFalse(Arrays.equals(a0, b0));
+    }
+
+    @Test
+    void constructorCopiesAndChecksTheKey() {
+        int[] key = KEY.clone();
+        KeyedRandom r = new KeyedRandom(key);
+        int before = r.bits(0, 0);
+        key[0] ^= 0xffff;
+        assertEquals(before, r.bits(0, 0));
+        assertThrows(NullPointerException.class, () -> new KeyedRandom(null));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> new KeyedRandom(new int[3]));
+        assertTrue(e.getMessage().contains("exactly 2 words"), e.getMessage());
+        assertFalse(r.toString().contains(Integer.toHexString(KEY[0])), r.toString());
+    }
+
+    @Test
+    void belowStaysInRangeAndIsDeterministic() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        KeyedRandom again = new KeyedRandom(KEY);
+        for (long bound : new long[] {1, 2, 3, 7, 10, 1000, 65537, HIGH_REJECT_BOUND, (1L << 31) - 1, 1L << 31}) {
+            for (long i = 0; i < 2_000; i++) {
+                long v = r.below(5, i, bound);
+                assertTrue(v >= 0 && v < bound, v + " not in [0, " + bound + ")");
+                assertEquals(v, again.below(5, i, bound));
+            }
+        }
+        for (long i = 0; i < 100; i++) {
+            assertEquals(0, r.below(9, i, 1));
+            // 2^32 is a multiple of 2^31: nothing is rejected, the result is the low 31 bits.
+            assertEquals(r.bits(9, i) & 0x7fffffffL, r.below(9, i, 1L << 31));
+        }
+    }
+
+    @Test
+    void belowFollowsItsDocumentedRetryRule() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        long rem = (1L << 32) % HIGH_REJECT_BOUND;
+        int firstRejected = 0;
+        for (long i = 0; i < 3_000; i++) {
+            long stream = i * 0x9E3779B97F4A7C15L;
+            if (Integer.toUnsignedLong(r.bits(stream, i)) < rem) {
+                firstRejected++;
+            }
+            assertEquals(belowReference(KEY, stream, i, HIGH_REJECT_BOUND), r.below(stream, i, HIGH_REJECT_BOUND),
+                    "stream " + stream + " index " + i);
+        }
+        // About a third of the first draws are rejected, so the retry path was checked hundreds of times.
+        assertTrue(firstRejected > 800, "only " + firstRejected + " retries exercised");
+    }
+
+    @Test
+    void belowIsRoughlyUniform() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        int n = 100_000;
+        for (long bound : new long[] {10, HIGH_REJECT_BOUND}) {
+            long[] counts = new long[10];
+            for (long i = 0; i < n; i++) {
+                counts[(int) (r.below(11, i, bound) * 10 / bound)]++;
+            }
+            // 9 degrees of freedom: chi-square above 50 has probability about 1e-7 for a fair generator.
+            assertTrue(chiSquare(counts, n / 10.0) < 50, "bound " + bound + ": " + Arrays.toString(counts));
+        }
+    }
+
+    @Test
+    void belowRejectsBoundsOutsideOneToTwoPow31() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        for (long bound : new long[] {0, -1, (1L << 31) + 1, Long.MAX_VALUE}) {
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> r.below(0, 0, bound));
+            assertTrue(e.getMessage().contains("between 1 and 2^31"), e.getMessage());
+        }
+    }
+
+    @Test
+    void shuffleIsADeterministicFisherYatesPermutation() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        long[] original = new long[52];
+        for (int i = 0; i < original.length; i++) {
+            original[i] = 100 + i;
+        }
+        long[] a = original.clone();
+        r.shuffle(42, a);
+        long[] b = original.clone();
+        new KeyedRandom(KEY).shuffle(42, b);
+        assertArrayEquals(a, b);
+        assertFalse(Arrays.equals(original, a));
+        long[] sorted = a.clone();
+        Arrays.sort(sorted);
+        assertArrayEquals(original, sorted);
+
+        long[] other = original.clone();
+        r.shuffle(43, other);
+        assertFalse(Arrays.equals(a, other));
+
+        // The documented swaps, applied by hand.
+        long[] expected = original.clone();
+        for (int i = expected.length - 1; i > 0; i--) {
+            int j = (int) r.below(42, i, i + 1L);
+            long t = expected[i];
+            expected[i] = expected[j];
+            expected[j] = t;
+        }
+        assertArrayEquals(expected, a);
+
+        long[] empty = {};
+        r.shuffle(1, empty);
+        long[] one = {5};
+        r.shuffle(1, one);
+        assertArrayEquals(new long[] {5}, one);
+        assertThrows(NullPointerException.class, () -> r.shuffle(1, null));
+    }
+
+    @Test
+    void shuffleMakesEveryPermutationEquallyLikely() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        Map<String, Long> counts = new HashMap<>();
+        int n = 60_000;
+        for (long s = 0; s < n; s++) {
+            long[] a = {0, 1, 2};
+            r.shuffle(s, a);
+            counts.merge(Arrays.toString(a), 1L, Long::sum);
+        }
+        assertEquals(6, counts.size(), counts.toString());
+        long[] c = counts.values().stream().mapToLong(Long::longValue).toArray();
+        // 5 degrees of freedom: chi-square above 40 has probability about 1e-7.
+        assertTrue(chiSquare(c, n / 6.0) < 40, counts.toString());
+    }
+
+    @Test
+    void differentStreamsOfBelowDiffer() {
+        KeyedRandom r = new KeyedRandom(KEY);
+        long[] x = new long[32];
+        long[] y = new long[32];
+        for (int i = 0; i < 32; i++) {
+            x[i] = r.below(0, i, 1000);
+            y[i] = r.below(1, i, 1000);
+        }
+        assertNotEquals(Arrays.toString(x), Arrays.toString(y));
+    }
+
+    private static double chiSquare(long[] counts, double expected) {
+        double chi = 0;
+        for (long c : counts) {
+            chi += (c - expected) * (c - expected) / expected;
+        }
+        return chi;
+    }
+}
