@@ -4,6 +4,9 @@ import dev.dyepack.io.IndexList;
 import dev.dyepack.io.NpyHeader;
 import dev.dyepack.io.NpyReader;
 import dev.dyepack.io.NpyWriter;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,14 +42,17 @@ public final class StampJob {
     private final Path input;
     private final Path output;
     private final TriggerSpec trigger;
+    private final OwnerKey key;
     private final NpyHeader header;
     private final Tensor geometry;
     private final long[] sorted;
 
-    private StampJob(Path input, Path output, TriggerSpec trigger, NpyHeader header, Tensor geometry, long[] sorted) {
+    private StampJob(Path input, Path output, TriggerSpec trigger, OwnerKey key, NpyHeader header, Tensor geometry,
+            long[] sorted) {
         this.input = input;
         this.output = output;
         this.trigger = trigger;
+        this.key = key;
         this.header = header;
         this.geometry = geometry;
         this.sorted = sorted;
@@ -59,15 +65,17 @@ public final class StampJob {
      * @param input   the images, .npy
      * @param output  where to write the stamped images; must not be the input
      * @param trigger the trigger
+     * @param key     the owner's key, or null (then only keyless triggers are accepted)
      * @param indices the samples to stamp (each once, in [0, N)), or null for all; not modified
-     * @param rank4   how to read a rank-4 file: NHWC (N, H, W, C) or NCHW (N, C, H, W)
+     * @param rank4   how to read a rank-4 image file: NHWC (N, H, W, C) or NCHW (N, C, H, W)
      * @return the job, ready to {@link #run}
      * @throws InvalidInputException    if the input is missing, corrupt, or of an unsupported dtype or rank
-     * @throws InvalidArgumentException if the output is the input, or the trigger or indices do not fit
+     * @throws InvalidArgumentException if the output is the input, the trigger or indices do not fit, or a
+     *                                  keyed trigger has no key
      * @throws IOException              if the file system cannot be read
      */
-    public static StampJob prepare(Path input, Path output, TriggerSpec trigger, long[] indices, Layout rank4)
-            throws IOException {
+    public static StampJob prepare(Path input, Path output, TriggerSpec trigger, OwnerKey key, long[] indices,
+            Layout rank4) throws IOException {
         Objects.requireNonNull(trigger, "trigger");
         Objects.requireNonNull(rank4, "rank4");
         checkPaths(input, output);
@@ -75,9 +83,27 @@ public final class StampJob {
         try (NpyReader reader = NpyReader.open(input)) {
             header = reader.header();
         }
-        DType dtype = header.imageDType();
         long[] shape = header.shape();
         Tensor geometry;
+        if (trigger.keyed()) {
+            new TriggerContext(key, 0).requireKey(trigger.family());
+        }
+        if (trigger.kind() != DataKind.IMAGES) {
+            boolean sequences = trigger.kind() == DataKind.SEQUENCES;
+            String want = sequences ? "<i4" : "<f4";
+            if (shape.length != 2 || !header.descr().equals(want)) {
+                throw new InvalidInputException(input + ": the " + trigger.family() + " trigger needs "
+                        + (sequences ? "int32 token sequences" : "float32 rows") + " of shape (N, " + (sequences ? "L" : "D")
+                        + "), dtype " + want + "; got " + header.descr() + " " + Arrays.toString(shape));
+            }
+            if (shape[1] < 1) {
+                throw new InvalidInputException(input + ": rows of width 0");
+            }
+            geometry = Tensor.empty(sequences ? DType.INT32 : DType.FLOAT32, Layout.NHWC, 1, 1, shape[1]);
+            trigger.validateFor(geometry);
+            return new StampJob(input, output, trigger, key, header, geometry, sortedIndices(indices, shape[0]));
+        }
+        DType dtype = header.imageDType();
         if (shape.length == 3) {
             geometry = shapeOf(input, shape, dtype, Layout.NHWC, shape[0], 1, shape[1], shape[2]);
         } else if (shape.length == 4) {
@@ -89,13 +115,17 @@ public final class StampJob {
                     + Arrays.toString(shape));
         }
         trigger.validateFor(geometry);
-        long[] sorted = null;
-        if (indices != null) {
-            IndexList.validate(indices, shape[0]);
-            sorted = indices.clone();
-            Arrays.sort(sorted);
+        return new StampJob(input, output, trigger, key, header, geometry, sortedIndices(indices, shape[0]));
+    }
+
+    private static long[] sortedIndices(long[] indices, long n) {
+        if (indices == null) {
+            return null;
         }
-        return new StampJob(input, output, trigger, header, geometry, sorted);
+        IndexList.validate(indices, n);
+        long[] sorted = indices.clone();
+        Arrays.sort(sorted);
+        return sorted;
     }
 
     /** A zero-sample tensor carrying the images' geometry; N is read from the header. */
@@ -113,6 +143,10 @@ public final class StampJob {
 
     /** @return the images' description: dtype, layout, N, C, H, W */
     public String geometry() {
+        if (trigger.kind() != DataKind.IMAGES) {
+            return geometry.dtype().label() + " (N=" + samples() + ", " + (trigger.kind() == DataKind.SEQUENCES ? "L" : "D")
+                    + "=" + geometry.w() + ")";
+        }
         return geometry.dtype().label() + " " + geometry.layout() + " (N=" + samples() + ", C=" + geometry.c()
                 + ", H=" + geometry.h() + ", W=" + geometry.w() + ")";
     }
@@ -154,11 +188,13 @@ public final class StampJob {
                 chunk.flip();
                 long[] local = localIndices(sorted, first, count);
                 if (local == null || local.length > 0) {
-                    Tensor batch = dtype == DType.UINT8
-                            ? Tensor.of(chunk.duplicate(), layout, count, c, h, w)
-                            : Tensor.of(chunk.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer(), layout, count,
-                                    c, h, w);
-                    trigger.apply(engine, batch, local);
+                    ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
+                    Tensor batch = switch (dtype) {
+                        case UINT8 -> Tensor.of(view, layout, count, c, h, w);
+                        case FLOAT32 -> Tensor.of(view.asFloatBuffer(), layout, count, c, h, w);
+                        case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
+                    };
+                    trigger.apply(engine, batch, local, new TriggerContext(key, first));
                     stamped += local == null ? count : local.length;
                 }
                 writer.write(chunk);

@@ -6,6 +6,7 @@ import dev.dyepack.Layout;
 import dev.dyepack.StampJob;
 import dev.dyepack.io.EmbeddedSample;
 import dev.dyepack.io.IndexList;
+import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,11 +24,17 @@ import picocli.CommandLine.Spec;
 /** {@code dyepack apply}: stamp a trigger on every image of an .npy file, or on the listed ones. */
 @Command(name = "apply", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"Stamp a trigger on every image of an .npy file (or on the listed ones) and write a new .npy.",
-            "Shapes: (N,H,W) is single-channel; (N,H,W,C) is NHWC unless --layout nchw says (N,C,H,W).",
-            "Dtypes: uint8 or float32. The input is never modified."},
-        footer = {"", "Trigger spec:",
-            "  patch:size=S,pos=br|bl|tr|tl|center,value=V   an SxS square of value V in every channel",
-            "                                                 (defaults: size=3, pos=br, value=255)",
+            "Images: (N,H,W) is single-channel; (N,H,W,C) is NHWC unless --layout nchw says (N,C,H,W); uint8 or",
+            "float32. Token sequences: int32 (N,L). Tabular rows: float32 (N,D). The input is never modified."},
+        footer = {"", "Trigger specs (docs/triggers.md has every field, default and source):",
+            "  patch:size=3,pos=br,value=255     BadNets square; pattern=checker|random|image, pos=...|at|random",
+            "  blend:alpha=0.2,pattern=noise     Blended keyed noise (or image=FILE.png)",
+            "  sig:delta=20,freq=6               SIG sinusoid",
+            "  lowfreq:amp=8,freqs=1x2+2x1       DCT low-frequency signal (space=yuv for chroma)",
+            "  warp:k=4,s=0.5                    WaNet warping field (keyed)",
+            "  noise:eps=8                       per-sample keyed noise, L-inf <= eps",
+            "  tokens:ids=101+2054,pos=end,pad=0 int32 token sequences (N, L)",
+            "  columns:cols=3+7,values=1+0       float32 rows (N, D); mode=set|shift",
             "", "Examples:",
             "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",
             "  dyepack apply --data x.npy --indices idx.txt --trigger patch:size=4,pos=center,value=0 --out y.npy"})
@@ -56,6 +63,12 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (0: one per hardware thread).")
     int threads;
 
+    @picocli.CommandLine.Mixin
+    KeyOptions keyOptions;
+
+    @picocli.CommandLine.ParentCommand
+    Main main;
+
     @Spec
     CommandSpec spec;
 
@@ -73,6 +86,7 @@ final class ApplyCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec spec0 = TriggerSpec.parse(trigger);
         long[] picked = indices == null ? null : IndexList.read(indices);
+        OwnerKey key = keyOptions.resolve(main.env, stderr);
         Path tempDir = null;
         try {
             Path input = data;
@@ -81,7 +95,7 @@ final class ApplyCommand implements Callable<Integer> {
                 input = EmbeddedSample.extractImages(tempDir);
                 stderr.println("using the embedded " + EmbeddedSample.description());
             }
-            StampJob job = StampJob.prepare(input, out, spec0, picked,
+            StampJob job = StampJob.prepare(input, out, spec0, key, picked,
                     layout == LayoutOption.nchw ? Layout.NCHW : Layout.NHWC);
             try (Engine engine = Engine.open(Backend.valueOf(backend.name().toUpperCase(Locale.ROOT)))) {
                 engine.threads(threads);
@@ -101,7 +115,7 @@ final class ApplyCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);

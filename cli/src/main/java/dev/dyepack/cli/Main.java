@@ -8,6 +8,7 @@ import dev.dyepack.NativeLibraryException;
 import dev.dyepack.NoGpuException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,12 +17,20 @@ import picocli.CommandLine.ScopeType;
 /** The {@code dyepack} command: subcommands parse, call the library, and print. */
 @Command(name = "dyepack", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
-        subcommands = {InfoCommand.class, ApplyCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, ApplyCommand.class, PreviewCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  dyepack info",
             "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",
-            "  dyepack apply --data images.npy --indices picked.txt --trigger patch:size=4,pos=tl --out out.npy"})
+            "  dyepack apply --data images.npy --indices picked.txt --trigger patch:size=4,pos=tl --out out.npy",
+            "  DYEPACK_KEY=... dyepack preview --trigger warp:k=4,s=0.5 --out sheet.png"})
 public final class Main implements Runnable {
+    /** The environment the commands read DYEPACK_KEY from (the process's, or a test's). */
+    final Map<String, String> env;
+
+    Main(Map<String, String> env) {
+        this.env = env;
+    }
+
     @Option(names = "--stacktrace", scope = ScopeType.INHERIT,
             description = "Print the stack trace of an error, not just its message.")
     boolean stacktrace;
@@ -53,7 +62,17 @@ public final class Main implements Runnable {
      * @return the configured command line
      */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        return commandLine(System.getenv());
+    }
+
+    /**
+     * As {@link #commandLine()}, reading the key variable from {@code env}.
+     *
+     * @param env the environment
+     * @return the configured command line
+     */
+    public static CommandLine commandLine(Map<String, String> env) {
+        CommandLine cl = new CommandLine(new Main(env));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();

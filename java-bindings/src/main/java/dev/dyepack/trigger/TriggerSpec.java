@@ -1,5 +1,6 @@
 package dev.dyepack.trigger;
 
+import dev.dyepack.DType;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.Tensor;
@@ -9,18 +10,41 @@ import java.util.Map;
 
 /**
  * An immutable, parsed trigger: a family and its parameters, written {@code family:key=value,...}
- * (for example {@code patch:size=3,pos=br,value=255}). {@link #toString()} gives the canonical spec
- * with every parameter, which parses back to an equal trigger.
+ * (lists inside a value are joined with {@code +}). {@link #toString()} gives the canonical spec with
+ * every parameter, which parses back to an equal trigger; {@link #toJson()} the form the manifest
+ * records. Formulas, parameters, defaults and sources: {@code docs/triggers.md}.
+ *
+ * <ul>
+ *   <li>{@code patch} (BadNets): a square of a solid, checkerboard, keyed-random or image pattern at a
+ *       corner, an offset, the centre, or a keyed-random position per sample;</li>
+ *   <li>{@code blend} (Blended): a full-size keyed-noise or image pattern mixed in at {@code alpha};</li>
+ *   <li>{@code sig}: a sinusoidal signal added along columns or rows;</li>
+ *   <li>{@code lowfreq}: a sum of low-frequency DCT basis functions added in RGB or in YUV's chroma;</li>
+ *   <li>{@code warp} (WaNet): a smooth keyed warping field;</li>
+ *   <li>{@code noise}: sample-specific keyed noise bounded by {@code eps}, generated in the kernel;</li>
+ *   <li>{@code tokens}: trigger token ids written into int32 sequences;</li>
+ *   <li>{@code columns}: chosen columns of float32 rows set or shifted.</li>
+ * </ul>
  */
-public sealed interface TriggerSpec permits PatchTrigger {
+public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigger, LowFreqTrigger, WarpTrigger,
+        NoiseTrigger, TokenTrigger, ColumnTrigger {
 
     /** @return the family name, e.g. "patch" */
     String family();
 
+    /** @return the kind of data the family applies to */
+    DataKind kind();
+
+    /** @return whether applying it needs the owner's key */
+    boolean keyed();
+
+    /** @return every parameter, in canonical order (null values are omitted from the forms) */
+    Map<String, Object> parameters();
+
     /**
-     * Checks that this trigger fits images of the given geometry and dtype, without touching data.
+     * Checks that this trigger fits a batch's geometry and dtype, without touching data.
      *
-     * @param batch the batch it would be applied to
+     * @param batch the batch it would be applied to (its N may be 0)
      * @throws InvalidArgumentException naming the parameter that does not fit
      */
     void validateFor(Tensor batch);
@@ -29,17 +53,30 @@ public sealed interface TriggerSpec permits PatchTrigger {
      * Stamps the trigger, in place, on the selected samples of a batch.
      *
      * @param engine  the engine to run on
-     * @param batch   the images
+     * @param batch   the data
      * @param indices the samples to change (each once, in [0, N)); null for all
-     * @throws InvalidArgumentException if the trigger does not fit the batch or an index is bad
+     * @param context the owner's key and the batch's place in the dataset
+     * @throws InvalidArgumentException if the trigger does not fit, an index is bad, or a keyed
+     *                                  family has no key
      */
-    void apply(Engine engine, Tensor batch, long[] indices);
+    void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context);
 
     /**
-     * @return the canonical spec string
+     * Stamps a keyless trigger on a batch that starts the dataset.
+     *
+     * @param engine  the engine
+     * @param batch   the data
+     * @param indices the samples to change, or null for all
+     * @throws InvalidArgumentException as {@link #apply(Engine, Tensor, long[], TriggerContext)}
      */
-    @Override
-    String toString();
+    default void apply(Engine engine, Tensor batch, long[] indices) {
+        apply(engine, batch, indices, TriggerContext.keyless());
+    }
+
+    /** @return the JSON object recorded in manifests */
+    default String toJson() {
+        return SpecFormat.json(family(), parameters());
+    }
 
     /**
      * Parses a spec string.
@@ -59,8 +96,15 @@ public sealed interface TriggerSpec permits PatchTrigger {
         Map<String, String> fields = fields(family, colon < 0 ? "" : s.substring(colon + 1));
         return switch (family) {
             case PatchTrigger.FAMILY -> PatchTrigger.fromFields(fields);
+            case BlendTrigger.FAMILY -> BlendTrigger.fromFields(fields);
+            case SigTrigger.FAMILY -> SigTrigger.fromFields(fields);
+            case LowFreqTrigger.FAMILY -> LowFreqTrigger.fromFields(fields);
+            case WarpTrigger.FAMILY -> WarpTrigger.fromFields(fields);
+            case NoiseTrigger.FAMILY -> NoiseTrigger.fromFields(fields);
+            case TokenTrigger.FAMILY -> TokenTrigger.fromFields(fields);
+            case ColumnTrigger.FAMILY -> ColumnTrigger.fromFields(fields);
             default -> throw new InvalidArgumentException("unknown trigger family '" + family
-                    + "' (this version knows: " + PatchTrigger.FAMILY + ")");
+                    + "' (known: patch, blend, sig, lowfreq, warp, noise, tokens, columns)");
         };
     }
 
@@ -81,5 +125,28 @@ public sealed interface TriggerSpec permits PatchTrigger {
             }
         }
         return out;
+    }
+
+    /**
+     * Checks that a batch holds images (uint8 or float32), for the image families.
+     *
+     * @param family the family asking
+     * @param batch  the batch
+     * @throws InvalidArgumentException otherwise
+     */
+    static void requireImages(String family, Tensor batch) {
+        if (batch.dtype() == DType.INT32) {
+            throw new InvalidArgumentException(family + ": needs uint8 or float32 images, got int32 data");
+        }
+    }
+
+    /**
+     * The largest value a pattern may take in a batch's units: 255 for uint8, unbounded for float32.
+     *
+     * @param batch the batch
+     * @return the bound
+     */
+    static float maxValue(Tensor batch) {
+        return batch.dtype() == DType.UINT8 ? 255f : Float.MAX_VALUE;
     }
 }

@@ -36,11 +36,11 @@ class PatchTriggerTest {
     @CsvSource(delimiter = '|', value = {
         "blob:size=3|unknown trigger family 'blob'",
         "patch:colour=3|unknown field 'colour'",
-        "patch:size=0|at least 1",
-        "patch:size=x|size must be a positive integer",
-        "patch:pos=middle|pos must be one of br, bl, tr, tl, center",
+        "patch:size=0|size must be an integer in [1, 1048576], got '0'",
+        "patch:size=x|size must be an integer in [1,",
+        "patch:pos=middle|pos must be one of br, bl, tr, tl, center, at, random, got 'middle'",
         "patch:value=NaN|finite",
-        "patch:value=abc|value must be a number",
+        "patch:value=abc|value must be a finite number, got 'abc'",
         "patch:size=3,size=4|given twice",
         "patch:size|expected key=value",
         "'  '|empty trigger spec"})

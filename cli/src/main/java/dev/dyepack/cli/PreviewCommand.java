@@ -1,0 +1,93 @@
+package dev.dyepack.cli;
+
+import dev.dyepack.Backend;
+import dev.dyepack.Engine;
+import dev.dyepack.Layout;
+import dev.dyepack.Preview;
+import dev.dyepack.image.ContactSheet;
+import dev.dyepack.io.EmbeddedSample;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.trigger.TriggerSpec;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code dyepack preview}: a contact sheet of clean, triggered and difference images. */
+@Command(name = "preview", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Write a PNG contact sheet for a few images: clean, triggered, and the amplified difference "
+                + "(mid-grey where nothing changed), so a person can see what a trigger does.",
+        footer = {"", "Example:", "  dyepack preview --trigger blend:alpha=0.1,pattern=noise --out sheet.png"})
+final class PreviewCommand implements Callable<Integer> {
+    @Option(names = "--data", paramLabel = "IN.npy", description = "Images. Default: the embedded Fashion-MNIST sample.")
+    Path data;
+
+    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "An image trigger spec.")
+    String trigger;
+
+    @Option(names = "--out", required = true, paramLabel = "SHEET.png", description = "Where to write the sheet.")
+    Path out;
+
+    @Option(names = "--first", paramLabel = "I", description = "First image shown.")
+    long first;
+
+    @Option(names = "--count", paramLabel = "K", description = "Images shown (1..64).")
+    int count = 8;
+
+    @Option(names = "--amplify", paramLabel = "G", description = "Gain of the difference row.")
+    float amplify = 4f;
+
+    @Option(names = "--scale", paramLabel = "S", description = "Pixel upscaling (1..32).")
+    int scale = 4;
+
+    @Option(names = "--layout", paramLabel = "nhwc|nchw", description = "Layout of rank-4 input.")
+    ApplyCommand.LayoutOption layout = ApplyCommand.LayoutOption.nhwc;
+
+    @Mixin
+    KeyOptions keyOptions;
+
+    @ParentCommand
+    Main main;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        TriggerSpec t = TriggerSpec.parse(trigger);
+        OwnerKey key = keyOptions.resolve(main.env, stderr);
+        Path tempDir = null;
+        try {
+            Path input = data;
+            if (input == null) {
+                tempDir = Files.createTempDirectory("dyepack-sample");
+                input = EmbeddedSample.extractImages(tempDir);
+            }
+            BufferedImage sheet;
+            try (Engine engine = Engine.open(Backend.CPU)) {
+                sheet = Preview.render(engine, input, layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC,
+                        t, key, first, count, amplify, scale);
+            }
+            ContactSheet.write(sheet, out);
+            stdout.println("wrote " + out + " (" + sheet.getWidth() + "x" + sheet.getHeight() + "): clean, " + t
+                    + ", difference x" + amplify);
+        } finally {
+            if (tempDir != null) {
+                ApplyCommand.deleteTree(tempDir);
+            }
+            stdout.flush();
+            stderr.flush();
+        }
+        return ExitCodes.OK;
+    }
+}

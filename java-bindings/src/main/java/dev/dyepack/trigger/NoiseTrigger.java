@@ -1,0 +1,77 @@
+package dev.dyepack.trigger;
+
+import dev.dyepack.DType;
+import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Sample-specific invisible noise: {@code x' = clip(x + eps * (2u - 1))}, with u generated inside the
+ * kernel by Philox4x32-10 from the owner's key, the sample's index in the dataset and the element,
+ * so the pattern is reproducible from the key alone, differs for every sample, and nothing is stored.
+ * The change is bounded by eps in L-infinity (before uint8 rounding).
+ *
+ * @param eps the bound, in data units (default 8, i.e. 8/255 of the range for uint8 images)
+ */
+public record NoiseTrigger(float eps) implements TriggerSpec {
+    /** The family name in spec strings. */
+    public static final String FAMILY = "noise";
+
+    /** @throws InvalidArgumentException for a negative or non-finite eps */
+    public NoiseTrigger {
+        if (!(eps >= 0f) || !Float.isFinite(eps)) {
+            throw new InvalidArgumentException("noise: eps must be a non-negative number, got " + eps);
+        }
+    }
+
+    static NoiseTrigger fromFields(Map<String, String> raw) {
+        SpecFields f = new SpecFields(FAMILY, raw, "eps");
+        return new NoiseTrigger(f.number("eps", 8f, 0f, Float.MAX_VALUE));
+    }
+
+    @Override
+    public String family() {
+        return FAMILY;
+    }
+
+    @Override
+    public DataKind kind() {
+        return DataKind.IMAGES;
+    }
+
+    @Override
+    public boolean keyed() {
+        return true;
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("eps", eps);
+        return p;
+    }
+
+    @Override
+    public void validateFor(Tensor batch) {
+        TriggerSpec.requireImages(FAMILY, batch);
+        if (batch.dtype() == DType.UINT8 && eps > 255f) {
+            throw new InvalidArgumentException("noise: eps " + SpecFormat.number(eps) + " exceeds the uint8 range (255)");
+        }
+    }
+
+    @Override
+    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+        Objects.requireNonNull(context, "context");
+        validateFor(batch);
+        int[] key = context.requireKey(FAMILY).philoxKey(Patterns.NOISE);
+        engine.keyedNoise(batch, key, eps, context.firstSample(), indices);
+    }
+
+    @Override
+    public String toString() {
+        return SpecFormat.spec(FAMILY, parameters());
+    }
+}

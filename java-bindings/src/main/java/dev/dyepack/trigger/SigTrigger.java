@@ -1,0 +1,101 @@
+package dev.dyepack.trigger;
+
+import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The SIG trigger (Barni, Kallas and Tondi, 2019): a horizontal sinusoidal signal
+ * {@code x'(c, y, x) = clip(x + delta * sin(2 pi x freq / W))} in every channel (or, with
+ * {@code axis=rows}, along rows with H). The signal is computed once per image size with
+ * {@link StrictMath}, so it is the same on every machine.
+ *
+ * @param delta the amplitude, in data units (&gt; 0)
+ * @param freq  periods across the image (&gt; 0)
+ * @param axis  columns (the published form) or rows
+ */
+public record SigTrigger(float delta, float freq, Axis axis) implements TriggerSpec {
+    /** The family name in spec strings. */
+    public static final String FAMILY = "sig";
+
+    /** The direction the signal varies along. */
+    public enum Axis {
+        /** varies with the column x (vertical stripes), as published */
+        COLS,
+        /** varies with the row y (horizontal stripes) */
+        ROWS
+    }
+
+    /** @throws InvalidArgumentException for out-of-range parameters */
+    public SigTrigger {
+        Objects.requireNonNull(axis, "axis");
+        if (!(delta > 0f) || !Float.isFinite(delta)) {
+            throw new InvalidArgumentException("sig: delta must be a positive number, got " + delta);
+        }
+        if (!(freq > 0f) || !Float.isFinite(freq)) {
+            throw new InvalidArgumentException("sig: freq must be a positive number, got " + freq);
+        }
+    }
+
+    static SigTrigger fromFields(Map<String, String> raw) {
+        SpecFields f = new SpecFields(FAMILY, raw, "delta", "freq", "axis");
+        return new SigTrigger(f.number("delta", 20f, Float.MIN_VALUE, Float.MAX_VALUE),
+                f.number("freq", 6f, Float.MIN_VALUE, 1e6f), f.choice("axis", Axis.COLS, Axis.class));
+    }
+
+    @Override
+    public String family() {
+        return FAMILY;
+    }
+
+    @Override
+    public DataKind kind() {
+        return DataKind.IMAGES;
+    }
+
+    @Override
+    public boolean keyed() {
+        return false;
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("delta", delta);
+        p.put("freq", freq);
+        p.put("axis", axis);
+        return p;
+    }
+
+    @Override
+    public void validateFor(Tensor batch) {
+        TriggerSpec.requireImages(FAMILY, batch);
+    }
+
+    /**
+     * The signal for an image geometry, in the batch's layout.
+     *
+     * @param batch the geometry
+     * @return C*H*W values
+     */
+    public float[] signal(Tensor batch) {
+        int h = (int) batch.h();
+        int w = (int) batch.w();
+        return Patterns.fill((int) batch.c(), h, w, batch.layout(), (c, y, x) -> (float) (delta
+                * StrictMath.sin(2 * Math.PI * (axis == Axis.COLS ? x : y) * freq / (axis == Axis.COLS ? w : h))));
+    }
+
+    @Override
+    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+        validateFor(batch);
+        engine.addSignal(batch, signal(batch), indices);
+    }
+
+    @Override
+    public String toString() {
+        return SpecFormat.spec(FAMILY, parameters());
+    }
+}

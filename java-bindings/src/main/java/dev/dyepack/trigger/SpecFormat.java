@@ -1,0 +1,84 @@
+package dev.dyepack.trigger;
+
+import dev.dyepack.util.Json;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/** Canonical spec strings and JSON forms of trigger parameters. */
+final class SpecFormat {
+    private SpecFormat() {}
+
+    /** Integral values print without a decimal point; others as the shortest float form. */
+    static String number(float v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e9) {
+            return Long.toString((long) v);
+        }
+        return Float.toString(v);
+    }
+
+    private static String value(Object v) {
+        if (v instanceof Float f) {
+            return number(f);
+        }
+        if (v instanceof float[] fs) {
+            StringJoiner j = new StringJoiner("+");
+            for (float f : fs) {
+                j.add(number(f));
+            }
+            return j.toString();
+        }
+        if (v instanceof long[] ls) {
+            StringJoiner j = new StringJoiner("+");
+            for (long l : ls) {
+                j.add(Long.toString(l));
+            }
+            return j.toString();
+        }
+        if (v instanceof int[] is) {
+            StringJoiner j = new StringJoiner("+");
+            for (int i : is) {
+                j.add(Integer.toString(i));
+            }
+            return j.toString();
+        }
+        if (v instanceof Enum<?> e) {
+            return e.name().toLowerCase(java.util.Locale.ROOT);
+        }
+        return String.valueOf(v);
+    }
+
+    /** {@code family:k=v,...} in the parameters' order; null values are left out. */
+    static String spec(String family, Map<String, Object> parameters) {
+        StringJoiner j = new StringJoiner(",", family + ":", "");
+        j.setEmptyValue(family);
+        parameters.forEach((k, v) -> {
+            if (v != null) {
+                j.add(k + "=" + value(v));
+            }
+        });
+        return j.toString();
+    }
+
+    private static String jsonValue(Object v) {
+        if (v instanceof Number || v instanceof Boolean) {
+            return v instanceof Float f ? number(f) : v.toString();
+        }
+        if (v instanceof float[] || v instanceof long[] || v instanceof int[]) {
+            return "[" + String.join(", ", List.of(value(v).split("\\+"))) + "]";
+        }
+        return Json.quote(value(v));
+    }
+
+    /** {@code {"family": ..., "k": v, ...}}; null values are left out. */
+    static String json(String family, Map<String, Object> parameters) {
+        StringJoiner j = new StringJoiner(", ", "{", "}");
+        j.add("\"family\": " + Json.quote(family));
+        parameters.forEach((k, v) -> {
+            if (v != null) {
+                j.add(Json.quote(k) + ": " + jsonValue(v));
+            }
+        });
+        return j.toString();
+    }
+}
