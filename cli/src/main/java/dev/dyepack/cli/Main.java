@@ -141,6 +141,8 @@ public final class Main implements Runnable {
      * @param args command-line arguments
      */
     public static void main(String[] args) {
+        // Previews draw with AWT; a server has no display, and none is needed.
+        System.setProperty("java.awt.headless", "true");
         System.exit(commandLine().execute(args));
     }
 }
