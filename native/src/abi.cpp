@@ -414,6 +414,47 @@ int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const int64_t 
   });
 }
 
+int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const float *weight, const float *bias,
+                          int64_t classes, int64_t target, int32_t *predicted, int32_t *runner_up, float *margin,
+                          float *distance, float *target_distance) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch x = check_batch(eng, features, kF32);
+    if (features->c != 1 || features->h != 1)
+      invalid("features need C = H = 1 (W = the feature dimension D), got " + shape_of(*features));
+    const int64_t d = x.w;
+    if (classes < 2) invalid("the head needs at least 2 classes, got " + str(classes));
+    if (classes > 1000000) invalid("classes must be at most 1000000, got " + str(classes));
+    if (target < -1 || target >= classes)
+      invalid("target must be -1 (none) or a class in [0, " + str(classes) + "), got " + str(target));
+    if (weight == nullptr || bias == nullptr) invalid("weight and bias must not be null");
+    if (x.n > 0 && (predicted == nullptr || runner_up == nullptr || margin == nullptr || distance == nullptr))
+      invalid("output arrays must not be null");
+    if (x.n > 0 && target >= 0 && target_distance == nullptr) invalid("target_distance is null but a target is given");
+    int64_t wsize = 0;
+    if (__builtin_mul_overflow(classes, d, &wsize)) invalid("the head's size overflows");
+    for (int64_t i = 0; i < wsize; ++i)
+      if (!std::isfinite(weight[i]))
+        invalid("weight[" + str(i / d) + ", " + str(i % d) + "] is not finite");
+    for (int64_t c = 0; c < classes; ++c)
+      if (!std::isfinite(bias[c])) invalid("bias[" + str(c) + "] is not finite");
+    if (!x.device) {
+      const float *f = static_cast<const float *>(x.data);
+      for (int64_t i = 0; i < x.n * d; ++i)
+        if (!std::isfinite(f[i])) invalid("features[" + str(i / d) + ", " + str(i % d) + "] is not finite");
+    }
+    if (x.n == 0) return;
+    std::vector<float> norms(static_cast<size_t>(classes * classes));
+    cpu::pair_norms(weight, classes, d, norms.data(), cpu_threads(eng));
+    ScoreArgs args{x, weight, bias, norms.data(), classes, target, predicted, runner_up, margin, distance,
+                   target >= 0 ? target_distance : nullptr};
+    if (eng.backend == DP_BACKEND_CUDA) {
+      cuda::score(eng.cuda.get(), args);
+    } else {
+      cpu::score(args, cpu_threads(eng));
+    }
+  });
+}
+
 namespace {
 dp_engine &check_cuda_engine(dp_engine *engine) {
   dp_engine &eng = check_engine(engine);

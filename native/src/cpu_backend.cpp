@@ -92,5 +92,25 @@ int64_t work(const Args &a) {
   }
 DP_CPU_OPS(DP_CPU_DEFINE_OP)
 
+void score(const ScoreArgs &args, int threads) {
+  parallel_for(args.features.n, args.features.sample_elems * args.classes, threads, [&](int64_t b, int64_t e) {
+    if (kAvx2) {
+      avx2::score_range(args, b, e);
+    } else {
+      baseline::score_range(args, b, e);
+    }
+  });
+}
+
+void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms, int threads) {
+  parallel_for(classes, classes * d, threads, [&](int64_t b, int64_t e) {
+    if (kAvx2) {
+      avx2::pair_norms_range(weight, classes, d, norms, b, e);
+    } else {
+      baseline::pair_norms_range(weight, classes, d, norms, b, e);
+    }
+  });
+}
+
 }  // namespace cpu
 }  // namespace dp

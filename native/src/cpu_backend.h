@@ -29,13 +29,24 @@ int default_threads();
 #define DP_CPU_DECLARE_OP(name, Args) void name(const Args &args, int threads);
 DP_CPU_OPS(DP_CPU_DECLARE_OP)
 
+// Decision-boundary scoring of every sample.
+void score(const ScoreArgs &args, int threads);
+
+// norms[i*C + j] = ||w_i - w_j||, computed in double and rounded once, the same on every backend.
+void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms, int threads);
+
 // Loop bodies, one set per instruction-set variant (cpu_loops.inc): selected samples [begin, end).
 #define DP_CPU_DECLARE_RANGE(name, Args) void name##_range(const Args &args, int64_t begin, int64_t end);
+#define DP_CPU_DECLARE_EXTRA                                         \
+  void score_range(const ScoreArgs &args, int64_t begin, int64_t end); \
+  void pair_norms_range(const float *weight, int64_t classes, int64_t d, float *norms, int64_t begin, int64_t end);
 namespace baseline {
 DP_CPU_OPS(DP_CPU_DECLARE_RANGE)
+DP_CPU_DECLARE_EXTRA
 }
 namespace avx2 {
 DP_CPU_OPS(DP_CPU_DECLARE_RANGE)
+DP_CPU_DECLARE_EXTRA
 }
 
 }  // namespace cpu

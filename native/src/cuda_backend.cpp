@@ -198,8 +198,8 @@ class Context {
     cudaSetDevice(device_);
     for (cudaStream_t s : streams_)
       if (s) cudaStreamDestroy(s);
-    for (Buffer *b : {&weight_, &pattern_, &indices_, &aux_, &aux2_, &dev_stage_[0], &dev_stage_[1], &warp_scratch_[0],
-                      &warp_scratch_[1]})
+    for (Buffer *b : {&weight_, &pattern_, &indices_, &aux_, &aux2_, &norms_, &score_scratch_, &score_out_,
+                      &dev_stage_[0], &dev_stage_[1], &warp_scratch_[0], &warp_scratch_[1]})
       if (b->ptr) cudaFree(b->ptr);
     for (Buffer *b : {&host_stage_[0], &host_stage_[1]})
       if (b->ptr) cudaFreeHost(b->ptr);
@@ -371,6 +371,58 @@ class Context {
     });
   }
 
+  void score(const ScoreArgs &a) {
+    enter();
+    const int64_t d = a.features.sample_elems, classes = a.classes, n = a.features.n;
+    const float *w = operand(weight_, a.weight, classes * d);
+    const float *b = operand(pattern_, a.bias, classes);
+    const float *norms = operand(norms_, a.norms, classes * classes);
+    reserve(score_scratch_, static_cast<size_t>(kernels::score_scratch_floats(classes, multiprocessors_)) * 4, false);
+    const size_t sb = static_cast<size_t>(d) * sizeof(float);
+    const int64_t per_chunk = std::min<int64_t>(n, static_cast<int64_t>(std::max<size_t>(1, kScratchBytes / sb)));
+    const size_t per = static_cast<size_t>(per_chunk);
+    reserve(score_out_, per * 5 * 4, false);
+    auto *pred = static_cast<int32_t *>(score_out_.ptr);
+    int32_t *runner = pred + per;
+    auto *margin = reinterpret_cast<float *>(runner + per);
+    float *dist = margin + per, *tdist = dist + per;
+    cudaStream_t s0 = streams_[0];
+    if (a.features.device) {
+      reserve(aux2_, sizeof(unsigned long long), false);
+      auto *bad = static_cast<unsigned long long *>(aux2_.ptr);
+      DP_CUDA_CHECK(this, kernels::launch_count_nonfinite(static_cast<const float *>(a.features.data), n * d, bad,
+                                                          multiprocessors_, s0));
+      unsigned long long count = 0;
+      DP_CUDA_CHECK(this, cudaMemcpyAsync(&count, bad, sizeof count, cudaMemcpyDeviceToHost, s0));
+      sync(0);
+      if (count > 0) invalid("features contain " + std::to_string(count) + " non-finite values");
+    }
+    sync(0);
+    for (int64_t first = 0; first < n; first += per_chunk) {
+      const int64_t count = std::min(per_chunk, n - first);
+      const float *x;
+      if (a.features.device) {
+        x = static_cast<const float *>(a.features.data) + first * d;
+      } else {
+        reserve(dev_stage_[0], per * sb, false);
+        DP_CUDA_CHECK(this, cudaMemcpyAsync(dev_stage_[0].ptr, static_cast<const float *>(a.features.data) + first * d,
+                                            static_cast<size_t>(count) * sb, cudaMemcpyHostToDevice, s0));
+        x = static_cast<const float *>(dev_stage_[0].ptr);
+      }
+      DP_CUDA_CHECK(this, kernels::launch_score(x, count, d, w, b, classes, norms, a.target,
+                                                static_cast<float *>(score_scratch_.ptr), pred, runner, margin, dist,
+                                                a.target_distance ? tdist : nullptr, multiprocessors_, s0));
+      const size_t bytes = static_cast<size_t>(count) * 4;
+      DP_CUDA_CHECK(this, cudaMemcpyAsync(a.predicted + first, pred, bytes, cudaMemcpyDeviceToHost, s0));
+      DP_CUDA_CHECK(this, cudaMemcpyAsync(a.runner_up + first, runner, bytes, cudaMemcpyDeviceToHost, s0));
+      DP_CUDA_CHECK(this, cudaMemcpyAsync(a.margin + first, margin, bytes, cudaMemcpyDeviceToHost, s0));
+      DP_CUDA_CHECK(this, cudaMemcpyAsync(a.distance + first, dist, bytes, cudaMemcpyDeviceToHost, s0));
+      if (a.target_distance)
+        DP_CUDA_CHECK(this, cudaMemcpyAsync(a.target_distance + first, tdist, bytes, cudaMemcpyDeviceToHost, s0));
+      sync(0);
+    }
+  }
+
   // The warp reads neighbours, so it needs the unwarped samples elsewhere: device batches are
   // gathered chunk by chunk into scratch and warped back in place; staged chunks are copied to a
   // per-slot scratch on the device and warped back into the staging buffer.
@@ -477,7 +529,7 @@ class Context {
   int device_;
   int multiprocessors_ = 1;
   cudaStream_t streams_[2] = {nullptr, nullptr};
-  Buffer weight_, pattern_, indices_, aux_, aux2_;
+  Buffer weight_, pattern_, indices_, aux_, aux2_, norms_, score_scratch_, score_out_;
   Buffer host_stage_[2], dev_stage_[2], warp_scratch_[2];
   std::string broken_;
 };
@@ -509,6 +561,7 @@ void warp(Context *ctx, const WarpArgs &args) { ctx->warp(args); }
 void keyed_noise(Context *ctx, const NoiseArgs &args) { ctx->keyed_noise(args); }
 void write_tokens(Context *ctx, const TokenArgs &args) { ctx->write_tokens(args); }
 void set_columns(Context *ctx, const ColumnArgs &args) { ctx->set_columns(args); }
+void score(Context *ctx, const ScoreArgs &args) { ctx->score(args); }
 
 void *device_alloc(Context *ctx, size_t bytes) {
   ctx->enter();

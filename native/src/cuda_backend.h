@@ -50,6 +50,7 @@ void warp(Context *ctx, const WarpArgs &args);
 void keyed_noise(Context *ctx, const NoiseArgs &args);
 void write_tokens(Context *ctx, const TokenArgs &args);
 void set_columns(Context *ctx, const ColumnArgs &args);
+void score(Context *ctx, const ScoreArgs &args);
 void synchronize(Context *ctx);
 void *device_alloc(Context *ctx, size_t bytes);
 void device_free(Context *ctx, void *ptr);

@@ -37,6 +37,7 @@ void warp(Context *, const WarpArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
 void keyed_noise(Context *, const NoiseArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
 void write_tokens(Context *, const TokenArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
 void set_columns(Context *, const ColumnArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
+void score(Context *, const ScoreArgs &) { fail(DP_ERR_NO_GPU, kNotCompiled); }
 void synchronize(Context *) {}
 void *device_alloc(Context *, size_t) { fail(DP_ERR_NO_GPU, kNotCompiled); }
 void device_free(Context *, void *) { fail(DP_ERR_NO_GPU, kNotCompiled); }

@@ -89,6 +89,18 @@ struct ColumnArgs {
   bool shift;
 };
 
+// Decision-boundary scoring of all N samples of a float32 (N x D) batch.
+struct ScoreArgs {
+  Batch features;          // float32, sample_elems = D
+  const float *weight;     // host, classes x D
+  const float *bias;       // host, classes
+  const float *norms;      // host, classes x classes: ||w_i - w_j||
+  int64_t classes;
+  int64_t target;          // -1: none
+  int32_t *predicted, *runner_up;
+  float *margin, *distance, *target_distance;  // host, N each (target_distance null without target)
+};
+
 }  // namespace dp
 
 #endif  // DYEPACK_SRC_OPS_H

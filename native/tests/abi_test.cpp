@@ -297,6 +297,44 @@ void test_trigger_rejections(dp_engine *eng) {
             "shift columns of row 1 only");
 }
 
+// Scoring on a hand-computed case: W rows (1,0), (0,1), (1,1) and b = 0; x = (3, 1).
+// z = (3, 1, 4): predicted 2, runner-up 0, margin 1; ||w2 - w0|| = 1, ||w2 - w1|| = 1, so the
+// distance is min(1/1, 3/1) = 1; to target 1: (4 - 1) / 1 = 3.
+void test_score(dp_engine *eng) {
+  const float w[6] = {1, 0, 0, 1, 1, 1}, b[3] = {0, 0, 0};
+  float x[4] = {3, 1, 0.5f, 0.5f};
+  dp_tensor f = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 2, 1, 1, 2, x);
+  int32_t pred[2], run[2];
+  float margin[2], dist[2], tdist[2];
+  DP_EXPECT(dp_score_boundary(eng, &f, w, b, 3, 1, pred, run, margin, dist, tdist) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(pred[0] == 2 && run[0] == 0 && margin[0] == 1.0f && dist[0] == 1.0f && tdist[0] == 3.0f,
+            "got %d %d %g %g %g", pred[0], run[0], margin[0], dist[0], tdist[0]);
+  // x = (0.5, 0.5): z = (0.5, 0.5, 1): predicted 2, runner-up 0 (tie with 1, lowest index wins).
+  DP_EXPECT(pred[1] == 2 && run[1] == 0 && margin[1] == 0.5f && dist[1] == 0.5f && tdist[1] == 0.5f,
+            "got %d %d %g %g %g", pred[1], run[1], margin[1], dist[1], tdist[1]);
+  // Identical rows: a tie is on the boundary (0), a constant gap never crosses (inf).
+  const float w2[4] = {1, 1, 1, 1}, b2[2] = {0, 0}, b3[2] = {1, 0};
+  DP_EXPECT(dp_score_boundary(eng, &f, w2, b2, 2, -1, pred, run, margin, dist, nullptr) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(pred[0] == 0 && run[0] == 1 && dist[0] == 0.0f, "tie: %d %d %g", pred[0], run[0], dist[0]);
+  DP_EXPECT(dp_score_boundary(eng, &f, w2, b3, 2, -1, pred, run, margin, dist, nullptr) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(pred[0] == 0 && std::isinf(dist[0]) && margin[0] == 1.0f, "gap: %d %g", pred[0], dist[0]);
+  // Rejections.
+  x[3] = NAN;
+  DP_EXPECT(dp_score_boundary(eng, &f, w, b, 3, -1, pred, run, margin, dist, nullptr) == DP_ERR_INVALID_ARGUMENT, "nan");
+  DP_EXPECT(contains(dp_last_error(), "features[1, 1] is not finite"), "%s", dp_last_error());
+  x[3] = 0.5f;
+  DP_EXPECT(dp_score_boundary(eng, &f, w, b, 1, -1, pred, run, margin, dist, nullptr) == DP_ERR_INVALID_ARGUMENT, "C=1");
+  DP_EXPECT(dp_score_boundary(eng, &f, w, b, 3, 3, pred, run, margin, dist, tdist) == DP_ERR_INVALID_ARGUMENT, "t=3");
+  DP_EXPECT(contains(dp_last_error(), "target must be"), "%s", dp_last_error());
+  DP_EXPECT(dp_score_boundary(eng, &f, w, b, 3, 0, pred, run, margin, dist, nullptr) == DP_ERR_INVALID_ARGUMENT, "no t out");
+  const float wbad[6] = {1, 0, 0, INFINITY, 1, 1};
+  DP_EXPECT(dp_score_boundary(eng, &f, wbad, b, 3, -1, pred, run, margin, dist, nullptr) == DP_ERR_INVALID_ARGUMENT, "w");
+  DP_EXPECT(contains(dp_last_error(), "weight[1, 1] is not finite"), "%s", dp_last_error());
+  std::vector<uint8_t> img(4);
+  dp_tensor u8 = tensor(DP_DTYPE_UINT8, DP_LAYOUT_NHWC, 2, 1, 1, 2, img.data());
+  DP_EXPECT(dp_score_boundary(eng, &u8, w, b, 3, -1, pred, run, margin, dist, nullptr) == DP_ERR_INVALID_ARGUMENT, "u8");
+}
+
 }  // namespace
 
 int main() {
@@ -313,6 +351,7 @@ int main() {
   test_round_half_even(eng);
   test_philox_known_answer(eng);
   test_trigger_rejections(eng);
+  test_score(eng);
   dp_engine_destroy(eng);
   return finish("abi_test");
 }

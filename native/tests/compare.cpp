@@ -206,6 +206,52 @@ void compare_triggers(Engines &en, std::mt19937 &rng, int64_t n, int64_t c, int6
     }
 }
 
+// Scoring: CUDA against the CPU, bit for bit (both use the fixed summation order), host and device
+// features, with and without a target.
+void compare_score(Engines &en, std::mt19937 &rng, int64_t n, int64_t d, int64_t classes, bool device) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n * d)), w(static_cast<size_t>(classes * d)), b(static_cast<size_t>(classes));
+  for (auto &v : x) v = normal(rng);
+  for (auto &v : w) v = normal(rng) * 0.1f;
+  for (auto &v : b) v = normal(rng);
+  const int64_t target = static_cast<int64_t>(rng() % static_cast<uint32_t>(classes));
+  struct Out {
+    std::vector<int32_t> pred, run;
+    std::vector<float> margin, dist, tdist;
+  } out[2];
+  for (Out &o : out) {
+    o.pred.resize(static_cast<size_t>(n));
+    o.run.resize(static_cast<size_t>(n));
+    o.margin.resize(static_cast<size_t>(n));
+    o.dist.resize(static_cast<size_t>(n));
+    o.tdist.resize(static_cast<size_t>(n));
+  }
+  dp_tensor fc = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
+  DP_EXPECT(dp_score_boundary(en.cpu, &fc, w.data(), b.data(), classes, target, out[0].pred.data(), out[0].run.data(),
+                              out[0].margin.data(), out[0].dist.data(), out[0].tdist.data()) == DP_OK,
+            "score cpu: %s", dp_last_error());
+  void *dev = nullptr;
+  const size_t bytes = x.size() * 4;
+  if (device && (dp_device_alloc(en.gpu, bytes, &dev) != DP_OK ||
+                 dp_memcpy(en.gpu, dev, x.data(), bytes, DP_COPY_HOST_TO_DEVICE) != DP_OK)) {
+    DP_EXPECT(false, "device setup: %s", dp_last_error());
+    return;
+  }
+  dp_tensor fg = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, device ? dev : x.data(),
+                        device ? DP_MEMORY_DEVICE : DP_MEMORY_HOST);
+  DP_EXPECT(dp_score_boundary(en.gpu, &fg, w.data(), b.data(), classes, target, out[1].pred.data(), out[1].run.data(),
+                              out[1].margin.data(), out[1].dist.data(), out[1].tdist.data()) == DP_OK,
+            "score cuda: %s", dp_last_error());
+  if (dev) dp_device_free(en.gpu, dev);
+  DP_EXPECT(out[0].pred == out[1].pred && out[0].run == out[1].run, "score n=%lld d=%lld C=%lld: classes differ",
+            static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(classes));
+  DP_EXPECT(std::memcmp(out[0].margin.data(), out[1].margin.data(), static_cast<size_t>(n) * 4) == 0 &&
+                std::memcmp(out[0].dist.data(), out[1].dist.data(), static_cast<size_t>(n) * 4) == 0 &&
+                std::memcmp(out[0].tdist.data(), out[1].tdist.data(), static_cast<size_t>(n) * 4) == 0,
+            "score n=%lld d=%lld C=%lld device=%d: margins or distances differ", static_cast<long long>(n),
+            static_cast<long long>(d), static_cast<long long>(classes), device);
+}
+
 }  // namespace
 
 // Usage: dyepack_compare [quick]  -- quick drops the largest cases (for compute-sanitizer runs).
@@ -248,5 +294,12 @@ int main(int argc, char **argv) {
   compare_triggers(en, rng, 7, 4, 9, 17);
   compare_triggers(en, rng, 2, 1, 129, 1);
   if (!quick) compare_triggers(en, rng, 64, 3, 224, 224);
+  for (bool device : {true, false}) {
+    compare_score(en, rng, 1, 1, 2, device);
+    compare_score(en, rng, 37, 31, 2, device);
+    compare_score(en, rng, 129, 33, 10, device);
+    compare_score(en, rng, 1000, 784, 10, device);
+    compare_score(en, rng, quick ? 50 : 300, 257, 1000, device);
+  }
   return finish("compare");
 }

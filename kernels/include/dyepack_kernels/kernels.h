@@ -60,6 +60,19 @@ cudaError_t launch_set_columns(float *data, const int64_t *sample_of, int64_t co
 cudaError_t launch_gather(const void *src, void *dst, const int64_t *sample_of, int64_t count, int64_t sample_bytes,
                           cudaStream_t stream);
 
+// Floats of logit scratch launch_score needs (one slice of `classes` per resident warp).
+int64_t score_scratch_floats(int64_t classes, int multiprocessors);
+
+// Decision-boundary scoring of n samples (features n x d, device); outputs device arrays of n.
+cudaError_t launch_score(const float *features, int64_t n, int64_t d, const float *weight, const float *bias,
+                         int64_t classes, const float *norms, int64_t target, float *scratch, int32_t *predicted,
+                         int32_t *runner_up, float *margin, float *distance, float *target_distance,
+                         int multiprocessors, cudaStream_t stream);
+
+// *count = number of non-finite values among n (device memory).
+cudaError_t launch_count_nonfinite(const float *values, int64_t n, unsigned long long *count, int multiprocessors,
+                                   cudaStream_t stream);
+
 // cudaSuccess when this build carries code that runs on the current device, else the error
 // (typically cudaErrorNoKernelImageForDevice).
 cudaError_t check_kernel_image();

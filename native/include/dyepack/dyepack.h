@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, struct layout or enum value in this header changes. */
-#define DP_ABI_VERSION 2
+#define DP_ABI_VERSION 3
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -207,6 +207,21 @@ DP_API int32_t dp_write_tokens(dp_engine *engine, const dp_tensor *batch, const 
  * k >= 1 distinct values in [0, D). values: host, k finite values. */
 DP_API int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const int64_t *columns, const float *values,
                               int64_t k, int32_t shift, const int64_t *indices, int64_t n_indices);
+
+/* Decision-boundary scoring of features X (N x D) under a linear head W (C x D), b (C), the last
+ * layer of a surrogate model, in one fused pass that never holds N x C logits: per sample, the
+ * predicted class and the runner-up (ties to the lowest index), the logit margin z_y - z_r, the exact
+ * L2 distance to the nearest decision boundary min_{j != y} (z_y - z_j) / ||w_y - w_j||, and, with a
+ * target t >= 0, the distance to t's boundary (z_y - z_t) / ||w_y - w_t|| (0 when y = t). The
+ * pairwise ||w_i - w_j|| are computed once. Logits use a fixed summation order (see
+ * dyepack/detail/math.h), so the CPU and CUDA results are the same bits.
+ * features: float32, C = H = 1, W = D, host or device memory, finite values.
+ * weight:   host, classes x D float32, row-major, finite. bias: host, classes values, finite.
+ * classes:  >= 2. target: -1 (none) or in [0, classes).
+ * outputs:  host arrays of N values; target_distance may be NULL when target = -1. */
+DP_API int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const float *weight, const float *bias,
+                                 int64_t classes, int64_t target, int32_t *predicted, int32_t *runner_up,
+                                 float *margin, float *distance, float *target_distance);
 
 /* Copy directions for dp_memcpy. */
 typedef enum dp_copy_kind {

@@ -361,6 +361,59 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Decision-boundary scoring of features under a linear head, in one fused pass that never holds
+     * N x C logits: per sample the predicted class, the runner-up, the logit margin, the exact L2
+     * distance to the nearest decision boundary {@code min_{j != y} (z_y - z_j) / ||w_y - w_j||}, and
+     * with a target the distance to its boundary (0 for samples already predicted as the target).
+     * CPU and CUDA give the same bits.
+     *
+     * @param features float32 rows (N x D) from {@link Tensor#rows}, host or device memory, finite
+     * @param weight   the head, classes x D values, row-major, finite
+     * @param bias     classes finite values
+     * @param target   a class in [0, classes), or -1 for none
+     * @return the scores
+     * @throws InvalidArgumentException for a bad shape, a non-finite value, fewer than 2 classes or a bad target
+     * @throws CudaException if a CUDA call fails
+     */
+    public BoundaryScores scoreBoundary(Tensor features, float[] weight, float[] bias, int target) {
+        Objects.requireNonNull(features, "features");
+        int classes = bias.length;
+        if (features.c() != 1 || features.h() != 1 || features.dtype() != DType.FLOAT32) {
+            throw new InvalidArgumentException("features must be float32 rows (N, D), got " + features);
+        }
+        if ((long) classes * features.w() != weight.length) {
+            throw new InvalidArgumentException("the head's weight has " + weight.length + " values but classes x D = "
+                    + classes + " x " + features.w() + " = " + (long) classes * features.w());
+        }
+        int n = Math.toIntExact(features.n());
+        int[] predicted = new int[n];
+        int[] runnerUp = new int[n];
+        float[] margin = new float[n];
+        float[] distance = new float[n];
+        float[] targetDistance = target >= 0 ? new float[n] : null;
+        try (DyePackNative.Tensor f = describe(features);
+                FloatPointer w = new FloatPointer(weight);
+                FloatPointer b = new FloatPointer(bias);
+                IntPointer p = new IntPointer(Math.max(n, 1));
+                IntPointer r = new IntPointer(Math.max(n, 1));
+                FloatPointer m = new FloatPointer(Math.max(n, 1));
+                FloatPointer d = new FloatPointer(Math.max(n, 1));
+                FloatPointer t = target >= 0 ? new FloatPointer(Math.max(n, 1)) : null) {
+            withHandle(h -> Status.check(DyePackNative.dp_score_boundary(h, f, w, b, classes, target, p, r, m, d, t)));
+            p.get(predicted);
+            r.get(runnerUp);
+            m.get(margin);
+            d.get(distance);
+            if (t != null) {
+                t.get(targetDistance);
+            }
+        } finally {
+            Reference.reachabilityFence(features);
+        }
+        return new BoundaryScores(predicted, runnerUp, margin, distance, targetDistance, target);
+    }
+
     private static LongPointer pointer(long[] values) {
         return values == null || values.length == 0 ? null : new LongPointer(values);
     }

@@ -201,6 +201,11 @@ public final class DyePackNative {
             @Cast("const int64_t*") LongPointer columns, @Cast("const float*") FloatPointer values, long k, int shift,
             @Cast("const int64_t*") LongPointer indices, long nIndices);
 
+    public static native int dp_score_boundary(EngineHandle engine, @Cast("const dp_tensor*") Tensor features,
+            @Cast("const float*") FloatPointer weight, @Cast("const float*") FloatPointer bias, long classes,
+            long target, @Cast("int32_t*") IntPointer predicted, @Cast("int32_t*") IntPointer runnerUp,
+            FloatPointer margin, FloatPointer distance, FloatPointer targetDistance);
+
     public static native int dp_device_alloc(EngineHandle engine, @Cast("size_t") long bytes,
             @Cast("void**") @ByPtrPtr Pointer out);
 

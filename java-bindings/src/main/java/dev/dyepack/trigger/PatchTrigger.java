@@ -157,6 +157,10 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
         if (pattern == Pattern.CHECKER || pattern == Pattern.RANDOM) {
             checkRange(batch, low, "low");
         }
+        if (pattern == Pattern.RANDOM && batch.dtype() == DType.UINT8 && Math.floor(value) < Math.ceil(low)) {
+            throw new InvalidArgumentException("patch: no integer lies in [low, value] = [" + SpecFormat.number(low)
+                    + ", " + SpecFormat.number(value) + "] for a uint8 random pattern");
+        }
         if (position == Position.AT && (y + (long) size > batch.h() || x + (long) size > batch.w())) {
             throw new InvalidArgumentException("patch: a " + size + "x" + size + " patch at y=" + y + ", x=" + x
                     + " does not fit the " + batch.h() + "x" + batch.w() + " image");
@@ -245,9 +249,11 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
         KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_PATTERN));
         float[] out = new float[Patterns.checkedElements(c, s, s, FAMILY)];
         boolean u8 = batch.dtype() == DType.UINT8;
-        long span = (long) value - (long) low + 1;
+        // uint8 patterns are the integers in [low, value]: from ceil(low) to floor(value).
+        long lo = (long) Math.ceil(low);
+        long span = (long) Math.floor(value) - lo + 1;
         for (int e = 0; e < out.length; e++) {
-            out[e] = u8 ? low + rng.below(0, e, span) : low + rng.uniform(0, e) * (value - low);
+            out[e] = u8 ? lo + rng.below(0, e, span) : low + rng.uniform(0, e) * (value - low);
         }
         return out;
     }

@@ -11,6 +11,9 @@ final class SpecFormat {
 
     /** Integral values print without a decimal point; others as the shortest float form. */
     static String number(float v) {
+        if (v == 0f && Float.floatToRawIntBits(v) != 0) {
+            return "-0"; // parses back to -0.0, which a patch or column value writes as such
+        }
         if (v == Math.rint(v) && Math.abs(v) < 1e9) {
             return Long.toString((long) v);
         }

@@ -65,10 +65,13 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
             position = Position.AT;
             at = f.longs("pos", null, 0, Integer.MAX_VALUE)[0];
         } else {
-            position = f.choice("pos", Position.END, Position.class);
-            if (position == Position.AT) {
-                throw new InvalidArgumentException("tokens: pos must be start, end, random or an index; got 'at'");
-            }
+            position = switch (pos) {
+                case "start" -> Position.START;
+                case "end" -> Position.END;
+                case "random" -> Position.RANDOM;
+                default -> throw new InvalidArgumentException("tokens: pos must be start, end, random or an index, got '"
+                        + pos + "'");
+            };
         }
         Integer pad = f.has("pad") ? (int) f.longs("pad", null, Integer.MIN_VALUE, Integer.MAX_VALUE)[0] : null;
         return new TokenTrigger(Arrays.stream(ids).mapToInt(v -> (int) v).toArray(), position, at, pad);
