@@ -439,8 +439,10 @@ int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const fl
       if (!std::isfinite(bias[c])) invalid("bias[" + str(c) + "] is not finite");
     if (!x.device) {
       const float *f = static_cast<const float *>(x.data);
-      for (int64_t i = 0; i < x.n * d; ++i)
-        if (!std::isfinite(f[i])) invalid("features[" + str(i / d) + ", " + str(i % d) + "] is not finite");
+      if (cpu::count_nonfinite(f, x.n * d, cpu_threads(eng)) > 0) {
+        for (int64_t i = 0; i < x.n * d; ++i)
+          if (!std::isfinite(f[i])) invalid("features[" + str(i / d) + ", " + str(i % d) + "] is not finite");
+      }
     }
     if (x.n == 0) return;
     std::vector<float> norms(static_cast<size_t>(classes * classes));

@@ -102,6 +102,22 @@ void score(const ScoreArgs &args, int threads) {
   });
 }
 
+int64_t count_nonfinite(const float *values, int64_t n, int threads) {
+  constexpr int64_t kBlock = int64_t{1} << 16;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<int64_t> counts(static_cast<size_t>(blocks), 0);
+  parallel_for(blocks, kBlock, threads, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) {
+      const int64_t lo = k * kBlock, hi = std::min(n, lo + kBlock);
+      counts[static_cast<size_t>(k)] = kAvx2 ? avx2::count_nonfinite_range(values, lo, hi)
+                                             : baseline::count_nonfinite_range(values, lo, hi);
+    }
+  });
+  int64_t total = 0;
+  for (int64_t c : counts) total += c;
+  return total;
+}
+
 void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms, int threads) {
   parallel_for(classes, classes * d, threads, [&](int64_t b, int64_t e) {
     if (kAvx2) {

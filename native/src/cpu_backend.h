@@ -32,6 +32,9 @@ DP_CPU_OPS(DP_CPU_DECLARE_OP)
 // Decision-boundary scoring of every sample.
 void score(const ScoreArgs &args, int threads);
 
+// Number of non-finite values among n, counted with `threads` threads.
+int64_t count_nonfinite(const float *values, int64_t n, int threads);
+
 // norms[i*C + j] = ||w_i - w_j||, computed in double and rounded once, the same on every backend.
 void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms, int threads);
 
@@ -39,6 +42,7 @@ void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms, i
 #define DP_CPU_DECLARE_RANGE(name, Args) void name##_range(const Args &args, int64_t begin, int64_t end);
 #define DP_CPU_DECLARE_EXTRA                                         \
   void score_range(const ScoreArgs &args, int64_t begin, int64_t end); \
+  int64_t count_nonfinite_range(const float *v, int64_t begin, int64_t end); \
   void pair_norms_range(const float *weight, int64_t classes, int64_t d, float *norms, int64_t begin, int64_t end);
 namespace baseline {
 DP_CPU_OPS(DP_CPU_DECLARE_RANGE)

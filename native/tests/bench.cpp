@@ -2,6 +2,10 @@
 // device-to-device copy of the same bytes, and the CPU backend on the same machine.
 // GB/s counts bytes read and written by the blend (2 x batch size for a dense mask).
 // Usage: dyepack_bench [images=20000] [height=224] [width=224] [channels=3] [repeats=20]
+//        dyepack_bench score X.f32 W.f32 b.f32 N D C [repeats=10] [out.f32]
+//          decision-boundary scoring of raw little-endian float32 files (scripts/bench-score.py
+//          writes them and runs the NumPy peer on the same data in the same run); prints the best
+//          time per backend and, with out.f32, writes [predicted, runner_up, margin, distance] per sample.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -35,7 +39,64 @@ void row(const char *what, const char *dtype, double bytes, double seconds) {
 
 }  // namespace
 
+std::vector<float> read_f32(const char *path, size_t count) {
+  std::vector<float> v(count);
+  FILE *f = std::fopen(path, "rb");
+  if (!f || std::fread(v.data(), 4, count, f) != count) {
+    std::fprintf(stderr, "bench: cannot read %zu floats from %s\n", count, path);
+    std::exit(2);
+  }
+  std::fclose(f);
+  return v;
+}
+
+int score_main(int argc, char **argv) {
+  if (argc < 8) {
+    std::fprintf(stderr, "usage: dyepack_bench score X.f32 W.f32 b.f32 N D C [repeats] [out.f32]\n");
+    return 2;
+  }
+  const int64_t n = std::atoll(argv[5]), d = std::atoll(argv[6]), c = std::atoll(argv[7]);
+  const int repeats = argc > 8 ? std::atoi(argv[8]) : 10;
+  std::vector<float> x = read_f32(argv[2], static_cast<size_t>(n * d));
+  std::vector<float> w = read_f32(argv[3], static_cast<size_t>(c * d));
+  std::vector<float> b = read_f32(argv[4], static_cast<size_t>(c));
+  std::vector<int32_t> pred(static_cast<size_t>(n)), run(static_cast<size_t>(n));
+  std::vector<float> margin(static_cast<size_t>(n)), dist(static_cast<size_t>(n));
+  dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
+  char reason[512];
+  const bool have_gpu = dp_cuda_status(reason, sizeof reason) == DP_CUDA_AVAILABLE;
+  for (int backend : {DP_BACKEND_CPU, DP_BACKEND_CUDA}) {
+    if (backend == DP_BACKEND_CUDA && !have_gpu) {
+      std::printf("engine cuda: not measured (%s)\n", reason);
+      continue;
+    }
+    dp_engine *eng = nullptr;
+    if (dp_engine_create(backend, 0, &eng) != DP_OK) {
+      std::fprintf(stderr, "bench: %s\n", dp_last_error());
+      return 1;
+    }
+    const double s = best_seconds(repeats, [&] {
+      return dp_score_boundary(eng, &t, w.data(), b.data(), c, -1, pred.data(), run.data(), margin.data(), dist.data(),
+                               nullptr) == DP_OK;
+    });
+    std::printf("engine %s: %.3f ms (best of %d, host features in, scores out)\n",
+                backend == DP_BACKEND_CPU ? "cpu" : "cuda", s * 1e3, repeats);
+    dp_engine_destroy(eng);
+  }
+  if (argc > 9) {
+    FILE *f = std::fopen(argv[9], "wb");
+    for (int64_t i = 0; f && i < n; ++i) {
+      const float row[4] = {static_cast<float>(pred[static_cast<size_t>(i)]), static_cast<float>(run[static_cast<size_t>(i)]),
+                            margin[static_cast<size_t>(i)], dist[static_cast<size_t>(i)]};
+      std::fwrite(row, 4, 4, f);
+    }
+    if (f) std::fclose(f);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && std::strcmp(argv[1], "score") == 0) return score_main(argc, argv);
   const int64_t n = argc > 1 ? std::atoll(argv[1]) : 20000;
   const int64_t h = argc > 2 ? std::atoll(argv[2]) : 224;
   const int64_t w = argc > 3 ? std::atoll(argv[3]) : 224;

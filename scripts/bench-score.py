@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Decision-boundary scoring: the DyePack engine against NumPy (OpenBLAS) on the same data, same run.
+
+Data: the 60,000 Fashion-MNIST training images (pixels / 255, 60000 x 784) from Debian's
+dataset-fashion-mnist when installed, else random pixels of the same shape; a random 10-class head.
+NumPy computes the same quantities (logits by SGEMM, argmax, runner-up, margin, exact distance to the
+nearest boundary); the engine runs through the native benchmark program on the files written here.
+Both report the best of several runs. The results are compared before any time is printed.
+
+Usage: scripts/bench-score.py BUILD_DIR [repeats]
+"""
+import gzip
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+build = sys.argv[1] if len(sys.argv) > 1 else "java-bindings/target/native"
+repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+path = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+if os.path.exists(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    x = np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(-1, 784).astype(np.float32) / 255.0
+    source = "Fashion-MNIST train (Debian dataset-fashion-mnist)"
+else:
+    x = np.random.default_rng(0).integers(0, 256, size=(60000, 784)).astype(np.float32) / 255.0
+    source = "random pixels (dataset-fashion-mnist not installed)"
+rng = np.random.default_rng(1)
+classes = 10
+w = (rng.standard_normal((classes, 784)) * 0.05).astype(np.float32)
+b = rng.standard_normal(classes).astype(np.float32)
+n, d = x.shape
+
+
+def numpy_scores():
+    z = x @ w.T + b                                   # SGEMM (OpenBLAS), N x C logits
+    order = np.argsort(-z, axis=1, kind="stable")     # ties to the lowest index
+    y, r = order[:, 0], order[:, 1]
+    rows = np.arange(n)
+    zy = z[rows, y]
+    margin = zy - z[rows, r]
+    diff = w[:, None, :] - w[None, :, :]
+    norms = np.sqrt((diff.astype(np.float64) ** 2).sum(-1)).astype(np.float32)
+    dist = (zy[:, None] - z) / norms[y]
+    dist[rows, y] = np.inf
+    return y, r, margin, dist.min(axis=1)
+
+
+best = float("inf")
+for _ in range(repeats):
+    t0 = time.perf_counter()
+    ref = numpy_scores()
+    best = min(best, time.perf_counter() - t0)
+
+with tempfile.TemporaryDirectory() as tmp:
+    files = [os.path.join(tmp, f) for f in ("x.f32", "w.f32", "b.f32", "out.f32")]
+    for a, f in zip((x, w, b), files):
+        np.ascontiguousarray(a, dtype="<f4").tofile(f)
+    bench = os.path.join(build, "bin", "dyepack_bench")
+    res = subprocess.run([bench, "score", *files[:3], str(n), str(d), str(classes), str(repeats), files[3]],
+                         capture_output=True, text=True, check=True)
+    out = np.fromfile(files[3], dtype="<f4").reshape(n, 4)
+
+agree = (out[:, 0].astype(np.int64) == ref[0])
+close = np.isclose(out[:, 3], ref[3], rtol=1e-4, atol=1e-5)
+print(f"data: {source}, {n} x {d}, {classes} classes; threads: OpenBLAS and engine use all {os.cpu_count()} cores")
+print(f"agreement: predicted class {agree.mean() * 100:.3f}%, distance within 1e-4: {close.mean() * 100:.3f}%")
+print(f"numpy+openblas {np.__version__}: {best * 1e3:.3f} ms (best of {repeats})")
+print(res.stdout.strip())
+if agree.mean() < 0.999 or close.mean() < 0.999:
+    sys.exit("results disagree")
