@@ -1,9 +1,7 @@
 package dev.dyepack;
 
 import dev.dyepack.io.IndexList;
-import dev.dyepack.io.NpyHeader;
-import dev.dyepack.io.NpyReader;
-import dev.dyepack.io.NpyWriter;
+import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
@@ -17,7 +15,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Stamps a trigger on the images of an {@code .npy} file and writes the result to another {@code .npy},
+ * Stamps a trigger on the samples of an array file ({@code .npy} or IDX) and writes the result in the
+ * same format,
  * streaming in chunks so files larger than memory work. The input is never modified; the output is
  * written under a temporary name and moved into place only when complete.
  *
@@ -43,17 +42,19 @@ public final class StampJob {
     private final Path output;
     private final TriggerSpec trigger;
     private final OwnerKey key;
-    private final NpyHeader header;
+    private final String descr;
+    private final long[] shape;
     private final Tensor geometry;
     private final long[] sorted;
 
-    private StampJob(Path input, Path output, TriggerSpec trigger, OwnerKey key, NpyHeader header, Tensor geometry,
-            long[] sorted) {
+    private StampJob(Path input, Path output, TriggerSpec trigger, OwnerKey key, String descr, long[] shape,
+            Tensor geometry, long[] sorted) {
         this.input = input;
         this.output = output;
         this.trigger = trigger;
         this.key = key;
-        this.header = header;
+        this.descr = descr;
+        this.shape = shape;
         this.geometry = geometry;
         this.sorted = sorted;
     }
@@ -79,11 +80,12 @@ public final class StampJob {
         Objects.requireNonNull(trigger, "trigger");
         Objects.requireNonNull(rank4, "rank4");
         checkPaths(input, output);
-        NpyHeader header;
-        try (NpyReader reader = NpyReader.open(input)) {
-            header = reader.header();
+        String descr;
+        long[] shape;
+        try (Samples.Reader reader = Samples.open(input)) {
+            descr = reader.descr();
+            shape = reader.shape();
         }
-        long[] shape = header.shape();
         Tensor geometry;
         if (trigger.keyed()) {
             new TriggerContext(key, 0).requireKey(trigger.family());
@@ -91,19 +93,23 @@ public final class StampJob {
         if (trigger.kind() != DataKind.IMAGES) {
             boolean sequences = trigger.kind() == DataKind.SEQUENCES;
             String want = sequences ? "<i4" : "<f4";
-            if (shape.length != 2 || !header.descr().equals(want)) {
+            if (shape.length != 2 || !descr.equals(want)) {
                 throw new InvalidInputException(input + ": the " + trigger.family() + " trigger needs "
                         + (sequences ? "int32 token sequences" : "float32 rows") + " of shape (N, " + (sequences ? "L" : "D")
-                        + "), dtype " + want + "; got " + header.descr() + " " + Arrays.toString(shape));
+                        + "), dtype " + want + "; got " + descr + " " + Arrays.toString(shape));
             }
             if (shape[1] < 1) {
                 throw new InvalidInputException(input + ": rows of width 0");
             }
             geometry = Tensor.empty(sequences ? DType.INT32 : DType.FLOAT32, Layout.NHWC, 1, 1, shape[1]);
             trigger.validateFor(geometry);
-            return new StampJob(input, output, trigger, key, header, geometry, sortedIndices(indices, shape[0]));
+            return new StampJob(input, output, trigger, key, descr, shape, geometry, sortedIndices(indices, shape[0]));
         }
-        DType dtype = header.imageDType();
+        DType dtype = switch (descr) {
+            case "|u1", "<u1", "u1" -> DType.UINT8;
+            case "<f4" -> DType.FLOAT32;
+            default -> throw new InvalidInputException(input + ": images must be uint8 or float32, got dtype " + descr);
+        };
         if (shape.length == 3) {
             geometry = shapeOf(input, shape, dtype, Layout.NHWC, shape[0], 1, shape[1], shape[2]);
         } else if (shape.length == 4) {
@@ -115,7 +121,7 @@ public final class StampJob {
                     + Arrays.toString(shape));
         }
         trigger.validateFor(geometry);
-        return new StampJob(input, output, trigger, key, header, geometry, sortedIndices(indices, shape[0]));
+        return new StampJob(input, output, trigger, key, descr, shape, geometry, sortedIndices(indices, shape[0]));
     }
 
     private static long[] sortedIndices(long[] indices, long n) {
@@ -153,7 +159,7 @@ public final class StampJob {
 
     /** @return N, the number of images */
     public long samples() {
-        return header.shape()[0];
+        return shape[0];
     }
 
     /**
@@ -178,8 +184,8 @@ public final class StampJob {
         perChunk = Math.min(perChunk, Integer.MAX_VALUE / sampleBytes);
         ByteBuffer chunk = ByteBuffer.allocateDirect((int) (perChunk * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
         long stamped = 0;
-        try (NpyReader reader = NpyReader.open(input);
-                NpyWriter writer = NpyWriter.create(output, header.descr(), header.shape())) {
+        try (Samples.Reader reader = Samples.open(input);
+                Samples.Writer writer = Samples.create(output, input, descr, shape)) {
             for (long first = 0; first < n; first += perChunk) {
                 int count = (int) Math.min(perChunk, n - first);
                 chunk.clear();

@@ -12,6 +12,8 @@ public final class ExitCodes {
     public static final int INVALID_INPUT = 2;
     /** The CUDA backend was requested but no usable GPU answered. */
     public static final int NO_GPU = 3;
+    /** A manifest or dataset did not verify: the findings are printed. */
+    public static final int VERIFY_FAILED = 4;
     /** A bug: an unexpected internal error (run with --stacktrace and report it). */
     public static final int INTERNAL = 70;
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "dyepack", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
         subcommands = {InfoCommand.class, ApplyCommand.class, PreviewCommand.class, ScoreCommand.class,
-            CommandLine.HelpCommand.class},
+            PoisonCommand.class, ManifestCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  dyepack info",
             "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",

@@ -1,0 +1,166 @@
+package dev.dyepack.cli;
+
+import dev.dyepack.Backend;
+import dev.dyepack.Engine;
+import dev.dyepack.Layout;
+import dev.dyepack.PoisonJob;
+import dev.dyepack.io.EmbeddedSample;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.select.Budget;
+import dev.dyepack.select.SelectionMode;
+import dev.dyepack.select.Strategy;
+import dev.dyepack.trigger.TriggerSpec;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code dyepack poison}: the main job. */
+@Command(name = "poison", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Plant a keyed watermark: choose a budget of samples (nearest a surrogate's decision boundary,",
+            "or keyed random), stamp the trigger on them, relabel them to the target (dirty-label) or keep their",
+            "labels (clean-label), and write the data, the labels and a signed manifest.json to --out.",
+            "Data: .npy or IDX (gzip or plain); output in the same format."},
+        footer = {"", "Example:",
+            "  dyepack poison --trigger blend:alpha=0.2,pattern=noise --target 0 --surrogate linear --out poisoned/",
+            "  dyepack poison --data x.npy --labels y.npy --trigger patch --target 3 --select random --out out/"})
+final class PoisonCommand implements Callable<Integer> {
+    @Option(names = "--data", paramLabel = "D", description = "Samples (.npy or IDX). Default: the embedded sample.")
+    Path data;
+
+    @Option(names = "--labels", paramLabel = "L", description = "Labels (.npy or IDX, integers). Required with --data.")
+    Path labels;
+
+    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "The trigger (see dyepack apply --help).")
+    String trigger;
+
+    @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
+    int target;
+
+    @Option(names = "--budget", paramLabel = "B", description = "A fraction in (0, 1) or a count.")
+    String budget = Budget.DEFAULT;
+
+    @Option(names = "--allow-over-5-percent", description = "Allow a budget above 5% (recorded in the manifest).")
+    boolean allowOver5;
+
+    @Option(names = "--override-reason", paramLabel = "TEXT", description = "Why more than 5% (recorded).")
+    String overrideReason;
+
+    @Option(names = "--select", paramLabel = "boundary|random", description = "Selection strategy.")
+    String select = "boundary";
+
+    @Option(names = "--mode", paramLabel = "dirty|clean", description = "Dirty-label (relabel) or clean-label.")
+    String mode = "dirty";
+
+    @Option(names = "--stratify", description = "Split the budget across classes in proportion to their sizes.")
+    boolean stratify;
+
+    @Option(names = "--surrogate", paramLabel = "linear", description = "Fit a linear surrogate on the pixels "
+            + "(the default for boundary selection without --features/--head).")
+    String surrogate;
+
+    @Option(names = "--features", paramLabel = "X.npy", description = "The owner's features (N x D float32).")
+    Path features;
+
+    @Option(names = "--head", paramLabel = "H.npz", description = "The owner's linear head (W, b).")
+    Path head;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "The output directory.")
+    Path out;
+
+    @Option(names = "--layout", paramLabel = "nhwc|nchw", description = "Layout of rank-4 image input.")
+    ApplyCommand.LayoutOption layout = ApplyCommand.LayoutOption.nhwc;
+
+    @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to run.")
+    ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
+
+    @Mixin
+    KeyOptions keyOptions;
+
+    @ParentCommand
+    Main main;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter stdout = spec.commandLine().getOut();
+        PrintWriter stderr = spec.commandLine().getErr();
+        Strategy strategy = switch (select.toLowerCase(Locale.ROOT)) {
+            case "boundary" -> Strategy.BOUNDARY;
+            case "random" -> Strategy.RANDOM;
+            default -> throw new ParameterException(spec.commandLine(), "--select must be boundary or random, got '"
+                    + select + "'");
+        };
+        SelectionMode selectionMode = switch (mode.toLowerCase(Locale.ROOT)) {
+            case "dirty" -> SelectionMode.DIRTY;
+            case "clean" -> SelectionMode.CLEAN;
+            default -> throw new ParameterException(spec.commandLine(), "--mode must be dirty or clean, got '" + mode + "'");
+        };
+        if (surrogate != null && !surrogate.equalsIgnoreCase("linear")) {
+            throw new ParameterException(spec.commandLine(), "--surrogate must be linear (or give --features and --head)");
+        }
+        if ((features == null) != (head == null)) {
+            throw new ParameterException(spec.commandLine(), "--features and --head go together");
+        }
+        if (surrogate != null && features != null) {
+            throw new ParameterException(spec.commandLine(), "give --surrogate linear or --features/--head, not both");
+        }
+        if ((data == null) != (labels == null)) {
+            throw new ParameterException(spec.commandLine(), "--data and --labels go together");
+        }
+        PoisonJob.Surrogate source = strategy == Strategy.RANDOM ? PoisonJob.Surrogate.NONE
+                : features != null ? PoisonJob.Surrogate.FEATURES_HEAD : PoisonJob.Surrogate.LINEAR;
+        if (strategy == Strategy.RANDOM && (surrogate != null || features != null)) {
+            throw new ParameterException(spec.commandLine(), "--select random uses no surrogate");
+        }
+        TriggerSpec t = TriggerSpec.parse(trigger);
+        OwnerKey key = keyOptions.resolve(main.env, stderr);
+        Path tempDir = null;
+        try {
+            Path d = data;
+            Path l = labels;
+            if (d == null) {
+                tempDir = Files.createTempDirectory("dyepack-sample");
+                d = EmbeddedSample.extractImages(tempDir);
+                l = EmbeddedSample.extractLabels(tempDir);
+                stderr.println("using the embedded " + EmbeddedSample.description());
+            }
+            PoisonJob.Options o = new PoisonJob.Options(d, l, t, target, budget, allowOver5, overrideReason, strategy,
+                    selectionMode, stratify, source, features, head, out,
+                    layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC);
+            try (Engine engine = Engine.open(Backend.valueOf(backend.name().toUpperCase(Locale.ROOT)))) {
+                stderr.println("backend: " + engine.backend().name().toLowerCase(Locale.ROOT) + " - " + engine.reason());
+                stderr.flush();
+                PoisonJob.Result r = PoisonJob.run(engine, o, key, line -> {
+                    stderr.println(line);
+                    stderr.flush();
+                });
+                if (!Double.isNaN(r.surrogateAccuracy())) {
+                    stderr.printf(Locale.ROOT, "surrogate accuracy on the data: %.2f%%%n", 100 * r.surrogateAccuracy());
+                }
+                stdout.printf(Locale.ROOT, "poisoned %d of %d samples (%.2f%%) with %s, target %d, %s-label, %s selection%n",
+                        r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(), t, target,
+                        mode.toLowerCase(Locale.ROOT), select.toLowerCase(Locale.ROOT));
+                stdout.println("wrote " + r.data() + ", " + r.labels() + ", " + r.manifest());
+            }
+        } finally {
+            if (tempDir != null) {
+                ApplyCommand.deleteTree(tempDir);
+            }
+            stdout.flush();
+            stderr.flush();
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,362 @@
+package dev.dyepack;
+
+import dev.dyepack.io.LinearHead;
+import dev.dyepack.io.Samples;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.manifest.Fingerprints;
+import dev.dyepack.manifest.Manifest;
+import dev.dyepack.manifest.ManifestSigner;
+import dev.dyepack.manifest.ManifestWriter;
+import dev.dyepack.select.Budget;
+import dev.dyepack.select.SelectionMode;
+import dev.dyepack.select.Selector;
+import dev.dyepack.select.Strategy;
+import dev.dyepack.surrogate.LinearSurrogate;
+import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.TriggerSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The main job: poison a dataset. Chooses a budget of samples (keyed random, or nearest a surrogate's
+ * decision boundary), stamps the trigger on them, relabels them to the target for dirty-label
+ * poisoning, writes the data and labels in the input's format to an output directory, and writes a
+ * {@code manifest.json} signed with a key-derived subkey that records exactly what was done.
+ *
+ * <p>Every input is checked before anything is written; outputs are written under temporary names and
+ * moved into place; inputs are never modified. The owner's key is required: it drives the selection
+ * and the trigger's randomness, and signs the manifest (which records only its fingerprint).
+ */
+public final class PoisonJob {
+    private PoisonJob() {}
+
+    /** Where the surrogate's scores come from, for boundary selection. */
+    public enum Surrogate {
+        /** No surrogate (random selection). */
+        NONE,
+        /** A softmax-regression head fitted on the data's pixels. */
+        LINEAR,
+        /** The owner's features and linear head. */
+        FEATURES_HEAD
+    }
+
+    /**
+     * What to do.
+     *
+     * @param data           the samples (.npy or IDX)
+     * @param labels         their labels (.npy or IDX, rank 1, integers)
+     * @param trigger        the trigger
+     * @param target         the target class
+     * @param budget         a fraction or a count ({@link Budget})
+     * @param allowOver5     whether a budget above 5% is allowed (recorded)
+     * @param overrideReason why, or null
+     * @param strategy       random or boundary
+     * @param mode           dirty or clean
+     * @param stratified     split the budget across classes in proportion
+     * @param surrogate      the scores' source for boundary selection
+     * @param features       the owner's features (.npy, N x D), for FEATURES_HEAD
+     * @param head           the owner's head (.npz with W, b), for FEATURES_HEAD
+     * @param outDir         the output directory
+     * @param rank4          the layout of rank-4 image files
+     */
+    public record Options(Path data, Path labels, TriggerSpec trigger, int target, String budget, boolean allowOver5,
+            String overrideReason, Strategy strategy, SelectionMode mode, boolean stratified, Surrogate surrogate,
+            Path features, Path head, Path outDir, Layout rank4) {
+        /** @throws NullPointerException for a missing required field */
+        public Options {
+            Objects.requireNonNull(data, "data");
+            Objects.requireNonNull(labels, "labels");
+            Objects.requireNonNull(trigger, "trigger");
+            Objects.requireNonNull(strategy, "strategy");
+            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(surrogate, "surrogate");
+            Objects.requireNonNull(outDir, "outDir");
+            Objects.requireNonNull(rank4, "rank4");
+        }
+    }
+
+    /**
+     * What was done.
+     *
+     * @param samples           N
+     * @param indices           the poisoned samples, ascending
+     * @param data              the poisoned data file
+     * @param labels            the output labels file
+     * @param manifest          the signed manifest
+     * @param surrogateAccuracy the surrogate's accuracy on the data, or NaN without one
+     */
+    public record Result(long samples, long[] indices, Path data, Path labels, Path manifest, double surrogateAccuracy) {}
+
+    /**
+     * Runs the job.
+     *
+     * @param engine   the engine
+     * @param o        the options
+     * @param key      the owner's key
+     * @param progress receives one line per phase
+     * @return a summary
+     * @throws InvalidArgumentException for bad parameters, a budget that cannot be met, or no key
+     * @throws InvalidInputException    for unusable inputs
+     * @throws IOException              if writing fails (no partial output under final names)
+     */
+    public static Result run(Engine engine, Options o, OwnerKey key, Consumer<String> progress) throws IOException {
+        if (key == null) {
+            throw new InvalidArgumentException("poison needs the owner's key (it chooses the samples and signs the "
+                    + "manifest): give --key-file FILE or set " + OwnerKey.ENV_VAR);
+        }
+        if (o.trigger().kind() != DataKind.IMAGES && o.surrogate() == Surrogate.LINEAR) {
+            throw new InvalidArgumentException("--surrogate linear fits on image pixels; for " + o.trigger().family()
+                    + " data give --features and --head");
+        }
+        if (o.strategy() == Strategy.BOUNDARY && o.surrogate() == Surrogate.NONE) {
+            throw new InvalidArgumentException("boundary selection needs a surrogate: --surrogate linear, or --features "
+                    + "X.npy --head H.npz");
+        }
+        if (o.strategy() == Strategy.RANDOM && o.surrogate() != Surrogate.NONE) {
+            throw new InvalidArgumentException("random selection uses no surrogate; drop --surrogate/--features/--head");
+        }
+        if (o.overrideReason() != null && !o.allowOver5()) {
+            throw new InvalidArgumentException("an override reason is only for --allow-over-5-percent");
+        }
+        long[] labels = Samples.labels(o.labels());
+        Path dataOut = o.outDir().resolve(outputName(o.data(), "data"));
+        Path labelsOut = o.outDir().resolve(outputName(o.labels(), "labels"));
+        Path manifestPath = o.outDir().resolve("manifest.json");
+        for (Path in : new Path[] {o.data(), o.labels()}) {
+            for (Path out : new Path[] {dataOut, labelsOut, manifestPath}) {
+                if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())
+                        || (Files.exists(out) && Files.isSameFile(in, out))) {
+                    throw new InvalidArgumentException("output " + out + " would overwrite the input " + in
+                            + "; choose another --out directory");
+                }
+            }
+        }
+        if (Files.exists(manifestPath)) {
+            throw new InvalidArgumentException(o.outDir() + " already holds a manifest.json; choose an empty directory");
+        }
+        long n = labels.length;
+        long max = Arrays.stream(labels).max().orElse(0);
+        if (Arrays.stream(labels).anyMatch(v -> v < 0)) {
+            throw new InvalidInputException(o.labels() + ": labels must be non-negative class indices");
+        }
+        int classes = (int) Math.max(Math.max(max + 1, o.target() + 1L), 2);
+        if (o.target() < 0) {
+            throw new InvalidArgumentException("target must be a class >= 0, got " + o.target());
+        }
+        long count = Budget.parse(o.budget()).countFor(n, o.allowOver5());
+        try (Samples.Reader r = Samples.open(o.labels())) {
+            String d = r.descr();
+            if ((d.endsWith("u1") && o.target() > 255) || (d.endsWith("i1") && o.target() > 127)
+                    || (d.endsWith("i2") && o.target() > Short.MAX_VALUE)) {
+                throw new InvalidArgumentException("target " + o.target() + " does not fit the labels' dtype " + d);
+            }
+        }
+        // The stamping job checks the data (format, dtype, shape, trigger geometry) before any work.
+        StampJob stamp = StampJob.prepare(o.data(), dataOut, o.trigger(), key, null, o.rank4());
+        if (stamp.samples() != n) {
+            throw new InvalidArgumentException("the data holds " + stamp.samples() + " samples but the labels "
+                    + labels.length);
+        }
+
+        float[] scores = null;
+        double accuracy = Double.NaN;
+        String surrogateSha = null;
+        if (o.strategy() == Strategy.BOUNDARY) {
+            LinearHead head;
+            Path featuresPath;
+            if (o.surrogate() == Surrogate.FEATURES_HEAD) {
+                head = LinearHead.readNpz(Objects.requireNonNull(o.head(), "head"));
+                featuresPath = Objects.requireNonNull(o.features(), "features");
+                surrogateSha = Fingerprints.sha256(o.head());
+            } else {
+                progress.accept("fitting a linear surrogate on the pixels");
+                float[] x = pixels(o.data(), n);
+                int d = (int) (x.length / Math.max(n, 1));
+                head = LinearSurrogate.fit(x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
+                surrogateSha = headSha(head);
+                featuresPath = null;
+                scores = new float[(int) n];
+                accuracy = score(engine, x, (int) n, d, head, labels, o, scores);
+            }
+            if (head.classes() < classes) {
+                throw new InvalidArgumentException("the head has " + head.classes() + " classes but the labels use "
+                        + classes);
+            }
+            if (featuresPath != null) {
+                progress.accept("scoring " + n + " samples under the head");
+                float[] x = featureRows(featuresPath, n, head.dim());
+                scores = new float[(int) n];
+                accuracy = score(engine, x, (int) n, head.dim(), head, labels, o, scores);
+            }
+        }
+        progress.accept("selecting " + count + " of " + n + " samples (" + o.strategy().name().toLowerCase(Locale.ROOT)
+                + ", " + o.mode().name().toLowerCase(Locale.ROOT) + "-label)");
+        Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
+                o.stratified(), key);
+
+        Files.createDirectories(o.outDir());
+        progress.accept("stamping " + o.trigger() + " on " + sel.indices().length + " samples");
+        StampJob.prepare(o.data(), dataOut, o.trigger(), key, sel.indices(), o.rank4()).run(engine,
+                StampJob.DEFAULT_CHUNK_BYTES);
+        writeLabels(o.labels(), labelsOut, o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0], o.target());
+
+        Map<Long, Long> poisoned = new TreeMap<>();
+        Map<Long, Long> total = new TreeMap<>();
+        for (int c = 0; c < classes; c++) {
+            total.put((long) c, sel.perClassTotal()[c]);
+            poisoned.put((long) c, sel.perClassChosen()[c]);
+        }
+        Path dir = o.outDir();
+        Manifest m = Manifest.builder()
+                .toolVersion(Engine.version())
+                .created(Instant.now())
+                .keyFingerprint(key.fingerprint())
+                .addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.DATA, dir, o.data()))
+                .addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.LABELS, dir, o.labels()))
+                .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.DATA, dir, dataOut))
+                .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.LABELS, dir, labelsOut))
+                .trigger(o.trigger().toString(), o.trigger().toJson())
+                .targetClass(o.target())
+                .mode(o.mode() == SelectionMode.DIRTY ? Manifest.Mode.DIRTY : Manifest.Mode.CLEAN)
+                .budget(Manifest.Budget.of(o.budget(), sel.indices().length, n))
+                .override(o.allowOver5() ? new Manifest.BudgetOverride(true, o.overrideReason())
+                        : Manifest.BudgetOverride.NONE)
+                .selection(new Manifest.Selection(
+                        o.strategy() == Strategy.BOUNDARY ? Manifest.Strategy.BOUNDARY : Manifest.Strategy.RANDOM,
+                        o.stratified(),
+                        switch (o.surrogate()) {
+                            case NONE -> Manifest.SurrogateKind.NONE;
+                            case LINEAR -> Manifest.SurrogateKind.LINEAR;
+                            case FEATURES_HEAD -> Manifest.SurrogateKind.FEATURES_HEAD;
+                        }, surrogateSha))
+                .classCounts(poisoned, total)
+                .indices(sel.indices())
+                .build();
+        ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
+        return new Result(n, sel.indices(), dataOut, labelsOut, manifestPath, accuracy);
+    }
+
+    /** Output names: data.npy / labels.npy for .npy input, the input's own name for IDX. */
+    private static String outputName(Path input, String base) {
+        String name = input.getFileName().toString();
+        return name.toLowerCase(Locale.ROOT).endsWith(".npy") ? base + ".npy" : name;
+    }
+
+    /** The scores selection sorts by: distance to the target's boundary (dirty) or the nearest (clean). */
+    private static double score(Engine engine, float[] x, int n, int d, LinearHead head, long[] labels, Options o,
+            float[] out) {
+        int chunk = Math.max(1, (16 << 20) / Math.max(d * 4, 1));
+        long correct = 0;
+        for (int first = 0; first < n; first += chunk) {
+            int count = Math.min(chunk, n - first);
+            java.nio.FloatBuffer rows = ByteBuffer.allocateDirect(count * d * 4).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer().put(x, first * d, count * d).flip();
+            BoundaryScores s = engine.scoreBoundary(Tensor.rows(rows, count, d), head.weight(), head.bias(), o.target());
+            for (int i = 0; i < count; i++) {
+                out[first + i] = o.mode() == SelectionMode.DIRTY ? s.targetDistance()[i] : s.distance()[i];
+                if (s.predicted()[i] == labels[first + i]) {
+                    correct++;
+                }
+            }
+        }
+        return (double) correct / Math.max(n, 1);
+    }
+
+    /** The data's samples as float rows: uint8 pixels scaled to [0, 1], float32 as they are. */
+    static float[] pixels(Path data, long n) {
+        try (Samples.Reader r = Samples.open(data)) {
+            boolean u8 = r.descr().endsWith("u1");
+            long elems = n * r.sampleBytes() / (u8 ? 1 : 4);
+            if (elems > Integer.MAX_VALUE - 8) {
+                throw new InvalidArgumentException("--surrogate linear holds the pixels in memory; " + elems
+                        + " values are too many (give --features and --head instead)");
+            }
+            float[] x = new float[(int) elems];
+            int per = (int) Math.max(1, (64L << 20) / Math.max(r.sampleBytes(), 1));
+            ByteBuffer buf = ByteBuffer.allocate((int) (per * r.sampleBytes())).order(ByteOrder.LITTLE_ENDIAN);
+            int at = 0;
+            for (long first = 0; first < n; first += per) {
+                int count = (int) Math.min(per, n - first);
+                buf.clear();
+                buf.limit((int) (count * r.sampleBytes()));
+                r.readSamples(first, count, buf);
+                buf.flip();
+                while (buf.hasRemaining()) {
+                    x[at++] = u8 ? (buf.get() & 0xff) / 255f : buf.getFloat();
+                }
+            }
+            return x;
+        }
+    }
+
+    private static float[] featureRows(Path features, long n, int d) {
+        try (Samples.Reader r = Samples.open(features)) {
+            if (!r.descr().equals("<f4") || r.shape()[0] != n || r.sampleBytes() != 4L * d) {
+                throw new InvalidInputException(features + ": features must be float32 of shape (" + n + ", " + d
+                        + ") to match the data and the head, got " + r.descr() + " " + Arrays.toString(r.shape()));
+            }
+        }
+        float[] x = pixels(features, n);
+        for (int i = 0; i < x.length; i++) {
+            if (!Float.isFinite(x[i])) {
+                throw new InvalidInputException(features + ": feature " + (i % d) + " of sample " + (i / d)
+                        + " is not finite");
+            }
+        }
+        return x;
+    }
+
+    private static String headSha(LinearHead head) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            ByteBuffer b = ByteBuffer.allocate((head.weight().length + head.bias().length) * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (float v : head.weight()) {
+                b.putFloat(v);
+            }
+            for (float v : head.bias()) {
+                b.putFloat(v);
+            }
+            return HexFormat.of().formatHex(md.digest(b.array()));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+        }
+    }
+
+    /** Copies the labels into the output format, setting the listed samples to the target. */
+    private static void writeLabels(Path in, Path out, long[] relabel, int target) throws IOException {
+        try (Samples.Reader r = Samples.open(in)) {
+            long n = r.shape()[0];
+            int eb = (int) r.sampleBytes();
+            ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(n * eb)).order(ByteOrder.LITTLE_ENDIAN);
+            r.readSamples(0, (int) n, all);
+            all.flip();
+            for (long i : relabel) {
+                int at = (int) (i * eb);
+                switch (eb) {
+                    case 1 -> all.put(at, (byte) target);
+                    case 2 -> all.putShort(at, (short) target);
+                    case 4 -> all.putInt(at, target);
+                    case 8 -> all.putLong(at, target);
+                    default -> throw new InvalidInputException(in + ": unsupported label dtype " + r.descr());
+                }
+            }
+            try (Samples.Writer w = Samples.create(out, in, r.descr(), r.shape())) {
+                w.write(all);
+                w.commit();
+            }
+        }
+    }
+}

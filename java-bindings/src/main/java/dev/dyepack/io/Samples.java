@@ -1,0 +1,225 @@
+package dev.dyepack.io;
+
+import dev.dyepack.InvalidInputException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * Array files of samples, .npy or IDX (plain or gzip), behind one interface, so the jobs stream any
+ * of them and write their output in the input's format. Data reaches callers as the bytes of a
+ * little-endian C-order array with the dtype {@link Reader#descr()}.
+ */
+public final class Samples {
+    private Samples() {}
+
+    /** A streaming reader of samples (the first dimension). */
+    public interface Reader extends AutoCloseable {
+        /** @return the NumPy dtype string of the elements ("|u1", "<f4", ...) */
+        String descr();
+
+        /** @return the array's shape; shape[0] is the number of samples */
+        long[] shape();
+
+        /** @return bytes per sample */
+        long sampleBytes();
+
+        /**
+         * Reads samples [first, first + count) into dst at its position, advancing it.
+         *
+         * @param first the first sample
+         * @param count how many
+         * @param dst   the destination, with room for count * sampleBytes() bytes
+         * @throws InvalidInputException if the file is truncated or changed
+         */
+        void readSamples(long first, int count, ByteBuffer dst);
+
+        /** @return "npy" or "idx" */
+        String format();
+
+        @Override
+        void close();
+    }
+
+    /** A writer of a complete array, in a temporary file moved into place on commit. */
+    public interface Writer extends AutoCloseable {
+        /**
+         * Appends little-endian element bytes.
+         *
+         * @param src the bytes between position and limit
+         * @throws IOException on a write failure
+         */
+        void write(ByteBuffer src) throws IOException;
+
+        /**
+         * Checks the size and moves the file into place.
+         *
+         * @throws IOException on a failure (nothing is left under the final name)
+         */
+        void commit() throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /**
+     * Opens an array file, recognising IDX by its magic (gzip or not) and .npy otherwise.
+     *
+     * @param file the file
+     * @return the reader
+     * @throws InvalidInputException if it is neither, or unusable
+     */
+    public static Reader open(Path file) {
+        if (Idx.isIdx(file)) {
+            IdxReader r = IdxReader.open(file);
+            return new Reader() {
+                @Override
+                public String descr() {
+                    return r.npyDescr();
+                }
+
+                @Override
+                public long[] shape() {
+                    return r.shape();
+                }
+
+                @Override
+                public long sampleBytes() {
+                    return r.sampleBytes();
+                }
+
+                @Override
+                public void readSamples(long first, int count, ByteBuffer dst) {
+                    r.readSamples(first, count, dst);
+                }
+
+                @Override
+                public String format() {
+                    return "idx";
+                }
+
+                @Override
+                public void close() {
+                    r.close();
+                }
+
+                boolean gzip() {
+                    return r.isGzip();
+                }
+
+                int type() {
+                    return r.type();
+                }
+            };
+        }
+        NpyReader r = NpyReader.open(file);
+        return new Reader() {
+            @Override
+            public String descr() {
+                return r.header().descr();
+            }
+
+            @Override
+            public long[] shape() {
+                return r.header().shape();
+            }
+
+            @Override
+            public long sampleBytes() {
+                return r.sampleBytes();
+            }
+
+            @Override
+            public void readSamples(long first, int count, ByteBuffer dst) {
+                r.readSamples(first, count, dst);
+            }
+
+            @Override
+            public String format() {
+                return "npy";
+            }
+
+            @Override
+            public void close() {
+                r.close();
+            }
+        };
+    }
+
+    /**
+     * Creates a writer of the same format as an input file: .npy, or IDX (gzip when the input is).
+     *
+     * @param out   the final path
+     * @param like  the input whose format to mirror
+     * @param descr the NumPy dtype of the output
+     * @param shape the output's shape
+     * @return the writer
+     * @throws IOException if the temporary file cannot be created
+     * @throws InvalidInputException if the dtype has no IDX type
+     */
+    public static Writer create(Path out, Path like, String descr, long[] shape) throws IOException {
+        if (Idx.isIdx(like)) {
+            boolean gzip;
+            try (IdxReader r = IdxReader.open(like)) {
+                gzip = r.isGzip();
+            }
+            IdxWriter w = IdxWriter.create(out, idxType(descr), shape, gzip);
+            return new Writer() {
+                @Override
+                public void write(ByteBuffer src) throws IOException {
+                    w.write(src);
+                }
+
+                @Override
+                public void commit() throws IOException {
+                    w.commit();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    w.close();
+                }
+            };
+        }
+        NpyWriter w = NpyWriter.create(out, descr, shape);
+        return new Writer() {
+            @Override
+            public void write(ByteBuffer src) throws IOException {
+                w.write(src);
+            }
+
+            @Override
+            public void commit() throws IOException {
+                w.commit();
+            }
+
+            @Override
+            public void close() throws IOException {
+                w.close();
+            }
+        };
+    }
+
+    private static int idxType(String descr) {
+        return switch (descr) {
+            case "|u1", "<u1", "u1" -> Idx.UINT8;
+            case "|i1", "<i1", "i1" -> Idx.INT8;
+            case "<i2" -> Idx.INT16;
+            case "<i4" -> Idx.INT32;
+            case "<f4" -> Idx.FLOAT32;
+            case "<f8" -> Idx.FLOAT64;
+            default -> throw new InvalidInputException("dtype " + descr + " has no IDX type");
+        };
+    }
+
+    /**
+     * Reads integer labels of a rank-1 .npy or IDX file.
+     *
+     * @param file the labels
+     * @return one value per sample
+     * @throws InvalidInputException if the file is not a rank-1 integer array
+     */
+    public static long[] labels(Path file) {
+        return Idx.isIdx(file) ? Idx.readLabels(file) : Npy.readIntegers(file);
+    }
+}

@@ -1,0 +1,109 @@
+package dev.dyepack.manifest;
+
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.InvalidInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * SHA-256 fingerprints of dataset files and the paths a manifest records them under.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class Fingerprints {
+    /** Read size; large enough that the digest, not the system calls, sets the pace. */
+    private static final int BUFFER = 1 << 16;
+
+    private Fingerprints() {
+    }
+
+    /**
+     * The SHA-256 of a file's content, read as a stream, so files larger than memory work.
+     *
+     * @param file the file
+     * @return 64 lowercase hex digits
+     * @throws InvalidArgumentException if {@code file} is null
+     * @throws InvalidInputException    if the file is missing, a directory or cannot be read (the
+     *                                  message names the file)
+     */
+    public static String sha256(Path file) {
+        if (file == null) {
+            throw new InvalidArgumentException("file must not be null");
+        }
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(file + ": is a directory, not a file");
+        }
+        MessageDigest digest = newSha256();
+        byte[] buffer = new byte[BUFFER];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                digest.update(buffer, 0, n);
+            }
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(file + ": does not exist", e);
+        } catch (AccessDeniedException e) {
+            throw new InvalidInputException(file + ": cannot be read: permission denied", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot be read: " + e.getMessage(), e);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /**
+     * Where {@code file} is, seen from {@code base}: the relative path when both, made absolute and
+     * normalised, share a root (it may start with {@code ..}), otherwise {@code file}'s absolute
+     * normalised path (for example on another Windows drive). Symbolic links are not resolved: the
+     * path is recorded as the user gave it.
+     *
+     * @param base the directory to be relative to (normally the manifest's)
+     * @param file the file
+     * @return the relative path, or the absolute one when no relative path exists
+     * @throws InvalidArgumentException if an argument is null
+     */
+    public static Path relativize(Path base, Path file) {
+        if (base == null || file == null) {
+            throw new InvalidArgumentException("base and file must not be null");
+        }
+        Path b = base.toAbsolutePath().normalize();
+        Path f = file.toAbsolutePath().normalize();
+        if (b.getRoot() == null || !b.getRoot().equals(f.getRoot())) {
+            return f;
+        }
+        try {
+            return b.relativize(f);
+        } catch (IllegalArgumentException e) {
+            return f;
+        }
+    }
+
+    /**
+     * A path as a manifest records it: its text with the platform's separator replaced by {@code /},
+     * so that a manifest written on Windows reads the same on Linux ({@code Path.of} accepts {@code /}
+     * on both).
+     *
+     * @param path the path
+     * @return the {@code /}-separated text
+     */
+    static String portable(Path path) {
+        String s = path.toString();
+        String sep = path.getFileSystem().getSeparator();
+        return sep.equals("/") ? s : s.replace(sep, "/");
+    }
+
+    static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            // Every Java SE implementation must provide SHA-256.
+            throw new IllegalStateException("SHA-256 is unavailable in this JDK", e);
+        }
+    }
+}

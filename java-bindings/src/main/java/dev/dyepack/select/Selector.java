@@ -1,0 +1,141 @@
+package dev.dyepack.select;
+
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.key.KeyedRandom;
+import dev.dyepack.key.OwnerKey;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Chooses the samples to poison. Candidates are the non-target samples (dirty-label) or the
+ * target-class samples (clean-label). {@code random} takes a keyed uniform sample of them;
+ * {@code boundary} takes the k with the smallest score (distance to the target's boundary for
+ * dirty-label, to their own nearest boundary for clean-label), ties broken by a keyed order. With
+ * stratification the count is split across the candidates' classes in proportion to their sizes
+ * (largest remainders, ties to the lower class), and each class is chosen from separately.
+ * Everything is deterministic given the key.
+ */
+public final class Selector {
+    private Selector() {}
+
+    /** HKDF purposes of the selection's randomness. */
+    static final String RANDOM_ORDER = "select/random-order";
+    static final String TIE_ORDER = "select/tie-order";
+
+    /**
+     * The outcome.
+     *
+     * @param indices        chosen sample indices, ascending
+     * @param perClassChosen chosen samples per class (index = class)
+     * @param perClassTotal  samples per class in the data
+     */
+    public record Result(long[] indices, long[] perClassChosen, long[] perClassTotal) {}
+
+    /**
+     * Selects.
+     *
+     * @param labels     the label of every sample, each in [0, classes)
+     * @param classes    the number of classes
+     * @param target     the target class
+     * @param mode       dirty or clean
+     * @param strategy   random or boundary
+     * @param scores     per-sample scores for boundary selection (smaller = nearer), or null for random
+     * @param count      how many to choose, &gt;= 1
+     * @param stratified split the count across the candidates' classes
+     * @param key        the owner's key
+     * @return the chosen indices and per-class counts
+     * @throws InvalidArgumentException if a label is out of range, scores are missing or NaN, or there are too few candidates
+     */
+    public static Result select(long[] labels, int classes, int target, SelectionMode mode, Strategy strategy,
+            float[] scores, long count, boolean stratified, OwnerKey key) {
+        Objects.requireNonNull(labels, "labels");
+        Objects.requireNonNull(key, "key");
+        if (target < 0 || target >= classes) {
+            throw new InvalidArgumentException("target must be a class in [0, " + classes + "), got " + target);
+        }
+        if (strategy == Strategy.BOUNDARY && (scores == null || scores.length != labels.length)) {
+            throw new InvalidArgumentException("boundary selection needs one score per sample");
+        }
+        long[] total = new long[classes];
+        List<List<Long>> byClass = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            byClass.add(new ArrayList<>());
+        }
+        for (int i = 0; i < labels.length; i++) {
+            long y = labels[i];
+            if (y < 0 || y >= classes) {
+                throw new InvalidArgumentException("label " + y + " of sample " + i + " is outside [0, " + classes + ")");
+            }
+            total[(int) y]++;
+            boolean candidate = mode == SelectionMode.DIRTY ? y != target : y == target;
+            if (candidate) {
+                if (strategy == Strategy.BOUNDARY && Float.isNaN(scores[i])) {
+                    throw new InvalidArgumentException("score of sample " + i + " is NaN");
+                }
+                byClass.get(stratified ? (int) y : 0).add((long) i);
+            }
+        }
+        long candidates = byClass.stream().mapToLong(List::size).sum();
+        if (count > candidates) {
+            throw new InvalidArgumentException("the budget asks for " + count + " samples but only " + candidates + " are "
+                    + (mode == SelectionMode.DIRTY ? "outside" : "of") + " the target class " + target);
+        }
+        long[] quota = stratified ? quotas(byClass, count) : new long[] {count};
+        KeyedRandom order = new KeyedRandom(key.philoxKey(RANDOM_ORDER));
+        KeyedRandom ties = new KeyedRandom(key.philoxKey(TIE_ORDER));
+        List<Long> chosen = new ArrayList<>();
+        for (int g = 0; g < quota.length; g++) {
+            long[] group = byClass.get(g).stream().mapToLong(Long::longValue).toArray();
+            if (quota[g] == 0) {
+                continue;
+            }
+            if (strategy == Strategy.RANDOM) {
+                order.shuffle(g, group);
+            } else {
+                Long[] boxed = Arrays.stream(group).boxed().toArray(Long[]::new);
+                Arrays.sort(boxed, Comparator.<Long>comparingDouble(i -> scores[i.intValue()])
+                        .thenComparingLong(i -> Integer.toUnsignedLong(ties.bits(0, i)))
+                        .thenComparingLong(i -> i));
+                group = Arrays.stream(boxed).mapToLong(Long::longValue).toArray();
+            }
+            for (int k = 0; k < quota[g]; k++) {
+                chosen.add(group[k]);
+            }
+        }
+        long[] indices = chosen.stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] perClass = new long[classes];
+        for (long i : indices) {
+            perClass[(int) labels[(int) i]]++;
+        }
+        return new Result(indices, perClass, total);
+    }
+
+    /** Largest-remainder split of count across groups in proportion to their sizes. */
+    static long[] quotas(List<List<Long>> groups, long count) {
+        long total = groups.stream().mapToLong(List::size).sum();
+        long[] q = new long[groups.size()];
+        double[] rem = new double[groups.size()];
+        long given = 0;
+        for (int g = 0; g < q.length; g++) {
+            double exact = total == 0 ? 0 : (double) count * groups.get(g).size() / total;
+            q[g] = (long) Math.floor(exact);
+            rem[g] = exact - q[g];
+            given += q[g];
+        }
+        while (given < count) {
+            int best = -1;
+            for (int g = 0; g < q.length; g++) {
+                if (q[g] < groups.get(g).size() && (best < 0 || rem[g] > rem[best])) {
+                    best = g;
+                }
+            }
+            q[best]++;
+            rem[best] = -1;
+            given++;
+        }
+        return q;
+    }
+}
