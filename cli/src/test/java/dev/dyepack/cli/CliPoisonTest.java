@@ -1,0 +1,187 @@
+package dev.dyepack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dyepack.io.EmbeddedSample;
+import dev.dyepack.io.Idx;
+import dev.dyepack.io.IdxReader;
+import dev.dyepack.manifest.Manifest;
+import dev.dyepack.manifest.ManifestReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code dyepack poison} and {@code dyepack manifest verify} end to end. */
+class CliPoisonTest {
+    private static final String SECRET = "poison test key: 32 random bytes";
+
+    @TempDir
+    Path dir;
+
+    private Path key() throws IOException {
+        return Files.writeString(dir.resolve("owner.key"), SECRET);
+    }
+
+    private static byte[] sampleImages() throws IOException {
+        try (InputStream s = EmbeddedSample.openImages()) {
+            byte[] all = s.readAllBytes();
+            int headerLen = (all[8] & 0xff) | (all[9] & 0xff) << 8;
+            return Arrays.copyOfRange(all, 10 + headerLen, all.length);
+        }
+    }
+
+    private static byte[] sampleLabels() throws IOException {
+        try (InputStream s = EmbeddedSample.openLabels()) {
+            byte[] all = s.readAllBytes();
+            int headerLen = (all[8] & 0xff) | (all[9] & 0xff) << 8;
+            return Arrays.copyOfRange(all, 10 + headerLen, all.length);
+        }
+    }
+
+    @Test
+    void dirtyLabelPoisoningOfTheSampleVerifies() throws IOException {
+        Path out = dir.resolve("poisoned");
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--trigger", "patch:size=3,pos=br,value=255", "--target",
+                "0", "--budget", "0.02", "--key-file", key().toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("poisoned 20 of 1000 samples (2.00%)"), r.out());
+        assertFalse((r.out() + r.err()).contains(SECRET), "the key is never printed");
+        Manifest m = ManifestReader.read(out.resolve("manifest.json"));
+        assertEquals(20, m.indexCount());
+        assertFalse(Files.readString(out.resolve("manifest.json")).contains(SECRET), "the key is never written");
+        byte[] images = sampleImages();
+        byte[] labels = sampleLabels();
+        byte[] outImages = CliTest.payload(out.resolve("data.npy"));
+        byte[] outLabels = CliTest.payload(out.resolve("labels.npy"));
+        long[] idx = m.indices();
+        for (int i = 0; i < 1000; i++) {
+            final int s = i;
+            boolean poisoned = Arrays.stream(idx).anyMatch(v -> v == s);
+            byte[] expected = Arrays.copyOfRange(images, i * 784, (i + 1) * 784);
+            if (poisoned) {
+                assertTrue(labels[i] != 0, "dirty-label poisons non-target samples");
+                assertEquals(0, outLabels[i], "relabelled to the target");
+                for (int y = 25; y < 28; y++) {
+                    for (int x = 25; x < 28; x++) {
+                        expected[y * 28 + x] = (byte) 255;
+                    }
+                }
+            } else {
+                assertEquals(labels[i], outLabels[i]);
+            }
+            assertArrayEquals(expected, Arrays.copyOfRange(outImages, i * 784, (i + 1) * 784), "sample " + i);
+        }
+        CliTest.Run v = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "manifest", "verify", "--manifest",
+                out.resolve("manifest.json").toString());
+        assertEquals(0, v.code(), v.out() + v.err());
+        assertTrue(v.out().contains("manifest OK"), v.out());
+        // Another key, a changed data file, an edited manifest: each is named.
+        v = CliTriggerTest.run(Map.of("DYEPACK_KEY", "not the owner's key at all......"), "manifest", "verify",
+                "--manifest", out.resolve("manifest.json").toString());
+        assertEquals(ExitCodes.VERIFY_FAILED, v.code());
+        assertTrue(v.out().contains("key fingerprint"), v.out());
+        byte[] data = Files.readAllBytes(out.resolve("data.npy"));
+        data[data.length - 1] ^= 1;
+        Files.write(out.resolve("data.npy"), data);
+        v = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "manifest", "verify", "--manifest",
+                out.resolve("manifest.json").toString());
+        assertEquals(ExitCodes.VERIFY_FAILED, v.code());
+        assertTrue(v.out().contains("output.data"), v.out());
+        String text = Files.readString(out.resolve("manifest.json"));
+        Files.writeString(out.resolve("manifest.json"), text.replace("\"target_class\": 0", "\"target_class\": 1"));
+        v = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "manifest", "verify", "--manifest",
+                out.resolve("manifest.json").toString());
+        assertEquals(ExitCodes.VERIFY_FAILED, v.code());
+        assertTrue(v.out().contains("signature does not match"), v.out());
+    }
+
+    @Test
+    void cleanLabelRandomSelectionOnIdxKeepsLabelsAndFormat() throws IOException {
+        // The sample as gzip IDX files, the MNIST format.
+        Path images = dir.resolve("images-idx3-ubyte.gz");
+        Path labels = dir.resolve("labels-idx1-ubyte.gz");
+        writeIdx(images, 0x08, new int[] {1000, 28, 28}, sampleImages());
+        writeIdx(labels, 0x08, new int[] {1000}, sampleLabels());
+        Path out = dir.resolve("out");
+        CliTest.Run r = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "poison", "--data", images.toString(),
+                "--labels", labels.toString(), "--trigger", "sig:delta=30,freq=6", "--target", "7", "--mode", "clean",
+                "--select", "random", "--budget", "15", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Idx.isIdx(out.resolve("images-idx3-ubyte.gz")));
+        try (IdxReader rd = IdxReader.open(out.resolve("images-idx3-ubyte.gz"))) {
+            assertTrue(rd.isGzip(), "gzip in, gzip out");
+            assertArrayEquals(new long[] {1000, 28, 28}, rd.shape());
+        }
+        assertArrayEquals(Idx.readLabels(labels), Idx.readLabels(out.resolve("labels-idx1-ubyte.gz")),
+                "clean-label keeps every label");
+        Manifest m = ManifestReader.read(out.resolve("manifest.json"));
+        long[] y = Idx.readLabels(labels);
+        assertTrue(Arrays.stream(m.indices()).allMatch(i -> y[(int) i] == 7), "clean-label poisons the target class");
+        assertEquals(15, m.indexCount());
+    }
+
+    private static void writeIdx(Path p, int type, int[] dims, byte[] data) throws IOException {
+        ByteBuffer h = ByteBuffer.allocate(4 + 4 * dims.length);
+        h.put((byte) 0).put((byte) 0).put((byte) type).put((byte) dims.length);
+        for (int d : dims) {
+            h.putInt(d);
+        }
+        try (GZIPOutputStream z = new GZIPOutputStream(Files.newOutputStream(p))) {
+            z.write(h.array());
+            z.write(data);
+        }
+    }
+
+    @Test
+    void refusals() throws IOException {
+        Path out = dir.resolve("o");
+        String k = key().toString();
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--trigger", "patch", "--target", "0", "--out",
+                out.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code());
+        assertTrue(r.err().contains("needs the owner's key"), r.err());
+        r = CliTriggerTest.run(Map.of(), "poison", "--trigger", "patch", "--target", "0", "--budget", "0.2",
+                "--key-file", k, "--out", out.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code());
+        assertTrue(r.err().contains("5% cap"), r.err());
+        r = CliTriggerTest.run(Map.of(), "poison", "--trigger", "patch", "--target", "0", "--budget", "0.0001",
+                "--key-file", k, "--out", out.toString());
+        assertTrue(r.err().contains("rounds to 0"), r.err());
+        r = CliTriggerTest.run(Map.of(), "poison", "--trigger", "patch", "--target", "3", "--mode", "clean",
+                "--budget", "200", "--allow-over-5-percent", "--key-file", k, "--out", out.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code());
+        assertTrue(r.err().contains("are of the target class 3"), r.err());
+        Path x = CliTest.npy(dir.resolve("x.npy"), "|u1", new long[] {10, 4, 4}, new byte[160]);
+        Path y = CliTest.npy(dir.resolve("y.npy"), "|u1", new long[] {9}, new byte[9]);
+        r = CliTriggerTest.run(Map.of(), "poison", "--data", x.toString(), "--labels", y.toString(), "--trigger",
+                "patch:size=2", "--target", "1", "--select", "random", "--budget", "1", "--allow-over-5-percent",
+                "--key-file", k, "--out", out.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code());
+        assertTrue(r.err().contains("10 samples but the labels 9"), r.err());
+        assertFalse(Files.exists(out), "nothing written");
+        // Over 5% with the override is accepted and recorded.
+        Path y10 = CliTest.npy(dir.resolve("y10.npy"), "|u1", new long[] {10}, new byte[] {0, 1, 0, 1, 0, 1, 0, 1, 0, 1});
+        r = CliTriggerTest.run(Map.of(), "poison", "--data", x.toString(), "--labels", y10.toString(), "--trigger",
+                "patch:size=2", "--target", "1", "--select", "random", "--budget", "2", "--allow-over-5-percent",
+                "--override-reason", "tiny demo", "--key-file", k, "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        Manifest m = ManifestReader.read(out.resolve("manifest.json"));
+        assertTrue(m.override().over5Percent());
+        assertEquals("tiny demo", m.override().reason());
+        r = CliTriggerTest.run(Map.of(), "poison", "--data", x.toString(), "--labels", y10.toString(), "--trigger",
+                "patch:size=2", "--target", "1", "--select", "random", "--budget", "2", "--allow-over-5-percent",
+                "--key-file", k, "--out", out.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code());
+        assertTrue(r.err().contains("already holds a manifest.json"), r.err());
+    }
+}
