@@ -121,7 +121,7 @@ public final class PoisonJob {
             throw new InvalidArgumentException("--surrogate linear fits on image pixels; for " + o.trigger().family()
                     + " data give --features and --head");
         }
-        if (o.strategy() == Strategy.BOUNDARY && o.surrogate() == Surrogate.NONE) {
+        if (o.strategy() != Strategy.RANDOM && o.surrogate() == Surrogate.NONE) {
             throw new InvalidArgumentException("boundary selection needs a surrogate: --surrogate linear, or --features "
                     + "X.npy --head H.npz");
         }
@@ -174,7 +174,7 @@ public final class PoisonJob {
         float[] scores = null;
         double accuracy = Double.NaN;
         String surrogateSha = null;
-        if (o.strategy() == Strategy.BOUNDARY) {
+        if (o.strategy() != Strategy.RANDOM) {
             LinearHead head;
             Path featuresPath;
             if (o.surrogate() == Surrogate.FEATURES_HEAD) {
@@ -183,34 +183,43 @@ public final class PoisonJob {
                 surrogateSha = Fingerprints.sha256(o.head());
             } else {
                 progress.accept("fitting a linear surrogate on the pixels");
+                long t0 = System.nanoTime();
                 float[] x = pixels(o.data(), n);
                 int d = (int) (x.length / Math.max(n, 1));
                 head = LinearSurrogate.fit(x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
                 surrogateSha = headSha(head);
                 featuresPath = null;
+                long t1 = System.nanoTime();
                 scores = new float[(int) n];
                 accuracy = score(engine, x, (int) n, d, head, labels, o, scores);
+                progress.accept(String.format(Locale.ROOT, "surrogate fitted in %.0f ms; %d samples scored on the engine "
+                        + "in %.1f ms", (t1 - t0) / 1e6, n, (System.nanoTime() - t1) / 1e6));
             }
             if (head.classes() < classes) {
                 throw new InvalidArgumentException("the head has " + head.classes() + " classes but the labels use "
                         + classes);
             }
             if (featuresPath != null) {
-                progress.accept("scoring " + n + " samples under the head");
                 float[] x = featureRows(featuresPath, n, head.dim());
+                long t1 = System.nanoTime();
                 scores = new float[(int) n];
                 accuracy = score(engine, x, (int) n, head.dim(), head, labels, o, scores);
+                progress.accept(String.format(Locale.ROOT, "%d samples scored on the engine in %.1f ms", n,
+                        (System.nanoTime() - t1) / 1e6));
             }
         }
         progress.accept("selecting " + count + " of " + n + " samples (" + o.strategy().name().toLowerCase(Locale.ROOT)
+                .replace('_', '-')
                 + ", " + o.mode().name().toLowerCase(Locale.ROOT) + "-label)");
         Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
                 o.stratified(), key);
 
         Files.createDirectories(o.outDir());
-        progress.accept("stamping " + o.trigger() + " on " + sel.indices().length + " samples");
+        long t2 = System.nanoTime();
         StampJob.prepare(o.data(), dataOut, o.trigger(), key, sel.indices(), o.rank4()).run(engine,
                 StampJob.DEFAULT_CHUNK_BYTES);
+        progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
+                sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
         writeLabels(o.labels(), labelsOut, o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0], o.target());
 
         Map<Long, Long> poisoned = new TreeMap<>();
@@ -235,7 +244,11 @@ public final class PoisonJob {
                 .override(o.allowOver5() ? new Manifest.BudgetOverride(true, o.overrideReason())
                         : Manifest.BudgetOverride.NONE)
                 .selection(new Manifest.Selection(
-                        o.strategy() == Strategy.BOUNDARY ? Manifest.Strategy.BOUNDARY : Manifest.Strategy.RANDOM,
+                        switch (o.strategy()) {
+                            case BOUNDARY -> Manifest.Strategy.BOUNDARY;
+                            case BOUNDARY_FAR -> Manifest.Strategy.BOUNDARY_FAR;
+                            case RANDOM -> Manifest.Strategy.RANDOM;
+                        },
                         o.stratified(),
                         switch (o.surrogate()) {
                             case NONE -> Manifest.SurrogateKind.NONE;

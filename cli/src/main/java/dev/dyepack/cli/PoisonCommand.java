@@ -55,8 +55,11 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--override-reason", paramLabel = "TEXT", description = "Why more than 5% (recorded).")
     String overrideReason;
 
-    @Option(names = "--select", paramLabel = "boundary|random", description = "Selection strategy.")
-    String select = "boundary";
+    @Option(names = "--select", paramLabel = "auto|boundary|boundary-far|random",
+            description = "Selection: nearest a surrogate's boundary, farthest from it, keyed random, or auto: the "
+                    + "boundary side measured to work best for the mode (boundary-far for dirty-label, boundary for "
+                    + "clean-label; docs/benchmarks.md).")
+    String select = "auto";
 
     @Option(names = "--mode", paramLabel = "dirty|clean", description = "Dirty-label (relabel) or clean-label.")
     String mode = "dirty";
@@ -96,11 +99,14 @@ final class PoisonCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
+        boolean clean = mode.equalsIgnoreCase("clean");
         Strategy strategy = switch (select.toLowerCase(Locale.ROOT)) {
+            case "auto" -> clean ? Strategy.BOUNDARY : Strategy.BOUNDARY_FAR;
             case "boundary" -> Strategy.BOUNDARY;
+            case "boundary-far" -> Strategy.BOUNDARY_FAR;
             case "random" -> Strategy.RANDOM;
-            default -> throw new ParameterException(spec.commandLine(), "--select must be boundary or random, got '"
-                    + select + "'");
+            default -> throw new ParameterException(spec.commandLine(),
+                    "--select must be auto, boundary, boundary-far or random, got '" + select + "'");
         };
         SelectionMode selectionMode = switch (mode.toLowerCase(Locale.ROOT)) {
             case "dirty" -> SelectionMode.DIRTY;
@@ -151,7 +157,7 @@ final class PoisonCommand implements Callable<Integer> {
                 }
                 stdout.printf(Locale.ROOT, "poisoned %d of %d samples (%.2f%%) with %s, target %d, %s-label, %s selection%n",
                         r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(), t, target,
-                        mode.toLowerCase(Locale.ROOT), select.toLowerCase(Locale.ROOT));
+                        mode.toLowerCase(Locale.ROOT), strategy.name().toLowerCase(Locale.ROOT).replace('_', '-'));
                 stdout.println("wrote " + r.data() + ", " + r.labels() + ", " + r.manifest());
             }
         } finally {

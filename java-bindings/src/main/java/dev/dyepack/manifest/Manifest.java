@@ -54,7 +54,7 @@ import java.util.regex.Pattern;
  *       (count / n as a double), {@code count} (samples poisoned), {@code n} (samples in all).</li>
  *   <li>{@code override}: {@code over_5_percent} (whether the 5% ceiling was lifted) and
  *       {@code reason} (the user's reason, or null).</li>
- *   <li>{@code selection}: {@code strategy} ("boundary", "random"), {@code stratified}, and
+ *   <li>{@code selection}: {@code strategy} ("boundary", "boundary-far", "random"), {@code stratified}, and
  *       {@code surrogate}: {@code kind} ("linear", "features+head", "none") and {@code sha256} of the
  *       surrogate model file, or null.</li>
  *   <li>{@code per_class}: {@code poisoned} (class → samples poisoned, by original label) and
@@ -190,6 +190,8 @@ public final class Manifest {
     public enum Strategy {
         /** The samples nearest a surrogate model's decision boundary. */
         BOUNDARY("boundary"),
+        /** The samples farthest from it (for dirty-label poisoning, the ones a model must learn the trigger for). */
+        BOUNDARY_FAR("boundary-far"),
         /** A keyed random choice. */
         RANDOM("random");
 
@@ -199,7 +201,7 @@ public final class Manifest {
             this.label = label;
         }
 
-        /** @return the JSON name, "boundary" or "random" */
+        /** @return the JSON name, "boundary", "boundary-far" or "random" */
         public String label() {
             return label;
         }
@@ -604,8 +606,8 @@ public final class Manifest {
                 }
             }
         }
-        if (selection.strategy() == Strategy.BOUNDARY && selection.surrogate() == SurrogateKind.NONE) {
-            out.add("selection.strategy is boundary but selection.surrogate.kind is none");
+        if (selection.strategy() != Strategy.RANDOM && selection.surrogate() == SurrogateKind.NONE) {
+            out.add("selection.strategy is " + selection.strategy().label() + " but selection.surrogate.kind is none");
         }
         return out;
     }

@@ -12,7 +12,7 @@ import java.util.Objects;
 /**
  * Chooses the samples to poison. Candidates are the non-target samples (dirty-label) or the
  * target-class samples (clean-label). {@code random} takes a keyed uniform sample of them;
- * {@code boundary} takes the k with the smallest score (distance to the target's boundary for
+ * {@code boundary} takes the k with the smallest score ({@code boundary-far} the k with the largest) (distance to the target's boundary for
  * dirty-label, to their own nearest boundary for clean-label), ties broken by a keyed order. With
  * stratification the count is split across the candidates' classes in proportion to their sizes
  * (largest remainders, ties to the lower class), and each class is chosen from separately.
@@ -56,7 +56,8 @@ public final class Selector {
         if (target < 0 || target >= classes) {
             throw new InvalidArgumentException("target must be a class in [0, " + classes + "), got " + target);
         }
-        if (strategy == Strategy.BOUNDARY && (scores == null || scores.length != labels.length)) {
+        boolean scored = strategy != Strategy.RANDOM;
+        if (scored && (scores == null || scores.length != labels.length)) {
             throw new InvalidArgumentException("boundary selection needs one score per sample");
         }
         long[] total = new long[classes];
@@ -72,7 +73,7 @@ public final class Selector {
             total[(int) y]++;
             boolean candidate = mode == SelectionMode.DIRTY ? y != target : y == target;
             if (candidate) {
-                if (strategy == Strategy.BOUNDARY && Float.isNaN(scores[i])) {
+                if (scored && Float.isNaN(scores[i])) {
                     throw new InvalidArgumentException("score of sample " + i + " is NaN");
                 }
                 byClass.get(stratified ? (int) y : 0).add((long) i);
@@ -96,7 +97,8 @@ public final class Selector {
                 order.shuffle(g, group);
             } else {
                 Long[] boxed = Arrays.stream(group).boxed().toArray(Long[]::new);
-                Arrays.sort(boxed, Comparator.<Long>comparingDouble(i -> scores[i.intValue()])
+                double sign = strategy == Strategy.BOUNDARY_FAR ? -1 : 1;
+                Arrays.sort(boxed, Comparator.<Long>comparingDouble(i -> sign * scores[i.intValue()])
                         .thenComparingLong(i -> Integer.toUnsignedLong(ties.bits(0, i)))
                         .thenComparingLong(i -> i));
                 group = Arrays.stream(boxed).mapToLong(Long::longValue).toArray();

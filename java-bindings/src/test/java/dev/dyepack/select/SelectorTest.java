@@ -103,6 +103,16 @@ class SelectorTest {
     }
 
     @Test
+    void boundaryFarTakesTheFarthest() {
+        long[] y = {1, 1, 1, 1, 0, 1};
+        float[] scores = {0.5f, 3f, 1f, 2f, 9f, 0.1f};
+        Selector.Result far = Selector.select(y, 2, 0, SelectionMode.DIRTY, Strategy.BOUNDARY_FAR, scores, 2, false, KEY);
+        assertArrayEquals(new long[] {1, 3}, far.indices(), "scores 3 and 2; the target-class sample is no candidate");
+        Selector.Result near = Selector.select(y, 2, 0, SelectionMode.DIRTY, Strategy.BOUNDARY, scores, 2, false, KEY);
+        assertArrayEquals(new long[] {0, 5}, near.indices());
+    }
+
+    @Test
     void stratificationSplitsInProportion() {
         long[] y = new long[1000];
         for (int i = 0; i < 1000; i++) {

@@ -1,0 +1,73 @@
+package dev.dyepack.surrogate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.io.LinearHead;
+import dev.dyepack.key.OwnerKey;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class LinearSurrogateTest {
+    private static final OwnerKey KEY = new OwnerKey("surrogate test key, 32 bytes ok.".getBytes(StandardCharsets.UTF_8));
+
+    /** Three Gaussian blobs in 5 dimensions, well apart: a linear model must separate them. */
+    private static float[] blobs(int n, long[] labels, Random rng) {
+        float[] x = new float[n * 5];
+        for (int i = 0; i < n; i++) {
+            labels[i] = i % 3;
+            for (int e = 0; e < 5; e++) {
+                x[i * 5 + e] = (float) (rng.nextGaussian() * 0.3 + (e == labels[i] ? 2 : 0));
+            }
+        }
+        return x;
+    }
+
+    private static double accuracy(LinearHead h, float[] x, long[] y) {
+        int right = 0;
+        for (int i = 0; i < y.length; i++) {
+            int best = 0;
+            double bestZ = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < h.classes(); c++) {
+                double z = h.bias()[c];
+                for (int e = 0; e < h.dim(); e++) {
+                    z += (double) h.weight()[c * h.dim() + e] * x[i * h.dim() + e];
+                }
+                if (z > bestZ) {
+                    bestZ = z;
+                    best = c;
+                }
+            }
+            right += best == y[i] ? 1 : 0;
+        }
+        return (double) right / y.length;
+    }
+
+    @Test
+    void separatesSeparableDataAndIsReproducible() {
+        long[] y = new long[600];
+        float[] x = blobs(600, y, new Random(1));
+        LinearHead a = LinearSurrogate.fit(x, 600, 5, y, 3, KEY, LinearSurrogate.Settings.DEFAULT);
+        LinearHead b = LinearSurrogate.fit(x, 600, 5, y, 3, KEY, LinearSurrogate.Settings.DEFAULT);
+        assertTrue(accuracy(a, x, y) > 0.97, "accuracy " + accuracy(a, x, y));
+        assertArrayEquals(a.weight(), b.weight(), "same key and data give the same head");
+        LinearHead c = LinearSurrogate.fit(x, 600, 5, y, 3,
+                new OwnerKey("another surrogate key, 32 bytes!".getBytes(StandardCharsets.UTF_8)),
+                LinearSurrogate.Settings.DEFAULT);
+        assertFalse(Arrays.equals(a.weight(), c.weight()), "the key orders the training samples");
+    }
+
+    @Test
+    void refusesInconsistentInput() {
+        assertThrows(InvalidArgumentException.class,
+                () -> LinearSurrogate.fit(new float[10], 2, 5, new long[] {0, 3}, 3, KEY, LinearSurrogate.Settings.DEFAULT));
+        assertThrows(InvalidArgumentException.class,
+                () -> LinearSurrogate.fit(new float[9], 2, 5, new long[] {0, 1}, 3, KEY, LinearSurrogate.Settings.DEFAULT));
+        assertThrows(InvalidArgumentException.class, () -> new LinearSurrogate.Settings(0, 1, 0.1f, 0f));
+    }
+}
