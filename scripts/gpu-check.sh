@@ -38,6 +38,8 @@ step "compute-sanitizer memcheck" memcheck.log compute-sanitizer --tool memcheck
 step "compute-sanitizer racecheck" racecheck.log compute-sanitizer --tool racecheck --error-exitcode 1 \
   "$build/bin/dyepack_compare" quick
 step "benchmark" bench.log "$build/bin/dyepack_bench" "${DYEPACK_BENCH_IMAGES:-10000}" 224 224 3 20
+# Scoring: engine (CPU and CUDA) against NumPy/OpenBLAS and, with PyTorch, cuBLAS SGEMM + epilogue.
+step "scoring benchmark" bench-score.log python3 "$root/scripts/bench-score.py" "$build" 10
 
 java="$root/.gpu-check/jre/bin/java"
 if [[ -x "$java" ]]; then
@@ -56,6 +58,9 @@ tail -n 3 "$out/compare.log"
 echo
 echo "## benchmark"
 cat "$out/bench.log"
+echo
+echo "## scoring benchmark"
+cat "$out/bench-score.log"
 if [[ -f "$out/junit.log" ]]; then
   echo
   echo "## JUnit"

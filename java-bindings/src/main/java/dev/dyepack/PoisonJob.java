@@ -271,12 +271,15 @@ public final class PoisonJob {
     /** The scores selection sorts by: distance to the target's boundary (dirty) or the nearest (clean). */
     private static double score(Engine engine, float[] x, int n, int d, LinearHead head, long[] labels, Options o,
             float[] out) {
-        int chunk = Math.max(1, (16 << 20) / Math.max(d * 4, 1));
+        int chunk = Math.max(1, Math.min(n, (16 << 20) / Math.max(d * 4, 1)));
         long correct = 0;
+        // One direct buffer for every chunk: allocating direct memory per chunk can stall on the JVM's
+        // direct-memory accounting.
+        java.nio.FloatBuffer buffer = ByteBuffer.allocateDirect(chunk * d * 4).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         for (int first = 0; first < n; first += chunk) {
             int count = Math.min(chunk, n - first);
-            java.nio.FloatBuffer rows = ByteBuffer.allocateDirect(count * d * 4).order(ByteOrder.nativeOrder())
-                    .asFloatBuffer().put(x, first * d, count * d).flip();
+            java.nio.FloatBuffer rows = buffer.clear().put(x, first * d, count * d).flip();
             BoundaryScores s = engine.scoreBoundary(Tensor.rows(rows, count, d), head.weight(), head.bias(), o.target());
             for (int i = 0; i < count; i++) {
                 out[first + i] = o.mode() == SelectionMode.DIRTY ? s.targetDistance()[i] : s.distance()[i];
