@@ -143,6 +143,58 @@ class CliPoisonTest {
     }
 
     @Test
+    void ownFeaturesAndHeadDriveBoundarySelection() throws IOException {
+        // Features: the first pixel of each image as a 1-D feature; a head whose class-0 boundary is at
+        // feature 100: so the 'nearest to the target boundary' samples are those with pixel near 100.
+        int n = 40;
+        byte[] images = new byte[n * 4 * 4];
+        ByteBuffer f = ByteBuffer.allocate(n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        byte[] y = new byte[n];
+        for (int i = 0; i < n; i++) {
+            float feature = 10f * i;
+            f.putFloat(feature);
+            y[i] = (byte) (i % 2 == 0 ? 1 : 0);
+        }
+        Path x = CliTest.npy(dir.resolve("x.npy"), "|u1", new long[] {n, 4, 4}, images);
+        Path yl = CliTest.npy(dir.resolve("y.npy"), "|u1", new long[] {n}, y);
+        Path feats = CliTest.npy(dir.resolve("f.npy"), "<f4", new long[] {n, 1}, f.array());
+        // z0 = -x + 100, z1 = 0: class 0 below 100, class 1 above; ||w0 - w1|| = 1.
+        Path head = dir.resolve("head.npz");
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(bytes)) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("W.npy"));
+            zip.write(CliScoreTest.npyBytes("<f4", new long[] {2, 1}, CliScoreTest.floats(-1, 0)));
+            zip.putNextEntry(new java.util.zip.ZipEntry("b.npy"));
+            zip.write(CliScoreTest.npyBytes("<f4", new long[] {2}, CliScoreTest.floats(100, 0)));
+        }
+        Files.write(head, bytes.toByteArray());
+        Path out = dir.resolve("out");
+        CliTest.Run r = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "poison", "--data", x.toString(), "--labels",
+                yl.toString(), "--features", feats.toString(), "--head", head.toString(), "--trigger", "patch:size=2",
+                "--target", "0", "--select", "boundary", "--budget", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        // Non-target (label 1) samples are the even i. Those with 10 i <= 100 are already predicted as class
+        // 0 (distance 0; i = 10 is a tie, which goes to the lower class); the others are (10 i - 100) away.
+        long[] picked = ManifestReader.read(out.resolve("manifest.json")).indices();
+        assertEquals(2, picked.length);
+        assertTrue(Arrays.stream(picked).allMatch(v -> v % 2 == 0 && v <= 10), Arrays.toString(picked));
+        Path far = dir.resolve("far");
+        r = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "poison", "--data", x.toString(), "--labels",
+                yl.toString(), "--features", feats.toString(), "--head", head.toString(), "--trigger", "patch:size=2",
+                "--target", "0", "--select", "boundary-far", "--budget", "2", "--out", far.toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(new long[] {36, 38}, ManifestReader.read(far.resolve("manifest.json")).indices());
+        // A head of the wrong dimension is refused before anything is written.
+        Path wide = CliTest.npy(dir.resolve("f2.npy"), "<f4", new long[] {n, 2}, new byte[n * 8]);
+        CliTest.Run bad = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "poison", "--data", x.toString(),
+                "--labels", yl.toString(), "--features", wide.toString(), "--head", head.toString(), "--trigger",
+                "patch:size=2", "--target", "0", "--budget", "2", "--out", dir.resolve("out2").toString());
+        assertEquals(ExitCodes.INVALID_INPUT, bad.code());
+        assertTrue(bad.err().contains("to match the data and the head"), bad.err());
+        assertFalse(Files.exists(dir.resolve("out2")));
+    }
+
+    @Test
     void refusals() throws IOException {
         Path out = dir.resolve("o");
         String k = key().toString();
