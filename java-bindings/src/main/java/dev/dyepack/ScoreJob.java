@@ -4,6 +4,7 @@ import dev.dyepack.io.LinearHead;
 import dev.dyepack.io.NpyHeader;
 import dev.dyepack.io.NpyReader;
 import dev.dyepack.io.NpyWriter;
+import dev.dyepack.util.AtomicFiles;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -12,7 +13,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
@@ -92,7 +92,7 @@ public final class ScoreJob {
             ByteBuffer raw = ByteBuffer.allocateDirect((int) (perChunk * reader.sampleBytes()));
             ByteBuffer f32 = ByteBuffer.allocateDirect((int) (perChunk * d * 4)).order(ByteOrder.nativeOrder());
             long correct = 0;
-            Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), "." + out.getFileName(), ".tmp");
+            Path tmp = AtomicFiles.newTempFile(out);
             boolean done = false;
             try (NpyWriter npy = csv ? null : NpyWriter.create(out, "<f8", new long[] {n, cols});
                     BufferedWriter text = csv ? new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(tmp),
@@ -155,7 +155,7 @@ public final class ScoreJob {
                 done = true;
             } finally {
                 if (csv && done) {
-                    Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    AtomicFiles.moveIntoPlace(tmp, out);
                 } else {
                     Files.deleteIfExists(tmp);
                 }

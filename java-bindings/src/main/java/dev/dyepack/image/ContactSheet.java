@@ -2,6 +2,7 @@ package dev.dyepack.image;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.Layout;
+import dev.dyepack.util.AtomicFiles;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -13,13 +14,9 @@ import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
@@ -60,7 +57,6 @@ public final class ContactSheet {
 
     private static final Color LABEL_COLOR = new Color(0xe0e0e0);
     private static final int LABEL_MARGIN = 4;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private ContactSheet() {
     }
@@ -263,7 +259,7 @@ public final class ContactSheet {
             if (!writer.getOriginatingProvider().canEncodeImage(ImageTypeSpecifier.createFromRenderedImage(img))) {
                 throw new InvalidArgumentException("the PNG writer cannot encode an image of type " + img.getType());
             }
-            Path temp = newTempFile(dir, name.toString());
+            Path temp = AtomicFiles.newTempFile(dir.resolve(name));
             boolean moved = false;
             try {
                 try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -277,11 +273,7 @@ public final class ContactSheet {
                     os.flush();
                     ch.force(true);
                 }
-                try {
-                    Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
-                }
+                AtomicFiles.moveIntoPlace(temp, absolute);
                 moved = true;
             } finally {
                 if (!moved) {
@@ -291,32 +283,7 @@ public final class ContactSheet {
         } finally {
             writer.dispose();
         }
-        syncDirectory(dir);
     }
 
-    /**
-     * Creates an empty {@code .<name>.<random>.tmp} in {@code dir} with default permissions (unlike
-     * {@link Files#createTempFile}, which would leave the final PNG readable by its owner only).
-     */
-    private static Path newTempFile(Path dir, String name) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path temp = dir.resolve("." + name + "." + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + ".tmp");
-            try {
-                return Files.createFile(temp);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 10) {
-                    throw e;
-                }
-            }
-        }
-    }
 
-    /** Makes the rename durable where a directory can be opened (Linux, macOS); best effort elsewhere. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // The file itself is complete and in place; only the rename's durability is uncertain.
-        }
-    }
 }

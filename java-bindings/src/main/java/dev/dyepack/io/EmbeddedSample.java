@@ -2,16 +2,14 @@ package dev.dyepack.io;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
-
+import dev.dyepack.util.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
@@ -142,11 +140,7 @@ public final class EmbeddedSample {
                 throw new IllegalStateException("embedded " + file + " holds " + h.descr() + " " + h.shapeString()
                         + ", expected |u1 " + Npy.shapeString(expectedShape));
             }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.moveIntoPlace(temp, target);
             moved = true;
             return target;
         } finally {

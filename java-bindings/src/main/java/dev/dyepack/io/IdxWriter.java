@@ -1,7 +1,7 @@
 package dev.dyepack.io;
 
 import dev.dyepack.InvalidArgumentException;
-
+import dev.dyepack.util.AtomicFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -9,10 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.GZIPOutputStream;
 
@@ -218,11 +216,7 @@ public final class IdxWriter implements AutoCloseable {
             out.flush();
             channel.force(true);
             channel.close();
-            try {
-                Files.move(tempPath, finalPath, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tempPath, finalPath, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.moveIntoPlace(tempPath, finalPath);
             committed = true;
             closed = true;
             releaseDeflater();
@@ -230,17 +224,8 @@ public final class IdxWriter implements AutoCloseable {
             closeQuietly(e);
             throw e;
         }
-        syncDirectory(finalPath.toAbsolutePath().getParent());
     }
 
-    /** Makes the rename durable where a directory can be opened (Linux, macOS); best effort. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // The file itself is complete and in place.
-        }
-    }
 
     /**
      * Abandons an uncommitted file: closes and deletes the temporary file. After a commit, or a

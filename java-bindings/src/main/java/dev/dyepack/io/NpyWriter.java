@@ -1,19 +1,15 @@
 package dev.dyepack.io;
 
 import dev.dyepack.InvalidArgumentException;
-
+import dev.dyepack.util.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 
 /**
  * Writes a {@code .npy} file that appears under its final name only when complete.
@@ -34,7 +30,6 @@ public final class NpyWriter implements AutoCloseable {
     /** Data start alignment, NumPy's {@code ARRAY_ALIGN}. */
     private static final int ALIGN = 64;
 
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path finalPath;
     private final Path tempPath;
@@ -106,22 +101,10 @@ public final class NpyWriter implements AutoCloseable {
      * directory lets the final rename be atomic.
      */
     static Path newTempFile(Path finalPath) throws IOException {
-        Path absolute = finalPath.toAbsolutePath();
-        Path dir = absolute.getParent();
-        if (dir == null || absolute.getFileName() == null) {
-            throw new InvalidArgumentException(finalPath + " does not name a file");
-        }
-        String base = absolute.getFileName().toString();
-        for (int attempt = 0; ; attempt++) {
-            Path temp = dir.resolve("." + base + "." + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + ".tmp");
-            try {
-                Files.createFile(temp);
-                return temp;
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 10) {
-                    throw e;
-                }
-            }
+        try {
+            return AtomicFiles.newTempFile(finalPath);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidArgumentException(e.getMessage());
         }
     }
 
@@ -216,31 +199,15 @@ public final class NpyWriter implements AutoCloseable {
             }
             channel.force(true);
             channel.close();
-            try {
-                Files.move(tempPath, finalPath, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tempPath, finalPath, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.moveIntoPlace(tempPath, finalPath);
             committed = true;
             closed = true;
         } catch (IOException | RuntimeException e) {
             closeQuietly(e);
             throw e;
         }
-        syncDirectory(finalPath.toAbsolutePath().getParent());
     }
 
-    /**
-     * Makes the rename itself durable where the platform allows opening a directory (Linux, macOS);
-     * elsewhere the rename is left to the file system's own ordering.
-     */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Best effort only: the file itself is complete and in place.
-        }
-    }
 
     /**
      * Abandons an uncommitted file: closes and deletes the temporary file. After a commit, or a

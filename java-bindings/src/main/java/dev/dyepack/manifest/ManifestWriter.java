@@ -1,17 +1,14 @@
 package dev.dyepack.manifest;
 
 import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.util.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 
 /**
  * Writes a manifest all or nothing: the JSON goes to a temporary file in the target's directory,
@@ -22,7 +19,6 @@ import java.security.SecureRandom;
  * <p>Stateless and thread-safe; two writers racing for one path leave one complete manifest.
  */
 public final class ManifestWriter {
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private ManifestWriter() {
     }
@@ -49,7 +45,7 @@ public final class ManifestWriter {
             throw new InvalidArgumentException(file + " does not name a file");
         }
         byte[] bytes = m.toJson().getBytes(StandardCharsets.UTF_8);
-        Path temp = newTempFile(dir, name.toString());
+        Path temp = AtomicFiles.newTempFile(dir.resolve(name));
         boolean moved = false;
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
@@ -59,44 +55,14 @@ public final class ManifestWriter {
                 }
                 ch.force(true);
             }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.moveIntoPlace(temp, target);
             moved = true;
         } finally {
             if (!moved) {
                 Files.deleteIfExists(temp);
             }
         }
-        syncDirectory(dir);
     }
 
-    /**
-     * Creates an empty {@code .<name>.<random>.tmp} next to the target: same directory so the rename
-     * stays on one file system, a dot so listings hide it, default permissions (unlike
-     * {@link Files#createTempFile}, which would leave the manifest readable by its owner only).
-     */
-    private static Path newTempFile(Path dir, String name) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path temp = dir.resolve("." + name + "." + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + ".tmp");
-            try {
-                return Files.createFile(temp);
-            } catch (FileAlreadyExistsException e) {
-                if (attempt >= 10) {
-                    throw e;
-                }
-            }
-        }
-    }
 
-    /** Makes the rename durable where a directory can be opened (Linux, macOS); best effort elsewhere. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // The manifest itself is complete and in place; only the rename's durability is uncertain.
-        }
-    }
 }
