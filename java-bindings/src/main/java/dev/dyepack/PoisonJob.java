@@ -14,6 +14,7 @@ import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearSurrogate;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerSpec;
+import dev.dyepack.util.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -113,6 +114,24 @@ public final class PoisonJob {
      * @throws IOException              if writing fails (no partial output under final names)
      */
     public static Result run(Engine engine, Options o, OwnerKey key, Consumer<String> progress) throws IOException {
+        return run(engine, o, key, progress, Progress.NONE);
+    }
+
+    /**
+     * As {@link #run(Engine, Options, OwnerKey, Consumer)}, with a progress bar's feed for the stamping.
+     *
+     * @param engine   the engine
+     * @param o        the options
+     * @param key      the owner's key
+     * @param progress receives one line per phase
+     * @param bar      receives the stamping's progress in samples
+     * @return a summary
+     * @throws InvalidArgumentException for bad parameters, a budget that cannot be met, or no key
+     * @throws InvalidInputException    for unusable inputs
+     * @throws IOException              if writing fails (no partial output under final names)
+     */
+    public static Result run(Engine engine, Options o, OwnerKey key, Consumer<String> progress, Progress bar)
+            throws IOException {
         if (key == null) {
             throw new InvalidArgumentException("poison needs the owner's key (it chooses the samples and signs the "
                     + "manifest): give --key-file FILE or set " + OwnerKey.ENV_VAR);
@@ -217,7 +236,7 @@ public final class PoisonJob {
         Files.createDirectories(o.outDir());
         long t2 = System.nanoTime();
         StampJob.prepare(o.data(), dataOut, o.trigger(), key, sel.indices(), o.rank4()).run(engine,
-                StampJob.DEFAULT_CHUNK_BYTES);
+                StampJob.DEFAULT_CHUNK_BYTES, bar);
         progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
                 sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
         writeLabels(o.labels(), labelsOut, o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0], o.target());

@@ -6,6 +6,7 @@ import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
+import dev.dyepack.util.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -172,6 +173,20 @@ public final class StampJob {
      * @throws IOException           if reading or writing fails (no output is left behind)
      */
     public Result run(Engine engine, long chunkBytes) throws IOException {
+        return run(engine, chunkBytes, Progress.NONE);
+    }
+
+    /**
+     * As {@link #run(Engine, long)}, reporting the samples read, stamped and written so far.
+     *
+     * @param engine     the engine to stamp with
+     * @param chunkBytes bytes per chunk
+     * @param progress   receives ("stamping", samples done, N) after every chunk
+     * @return a summary
+     * @throws InvalidInputException if the input changed since {@link #prepare} and no longer reads
+     * @throws IOException           if reading or writing fails (no output is left behind)
+     */
+    public Result run(Engine engine, long chunkBytes, Progress progress) throws IOException {
         Objects.requireNonNull(engine, "engine");
         long n = samples();
         long c = geometry.c();
@@ -204,6 +219,7 @@ public final class StampJob {
                     stamped += local == null ? count : local.length;
                 }
                 writer.write(chunk);
+                progress.update("stamping", first + count, n);
             }
             writer.commit();
         }

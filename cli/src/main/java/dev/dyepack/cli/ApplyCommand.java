@@ -101,7 +101,7 @@ final class ApplyCommand implements Callable<Integer> {
                 engine.threads(threads);
                 stderr.println("backend: " + engine.backend().name().toLowerCase(Locale.ROOT) + " - " + engine.reason());
                 stderr.flush();
-                StampJob.Result r = job.run(engine, StampJob.DEFAULT_CHUNK_BYTES);
+                StampJob.Result r = job.run(engine, StampJob.DEFAULT_CHUNK_BYTES, ProgressBar.on(stderr));
                 stdout.printf(Locale.ROOT, "stamped %d of %d images (%s) with %s on %s -> %s%n", r.stamped(),
                         r.samples(), r.geometry(), r.trigger(), r.backend().name().toLowerCase(Locale.ROOT), out);
             }

@@ -151,7 +151,7 @@ final class PoisonCommand implements Callable<Integer> {
                 PoisonJob.Result r = PoisonJob.run(engine, o, key, line -> {
                     stderr.println(line);
                     stderr.flush();
-                });
+                }, ProgressBar.on(stderr));
                 if (!Double.isNaN(r.surrogateAccuracy())) {
                     stderr.printf(Locale.ROOT, "surrogate accuracy on the data: %.2f%%%n", 100 * r.surrogateAccuracy());
                 }
