@@ -1,5 +1,6 @@
 package dev.dyepack;
 
+import dev.dyepack.io.ImageFolder;
 import dev.dyepack.io.LinearHead;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
@@ -13,6 +14,7 @@ import dev.dyepack.select.Selector;
 import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearSurrogate;
 import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import dev.dyepack.util.Progress;
 import java.io.IOException;
@@ -57,8 +59,8 @@ public final class PoisonJob {
     /**
      * What to do.
      *
-     * @param data           the samples (.npy or IDX)
-     * @param labels         their labels (.npy or IDX, rank 1, integers)
+     * @param data           the samples: .npy, IDX, or an image folder (one folder per class)
+     * @param labels         their labels (.npy or IDX, rank 1, integers); null for an image folder
      * @param trigger        the trigger
      * @param target         the target class
      * @param budget         a fraction or a count ({@link Budget})
@@ -79,7 +81,6 @@ public final class PoisonJob {
         /** @throws NullPointerException for a missing required field */
         public Options {
             Objects.requireNonNull(data, "data");
-            Objects.requireNonNull(labels, "labels");
             Objects.requireNonNull(trigger, "trigger");
             Objects.requireNonNull(strategy, "strategy");
             Objects.requireNonNull(mode, "mode");
@@ -149,6 +150,15 @@ public final class PoisonJob {
         }
         if (o.overrideReason() != null && !o.allowOver5()) {
             throw new InvalidArgumentException("an override reason is only for --allow-over-5-percent");
+        }
+        if (Files.isDirectory(o.data())) {
+            if (o.labels() != null) {
+                throw new InvalidArgumentException("an image folder's labels are its class folders; drop --labels");
+            }
+            return runFolder(engine, o, key, progress);
+        }
+        if (o.labels() == null) {
+            throw new InvalidArgumentException("--labels is required for .npy and IDX data");
         }
         long[] labels = Samples.labels(o.labels());
         Path dataOut = o.outDir().resolve(outputName(o.data(), "data"));
@@ -241,6 +251,14 @@ public final class PoisonJob {
                 sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
         writeLabels(o.labels(), labelsOut, o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0], o.target());
 
+        Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, labelsOut);
+        ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
+        return new Result(n, sel.indices(), dataOut, labelsOut, manifestPath, accuracy);
+    }
+
+    /** The record of what was done; labels files are absent for image folders (labels == null). */
+    private static Manifest manifest(Options o, OwnerKey key, int classes, Selector.Result sel, long n,
+            String surrogateSha, Path dataOut, Path labelsOut) {
         Map<Long, Long> poisoned = new TreeMap<>();
         Map<Long, Long> total = new TreeMap<>();
         for (int c = 0; c < classes; c++) {
@@ -248,15 +266,17 @@ public final class PoisonJob {
             poisoned.put((long) c, sel.perClassChosen()[c]);
         }
         Path dir = o.outDir();
-        Manifest m = Manifest.builder()
+        Manifest.Builder b = Manifest.builder()
                 .toolVersion(Engine.version())
                 .created(Instant.now())
                 .keyFingerprint(key.fingerprint())
                 .addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.DATA, dir, o.data()))
-                .addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.LABELS, dir, o.labels()))
-                .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.DATA, dir, dataOut))
-                .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.LABELS, dir, labelsOut))
-                .trigger(o.trigger().toString(), o.trigger().toJson())
+                .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.DATA, dir, dataOut));
+        if (o.labels() != null) {
+            b.addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.LABELS, dir, o.labels()))
+                    .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.LABELS, dir, labelsOut));
+        }
+        return b.trigger(o.trigger().toString(), o.trigger().toJson())
                 .targetClass(o.target())
                 .mode(o.mode() == SelectionMode.DIRTY ? Manifest.Mode.DIRTY : Manifest.Mode.CLEAN)
                 .budget(Manifest.Budget.of(o.budget(), sel.indices().length, n))
@@ -277,8 +297,134 @@ public final class PoisonJob {
                 .classCounts(poisoned, total)
                 .indices(sel.indices())
                 .build();
+    }
+
+    /**
+     * Image-folder datasets: the output is a folder of the same layout under the output directory,
+     * with the input folder's name; poisoned images are written as PNG (lossless, so the trigger
+     * survives) and, for dirty-label poisoning, into the target's class folder under their own names.
+     */
+    private static Result runFolder(Engine engine, Options o, OwnerKey key, Consumer<String> progress)
+            throws IOException {
+        ImageFolder folder = ImageFolder.scan(o.data());
+        long n = folder.size();
+        long[] labels = folder.labels();
+        int classes = Math.max(folder.classes().size(), 2);
+        if (o.target() < 0 || o.target() >= folder.classes().size()) {
+            throw new InvalidArgumentException("target must be a class in [0, " + folder.classes().size()
+                    + ") (the class folders " + folder.classes() + "), got " + o.target());
+        }
+        int c = folder.channels();
+        int h = folder.height();
+        int w = folder.width();
+        Tensor geometry = Tensor.empty(DType.UINT8, Layout.NHWC, c, h, w);
+        o.trigger().validateFor(geometry);
+        if (o.trigger().keyed()) {
+            new TriggerContext(key, 0).requireKey(o.trigger().family());
+        }
+        long count = Budget.parse(o.budget()).countFor(n, o.allowOver5());
+        Path dataOut = o.outDir().resolve(o.data().toAbsolutePath().normalize().getFileName().toString());
+        Path manifestPath = o.outDir().resolve("manifest.json");
+        if (dataOut.toAbsolutePath().normalize().equals(o.data().toAbsolutePath().normalize())) {
+            throw new InvalidArgumentException("output " + dataOut + " would overwrite the input; choose another --out");
+        }
+        if (Files.exists(manifestPath)) {
+            throw new InvalidArgumentException(o.outDir() + " already holds a manifest.json; choose an empty directory");
+        }
+        int sampleBytes = Math.toIntExact((long) c * h * w);
+        float[] scores = null;
+        double accuracy = Double.NaN;
+        String surrogateSha = null;
+        if (o.strategy() != Strategy.RANDOM) {
+            LinearHead head;
+            float[] x;
+            if (o.surrogate() == Surrogate.FEATURES_HEAD) {
+                head = LinearHead.readNpz(o.head());
+                surrogateSha = Fingerprints.sha256(o.head());
+                x = featureRows(o.features(), n, head.dim());
+            } else {
+                progress.accept("fitting a linear surrogate on the pixels");
+                if (n * sampleBytes > Integer.MAX_VALUE - 8) {
+                    throw new InvalidArgumentException("--surrogate linear holds the pixels in memory; too many");
+                }
+                x = new float[(int) (n * sampleBytes)];
+                ByteBuffer one = ByteBuffer.allocate(sampleBytes);
+                for (long i = 0; i < n; i++) {
+                    one.clear();
+                    folder.readImages(i, 1, one, c);
+                    for (int e = 0; e < sampleBytes; e++) {
+                        x[(int) (i * sampleBytes + e)] = (one.get(e) & 0xff) / 255f;
+                    }
+                }
+                head = LinearSurrogate.fit(x, (int) n, sampleBytes, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
+                surrogateSha = headSha(head);
+            }
+            if (head.classes() < folder.classes().size()) {
+                throw new InvalidArgumentException("the head has " + head.classes() + " classes but the folder "
+                        + folder.classes().size());
+            }
+            scores = new float[(int) n];
+            accuracy = score(engine, x, (int) n, head.dim(), head, labels, o, scores);
+        }
+        Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
+                o.stratified(), key);
+        boolean[] chosen = new boolean[(int) n];
+        for (long i : sel.indices()) {
+            chosen[(int) i] = true;
+        }
+        // Each output class's images in name order (the writer's contract), with the moved ones.
+        java.util.List<java.util.List<long[]>> members = new java.util.ArrayList<>();
+        for (int k = 0; k < folder.classes().size(); k++) {
+            members.add(new java.util.ArrayList<>());
+        }
+        for (long i = 0; i < n; i++) {
+            int to = chosen[(int) i] && o.mode() == SelectionMode.DIRTY ? o.target() : (int) labels[(int) i];
+            members.get(to).add(new long[] {i});
+        }
+        Files.createDirectories(o.outDir());
+        progress.accept("stamping " + o.trigger() + " on " + sel.indices().length + " images");
+        try (ImageFolder.Writer writer = ImageFolder.Writer.create(dataOut, folder.classes())) {
+            ByteBuffer one = ByteBuffer.allocateDirect(sampleBytes);
+            for (int k = 0; k < members.size(); k++) {
+                java.util.List<long[]> list = members.get(k);
+                list.sort(java.util.Comparator.comparing(m -> pngName(folder.file(m[0]))));
+                String previous = null;
+                for (long[] m : list) {
+                    long i = m[0];
+                    String name = pngName(folder.file(i));
+                    if (name.equals(previous)) {
+                        throw new InvalidArgumentException("two images would be written as " + folder.classes().get(k)
+                                + "/" + name + " (a poisoned image moved into the target class has the name of one "
+                                + "already there); rename one of them");
+                    }
+                    previous = name;
+                    one.clear();
+                    folder.readImages(i, 1, one, c);
+                    one.flip();
+                    if (chosen[(int) i]) {
+                        o.trigger().apply(engine, Tensor.of(one, Layout.NHWC, 1, c, h, w), null,
+                                new TriggerContext(key, i));
+                    }
+                    byte[] pixels = new byte[sampleBytes];
+                    one.duplicate().get(pixels);
+                    writer.add(k, name, pixels, h, w, c);
+                }
+            }
+            writer.commit();
+        }
+        Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, null);
         ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
-        return new Result(n, sel.indices(), dataOut, labelsOut, manifestPath, accuracy);
+        return new Result(n, sel.indices(), dataOut, null, manifestPath, accuracy);
+    }
+
+    /** The output name of an image: its own name, with a JPEG's extension replaced by .png. */
+    private static String pngName(Path file) {
+        String name = file.getFileName().toString();
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
+            return name.substring(0, name.lastIndexOf('.')) + ".png";
+        }
+        return name;
     }
 
     /** Output names: data.npy / labels.npy for .npy input, the input's own name for IDX. */

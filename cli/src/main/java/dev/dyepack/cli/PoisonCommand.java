@@ -29,12 +29,13 @@ import picocli.CommandLine.Spec;
         description = {"Plant a keyed watermark: choose a budget of samples (nearest a surrogate's decision boundary,",
             "or keyed random), stamp the trigger on them, relabel them to the target (dirty-label) or keep their",
             "labels (clean-label), and write the data, the labels and a signed manifest.json to --out.",
-            "Data: .npy or IDX (gzip or plain); output in the same format."},
+            "Data: .npy, IDX (gzip or plain) or an image folder; output in the same format."},
         footer = {"", "Example:",
             "  dyepack poison --trigger blend:alpha=0.2,pattern=noise --target 0 --surrogate linear --out poisoned/",
             "  dyepack poison --data x.npy --labels y.npy --trigger patch --target 3 --select random --out out/"})
 final class PoisonCommand implements Callable<Integer> {
-    @Option(names = "--data", paramLabel = "D", description = "Samples (.npy or IDX). Default: the embedded sample.")
+    @Option(names = "--data", paramLabel = "D", description = "Samples: .npy, IDX, or an image folder (one folder of "
+            + "PNG/JPEG files per class). Default: the embedded sample.")
     Path data;
 
     @Option(names = "--labels", paramLabel = "L", description = "Labels (.npy or IDX, integers). Required with --data.")
@@ -122,8 +123,10 @@ final class PoisonCommand implements Callable<Integer> {
         if (surrogate != null && features != null) {
             throw new ParameterException(spec.commandLine(), "give --surrogate linear or --features/--head, not both");
         }
-        if ((data == null) != (labels == null)) {
-            throw new ParameterException(spec.commandLine(), "--data and --labels go together");
+        boolean folder = data != null && java.nio.file.Files.isDirectory(data);
+        if (!folder && (data == null) != (labels == null)) {
+            throw new ParameterException(spec.commandLine(), "--data and --labels go together (an image folder's "
+                    + "labels are its class folders)");
         }
         PoisonJob.Surrogate source = strategy == Strategy.RANDOM ? PoisonJob.Surrogate.NONE
                 : features != null ? PoisonJob.Surrogate.FEATURES_HEAD : PoisonJob.Surrogate.LINEAR;
@@ -158,7 +161,7 @@ final class PoisonCommand implements Callable<Integer> {
                 stdout.printf(Locale.ROOT, "poisoned %d of %d samples (%.2f%%) with %s, target %d, %s-label, %s selection%n",
                         r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(), t, target,
                         mode.toLowerCase(Locale.ROOT), strategy.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-                stdout.println("wrote " + r.data() + ", " + r.labels() + ", " + r.manifest());
+                stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", " + r.manifest());
             }
         } finally {
             if (tempDir != null) {

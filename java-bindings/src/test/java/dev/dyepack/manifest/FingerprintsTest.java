@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dyepack.InvalidInputException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -46,8 +47,24 @@ class FingerprintsTest {
         Path missing = dir.resolve("missing.npy");
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> Fingerprints.sha256(missing));
         assertEquals(missing + ": does not exist", e.getMessage());
-        e = assertThrows(InvalidInputException.class, () -> Fingerprints.sha256(dir));
-        assertTrue(e.getMessage().startsWith(dir + ": is a directory"), e.getMessage());
+    }
+
+    @Test
+    void directoriesHashTheirFilesByRelativePath() throws Exception {
+        Path root = dir.resolve("ds");
+        Files.createDirectories(root.resolve("b"));
+        Files.createDirectories(root.resolve("a"));
+        Files.writeString(root.resolve("b/x.png"), "two");
+        Files.writeString(root.resolve("a/y.png"), "one");
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        HexFormat hex = HexFormat.of();
+        String expected = hex.formatHex(md.digest(("a/y.png\0" + hex.formatHex(MessageDigest.getInstance("SHA-256")
+                .digest("one".getBytes(StandardCharsets.UTF_8))) + "\nb/x.png\0" + hex.formatHex(
+                MessageDigest.getInstance("SHA-256").digest("two".getBytes(StandardCharsets.UTF_8))) + "\n")
+                .getBytes(StandardCharsets.UTF_8)));
+        assertEquals(expected, Fingerprints.sha256(root));
+        Files.move(root.resolve("b/x.png"), root.resolve("a/x.png"));
+        assertTrue(!expected.equals(Fingerprints.sha256(root)), "moving a file between classes changes the hash");
     }
 
     @Test
