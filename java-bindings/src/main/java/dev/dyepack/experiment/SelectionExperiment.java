@@ -31,7 +31,7 @@ import java.util.Locale;
  *
  * <p>Usage: {@code java -cp cli/target/dyepack.jar dev.dyepack.experiment.SelectionExperiment
  * [TRAIN_IMAGES TRAIN_LABELS TEST_IMAGES TEST_LABELS] [trigger] [budget] [keys] [dirty|clean]}; without files it
- * splits the embedded sample 800/200.
+ * splits the embedded sample 800/200. Results: {@code docs/benchmarks.md}.
  */
 public final class SelectionExperiment {
     private SelectionExperiment() {}
@@ -91,7 +91,7 @@ public final class SelectionExperiment {
         Data train;
         Data test;
         int a = 0;
-        if (args.length >= 4) {
+        if (args.length >= 4 && Files.isRegularFile(Path.of(args[0]))) {
             train = load(Path.of(args[0]), Path.of(args[1]));
             test = load(Path.of(args[2]), Path.of(args[3]));
             a = 4;
