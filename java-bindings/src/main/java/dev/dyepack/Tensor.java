@@ -136,12 +136,21 @@ public final class Tensor {
      * @param layout NHWC or NCHW
      * @param n      samples; c channels, h height, w width
      * @return the view
-     * @throws InvalidArgumentException if the pointer is null for N &gt; 0, or the shape is invalid
+     * @throws InvalidArgumentException if the pointer is null for N &gt; 0, the shape is invalid, or the
+     *                                  pointer's known extent is smaller than the tensor
      */
     public static Tensor ofHost(Pointer data, DType dtype, Layout layout, long n, long c, long h, long w) {
         Objects.requireNonNull(data, "data");
         long address = data.isNull() ? 0 : data.address() + data.position() * (long) data.sizeof();
-        return new Tensor(dtype, layout, n, c, h, w, address, false, data);
+        Tensor t = new Tensor(dtype, layout, n, c, h, w, address, false, data);
+        // A pointer that knows its extent (JavaCPP allocations and views do) must cover the tensor;
+        // native code would otherwise read or write past it.
+        long limit = data.limit() > 0 ? data.limit() : data.capacity();
+        if (limit > 0 && (limit - data.position()) * (long) data.sizeof() < t.bytes()) {
+            throw new InvalidArgumentException("the pointer holds " + (limit - data.position()) * (long) data.sizeof()
+                    + " bytes from its position but the tensor needs " + t.bytes());
+        }
+        return t;
     }
 
     /**

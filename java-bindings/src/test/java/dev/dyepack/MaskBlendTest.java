@@ -190,6 +190,10 @@ class MaskBlendTest {
             assertArrayEquals(new byte[] {10, 11, 12, 13, 0, 15, 0, 17}, got);
         }
         assertThrows(InvalidArgumentException.class, () -> engine.allocate(16));
+        try (org.bytedeco.javacpp.BytePointer small = new org.bytedeco.javacpp.BytePointer(8)) {
+            small.position(6);
+            assertMessage(() -> Tensor.ofHost(small, DType.UINT8, Layout.NHWC, 1, 1, 2, 2), "holds 2 bytes");
+        }
     }
 
     @Test
