@@ -244,15 +244,32 @@ public final class PoisonJob {
                 o.stratified(), key);
 
         Files.createDirectories(o.outDir());
-        long t2 = System.nanoTime();
-        StampJob.prepare(o.data(), dataOut, o.trigger(), key, sel.indices(), o.rank4()).run(engine,
-                StampJob.DEFAULT_CHUNK_BYTES, bar);
-        progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
-                sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
-        writeLabels(o.labels(), labelsOut, o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0], o.target());
-
-        Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, labelsOut);
-        ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
+        boolean hadData = Files.exists(dataOut);
+        boolean hadLabels = Files.exists(labelsOut);
+        boolean complete = false;
+        try {
+            long t2 = System.nanoTime();
+            StampJob.prepare(o.data(), dataOut, o.trigger(), key, sel.indices(), o.rank4()).run(engine,
+                    StampJob.DEFAULT_CHUNK_BYTES, bar);
+            progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
+                    sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
+            writeLabels(o.labels(), labelsOut, o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0],
+                    o.target());
+            Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, labelsOut);
+            ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
+            complete = true;
+        } finally {
+            if (!complete) {
+                // A poisoned dataset without its manifest is no record: remove what this run put in place
+                // (files that were there before it are left alone).
+                if (!hadData) {
+                    deleteQuietly(dataOut);
+                }
+                if (!hadLabels) {
+                    deleteQuietly(labelsOut);
+                }
+            }
+        }
         return new Result(n, sel.indices(), dataOut, labelsOut, manifestPath, accuracy);
     }
 
@@ -412,8 +429,16 @@ public final class PoisonJob {
             }
             writer.commit();
         }
-        Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, null);
-        ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
+        boolean complete = false;
+        try {
+            Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, null);
+            ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
+            complete = true;
+        } finally {
+            if (!complete) {
+                deleteQuietly(dataOut);
+            }
+        }
         return new Result(n, sel.indices(), dataOut, null, manifestPath, accuracy);
     }
 
@@ -425,6 +450,20 @@ public final class PoisonJob {
             return name.substring(0, name.lastIndexOf('.')) + ".png";
         }
         return name;
+    }
+
+    /** Removes a file or a whole directory tree; failures are ignored (this runs while another is thrown). */
+    private static void deleteQuietly(Path path) {
+        if (path == null || !Files.exists(path)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | RuntimeException e) {
+            // Best effort: the original failure is what the caller needs to see.
+        }
     }
 
     /** Output names: data.npy / labels.npy for .npy input, the input's own name for IDX. */
