@@ -457,6 +457,41 @@ int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const fl
   });
 }
 
+int32_t dp_fit_linear(dp_engine *engine, const dp_tensor *features, const int32_t *labels, int64_t classes,
+                      const int64_t *order, int32_t epochs, int32_t batch, float rate, float l2, float *weight,
+                      float *bias) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch x = check_batch(eng, features, kF32);
+    if (features->c != 1 || features->h != 1)
+      invalid("features need C = H = 1 (W = the feature dimension D), got " + shape_of(*features));
+    if (x.device) invalid("the fit needs features in host memory");
+    if (x.n < 1) invalid("the fit needs at least one sample");
+    if (classes < 2 || classes > 1000000) invalid("classes must be in [2, 1000000], got " + str(classes));
+    if (epochs < 1 || epochs > 10000) invalid("epochs must be in [1, 10000], got " + str(epochs));
+    if (batch < 1) invalid("batch must be >= 1, got " + str(batch));
+    if (!(rate > 0.0f) || !std::isfinite(rate)) invalid("rate must be a positive number");
+    if (!(l2 >= 0.0f) || !std::isfinite(l2)) invalid("l2 must be a non-negative number");
+    if (labels == nullptr || order == nullptr || weight == nullptr || bias == nullptr)
+      invalid("labels, order, weight and bias must not be null");
+    const float *f = static_cast<const float *>(x.data);
+    if (cpu::count_nonfinite(f, x.n * x.w, cpu_threads(eng)) > 0) invalid("features hold non-finite values");
+    for (int64_t i = 0; i < x.n; ++i)
+      if (labels[i] < 0 || labels[i] >= classes)
+        invalid("labels[" + str(i) + "] = " + str(labels[i]) + " is outside [0, " + str(classes) + ")");
+    std::vector<uint8_t> seen(static_cast<size_t>(x.n));
+    for (int32_t e = 0; e < epochs; ++e) {
+      std::fill(seen.begin(), seen.end(), 0);
+      for (int64_t i = 0; i < x.n; ++i) {
+        const int64_t v = order[e * x.n + i];
+        if (v < 0 || v >= x.n || seen[static_cast<size_t>(v)])
+          invalid("order for epoch " + str(e) + " is not a permutation of 0.." + str(x.n - 1));
+        seen[static_cast<size_t>(v)] = 1;
+      }
+    }
+    cpu::fit_linear(f, x.n, x.w, labels, classes, order, epochs, batch, rate, l2, weight, bias, cpu_threads(eng));
+  });
+}
+
 namespace {
 dp_engine &check_cuda_engine(dp_engine *engine) {
   dp_engine &eng = check_engine(engine);

@@ -1,6 +1,7 @@
 #include "cpu_backend.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <thread>
 #include <vector>
@@ -100,6 +101,58 @@ void score(const ScoreArgs &args, int threads) {
       baseline::score_range(args, b, e);
     }
   });
+}
+
+void fit_linear(const float *x, int64_t n, int64_t d, const int32_t *labels, int64_t classes, const int64_t *order,
+                int epochs, int batch, float rate, float l2, float *weight, float *bias, int threads) {
+  std::fill(weight, weight + classes * d, 0.0f);
+  std::fill(bias, bias + classes, 0.0f);
+  std::vector<float> grad(static_cast<size_t>(batch * classes));  // dLoss/dz of the batch
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    const float step = rate / static_cast<float>(1 + epoch);
+    const int64_t *perm = order + static_cast<int64_t>(epoch) * n;
+    for (int64_t start = 0; start < n; start += batch) {
+      const int64_t m = std::min<int64_t>(batch, n - start);
+      // Forward: one sample per task, so the split never changes a value.
+      parallel_for(m, d * classes, threads, [&](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) {
+          float *g = grad.data() + k * classes;
+          const float *xi = x + perm[start + k] * d;
+          float zmax = -INFINITY;
+          for (int64_t c = 0; c < classes; ++c) {
+            g[c] = (kAvx2 ? avx2::dot_row(xi, weight + c * d, d) : baseline::dot_row(xi, weight + c * d, d)) + bias[c];
+            zmax = std::max(zmax, g[c]);
+          }
+          float sum = 0.0f;
+          for (int64_t c = 0; c < classes; ++c) {
+            g[c] = std::exp(g[c] - zmax);
+            sum += g[c];
+          }
+          for (int64_t c = 0; c < classes; ++c) g[c] /= sum;
+          g[labels[perm[start + k]]] -= 1.0f;
+        }
+      });
+      // Backward and step: one class per task; each class row sums its samples in batch order.
+      const float scale = step / static_cast<float>(m);
+      parallel_for(classes, m * d, threads, [&](int64_t b, int64_t e) {
+        for (int64_t c = b; c < e; ++c) {
+          float *w = weight + c * d;
+          float gb = 0.0f;
+          for (int64_t k = 0; k < m; ++k) {
+            const float g = grad[static_cast<size_t>(k * classes + c)];
+            gb += g;
+            if (g == 0.0f) continue;
+            const float *xi = x + perm[start + k] * d;
+            const float f = scale * g;
+            for (int64_t j = 0; j < d; ++j) w[j] -= f * xi[j];
+          }
+          const float decay = step * l2;
+          for (int64_t j = 0; j < d; ++j) w[j] -= decay * w[j];
+          bias[c] -= scale * gb;
+        }
+      });
+    }
+  }
 }
 
 int64_t count_nonfinite(const float *values, int64_t n, int threads) {

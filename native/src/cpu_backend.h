@@ -32,6 +32,10 @@ DP_CPU_OPS(DP_CPU_DECLARE_OP)
 // Decision-boundary scoring of every sample.
 void score(const ScoreArgs &args, int threads);
 
+// Softmax-regression fit (see dp_fit_linear); arguments validated by the caller.
+void fit_linear(const float *x, int64_t n, int64_t d, const int32_t *labels, int64_t classes, const int64_t *order,
+                int epochs, int batch, float rate, float l2, float *weight, float *bias, int threads);
+
 // Number of non-finite values among n, counted with `threads` threads.
 int64_t count_nonfinite(const float *values, int64_t n, int threads);
 
@@ -43,6 +47,7 @@ void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms, i
 #define DP_CPU_DECLARE_EXTRA                                         \
   void score_range(const ScoreArgs &args, int64_t begin, int64_t end); \
   int64_t count_nonfinite_range(const float *v, int64_t begin, int64_t end); \
+  float dot_row(const float *x, const float *w, int64_t d); \
   void pair_norms_range(const float *weight, int64_t classes, int64_t d, float *norms, int64_t begin, int64_t end);
 namespace baseline {
 DP_CPU_OPS(DP_CPU_DECLARE_RANGE)

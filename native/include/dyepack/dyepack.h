@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a signature, struct layout or enum value in this header changes. */
-#define DP_ABI_VERSION 3
+#define DP_ABI_VERSION 4
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -222,6 +222,18 @@ DP_API int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const i
 DP_API int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const float *weight, const float *bias,
                                  int64_t classes, int64_t target, int32_t *predicted, int32_t *runner_up,
                                  float *margin, float *distance, float *target_distance);
+
+/* Fit a softmax-regression head W (classes x D), b (classes) to features X (N x D) and labels, by
+ * mini-batch gradient descent on the mean cross-entropy with an L2 penalty: for each epoch e and each
+ * batch of `batch` consecutive entries of order[e*N .. e*N + N) (a permutation of 0..N-1 per epoch),
+ * W -= rate_e * (G^T X_batch / m + l2 * W) and b -= rate_e * sum(G) / m, where G = softmax(X W^T + b) -
+ * onehot(y) and rate_e = rate / (1 + e). W and b start at 0. Runs on the engine's CPU threads on every
+ * backend (the fit is a surrogate's, small next to scoring); the result does not depend on the thread
+ * count. features: float32, C = H = 1, W = D, host memory, finite. labels: host, N values in
+ * [0, classes). order: host, epochs * N values. weight, bias: host outputs. */
+DP_API int32_t dp_fit_linear(dp_engine *engine, const dp_tensor *features, const int32_t *labels, int64_t classes,
+                             const int64_t *order, int32_t epochs, int32_t batch, float rate, float l2, float *weight,
+                             float *bias);
 
 /* Copy directions for dp_memcpy. */
 typedef enum dp_copy_kind {

@@ -414,6 +414,46 @@ public final class Engine implements AutoCloseable {
         return new BoundaryScores(predicted, runnerUp, margin, distance, targetDistance, target);
     }
 
+    /**
+     * Fits a softmax-regression head to features and labels (see {@code dp_fit_linear} for the exact
+     * update): mini-batch gradient descent in the given sample order, on the engine's CPU threads
+     * whatever the backend; the result does not depend on the thread count.
+     *
+     * @param features float32 rows (N x D) in host memory, finite
+     * @param labels   N labels in [0, classes)
+     * @param classes  the number of classes, &gt;= 2
+     * @param order    epochs x N sample indices, a permutation of 0..N-1 per epoch
+     * @param epochs   passes
+     * @param batch    samples per step
+     * @param rate     learning rate (divided by 1 + epoch)
+     * @param l2       L2 penalty
+     * @return W (classes x D, row-major) followed by b (classes), as one array of classes * (D + 1)
+     * @throws InvalidArgumentException for a bad argument
+     */
+    public float[] fitLinear(Tensor features, int[] labels, int classes, long[] order, int epochs, int batch,
+            float rate, float l2) {
+        Objects.requireNonNull(features, "features");
+        if (labels.length != features.n() || order.length != (long) epochs * features.n()) {
+            throw new InvalidArgumentException("fit: " + labels.length + " labels and " + order.length
+                    + " order entries for " + features.n() + " samples and " + epochs + " epochs");
+        }
+        int d = Math.toIntExact(features.w());
+        float[] out = new float[Math.multiplyExact(classes, d + 1)];
+        try (DyePackNative.Tensor f = describe(features);
+                IntPointer y = new IntPointer(labels);
+                LongPointer o = new LongPointer(order);
+                FloatPointer w = new FloatPointer((long) classes * d);
+                FloatPointer b = new FloatPointer(classes)) {
+            withHandle(h -> Status.check(DyePackNative.dp_fit_linear(h, f, y, classes, o, epochs, batch, rate, l2, w,
+                    b)));
+            w.get(out, 0, classes * d);
+            b.get(out, classes * d, classes);
+        } finally {
+            Reference.reachabilityFence(features);
+        }
+        return out;
+    }
+
     private static LongPointer pointer(long[] values) {
         return values == null || values.length == 0 ? null : new LongPointer(values);
     }

@@ -215,13 +215,13 @@ public final class PoisonJob {
                 long t0 = System.nanoTime();
                 float[] x = pixels(o.data(), n);
                 int d = (int) (x.length / Math.max(n, 1));
-                head = LinearSurrogate.fit(x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
+                head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
                 surrogateSha = headSha(head);
                 featuresPath = null;
                 long t1 = System.nanoTime();
                 scores = new float[(int) n];
                 accuracy = score(engine, x, (int) n, d, head, labels, o, scores);
-                progress.accept(String.format(Locale.ROOT, "surrogate fitted in %.0f ms; %d samples scored on the engine "
+                progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms; %d samples scored "
                         + "in %.1f ms", (t1 - t0) / 1e6, n, (System.nanoTime() - t1) / 1e6));
             }
             if (head.classes() < classes) {
@@ -373,7 +373,8 @@ public final class PoisonJob {
                         x[(int) (i * sampleBytes + e)] = (one.get(e) & 0xff) / 255f;
                     }
                 }
-                head = LinearSurrogate.fit(x, (int) n, sampleBytes, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
+                head = LinearSurrogate.fit(engine, x, (int) n, sampleBytes, labels, classes, key,
+                        LinearSurrogate.Settings.DEFAULT);
                 surrogateSha = headSha(head);
             }
             if (head.classes() < folder.classes().size()) {

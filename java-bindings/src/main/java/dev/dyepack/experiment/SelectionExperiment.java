@@ -125,8 +125,8 @@ public final class SelectionExperiment {
                     .mapToLong(i -> i).toArray();
             for (int k = 0; k < keys; k++) {
                 OwnerKey key = new OwnerKey(("selection experiment key number " + k).getBytes(StandardCharsets.UTF_8));
-                LinearHead surrogate = LinearSurrogate.fit(pixels(train.images()), train.n(), d, train.labels(), classes,
-                        key, LinearSurrogate.Settings.DEFAULT);
+                LinearHead surrogate = LinearSurrogate.fit(engine, pixels(train.images()), train.n(), d,
+                        train.labels(), classes, key, LinearSurrogate.Settings.DEFAULT);
                 float[] scores;
                 {
                     ByteBuffer buf = ByteBuffer.allocateDirect(train.n() * d * 4).order(ByteOrder.nativeOrder());
@@ -151,7 +151,7 @@ public final class SelectionExperiment {
                     for (long i : picked) {
                         labels[(int) i] = target; // clean-label picks are of the target class already
                     }
-                    LinearHead model = LinearSurrogate.fit(pixels(poisoned), train.n(), d, labels, classes,
+                    LinearHead model = LinearSurrogate.fit(engine, pixels(poisoned), train.n(), d, labels, classes,
                             new OwnerKey(("victim training order " + k).getBytes(StandardCharsets.UTF_8)), victim);
                     int[] clean = predict(engine, test.images(), test.n(), d, model);
                     byte[] triggered = stamp(engine, test.images(), test.n(), test.h(), test.w(), nonTarget, trigger, key);

@@ -206,6 +206,10 @@ public final class DyePackNative {
             long target, @Cast("int32_t*") IntPointer predicted, @Cast("int32_t*") IntPointer runnerUp,
             FloatPointer margin, FloatPointer distance, FloatPointer targetDistance);
 
+    public static native int dp_fit_linear(EngineHandle engine, @Cast("const dp_tensor*") Tensor features,
+            @Cast("const int32_t*") IntPointer labels, long classes, @Cast("const int64_t*") LongPointer order,
+            int epochs, int batch, float rate, float l2, FloatPointer weight, FloatPointer bias);
+
     public static native int dp_device_alloc(EngineHandle engine, @Cast("size_t") long bytes,
             @Cast("void**") @ByPtrPtr Pointer out);
 

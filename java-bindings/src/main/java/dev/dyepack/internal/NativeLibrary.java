@@ -27,7 +27,7 @@ public final class NativeLibrary {
     }
 
     /** The C ABI version this binding was written against ({@code DP_ABI_VERSION}). */
-    public static final int ABI_VERSION = 3;
+    public static final int ABI_VERSION = 4;
 
     /**
      * Makes sure the native library is usable.
