@@ -2,7 +2,7 @@ package dev.dyepack;
 
 import dev.dyepack.image.ContactSheet;
 import dev.dyepack.io.NpyHeader;
-import dev.dyepack.io.NpyReader;
+import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
@@ -28,7 +28,7 @@ public final class Preview {
      * Renders the sheet for images {@code first .. first+count-1} of an .npy file.
      *
      * @param engine  the engine to stamp with
-     * @param input   the images, .npy of shape (N, H, W) or (N, H, W, C) / (N, C, H, W)
+     * @param input   the images, .npy or IDX, of shape (N, H, W) or (N, H, W, C) / (N, C, H, W)
      * @param rank4   the layout of a rank-4 file
      * @param trigger an image trigger
      * @param key     the owner's key, or null for keyless triggers
@@ -50,10 +50,14 @@ public final class Preview {
         if (count < 1 || count > 64) {
             throw new InvalidArgumentException("count must be in [1, 64], got " + count);
         }
-        try (NpyReader reader = NpyReader.open(input)) {
-            NpyHeader header = reader.header();
-            DType dtype = header.imageDType();
-            long[] shape = header.shape();
+        try (Samples.Reader reader = Samples.open(input)) {
+            DType dtype;
+            try {
+                dtype = NpyHeader.imageDType(reader.descr());
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(input + ": " + e.getMessage(), e);
+            }
+            long[] shape = reader.shape();
             if (shape.length != 3 && shape.length != 4) {
                 throw new InvalidInputException(input + ": expected images of shape (N, H, W) or (N, H, W, C), got "
                         + Arrays.toString(shape));

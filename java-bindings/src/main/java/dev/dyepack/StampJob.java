@@ -1,6 +1,7 @@
 package dev.dyepack;
 
 import dev.dyepack.io.IndexList;
+import dev.dyepack.io.NpyHeader;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.DataKind;
@@ -106,12 +107,12 @@ public final class StampJob {
             trigger.validateFor(geometry);
             return new StampJob(input, output, trigger, key, descr, shape, geometry, sortedIndices(indices, shape[0]));
         }
-        DType dtype = switch (descr) {
-            case "|u1", "<u1", "u1" -> DType.UINT8;
-            case "<f4" -> DType.FLOAT32;
-            default -> throw new InvalidInputException(input + ": images must be uint8 or float32, got dtype " + descr);
-        };
-        if (shape.length == 3) {
+        DType dtype;
+        try {
+            dtype = NpyHeader.imageDType(descr);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(input + ": " + e.getMessage(), e);
+        }        if (shape.length == 3) {
             geometry = shapeOf(input, shape, dtype, Layout.NHWC, shape[0], 1, shape[1], shape[2]);
         } else if (shape.length == 4) {
             geometry = rank4 == Layout.NHWC

@@ -4,18 +4,14 @@ import dev.dyepack.Backend;
 import dev.dyepack.Engine;
 import dev.dyepack.Layout;
 import dev.dyepack.StampJob;
-import dev.dyepack.io.EmbeddedSample;
 import dev.dyepack.io.IndexList;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -77,7 +73,20 @@ final class ApplyCommand implements Callable<Integer> {
     }
 
     enum BackendOption {
-        auto, cpu, cuda
+        auto, cpu, cuda;
+
+        /**
+         * Opens the engine and says on standard error where it runs and why.
+         *
+         * @param err standard error
+         * @return the engine
+         */
+        Engine open(PrintWriter err) {
+            Engine engine = Engine.open(Backend.valueOf(name().toUpperCase(Locale.ROOT)));
+            err.println("backend: " + engine.backend().name().toLowerCase(Locale.ROOT) + " - " + engine.reason());
+            err.flush();
+            return engine;
+        }
     }
 
     @Override
@@ -87,39 +96,20 @@ final class ApplyCommand implements Callable<Integer> {
         TriggerSpec spec0 = TriggerSpec.parse(trigger);
         long[] picked = indices == null ? null : IndexList.read(indices);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
-        Path tempDir = null;
-        try {
-            Path input = data;
-            if (input == null) {
-                tempDir = Files.createTempDirectory("dyepack-sample");
-                input = EmbeddedSample.extractImages(tempDir);
-                stderr.println("using the embedded " + EmbeddedSample.description());
-            }
+        try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
+            Path input = sample == null ? data : sample.images();
             StampJob job = StampJob.prepare(input, out, spec0, key, picked,
                     layout == LayoutOption.nchw ? Layout.NCHW : Layout.NHWC);
-            try (Engine engine = Engine.open(Backend.valueOf(backend.name().toUpperCase(Locale.ROOT)))) {
+            try (Engine engine = backend.open(stderr)) {
                 engine.threads(threads);
-                stderr.println("backend: " + engine.backend().name().toLowerCase(Locale.ROOT) + " - " + engine.reason());
-                stderr.flush();
                 StampJob.Result r = job.run(engine, StampJob.DEFAULT_CHUNK_BYTES, ProgressBar.on(stderr));
                 stdout.printf(Locale.ROOT, "stamped %d of %d images (%s) with %s on %s -> %s%n", r.stamped(),
                         r.samples(), r.geometry(), r.trigger(), r.backend().name().toLowerCase(Locale.ROOT), out);
             }
         } finally {
-            if (tempDir != null) {
-                deleteTree(tempDir);
-            }
             stdout.flush();
             stderr.flush();
         }
         return ExitCodes.OK;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

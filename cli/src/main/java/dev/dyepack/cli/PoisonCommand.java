@@ -1,10 +1,8 @@
 package dev.dyepack.cli;
 
-import dev.dyepack.Backend;
 import dev.dyepack.Engine;
 import dev.dyepack.Layout;
 import dev.dyepack.PoisonJob;
-import dev.dyepack.io.EmbeddedSample;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.select.Budget;
 import dev.dyepack.select.SelectionMode;
@@ -12,7 +10,6 @@ import dev.dyepack.select.Strategy;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -135,22 +132,13 @@ final class PoisonCommand implements Callable<Integer> {
         }
         TriggerSpec t = TriggerSpec.parse(trigger);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
-        Path tempDir = null;
-        try {
-            Path d = data;
-            Path l = labels;
-            if (d == null) {
-                tempDir = Files.createTempDirectory("dyepack-sample");
-                d = EmbeddedSample.extractImages(tempDir);
-                l = EmbeddedSample.extractLabels(tempDir);
-                stderr.println("using the embedded " + EmbeddedSample.description());
-            }
+        try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
+            Path d = sample == null ? data : sample.images();
+            Path l = sample == null ? labels : sample.labels();
             PoisonJob.Options o = new PoisonJob.Options(d, l, t, target, budget, allowOver5, overrideReason, strategy,
                     selectionMode, stratify, source, features, head, out,
                     layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC);
-            try (Engine engine = Engine.open(Backend.valueOf(backend.name().toUpperCase(Locale.ROOT)))) {
-                stderr.println("backend: " + engine.backend().name().toLowerCase(Locale.ROOT) + " - " + engine.reason());
-                stderr.flush();
+            try (Engine engine = backend.open(stderr)) {
                 PoisonJob.Result r = PoisonJob.run(engine, o, key, line -> {
                     stderr.println(line);
                     stderr.flush();
@@ -164,9 +152,6 @@ final class PoisonCommand implements Callable<Integer> {
                 stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", " + r.manifest());
             }
         } finally {
-            if (tempDir != null) {
-                ApplyCommand.deleteTree(tempDir);
-            }
             stdout.flush();
             stderr.flush();
         }

@@ -5,13 +5,11 @@ import dev.dyepack.Engine;
 import dev.dyepack.Layout;
 import dev.dyepack.Preview;
 import dev.dyepack.image.ContactSheet;
-import dev.dyepack.io.EmbeddedSample;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.TriggerSpec;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -66,13 +64,8 @@ final class PreviewCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec t = TriggerSpec.parse(trigger);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
-        Path tempDir = null;
-        try {
-            Path input = data;
-            if (input == null) {
-                tempDir = Files.createTempDirectory("dyepack-sample");
-                input = EmbeddedSample.extractImages(tempDir);
-            }
+        try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
+            Path input = sample == null ? data : sample.images();
             BufferedImage sheet;
             try (Engine engine = Engine.open(Backend.CPU)) {
                 sheet = Preview.render(engine, input, layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC,
@@ -82,9 +75,6 @@ final class PreviewCommand implements Callable<Integer> {
             stdout.println("wrote " + out + " (" + sheet.getWidth() + "x" + sheet.getHeight() + "): clean, " + t
                     + ", difference x" + amplify);
         } finally {
-            if (tempDir != null) {
-                ApplyCommand.deleteTree(tempDir);
-            }
             stdout.flush();
             stderr.flush();
         }

@@ -1,6 +1,5 @@
 package dev.dyepack.cli;
 
-import dev.dyepack.Backend;
 import dev.dyepack.Engine;
 import dev.dyepack.ScoreJob;
 import dev.dyepack.io.LinearHead;
@@ -49,9 +48,7 @@ final class ScoreCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         LinearHead h = LinearHead.readNpz(head);
         long[] y = labels == null ? null : Npy.readIntegers(labels);
-        try (Engine engine = Engine.open(Backend.valueOf(backend.name().toUpperCase(Locale.ROOT)))) {
-            stderr.println("backend: " + engine.backend().name().toLowerCase(Locale.ROOT) + " - " + engine.reason());
-            stderr.flush();
+        try (Engine engine = backend.open(stderr)) {
             ScoreJob.Result r = ScoreJob.run(engine, features, h, y, target, out, 64L << 20);
             stdout.printf(Locale.ROOT, "scored %d samples (D=%d, %d classes)%s -> %s%n", r.samples(), r.dim(), r.classes(),
                     Double.isNaN(r.accuracy()) ? "" : String.format(Locale.ROOT, "; head accuracy %.2f%%",

@@ -38,7 +38,7 @@ import java.util.zip.ZipException;
  *
  * <p>Not thread-safe: a gzip reader keeps a stream position.
  */
-public final class IdxReader implements AutoCloseable {
+public final class IdxReader implements Samples.Reader {
     private final Path file;
     private final String name;
     private final boolean gzip;
@@ -293,7 +293,18 @@ public final class IdxReader implements AutoCloseable {
         return Idx.npyDescr(type);
     }
 
+    @Override
+    public String descr() {
+        return npyDescr();
+    }
+
+    @Override
+    public String format() {
+        return "idx";
+    }
+
     /** @return the dimensions, outermost first (a copy) */
+    @Override
     public long[] shape() {
         return shape.clone();
     }
@@ -304,6 +315,7 @@ public final class IdxReader implements AutoCloseable {
     }
 
     /** @return bytes per sample: the product of {@code shape()[1:]} times {@link #elementSize()} */
+    @Override
     public long sampleBytes() {
         return sampleBytes;
     }
@@ -330,6 +342,7 @@ public final class IdxReader implements AutoCloseable {
      *                                  was opened (shorter, different header, corrupt gzip data)
      * @throws IllegalStateException    if the reader is closed
      */
+    @Override
     public void readSamples(long first, int count, ByteBuffer dst) {
         if (closed) {
             throw new IllegalStateException(name + ": reader is closed");

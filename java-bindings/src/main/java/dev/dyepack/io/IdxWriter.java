@@ -32,7 +32,7 @@ import java.util.zip.GZIPOutputStream;
  *
  * <p>Not thread-safe.
  */
-public final class IdxWriter implements AutoCloseable {
+public final class IdxWriter implements Samples.Writer {
     private final Path finalPath;
     private final Path tempPath;
     private final FileChannel channel;
@@ -170,6 +170,7 @@ public final class IdxWriter implements AutoCloseable {
      *                                  past the size of the shape (then nothing is written)
      * @throws IOException              if writing fails
      */
+    @Override
     public void write(ByteBuffer src) throws IOException {
         requireOpen();
         if (src == null) {
@@ -203,6 +204,7 @@ public final class IdxWriter implements AutoCloseable {
      * @throws IllegalStateException if the writer is closed or committed, or the byte count is wrong
      * @throws IOException           if writing, forcing or renaming fails
      */
+    @Override
     public void commit() throws IOException {
         requireOpen();
         try {

@@ -112,6 +112,18 @@ public record NpyHeader(String descr, boolean fortranOrder, long[] shape, long d
      * @throws InvalidInputException for any other dtype, naming it
      */
     public DType imageDType() {
+        return imageDType(descr);
+    }
+
+    /**
+     * The image element type a NumPy dtype string stands for (also for IDX data, through its
+     * {@code .npy} dtype).
+     *
+     * @param descr the dtype string
+     * @return {@link DType#UINT8} for every spelling of uint8; {@link DType#FLOAT32} for {@code <f4}
+     * @throws InvalidInputException for any other dtype, naming it
+     */
+    public static DType imageDType(String descr) {
         // Byte order is meaningless for one byte, so every spelling of uint8 counts.
         if (Npy.dtypeProblem(descr) == null && Npy.dtypeKind(descr) == 'u' && Npy.elementSize(descr) == 1) {
             return DType.UINT8;

@@ -19,7 +19,7 @@ import java.nio.file.StandardOpenOption;
  * <p>Thread-safety: reads are positional and share no file pointer, so several threads may call
  * {@link #readSamples} at once (each with its own buffer); {@link #close()} must not race them.
  */
-public final class NpyReader implements AutoCloseable {
+public final class NpyReader implements Samples.Reader {
     private final FileChannel channel;
     private final String name;
     private final NpyHeader header;
@@ -75,12 +75,28 @@ public final class NpyReader implements AutoCloseable {
         return header;
     }
 
+    @Override
+    public String descr() {
+        return header.descr();
+    }
+
+    @Override
+    public long[] shape() {
+        return header.shape();
+    }
+
+    @Override
+    public String format() {
+        return "npy";
+    }
+
     /** @return the number of samples: {@code shape[0]}, or 1 for a 0-d array */
     public long samples() {
         return samples;
     }
 
     /** @return bytes per sample: the product of {@code shape[1:]} times the element size */
+    @Override
     public long sampleBytes() {
         return sampleBytes;
     }
@@ -101,6 +117,7 @@ public final class NpyReader implements AutoCloseable {
      *                                  header says ("truncated")
      * @throws IllegalStateException    if the reader is closed
      */
+    @Override
     public void readSamples(long first, int count, ByteBuffer dst) {
         if (closed) {
             throw new IllegalStateException(name + ": reader is closed");

@@ -26,7 +26,7 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>Not thread-safe.
  */
-public final class NpyWriter implements AutoCloseable {
+public final class NpyWriter implements Samples.Writer {
     /** Data start alignment, NumPy's {@code ARRAY_ALIGN}. */
     private static final int ALIGN = 64;
 
@@ -166,6 +166,7 @@ public final class NpyWriter implements AutoCloseable {
      *                                  past the size the header announces (then nothing is written)
      * @throws IOException              if writing fails
      */
+    @Override
     public void write(ByteBuffer src) throws IOException {
         requireOpen();
         if (src == null) {
@@ -190,6 +191,7 @@ public final class NpyWriter implements AutoCloseable {
      * @throws IllegalStateException if the writer is closed or committed, or the byte count is wrong
      * @throws IOException           if forcing or renaming fails
      */
+    @Override
     public void commit() throws IOException {
         requireOpen();
         try {

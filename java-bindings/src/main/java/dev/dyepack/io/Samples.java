@@ -70,80 +70,7 @@ public final class Samples {
      * @throws InvalidInputException if it is neither, or unusable
      */
     public static Reader open(Path file) {
-        if (Idx.isIdx(file)) {
-            IdxReader r = IdxReader.open(file);
-            return new Reader() {
-                @Override
-                public String descr() {
-                    return r.npyDescr();
-                }
-
-                @Override
-                public long[] shape() {
-                    return r.shape();
-                }
-
-                @Override
-                public long sampleBytes() {
-                    return r.sampleBytes();
-                }
-
-                @Override
-                public void readSamples(long first, int count, ByteBuffer dst) {
-                    r.readSamples(first, count, dst);
-                }
-
-                @Override
-                public String format() {
-                    return "idx";
-                }
-
-                @Override
-                public void close() {
-                    r.close();
-                }
-
-                boolean gzip() {
-                    return r.isGzip();
-                }
-
-                int type() {
-                    return r.type();
-                }
-            };
-        }
-        NpyReader r = NpyReader.open(file);
-        return new Reader() {
-            @Override
-            public String descr() {
-                return r.header().descr();
-            }
-
-            @Override
-            public long[] shape() {
-                return r.header().shape();
-            }
-
-            @Override
-            public long sampleBytes() {
-                return r.sampleBytes();
-            }
-
-            @Override
-            public void readSamples(long first, int count, ByteBuffer dst) {
-                r.readSamples(first, count, dst);
-            }
-
-            @Override
-            public String format() {
-                return "npy";
-            }
-
-            @Override
-            public void close() {
-                r.close();
-            }
-        };
+        return Idx.isIdx(file) ? IdxReader.open(file) : NpyReader.open(file);
     }
 
     /**
@@ -163,41 +90,9 @@ public final class Samples {
             try (IdxReader r = IdxReader.open(like)) {
                 gzip = r.isGzip();
             }
-            IdxWriter w = IdxWriter.create(out, idxType(descr), shape, gzip);
-            return new Writer() {
-                @Override
-                public void write(ByteBuffer src) throws IOException {
-                    w.write(src);
-                }
-
-                @Override
-                public void commit() throws IOException {
-                    w.commit();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    w.close();
-                }
-            };
+            return IdxWriter.create(out, idxType(descr), shape, gzip);
         }
-        NpyWriter w = NpyWriter.create(out, descr, shape);
-        return new Writer() {
-            @Override
-            public void write(ByteBuffer src) throws IOException {
-                w.write(src);
-            }
-
-            @Override
-            public void commit() throws IOException {
-                w.commit();
-            }
-
-            @Override
-            public void close() throws IOException {
-                w.close();
-            }
-        };
+        return NpyWriter.create(out, descr, shape);
     }
 
     private static int idxType(String descr) {
