@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-build = sys.argv[1] if len(sys.argv) > 1 else "java-bindings/target/native"
+build = sys.argv[1] if len(sys.argv) > 1 else "java-bindings/engine/target/native"
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 path = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 if os.path.exists(path):

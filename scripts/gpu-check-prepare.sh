@@ -19,8 +19,9 @@ junit="$HOME/.m2/repository/org/junit/platform/junit-platform-console-standalone
 [[ -f "$junit" ]] || mvn -B -q dependency:get -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit_version"
 
 cd "$root"
-[[ -d java-bindings/target/test-classes ]] || mvn -B -q -DskipTests install
-mvn -B -q -pl java-bindings test-compile dependency:build-classpath -Dmdep.outputFile="$root/java-bindings/target/cp.txt" \
+engine=java-bindings/engine
+[[ -d $engine/target/test-classes ]] || mvn -B -q -DskipTests -Dmaven.javadoc.skip=true install
+mvn -B -q -pl $engine test-compile dependency:build-classpath -Dmdep.outputFile="$root/$engine/target/cp.txt" \
   -Dmdep.includeScope=runtime >/dev/null
 
 rm -rf "$dest"
@@ -29,10 +30,10 @@ mkdir -p "$dest/classpath"
   --strip-debug --no-man-pages --no-header-files --compress zip-9 --output "$dest/jre"
 command -v strip >/dev/null && strip --strip-unneeded "$dest/jre/lib/server/libjvm.so"
 cp "$junit" "$dest/junit-console.jar"
-cp -r java-bindings/target/classes "$dest/classpath/classes"
-cp -r java-bindings/target/test-classes "$dest/test-classes"
+cp -r $engine/target/classes "$dest/classpath/classes"
+cp -r $engine/target/test-classes "$dest/test-classes"
 # Runtime jars only: the console launcher brings its own JUnit.
-tr ':' '\n' <java-bindings/target/cp.txt | grep -v -e '/org/junit/' -e '/org/opentest4j/' -e '/org/apiguardian/' \
+tr ':' '\n' <$engine/target/cp.txt | grep -v -e '/org/junit/' -e '/org/opentest4j/' -e '/org/apiguardian/' \
   | while read -r jar; do [[ -n "$jar" ]] && cp "$jar" "$dest/classpath/"; done
 # The class path the check script passes: the classes folder plus every jar.
 (cd "$dest/classpath" && ls)

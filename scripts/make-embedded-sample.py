@@ -4,8 +4,8 @@
 Reads the first N (default 1000) test images and labels of Fashion-MNIST (Zalando Research, MIT
 licence) in IDX format, as installed by Debian's `dataset-fashion-mnist` package, and writes
 
-    java-bindings/src/main/resources/dev/dyepack/data/fashion-mnist-sample-images.npy.gz  uint8 (N, 28, 28)
-    java-bindings/src/main/resources/dev/dyepack/data/fashion-mnist-sample-labels.npy.gz  uint8 (N,)
+    java-bindings/data/src/main/resources/dev/dyepack/data/fashion-mnist-sample-images.npy.gz  uint8 (N, 28, 28)
+    java-bindings/data/src/main/resources/dev/dyepack/data/fashion-mnist-sample-labels.npy.gz  uint8 (N,)
 
 The .npy files are written by hand (the same 64-byte aligned version 1.0 header numpy.save uses)
 so that the output does not depend on the NumPy version, and gzipped with mtime 0 and no file
@@ -24,7 +24,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SOURCE = "/usr/share/datasets/fashion-mnist"
-DEFAULT_OUT = os.path.join(REPO, "java-bindings", "src", "main", "resources", "dev", "dyepack", "data")
+DEFAULT_OUT = os.path.join(REPO, "java-bindings", "data", "src", "main", "resources", "dev", "dyepack", "data")
 IMAGES_IDX = "t10k-images-idx3-ubyte.gz"
 LABELS_IDX = "t10k-labels-idx1-ubyte.gz"
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cuda="${1:-AUTO}"
-build="${2:-$root/java-bindings/target/native}"
+build="${2:-$root/java-bindings/engine/target/native}"
 set -x
 cmake -S "$root/native" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDYEPACK_CUDA="$cuda"
 cmake --build "$build" --parallel "$(nproc)"

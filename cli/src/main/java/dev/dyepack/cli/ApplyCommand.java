@@ -3,7 +3,7 @@ package dev.dyepack.cli;
 import dev.dyepack.Backend;
 import dev.dyepack.Engine;
 import dev.dyepack.Layout;
-import dev.dyepack.StampJob;
+import dev.dyepack.job.StampJob;
 import dev.dyepack.io.IndexList;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.TriggerSpec;

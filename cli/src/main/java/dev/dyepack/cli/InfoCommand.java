@@ -4,7 +4,7 @@ import dev.dyepack.Backend;
 import dev.dyepack.CudaStatus;
 import dev.dyepack.DeviceInfo;
 import dev.dyepack.Engine;
-import dev.dyepack.util.Json;
+import dev.dyepack.manifest.Json;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;

@@ -2,7 +2,7 @@ package dev.dyepack.cli;
 
 import dev.dyepack.Engine;
 import dev.dyepack.Layout;
-import dev.dyepack.PoisonJob;
+import dev.dyepack.job.PoisonJob;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.select.Budget;
 import dev.dyepack.select.SelectionMode;

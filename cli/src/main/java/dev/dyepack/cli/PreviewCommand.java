@@ -3,7 +3,7 @@ package dev.dyepack.cli;
 import dev.dyepack.Backend;
 import dev.dyepack.Engine;
 import dev.dyepack.Layout;
-import dev.dyepack.Preview;
+import dev.dyepack.job.Preview;
 import dev.dyepack.image.ContactSheet;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.TriggerSpec;

@@ -1,6 +1,6 @@
 package dev.dyepack.cli;
 
-import dev.dyepack.util.Progress;
+import dev.dyepack.job.Progress;
 import java.io.PrintWriter;
 import java.util.Locale;
 

@@ -1,9 +1,10 @@
 package dev.dyepack.cli;
 
 import dev.dyepack.Engine;
-import dev.dyepack.ScoreJob;
-import dev.dyepack.io.LinearHead;
+import dev.dyepack.job.ScoreJob;
+import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.io.Npy;
+import dev.dyepack.io.Npz;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        LinearHead h = LinearHead.readNpz(head);
+        LinearHead h = Npz.readHead(head);
         long[] y = labels == null ? null : Npy.readIntegers(labels);
         try (Engine engine = backend.open(stderr)) {
             ScoreJob.Result r = ScoreJob.run(engine, features, h, y, target, out, 64L << 20);

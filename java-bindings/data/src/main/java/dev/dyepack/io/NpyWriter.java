@@ -1,0 +1,249 @@
+package dev.dyepack.io;
+
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Writes a {@code .npy} file that appears under its final name only when complete.
+ *
+ * <p>The data goes to a temporary file {@code .<final-name>.<random>.tmp} in the same directory;
+ * {@link #commit()} checks the size, forces it to disk and renames it over the final name
+ * atomically where the file system allows. {@link #close()} without a successful commit deletes the
+ * temporary file, so a failure leaves no half-written file under either name. Use it as
+ * {@code try (NpyWriter w = NpyWriter.create(...)) { w.write(...); w.commit(); }}.
+ *
+ * <p>The header is format version 1.0 (2.0 only if it would not fit in 65535 bytes), padded so the
+ * data starts at a multiple of 64 bytes, as {@code numpy.save} does. The caller supplies the data
+ * bytes in C order and in the dtype's byte order (little-endian).
+ *
+ * <p>Not thread-safe.
+ */
+public final class NpyWriter implements Samples.Writer {
+    /** Data start alignment, NumPy's {@code ARRAY_ALIGN}. */
+    private static final int ALIGN = 64;
+
+
+    private final Path finalPath;
+    private final Path tempPath;
+    private final FileChannel channel;
+    private final NpyHeader header;
+    private long written;
+    private boolean committed;
+    private boolean closed;
+
+    private NpyWriter(Path finalPath, Path tempPath, FileChannel channel, NpyHeader header) {
+        this.finalPath = finalPath;
+        this.tempPath = tempPath;
+        this.channel = channel;
+        this.header = header;
+    }
+
+    /**
+     * Creates the temporary file and writes the header.
+     *
+     * @param finalPath where the file appears on {@link #commit()}; its directory must exist. An
+     *                  existing file there is replaced on commit, not before.
+     * @param descr     a supported dtype string, e.g. {@code "|u1"}, {@code "<f4"}, {@code "<i8"}
+     * @param shape     the dimensions, outermost first; empty for a 0-d array
+     * @return an open writer; close it
+     * @throws InvalidArgumentException if an argument is null, the dtype is not supported (see
+     *                                  {@link Npy}), a dimension is negative, or the size overflows
+     * @throws IOException              if the temporary file cannot be created or written
+     */
+    public static NpyWriter create(Path finalPath, String descr, long[] shape) throws IOException {
+        if (finalPath == null || shape == null) {
+            throw new InvalidArgumentException("finalPath and shape must not be null");
+        }
+        Npy.requireSupported(descr);
+        if (shape.length > Npy.MAX_RANK) {
+            throw new InvalidArgumentException("shape has " + shape.length + " dimensions, more than " + Npy.MAX_RANK);
+        }
+        byte[] head = headerBytes(descr, shape);
+        // Validates the shape (negative dimensions, overflow) before anything touches the disk.
+        NpyHeader header = new NpyHeader(descr, false, shape, head.length, Npy.elementSize(descr));
+
+        Path temp = newTempFile(finalPath);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(temp, StandardOpenOption.WRITE);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        NpyWriter w = new NpyWriter(finalPath, temp, ch, header);
+        try {
+            ByteBuffer b = ByteBuffer.wrap(head);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        } catch (IOException | RuntimeException e) {
+            w.closeQuietly(e);
+            throw e;
+        }
+        return w;
+    }
+
+    /**
+     * Creates an empty file {@code .<name>.<random>.tmp} next to {@code finalPath}, with the default
+     * permissions (unlike {@link Files#createTempFile}, which makes it owner-only). Being in the same
+     * directory lets the final rename be atomic.
+     */
+    static Path newTempFile(Path finalPath) throws IOException {
+        try {
+            return AtomicFiles.newTempFile(finalPath);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidArgumentException(e.getMessage());
+        }
+    }
+
+    /**
+     * The header text NumPy writes, padded with spaces and a newline so that the data starts at a
+     * multiple of {@link #ALIGN}.
+     */
+    static byte[] headerBytes(String descr, long[] shape) {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + Npy.shapeString(shape) + ", }";
+        int version = 1;
+        int preamble = Npy.PREAMBLE_V1;
+        int total = aligned(preamble + dict.length() + 1);
+        if (total - preamble > 0xffff) {
+            version = 2;
+            preamble = Npy.PREAMBLE_V2;
+            total = aligned(preamble + dict.length() + 1);
+        }
+        int textLength = total - preamble;
+        ByteBuffer b = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(Npy.MAGIC).put((byte) version).put((byte) 0);
+        if (version == 1) {
+            b.putShort((short) textLength);
+        } else {
+            b.putInt(textLength);
+        }
+        b.put(dict.getBytes(StandardCharsets.ISO_8859_1));
+        while (b.position() < total - 1) {
+            b.put((byte) ' ');
+        }
+        b.put((byte) '\n');
+        return b.array();
+    }
+
+    private static int aligned(int n) {
+        return n + (ALIGN - n % ALIGN) % ALIGN;
+    }
+
+    /** @return the header of the file being written, its {@code dataOffset} included */
+    public NpyHeader header() {
+        return header;
+    }
+
+    /** @return the data bytes written so far (not counting the header) */
+    public long bytesWritten() {
+        return written;
+    }
+
+    /** @return the temporary file the data goes to until {@link #commit()} */
+    public Path tempPath() {
+        return tempPath;
+    }
+
+    /**
+     * Appends all remaining bytes of {@code src}, advancing its position to its limit.
+     *
+     * @param src the next data bytes
+     * @throws InvalidArgumentException if {@code src} is null
+     * @throws IllegalStateException    if the writer is closed or committed, or the bytes would go
+     *                                  past the size the header announces (then nothing is written)
+     * @throws IOException              if writing fails
+     */
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+        requireOpen();
+        if (src == null) {
+            throw new InvalidArgumentException("src must not be null");
+        }
+        if (src.remaining() > header.dataBytes() - written) {
+            throw new IllegalStateException(finalPath + ": writing " + src.remaining() + " more bytes after " + written
+                    + " would exceed the " + header.dataBytes() + " data bytes of shape " + header.shapeString()
+                    + " of " + header.descr());
+        }
+        while (src.hasRemaining()) {
+            written += channel.write(src);
+        }
+    }
+
+    /**
+     * Completes the file: checks that exactly {@code header().dataBytes()} bytes were written,
+     * forces the data to disk, and renames the temporary file to the final name (atomically, or by
+     * replacing where the file system cannot rename atomically). If this throws, the temporary file
+     * is deleted and the writer is closed; nothing appears under the final name.
+     *
+     * @throws IllegalStateException if the writer is closed or committed, or the byte count is wrong
+     * @throws IOException           if forcing or renaming fails
+     */
+    @Override
+    public void commit() throws IOException {
+        requireOpen();
+        try {
+            if (written != header.dataBytes()) {
+                throw new IllegalStateException(finalPath + ": " + written + " data bytes were written but shape "
+                        + header.shapeString() + " of " + header.descr() + " needs " + header.dataBytes());
+            }
+            channel.force(true);
+            channel.close();
+            AtomicFiles.moveIntoPlace(tempPath, finalPath);
+            committed = true;
+            closed = true;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(e);
+            throw e;
+        }
+    }
+
+
+    /**
+     * Abandons an uncommitted file: closes and deletes the temporary file. After a commit, or a
+     * second time, it does nothing.
+     *
+     * @throws IOException if the temporary file cannot be deleted
+     */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            channel.close();
+        } finally {
+            Files.deleteIfExists(tempPath);
+        }
+    }
+
+    private void closeQuietly(Exception primary) {
+        try {
+            close();
+        } catch (IOException | RuntimeException e) {
+            primary.addSuppressed(e);
+        }
+    }
+
+    private void requireOpen() {
+        if (committed) {
+            throw new IllegalStateException(finalPath + ": already committed");
+        }
+        if (closed) {
+            throw new IllegalStateException(finalPath + ": writer is closed");
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package dev.dyepack.trigger;
+
+import dev.dyepack.DType;
+import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Tensor;
+import dev.dyepack.trigger.ImagePattern;
+import dev.dyepack.key.KeyedRandom;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * BadNets' patch trigger (Gu et al., 2017): an S x S pattern pasted into every channel at a corner, an
+ * offset, the centre, or a keyed-random position per sample. The pattern is a solid value, a
+ * checkerboard of {@code value} and {@code low}, keyed random values in [low, value], or a user image
+ * (PNG/JPEG; its alpha channel, if any, is the mask), resized to S x S. Inside the patch the pixels
+ * become the pattern exactly (where the mask is 1); outside it nothing changes.
+ *
+ * @param size     side S in pixels; 0 with an image means the image's own size
+ * @param position where the patch sits
+ * @param y        top row for {@code pos=at}, else 0
+ * @param x        left column for {@code pos=at}, else 0
+ * @param pattern  what the patch holds
+ * @param value    the solid value, the checkerboard's first colour, or the full-scale value of
+ *                 random and image patterns (0..255 for uint8 data)
+ * @param low      the checkerboard's second colour, or the lower bound of random patterns
+ * @param image    the pattern image for {@code pattern=image}, else null
+ */
+public record PatchTrigger(int size, Position position, int y, int x, Pattern pattern, float value, float low,
+        Path image) implements TriggerSpec {
+    /** The family name in spec strings. */
+    public static final String FAMILY = "patch";
+
+    /** Default: a 3x3 white square in the bottom-right corner (BadNets). */
+    public static final PatchTrigger DEFAULT = new PatchTrigger(3, Position.BR, 0, 0, Pattern.SOLID, 255f, 0f, null);
+
+    /** Where the patch sits. */
+    public enum Position {
+        /** bottom right */
+        BR,
+        /** bottom left */
+        BL,
+        /** top right */
+        TR,
+        /** top left */
+        TL,
+        /** centred: top-left corner at floor((H-S)/2), floor((W-S)/2) */
+        CENTER,
+        /** at row {@code y}, column {@code x} */
+        AT,
+        /** a keyed-random position per sample */
+        RANDOM
+    }
+
+    /** What the patch holds. */
+    public enum Pattern {
+        /** every element {@code value} */
+        SOLID,
+        /** {@code value} where (row + column) is even, {@code low} elsewhere */
+        CHECKER,
+        /** keyed uniform values in [low, value], one pattern per key */
+        RANDOM,
+        /** a user image */
+        IMAGE
+    }
+
+    /**
+     * Convenience constructor for a solid patch.
+     *
+     * @param size     side S
+     * @param position where it sits (not AT)
+     * @param value    the value
+     * @throws InvalidArgumentException for out-of-range parameters
+     */
+    public PatchTrigger(int size, Position position, float value) {
+        this(size, position, 0, 0, Pattern.SOLID, value, 0f, null);
+    }
+
+    /** @throws InvalidArgumentException for out-of-range or inconsistent parameters */
+    public PatchTrigger {
+        Objects.requireNonNull(position, "position");
+        Objects.requireNonNull(pattern, "pattern");
+        if (size < 0 || (size == 0 && pattern != Pattern.IMAGE)) {
+            throw new InvalidArgumentException("patch: size must be at least 1, got " + size);
+        }
+        if (!Float.isFinite(value) || !Float.isFinite(low)) {
+            throw new InvalidArgumentException("patch: value and low must be finite numbers");
+        }
+        if ((pattern == Pattern.IMAGE) != (image != null)) {
+            throw new InvalidArgumentException("patch: pattern=image needs image=FILE, and image=FILE needs pattern=image");
+        }
+        if (position != Position.AT && (y != 0 || x != 0)) {
+            throw new InvalidArgumentException("patch: y and x are only for pos=at");
+        }
+        if (y < 0 || x < 0) {
+            throw new InvalidArgumentException("patch: y and x must be >= 0");
+        }
+        if (pattern == Pattern.RANDOM && low > value) {
+            throw new InvalidArgumentException("patch: low must not exceed value for pattern=random");
+        }
+    }
+
+    static PatchTrigger fromFields(Map<String, String> raw) {
+        SpecFields f = new SpecFields(FAMILY, raw, "size", "pos", "y", "x", "pattern", "value", "low", "image");
+        String image = f.text("image", null);
+        Pattern pattern = f.choice("pattern", image != null ? Pattern.IMAGE : Pattern.SOLID, Pattern.class);
+        Position pos = f.choice("pos", Position.BR, Position.class);
+        if (pos == Position.AT && !(f.has("y") && f.has("x"))) {
+            throw new InvalidArgumentException("patch: pos=at needs y=ROW and x=COLUMN");
+        }
+        int size = f.integer("size", pattern == Pattern.IMAGE ? 0 : DEFAULT.size, 1, 1 << 20);
+        return new PatchTrigger(size, pos, f.integer("y", 0, 0, 1 << 20), f.integer("x", 0, 0, 1 << 20), pattern,
+                f.number("value", 255f, -Float.MAX_VALUE, Float.MAX_VALUE),
+                f.number("low", 0f, -Float.MAX_VALUE, Float.MAX_VALUE), image == null ? null : Path.of(image));
+    }
+
+    @Override
+    public String family() {
+        return FAMILY;
+    }
+
+    @Override
+    public DataKind kind() {
+        return DataKind.IMAGES;
+    }
+
+    @Override
+    public boolean keyed() {
+        return pattern == Pattern.RANDOM || position == Position.RANDOM;
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("size", size == 0 ? null : size);
+        p.put("pos", position);
+        p.put("y", position == Position.AT ? y : null);
+        p.put("x", position == Position.AT ? x : null);
+        p.put("pattern", pattern == Pattern.SOLID ? null : pattern);
+        p.put("value", value);
+        p.put("low", pattern == Pattern.CHECKER || pattern == Pattern.RANDOM ? low : null);
+        p.put("image", image == null ? null : image.toString());
+        return p;
+    }
+
+    @Override
+    public void validateFor(Tensor batch) {
+        TriggerSpec.requireImages(FAMILY, batch);
+        if (size > batch.h() || size > batch.w()) {
+            throw new InvalidArgumentException("patch: size " + size + " is larger than the " + batch.h() + "x"
+                    + batch.w() + " image");
+        }
+        checkRange(batch, value, "value");
+        if (pattern == Pattern.CHECKER || pattern == Pattern.RANDOM) {
+            checkRange(batch, low, "low");
+        }
+        if (pattern == Pattern.RANDOM && batch.dtype() == DType.UINT8 && Math.floor(value) < Math.ceil(low)) {
+            throw new InvalidArgumentException("patch: no integer lies in [low, value] = [" + SpecFormat.number(low)
+                    + ", " + SpecFormat.number(value) + "] for a uint8 random pattern");
+        }
+        if (position == Position.AT && (y + (long) size > batch.h() || x + (long) size > batch.w())) {
+            throw new InvalidArgumentException("patch: a " + size + "x" + size + " patch at y=" + y + ", x=" + x
+                    + " does not fit the " + batch.h() + "x" + batch.w() + " image");
+        }
+    }
+
+    private static void checkRange(Tensor batch, float v, String name) {
+        if (batch.dtype() == DType.UINT8 && (v < 0f || v > 255f)) {
+            throw new InvalidArgumentException("patch: " + name + " " + SpecFormat.number(v)
+                    + " is outside the uint8 range [0, 255]");
+        }
+    }
+
+    /** The patch's top-left corner in an h x w image, for a fixed position. */
+    long[] corner(long h, long w, int s) {
+        return switch (position) {
+            case TL -> new long[] {0, 0};
+            case TR -> new long[] {0, w - s};
+            case BL -> new long[] {h - s, 0};
+            case BR -> new long[] {h - s, w - s};
+            case CENTER -> new long[] {(h - s) / 2, (w - s) / 2};
+            case AT -> new long[] {y, x};
+            case RANDOM -> throw new IllegalStateException("random positions are per sample");
+        };
+    }
+
+    @Override
+    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+        Objects.requireNonNull(context, "context");
+        validateFor(batch);
+        int c = (int) batch.c();
+        int s;
+        float[] patch;
+        float[] mask;
+        if (pattern == Pattern.IMAGE) {
+            ImagePattern img;
+            if (size == 0) {
+                img = Patterns.decode(image, c, batch.layout());
+                if (img.height() != img.width()) {
+                    img = PatternResize.resize(img, Math.min(img.height(), img.width()),
+                            Math.min(img.height(), img.width()));
+                }
+                s = img.height();
+                if (s > batch.h() || s > batch.w()) {
+                    throw new InvalidArgumentException("patch: image " + image + " is " + s + "x" + s
+                            + ", larger than the " + batch.h() + "x" + batch.w() + " image; give size=S");
+                }
+                img = Patterns.image(image, batch, s, s, value);
+            } else {
+                s = size;
+                img = Patterns.image(image, batch, s, s, value);
+            }
+            patch = img.values();
+            mask = img.maskFor(c, batch.layout());
+        } else {
+            s = size;
+            mask = new float[Patterns.checkedElements(c, s, s, FAMILY)];
+            Arrays.fill(mask, 1f);
+            patch = switch (pattern) {
+                case SOLID -> Patterns.fill(c, s, s, batch.layout(), (ch, yy, xx) -> value);
+                case CHECKER -> Patterns.fill(c, s, s, batch.layout(), (ch, yy, xx) -> (yy + xx) % 2 == 0 ? value : low);
+                case RANDOM -> randomPattern(batch, context, c, s);
+                case IMAGE -> throw new IllegalStateException();
+            };
+        }
+        long selected = indices == null ? batch.n() : indices.length;
+        long[] offsets = new long[Math.toIntExact(2 * selected)];
+        if (position == Position.RANDOM) {
+            KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_POSITION));
+            for (int i = 0; i < selected; i++) {
+                long id = context.firstSample() + (indices == null ? i : indices[i]);
+                offsets[2 * i] = rng.below(id, 0, batch.h() - s + 1);
+                offsets[2 * i + 1] = rng.below(id, 1, batch.w() - s + 1);
+            }
+        } else {
+            long[] corner = corner(batch.h(), batch.w(), s);
+            for (int i = 0; i < selected; i++) {
+                offsets[2 * i] = corner[0];
+                offsets[2 * i + 1] = corner[1];
+            }
+        }
+        engine.paste(batch, patch, mask, s, s, 1f, offsets, indices);
+    }
+
+    private float[] randomPattern(Tensor batch, TriggerContext context, int c, int s) {
+        KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_PATTERN));
+        float[] out = new float[Patterns.checkedElements(c, s, s, FAMILY)];
+        boolean u8 = batch.dtype() == DType.UINT8;
+        // uint8 patterns are the integers in [low, value]: from ceil(low) to floor(value).
+        long lo = (long) Math.ceil(low);
+        long span = (long) Math.floor(value) - lo + 1;
+        for (int e = 0; e < out.length; e++) {
+            out[e] = u8 ? lo + rng.below(0, e, span) : low + rng.uniform(0, e) * (value - low);
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return SpecFormat.spec(FAMILY, parameters());
+    }
+}
