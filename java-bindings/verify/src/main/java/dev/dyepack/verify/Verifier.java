@@ -1,0 +1,199 @@
+package dev.dyepack.verify;
+
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.InvalidInputException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.commons.statistics.distribution.BetaDistribution;
+import org.apache.commons.statistics.inference.AlternativeHypothesis;
+import org.apache.commons.statistics.inference.BinomialTest;
+import org.apache.commons.statistics.inference.TTest;
+
+/**
+ * Decides whether a suspect model carries the owner's watermark, from its answers on a probe set.
+ *
+ * <p><b>Label test.</b> The success rate is the fraction of triggered probes answered with the target.
+ * The null rate is conservative: the largest one-sided Clopper-Pearson upper bound, at confidence
+ * 1 - alpha, of the target rate over the clean probes and over each control set (the same trigger
+ * family and parameters under keys that are not the owner's). An honest model that drifts toward the
+ * target on the owner's kind of trigger drifts on the controls too and raises the null with it. The
+ * p-value is that of a one-sided exact binomial test of the triggered hits against the null rate.
+ *
+ * <p><b>Probability test</b> (when the answers are probabilities): also a one-sided paired t-test that
+ * the target-class probability rises by more than a margin tau from a clean probe to its triggered
+ * twin (the published dataset-ownership-verification form); the reported p-value is the larger of
+ * the two, so both must agree.
+ *
+ * <p>Distributions and tests are Apache Commons Statistics'. Thread-safe and immutable.
+ *
+ * @param alpha the significance level, in (0, 0.5]
+ * @param tau   the margin of the probability test, in [0, 1)
+ */
+public record Verifier(double alpha, double tau) {
+    /** The default significance level. */
+    public static final double DEFAULT_ALPHA = 0.01;
+    /** The default margin of the probability test. */
+    public static final double DEFAULT_TAU = 0.2;
+
+    /** @throws InvalidArgumentException for alpha outside (0, 0.5] or tau outside [0, 1) */
+    public Verifier {
+        if (!(alpha > 0 && alpha <= 0.5)) {
+            throw InvalidArgumentException.of("alpha", alpha, "in (0, 0.5]");
+        }
+        if (!(tau >= 0 && tau < 1)) {
+            throw InvalidArgumentException.of("tau", tau, "in [0, 1)");
+        }
+    }
+
+    /** @return a verifier at alpha = 0.01, tau = 0.2 */
+    public static Verifier defaults() {
+        return new Verifier(DEFAULT_ALPHA, DEFAULT_TAU);
+    }
+
+    /**
+     * The one-sided Clopper-Pearson upper confidence bound of a binomial rate.
+     *
+     * @param hits       successes
+     * @param trials     trials, at least 1
+     * @param confidence the confidence level, in (0, 1)
+     * @return the bound: the rate p at which seeing {@code hits} or fewer has probability 1 - confidence
+     */
+    public static double upperBound(int hits, int trials, double confidence) {
+        if (trials < 1 || hits < 0 || hits > trials) {
+            throw new InvalidArgumentException("need 0 <= hits <= trials and trials >= 1, got " + hits + " of "
+                    + trials);
+        }
+        if (hits == trials) {
+            return 1.0;
+        }
+        return BetaDistribution.of(hits + 1.0, (double) trials - hits).inverseCumulativeProbability(confidence);
+    }
+
+    /**
+     * Verifies.
+     *
+     * @param target     the watermark's target class
+     * @param trueLabels the probes' true labels (none is the target)
+     * @param clean      the suspect's answers on the clean probes
+     * @param triggered  its answers on the same probes with the owner's trigger
+     * @param controls   its answers with each control trigger (same family, other keys), each named
+     * @return the verdict and every number behind it
+     * @throws InvalidInputException if the answer sets do not all cover the same probes and classes, or
+     *                               a probe's true label is the target
+     */
+    public Verdict verify(int target, int[] trueLabels, Answers clean, Answers triggered,
+            List<Named> controls) {
+        Objects.requireNonNull(clean, "clean");
+        Objects.requireNonNull(triggered, "triggered");
+        Objects.requireNonNull(controls, "controls");
+        int n = trueLabels.length;
+        if (n < 1) {
+            throw new InvalidInputException("the probe set is empty");
+        }
+        int classes = clean.classes();
+        if (target < 0 || target >= classes) {
+            throw new InvalidInputException("target " + target + " is outside the answers' classes [0, " + classes
+                    + ")");
+        }
+        check("clean", clean, n, classes);
+        check("triggered", triggered, n, classes);
+        for (Named c : controls) {
+            check(c.name(), c.answers(), n, classes);
+        }
+        for (int i = 0; i < n; i++) {
+            if (trueLabels[i] == target) {
+                throw new InvalidInputException("probe " + i + " is of the target class; a probe set holds only "
+                        + "samples of other classes");
+            }
+        }
+        double confidence = 1 - alpha;
+        int cleanHits = clean.count(target);
+        Rate cleanRate = new Rate("clean", cleanHits, n, upperBound(cleanHits, n, confidence));
+        List<Rate> controlRates = new ArrayList<>();
+        double nullRate = cleanRate.upperBound();
+        for (Named c : controls) {
+            int hits = c.answers().count(target);
+            Rate r = new Rate(c.name(), hits, n, upperBound(hits, n, confidence));
+            controlRates.add(r);
+            nullRate = Math.max(nullRate, r.upperBound());
+        }
+        int hits = triggered.count(target);
+        double labelP = nullRate >= 1.0 ? 1.0
+                : BinomialTest.withDefaults().with(AlternativeHypothesis.GREATER_THAN).test(n, hits, nullRate)
+                        .getPValue();
+        int correct = 0;
+        for (int i = 0; i < n; i++) {
+            if (clean.label(i) == trueLabels[i]) {
+                correct++;
+            }
+        }
+        Double probabilityP = null;
+        Double meanGain = null;
+        if (clean.hasProbabilities() && triggered.hasProbabilities()) {
+            double[] up = new double[n];
+            double[] base = new double[n];
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                up[i] = triggered.probability(i, target);
+                base[i] = clean.probability(i, target);
+                sum += up[i] - base[i];
+            }
+            meanGain = sum / n;
+            probabilityP = pairedP(up, base, meanGain);
+        }
+        double p = probabilityP == null ? labelP : Math.max(labelP, probabilityP);
+        return new Verdict(target, n, hits, (double) hits / n, nullRate, labelP, probabilityP, meanGain, tau, p,
+                alpha, p < alpha, (double) correct / n, cleanRate, List.copyOf(controlRates));
+    }
+
+    /** One-sided paired t-test of mean(up - base) > tau; a constant difference decides by its sign. */
+    private double pairedP(double[] up, double[] base, double meanGain) {
+        if (up.length < 2) {
+            return 1.0;
+        }
+        double first = up[0] - base[0];
+        boolean constant = true;
+        for (int i = 1; i < up.length && constant; i++) {
+            constant = up[i] - base[i] == first;
+        }
+        if (constant) {
+            return meanGain > tau ? 0.0 : 1.0;
+        }
+        return TTest.withDefaults().with(AlternativeHypothesis.GREATER_THAN).withMu(tau).pairedTest(up, base)
+                .getPValue();
+    }
+
+    private static void check(String name, Answers a, int n, int classes) {
+        if (a.size() != n) {
+            throw new InvalidInputException("the " + name + " answers cover " + a.size() + " probes, expected " + n);
+        }
+        if (a.classes() != classes) {
+            throw new InvalidInputException("the " + name + " answers have " + a.classes() + " classes, expected "
+                    + classes);
+        }
+    }
+
+    /**
+     * Answers under a name (for controls: "control-1", ...).
+     *
+     * @param name    the name reported
+     * @param answers the answers
+     */
+    public record Named(String name, Answers answers) {}
+
+    /**
+     * A target rate with its one-sided upper confidence bound.
+     *
+     * @param name       what was probed
+     * @param hits       answers that were the target
+     * @param trials     probes
+     * @param upperBound the Clopper-Pearson upper bound at 1 - alpha
+     */
+    public record Rate(String name, int hits, int trials, double upperBound) {
+        /** @return hits / trials */
+        public double rate() {
+            return (double) hits / trials;
+        }
+    }
+}

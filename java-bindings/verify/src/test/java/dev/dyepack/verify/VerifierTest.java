@@ -1,0 +1,190 @@
+package dev.dyepack.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.InvalidInputException;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/** The verifier's statistics against references computed here from the binomial distribution itself. */
+class VerifierTest {
+
+    /** P(X >= k) for X ~ Binomial(n, p), summed exactly in BigDecimal. */
+    static double upperTail(int n, int k, double p) {
+        MathContext mc = MathContext.DECIMAL128;
+        BigDecimal bp = new BigDecimal(p);
+        BigDecimal bq = BigDecimal.ONE.subtract(bp);
+        BigDecimal sum = BigDecimal.ZERO;
+        BigDecimal choose = BigDecimal.ONE; // C(n, i)
+        for (int i = 0; i <= n; i++) {
+            if (i > 0) {
+                choose = choose.multiply(BigDecimal.valueOf(n - i + 1)).divide(BigDecimal.valueOf(i), mc);
+            }
+            if (i >= k) {
+                sum = sum.add(choose.multiply(bp.pow(i, mc), mc).multiply(bq.pow(n - i, mc), mc), mc);
+            }
+        }
+        return sum.doubleValue();
+    }
+
+    /** The Clopper-Pearson upper bound by bisection on P(X <= k; n, p) = 1 - confidence. */
+    static double upperBoundByBisection(int k, int n, double confidence) {
+        if (k == n) {
+            return 1.0;
+        }
+        double lo = 0;
+        double hi = 1;
+        for (int it = 0; it < 60; it++) {
+            double mid = (lo + hi) / 2;
+            double cdf = 1 - upperTail(n, k + 1, mid); // P(X <= k)
+            if (cdf > 1 - confidence) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return (lo + hi) / 2;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0,100,0.99", "3,100,0.99", "50,100,0.95", "99,100,0.99", "100,100,0.99", "0,1,0.99", "7,30,0.999"})
+    void clopperPearsonUpperBoundMatchesTheBinomialCdf(int k, int n, double confidence) {
+        double bound = Verifier.upperBound(k, n, confidence);
+        assertEquals(upperBoundByBisection(k, n, confidence), bound, 1e-9, k + " of " + n);
+        // Known value: zero hits in n trials at 99% gives 1 - 0.01^(1/n).
+        if (k == 0) {
+            assertEquals(1 - Math.pow(1 - confidence, 1.0 / n), bound, 1e-12);
+        }
+    }
+
+    private static Answers labels(int n, int classes, int target, int hits, int seed) {
+        Random r = new Random(seed);
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i < hits ? target : 1 + r.nextInt(classes - 1);
+        }
+        return Answers.ofLabels(a, classes);
+    }
+
+    private static int[] truth(int n, int classes) {
+        int[] t = new int[n];
+        Arrays.setAll(t, i -> 1 + i % (classes - 1));
+        return t;
+    }
+
+    @Test
+    void labelPValueIsTheExactBinomialTailAgainstTheLargestBound() {
+        int n = 200;
+        Verifier v = new Verifier(0.01, 0.2);
+        Answers clean = labels(n, 10, 0, 2, 1);
+        Answers triggered = labels(n, 10, 0, 30, 2);
+        List<Verifier.Named> controls = List.of(new Verifier.Named("control-1", labels(n, 10, 0, 9, 3)),
+                new Verifier.Named("control-2", labels(n, 10, 0, 4, 4)));
+        Verdict d = v.verify(0, truth(n, 10), clean, triggered, controls);
+        double expectedNull = upperBoundByBisection(9, n, 0.99); // control-1 has the most target answers
+        assertEquals(expectedNull, d.nullRate(), 1e-9);
+        assertEquals(upperTail(n, 30, d.nullRate()), d.labelPValue(), 1e-12 + 1e-9 * d.labelPValue());
+        assertEquals(30.0 / n, d.successRate());
+        assertEquals(d.labelPValue(), d.pValue());
+        assertNull(d.probabilityPValue());
+        assertEquals(d.pValue() < 0.01, d.detected());
+    }
+
+    @Test
+    void aStrongWatermarkIsDetectedAndNoWatermarkIsNot() {
+        int n = 1000;
+        Verifier v = Verifier.defaults();
+        Answers clean = labels(n, 10, 0, 10, 1);
+        Verdict marked = v.verify(0, truth(n, 10), clean, labels(n, 10, 0, 950, 2),
+                List.of(new Verifier.Named("control-1", labels(n, 10, 0, 40, 3))));
+        assertTrue(marked.detected());
+        assertTrue(marked.pValue() < 1e-100, "p = " + marked.pValue());
+        Verdict honest = v.verify(0, truth(n, 10), clean, labels(n, 10, 0, 12, 4),
+                List.of(new Verifier.Named("control-1", labels(n, 10, 0, 11, 3))));
+        assertFalse(honest.detected());
+        assertTrue(honest.pValue() > 0.5, "p = " + honest.pValue());
+        assertEquals("watermark not detected", honest.decision());
+    }
+
+    @Test
+    void controlsThatAlsoHitTheTargetRaiseTheNull() {
+        // A model that answers the target for any trigger of the family is not evidence of the owner's key.
+        int n = 500;
+        Verdict d = Verifier.defaults().verify(0, truth(n, 10), labels(n, 10, 0, 5, 1), labels(n, 10, 0, 400, 2),
+                List.of(new Verifier.Named("control-1", labels(n, 10, 0, 390, 3))));
+        assertFalse(d.detected(), "p = " + d.pValue());
+    }
+
+    private static Answers probs(int n, int target, double[] targetP) {
+        float[] p = new float[n * 2];
+        for (int i = 0; i < n; i++) {
+            p[i * 2 + target] = (float) targetP[i];
+            p[i * 2 + 1 - target] = 1f - (float) targetP[i];
+        }
+        return Answers.ofProbabilities(p, n, 2);
+    }
+
+    @Test
+    void probabilityTestIsThePairedOneSidedTTestWithMargin() {
+        int n = 50;
+        Random r = new Random(5);
+        double[] base = new double[n];
+        double[] up = new double[n];
+        for (int i = 0; i < n; i++) {
+            base[i] = 0.05 * r.nextDouble();
+            up[i] = Math.min(1, base[i] + 0.25 + 0.1 * r.nextGaussian());
+            up[i] = Math.max(0, up[i]);
+        }
+        Answers clean = probs(n, 0, base);
+        Answers trig = probs(n, 0, up);
+        int[] t = new int[n];
+        Arrays.fill(t, 1);
+        Verdict d = new Verifier(0.01, 0.2).verify(0, t, clean, trig, List.of());
+        // Reference: t = (mean(d) - tau) / (sd(d) / sqrt(n)), p = P(T_{n-1} >= t), with the float32 values.
+        double[] diff = new double[n];
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            diff[i] = trig.probability(i, 0) - clean.probability(i, 0);
+            mean += diff[i] / n;
+        }
+        double var = 0;
+        for (double x : diff) {
+            var += (x - mean) * (x - mean) / (n - 1);
+        }
+        double tStat = (mean - 0.2) / Math.sqrt(var / n);
+        double expected = org.apache.commons.statistics.distribution.TDistribution.of(n - 1).survivalProbability(tStat);
+        assertEquals(expected, d.probabilityPValue(), 1e-12);
+        assertEquals(Math.max(d.labelPValue(), d.probabilityPValue()), d.pValue());
+        assertEquals(mean, d.meanGain(), 1e-12);
+    }
+
+    @Test
+    void brokenAnswersAreRefusedNeverScored() {
+        assertThrows(InvalidInputException.class, () -> Answers.ofLabels(new int[] {0, 10}, 10));
+        assertThrows(InvalidInputException.class, () -> Answers.ofLabels(new int[] {-1}, 10));
+        assertThrows(InvalidInputException.class, () -> Answers.ofProbabilities(new float[] {Float.NaN, 1f}, 1, 2));
+        assertThrows(InvalidInputException.class, () -> Answers.ofProbabilities(new float[] {-0.1f, 1.1f}, 1, 2));
+        assertThrows(InvalidInputException.class, () -> Answers.ofProbabilities(new float[] {0.4f, 0.4f}, 1, 2));
+        assertThrows(InvalidInputException.class, () -> Answers.ofProbabilities(new float[] {0.5f, 0.5f}, 2, 2));
+        Answers ok = labels(10, 10, 0, 1, 1);
+        assertThrows(InvalidInputException.class,
+                () -> Verifier.defaults().verify(0, truth(10, 10), ok, labels(9, 10, 0, 1, 1), List.of()));
+        int[] withTarget = truth(10, 10);
+        withTarget[3] = 0;
+        assertThrows(InvalidInputException.class, () -> Verifier.defaults().verify(0, withTarget, ok, ok, List.of()));
+        assertThrows(InvalidArgumentException.class, () -> new Verifier(0, 0.2));
+        assertThrows(InvalidArgumentException.class, () -> new Verifier(0.01, 1));
+        assertThrows(InvalidArgumentException.class, () -> new Verifier(Double.NaN, 0.2));
+    }
+}
