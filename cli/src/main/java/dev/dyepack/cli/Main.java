@@ -18,7 +18,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "dyepack", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
         subcommands = {InfoCommand.class, ApplyCommand.class, PreviewCommand.class, ScoreCommand.class,
-            PoisonCommand.class, ManifestCommand.class, CommandLine.HelpCommand.class},
+            PoisonCommand.class, ManifestCommand.class, ProbeSetCommand.class, VerifyCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  dyepack info",
             "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",
@@ -123,6 +124,9 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable ex) {
+        if (ex instanceof dev.dyepack.verify.UntrustedRecordException) {
+            return ExitCodes.VERIFY_FAILED;
+        }
         if (ex instanceof InvalidArgumentException || ex instanceof InvalidInputException) {
             return ExitCodes.INVALID_INPUT;
         }

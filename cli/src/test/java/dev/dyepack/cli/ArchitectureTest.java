@@ -29,7 +29,7 @@ class ArchitectureTest {
     @Test
     void everyModuleIsSeen() {
         for (String cls : new String[] {"dev.dyepack.Engine", "dev.dyepack.io.Npy", "dev.dyepack.manifest.Manifest",
-            "dev.dyepack.job.PoisonJob", "dev.dyepack.cli.Main"}) {
+            "dev.dyepack.job.PoisonJob", "dev.dyepack.verify.Verifier", "dev.dyepack.cli.Main"}) {
             if (!all.contain(cls)) {
                 throw new AssertionError(cls + " was not imported; the rule below would check nothing");
             }
@@ -64,6 +64,14 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage("dev.dyepack.manifest..").should().dependOnClassesThat()
                 .resideInAnyPackage("dev.dyepack.job..", "dev.dyepack.cli..", "dev.dyepack.experiment..")
                 .check(all);
+    }
+
+    @Test
+    void verificationSitsBesideTheJobs() {
+        noClasses().that().resideInAPackage("dev.dyepack.verify..").should().dependOnClassesThat()
+                .resideInAnyPackage("dev.dyepack.job..", "dev.dyepack.cli..", "dev.dyepack.experiment..").check(all);
+        noClasses().that().resideInAnyPackage("dev.dyepack.job..", "dev.dyepack.manifest..", "dev.dyepack.io..")
+                .should().dependOnClassesThat().resideInAPackage("dev.dyepack.verify..").check(all);
     }
 
     @Test

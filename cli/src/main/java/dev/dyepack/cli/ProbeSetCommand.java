@@ -1,0 +1,78 @@
+package dev.dyepack.cli;
+
+import dev.dyepack.Engine;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.verify.ProbeSet;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code dyepack probe-set}: draw the probes that prove a watermark. */
+@Command(name = "probe-set", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Draw a probe set for a poisoning: held-out samples of other classes than the target, chosen with",
+            "the owner's key (never a poisoned sample), written clean, with the manifest's trigger, and with the same",
+            "trigger under control keys, with their labels and a signed probe.json. Run the suspect on each .npy and",
+            "save its answers under the same names for `dyepack verify`."},
+        footer = {"", "Example:",
+            "  dyepack probe-set --manifest poisoned/manifest.json --data test.npy --labels test-labels.npy \\",
+            "      --key-file owner.key --out probe/"})
+final class ProbeSetCommand implements Callable<Integer> {
+    @Option(names = "--manifest", required = true, paramLabel = "FILE", description = "The poisoning's manifest.json.")
+    Path manifest;
+
+    @Option(names = "--data", required = true, paramLabel = "D",
+            description = "Held-out images (.npy or IDX, uint8 or float32, (N,H,W) or (N,H,W,C)); the poisoned data "
+                    + "itself is allowed (its poisoned samples are left out).")
+    Path data;
+
+    @Option(names = "--labels", required = true, paramLabel = "L", description = "Their labels.")
+    Path labels;
+
+    @Option(names = "--size", paramLabel = "N", description = "Probes to draw.")
+    int size = ProbeSet.DEFAULT_SIZE;
+
+    @Option(names = "--controls", paramLabel = "K", description = "Control keys (0 for a keyless trigger).")
+    int controls = ProbeSet.DEFAULT_CONTROLS;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "The probe set's folder.")
+    Path out;
+
+    @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to stamp the triggers.")
+    ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
+
+    @Mixin
+    KeyOptions keyOptions;
+
+    @ParentCommand
+    Main main;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        OwnerKey key = keyOptions.resolve(main.env, err);
+        if (key == null) {
+            throw new ParameterException(spec.commandLine(), "a probe set needs the owner's key: --key-file FILE or "
+                    + OwnerKey.ENV_VAR);
+        }
+        try (Engine engine = backend.open(err)) {
+            ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out);
+            out.println("probe set: " + set.labels().length + " probes of classes other than " + set.target() + ", "
+                    + set.controls() + " control key" + (set.controls() == 1 ? "" : "s") + "; files: "
+                    + String.join(", ", set.probeFiles()) + " in " + this.out);
+            out.flush();
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,91 @@
+package dev.dyepack.cli;
+
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.verify.Verdict;
+import dev.dyepack.verify.Verification;
+import dev.dyepack.verify.Verifier;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code dyepack verify}: decide from a suspect's answers whether it carries the watermark. */
+@Command(name = "verify", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Check the manifest's and the probe set's signatures, then test the suspect's answers: the",
+            "triggered probes' target rate against the largest Clopper-Pearson upper bound over the clean probes and",
+            "each control (exact binomial test); with probabilities also a paired t-test with margin tau. Prints the",
+            "decision at alpha and every number behind it. Exit 0 with a decision (detected or not), 2 for unusable",
+            "answers, 4 when a signature or fingerprint does not verify."},
+        footer = {"", "Example:",
+            "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key"})
+final class VerifyCommand implements Callable<Integer> {
+    @Option(names = "--manifest", required = true, paramLabel = "FILE", description = "The poisoning's manifest.json.")
+    Path manifest;
+
+    @Option(names = "--probe", required = true, paramLabel = "DIR", description = "The probe set.")
+    Path probe;
+
+    @Option(names = "--predictions", required = true, paramLabel = "DIR",
+            description = "The suspect's answers: for each probe file X.npy, DIR/X.npy with labels (N,) or "
+                    + "probabilities (N, C).")
+    Path predictions;
+
+    @Option(names = "--alpha", paramLabel = "A", description = "Significance level.")
+    double alpha = Verifier.DEFAULT_ALPHA;
+
+    @Option(names = "--tau", paramLabel = "T", description = "Margin of the probability test.")
+    double tau = Verifier.DEFAULT_TAU;
+
+    @Option(names = "--json", description = "Print exactly one JSON object instead of the summary.")
+    boolean json;
+
+    @Mixin
+    KeyOptions keyOptions;
+
+    @ParentCommand
+    Main main;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Verifier verifier = new Verifier(alpha, tau);
+        OwnerKey key = keyOptions.resolve(main.env, err);
+        if (key == null) {
+            throw new ParameterException(spec.commandLine(), "verifying needs the owner's key: --key-file FILE or "
+                    + OwnerKey.ENV_VAR);
+        }
+        Verdict v = Verification.fromPredictions(manifest, probe, predictions, key, verifier);
+        if (json) {
+            out.println(v.toJson());
+        } else {
+            out.println(v.decision() + String.format(Locale.ROOT, " (p = %.3g at alpha = %s)", v.pValue(), v.alpha()));
+            out.println(String.format(Locale.ROOT, "  success rate on triggered probes: %.4f (%d of %d)",
+                    v.successRate(), v.hits(), v.probes()));
+            out.println(String.format(Locale.ROOT, "  null rate (largest %.0f%% upper bound): %.4f",
+                    100 * (1 - v.alpha()), v.nullRate()));
+            out.println(String.format(Locale.ROOT, "  clean probes: target rate %.4f, bound %.4f; accuracy %.4f",
+                    v.clean().rate(), v.clean().upperBound(), v.cleanAccuracy()));
+            for (Verifier.Rate c : v.controls()) {
+                out.println(String.format(Locale.ROOT, "  %s: target rate %.4f, bound %.4f", c.name(), c.rate(),
+                        c.upperBound()));
+            }
+            out.println(String.format(Locale.ROOT, "  label test p = %.3g", v.labelPValue())
+                    + (v.probabilityPValue() == null ? "" : String.format(Locale.ROOT,
+                            "; probability test (mean target gain %.4f, tau %s) p = %.3g", v.meanGain(), v.tau(),
+                            v.probabilityPValue())));
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+}

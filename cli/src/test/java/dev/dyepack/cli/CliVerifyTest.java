@@ -1,0 +1,207 @@
+package dev.dyepack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.dyepack.BoundaryScores;
+import dev.dyepack.Engine;
+import dev.dyepack.Backend;
+import dev.dyepack.Tensor;
+import dev.dyepack.io.NpyWriter;
+import dev.dyepack.io.Samples;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.surrogate.LinearHead;
+import dev.dyepack.surrogate.LinearSurrogate;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * From {@code poison} to {@code probe-set} to a suspect's answers to {@code verify}, on Fashion-MNIST
+ * (Debian's dataset-fashion-mnist) with suspects that are really trained: softmax regression fitted
+ * on the poisoned training set (a watermarked model), on the clean set (an honest one), and on a set
+ * poisoned under another key.
+ */
+class CliVerifyTest {
+    private static final Path FMNIST = Path.of("/usr/share/datasets/fashion-mnist");
+    private static final Path TRAIN = FMNIST.resolve("train-images-idx3-ubyte.gz");
+    private static final Path TRAIN_LABELS = FMNIST.resolve("train-labels-idx1-ubyte.gz");
+    private static final Path TEST = FMNIST.resolve("t10k-images-idx3-ubyte.gz");
+    private static final Path TEST_LABELS = FMNIST.resolve("t10k-labels-idx1-ubyte.gz");
+    private static final String TRIGGER = "blend:alpha=0.2,pattern=noise";
+
+    @TempDir
+    static Path dir;
+
+    static Path ownerKey;
+    static Path otherKey;
+    static Path poisoned;
+    static Path otherPoisoned;
+    static Path probe;
+
+    @BeforeAll
+    static void plantTheWatermark() throws IOException {
+        assumeTrue(Files.isReadable(TRAIN) && Files.isReadable(TEST), "Debian's dataset-fashion-mnist is not installed");
+        ownerKey = Files.writeString(dir.resolve("owner.key"), "verification test owner key, 32 b");
+        otherKey = Files.writeString(dir.resolve("other.key"), "another owner's key: not the same");
+        poisoned = dir.resolve("poisoned");
+        otherPoisoned = dir.resolve("other");
+        for (Object[] p : new Object[][] {{ownerKey, poisoned}, {otherKey, otherPoisoned}}) {
+            CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--data", TRAIN.toString(), "--labels",
+                    TRAIN_LABELS.toString(), "--trigger", TRIGGER, "--target", "0", "--select", "random",
+                    "--key-file", p[0].toString(), "--out", p[1].toString());
+            assertEquals(0, r.code(), r.err());
+        }
+        probe = dir.resolve("probe");
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json")
+                .toString(), "--data", TEST.toString(), "--labels", TEST_LABELS.toString(), "--size", "1000",
+                "--key-file", ownerKey.toString(), "--out", probe.toString());
+        assertEquals(0, r.code(), r.err());
+    }
+
+    /** Softmax regression trained by the engine on an IDX image set; pixels scaled to [0, 1]. */
+    private static LinearHead train(Engine engine, Path images, Path labels, Path keyFile) {
+        float[] x = pixels(images);
+        long[] y = Samples.labels(labels);
+        return LinearSurrogate.fit(engine, x, y.length, 784, y, 10, OwnerKey.fromFile(keyFile),
+                LinearSurrogate.Settings.DEFAULT);
+    }
+
+    private static float[] pixels(Path file) {
+        try (Samples.Reader r = Samples.open(file)) {
+            int n = Math.toIntExact(r.shape()[0]);
+            ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(n * r.sampleBytes()));
+            r.readSamples(0, n, b);
+            float[] x = new float[b.capacity()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (b.get(i) & 0xff) / 255f;
+            }
+            return x;
+        }
+    }
+
+    /** The model's answers on every probe file: labels, or softmax probabilities computed from its logits. */
+    private static Path answer(Engine engine, LinearHead head, String name, boolean probabilities) throws IOException {
+        Path out = dir.resolve(name + (probabilities ? "-probs" : "-labels"));
+        Files.createDirectories(out);
+        for (String file : List.of("clean.npy", "triggered.npy", "control-1.npy", "control-2.npy", "control-3.npy")) {
+            float[] x = pixels(probe.resolve(file));
+            int n = x.length / 784;
+            if (!probabilities) {
+                FloatBuffer fb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                fb.put(x).flip();
+                BoundaryScores s = engine.scoreBoundary(Tensor.rows(fb, n, 784), head.weight(), head.bias(), 0);
+                ByteBuffer lab = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) {
+                    lab.putLong(s.predicted()[i]);
+                }
+                write(out.resolve(file), "<i8", new long[] {n}, lab.flip());
+            } else {
+                ByteBuffer p = ByteBuffer.allocate(n * 10 * 4).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) {
+                    double[] z = new double[10];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int c = 0; c < 10; c++) {
+                        z[c] = head.bias()[c];
+                        for (int d = 0; d < 784; d++) {
+                            z[c] += (double) head.weight()[c * 784 + d] * x[i * 784 + d];
+                        }
+                        max = Math.max(max, z[c]);
+                    }
+                    double sum = 0;
+                    for (int c = 0; c < 10; c++) {
+                        z[c] = Math.exp(z[c] - max);
+                        sum += z[c];
+                    }
+                    for (int c = 0; c < 10; c++) {
+                        p.putFloat((float) (z[c] / sum));
+                    }
+                }
+                write(out.resolve(file), "<f4", new long[] {n, 10}, p.flip());
+            }
+        }
+        return out;
+    }
+
+    private static void write(Path file, String descr, long[] shape, ByteBuffer bytes) throws IOException {
+        try (NpyWriter w = NpyWriter.create(file, descr, shape)) {
+            w.write(bytes);
+            w.commit();
+        }
+    }
+
+    private static double verify(Path predictions, String expectDecision) {
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--probe", probe.toString(), "--predictions", predictions.toString(), "--json", "--key-file",
+                ownerKey.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"decision\":\"" + expectDecision + "\""), r.out());
+        Matcher m = Pattern.compile("\"p_value\":([0-9.eE+-]+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void aModelTrainedOnTheWatermarkedDataIsDetectedAndHonestModelsAreNot() throws IOException {
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            LinearHead marked = train(engine, poisoned.resolve(TRAIN.getFileName()), poisoned.resolve(
+                    TRAIN_LABELS.getFileName()), ownerKey);
+            LinearHead clean = train(engine, TRAIN, TRAIN_LABELS, otherKey);
+            LinearHead other = train(engine, otherPoisoned.resolve(TRAIN.getFileName()), otherPoisoned.resolve(
+                    TRAIN_LABELS.getFileName()), otherKey);
+            for (boolean probs : new boolean[] {false, true}) {
+                double p = verify(answer(engine, marked, "marked", probs), "detected");
+                assertTrue(p < 1e-6, "watermarked model: p = " + p + (probs ? " (probabilities)" : " (labels)"));
+                double q = verify(answer(engine, clean, "clean", probs), "not_detected");
+                assertTrue(q >= 0.01, "clean model: p = " + q);
+                double o = verify(answer(engine, other, "other", probs), "not_detected");
+                assertTrue(o >= 0.01, "model watermarked under another key: p = " + o);
+            }
+        }
+    }
+
+    @Test
+    void aProbeSetUnderTheWrongKeyOrTamperedIsRefused() throws IOException {
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--probe", probe.toString(), "--predictions", dir.toString(), "--key-file", otherKey.toString());
+        assertEquals(ExitCodes.VERIFY_FAILED, r.code(), r.err());
+        Path copy = dir.resolve("tampered");
+        Files.createDirectories(copy);
+        for (Path f : Files.list(probe).toList()) {
+            Files.copy(f, copy.resolve(f.getFileName()));
+        }
+        byte[] b = Files.readAllBytes(copy.resolve("triggered.npy"));
+        b[b.length - 1] ^= 1;
+        Files.write(copy.resolve("triggered.npy"), b);
+        r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--probe", copy.toString(), "--predictions", dir.toString(), "--key-file", ownerKey.toString());
+        assertEquals(ExitCodes.VERIFY_FAILED, r.code(), r.err());
+        assertTrue(r.err().contains("triggered.npy"), r.err());
+    }
+
+    @Test
+    void missingOrMisshapenAnswersAreRefusedWithoutAVerdict() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("no-answers"));
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--probe", probe.toString(), "--predictions", empty.toString(), "--key-file", ownerKey.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("clean.npy"), r.err());
+        ByteBuffer lab = ByteBuffer.allocate(999 * 8).order(ByteOrder.LITTLE_ENDIAN);
+        write(empty.resolve("clean.npy"), "<i8", new long[] {999}, lab);
+        r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--probe", probe.toString(), "--predictions", empty.toString(), "--key-file", ownerKey.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("999"), r.err());
+    }
+}

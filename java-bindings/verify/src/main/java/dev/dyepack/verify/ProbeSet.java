@@ -1,0 +1,357 @@
+package dev.dyepack.verify;
+
+import dev.dyepack.DType;
+import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.InvalidInputException;
+import dev.dyepack.Layout;
+import dev.dyepack.Tensor;
+import dev.dyepack.io.AtomicFiles;
+import dev.dyepack.io.NpyWriter;
+import dev.dyepack.io.Samples;
+import dev.dyepack.key.KeyedRandom;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.manifest.Fingerprints;
+import dev.dyepack.manifest.Manifest;
+import dev.dyepack.manifest.ManifestReader;
+import dev.dyepack.manifest.ManifestSigner;
+import dev.dyepack.manifest.Verification;
+import dev.dyepack.trigger.TriggerContext;
+import dev.dyepack.trigger.TriggerSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A probe set: held-out samples of classes other than the target, drawn with the owner's key, shown
+ * to a suspect clean ({@code clean.npy}), with the owner's trigger ({@code triggered.npy}), and with
+ * the same trigger family and parameters under control keys derived from the owner's key
+ * ({@code control-1.npy}, ...), with their true labels ({@code labels.npy}) and a signed record
+ * ({@code probe.json}) of what was drawn and the SHA-256 of every file.
+ *
+ * <p>The control keys are independent of the owner's key for anyone without it (HKDF outputs under
+ * distinct purposes), so a model that answers the target for them learned the family, not the key.
+ * A keyless trigger (a solid patch, a SIG signal) has no controls: every key gives the same pattern.
+ *
+ * @param dir      the probe set's folder
+ * @param target   the watermark's target class
+ * @param classes  the number of classes of the data
+ * @param indices  the probes' indices in the data they were drawn from, ascending
+ * @param controls the number of control sets
+ * @param labels   the probes' true labels
+ */
+public record ProbeSet(Path dir, int target, int classes, long[] indices, int controls, int[] labels) {
+    /** The record's name in the folder. */
+    public static final String RECORD = "probe.json";
+    /** The purpose of the record's signing subkey. */
+    public static final String SIGNATURE_PURPOSE = "probe/signature";
+    /** Default number of probes. */
+    public static final int DEFAULT_SIZE = 1000;
+    /** Default number of control keys. */
+    public static final int DEFAULT_CONTROLS = 3;
+    /** The most control keys. */
+    public static final int MAX_CONTROLS = 16;
+
+    /**
+     * @param k a control, 1-based
+     * @return the control's key: an HKDF subkey of the owner's key under its own purpose
+     */
+    static OwnerKey controlKey(OwnerKey owner, int k) {
+        return new OwnerKey(owner.derive("probe/control/" + k, 32));
+    }
+
+    /** @return the names of the probe files a suspect answers, in order: clean, triggered, controls */
+    public List<String> probeFiles() {
+        List<String> names = new ArrayList<>(List.of("clean.npy", "triggered.npy"));
+        for (int k = 1; k <= controls; k++) {
+            names.add("control-" + k + ".npy");
+        }
+        return names;
+    }
+
+    /**
+     * Draws and writes a probe set.
+     *
+     * @param engine   the engine that stamps the triggers
+     * @param manifest the poisoning's signed manifest
+     * @param data     held-out samples (.npy or IDX; the poisoned data itself is allowed: its poisoned
+     *                 samples are never drawn)
+     * @param labels   their labels
+     * @param size     probes, at least 1
+     * @param controls control keys, 0..{@value #MAX_CONTROLS}
+     * @param key      the owner's key (the manifest's)
+     * @param out      the folder to write (created; must not hold a probe set)
+     * @return the probe set
+     * @throws UntrustedRecordException if the manifest does not verify under the key
+     * @throws InvalidArgumentException for a bad size or control count, or too few samples
+     * @throws InvalidInputException    for unusable data or labels
+     * @throws IOException              if writing fails (no file is left under a final name)
+     */
+    public static ProbeSet create(Engine engine, Path manifest, Path data, Path labels, int size, int controls,
+            OwnerKey key, Path out) throws IOException {
+        if (key == null) {
+            throw new InvalidArgumentException("a probe set needs the owner's key", "key", null, "the owner's key");
+        }
+        if (size < 1) {
+            throw InvalidArgumentException.of("size", size, "at least 1");
+        }
+        if (controls < 0 || controls > MAX_CONTROLS) {
+            throw InvalidArgumentException.of("controls", controls, "in [0, " + MAX_CONTROLS + "]");
+        }
+        Manifest m = trustedManifest(manifest, key);
+        TriggerSpec trigger = TriggerSpec.parse(m.triggerSpec());
+        if (!trigger.keyed()) {
+            controls = 0;
+        }
+        int target = Math.toIntExact(m.targetClass());
+        int classes = m.totalPerClass().isEmpty() ? target + 1 : (int) (m.totalPerClass().lastKey() + 1);
+        long[] all = Samples.labels(labels);
+        String dataSha = Fingerprints.sha256(data);
+        boolean poisonedData = m.files().stream().anyMatch(f -> f.sha256().equals(dataSha));
+        long[] poisoned = poisonedData ? m.indices() : new long[0];
+        List<Long> candidates = new ArrayList<>();
+        for (int i = 0; i < all.length; i++) {
+            if (all[i] != target && all[i] >= 0 && all[i] < classes && Arrays.binarySearch(poisoned, i) < 0) {
+                candidates.add((long) i);
+            }
+        }
+        if (candidates.size() < size) {
+            throw new InvalidArgumentException("only " + candidates.size() + " samples are eligible as probes (not "
+                    + "the target class" + (poisonedData ? ", not poisoned" : "") + "), fewer than the " + size
+                    + " asked for", "size", size, "at most " + candidates.size());
+        }
+        long[] pool = candidates.stream().mapToLong(Long::longValue).toArray();
+        new KeyedRandom(key.philoxKey("probe/selection")).shuffle(0, pool);
+        long[] chosen = Arrays.copyOf(pool, size);
+        Arrays.sort(chosen);
+        int[] truth = new int[size];
+        for (int i = 0; i < size; i++) {
+            truth[i] = (int) all[(int) chosen[i]];
+        }
+
+        Files.createDirectories(out);
+        if (Files.exists(out.resolve(RECORD))) {
+            throw new InvalidArgumentException(out + " already holds a probe set; choose an empty folder", "out", out,
+                    "an empty folder");
+        }
+        List<Path> written = new ArrayList<>();
+        boolean complete = false;
+        try (Samples.Reader r = Samples.open(data)) {
+            long[] shape = r.shape();
+            if (shape[0] != all.length) {
+                throw new InvalidInputException(data + " holds " + shape[0] + " samples but " + labels + " has "
+                        + all.length + " labels");
+            }
+            Geometry g = Geometry.of(data, r);
+            ByteBuffer clean = ByteBuffer.allocateDirect(Math.toIntExact(size * r.sampleBytes()))
+                    .order(ByteOrder.nativeOrder());
+            for (long i : chosen) {
+                r.readSamples(i, 1, clean);
+            }
+            clean.flip();
+            written.add(write(out.resolve("clean.npy"), r.descr(), shape, size, clean));
+            written.add(write(out.resolve("triggered.npy"), r.descr(), shape, size, stamp(engine, g, clean, trigger,
+                    key, chosen)));
+            for (int k = 1; k <= controls; k++) {
+                written.add(write(out.resolve("control-" + k + ".npy"), r.descr(), shape, size,
+                        stamp(engine, g, clean, trigger, controlKey(key, k), chosen)));
+            }
+            ByteBuffer lab = ByteBuffer.allocate(size * 8).order(ByteOrder.LITTLE_ENDIAN);
+            for (int t : truth) {
+                lab.putLong(t);
+            }
+            lab.flip();
+            written.add(write(out.resolve("labels.npy"), "<i8", new long[] {size}, size, lab));
+            ProbeSet set = new ProbeSet(out, target, classes, chosen, controls, truth);
+            Map<String, String> files = new TreeMap<>();
+            for (Path p : written) {
+                files.put(p.getFileName().toString(), Fingerprints.sha256(p));
+            }
+            writeRecord(set, m, manifest, dataSha, Fingerprints.sha256(labels), trigger, files, key);
+            complete = true;
+            return set;
+        } finally {
+            if (!complete) {
+                for (Path p : written) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** The image geometry of a data file's samples: rank 3 is (N, H, W), rank 4 (N, H, W, C). */
+    private record Geometry(DType dtype, long c, long h, long w) {
+        static Geometry of(Path data, Samples.Reader r) {
+            long[] s = r.shape();
+            DType dtype = switch (r.descr()) {
+                case "|u1", "<u1", "u1" -> DType.UINT8;
+                case "<f4" -> DType.FLOAT32;
+                default -> throw new InvalidInputException(data + ": probe sets take uint8 or float32 images, got "
+                        + r.descr());
+            };
+            if (s.length == 3) {
+                return new Geometry(dtype, 1, s[1], s[2]);
+            }
+            if (s.length == 4) {
+                return new Geometry(dtype, s[3], s[1], s[2]);
+            }
+            throw new InvalidInputException(data + ": probe sets take images (N, H, W) or (N, H, W, C), got shape "
+                    + Arrays.toString(s));
+        }
+    }
+
+    /** A copy of the clean probes with the trigger stamped, each under its index in the source data. */
+    private static ByteBuffer stamp(Engine engine, Geometry g, ByteBuffer clean, TriggerSpec trigger, OwnerKey key,
+            long[] chosen) {
+        ByteBuffer copy = ByteBuffer.allocateDirect(clean.remaining()).order(ByteOrder.nativeOrder());
+        copy.put(clean.duplicate()).flip();
+        int per = Math.toIntExact(g.c() * g.h() * g.w() * (g.dtype() == DType.UINT8 ? 1 : 4));
+        for (int i = 0; i < chosen.length; i++) {
+            ByteBuffer one = copy.duplicate().position(i * per).limit((i + 1) * per).slice()
+                    .order(ByteOrder.nativeOrder());
+            Tensor t = g.dtype() == DType.UINT8 ? Tensor.of(one, Layout.NHWC, 1, g.c(), g.h(), g.w())
+                    : Tensor.of(one.asFloatBuffer(), Layout.NHWC, 1, g.c(), g.h(), g.w());
+            trigger.apply(engine, t, null, new TriggerContext(key, chosen[i]));
+        }
+        return copy;
+    }
+
+    private static Path write(Path file, String descr, long[] like, int n, ByteBuffer bytes) throws IOException {
+        long[] shape = like.clone();
+        shape[0] = n;
+        ByteBuffer src = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        try (NpyWriter w = NpyWriter.create(file, descr, shape)) {
+            w.write(src);
+            w.commit();
+        }
+        return file;
+    }
+
+    // ------------------------------------------------------------------ the signed record
+
+    private static void writeRecord(ProbeSet set, Manifest m, Path manifest, String dataSha, String labelsSha,
+            TriggerSpec trigger, Map<String, String> files, OwnerKey key) throws IOException {
+        Map<String, Object> body = new TreeMap<>();
+        body.put("format", 1L);
+        body.put("manifest_sha256", Fingerprints.sha256(manifest));
+        body.put("key_fingerprint", key.fingerprint());
+        body.put("trigger", trigger.toString());
+        body.put("target", (long) set.target());
+        body.put("classes", (long) set.classes());
+        body.put("controls", (long) set.controls());
+        body.put("indices", set.indices());
+        body.put("source", Map.of("data_sha256", dataSha, "labels_sha256", labelsSha));
+        body.put("files", files);
+        String canonical = Canonical.write(body);
+        String signature = HexFormat.of().formatHex(hmac(key, canonical));
+        Map<String, Object> doc = new LinkedHashMap<>(body);
+        doc.put("signature", signature);
+        Path file = set.dir().resolve(RECORD);
+        Path tmp = AtomicFiles.newTempFile(file);
+        try {
+            Files.writeString(tmp, Canonical.write(new TreeMap<>(doc)) + "\n", StandardCharsets.UTF_8);
+            AtomicFiles.moveIntoPlace(tmp, file);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static byte[] hmac(OwnerKey key, String canonical) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.derive(SIGNATURE_PURPOSE, 32), "HmacSHA256"));
+            return mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is missing from this Java runtime", e);
+        }
+    }
+
+    /**
+     * Reads a manifest and checks its signature under the key.
+     *
+     * @param manifest the file
+     * @param key      the owner's key
+     * @return the manifest
+     * @throws UntrustedRecordException if it does not verify
+     */
+    static Manifest trustedManifest(Path manifest, OwnerKey key) {
+        Manifest m = ManifestReader.read(manifest);
+        Verification v = ManifestSigner.verify(m, key);
+        if (!v.ok()) {
+            throw new UntrustedRecordException(manifest + " does not verify under the key given: "
+                    + String.join("; ", v.findings()));
+        }
+        return m;
+    }
+
+    /**
+     * Opens a probe set, checking its record's signature, its manifest and every file's SHA-256 first.
+     *
+     * @param dir      the folder
+     * @param manifest the poisoning's manifest (must be the one the probe set was drawn for)
+     * @param key      the owner's key
+     * @return the probe set
+     * @throws UntrustedRecordException if the record, the manifest or a file does not verify
+     * @throws InvalidInputException    if the record is unreadable
+     */
+    public static ProbeSet open(Path dir, Path manifest, OwnerKey key) {
+        trustedManifest(manifest, key);
+        Path file = dir.resolve(RECORD);
+        String text;
+        try {
+            if (Files.size(file) > (64L << 20)) {
+                throw new InvalidInputException(file + ": larger than any probe record");
+            }
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        Map<String, Object> doc;
+        try {
+            doc = Canonical.read(text);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            throw new InvalidInputException(file + ": not a probe record: " + e.getMessage(), e);
+        }
+        Object sig = doc.remove("signature");
+        if (!(sig instanceof String s) || !MessageDigest.isEqual(HexFormat.of().formatHex(hmac(key,
+                Canonical.write(new TreeMap<>(doc)))).getBytes(StandardCharsets.US_ASCII),
+                s.getBytes(StandardCharsets.US_ASCII))) {
+            throw new UntrustedRecordException(file + ": the signature does not verify under the key given (key "
+                    + key.fingerprint() + ", record made with " + doc.get("key_fingerprint") + ")");
+        }
+        if (!Fingerprints.sha256(manifest).equals(doc.get("manifest_sha256"))) {
+            throw new UntrustedRecordException(file + ": drawn for another manifest than " + manifest);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> files = (Map<String, Object>) doc.get("files");
+        for (Map.Entry<String, Object> f : files.entrySet()) {
+            Path p = dir.resolve(f.getKey());
+            if (!f.getKey().matches("[a-z0-9-]+\\.npy") || !Files.isRegularFile(p)
+                    || !Fingerprints.sha256(p).equals(f.getValue())) {
+                throw new UntrustedRecordException(p + ": missing, or not the file the probe record names");
+            }
+        }
+        long[] indices = (long[]) doc.get("indices");
+        long[] raw = Samples.labels(dir.resolve("labels.npy"));
+        int[] truth = new int[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            truth[i] = (int) raw[i];
+        }
+        return new ProbeSet(dir, Math.toIntExact((Long) doc.get("target")), Math.toIntExact((Long) doc.get("classes")),
+                indices, Math.toIntExact((Long) doc.get("controls")), truth);
+    }
+}

@@ -1,0 +1,99 @@
+package dev.dyepack.verify;
+
+import dev.dyepack.InvalidInputException;
+import dev.dyepack.io.Samples;
+import dev.dyepack.key.OwnerKey;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Verification of a suspect against a probe set: the manifest's and the probe set's signatures and
+ * files are checked first, then the suspect's answers on every probe file, then the test
+ * ({@link Verifier}).
+ */
+public final class Verification {
+    private Verification() {}
+
+    /**
+     * From prediction files: for each probe file {@code X.npy}, {@code predictions/X.npy} holds the
+     * suspect's answers, labels (N,) or probabilities (N, C).
+     *
+     * @param manifest    the poisoning's manifest
+     * @param probeDir    the probe set
+     * @param predictions the folder of answers
+     * @param key         the owner's key
+     * @param verifier    the test's settings
+     * @return the verdict
+     * @throws UntrustedRecordException if the manifest or the probe set does not verify
+     * @throws InvalidInputException    if an answer file is missing or unusable
+     */
+    public static Verdict fromPredictions(Path manifest, Path probeDir, Path predictions, OwnerKey key,
+            Verifier verifier) {
+        ProbeSet set = ProbeSet.open(probeDir, manifest, key);
+        return verify(set, name -> {
+            Path file = predictions.resolve(name);
+            if (!Files.isRegularFile(file)) {
+                throw new InvalidInputException(file + ": missing; the suspect's answers on " + name
+                        + " must be saved under the same name");
+            }
+            return Answers.read(file, set.labels().length, set.classes());
+        }, verifier);
+    }
+
+    /**
+     * With a model held in the JVM.
+     *
+     * @param manifest the poisoning's manifest
+     * @param probeDir the probe set
+     * @param key      the owner's key
+     * @param model    the suspect
+     * @param verifier the test's settings
+     * @return the verdict
+     * @throws UntrustedRecordException if the manifest or the probe set does not verify
+     * @throws InvalidInputException    if the model's answers do not fit the probe set
+     */
+    public static Verdict withModel(Path manifest, Path probeDir, OwnerKey key, SuspectModel model,
+            Verifier verifier) {
+        ProbeSet set = ProbeSet.open(probeDir, manifest, key);
+        return verify(set, name -> model.answer(probes(probeDir.resolve(name), name)), verifier);
+    }
+
+    /**
+     * Reads a probe file's samples as floats.
+     *
+     * @param file the probe file
+     * @param name its name
+     * @return the samples
+     */
+    static SuspectModel.Probes probes(Path file, String name) {
+        try (Samples.Reader r = Samples.open(file)) {
+            long[] shape = r.shape();
+            boolean u8 = r.descr().endsWith("u1");
+            int n = Math.toIntExact(shape[0]);
+            ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(n * r.sampleBytes())).order(ByteOrder.LITTLE_ENDIAN);
+            r.readSamples(0, n, buf);
+            buf.flip();
+            float[] v = new float[buf.remaining() / (u8 ? 1 : 4)];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = u8 ? buf.get() & 0xff : buf.getFloat();
+            }
+            return new SuspectModel.Probes(name, shape, v);
+        }
+    }
+
+    private static Verdict verify(ProbeSet set, Function<String, Answers> answers, Verifier verifier) {
+        Answers clean = answers.apply("clean.npy");
+        Answers triggered = answers.apply("triggered.npy");
+        List<Verifier.Named> controls = new ArrayList<>();
+        for (int k = 1; k <= set.controls(); k++) {
+            String name = "control-" + k + ".npy";
+            controls.add(new Verifier.Named("control-" + k, answers.apply(name)));
+        }
+        return verifier.verify(set.target(), set.labels(), clean, triggered, controls);
+    }
+}
