@@ -1,8 +1,8 @@
-// Mask blend kernels: x' = blend_value(x, w, p) per element (dyepack/detail/math.h), in place.
+// Mask blend kernels: x' = blend_value(x, w, p) per element (dyepack_math/pixel.h), in place.
 #include <algorithm>
 #include <cstdint>
 
-#include "dyepack/detail/math.h"
+#include "dyepack_math/pixel.h"
 #include "dyepack_kernels/kernels.h"
 
 namespace dp {

@@ -1,10 +1,11 @@
 // Kernels of the trigger primitives other than the mask blend (mask_blend.cu): patch pasting,
 // additive signals, warps, keyed noise, token and column triggers, and a sample gather. All the
-// per-element arithmetic comes from dyepack/detail/math.h, shared with the CPU backend.
+// per-element arithmetic comes from dyepack_math, shared with the CPU backend.
 #include <algorithm>
 #include <cstdint>
 
-#include "dyepack/detail/math.h"
+#include "dyepack_math/philox.h"
+#include "dyepack_math/pixel.h"
 #include "dyepack_kernels/kernels.h"
 
 namespace dp {

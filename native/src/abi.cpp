@@ -9,7 +9,7 @@
 
 #include "cpu_backend.h"
 #include "cuda_backend.h"
-#include "dyepack/detail/math.h"
+#include "dyepack_math/pixel.h"
 #include "dyepack/dyepack.h"
 #include "engine.h"
 #include "error.h"

@@ -1,5 +1,5 @@
 // The CPU backend: multithreaded loops over the shared per-element functions in
-// dyepack/detail/math.h. Built twice (baseline x86-64 and AVX2+FMA) and chosen at run time, so
+// dyepack_math (native/math). Built twice (baseline x86-64 and AVX2+FMA) and chosen at run time, so
 // explicit fmaf() is a single instruction where the processor has one and a correct library
 // call where it does not: the bits are the same either way.
 #ifndef DYEPACK_SRC_CPU_BACKEND_H
