@@ -92,24 +92,13 @@ void test_engine_creation() {
   DP_EXPECT(contains(dp_engine_reason(eng), "CPU"), "reason '%s'", dp_engine_reason(eng));
   dp_engine_destroy(eng);
 
+  // What AUTO picks depends on the machine: dyepack_engine_test checks each case where it holds.
   eng = nullptr;
   DP_EXPECT(dp_engine_create(DP_BACKEND_AUTO, 0, &eng) == DP_OK, "%s", dp_last_error());
   DP_EXPECT(std::strlen(dp_engine_reason(eng)) > 0, "AUTO must explain its choice");
   char reason[512];
-  const int32_t state = dp_cuda_status(reason, sizeof reason);
+  dp_cuda_status(reason, sizeof reason);
   DP_EXPECT(std::strlen(reason) > 0, "dp_cuda_status gave no reason");
-  if (state != DP_CUDA_AVAILABLE) {
-    DP_EXPECT(dp_engine_backend(eng) == DP_BACKEND_CPU, "AUTO without CUDA must pick the CPU");
-    DP_EXPECT(contains(dp_engine_reason(eng), reason), "AUTO reason '%s' should carry '%s'", dp_engine_reason(eng),
-              reason);
-    dp_engine *cuda = nullptr;
-    DP_EXPECT(dp_engine_create(DP_BACKEND_CUDA, 0, &cuda) == DP_ERR_NO_GPU, "CUDA without GPU must fail");
-    DP_EXPECT(cuda == nullptr, "no engine on failure");
-    DP_EXPECT(contains(dp_last_error(), reason), "NO_GPU message '%s'", dp_last_error());
-    DP_EXPECT(dp_device_count() == 0, "device count without CUDA");
-    dp_device d;
-    DP_EXPECT(dp_device_info(0, &d) == DP_ERR_NO_GPU, "device info without CUDA");
-  }
   dp_engine_destroy(eng);
 
   DP_EXPECT(dp_engine_create(7, 0, &eng) == DP_ERR_INVALID_ARGUMENT, "unknown backend");
