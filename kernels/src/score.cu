@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "dyepack/detail/math.h"
+#include "dyepack_math/scoring.h"
 #include "dyepack_kernels/kernels.h"
 
 namespace dp {

@@ -1,10 +1,11 @@
 // Kernels of the trigger primitives other than the mask blend (mask_blend.cu): patch pasting,
 // additive signals, warps, keyed noise, token and column triggers, and a sample gather. All the
-// per-element arithmetic comes from dyepack/detail/math.h, shared with the CPU backend.
+// per-element arithmetic comes from dyepack_math, shared with the CPU backend.
 #include <algorithm>
 #include <cstdint>
 
-#include "dyepack/detail/math.h"
+#include "dyepack_math/philox.h"
+#include "dyepack_math/pixel.h"
 #include "dyepack_kernels/kernels.h"
 
 namespace dp {
@@ -30,11 +31,11 @@ __device__ __forceinline__ int64_t x_stride() { return int64_t{gridDim.x} * bloc
 template <class T>
 __global__ void __launch_bounds__(kBlock)
     paste_kernel(T *__restrict__ data, const int64_t *__restrict__ sample_of, int64_t count, Geometry g, int64_t ph,
-                 int64_t pw, const float *__restrict__ weight, const float *__restrict__ pattern,
+                 int64_t pw, float amount, const float *__restrict__ mask, const float *__restrict__ pattern,
                  const int64_t *__restrict__ offsets) {
   const int64_t patch_elems = g.c * ph * pw;
   for (int64_t pe = x_start(); pe < patch_elems; pe += x_stride()) {
-    const float w = weight[pe];
+    const float w = math::blend_weight(amount, mask[pe]);
     if (w == 0.0f) continue;
     const float p = pattern[pe];
     // Invert the patch's own layout offset into (c, y, x).
@@ -151,13 +152,13 @@ cudaError_t by_dtype(bool is_u8, Body body) {
 }  // namespace
 
 cudaError_t launch_paste(void *data, bool is_u8, const int64_t *sample_of, int64_t count, Geometry g, int64_t ph,
-                         int64_t pw, const float *weight, const float *pattern, const int64_t *offsets,
+                         int64_t pw, float amount, const float *mask, const float *pattern, const int64_t *offsets,
                          int multiprocessors, cudaStream_t stream) {
   if (count <= 0) return cudaSuccess;
   return by_dtype(is_u8, [&](auto tag) {
     using T = decltype(tag);
     paste_kernel<T><<<grid_for(g.c * ph * pw, count, multiprocessors), kBlock, 0, stream>>>(
-        static_cast<T *>(data), sample_of, count, g, ph, pw, weight, pattern, offsets);
+        static_cast<T *>(data), sample_of, count, g, ph, pw, amount, mask, pattern, offsets);
   });
 }
 

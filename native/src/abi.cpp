@@ -1,5 +1,6 @@
-// The C ABI: argument checks, then dispatch to the CPU or CUDA backend. Nothing is written
-// before every argument has been checked.
+// The C ABI: argument checks, then one call to the engine's backend (dp::Backend). Nothing is
+// written before every argument has been checked; which backend runs was decided when the engine
+// was created (backends.cpp), so no entry point branches on it.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -7,9 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu_backend.h"
-#include "cuda_backend.h"
-#include "dyepack/detail/math.h"
+#include "backends.h"
 #include "dyepack/dyepack.h"
 #include "engine.h"
 #include "error.h"
@@ -69,11 +68,7 @@ Batch check_tensor(dp_engine &eng, const dp_tensor *t, const std::string &name) 
     invalid(name + " shape " + shape_of(*t) + " is too large (its size in bytes overflows 64 bits)");
   if (t->n > 0 && t->data == nullptr) invalid(name + ".data is null but N=" + str(t->n));
   const bool device = t->memory == DP_MEMORY_DEVICE;
-  if (device) {
-    if (eng.backend != DP_BACKEND_CUDA)
-      invalid(name + " is in device memory but the engine runs on the CPU; use a CUDA engine or host memory");
-    if (t->n > 0) cuda::check_device_pointer(eng.cuda.get(), t->data, (name + ".data").c_str());
-  }
+  if (device) eng.backend->check_device_pointer(t->n > 0 ? t->data : nullptr, name + ".data");
   return Batch{static_cast<dp_dtype>(t->dtype), t->n, t->c, t->h, t->w, t->layout == DP_LAYOUT_NCHW, elems, t->data,
                device};
 }
@@ -116,12 +111,6 @@ void check_amount(float amount) {
   if (!(amount >= 0.0f && amount <= 1.0f)) invalid("amount must be in [0, 1], got " + std::to_string(amount));
 }
 
-std::vector<float> weights(float amount, const float *mask, int64_t count) {
-  std::vector<float> w(static_cast<size_t>(count));
-  for (int64_t e = 0; e < count; ++e) w[static_cast<size_t>(e)] = math::blend_weight(amount, mask[e]);
-  return w;
-}
-
 Selection check_selection(const int64_t *indices, int64_t n_indices, int64_t n) {
   if (n_indices == DP_ALL_SAMPLES) {
     if (indices != nullptr) invalid("n_indices is DP_ALL_SAMPLES but indices is not null");
@@ -151,7 +140,7 @@ int32_t locked(dp_engine *engine, Body body) {
   });
 }
 
-int cpu_threads(const dp_engine &eng) { return eng.threads > 0 ? eng.threads : cpu::default_threads(); }
+cpu::Runner &host(dp_engine &eng) { return eng.backend->host(); }
 
 }  // namespace
 
@@ -170,13 +159,13 @@ int32_t dp_abi_version(void) { return DP_ABI_VERSION; }
 
 const char *dp_last_error(void) { return t_last_error.c_str(); }
 
-int32_t dp_cuda_compiled(void) { return cuda::compiled() ? 1 : 0; }
+int32_t dp_cuda_compiled(void) { return cuda_compiled() ? 1 : 0; }
 
-const char *dp_cuda_architectures(void) { return cuda::architectures(); }
+const char *dp_cuda_architectures(void) { return cuda_architectures(); }
 
 int32_t dp_cuda_status(char *reason, size_t reason_capacity) {
-  const cuda::Probe *p = nullptr;
-  int32_t st = guarded([&] { p = &cuda::probe(); });
+  const CudaProbe *p = nullptr;
+  int32_t st = guarded([&] { p = &cuda_probe(); });
   if (st != DP_OK) return DP_CUDA_ERROR;
   if (reason != nullptr && reason_capacity > 0) {
     size_t len = std::min(reason_capacity - 1, p->reason.size());
@@ -188,14 +177,14 @@ int32_t dp_cuda_status(char *reason, size_t reason_capacity) {
 
 int32_t dp_device_count(void) {
   int32_t count = 0;
-  guarded([&] { count = cuda::probe().device_count; });
+  guarded([&] { count = cuda_probe().device_count; });
   return count;
 }
 
 int32_t dp_device_info(int32_t index, dp_device *out) {
   return guarded([&] {
     if (out == nullptr) invalid("out is null");
-    cuda::device_info(index, out);
+    cuda_device_info(index, out);
   });
 }
 
@@ -207,42 +196,16 @@ int32_t dp_engine_create(int32_t backend, int32_t device, dp_engine **out) {
       invalid("unknown backend " + str(backend) + " (expected AUTO, CPU or CUDA)");
     if (device < 0) invalid("device index must be >= 0, got " + str(device));
     std::unique_ptr<dp_engine> eng(new dp_engine());
-    const std::string cpu_desc = std::string("CPU (") + str(cpu::default_threads()) + " threads, " +
-                                 cpu::variant() + ")";
-    if (backend == DP_BACKEND_CPU) {
-      eng->backend = DP_BACKEND_CPU;
-      eng->reason = "CPU backend requested; running on the " + cpu_desc;
-    } else {
-      const cuda::Probe &p = cuda::probe();
-      if (backend == DP_BACKEND_CUDA) {
-        if (p.state != DP_CUDA_AVAILABLE) fail(DP_ERR_NO_GPU, "CUDA backend requested but unavailable: " + p.reason);
-        eng->cuda.reset(cuda::create_context(device));
-        eng->backend = DP_BACKEND_CUDA;
-        eng->device = device;
-        eng->reason = "CUDA backend requested; " + p.reason;
-      } else if (p.state != DP_CUDA_AVAILABLE) {
-        eng->backend = DP_BACKEND_CPU;
-        eng->reason = "no usable GPU (" + p.reason + "); running on the " + cpu_desc;
-      } else {
-        try {
-          eng->cuda.reset(cuda::create_context(device));
-          eng->backend = DP_BACKEND_CUDA;
-          eng->device = device;
-          eng->reason = "a CUDA device answered; " + p.reason;
-        } catch (const Error &e) {
-          eng->backend = DP_BACKEND_CPU;
-          eng->reason = std::string("CUDA device ") + str(device) + " could not be used (" + e.what() +
-                        "); running on the " + cpu_desc;
-        }
-      }
-    }
+    CreatedBackend created = create_backend(backend, device);
+    eng->backend = std::move(created.backend);
+    eng->reason = std::move(created.reason);
     *out = eng.release();
   });
 }
 
 void dp_engine_destroy(dp_engine *engine) { delete engine; }
 
-int32_t dp_engine_backend(const dp_engine *engine) { return engine ? engine->backend : -1; }
+int32_t dp_engine_backend(const dp_engine *engine) { return engine ? engine->backend->kind() : -1; }
 
 const char *dp_engine_reason(const dp_engine *engine) { return engine ? engine->reason.c_str() : ""; }
 
@@ -251,7 +214,7 @@ int32_t dp_engine_set_threads(dp_engine *engine, int32_t threads) {
     dp_engine &eng = check_engine(engine);
     if (threads < 0 || threads > 4096) invalid("threads must be in [0, 4096] (0 = one per hardware thread), got " + str(threads));
     std::lock_guard<std::mutex> lock(eng.mutex);
-    eng.threads = threads;
+    eng.backend->host().set_threads(threads);
   });
 }
 
@@ -266,13 +229,7 @@ int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor
     check_amount(amount);
     Selection sel = check_selection(indices, n_indices, b.n);
     if (sel.count == 0) return;
-    std::vector<float> w = weights(amount, m, b.sample_elems);
-    BlendArgs args{b, sel, w.data(), p};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::mask_blend(eng.cuda.get(), args);
-    } else {
-      cpu::mask_blend(args, cpu_threads(eng));
-    }
+    eng.backend->mask_blend(BlendArgs{b, sel, amount, m, p});
   });
 }
 
@@ -297,13 +254,7 @@ int32_t dp_paste(dp_engine *engine, const dp_tensor *batch, const dp_tensor *pat
                 str(patch->h) + "x" + str(patch->w) + " patch outside the " + str(b.h) + "x" + str(b.w) + " image");
     }
     if (sel.count == 0) return;
-    std::vector<float> w = weights(amount, m, patch->c * patch->h * patch->w);
-    PasteArgs args{b, sel, patch->h, patch->w, w.data(), p, offsets};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::paste(eng.cuda.get(), args);
-    } else {
-      cpu::paste(args, cpu_threads(eng));
-    }
+    eng.backend->paste(PasteArgs{b, sel, patch->h, patch->w, amount, m, p, offsets});
   });
 }
 
@@ -315,12 +266,7 @@ int32_t dp_add_signal(dp_engine *engine, const dp_tensor *batch, const dp_tensor
     check_same_geometry(*signal, *batch, "signal");
     Selection sel = check_selection(indices, n_indices, b.n);
     if (sel.count == 0) return;
-    AddArgs args{b, sel, s};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::add_signal(eng.cuda.get(), args);
-    } else {
-      cpu::add_signal(args, cpu_threads(eng));
-    }
+    eng.backend->add_signal(AddArgs{b, sel, s});
   });
 }
 
@@ -334,12 +280,7 @@ int32_t dp_warp(dp_engine *engine, const dp_tensor *batch, const dp_tensor *grid
               ", W=" + str(batch->w) + "): a row plane and a column plane");
     Selection sel = check_selection(indices, n_indices, b.n);
     if (sel.count == 0) return;
-    WarpArgs args{b, sel, g};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::warp(eng.cuda.get(), args);
-    } else {
-      cpu::warp(args, cpu_threads(eng));
-    }
+    eng.backend->warp(WarpArgs{b, sel, g});
   });
 }
 
@@ -355,12 +296,7 @@ int32_t dp_keyed_noise(dp_engine *engine, const dp_tensor *batch, uint32_t key0,
     if (first_sample > INT64_MAX - b.n) invalid("first_sample + N overflows");
     Selection sel = check_selection(indices, n_indices, b.n);
     if (sel.count == 0) return;
-    NoiseArgs args{b, sel, {key0, key1}, eps, first_sample};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::keyed_noise(eng.cuda.get(), args);
-    } else {
-      cpu::keyed_noise(args, cpu_threads(eng));
-    }
+    eng.backend->keyed_noise(NoiseArgs{b, sel, {key0, key1}, eps, first_sample});
   });
 }
 
@@ -378,12 +314,7 @@ int32_t dp_write_tokens(dp_engine *engine, const dp_tensor *batch, const int32_t
         invalid("positions[" + str(i) + "] = " + str(positions[i]) + " leaves no room for " + str(k) +
                 " tokens in a sequence of length " + str(b.w));
     if (sel.count == 0) return;
-    TokenArgs args{b, sel, ids, k, positions};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::write_tokens(eng.cuda.get(), args);
-    } else {
-      cpu::write_tokens(args, cpu_threads(eng));
-    }
+    eng.backend->write_tokens(TokenArgs{b, sel, ids, k, positions});
   });
 }
 
@@ -405,12 +336,7 @@ int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const int64_t 
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) invalid("a column is listed more than once");
     Selection sel = check_selection(indices, n_indices, b.n);
     if (sel.count == 0) return;
-    ColumnArgs args{b, sel, columns, values, k, shift == 1};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::set_columns(eng.cuda.get(), args);
-    } else {
-      cpu::set_columns(args, cpu_threads(eng));
-    }
+    eng.backend->set_columns(ColumnArgs{b, sel, columns, values, k, shift == 1});
   });
 }
 
@@ -439,21 +365,16 @@ int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const fl
       if (!std::isfinite(bias[c])) invalid("bias[" + str(c) + "] is not finite");
     if (!x.device) {
       const float *f = static_cast<const float *>(x.data);
-      if (cpu::count_nonfinite(f, x.n * d, cpu_threads(eng)) > 0) {
+      if (host(eng).count_nonfinite(f, x.n * d) > 0) {
         for (int64_t i = 0; i < x.n * d; ++i)
           if (!std::isfinite(f[i])) invalid("features[" + str(i / d) + ", " + str(i % d) + "] is not finite");
       }
     }
     if (x.n == 0) return;
     std::vector<float> norms(static_cast<size_t>(classes * classes));
-    cpu::pair_norms(weight, classes, d, norms.data(), cpu_threads(eng));
-    ScoreArgs args{x, weight, bias, norms.data(), classes, target, predicted, runner_up, margin, distance,
-                   target >= 0 ? target_distance : nullptr};
-    if (eng.backend == DP_BACKEND_CUDA) {
-      cuda::score(eng.cuda.get(), args);
-    } else {
-      cpu::score(args, cpu_threads(eng));
-    }
+    host(eng).pair_norms(weight, classes, d, norms.data());
+    eng.backend->score(ScoreArgs{x, weight, bias, norms.data(), classes, target, predicted, runner_up, margin,
+                                 distance, target >= 0 ? target_distance : nullptr});
   });
 }
 
@@ -474,7 +395,7 @@ int32_t dp_fit_linear(dp_engine *engine, const dp_tensor *features, const int32_
     if (labels == nullptr || order == nullptr || weight == nullptr || bias == nullptr)
       invalid("labels, order, weight and bias must not be null");
     const float *f = static_cast<const float *>(x.data);
-    if (cpu::count_nonfinite(f, x.n * x.w, cpu_threads(eng)) > 0) invalid("features hold non-finite values");
+    if (host(eng).count_nonfinite(f, x.n * x.w) > 0) invalid("features hold non-finite values");
     for (int64_t i = 0; i < x.n; ++i)
       if (labels[i] < 0 || labels[i] >= classes)
         invalid("labels[" + str(i) + "] = " + str(labels[i]) + " is outside [0, " + str(classes) + ")");
@@ -488,56 +409,43 @@ int32_t dp_fit_linear(dp_engine *engine, const dp_tensor *features, const int32_
         seen[static_cast<size_t>(v)] = 1;
       }
     }
-    cpu::fit_linear(f, x.n, x.w, labels, classes, order, epochs, batch, rate, l2, weight, bias, cpu_threads(eng));
+    eng.backend->fit_linear(FitArgs{f, x.n, x.w, labels, classes, order, epochs, batch, rate, l2, weight, bias});
   });
 }
-
-namespace {
-dp_engine &check_cuda_engine(dp_engine *engine) {
-  dp_engine &eng = check_engine(engine);
-  if (eng.backend != DP_BACKEND_CUDA) fail(DP_ERR_UNSUPPORTED, "device memory needs a CUDA engine; this one runs on the CPU");
-  return eng;
-}
-}  // namespace
 
 int32_t dp_device_alloc(dp_engine *engine, size_t bytes, void **out) {
   return guarded([&] {
     if (out == nullptr) invalid("out is null");
     *out = nullptr;
-    dp_engine &eng = check_cuda_engine(engine);
+    dp_engine &eng = check_engine(engine);
     if (bytes == 0) invalid("bytes must be > 0");
     std::lock_guard<std::mutex> lock(eng.mutex);
-    *out = cuda::device_alloc(eng.cuda.get(), bytes);
+    *out = eng.backend->device_alloc(bytes);
   });
 }
 
 int32_t dp_device_free(dp_engine *engine, void *ptr) {
   return guarded([&] {
     if (ptr == nullptr) return;
-    dp_engine &eng = check_cuda_engine(engine);
+    dp_engine &eng = check_engine(engine);
     std::lock_guard<std::mutex> lock(eng.mutex);
-    cuda::device_free(eng.cuda.get(), ptr);
+    eng.backend->device_free(ptr);
   });
 }
 
 int32_t dp_memcpy(dp_engine *engine, void *dst, const void *src, size_t bytes, int32_t kind) {
   return guarded([&] {
-    dp_engine &eng = check_cuda_engine(engine);
+    dp_engine &eng = check_engine(engine);
     if (kind != DP_COPY_HOST_TO_DEVICE && kind != DP_COPY_DEVICE_TO_HOST && kind != DP_COPY_DEVICE_TO_DEVICE)
       invalid("unknown copy kind " + str(kind));
-    if (bytes == 0) return;
-    if (dst == nullptr || src == nullptr) invalid("dst and src must not be null");
+    if (bytes > 0 && (dst == nullptr || src == nullptr)) invalid("dst and src must not be null");
     std::lock_guard<std::mutex> lock(eng.mutex);
-    cuda::memcpy(eng.cuda.get(), dst, src, bytes, static_cast<dp_copy_kind>(kind));
+    eng.backend->memcpy(dst, src, bytes, static_cast<dp_copy_kind>(kind));
   });
 }
 
 int32_t dp_engine_synchronize(dp_engine *engine) {
-  return guarded([&] {
-    dp_engine &eng = check_engine(engine);
-    std::lock_guard<std::mutex> lock(eng.mutex);
-    if (eng.backend == DP_BACKEND_CUDA) cuda::synchronize(eng.cuda.get());
-  });
+  return locked(engine, [&](dp_engine &eng) { eng.backend->synchronize(); });
 }
 
 }  // extern "C"

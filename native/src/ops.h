@@ -1,5 +1,5 @@
-// Validated arguments of each operation, as the C ABI layer hands them to a backend. Backends
-// may assume everything here has been checked (see abi.cpp).
+// Validated arguments of each operation, as the C ABI layer hands them to a backend (dp::Backend).
+// Backends may assume everything here has been checked (see abi.cpp).
 #ifndef DYEPACK_SRC_OPS_H
 #define DYEPACK_SRC_OPS_H
 
@@ -29,11 +29,12 @@ struct Selection {
   int64_t sample(int64_t i) const { return indices ? indices[i] : i; }
 };
 
-// x' = blend(x, weight, pattern) over the whole image.
+// x' = blend(x, amount * mask, pattern) over the whole image.
 struct BlendArgs {
   Batch batch;
   Selection selection;
-  const float *weight;   // host, sample_elems values: amount * mask, each in [0, 1]
+  float amount;          // in [0, 1]
+  const float *mask;     // host, sample_elems values in [0, 1]
   const float *pattern;  // host, sample_elems values
 };
 
@@ -42,7 +43,8 @@ struct PasteArgs {
   Batch batch;
   Selection selection;
   int64_t ph, pw;         // patch height and width; channels as the batch, same layout
-  const float *weight;    // host, C*ph*pw values: amount * mask, each in [0, 1]
+  float amount;           // in [0, 1]
+  const float *mask;      // host, C*ph*pw values in [0, 1]
   const float *pattern;   // host, C*ph*pw values
   const int64_t *offsets; // host, 2 per selected sample (top, left), in selection order
 };
@@ -99,6 +101,18 @@ struct ScoreArgs {
   int64_t target;          // -1: none
   int32_t *predicted, *runner_up;
   float *margin, *distance, *target_distance;  // host, N each (target_distance null without target)
+};
+
+// Softmax-regression fit of a linear head (see dp_fit_linear).
+struct FitArgs {
+  const float *features;   // host, n x d
+  int64_t n, d;
+  const int32_t *labels;   // host, n values in [0, classes)
+  int64_t classes;
+  const int64_t *order;    // host, epochs permutations of 0..n-1
+  int epochs, batch;
+  float rate, l2;
+  float *weight, *bias;    // host outputs: classes x d, classes
 };
 
 }  // namespace dp

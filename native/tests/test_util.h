@@ -48,7 +48,7 @@ inline dp_tensor tensor(int32_t dtype, int32_t layout, int64_t n, int64_t c, int
   return t;
 }
 
-// Reference rule, written independently of dyepack/detail/math.h: float32 with an explicit
+// Reference rule, written independently of dyepack_math: float32 with an explicit
 // fused multiply-add, then clamp and round half to even with nearbyint.
 inline float ref_blend(float x, float w, float p) {
   if (w == 0.0f) return x;

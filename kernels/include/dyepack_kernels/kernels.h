@@ -1,5 +1,7 @@
 // Launchers of the CUDA kernels. This header may use CUDA types: it is included only by the
-// CUDA backend's host code (native/src/cuda_backend.cpp) and by the kernels, never by the C ABI.
+// CUDA backend's host code (native/src/cuda/) and by the kernels, never by the C ABI. The kernels'
+// per-element arithmetic is dyepack_math's (native/math), shared with the CPU loops; dtypes and
+// layouts arrive as plain bools, so nothing here depends on the C ABI header.
 // Every launcher assumes validated arguments, enqueues on `stream` and returns the launch status
 // without synchronising.
 #ifndef DYEPACK_KERNELS_KERNELS_H
@@ -15,9 +17,11 @@ namespace kernels {
 // Mask blend in place on `count` samples of `sample_elems` elements each (see dp_mask_blend).
 // data:     device memory, uint8 (is_u8) or float32, dense samples.
 // indices:  device memory, the samples to change; nullptr means samples 0..count-1.
-// weight, pattern: device memory, sample_elems float32 each (weight = amount * mask).
+// amount:   in [0, 1]; the weight of element e is math::blend_weight(amount, mask[e]).
+// mask, pattern: device memory, sample_elems float32 each.
 cudaError_t launch_mask_blend(void *data, bool is_u8, const int64_t *indices, int64_t count, int64_t sample_elems,
-                              const float *weight, const float *pattern, int multiprocessors, cudaStream_t stream);
+                              float amount, const float *mask, const float *pattern, int multiprocessors,
+                              cudaStream_t stream);
 
 // One image's geometry.
 struct Geometry {
@@ -29,9 +33,10 @@ struct Geometry {
 // In all launchers below, `sample_of` maps the i-th of `count` samples to its sample index in
 // `data` (nullptr: i itself), and per-selected-sample arrays are already offset to the first one.
 
-// Patch of c x ph x pw blended in at per-sample offsets (2 per sample: top, left).
+// Patch of c x ph x pw blended in at per-sample offsets (2 per sample: top, left), with the weight
+// math::blend_weight(amount, mask[e]) per patch element.
 cudaError_t launch_paste(void *data, bool is_u8, const int64_t *sample_of, int64_t count, Geometry g, int64_t ph,
-                         int64_t pw, const float *weight, const float *pattern, const int64_t *offsets,
+                         int64_t pw, float amount, const float *mask, const float *pattern, const int64_t *offsets,
                          int multiprocessors, cudaStream_t stream);
 
 // x' = x + signal[e].

@@ -214,7 +214,7 @@ DP_API int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const i
  * L2 distance to the nearest decision boundary min_{j != y} (z_y - z_j) / ||w_y - w_j||, and, with a
  * target t >= 0, the distance to t's boundary (z_y - z_t) / ||w_y - w_t|| (0 when y = t). The
  * pairwise ||w_i - w_j|| are computed once. Logits use a fixed summation order (see
- * dyepack/detail/math.h), so the CPU and CUDA results are the same bits.
+ * native/math/include/dyepack_math/scoring.h), so the CPU and CUDA results are the same bits.
  * features: float32, C = H = 1, W = D, host or device memory, finite values.
  * weight:   host, classes x D float32, row-major, finite. bias: host, classes values, finite.
  * classes:  >= 2. target: -1 (none) or in [0, classes).

@@ -1,4 +1,4 @@
-#include "cpu_backend.h"
+#include "cpu/runner.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,21 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include "dyepack_math/pixel.h"
+
 namespace dp {
 namespace cpu {
 
 namespace {
-
-bool has_avx2_fma() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
-const bool kAvx2 = has_avx2_fma();
 
 // Work below this many elements per thread is not worth a thread.
 constexpr int64_t kMinElemsPerThread = int64_t{1} << 16;
@@ -60,16 +51,6 @@ void parallel_for(int64_t items, int64_t elems_per_item, int threads, Body body)
     if (err) std::rethrow_exception(err);
 }
 
-}  // namespace
-
-const char *variant() { return kAvx2 ? "avx2+fma" : "baseline"; }
-
-int default_threads() {
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int>(n);
-}
-
-namespace {
 // The work estimate per selected sample decides how many threads are worth starting.
 int64_t work(const Batch &b) { return b.sample_elems; }
 int64_t work(const PasteArgs &a) { return a.ph * a.pw * a.batch.c; }
@@ -79,48 +60,80 @@ template <class Args>
 int64_t work(const Args &a) {
   return work(a.batch);
 }
-}  // namespace
 
-#define DP_CPU_DEFINE_OP(name, Args)                                                         \
-  void name(const Args &args, int threads) {                                                 \
-    parallel_for(args.selection.count, work(args), threads, [&](int64_t b, int64_t e) {     \
-      if (kAvx2) {                                                                           \
-        avx2::name##_range(args, b, e);                                                      \
-      } else {                                                                               \
-        baseline::name##_range(args, b, e);                                                  \
-      }                                                                                      \
-    });                                                                                      \
-  }
-DP_CPU_OPS(DP_CPU_DEFINE_OP)
-
-void score(const ScoreArgs &args, int threads) {
-  parallel_for(args.features.n, args.features.sample_elems * args.classes, threads, [&](int64_t b, int64_t e) {
-    if (kAvx2) {
-      avx2::score_range(args, b, e);
-    } else {
-      baseline::score_range(args, b, e);
-    }
-  });
+// amount * mask per element, once per call (the kernels compute the same product per element).
+std::vector<float> weights(float amount, const float *mask, int64_t count) {
+  std::vector<float> w(static_cast<size_t>(count));
+  for (int64_t e = 0; e < count; ++e) w[static_cast<size_t>(e)] = math::blend_weight(amount, mask[e]);
+  return w;
 }
 
-void fit_linear(const float *x, int64_t n, int64_t d, const int32_t *labels, int64_t classes, const int64_t *order,
-                int epochs, int batch, float rate, float l2, float *weight, float *bias, int threads) {
+}  // namespace
+
+int hardware_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+Runner::Runner(Variant variant)
+    : variant_(variant), loops_(variant == Variant::kAvx2 ? avx2::kLoops : baseline::kLoops) {}
+
+void Runner::mask_blend(const BlendArgs &a) {
+  const std::vector<float> w = weights(a.amount, a.mask, a.batch.sample_elems);
+  parallel_for(a.selection.count, work(a), threads(),
+               [&](int64_t b, int64_t e) { loops_.mask_blend(a, w.data(), b, e); });
+}
+
+void Runner::paste(const PasteArgs &a) {
+  const std::vector<float> w = weights(a.amount, a.mask, a.batch.c * a.ph * a.pw);
+  parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.paste(a, w.data(), b, e); });
+}
+
+void Runner::add_signal(const AddArgs &a) {
+  parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.add_signal(a, b, e); });
+}
+
+void Runner::warp(const WarpArgs &a) {
+  parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.warp(a, b, e); });
+}
+
+void Runner::keyed_noise(const NoiseArgs &a) {
+  parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.keyed_noise(a, b, e); });
+}
+
+void Runner::write_tokens(const TokenArgs &a) {
+  parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.write_tokens(a, b, e); });
+}
+
+void Runner::set_columns(const ColumnArgs &a) {
+  parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.set_columns(a, b, e); });
+}
+
+void Runner::score(const ScoreArgs &a) {
+  parallel_for(a.features.n, a.features.sample_elems * a.classes, threads(),
+               [&](int64_t b, int64_t e) { loops_.score(a, b, e); });
+}
+
+void Runner::fit_linear(const FitArgs &a) {
+  const int64_t n = a.n, d = a.d, classes = a.classes;
+  const float *x = a.features;
+  float *weight = a.weight, *bias = a.bias;
   std::fill(weight, weight + classes * d, 0.0f);
   std::fill(bias, bias + classes, 0.0f);
-  std::vector<float> grad(static_cast<size_t>(batch * classes));  // dLoss/dz of the batch
-  for (int epoch = 0; epoch < epochs; ++epoch) {
-    const float step = rate / static_cast<float>(1 + epoch);
-    const int64_t *perm = order + static_cast<int64_t>(epoch) * n;
-    for (int64_t start = 0; start < n; start += batch) {
-      const int64_t m = std::min<int64_t>(batch, n - start);
+  std::vector<float> grad(static_cast<size_t>(a.batch * classes));  // dLoss/dz of the batch
+  for (int epoch = 0; epoch < a.epochs; ++epoch) {
+    const float step = a.rate / static_cast<float>(1 + epoch);
+    const int64_t *perm = a.order + static_cast<int64_t>(epoch) * n;
+    for (int64_t start = 0; start < n; start += a.batch) {
+      const int64_t m = std::min<int64_t>(a.batch, n - start);
       // Forward: one sample per task, so the split never changes a value.
-      parallel_for(m, d * classes, threads, [&](int64_t b, int64_t e) {
+      parallel_for(m, d * classes, threads(), [&](int64_t b, int64_t e) {
         for (int64_t k = b; k < e; ++k) {
           float *g = grad.data() + k * classes;
           const float *xi = x + perm[start + k] * d;
           float zmax = -INFINITY;
           for (int64_t c = 0; c < classes; ++c) {
-            g[c] = (kAvx2 ? avx2::dot_row(xi, weight + c * d, d) : baseline::dot_row(xi, weight + c * d, d)) + bias[c];
+            g[c] = loops_.dot_row(xi, weight + c * d, d) + bias[c];
             zmax = std::max(zmax, g[c]);
           }
           float sum = 0.0f;
@@ -129,12 +142,12 @@ void fit_linear(const float *x, int64_t n, int64_t d, const int32_t *labels, int
             sum += g[c];
           }
           for (int64_t c = 0; c < classes; ++c) g[c] /= sum;
-          g[labels[perm[start + k]]] -= 1.0f;
+          g[a.labels[perm[start + k]]] -= 1.0f;
         }
       });
       // Backward and step: one class per task; each class row sums its samples in batch order.
       const float scale = step / static_cast<float>(m);
-      parallel_for(classes, m * d, threads, [&](int64_t b, int64_t e) {
+      parallel_for(classes, m * d, threads(), [&](int64_t b, int64_t e) {
         for (int64_t c = b; c < e; ++c) {
           float *w = weight + c * d;
           float gb = 0.0f;
@@ -146,7 +159,7 @@ void fit_linear(const float *x, int64_t n, int64_t d, const int32_t *labels, int
             const float f = scale * g;
             for (int64_t j = 0; j < d; ++j) w[j] -= f * xi[j];
           }
-          const float decay = step * l2;
+          const float decay = step * a.l2;
           for (int64_t j = 0; j < d; ++j) w[j] -= decay * w[j];
           bias[c] -= scale * gb;
         }
@@ -155,15 +168,14 @@ void fit_linear(const float *x, int64_t n, int64_t d, const int32_t *labels, int
   }
 }
 
-int64_t count_nonfinite(const float *values, int64_t n, int threads) {
+int64_t Runner::count_nonfinite(const float *values, int64_t n) {
   constexpr int64_t kBlock = int64_t{1} << 16;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   std::vector<int64_t> counts(static_cast<size_t>(blocks), 0);
-  parallel_for(blocks, kBlock, threads, [&](int64_t b, int64_t e) {
+  parallel_for(blocks, kBlock, threads(), [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) {
       const int64_t lo = k * kBlock, hi = std::min(n, lo + kBlock);
-      counts[static_cast<size_t>(k)] = kAvx2 ? avx2::count_nonfinite_range(values, lo, hi)
-                                             : baseline::count_nonfinite_range(values, lo, hi);
+      counts[static_cast<size_t>(k)] = loops_.count_nonfinite(values, lo, hi);
     }
   });
   int64_t total = 0;
@@ -171,14 +183,9 @@ int64_t count_nonfinite(const float *values, int64_t n, int threads) {
   return total;
 }
 
-void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms, int threads) {
-  parallel_for(classes, classes * d, threads, [&](int64_t b, int64_t e) {
-    if (kAvx2) {
-      avx2::pair_norms_range(weight, classes, d, norms, b, e);
-    } else {
-      baseline::pair_norms_range(weight, classes, d, norms, b, e);
-    }
-  });
+void Runner::pair_norms(const float *weight, int64_t classes, int64_t d, float *norms) {
+  parallel_for(classes, classes * d, threads(),
+               [&](int64_t b, int64_t e) { loops_.pair_norms(weight, classes, d, norms, b, e); });
 }
 
 }  // namespace cpu

@@ -1,0 +1,42 @@
+// The loop bodies of the CPU backend, one table per instruction-set variant (loops.inc, compiled
+// once as loops_baseline.cpp and once as loops_avx2.cpp). Each entry handles one contiguous range of
+// the work ([begin, end) of the selected samples, rows or values); cpu::Runner splits the work
+// across threads and never changes what is computed.
+#ifndef DYEPACK_SRC_CPU_LOOPS_H
+#define DYEPACK_SRC_CPU_LOOPS_H
+
+#include <cstdint>
+
+#include "ops.h"
+
+namespace dp {
+namespace cpu {
+
+struct Loops {
+  // weight: amount * mask per element of the image (blend) or patch (paste), computed once per call.
+  void (*mask_blend)(const BlendArgs &args, const float *weight, int64_t begin, int64_t end);
+  void (*paste)(const PasteArgs &args, const float *weight, int64_t begin, int64_t end);
+  void (*add_signal)(const AddArgs &args, int64_t begin, int64_t end);
+  void (*warp)(const WarpArgs &args, int64_t begin, int64_t end);
+  void (*keyed_noise)(const NoiseArgs &args, int64_t begin, int64_t end);
+  void (*write_tokens)(const TokenArgs &args, int64_t begin, int64_t end);
+  void (*set_columns)(const ColumnArgs &args, int64_t begin, int64_t end);
+  void (*score)(const ScoreArgs &args, int64_t begin, int64_t end);
+  // One logit's dot product in the fixed summation order of dyepack_math/scoring.h.
+  float (*dot_row)(const float *x, const float *w, int64_t d);
+  int64_t (*count_nonfinite)(const float *v, int64_t begin, int64_t end);
+  // norms[i*C + j] = ||w_i - w_j|| for rows i in [begin, end), in double, rounded once.
+  void (*pair_norms)(const float *weight, int64_t classes, int64_t d, float *norms, int64_t begin, int64_t end);
+};
+
+namespace baseline {
+extern const Loops kLoops;
+}
+namespace avx2 {
+extern const Loops kLoops;
+}
+
+}  // namespace cpu
+}  // namespace dp
+
+#endif  // DYEPACK_SRC_CPU_LOOPS_H

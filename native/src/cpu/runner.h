@@ -1,0 +1,54 @@
+// One engine's CPU workers: one variant of the loops (cpu/loops.h), with each call's work split
+// into contiguous ranges over `threads` threads. Results never depend on the thread count or on the
+// variant (the variants give the same bits; dyepack_variants_test checks it).
+#ifndef DYEPACK_SRC_CPU_RUNNER_H
+#define DYEPACK_SRC_CPU_RUNNER_H
+
+#include <cstdint>
+
+#include "cpu/loops.h"
+#include "cpu/variant.h"
+#include "ops.h"
+
+namespace dp {
+namespace cpu {
+
+// One per hardware thread (at least 1).
+int hardware_threads();
+
+class Runner {
+ public:
+  explicit Runner(Variant variant);
+
+  Variant variant() const { return variant_; }
+
+  // 0: one per hardware thread.
+  void set_threads(int threads) { threads_ = threads; }
+  int threads() const { return threads_ > 0 ? threads_ : hardware_threads(); }
+
+  void mask_blend(const BlendArgs &args);
+  void paste(const PasteArgs &args);
+  void add_signal(const AddArgs &args);
+  void warp(const WarpArgs &args);
+  void keyed_noise(const NoiseArgs &args);
+  void write_tokens(const TokenArgs &args);
+  void set_columns(const ColumnArgs &args);
+  void score(const ScoreArgs &args);
+  void fit_linear(const FitArgs &args);
+
+  // Number of non-finite values among n.
+  int64_t count_nonfinite(const float *values, int64_t n);
+
+  // norms[i*C + j] = ||w_i - w_j||, computed in double and rounded once, the same on every backend.
+  void pair_norms(const float *weight, int64_t classes, int64_t d, float *norms);
+
+ private:
+  Variant variant_;
+  const Loops &loops_;
+  int threads_ = 0;
+};
+
+}  // namespace cpu
+}  // namespace dp
+
+#endif  // DYEPACK_SRC_CPU_RUNNER_H

@@ -1,2 +1,0 @@
-#define DP_CPU_VARIANT baseline
-#include "cpu_loops.inc"
