@@ -1,5 +1,5 @@
 /**
- * Pictures as triggers: {@link dev.dyepack.image.ImagePattern} (values plus optional alpha),
+ * Pictures as triggers: {@link dev.dyepack.trigger.ImagePattern} (values plus optional alpha),
  * reading one from a PNG or JPEG, resizing it and turning float images back into pictures
  * ({@link dev.dyepack.image.Images}), and a preview grid of clean, triggered and difference images
  * ({@link dev.dyepack.image.ContactSheet}).

@@ -15,7 +15,7 @@ public final class Samples {
 
     /** A streaming reader of samples (the first dimension). */
     public interface Reader extends AutoCloseable {
-        /** @return the NumPy dtype string of the elements ("|u1", "<f4", ...) */
+        /** @return the NumPy dtype string of the elements ({@code "|u1"}, {@code "<f4"}, ...) */
         String descr();
 
         /** @return the array's shape; shape[0] is the number of samples */
