@@ -3,7 +3,7 @@
 
 Usage: verify_manifest.py MANIFEST KEY_FILE [--files]
 Exit status 0 and "valid" when the signature is the key's; 1 and "invalid: ..." otherwise.
-With --files, also checks the SHA-256 of every listed file (paths relative to the manifest).
+With --files, also checks the SHA-256 of the output files (paths relative to the manifest's folder).
 """
 import hashlib, hmac, json, os, sys
 
@@ -74,6 +74,15 @@ def read_key(path):
         pass
     return data
 
+def sha256_of(path):  # a file's SHA-256; a folder's: of "<relative path>\0<sha256>\n" per file, sorted
+    if not os.path.isdir(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    files = sorted(os.path.relpath(os.path.join(d, n), path).replace(os.sep, "/").encode()
+                   for d, _, names in os.walk(path) for n in names if os.path.isfile(os.path.join(d, n)))
+    lines = b"".join(f + b"\0" + sha256_of(os.path.join(path, f.decode())).encode() + b"\n" for f in files)
+    return hashlib.sha256(lines).hexdigest()
+
 def verify(manifest_path, key_path, check_files=False):
     with open(manifest_path, "rb") as f:
         doc = json.loads(f.read().decode("utf-8"))
@@ -90,9 +99,8 @@ def verify(manifest_path, key_path, check_files=False):
         return "signature does not match: the manifest was changed or signed with another key"
     for entry in doc["files"] if check_files else []:
         path = os.path.join(os.path.dirname(os.path.abspath(manifest_path)), entry["path"])
-        with open(path, "rb") as f:
-            if hashlib.sha256(f.read()).hexdigest() != entry["sha256"]:
-                return "%s differs from the recorded SHA-256" % entry["path"]
+        if entry["stage"] == "output" and sha256_of(path) != entry["sha256"]:
+            return "%s differs from the recorded SHA-256" % entry["path"]
     return None
 
 if __name__ == "__main__":
