@@ -40,7 +40,9 @@ import java.util.regex.Pattern;
  *
  * <h2>Fields (JSON names)</h2>
  * <ul>
- *   <li>{@code format}: always {@value #FORMAT}; a reader refuses other formats.</li>
+ *   <li>{@code format}: {@value #FORMAT} for manifests written now; {@value #FORMAT_1} for manifests
+ *       written before, which are still read and verified by their own canonical form (below); a
+ *       reader refuses other formats.</li>
  *   <li>{@code tool_version}: the DyePack version that wrote it.</li>
  *   <li>{@code created}: UTC, whole seconds, {@code yyyy-MM-ddTHH:mm:ssZ}.</li>
  *   <li>{@code key_fingerprint}: {@code dpk1:} and 32 lowercase hex digits.</li>
@@ -64,8 +66,21 @@ import java.util.regex.Pattern;
  *       {@code owner.derive("manifest/signature", 32)}, 64 lowercase hex digits; null while unsigned.</li>
  * </ul>
  *
- * <h2>Canonical form (what is signed)</h2>
- * <p>{@link #canonical()} is the UTF-8 encoding of this JSON text, with no whitespace outside strings,
+ * <h2>Canonical form of format 2 (what is signed)</h2>
+ * <p>{@link #canonical()} is the UTF-8 encoding of the RFC 8785 (JSON Canonicalization Scheme) form
+ * of the manifest's JSON document without its {@code signature} member: members of every object sorted
+ * by name (UTF-16 code units), no whitespace, every number written by ECMAScript's
+ * {@code Number.prototype.toString} of its double value, strings with RFC 8785's minimal escaping.
+ * Anyone can therefore recompute it from the file alone with any RFC 8785 implementation; {@code
+ * docs/manifest-format.md} specifies every step and gives a verifier in a few lines of Python. For the
+ * file to canonicalise to what the fields mean, format 2 additionally requires {@code files} in the
+ * order below (arrays are not sorted by RFC 8785) and every integer within &plusmn;(2<sup>53</sup>&minus;1),
+ * so that it is exact as a double. A floating-point trigger parameter (a float32 in DyePack) is
+ * recorded by {@link Builder#trigger(String, String)} as the shortest decimal that reads back as the
+ * same float32, so the same run writes the same bytes on every JDK.
+ *
+ * <h2>Canonical form of format 1</h2>
+ * <p>For format 1, {@link #canonical()} is the UTF-8 encoding of this JSON text, with no whitespace outside strings,
  * the members in exactly this order, and {@code signature} left out:
  * <pre>
  * {"format":S,"tool_version":S,"created":S,"key_fingerprint":S,
@@ -111,8 +126,15 @@ import java.util.regex.Pattern;
  * {@link ManifestSigner#verify} then reports each inconsistency as a finding.
  */
 public final class Manifest {
-    /** The format this class reads and writes; part of the signed content. */
-    public static final String FORMAT = "dyepack-manifest/1";
+    /** The format this class writes (and reads); part of the signed content. */
+    public static final String FORMAT = "dyepack-manifest/2";
+    /** The earlier format, still read and verified; its canonical form is DyePack's own. */
+    public static final String FORMAT_1 = "dyepack-manifest/1";
+    /**
+     * Largest integer magnitude format 2 accepts, 2<sup>53</sup>&minus;1: RFC 8785 reads every number
+     * as a double, which holds integers exactly only up to there.
+     */
+    public static final long MAX_EXACT_INTEGER = (1L << 53) - 1;
 
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern KEY_FINGERPRINT = Pattern.compile(
@@ -387,6 +409,7 @@ public final class Manifest {
         }
     }
 
+    private final int format;
     private final String toolVersion;
     private final Instant created;
     private final String keyFingerprint;
@@ -404,6 +427,7 @@ public final class Manifest {
     private final String signature;
 
     private Manifest(Builder b) {
+        this.format = b.format;
         this.toolVersion = b.toolVersion;
         this.created = b.created;
         this.keyFingerprint = b.keyFingerprint;
@@ -425,6 +449,7 @@ public final class Manifest {
 
     /** A signed copy sharing every immutable part. */
     private Manifest(Manifest m, String signature) {
+        this.format = m.format;
         this.toolVersion = m.toolVersion;
         this.created = m.created;
         this.keyFingerprint = m.keyFingerprint;
@@ -445,6 +470,11 @@ public final class Manifest {
     /** @return a new, empty builder */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** @return the format, {@value #FORMAT} (what {@link #builder()} makes) or {@value #FORMAT_1} (read from an older file) */
+    public String format() {
+        return format == 1 ? FORMAT_1 : FORMAT;
     }
 
     /** @return the DyePack version that wrote the manifest */
@@ -472,10 +502,17 @@ public final class Manifest {
         return triggerSpec;
     }
 
-    /** @return the trigger's JSON object in compact canonical form, members in recorded order */
+    /**
+     * @return the trigger's JSON object in the canonical form of the manifest's format: RFC 8785 for
+     *         format 2, format 1's compact form (members in recorded order) for format 1
+     */
     public String triggerParameters() {
         StringBuilder sb = new StringBuilder();
-        JsonText.compact(triggerParameters, sb);
+        if (format == 1) {
+            JsonText.compact(triggerParameters, sb);
+        } else {
+            JsonText.jcs(triggerParameters, sb);
+        }
         return sb.toString();
     }
 
@@ -535,25 +572,30 @@ public final class Manifest {
     }
 
     /**
-     * The bytes that are signed: the canonical form specified in the class documentation.
+     * The bytes that are signed: the canonical form of the manifest's format, specified in the class
+     * documentation.
      *
      * @return a new array holding the UTF-8 canonical JSON, without the signature
      */
     public byte[] canonical() {
         StringBuilder sb = new StringBuilder(256 + indices.length * 8);
-        JsonText.compact(tree(false), sb);
+        if (format == 1) {
+            JsonText.compact(tree(false), sb);
+        } else {
+            JsonText.jcs(tree(false), sb);
+        }
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /**
      * The manifest as people read it: the canonical members in the same order, then {@code signature}
-     * (null when unsigned), indented by 2 spaces, ending with a line feed. Parses back to an equal
-     * manifest; its whitespace is not signed.
+     * (null when unsigned), indented by 2 spaces, ending with a line feed; floats in format 2 are
+     * written as RFC 8785 writes them. Parses back to an equal manifest; its whitespace is not signed.
      *
      * @return the JSON text
      */
     public String toJson() {
-        return JsonText.pretty(tree(true));
+        return JsonText.pretty(tree(true), format != 1);
     }
 
     /**
@@ -635,7 +677,7 @@ public final class Manifest {
     /** The JSON tree in canonical member order, with the signature member only if {@code withSignature}. */
     private JsonValue.Obj tree(boolean withSignature) {
         Map<String, JsonValue> root = new LinkedHashMap<>();
-        root.put("format", str(FORMAT));
+        root.put("format", str(format()));
         root.put("tool_version", str(toolVersion));
         root.put("created", str(formatCreated(created)));
         root.put("key_fingerprint", str(keyFingerprint));
@@ -758,6 +800,7 @@ public final class Manifest {
         }
         Manifest m = (Manifest) o;
         return targetClass == m.targetClass
+                && format == m.format
                 && toolVersion.equals(m.toolVersion)
                 && created.equals(m.created)
                 && keyFingerprint.equals(m.keyFingerprint)
@@ -793,6 +836,7 @@ public final class Manifest {
      * names the first bad field by its JSON name. Not thread-safe; may be reused after {@code build()}.
      */
     public static final class Builder {
+        private int format = 2;
         private String toolVersion;
         private Instant created;
         private String keyFingerprint;
@@ -853,8 +897,14 @@ public final class Manifest {
         }
 
         /**
+         * Sets the trigger. Its parameters are float32 values in DyePack: in format 2 every number
+         * written with a fraction or an exponent is recorded as the shortest decimal that reads back as
+         * the same float32 (the float nearest to the number given), so that the record does not depend
+         * on how the JDK that ran {@code TriggerSpec.toJson()} spelt it.
+         *
          * @param spec           the canonical spec string ({@code TriggerSpec.toString()})
          * @param parametersJson its JSON object ({@code TriggerSpec.toJson()}); member order is kept
+         *                       (format 2 signs the members sorted by name)
          * @return this builder
          */
         public Builder trigger(String spec, String parametersJson) {
@@ -940,6 +990,18 @@ public final class Manifest {
             return this;
         }
 
+        /**
+         * The reader's path (and tests'): the format number, 1 or 2; {@code 2} unless set. A format-1
+         * manifest keeps format 1's canonical form and trigger parameters as given.
+         */
+        Builder formatVersion(int version) {
+            if (version != 1 && version != 2) {
+                throw new InvalidArgumentException("format version must be 1 or 2, got " + version);
+            }
+            this.format = version;
+            return this;
+        }
+
         /** The reader's path: the recorded signature, or null. */
         Builder signature(String hex) {
             this.signature = hex;
@@ -1002,7 +1064,7 @@ public final class Manifest {
                 if (!(v instanceof JsonValue.Obj)) {
                     throw new InvalidArgumentException("trigger.parameters must be a JSON object, got " + v.typeName());
                 }
-                triggerParameters = (JsonValue.Obj) v;
+                triggerParameters = format == 1 ? (JsonValue.Obj) v : (JsonValue.Obj) asFloat32(v);
             }
             if (!targetSet) {
                 throw new InvalidArgumentException("target_class is not set");
@@ -1029,7 +1091,59 @@ public final class Manifest {
             if (signature != null) {
                 checkSha256("signature", signature);
             }
+            if (format != 1) {
+                checkExact("target_class", targetClass);
+                checkExact("budget.count", budget.count());
+                checkExact("budget.n", budget.n());
+                poisonedPerClass.forEach((k, v) -> checkExact("per_class.poisoned[" + k + "]", v));
+                totalPerClass.forEach((k, v) -> checkExact("per_class.total[" + k + "]", v));
+                if (indices.length > 0) {
+                    checkExact("indices[" + (indices.length - 1) + "]", indices[indices.length - 1]);
+                }
+                checkExactIntegers("trigger.parameters", triggerParameters);
+            }
             return new Manifest(this);
+        }
+
+        private static void checkExact(String field, long value) {
+            if (value > MAX_EXACT_INTEGER || value < -MAX_EXACT_INTEGER) {
+                throw new InvalidArgumentException(field + " = " + value + " is beyond 2^53 - 1 in magnitude, which "
+                        + FORMAT + " cannot record exactly (RFC 8785 reads every number as a double)");
+            }
+        }
+
+        private static void checkExactIntegers(String field, JsonValue v) {
+            if (v instanceof JsonValue.Int i) {
+                checkExact(field, i.value());
+            } else if (v instanceof JsonValue.Ints a) {
+                for (long x : a.values()) {
+                    checkExact(field, x);
+                }
+            } else if (v instanceof JsonValue.Arr a) {
+                a.elements().forEach(e -> checkExactIntegers(field, e));
+            } else if (v instanceof JsonValue.Obj o) {
+                o.members().forEach((k, e) -> checkExactIntegers(field + "." + k, e));
+            }
+        }
+
+        /** The tree with every float replaced by {@link JsonText#shortestFloat} of its nearest float32. */
+        private static JsonValue asFloat32(JsonValue v) {
+            if (v instanceof JsonValue.Real r) {
+                float f = (float) r.value();
+                // A number beyond the float range is no float parameter; it is kept as given.
+                return Float.isFinite(f) ? new JsonValue.Real(JsonText.shortestFloat(f)) : r;
+            }
+            if (v instanceof JsonValue.Arr a) {
+                List<JsonValue> out = new ArrayList<>(a.elements().size());
+                a.elements().forEach(e -> out.add(asFloat32(e)));
+                return new JsonValue.Arr(out);
+            }
+            if (v instanceof JsonValue.Obj o) {
+                Map<String, JsonValue> out = new LinkedHashMap<>();
+                o.members().forEach((k, e) -> out.put(k, asFloat32(e)));
+                return new JsonValue.Obj(out);
+            }
+            return v;
         }
 
         private static void checkCounts(String field, Map<Long, Long> counts) {

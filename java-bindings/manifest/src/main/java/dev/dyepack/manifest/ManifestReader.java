@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,9 +27,12 @@ import java.util.regex.Pattern;
 /**
  * Reads {@code manifest.json} strictly: the file must be UTF-8 JSON (see {@link JsonParser} for what
  * is refused) of at most {@link #MAX_FILE_SIZE} bytes and {@link #MAX_DEPTH} levels, with the format
- * {@value Manifest#FORMAT}, every field present with its type, no unknown field, and well-formed values
- * (see {@link Manifest}). Members may come in any order and with any whitespace; the manifest read has
- * the same {@link Manifest#canonical()} as the one written.
+ * {@value Manifest#FORMAT} or {@value Manifest#FORMAT_1}, every field present with its type, no unknown
+ * field, and well-formed values (see {@link Manifest}). Members may come in any order and with any
+ * whitespace; the manifest read has the same {@link Manifest#canonical()} as the one written. Format 2
+ * also requires {@code files} in canonical order (input before output, data before labels) and integers
+ * within {@link Manifest#MAX_EXACT_INTEGER}, so that its canonical form, computed from the fields, is
+ * the RFC 8785 form of the file itself.
  *
  * <p>A read manifest may still be inconsistent or carry a wrong signature: reading does not need the
  * key; {@link ManifestSigner#verify} decides whether it can be trusted.
@@ -41,6 +45,8 @@ public final class ManifestReader {
     /** Deepest nesting of objects and arrays accepted, the manifest's own levels included. */
     public static final int MAX_DEPTH = 64;
 
+    private static final Comparator<Manifest.DatasetFile> COMPARE_FILES =
+            Comparator.comparing(Manifest.DatasetFile::stage).thenComparing(Manifest.DatasetFile::role);
     private static final Pattern CLASS_LABEL = Pattern.compile("0|-?[1-9][0-9]*");
 
     private ManifestReader() {
@@ -77,18 +83,21 @@ public final class ManifestReader {
     private static Manifest fromTree(Obj root) {
         Node format = root.get("format");
         String f = format.string();
-        if (!f.equals(Manifest.FORMAT)) {
-            throw format.error("unsupported format \"" + f + "\"; this version reads " + Manifest.FORMAT);
+        if (!f.equals(Manifest.FORMAT) && !f.equals(Manifest.FORMAT_1)) {
+            throw format.error("unsupported format \"" + f + "\"; this version reads " + Manifest.FORMAT
+                    + " and " + Manifest.FORMAT_1);
         }
+        boolean format2 = f.equals(Manifest.FORMAT);
         root.only("format", "tool_version", "created", "key_fingerprint", "files", "trigger", "target_class",
                 "mode", "budget", "override", "selection", "per_class", "indices", "signature");
-        Manifest.Builder b = Manifest.builder();
+        Manifest.Builder b = Manifest.builder().formatVersion(format2 ? 2 : 1);
         b.toolVersion(root.get("tool_version").string());
         Node created = root.get("created");
         b.created(created.field(() -> Manifest.parseCreated(created.string())));
         b.keyFingerprint(root.get("key_fingerprint").string());
 
         List<Node> files = root.get("files").array();
+        Manifest.DatasetFile previous = null;
         for (Node entry : files) {
             Obj o = entry.object();
             o.only("stage", "role", "path", "sha256");
@@ -96,7 +105,15 @@ public final class ManifestReader {
             Manifest.Role role = o.get("role").choice(Manifest.Role.values(), Manifest.Role::label);
             String path = o.get("path").string();
             String sha = o.get("sha256").string();
-            b.addFile(entry.field(() -> new Manifest.DatasetFile(stage, role, path, sha)));
+            Manifest.DatasetFile file = entry.field(() -> new Manifest.DatasetFile(stage, role, path, sha));
+            // RFC 8785 keeps arrays in order, so format 2 signs the files in the order of the file:
+            // only the canonical order makes that the order of the fields.
+            if (format2 && previous != null && COMPARE_FILES.compare(previous, file) >= 0) {
+                throw entry.error("files must be ordered input before output, then data before labels, "
+                        + "with one entry per stage and role (" + previous.key() + " comes before " + file.key() + ")");
+            }
+            previous = file;
+            b.addFile(file);
         }
 
         Obj trigger = root.get("trigger").object();

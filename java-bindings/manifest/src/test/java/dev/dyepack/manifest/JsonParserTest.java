@@ -128,7 +128,7 @@ class JsonParserTest {
         JsonValue v = parse(text);
         StringBuilder compact = new StringBuilder();
         JsonText.compact(v, compact);
-        for (String form : List.of(compact.toString(), JsonText.pretty(v))) {
+        for (String form : List.of(compact.toString(), JsonText.pretty(v, false))) {
             StringBuilder again = new StringBuilder();
             JsonText.compact(parse(form), again);
             assertEquals(compact.toString(), again.toString(), form);

@@ -45,7 +45,8 @@ class ManifestTest {
 
     @Test
     void canonicalFormIsExactlyTheDocumentedText() {
-        Manifest m = Samples.unsigned();
+        // Format 1, still read and verified; format 2's form is in FormatOneTest and CanonicalJsonTest.
+        Manifest m = Samples.builder().formatVersion(1).build();
         assertEquals(expectedCanonical(Samples.key().fingerprint()), new String(m.canonical(), UTF_8));
     }
 
@@ -63,7 +64,7 @@ class ManifestTest {
     @Test
     void toJsonIsIndentedByTwoSpacesInTheCanonicalOrder() {
         String json = Samples.signed().toJson();
-        assertTrue(json.startsWith("{\n  \"format\": \"dyepack-manifest/1\",\n  \"tool_version\": \"0.4.0-test\",\n"), json);
+        assertTrue(json.startsWith("{\n  \"format\": \"dyepack-manifest/2\",\n  \"tool_version\": \"0.4.0-test\",\n"), json);
         assertTrue(json.contains("\n  \"budget\": {\n    \"requested\": \"0.01\",\n    \"fraction\": 0.01,\n"
                 + "    \"count\": 20,\n    \"n\": 2000\n  },\n"), json);
         // 20 indices: 16 on the first line, 4 on the second.
@@ -87,8 +88,8 @@ class ManifestTest {
         assertEquals(List.of("input.data", "input.labels", "output.data", "output.labels"),
                 m.files().stream().map(Manifest.DatasetFile::key).toList());
         assertEquals(Samples.SPEC, m.triggerSpec());
-        assertEquals("{\"family\":\"patch\",\"size\":3,\"pos\":\"br\",\"value\":255,\"pattern\":\"solid\","
-                + "\"alpha\":0.25,\"colour\":[255,0.5,\"x\"]}", m.triggerParameters());
+        assertEquals("{\"alpha\":0.25,\"colour\":[255,0.5,\"x\"],\"family\":\"patch\",\"pattern\":\"solid\","
+                + "\"pos\":\"br\",\"size\":3,\"value\":255}", m.triggerParameters());
         assertEquals(0.01, m.budget().fraction());
         assertEquals(Manifest.BudgetOverride.NONE, m.override());
         assertEquals(List.of(1L, 2L, 3L), List.copyOf(m.poisonedPerClass().keySet()));
@@ -274,13 +275,24 @@ class ManifestTest {
     }
 
     @Test
-    void negativeClassLabelsAreOrderedNumerically() {
-        Manifest m = Samples.builder()
+    void negativeClassLabelsAreOrderedNumericallyInFormatOne() {
+        Manifest m = Samples.builder().formatVersion(1)
                 .targetClass(-1)
                 .classCounts(Map.of(-10L, 10L, 2L, 10L), Map.of(-10L, 1000L, -1L, 500L, 2L, 500L))
                 .build();
         assertTrue(new String(m.canonical(), UTF_8).contains(
                 "\"per_class\":{\"poisoned\":{\"-10\":10,\"2\":10},\"total\":{\"-10\":1000,\"-1\":500,\"2\":500}}"));
+    }
+
+    @Test
+    void classLabelsAreOrderedAsStringsInFormatTwo() {
+        Manifest m = Samples.builder()
+                .targetClass(-1)
+                .classCounts(Map.of(-10L, 10L, 2L, 10L), Map.of(-10L, 1000L, -1L, 500L, 2L, 500L))
+                .build();
+        // RFC 8785 sorts member names by UTF-16 code units: "-1" < "-10" < "2".
+        assertTrue(new String(m.canonical(), UTF_8).contains(
+                "\"per_class\":{\"poisoned\":{\"-10\":10,\"2\":10},\"total\":{\"-1\":500,\"-10\":1000,\"2\":500}}"));
     }
 
     @Test
