@@ -40,6 +40,19 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
         RANDOM
     }
 
+    static final TriggerParameter IDS = TriggerParameter.integers("ids", "required", Integer.MIN_VALUE,
+            Integer.MAX_VALUE, "the trigger token ids, `ID+ID+...`");
+    static final TriggerParameter POS = TriggerParameter.choiceOrIndex("pos", "`end`",
+            java.util.List.of("start", "end", "random"), 0, Integer.MAX_VALUE, "`start`, `end` (ending at the last "
+            + "token of the sequence), an index, or `random` (keyed, per sequence, uniform over the places that fit)");
+    static final TriggerParameter PAD = TriggerParameter.integer("pad", "none", Integer.MIN_VALUE, Integer.MAX_VALUE,
+            "the pad id: a sequence's length is the index of its first pad token, and the trigger stays inside it");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.SEQUENCES,
+            "token ids written into int32 sequences (N, L)", "with pos=random", java.util.List.of(IDS, POS, PAD),
+            TokenTrigger::fromFields);
+
     /** @throws InvalidArgumentException for empty ids or a negative position */
     public TokenTrigger {
         Objects.requireNonNull(position, "position");
@@ -47,33 +60,26 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
             throw new InvalidArgumentException("tokens: ids needs at least one token id");
         }
         ids = ids.clone();
-        if (at < 0 || (position != Position.AT && at != 0)) {
-            throw new InvalidArgumentException("tokens: a fixed position must be >= 0 and is only for pos=N");
+        if (position != Position.AT && at != 0) {
+            throw new InvalidArgumentException("tokens: a fixed position is only for pos=N");
         }
+        POS.checkInteger(FAMILY, at);
     }
 
     static TokenTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "ids", "pos", "pad");
-        if (!f.has("ids")) {
+        long[] ids = IDS.readIntegers(FAMILY, raw);
+        if (ids == null) {
             throw new InvalidArgumentException("tokens: ids=ID[+ID...] is required");
         }
-        long[] ids = f.longs("ids", null, Integer.MIN_VALUE, Integer.MAX_VALUE);
-        String pos = f.text("pos", "end").toLowerCase(Locale.ROOT);
-        Position position;
-        long at = 0;
-        if (pos.chars().allMatch(Character::isDigit)) {
-            position = Position.AT;
-            at = f.longs("pos", null, 0, Integer.MAX_VALUE)[0];
-        } else {
-            position = switch (pos) {
-                case "start" -> Position.START;
-                case "end" -> Position.END;
-                case "random" -> Position.RANDOM;
-                default -> throw new InvalidArgumentException("tokens: pos must be start, end, random or an index, got '"
-                        + pos + "'");
-            };
-        }
-        Integer pad = f.has("pad") ? (int) f.longs("pad", null, Integer.MIN_VALUE, Integer.MAX_VALUE)[0] : null;
+        String pos = POS.readChoiceOrIndex(FAMILY, raw, "end");
+        Position position = switch (pos) {
+            case "start" -> Position.START;
+            case "end" -> Position.END;
+            case "random" -> Position.RANDOM;
+            default -> Position.AT;
+        };
+        long at = position == Position.AT ? Long.parseLong(pos) : 0;
+        Integer pad = raw.containsKey("pad") ? PAD.readInteger(FAMILY, raw, 0) : null;
         return new TokenTrigger(Arrays.stream(ids).mapToInt(v -> (int) v).toArray(), position, at, pad);
     }
 

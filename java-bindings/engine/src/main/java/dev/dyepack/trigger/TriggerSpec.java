@@ -93,19 +93,8 @@ public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigg
         String s = spec.trim();
         int colon = s.indexOf(':');
         String family = (colon < 0 ? s : s.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
-        Map<String, String> fields = fields(family, colon < 0 ? "" : s.substring(colon + 1));
-        return switch (family) {
-            case PatchTrigger.FAMILY -> PatchTrigger.fromFields(fields);
-            case BlendTrigger.FAMILY -> BlendTrigger.fromFields(fields);
-            case SigTrigger.FAMILY -> SigTrigger.fromFields(fields);
-            case LowFreqTrigger.FAMILY -> LowFreqTrigger.fromFields(fields);
-            case WarpTrigger.FAMILY -> WarpTrigger.fromFields(fields);
-            case NoiseTrigger.FAMILY -> NoiseTrigger.fromFields(fields);
-            case TokenTrigger.FAMILY -> TokenTrigger.fromFields(fields);
-            case ColumnTrigger.FAMILY -> ColumnTrigger.fromFields(fields);
-            default -> throw new InvalidArgumentException("unknown trigger family '" + family
-                    + "' (known: patch, blend, sig, lowfreq, warp, noise, tokens, columns)");
-        };
+        TriggerFamily descriptor = TriggerFamily.named(family);
+        return descriptor.parse(fields(family, colon < 0 ? "" : s.substring(colon + 1)));
     }
 
     private static Map<String, String> fields(String family, String body) {
