@@ -103,9 +103,16 @@ public record BlendTrigger(float alpha, Pattern pattern, float value, Path image
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public java.util.Optional<Path> patternImage() {
+        return java.util.Optional.ofNullable(image);
+    }
+
+    @Override
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
+        Tensor batch = template;
+        String sha = null;
         int c = (int) batch.c();
         int h = (int) batch.h();
         int w = (int) batch.w();
@@ -121,11 +128,16 @@ public record BlendTrigger(float alpha, Pattern pattern, float value, Path image
             mask = new float[t.length];
             Arrays.fill(mask, 1f);
         } else {
+            sha = Patterns.sha256(image);
             ImagePattern img = Patterns.image(image, batch, h, w, value);
             t = img.values();
             mask = img.maskFor(c, batch.layout());
         }
-        engine.maskBlend(batch, t, mask, alpha, indices);
+        Operands operands = new Operands();
+        operands.floats("pattern", t);
+        operands.floats("mask", mask);
+        return new Prepared(this, engine, template, operands, sha, (e, ops, b, indices, first) ->
+                e.maskBlend(b, ops.floats("pattern"), ops.floats("mask"), alpha, indices));
     }
 
     @Override

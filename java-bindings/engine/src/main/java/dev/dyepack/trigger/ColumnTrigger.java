@@ -133,9 +133,14 @@ public record ColumnTrigger(long[] columns, float[] values, Mode mode) implement
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
-        validateFor(batch);
-        engine.setColumns(batch, columns, values, mode == Mode.SHIFT, indices);
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
+        validateFor(template);
+        Operands operands = new Operands();
+        operands.floats("values", values.clone());
+        long[] cols = columns.clone();
+        boolean shift = mode == Mode.SHIFT;
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.setColumns(batch, cols, ops.floats("values"), shift, indices));
     }
 
     @Override

@@ -147,9 +147,12 @@ public record LowFreqTrigger(float amp, int[][] freqs, Space space) implements T
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
-        validateFor(batch);
-        engine.addSignal(batch, signal(batch), indices);
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
+        validateFor(template);
+        Operands operands = new Operands();
+        operands.floats("signal", signal(template));
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.addSignal(batch, ops.floats("signal"), indices));
     }
 
     @Override

@@ -67,11 +67,13 @@ public record NoiseTrigger(float eps) implements TriggerSpec {
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
-        int[] key = context.requireKey(FAMILY).philoxKey(Patterns.NOISE);
-        engine.keyedNoise(batch, key, eps, context.firstSample(), indices);
+        validateFor(template);
+        Operands operands = new Operands();
+        operands.ints("key", context.requireKey(FAMILY).philoxKey(Patterns.NOISE));
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.keyedNoise(batch, ops.ints("key"), eps, first, indices));
     }
 
     @Override

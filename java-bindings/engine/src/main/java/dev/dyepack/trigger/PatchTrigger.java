@@ -214,14 +214,22 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public java.util.Optional<Path> patternImage() {
+        return java.util.Optional.ofNullable(image);
+    }
+
+    @Override
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
+        Tensor batch = template;
         int c = (int) batch.c();
         int s;
         float[] patch;
         float[] mask;
+        String sha = null;
         if (pattern == Pattern.IMAGE) {
+            sha = Patterns.sha256(image);
             ImagePattern img;
             if (size == 0) {
                 img = Patterns.decode(image, c, batch.layout());
@@ -252,23 +260,30 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
                 case IMAGE -> throw new IllegalStateException();
             };
         }
-        long selected = indices == null ? batch.n() : indices.length;
-        long[] offsets = new long[Math.toIntExact(2 * selected)];
-        if (position == Position.RANDOM) {
-            KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_POSITION));
+        Operands operands = new Operands();
+        operands.floats("patch", patch);
+        operands.floats("mask", mask);
+        int side = s;
+        long h = batch.h();
+        long w = batch.w();
+        KeyedRandom rng = position == Position.RANDOM
+                ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_POSITION)) : null;
+        long[] corner = position == Position.RANDOM ? null : corner(h, w, s);
+        return new Prepared(this, engine, template, operands, sha, (e, ops, b, indices, first) -> {
+            long selected = indices == null ? b.n() : indices.length;
+            long[] offsets = new long[Math.toIntExact(2 * selected)];
             for (int i = 0; i < selected; i++) {
-                long id = context.firstSample() + (indices == null ? i : indices[i]);
-                offsets[2 * i] = rng.below(id, 0, batch.h() - s + 1);
-                offsets[2 * i + 1] = rng.below(id, 1, batch.w() - s + 1);
+                if (rng != null) {
+                    long id = first + (indices == null ? i : indices[i]);
+                    offsets[2 * i] = rng.below(id, 0, h - side + 1);
+                    offsets[2 * i + 1] = rng.below(id, 1, w - side + 1);
+                } else {
+                    offsets[2 * i] = corner[0];
+                    offsets[2 * i + 1] = corner[1];
+                }
             }
-        } else {
-            long[] corner = corner(batch.h(), batch.w(), s);
-            for (int i = 0; i < selected; i++) {
-                offsets[2 * i] = corner[0];
-                offsets[2 * i + 1] = corner[1];
-            }
-        }
-        engine.paste(batch, patch, mask, s, s, 1f, offsets, indices);
+            e.paste(b, ops.floats("patch"), ops.floats("mask"), side, side, 1f, offsets, indices);
+        });
     }
 
     private float[] randomPattern(Tensor batch, TriggerContext context, int c, int s) {

@@ -139,15 +139,22 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
+        KeyedRandom rng = position == Position.RANDOM
+                ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.TOKEN_POSITION)) : null;
+        Operands operands = new Operands();
+        operands.ints("ids", ids.clone());
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> stamp(e, ops.ints("ids"), rng, batch, indices, first));
+    }
+
+    private void stamp(Engine engine, int[] ids, KeyedRandom rng, Tensor batch, long[] indices, long firstSample) {
         int k = ids.length;
         long length = batch.w();
         long selected = indices == null ? batch.n() : indices.length;
         long[] positions = new long[Math.toIntExact(selected)];
-        KeyedRandom rng = position == Position.RANDOM
-                ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.TOKEN_POSITION)) : null;
         if (pad != null && batch.isDevice()) {
             throw new InvalidArgumentException("tokens: pad needs the sequences in host memory to find their lengths");
         }
@@ -163,7 +170,7 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
                 }
             }
             if (len < k) {
-                throw new InvalidArgumentException("tokens: sequence " + (context.firstSample() + s) + " has length " + len
+                throw new InvalidArgumentException("tokens: sequence " + (firstSample + s) + " has length " + len
                         + ", shorter than the " + k + "-token trigger");
             }
             positions[i] = switch (position) {
@@ -172,11 +179,11 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
                 case AT -> {
                     if (at + k > len) {
                         throw new InvalidArgumentException("tokens: position " + at + " does not fit sequence "
-                                + (context.firstSample() + s) + " of length " + len);
+                                + (firstSample + s) + " of length " + len);
                     }
                     yield at;
                 }
-                case RANDOM -> rng.below(context.firstSample() + s, 0, len - k + 1);
+                case RANDOM -> rng.below(firstSample + s, 0, len - k + 1);
             };
         }
         engine.writeTokens(batch, ids, positions, indices);

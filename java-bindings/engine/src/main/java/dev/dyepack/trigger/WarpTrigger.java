@@ -153,11 +153,14 @@ public record WarpTrigger(int k, float s, float rescale) implements TriggerSpec 
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
         KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.WARP_FIELD));
-        engine.warp(batch, grid(rng, Math.toIntExact(batch.h()), Math.toIntExact(batch.w())), indices);
+        Operands operands = new Operands();
+        operands.floats("grid", grid(rng, Math.toIntExact(template.h()), Math.toIntExact(template.w())));
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.warp(batch, ops.floats("grid"), indices));
     }
 
     @Override
