@@ -167,7 +167,9 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
         p.put("x", position == Position.AT ? x : null);
         p.put("pattern", pattern == Pattern.SOLID ? null : pattern);
         p.put("value", value);
-        p.put("low", pattern == Pattern.CHECKER || pattern == Pattern.RANDOM ? low : null);
+        // low is printed wherever it is used or differs from its default, so the spec is the whole record.
+        p.put("low", pattern == Pattern.CHECKER || pattern == Pattern.RANDOM || Float.floatToRawIntBits(low) != 0
+                ? low : null);
         p.put("image", image == null ? null : image.toString());
         return p;
     }
