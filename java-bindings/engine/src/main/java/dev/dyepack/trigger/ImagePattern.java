@@ -13,7 +13,7 @@ import java.util.Arrays;
  * (c, h, w) is at {@code layout.offset(c, h, w, channels, height, width)}, that is
  * {@code (h*W + w)*C + c} for {@link Layout#NHWC} and {@code (c*H + h)*W + w} for
  * {@link Layout#NCHW}. The values are in the units of the data they will be stamped into;
- * {@link Images#readPng} gives 0..255 whatever the bit depth of the file.
+ * {@code dev.dyepack.image.Images.readPng} gives 0..255 whatever the bit depth of the file.
  *
  * <p><b>alpha</b> is either null (the pattern is opaque everywhere) or {@code height * width} floats
  * in [0, 1], row-major ({@code h*W + w}) and the same for every layout: 0 leaves the image pixel

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 /**
  * Decodes the picture files that image patterns name ({@code patch:pattern=image,image=FILE},
  * {@code blend:image=FILE}). The engine reads no file formats itself: the implementation comes from
- * the {@code dyepack-data} module through {@link ServiceLoader}, so a program that uses only
+ * the {@code dyepack-data} module through {@link java.util.ServiceLoader}, so a program that uses only
  * generated patterns needs nothing beside the engine jar.
  *
  * <p>Implementations must be thread-safe and must refuse damaged, truncated or oversized files with

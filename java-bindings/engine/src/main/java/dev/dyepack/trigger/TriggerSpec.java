@@ -13,7 +13,7 @@ import java.nio.file.Path;
 
 /**
  * An immutable, parsed trigger: a family and its parameters, written {@code family:key=value,...}
- * (lists inside a value are joined with {@code +}). {@link #toString()} gives the canonical spec with
+ * (lists inside a value are joined with {@code +}). {@code toString()} gives the canonical spec with
  * every parameter, which parses back to an equal trigger; {@link #toJson()} the form the manifest
  * records. Formulas, parameters, defaults and sources: {@code docs/triggers.md}.
  *
