@@ -22,15 +22,8 @@ import picocli.CommandLine.Spec;
         description = {"Stamp a trigger on every image of an .npy file (or on the listed ones) and write a new .npy.",
             "Images: (N,H,W) is single-channel; (N,H,W,C) is NHWC unless --layout nchw says (N,C,H,W); uint8 or",
             "float32. Token sequences: int32 (N,L). Tabular rows: float32 (N,D). The input is never modified."},
-        footer = {"", "Trigger specs (docs/triggers.md has every field, default and source):",
-            "  patch:size=3,pos=br,value=255     BadNets square; pattern=checker|random|image, pos=...|at|random",
-            "  blend:alpha=0.2,pattern=noise     Blended keyed noise (or image=FILE.png)",
-            "  sig:delta=20,freq=6               SIG sinusoid",
-            "  lowfreq:amp=8,freqs=1x2+2x1       DCT low-frequency signal (space=yuv for chroma)",
-            "  warp:k=4,s=0.5                    WaNet warping field (keyed)",
-            "  noise:eps=8                       per-sample keyed noise, L-inf <= eps",
-            "  tokens:ids=101+2054,pos=end,pad=0 int32 token sequences (N, L)",
-            "  columns:cols=3+7,values=1+0       float32 rows (N, D); mode=set|shift",
+        footer = {"", "Trigger specs: 'dyepack triggers' lists every family and field (docs/triggers.md has the",
+            "formulas and sources).",
             "", "Examples:",
             "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",
             "  dyepack apply --data x.npy --indices idx.txt --trigger patch:size=4,pos=center,value=0 --out y.npy"})
@@ -40,7 +33,7 @@ final class ApplyCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--trigger", required = true, paramLabel = "SPEC",
-            description = "The trigger, e.g. patch:size=3,pos=br,value=255 (see below).")
+            description = "The trigger, e.g. patch:size=3,pos=br,value=255 (families and fields: dyepack triggers).")
     String trigger;
 
     @Option(names = "--out", required = true, paramLabel = "OUT.npy", description = "Where to write the result.")

@@ -17,8 +17,8 @@ import picocli.CommandLine.ScopeType;
 /** The {@code dyepack} command: subcommands parse, call the library, and print. */
 @Command(name = "dyepack", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
-        subcommands = {InfoCommand.class, ApplyCommand.class, PreviewCommand.class, ScoreCommand.class,
-            PoisonCommand.class, ManifestCommand.class, ProbeSetCommand.class, VerifyCommand.class,
+        subcommands = {InfoCommand.class, TriggersCommand.class, ApplyCommand.class, PreviewCommand.class,
+            ScoreCommand.class, PoisonCommand.class, ManifestCommand.class, ProbeSetCommand.class, VerifyCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  dyepack info",

@@ -38,7 +38,7 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--labels", paramLabel = "L", description = "Labels (.npy or IDX, integers). Required with --data.")
     Path labels;
 
-    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "The trigger (see dyepack apply --help).")
+    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "The trigger (families and fields: dyepack triggers).")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")

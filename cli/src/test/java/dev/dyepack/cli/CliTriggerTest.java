@@ -161,4 +161,18 @@ class CliTriggerTest {
         assertFalse(Files.exists(dir.resolve("x.npy")));
         assertTrue(Arrays.equals(seq.array(), CliTest.payload(in)), "input untouched");
     }
+
+    /** {@code dyepack triggers} lists every family and field with its default and range. */
+    @Test
+    void triggersListsEveryFamilyAndField() {
+        CliTest.Run r = run(Map.of(), "triggers");
+        assertEquals(0, r.code(), r.err());
+        for (String family : new String[] {"patch", "blend", "sig", "lowfreq", "warp", "noise", "tokens", "columns"}) {
+            assertTrue(r.out().contains(family + " - "), family + " missing:\n" + r.out());
+        }
+        assertTrue(r.out().contains("    freq= default 6; a positive number at most 1000000."), r.out());
+        assertTrue(r.out().contains("    k= default 4; an integer in [2, 1024]."), r.out());
+        CliTest.Run help = run(Map.of(), "apply", "--help");
+        assertTrue(help.out().contains("dyepack triggers"), help.out());
+    }
 }

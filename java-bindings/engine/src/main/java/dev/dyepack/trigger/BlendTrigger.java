@@ -34,14 +34,27 @@ public record BlendTrigger(float alpha, Pattern pattern, float value, Path image
         IMAGE
     }
 
+    static final TriggerParameter ALPHA = TriggerParameter.number("alpha", "0.2", 0f, 1f, "mixing weight");
+    static final TriggerParameter PATTERN = TriggerParameter.choice("pattern", "`noise` (`image` with `image=`)",
+            Pattern.class, "`noise`: i.i.d. uniform over the value range per pixel and channel (integers "
+            + "0..`value` for uint8), one pattern per key, the same for every sample; `image`: a user image");
+    static final TriggerParameter VALUE = TriggerParameter.number("value", "255", Float.MIN_VALUE, Float.MAX_VALUE,
+            "full-scale value of the noise or image");
+    static final TriggerParameter IMAGE = TriggerParameter.file("image", "-", "a PNG or JPEG resized to the "
+            + "data's size; its alpha channel, if any, scales alpha per pixel; the manifest records its SHA-256");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES,
+            "Blended keyed noise or picture", "with pattern=noise", java.util.List.of(ALPHA, PATTERN, VALUE, IMAGE),
+            BlendTrigger::fromFields);
+
     /** @throws InvalidArgumentException for out-of-range or inconsistent parameters */
     public BlendTrigger {
         Objects.requireNonNull(pattern, "pattern");
-        if (!(alpha >= 0f && alpha <= 1f)) {
-            throw new InvalidArgumentException("blend: alpha must be in [0, 1], got " + alpha);
-        }
-        if (!(value > 0f) || !Float.isFinite(value)) {
-            throw new InvalidArgumentException("blend: value must be a positive number, got " + value);
+        ALPHA.checkNumber(FAMILY, alpha);
+        VALUE.checkNumber(FAMILY, value);
+        if (image != null) {
+            IMAGE.checkFile(FAMILY, image.toString());
         }
         if ((pattern == Pattern.IMAGE) != (image != null)) {
             throw new InvalidArgumentException("blend: pattern=image needs image=FILE, and image=FILE needs pattern=image");
@@ -49,11 +62,10 @@ public record BlendTrigger(float alpha, Pattern pattern, float value, Path image
     }
 
     static BlendTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "alpha", "pattern", "value", "image");
-        String image = f.text("image", null);
-        Pattern pattern = f.choice("pattern", image != null ? Pattern.IMAGE : Pattern.NOISE, Pattern.class);
-        return new BlendTrigger(f.number("alpha", 0.2f, 0f, 1f), pattern,
-                f.number("value", 255f, Float.MIN_VALUE, Float.MAX_VALUE), image == null ? null : Path.of(image));
+        String image = IMAGE.readFile(FAMILY, raw);
+        Pattern pattern = PATTERN.readChoice(FAMILY, raw, image != null ? Pattern.IMAGE : Pattern.NOISE, Pattern.class);
+        return new BlendTrigger(ALPHA.readNumber(FAMILY, raw, 0.2f), pattern, VALUE.readNumber(FAMILY, raw, 255f),
+                image == null ? null : Path.of(image));
     }
 
     @Override
@@ -91,9 +103,16 @@ public record BlendTrigger(float alpha, Pattern pattern, float value, Path image
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public java.util.Optional<Path> patternImage() {
+        return java.util.Optional.ofNullable(image);
+    }
+
+    @Override
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
+        Tensor batch = template;
+        String sha = null;
         int c = (int) batch.c();
         int h = (int) batch.h();
         int w = (int) batch.w();
@@ -109,11 +128,16 @@ public record BlendTrigger(float alpha, Pattern pattern, float value, Path image
             mask = new float[t.length];
             Arrays.fill(mask, 1f);
         } else {
+            sha = Patterns.sha256(image);
             ImagePattern img = Patterns.image(image, batch, h, w, value);
             t = img.values();
             mask = img.maskFor(c, batch.layout());
         }
-        engine.maskBlend(batch, t, mask, alpha, indices);
+        Operands operands = new Operands();
+        operands.floats("pattern", t);
+        operands.floats("mask", mask);
+        return new Prepared(this, engine, template, operands, sha, (e, ops, b, indices, first) ->
+                e.maskBlend(b, ops.floats("pattern"), ops.floats("mask"), alpha, indices));
     }
 
     @Override

@@ -29,6 +29,17 @@ public record ColumnTrigger(long[] columns, float[] values, Mode mode) implement
         SHIFT
     }
 
+    static final TriggerParameter COLS = TriggerParameter.integers("cols", "required", 0, Integer.MAX_VALUE,
+            "distinct column indices, `C+C+...`");
+    static final TriggerParameter VALUES = TriggerParameter.numbers("values", "required",
+            "one value per column, or one for all");
+    static final TriggerParameter MODE = TriggerParameter.choice("mode", "`set`", Mode.class, "`set` or `shift`");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.ROWS,
+            "chosen columns of float32 rows (N, D) set or shifted", "never", java.util.List.of(COLS, VALUES, MODE),
+            ColumnTrigger::fromFields);
+
     /** @throws InvalidArgumentException for empty, duplicate or mismatched lists */
     public ColumnTrigger {
         Objects.requireNonNull(mode, "mode");
@@ -38,6 +49,8 @@ public record ColumnTrigger(long[] columns, float[] values, Mode mode) implement
         if (values == null || (values.length != columns.length && values.length != 1)) {
             throw new InvalidArgumentException("columns: give one value per column, or one value for all");
         }
+        COLS.checkIntegers(FAMILY, columns);
+        VALUES.checkNumbers(FAMILY, values);
         columns = columns.clone();
         float[] v = new float[columns.length];
         for (int i = 0; i < v.length; i++) {
@@ -54,12 +67,11 @@ public record ColumnTrigger(long[] columns, float[] values, Mode mode) implement
     }
 
     static ColumnTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "cols", "values", "mode");
-        if (!f.has("cols") || !f.has("values")) {
+        if (!raw.containsKey("cols") || !raw.containsKey("values")) {
             throw new InvalidArgumentException("columns: cols=C[+C...] and values=V[+V...] are required");
         }
-        return new ColumnTrigger(f.longs("cols", null, 0, Integer.MAX_VALUE), f.floats("values", null),
-                f.choice("mode", Mode.SET, Mode.class));
+        return new ColumnTrigger(COLS.readIntegers(FAMILY, raw), VALUES.readNumbers(FAMILY, raw),
+                MODE.readChoice(FAMILY, raw, Mode.SET, Mode.class));
     }
 
     @Override
@@ -121,9 +133,14 @@ public record ColumnTrigger(long[] columns, float[] values, Mode mode) implement
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
-        validateFor(batch);
-        engine.setColumns(batch, columns, values, mode == Mode.SHIFT, indices);
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
+        validateFor(template);
+        Operands operands = new Operands();
+        operands.floats("values", values.clone());
+        long[] cols = columns.clone();
+        boolean shift = mode == Mode.SHIFT;
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.setColumns(batch, cols, ops.floats("values"), shift, indices));
     }
 
     @Override

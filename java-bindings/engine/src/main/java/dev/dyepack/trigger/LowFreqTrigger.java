@@ -32,44 +32,31 @@ public record LowFreqTrigger(float amp, int[][] freqs, Space space) implements T
         YUV
     }
 
+    static final TriggerParameter AMP = TriggerParameter.number("amp", "8", Float.MIN_VALUE, Float.MAX_VALUE,
+            "peak amplitude, data units");
+    static final TriggerParameter FREQS = TriggerParameter.pairs("freqs", "`1x2+2x1`",
+            "(u, v) pairs, u < H, v < W");
+    static final TriggerParameter SPACE = TriggerParameter.choice("space", "`rgb`", Space.class, "`rgb` or `yuv`");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES,
+            "DCT low-frequency signal", "never", java.util.List.of(AMP, FREQS, SPACE), LowFreqTrigger::fromFields);
+
     /** @throws InvalidArgumentException for out-of-range parameters */
     public LowFreqTrigger {
         Objects.requireNonNull(space, "space");
-        if (!(amp > 0f) || !Float.isFinite(amp)) {
-            throw new InvalidArgumentException("lowfreq: amp must be a positive number, got " + amp);
-        }
-        if (freqs == null || freqs.length == 0) {
-            throw new InvalidArgumentException("lowfreq: freqs needs at least one UxV pair");
-        }
+        AMP.checkNumber(FAMILY, amp);
+        FREQS.checkPairs(FAMILY, freqs);
         int[][] copy = new int[freqs.length][];
         for (int i = 0; i < freqs.length; i++) {
-            if (freqs[i].length != 2 || freqs[i][0] < 0 || freqs[i][1] < 0) {
-                throw new InvalidArgumentException("lowfreq: frequencies must be pairs of non-negative integers");
-            }
             copy[i] = freqs[i].clone();
         }
         freqs = copy;
     }
 
     static LowFreqTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "amp", "freqs", "space");
-        String text = f.text("freqs", "1x2+2x1");
-        String[] parts = text.split("\\+", -1);
-        int[][] freqs = new int[parts.length][];
-        for (int i = 0; i < parts.length; i++) {
-            String[] uv = parts[i].trim().split("x", -1);
-            try {
-                if (uv.length != 2) {
-                    throw new NumberFormatException();
-                }
-                freqs[i] = new int[] {Integer.parseInt(uv[0].trim()), Integer.parseInt(uv[1].trim())};
-            } catch (NumberFormatException e) {
-                throw new InvalidArgumentException("lowfreq: freqs must be UxV pairs joined with '+', e.g. 1x2+2x1; got '"
-                        + text + "'");
-            }
-        }
-        return new LowFreqTrigger(f.number("amp", 8f, Float.MIN_VALUE, Float.MAX_VALUE), freqs,
-                f.choice("space", Space.RGB, Space.class));
+        return new LowFreqTrigger(AMP.readNumber(FAMILY, raw, 8f), FREQS.readPairs(FAMILY, raw, "1x2+2x1"),
+                SPACE.readChoice(FAMILY, raw, Space.RGB, Space.class));
     }
 
     @Override
@@ -160,9 +147,12 @@ public record LowFreqTrigger(float amp, int[][] freqs, Space space) implements T
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
-        validateFor(batch);
-        engine.addSignal(batch, signal(batch), indices);
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
+        validateFor(template);
+        Operands operands = new Operands();
+        operands.floats("signal", signal(template));
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.addSignal(batch, ops.floats("signal"), indices));
     }
 
     @Override

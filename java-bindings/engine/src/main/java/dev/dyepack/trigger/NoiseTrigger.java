@@ -20,16 +20,20 @@ public record NoiseTrigger(float eps) implements TriggerSpec {
     /** The family name in spec strings. */
     public static final String FAMILY = "noise";
 
+    static final TriggerParameter EPS = TriggerParameter.number("eps", "8", 0f, Float.MAX_VALUE,
+            "the bound, data units (8/255 of the range for uint8, a common invisible budget)");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES,
+            "per-sample keyed noise, L-inf <= eps", "always", java.util.List.of(EPS), NoiseTrigger::fromFields);
+
     /** @throws InvalidArgumentException for a negative or non-finite eps */
     public NoiseTrigger {
-        if (!(eps >= 0f) || !Float.isFinite(eps)) {
-            throw new InvalidArgumentException("noise: eps must be a non-negative number, got " + eps);
-        }
+        EPS.checkNumber(FAMILY, eps);
     }
 
     static NoiseTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "eps");
-        return new NoiseTrigger(f.number("eps", 8f, 0f, Float.MAX_VALUE));
+        return new NoiseTrigger(EPS.readNumber(FAMILY, raw, 8f));
     }
 
     @Override
@@ -63,11 +67,13 @@ public record NoiseTrigger(float eps) implements TriggerSpec {
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
-        int[] key = context.requireKey(FAMILY).philoxKey(Patterns.NOISE);
-        engine.keyedNoise(batch, key, eps, context.firstSample(), indices);
+        validateFor(template);
+        Operands operands = new Operands();
+        operands.ints("key", context.requireKey(FAMILY).philoxKey(Patterns.NOISE));
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.keyedNoise(batch, ops.ints("key"), eps, first, indices));
     }
 
     @Override

@@ -34,6 +34,32 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
     /** The family name in spec strings. */
     public static final String FAMILY = "patch";
 
+    static final TriggerParameter SIZE = TriggerParameter.integer("size", "3 (the picture's own size for "
+            + "`pattern=image`)", 1, 1 << 20, "side S in pixels, at most the image's smaller side");
+    static final TriggerParameter POS = TriggerParameter.choice("pos", "`br`", Position.class, "`br`, `bl`, `tr`, "
+            + "`tl` (flush with that corner), `center` (top-left at floor((H-S)/2), floor((W-S)/2)), `at` (with "
+            + "`y=ROW,x=COL`), `random` (keyed, per sample, uniform over the positions that fit)");
+    static final TriggerParameter Y = TriggerParameter.integer("y", "- (required with `pos=at`)", 0, 1 << 20,
+            "top row for `pos=at`");
+    static final TriggerParameter X = TriggerParameter.integer("x", "- (required with `pos=at`)", 0, 1 << 20,
+            "left column for `pos=at`");
+    static final TriggerParameter PATTERN = TriggerParameter.choice("pattern", "`solid` (`image` with `image=`)",
+            Pattern.class, "`solid` (every element `value`), `checker` (`value` where row+column is even, `low` "
+            + "elsewhere), `random` (keyed uniform in [low, value], integers for uint8, one pattern per key), "
+            + "`image`");
+    static final TriggerParameter VALUE = TriggerParameter.number("value", "255", -Float.MAX_VALUE, Float.MAX_VALUE,
+            "the solid value; the checkerboard's first colour; the full-scale value of random and image patterns");
+    static final TriggerParameter LOW = TriggerParameter.number("low", "0", -Float.MAX_VALUE, Float.MAX_VALUE,
+            "the checkerboard's second colour; the lower bound of random patterns");
+    static final TriggerParameter IMAGE = TriggerParameter.file("image", "-", "a PNG or JPEG (its alpha channel, "
+            + "if any, is the mask), resized to S x S with bilinear interpolation (half-pixel centres); pixel "
+            + "values 0..255 map to 0..`value`; the manifest records its SHA-256");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES, "BadNets square patch",
+            "with pattern=random or pos=random", java.util.List.of(SIZE, POS, Y, X, PATTERN, VALUE, LOW, IMAGE),
+            PatchTrigger::fromFields);
+
     /** Default: a 3x3 white square in the bottom-right corner (BadNets). */
     public static final PatchTrigger DEFAULT = new PatchTrigger(3, Position.BR, 0, 0, Pattern.SOLID, 255f, 0f, null);
 
@@ -83,11 +109,13 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
     public PatchTrigger {
         Objects.requireNonNull(position, "position");
         Objects.requireNonNull(pattern, "pattern");
-        if (size < 0 || (size == 0 && pattern != Pattern.IMAGE)) {
-            throw new InvalidArgumentException("patch: size must be at least 1, got " + size);
+        if (size != 0 || pattern != Pattern.IMAGE) {
+            SIZE.checkInteger(FAMILY, size);
         }
-        if (!Float.isFinite(value) || !Float.isFinite(low)) {
-            throw new InvalidArgumentException("patch: value and low must be finite numbers");
+        VALUE.checkNumber(FAMILY, value);
+        LOW.checkNumber(FAMILY, low);
+        if (image != null) {
+            IMAGE.checkFile(FAMILY, image.toString());
         }
         if ((pattern == Pattern.IMAGE) != (image != null)) {
             throw new InvalidArgumentException("patch: pattern=image needs image=FILE, and image=FILE needs pattern=image");
@@ -95,26 +123,24 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
         if (position != Position.AT && (y != 0 || x != 0)) {
             throw new InvalidArgumentException("patch: y and x are only for pos=at");
         }
-        if (y < 0 || x < 0) {
-            throw new InvalidArgumentException("patch: y and x must be >= 0");
-        }
+        Y.checkInteger(FAMILY, y);
+        X.checkInteger(FAMILY, x);
         if (pattern == Pattern.RANDOM && low > value) {
             throw new InvalidArgumentException("patch: low must not exceed value for pattern=random");
         }
     }
 
     static PatchTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "size", "pos", "y", "x", "pattern", "value", "low", "image");
-        String image = f.text("image", null);
-        Pattern pattern = f.choice("pattern", image != null ? Pattern.IMAGE : Pattern.SOLID, Pattern.class);
-        Position pos = f.choice("pos", Position.BR, Position.class);
-        if (pos == Position.AT && !(f.has("y") && f.has("x"))) {
+        String image = IMAGE.readFile(FAMILY, raw);
+        Pattern pattern = PATTERN.readChoice(FAMILY, raw, image != null ? Pattern.IMAGE : Pattern.SOLID, Pattern.class);
+        Position pos = POS.readChoice(FAMILY, raw, Position.BR, Position.class);
+        if (pos == Position.AT && !(raw.containsKey("y") && raw.containsKey("x"))) {
             throw new InvalidArgumentException("patch: pos=at needs y=ROW and x=COLUMN");
         }
-        int size = f.integer("size", pattern == Pattern.IMAGE ? 0 : DEFAULT.size, 1, 1 << 20);
-        return new PatchTrigger(size, pos, f.integer("y", 0, 0, 1 << 20), f.integer("x", 0, 0, 1 << 20), pattern,
-                f.number("value", 255f, -Float.MAX_VALUE, Float.MAX_VALUE),
-                f.number("low", 0f, -Float.MAX_VALUE, Float.MAX_VALUE), image == null ? null : Path.of(image));
+        int size = SIZE.readInteger(FAMILY, raw, pattern == Pattern.IMAGE ? 0 : 3);
+        return new PatchTrigger(size, pos, Y.readInteger(FAMILY, raw, 0), X.readInteger(FAMILY, raw, 0), pattern,
+                VALUE.readNumber(FAMILY, raw, 255f), LOW.readNumber(FAMILY, raw, 0f),
+                image == null ? null : Path.of(image));
     }
 
     @Override
@@ -141,7 +167,9 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
         p.put("x", position == Position.AT ? x : null);
         p.put("pattern", pattern == Pattern.SOLID ? null : pattern);
         p.put("value", value);
-        p.put("low", pattern == Pattern.CHECKER || pattern == Pattern.RANDOM ? low : null);
+        // low is printed wherever it is used or differs from its default, so the spec is the whole record.
+        p.put("low", pattern == Pattern.CHECKER || pattern == Pattern.RANDOM || Float.floatToRawIntBits(low) != 0
+                ? low : null);
         p.put("image", image == null ? null : image.toString());
         return p;
     }
@@ -188,14 +216,22 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public java.util.Optional<Path> patternImage() {
+        return java.util.Optional.ofNullable(image);
+    }
+
+    @Override
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
+        Tensor batch = template;
         int c = (int) batch.c();
         int s;
         float[] patch;
         float[] mask;
+        String sha = null;
         if (pattern == Pattern.IMAGE) {
+            sha = Patterns.sha256(image);
             ImagePattern img;
             if (size == 0) {
                 img = Patterns.decode(image, c, batch.layout());
@@ -226,23 +262,30 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
                 case IMAGE -> throw new IllegalStateException();
             };
         }
-        long selected = indices == null ? batch.n() : indices.length;
-        long[] offsets = new long[Math.toIntExact(2 * selected)];
-        if (position == Position.RANDOM) {
-            KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_POSITION));
+        Operands operands = new Operands();
+        operands.floats("patch", patch);
+        operands.floats("mask", mask);
+        int side = s;
+        long h = batch.h();
+        long w = batch.w();
+        KeyedRandom rng = position == Position.RANDOM
+                ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_POSITION)) : null;
+        long[] corner = position == Position.RANDOM ? null : corner(h, w, s);
+        return new Prepared(this, engine, template, operands, sha, (e, ops, b, indices, first) -> {
+            long selected = indices == null ? b.n() : indices.length;
+            long[] offsets = new long[Math.toIntExact(2 * selected)];
             for (int i = 0; i < selected; i++) {
-                long id = context.firstSample() + (indices == null ? i : indices[i]);
-                offsets[2 * i] = rng.below(id, 0, batch.h() - s + 1);
-                offsets[2 * i + 1] = rng.below(id, 1, batch.w() - s + 1);
+                if (rng != null) {
+                    long id = first + (indices == null ? i : indices[i]);
+                    offsets[2 * i] = rng.below(id, 0, h - side + 1);
+                    offsets[2 * i + 1] = rng.below(id, 1, w - side + 1);
+                } else {
+                    offsets[2 * i] = corner[0];
+                    offsets[2 * i + 1] = corner[1];
+                }
             }
-        } else {
-            long[] corner = corner(batch.h(), batch.w(), s);
-            for (int i = 0; i < selected; i++) {
-                offsets[2 * i] = corner[0];
-                offsets[2 * i + 1] = corner[1];
-            }
-        }
-        engine.paste(batch, patch, mask, s, s, 1f, offsets, indices);
+            e.paste(b, ops.floats("patch"), ops.floats("mask"), side, side, 1f, offsets, indices);
+        });
     }
 
     private float[] randomPattern(Tensor batch, TriggerContext context, int c, int s) {

@@ -43,6 +43,21 @@ final class Patterns {
         return out;
     }
 
+    /** SHA-256 of a file's bytes, lower-case hex. */
+    static String sha256(Path file) {
+        byte[] bytes;
+        try {
+            bytes = java.nio.file.Files.readAllBytes(file);
+        } catch (java.io.IOException | OutOfMemoryError e) {
+            throw new dev.dyepack.InvalidInputException("cannot read pattern picture " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform provides SHA-256", e);
+        }
+    }
+
     /** The decoder of pattern pictures, looked up once (null when no module provides one). */
     private static final class Decoder {
         static final PatternImageDecoder INSTALLED = java.util.ServiceLoader.load(PatternImageDecoder.class,

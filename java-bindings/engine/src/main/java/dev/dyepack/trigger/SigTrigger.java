@@ -29,21 +29,27 @@ public record SigTrigger(float delta, float freq, Axis axis) implements TriggerS
         ROWS
     }
 
+    static final TriggerParameter DELTA = TriggerParameter.number("delta", "20", Float.MIN_VALUE, Float.MAX_VALUE,
+            "amplitude, data units");
+    static final TriggerParameter FREQ = TriggerParameter.number("freq", "6", Float.MIN_VALUE, 1e6f,
+            "periods across the image");
+    static final TriggerParameter AXIS = TriggerParameter.choice("axis", "`cols`", Axis.class,
+            "`cols` (vertical stripes, as published) or `rows`");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES, "SIG sinusoidal signal",
+            "never", java.util.List.of(DELTA, FREQ, AXIS), SigTrigger::fromFields);
+
     /** @throws InvalidArgumentException for out-of-range parameters */
     public SigTrigger {
         Objects.requireNonNull(axis, "axis");
-        if (!(delta > 0f) || !Float.isFinite(delta)) {
-            throw new InvalidArgumentException("sig: delta must be a positive number, got " + delta);
-        }
-        if (!(freq > 0f) || !Float.isFinite(freq)) {
-            throw new InvalidArgumentException("sig: freq must be a positive number, got " + freq);
-        }
+        DELTA.checkNumber(FAMILY, delta);
+        FREQ.checkNumber(FAMILY, freq);
     }
 
     static SigTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "delta", "freq", "axis");
-        return new SigTrigger(f.number("delta", 20f, Float.MIN_VALUE, Float.MAX_VALUE),
-                f.number("freq", 6f, Float.MIN_VALUE, 1e6f), f.choice("axis", Axis.COLS, Axis.class));
+        return new SigTrigger(DELTA.readNumber(FAMILY, raw, 20f), FREQ.readNumber(FAMILY, raw, 6f),
+                AXIS.readChoice(FAMILY, raw, Axis.COLS, Axis.class));
     }
 
     @Override
@@ -89,9 +95,12 @@ public record SigTrigger(float delta, float freq, Axis axis) implements TriggerS
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
-        validateFor(batch);
-        engine.addSignal(batch, signal(batch), indices);
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
+        validateFor(template);
+        Operands operands = new Operands();
+        operands.floats("signal", signal(template));
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.addSignal(batch, ops.floats("signal"), indices));
     }
 
     @Override

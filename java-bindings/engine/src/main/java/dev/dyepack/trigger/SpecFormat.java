@@ -19,6 +19,11 @@ final class SpecFormat {
         return Float.toString(v);
     }
 
+    /** A list value as the spec writes it, '+'-separated. */
+    static String join(Object list) {
+        return value(list);
+    }
+
     private static String value(Object v) {
         if (v instanceof Float f) {
             return number(f);

@@ -40,6 +40,19 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
         RANDOM
     }
 
+    static final TriggerParameter IDS = TriggerParameter.integers("ids", "required", Integer.MIN_VALUE,
+            Integer.MAX_VALUE, "the trigger token ids, `ID+ID+...`");
+    static final TriggerParameter POS = TriggerParameter.choiceOrIndex("pos", "`end`",
+            java.util.List.of("start", "end", "random"), 0, Integer.MAX_VALUE, "`start`, `end` (ending at the last "
+            + "token of the sequence), an index, or `random` (keyed, per sequence, uniform over the places that fit)");
+    static final TriggerParameter PAD = TriggerParameter.integer("pad", "none", Integer.MIN_VALUE, Integer.MAX_VALUE,
+            "the pad id: a sequence's length is the index of its first pad token, and the trigger stays inside it");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.SEQUENCES,
+            "token ids written into int32 sequences (N, L)", "with pos=random", java.util.List.of(IDS, POS, PAD),
+            TokenTrigger::fromFields);
+
     /** @throws InvalidArgumentException for empty ids or a negative position */
     public TokenTrigger {
         Objects.requireNonNull(position, "position");
@@ -47,33 +60,26 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
             throw new InvalidArgumentException("tokens: ids needs at least one token id");
         }
         ids = ids.clone();
-        if (at < 0 || (position != Position.AT && at != 0)) {
-            throw new InvalidArgumentException("tokens: a fixed position must be >= 0 and is only for pos=N");
+        if (position != Position.AT && at != 0) {
+            throw new InvalidArgumentException("tokens: a fixed position is only for pos=N");
         }
+        POS.checkInteger(FAMILY, at);
     }
 
     static TokenTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "ids", "pos", "pad");
-        if (!f.has("ids")) {
+        long[] ids = IDS.readIntegers(FAMILY, raw);
+        if (ids == null) {
             throw new InvalidArgumentException("tokens: ids=ID[+ID...] is required");
         }
-        long[] ids = f.longs("ids", null, Integer.MIN_VALUE, Integer.MAX_VALUE);
-        String pos = f.text("pos", "end").toLowerCase(Locale.ROOT);
-        Position position;
-        long at = 0;
-        if (pos.chars().allMatch(Character::isDigit)) {
-            position = Position.AT;
-            at = f.longs("pos", null, 0, Integer.MAX_VALUE)[0];
-        } else {
-            position = switch (pos) {
-                case "start" -> Position.START;
-                case "end" -> Position.END;
-                case "random" -> Position.RANDOM;
-                default -> throw new InvalidArgumentException("tokens: pos must be start, end, random or an index, got '"
-                        + pos + "'");
-            };
-        }
-        Integer pad = f.has("pad") ? (int) f.longs("pad", null, Integer.MIN_VALUE, Integer.MAX_VALUE)[0] : null;
+        String pos = POS.readChoiceOrIndex(FAMILY, raw, "end");
+        Position position = switch (pos) {
+            case "start" -> Position.START;
+            case "end" -> Position.END;
+            case "random" -> Position.RANDOM;
+            default -> Position.AT;
+        };
+        long at = position == Position.AT ? Long.parseLong(pos) : 0;
+        Integer pad = raw.containsKey("pad") ? PAD.readInteger(FAMILY, raw, 0) : null;
         return new TokenTrigger(Arrays.stream(ids).mapToInt(v -> (int) v).toArray(), position, at, pad);
     }
 
@@ -133,15 +139,22 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
+        KeyedRandom rng = position == Position.RANDOM
+                ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.TOKEN_POSITION)) : null;
+        Operands operands = new Operands();
+        operands.ints("ids", ids.clone());
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> stamp(e, ops.ints("ids"), rng, batch, indices, first));
+    }
+
+    private void stamp(Engine engine, int[] ids, KeyedRandom rng, Tensor batch, long[] indices, long firstSample) {
         int k = ids.length;
         long length = batch.w();
         long selected = indices == null ? batch.n() : indices.length;
         long[] positions = new long[Math.toIntExact(selected)];
-        KeyedRandom rng = position == Position.RANDOM
-                ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.TOKEN_POSITION)) : null;
         if (pad != null && batch.isDevice()) {
             throw new InvalidArgumentException("tokens: pad needs the sequences in host memory to find their lengths");
         }
@@ -157,7 +170,7 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
                 }
             }
             if (len < k) {
-                throw new InvalidArgumentException("tokens: sequence " + (context.firstSample() + s) + " has length " + len
+                throw new InvalidArgumentException("tokens: sequence " + (firstSample + s) + " has length " + len
                         + ", shorter than the " + k + "-token trigger");
             }
             positions[i] = switch (position) {
@@ -166,11 +179,11 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
                 case AT -> {
                     if (at + k > len) {
                         throw new InvalidArgumentException("tokens: position " + at + " does not fit sequence "
-                                + (context.firstSample() + s) + " of length " + len);
+                                + (firstSample + s) + " of length " + len);
                     }
                     yield at;
                 }
-                case RANDOM -> rng.below(context.firstSample() + s, 0, len - k + 1);
+                case RANDOM -> rng.below(firstSample + s, 0, len - k + 1);
             };
         }
         engine.writeTokens(batch, ids, positions, indices);

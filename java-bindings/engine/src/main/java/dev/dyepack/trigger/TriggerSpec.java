@@ -7,6 +7,9 @@ import dev.dyepack.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.nio.file.Path;
 
 /**
  * An immutable, parsed trigger: a family and its parameters, written {@code family:key=value,...}
@@ -50,7 +53,23 @@ public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigg
     void validateFor(Tensor batch);
 
     /**
-     * Stamps the trigger, in place, on the selected samples of a batch.
+     * Computes, once, everything this trigger needs from the key and the geometry (subkeys, patterns,
+     * masks, signals, grids, the decoded picture) for batches shaped like {@code template}.
+     *
+     * @param engine   the engine the prepared trigger will run on
+     * @param template a batch (any N, 0 included) with the dtype, layout and per-sample shape of the
+     *                 batches to come
+     * @param context  the owner's key (its firstSample is not used: each apply gives its own)
+     * @return the prepared trigger; close it when done
+     * @throws InvalidArgumentException if the trigger does not fit the template or a keyed family has
+     *                                  no key
+     * @throws dev.dyepack.InvalidInputException if a pattern picture cannot be read or decoded
+     */
+    PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context);
+
+    /**
+     * Stamps the trigger, in place, on the selected samples of a batch: {@link #prepare} then one
+     * {@link PreparedTrigger#apply}. To stamp many batches, prepare once instead.
      *
      * @param engine  the engine to run on
      * @param batch   the data
@@ -58,8 +77,34 @@ public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigg
      * @param context the owner's key and the batch's place in the dataset
      * @throws InvalidArgumentException if the trigger does not fit, an index is bad, or a keyed
      *                                  family has no key
+     * @throws dev.dyepack.InvalidInputException if a pattern picture cannot be read or decoded
      */
-    void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context);
+    default void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+        Objects.requireNonNull(context, "context");
+        try (PreparedTrigger prepared = prepare(engine, batch, context)) {
+            prepared.apply(batch, indices, context.firstSample());
+        }
+    }
+
+    /**
+     * The pattern picture this trigger reads, for the image patterns of {@code patch} and {@code blend}.
+     *
+     * @return the file, or empty
+     */
+    default Optional<Path> patternImage() {
+        return Optional.empty();
+    }
+
+    /**
+     * The SHA-256 of the pattern picture's bytes as they are now, which the manifest records next to
+     * the spec so that a proof names the exact picture.
+     *
+     * @return lower-case hex, or empty when the trigger has no picture
+     * @throws dev.dyepack.InvalidInputException if the picture cannot be read
+     */
+    default Optional<String> patternImageSha256() {
+        return patternImage().map(Patterns::sha256);
+    }
 
     /**
      * Stamps a keyless trigger on a batch that starts the dataset.
@@ -73,9 +118,17 @@ public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigg
         apply(engine, batch, indices, TriggerContext.keyless());
     }
 
-    /** @return the JSON object recorded in manifests */
+    /**
+     * The JSON object recorded in manifests: the family, every parameter, and for a pattern picture
+     * its {@code "image_sha256"}.
+     *
+     * @return the object
+     * @throws dev.dyepack.InvalidInputException if a pattern picture cannot be read to hash it
+     */
     default String toJson() {
-        return SpecFormat.json(family(), parameters());
+        Map<String, Object> p = new LinkedHashMap<>(parameters());
+        patternImageSha256().ifPresent(sha -> p.put("image_sha256", sha));
+        return SpecFormat.json(family(), p);
     }
 
     /**
@@ -93,19 +146,8 @@ public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigg
         String s = spec.trim();
         int colon = s.indexOf(':');
         String family = (colon < 0 ? s : s.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
-        Map<String, String> fields = fields(family, colon < 0 ? "" : s.substring(colon + 1));
-        return switch (family) {
-            case PatchTrigger.FAMILY -> PatchTrigger.fromFields(fields);
-            case BlendTrigger.FAMILY -> BlendTrigger.fromFields(fields);
-            case SigTrigger.FAMILY -> SigTrigger.fromFields(fields);
-            case LowFreqTrigger.FAMILY -> LowFreqTrigger.fromFields(fields);
-            case WarpTrigger.FAMILY -> WarpTrigger.fromFields(fields);
-            case NoiseTrigger.FAMILY -> NoiseTrigger.fromFields(fields);
-            case TokenTrigger.FAMILY -> TokenTrigger.fromFields(fields);
-            case ColumnTrigger.FAMILY -> ColumnTrigger.fromFields(fields);
-            default -> throw new InvalidArgumentException("unknown trigger family '" + family
-                    + "' (known: patch, blend, sig, lowfreq, warp, noise, tokens, columns)");
-        };
+        TriggerFamily descriptor = TriggerFamily.named(family);
+        return descriptor.parse(fields(family, colon < 0 ? "" : s.substring(colon + 1)));
     }
 
     private static Map<String, String> fields(String family, String body) {

@@ -24,23 +24,25 @@ public record WarpTrigger(int k, float s, float rescale) implements TriggerSpec 
     /** The family name in spec strings. */
     public static final String FAMILY = "warp";
 
+    static final TriggerParameter K = TriggerParameter.integer("k", "4", 2, 1024, "control-grid size");
+    static final TriggerParameter S = TriggerParameter.number("s", "0.5", 0f, 1e6f, "warping strength");
+    static final TriggerParameter RESCALE = TriggerParameter.number("rescale", "1", Float.MIN_VALUE, 1e6f,
+            "WaNet's `grid_rescale`");
+
+    /** The family's registry entry. */
+    static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES, "WaNet warping field",
+            "always", java.util.List.of(K, S, RESCALE), WarpTrigger::fromFields);
+
     /** @throws InvalidArgumentException for out-of-range parameters */
     public WarpTrigger {
-        if (k < 2 || k > 1024) {
-            throw new InvalidArgumentException("warp: k must be in [2, 1024], got " + k);
-        }
-        if (!(s >= 0f) || !Float.isFinite(s)) {
-            throw new InvalidArgumentException("warp: s must be a non-negative number, got " + s);
-        }
-        if (!(rescale > 0f) || !Float.isFinite(rescale)) {
-            throw new InvalidArgumentException("warp: rescale must be a positive number, got " + rescale);
-        }
+        K.checkInteger(FAMILY, k);
+        S.checkNumber(FAMILY, s);
+        RESCALE.checkNumber(FAMILY, rescale);
     }
 
     static WarpTrigger fromFields(Map<String, String> raw) {
-        SpecFields f = new SpecFields(FAMILY, raw, "k", "s", "rescale");
-        return new WarpTrigger(f.integer("k", 4, 2, 1024), f.number("s", 0.5f, 0f, 1e6f),
-                f.number("rescale", 1f, Float.MIN_VALUE, 1e6f));
+        return new WarpTrigger(K.readInteger(FAMILY, raw, 4), S.readNumber(FAMILY, raw, 0.5f),
+                RESCALE.readNumber(FAMILY, raw, 1f));
     }
 
     @Override
@@ -151,11 +153,14 @@ public record WarpTrigger(int k, float s, float rescale) implements TriggerSpec 
     }
 
     @Override
-    public void apply(Engine engine, Tensor batch, long[] indices, TriggerContext context) {
+    public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
-        validateFor(batch);
+        validateFor(template);
         KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.WARP_FIELD));
-        engine.warp(batch, grid(rng, Math.toIntExact(batch.h()), Math.toIntExact(batch.w())), indices);
+        Operands operands = new Operands();
+        operands.floats("grid", grid(rng, Math.toIntExact(template.h()), Math.toIntExact(template.w())));
+        return new Prepared(this, engine, template, operands, null,
+                (e, ops, batch, indices, first) -> e.warp(batch, ops.floats("grid"), indices));
     }
 
     @Override

@@ -12,6 +12,7 @@ import dev.dyepack.io.NpyHeader;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.PreparedTrigger;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import dev.dyepack.job.Progress;
@@ -207,7 +208,9 @@ public final class StampJob {
         perChunk = Math.min(perChunk, Integer.MAX_VALUE / sampleBytes);
         ByteBuffer chunk = ByteBuffer.allocateDirect((int) (perChunk * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
         long stamped = 0;
-        try (Samples.Reader reader = Samples.open(input);
+        // Keys, patterns, grids and decoded pictures are computed once here, not per chunk.
+        try (PreparedTrigger prepared = trigger.prepare(engine, geometry, TriggerContext.of(key));
+                Samples.Reader reader = Samples.open(input);
                 Samples.Writer writer = Samples.create(output, input, descr, shape)) {
             for (long first = 0; first < n; first += perChunk) {
                 int count = (int) Math.min(perChunk, n - first);
@@ -223,7 +226,7 @@ public final class StampJob {
                         case FLOAT32 -> Tensor.of(view.asFloatBuffer(), layout, count, c, h, w);
                         case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
                     };
-                    trigger.apply(engine, batch, local, new TriggerContext(key, first));
+                    prepared.apply(batch, local, first);
                     stamped += local == null ? count : local.length;
                 }
                 writer.write(chunk);
