@@ -47,7 +47,8 @@ public record Budget(String requested, double fraction, long count) {
     }
 
     private static InvalidArgumentException invalid(String text) {
-        return InvalidArgumentException.of(Parameters.BUDGET, "'" + text + "'", "a fraction in (0, 1) or a count >= 1");
+        return new InvalidArgumentException("budget must be a fraction in (0, 1) or a count >= 1, got '" + text + "'",
+                Parameters.BUDGET, text, "a fraction in (0, 1) or a count >= 1");
     }
 
     /**
