@@ -133,7 +133,9 @@ public final class Tensor {
      * float32, {@code IntPointer} for int32); a plain {@code Pointer} counts its position, limit and
      * capacity in bytes and may carry any dtype. The memory must be dense in {@code layout}; callers that
      * hold strides use {@link #ofHost(Pointer, DType, Layout, long, long, long, long, long[])}. The pointer
-     * is kept reachable while the tensor is.
+     * is kept reachable while the tensor is. For direct NIO buffers use {@link #of(FloatBuffer, Layout,
+     * long, long, long, long)} and its kin, which read the buffer's position themselves: a typed JavaCPP
+     * pointer made from a typed buffer with a non-zero position does not point at that position.
      *
      * @param data   host memory holding at least N*C*H*W elements of {@code dtype} from its position
      * @param dtype  element type
@@ -411,9 +413,9 @@ public final class Tensor {
                 case FLOAT32 -> "FloatPointer";
                 case INT32 -> "IntPointer";
             };
-            throw new InvalidArgumentException("a " + data.getClass().getSimpleName() + " (" + data.sizeof()
-                    + "-byte elements of its own type) cannot hold a " + dtype.label() + " tensor (" + dtype.bytes()
-                    + "-byte " + dtype.label() + " elements); convert the data to " + dtype.label()
+            throw new InvalidArgumentException("the " + data.getClass().getSimpleName() + " (" + data.sizeof()
+                    + "-byte elements of its own type) cannot hold " + dtype.label() + " data (" + dtype.bytes()
+                    + "-byte elements); convert the data to " + dtype.label()
                     + " first, or describe it with the dtype it holds", Parameters.DTYPE, dtype.label(),
                     "the dtype of the " + data.getClass().getSimpleName() + " (give a " + expected
                             + " or a plain Pointer for " + dtype.label() + ")");
@@ -425,7 +427,7 @@ public final class Tensor {
     }
 
     private static String describe(DType dtype, Layout layout, long n, long c, long h, long w) {
-        return "a " + dtype.label() + " " + layout + " tensor of N=" + n + ", C=" + c + ", H=" + h + ", W=" + w;
+        return "the " + dtype.label() + " " + layout + " tensor of N=" + n + ", C=" + c + ", H=" + h + ", W=" + w;
     }
 
     /**
