@@ -59,7 +59,10 @@ public final class Main implements Runnable {
 
     /**
      * Builds the command line with DyePack's error handling: one line {@code dyepack: <message>} on
-     * standard error and a named exit code; the stack trace only with {@code --stacktrace}.
+     * standard error (followed, when the library names the parameter at fault, by the options that set
+     * it: {@link OptionHints}) and a named exit code; the stack trace only with {@code --stacktrace}.
+     * Java {@link Error}s thrown by a command get the same one line: out of memory exits with
+     * {@link ExitCodes#FAILURE}, any other with {@link ExitCodes#INTERNAL}.
      *
      * @return the configured command line
      */
@@ -83,17 +86,39 @@ public final class Main implements Runnable {
             err.flush();
             return ExitCodes.INVALID_INPUT;
         });
+        CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return runLast.execute(parseResult);
+            } catch (Error e) {
+                // picocli hands only Exceptions to the execution-exception handler; an Error (a stack
+                // overflow, out of memory) would escape as a raw stack trace. Wrapped, it reaches the
+                // handler below, which unwraps it.
+                throw new CommandLine.ExecutionException(deepest(parseResult).commandSpec().commandLine(),
+                        String.valueOf(e), e);
+            }
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            Throwable failure = ex instanceof CommandLine.ExecutionException && ex.getCause() instanceof Error e
+                    ? e : ex;
             PrintWriter err = commandLine.getErr();
             boolean trace = hasStacktrace(parseResult);
-            err.println("dyepack: " + message(ex));
+            err.println("dyepack: " + OptionHints.withHint(failure, message(failure)));
             if (trace) {
-                ex.printStackTrace(err);
+                failure.printStackTrace(err);
             }
             err.flush();
-            return exitCode(ex);
+            return exitCode(failure);
         });
         return cl;
+    }
+
+    private static CommandLine.ParseResult deepest(CommandLine.ParseResult pr) {
+        CommandLine.ParseResult p = pr;
+        while (p.subcommand() != null) {
+            p = p.subcommand();
+        }
+        return p;
     }
 
     private static boolean hasStacktrace(CommandLine.ParseResult pr) {
@@ -116,6 +141,13 @@ public final class Main implements Runnable {
     }
 
     static String message(Throwable ex) {
+        if (ex instanceof OutOfMemoryError) {
+            return "out of memory (" + ex.getMessage() + "); give Java more memory (e.g. JAVA_TOOL_OPTIONS=-Xmx8g) "
+                    + "or work on smaller inputs";
+        }
+        if (ex instanceof Error) {
+            return "internal error: " + ex + " (run with --stacktrace and report it)";
+        }
         String m = ex.getMessage();
         if (ex instanceof UncheckedIOException && ex.getCause() != null) {
             m = ex.getCause().toString();
@@ -134,7 +166,7 @@ public final class Main implements Runnable {
             return ExitCodes.NO_GPU;
         }
         if (ex instanceof CudaException || ex instanceof NativeLibraryException || ex instanceof UncheckedIOException
-                || ex instanceof java.io.IOException) {
+                || ex instanceof java.io.IOException || ex instanceof OutOfMemoryError) {
             return ExitCodes.FAILURE;
         }
         return ExitCodes.INTERNAL;

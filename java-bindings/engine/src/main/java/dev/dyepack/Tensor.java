@@ -7,6 +7,9 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Objects;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -16,9 +19,14 @@ import org.bytedeco.javacpp.Pointer;
  * it points to is the caller's to synchronise.
  *
  * <p>Host tensors are made from direct {@link ByteBuffer}s (uint8), direct native-order
- * {@link FloatBuffer}s (float32), or JavaCPP pointers (for example an ND4J array's
- * {@code data().addressPointer()}). The view starts at the buffer's position and must cover exactly
- * its remaining elements.
+ * {@link FloatBuffer}s (float32), or JavaCPP pointers. A host tensor always knows the extent of its
+ * memory in bytes, never assumed: a buffer's remaining elements (which must be exactly the tensor), a
+ * pointer's own limit or capacity, or an extent the caller gives
+ * ({@link #ofHost(Pointer, long, DType, Layout, long, long, long, long)}, needed for an ND4J array's
+ * {@code data().addressPointer()}, which knows none); the tensor must fit in it. A typed pointer's
+ * element type must be the dtype's, and memory must be dense in the declared layout: a caller holding
+ * strides has them checked ({@link #requireContiguous}). So a refused call has neither read nor
+ * written anything.
  */
 public final class Tensor {
     private final DType dtype;
@@ -33,23 +41,12 @@ public final class Tensor {
 
     private Tensor(DType dtype, Layout layout, long n, long c, long h, long w, long address, boolean device,
             Object owner) {
-        this.dtype = Objects.requireNonNull(dtype, "dtype");
-        this.layout = Objects.requireNonNull(layout, "layout");
-        if (n < 0) {
-            throw new InvalidArgumentException("sample count N must be >= 0, got " + n);
-        }
-        if (c < 1 || h < 1 || w < 1) {
-            throw new InvalidArgumentException(
-                    "channels, height and width must each be at least 1, got C=" + c + ", H=" + h + ", W=" + w);
-        }
-        try {
-            Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(n, c), h), w), dtype.bytes());
-        } catch (ArithmeticException e) {
-            throw new InvalidArgumentException("tensor of N=" + n + ", C=" + c + ", H=" + h + ", W=" + w
-                    + " is too large (its size overflows 64 bits)");
-        }
+        this.dtype = dtype;
+        this.layout = layout;
+        checkShape(dtype, layout, n, c, h, w);
         if (n > 0 && address == 0) {
-            throw new InvalidArgumentException("tensor data pointer is null but N=" + n);
+            throw new InvalidArgumentException("tensor data pointer is null but N=" + n, Parameters.MEMORY, "null",
+                    "memory holding the tensor");
         }
         this.n = n;
         this.c = c;
@@ -127,30 +124,310 @@ public final class Tensor {
     }
 
     /**
-     * A batch over host memory behind a JavaCPP pointer, starting at its position (for example an
-     * ND4J array's {@code data().addressPointer()}, which already includes the view's offset; make
-     * views contiguous first). The pointer is kept reachable while the tensor is.
+     * A batch over host memory behind a JavaCPP pointer that knows its extent, starting at its
+     * position. Pointers made by JavaCPP allocations ({@code new FloatPointer(n)}), from direct buffers,
+     * or given a {@code capacity(...)} or {@code limit(...)} know it; ND4J's
+     * {@code data().addressPointer()} does not (its limit and capacity are 0): use
+     * {@link #ofHost(Pointer, long, DType, Layout, long, long, long, long)} and give the extent. A typed
+     * pointer must hold the dtype's elements ({@code BytePointer} for uint8, {@code FloatPointer} for
+     * float32, {@code IntPointer} for int32); a plain {@code Pointer} counts its position, limit and
+     * capacity in bytes and may carry any dtype. The memory must be dense in {@code layout}; callers that
+     * hold strides use {@link #ofHost(Pointer, DType, Layout, long, long, long, long, long[])}. The pointer
+     * is kept reachable while the tensor is. For direct NIO buffers use {@link #of(FloatBuffer, Layout,
+     * long, long, long, long)} and its kin, which read the buffer's position themselves: a typed JavaCPP
+     * pointer made from a typed buffer with a non-zero position does not point at that position.
      *
-     * @param data   host memory holding N*C*H*W elements of {@code dtype} from its position
+     * @param data   host memory holding at least N*C*H*W elements of {@code dtype} from its position
      * @param dtype  element type
      * @param layout NHWC or NCHW
      * @param n      samples; c channels, h height, w width
      * @return the view
-     * @throws InvalidArgumentException if the pointer is null for N &gt; 0, the shape is invalid, or the
-     *                                  pointer's known extent is smaller than the tensor
+     * @throws InvalidArgumentException if the shape is invalid, the pointer is null for N &gt; 0, its
+     *                                  element type does not match {@code dtype}, it does not know its
+     *                                  extent (for N &gt; 0), or that extent is smaller than the tensor
      */
     public static Tensor ofHost(Pointer data, DType dtype, Layout layout, long n, long c, long h, long w) {
         Objects.requireNonNull(data, "data");
-        long address = data.isNull() ? 0 : data.address() + data.position() * (long) data.sizeof();
-        Tensor t = new Tensor(dtype, layout, n, c, h, w, address, false, data);
-        // A pointer that knows its extent (JavaCPP allocations and views do) must cover the tensor;
-        // native code would otherwise read or write past it.
-        long limit = data.limit() > 0 ? data.limit() : data.capacity();
-        if (limit > 0 && (limit - data.position()) * (long) data.sizeof() < t.bytes()) {
-            throw new InvalidArgumentException("the pointer holds " + (limit - data.position()) * (long) data.sizeof()
-                    + " bytes from its position but the tensor needs " + t.bytes());
+        long needed = checkShape(dtype, layout, n, c, h, w);
+        checkElementType(data, dtype);
+        long extent = knownExtent(data);
+        if (extent < 0) {
+            if (needed > 0) {
+                throw InvalidArgumentException.about(Parameters.EXTENT_BYTES, null, "the " + pointerName(data)
+                        + " does not know the extent of its memory (its limit and capacity are 0, as for ND4J's"
+                        + " data().addressPointer()), so the " + needed + " bytes of " + describe(dtype, layout, n, c,
+                        h, w) + " cannot be checked against it; give the extent in bytes explicitly with"
+                        + " Tensor.ofHost(pointer, extentBytes, ...), or set the pointer's capacity(...)");
+            }
+            extent = 0;
         }
-        return t;
+        return host(data, extent, dtype, layout, n, c, h, w);
+    }
+
+    /**
+     * A batch over host memory behind a JavaCPP pointer, with the extent of that memory given by the
+     * caller: the bytes that may be read and written from the pointer's position (for an ND4J array,
+     * {@code length() * dataType().width()} for a dense array viewed from its first element). When the
+     * pointer knows its own extent as well, the given one may not exceed it. Element type and density
+     * rules are those of {@link #ofHost(Pointer, DType, Layout, long, long, long, long)}.
+     *
+     * @param data        host memory, from its position
+     * @param extentBytes bytes available from the pointer's position, &gt;= 0
+     * @param dtype       element type
+     * @param layout      NHWC or NCHW
+     * @param n           samples; c channels, h height, w width
+     * @return the view
+     * @throws InvalidArgumentException if the shape is invalid, the pointer is null for N &gt; 0, its
+     *                                  element type does not match {@code dtype}, the extent is negative or
+     *                                  larger than the pointer's own, or smaller than the tensor
+     */
+    public static Tensor ofHost(Pointer data, long extentBytes, DType dtype, Layout layout, long n, long c, long h,
+            long w) {
+        Objects.requireNonNull(data, "data");
+        checkShape(dtype, layout, n, c, h, w);
+        checkElementType(data, dtype);
+        if (extentBytes < 0) {
+            throw InvalidArgumentException.of(Parameters.EXTENT_BYTES, extentBytes, ">= 0");
+        }
+        long known = knownExtent(data);
+        if (known >= 0 && extentBytes > known) {
+            throw new InvalidArgumentException("the extent given, " + extentBytes + " bytes, is larger than the "
+                    + known + " bytes the " + pointerName(data) + " holds from its position",
+                    Parameters.EXTENT_BYTES, extentBytes, "at most " + known);
+        }
+        return host(data, extentBytes, dtype, layout, n, c, h, w);
+    }
+
+    /**
+     * A batch over host memory at a raw address with the extent given by the caller (for callers that
+     * hold an address as a number, e.g. ND4J's {@code data().address()} plus the view's offset in bytes).
+     * Nothing keeps that memory alive: it must outlive every use of the tensor.
+     *
+     * @param address     the absolute address of the first element
+     * @param extentBytes bytes available from {@code address}, &gt;= 0
+     * @param dtype       element type
+     * @param layout      NHWC or NCHW
+     * @param n           samples; c channels, h height, w width
+     * @return the view
+     * @throws InvalidArgumentException if the shape is invalid, the address is 0 for N &gt; 0, or the
+     *                                  extent is negative or smaller than the tensor
+     */
+    public static Tensor ofHost(long address, long extentBytes, DType dtype, Layout layout, long n, long c, long h,
+            long w) {
+        long needed = checkShape(dtype, layout, n, c, h, w);
+        if (extentBytes < 0) {
+            throw InvalidArgumentException.of(Parameters.EXTENT_BYTES, extentBytes, ">= 0");
+        }
+        checkCovers(extentBytes, needed, "memory at the address", dtype, layout, n, c, h, w);
+        return new Tensor(dtype, layout, n, c, h, w, address, false, null);
+    }
+
+    /**
+     * As {@link #ofHost(Pointer, DType, Layout, long, long, long, long)}, for callers that hold the
+     * memory's strides (an ND4J array's {@code stride()}, a NumPy-style view): the strides must be the
+     * contiguous ones of {@code layout}, see {@link #requireContiguous}.
+     *
+     * @param data              host memory that knows its extent, from its position
+     * @param dtype             element type
+     * @param layout            NHWC or NCHW
+     * @param n                 samples; c channels, h height, w width
+     * @param stridesInElements the step of each axis in elements, in the layout's axis order
+     * @return the view
+     * @throws InvalidArgumentException as for the overload without strides, and if the strides are not
+     *                                  the contiguous ones of {@code layout}
+     */
+    public static Tensor ofHost(Pointer data, DType dtype, Layout layout, long n, long c, long h, long w,
+            long[] stridesInElements) {
+        checkShape(dtype, layout, n, c, h, w);
+        requireContiguous(layout, n, c, h, w, stridesInElements);
+        return ofHost(data, dtype, layout, n, c, h, w);
+    }
+
+    /**
+     * As {@link #ofHost(Pointer, long, DType, Layout, long, long, long, long)}, for callers that hold the
+     * memory's strides; see {@link #requireContiguous}.
+     *
+     * @param data              host memory, from its position
+     * @param extentBytes       bytes available from the pointer's position, &gt;= 0
+     * @param dtype             element type
+     * @param layout            NHWC or NCHW
+     * @param n                 samples; c channels, h height, w width
+     * @param stridesInElements the step of each axis in elements, in the layout's axis order
+     * @return the view
+     * @throws InvalidArgumentException as for the overload without strides, and if the strides are not
+     *                                  the contiguous ones of {@code layout}
+     */
+    public static Tensor ofHost(Pointer data, long extentBytes, DType dtype, Layout layout, long n, long c, long h,
+            long w, long[] stridesInElements) {
+        checkShape(dtype, layout, n, c, h, w);
+        requireContiguous(layout, n, c, h, w, stridesInElements);
+        return ofHost(data, extentBytes, dtype, layout, n, c, h, w);
+    }
+
+    /**
+     * Checks that memory with the given strides is dense in {@code layout}, which is the only
+     * arrangement the engine reads and writes. The strides are in elements, one per axis in the layout's
+     * order: (N, H, W, C) for NHWC, (N, C, H, W) for NCHW; or two, (N, W), for rows and sequences
+     * (C = H = 1). An axis of extent 1 is never stepped, so its stride is not checked. Views with gaps
+     * (sub-arrays, steps), broadcast (stride 0) or reversed (negative) axes, column-major ('f' order)
+     * arrays and arrays in the other layout are refused, with the way to make them contiguous.
+     *
+     * @param layout            NHWC or NCHW
+     * @param n                 samples; c channels, h height, w width
+     * @param c                 channels
+     * @param h                 height
+     * @param w                 width
+     * @param stridesInElements the strides, in elements
+     * @throws InvalidArgumentException if the strides are not the contiguous ones, or not 4 (or 2 for
+     *                                  C = H = 1) values
+     */
+    public static void requireContiguous(Layout layout, long n, long c, long h, long w, long[] stridesInElements) {
+        Objects.requireNonNull(layout, "layout");
+        Objects.requireNonNull(stridesInElements, "stridesInElements");
+        boolean flat = stridesInElements.length == 2 && c == 1 && h == 1;
+        if (stridesInElements.length != 4 && !flat) {
+            throw new InvalidArgumentException("strides must be 4 values, one per axis in " + axes(layout, false)
+                    + " order (or 2, for (N, W) when C = H = 1), got " + stridesInElements.length,
+                    Parameters.STRIDES, stridesInElements, "4 values");
+        }
+        long[] extents = flat ? new long[] {n, w}
+                : layout == Layout.NHWC ? new long[] {n, h, w, c} : new long[] {n, c, h, w};
+        long[] dense = new long[extents.length];
+        long step = 1;
+        for (int i = extents.length - 1; i >= 0; i--) {
+            dense[i] = step;
+            step *= Math.max(extents[i], 1);
+        }
+        if (matches(stridesInElements, dense, extents)) {
+            return;
+        }
+        String axes = axes(layout, flat);
+        StringBuilder m = new StringBuilder("strides ").append(java.util.Arrays.toString(stridesInElements))
+                .append(" (in elements, axes ").append(axes).append(") are not the contiguous ")
+                .append(flat ? "row-major" : layout.toString()).append(" strides ")
+                .append(java.util.Arrays.toString(dense)).append(": ");
+        long[] columnMajor = new long[extents.length];
+        step = 1;
+        for (int i = 0; i < extents.length; i++) {
+            columnMajor[i] = step;
+            step *= Math.max(extents[i], 1);
+        }
+        Layout other = layout == Layout.NHWC ? Layout.NCHW : Layout.NHWC;
+        if (!flat && matches(stridesInElements, otherLayoutStrides(layout, n, c, h, w), extents)) {
+            m.append("they describe dense ").append(other).append(" memory; declare Layout.").append(other)
+                    .append(" with the strides in ").append(axes(other, false)).append(" order, or make a ")
+                    .append(layout).append(" copy");
+        } else if (matches(stridesInElements, columnMajor, extents)) {
+            m.append("the array is column-major ('f' order); make a row-major ('c' order) copy first (in ND4J: "
+                    + "dup('c'))");
+        } else {
+            boolean broadcast = false;
+            boolean reversed = false;
+            for (int i = 0; i < extents.length; i++) {
+                broadcast |= extents[i] > 1 && stridesInElements[i] == 0;
+                reversed |= extents[i] > 1 && stridesInElements[i] < 0;
+            }
+            m.append(broadcast ? "a stride of 0 repeats elements (a broadcast view)"
+                    : reversed ? "a negative stride walks backwards (a reversed view)"
+                    : "the view skips or reorders elements (a sub-array, a step or a permutation)")
+                    .append("; make the view contiguous first (in ND4J: dup('c'); otherwise copy it into a dense ")
+                    .append(flat ? "row-major" : layout.toString()).append(" buffer)");
+        }
+        throw new InvalidArgumentException(m.toString(), Parameters.STRIDES, stridesInElements,
+                java.util.Arrays.toString(dense));
+    }
+
+    private static boolean matches(long[] strides, long[] expected, long[] extents) {
+        for (int i = 0; i < extents.length; i++) {
+            if (extents[i] > 1 && strides[i] != expected[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The dense strides of the other layout, listed in {@code layout}'s axis order. */
+    private static long[] otherLayoutStrides(Layout layout, long n, long c, long h, long w) {
+        return layout == Layout.NHWC
+                ? new long[] {c * h * w, w, 1, h * w}     // NCHW memory seen as (N, H, W, C)
+                : new long[] {h * w * c, 1, w * c, c};    // NHWC memory seen as (N, C, H, W)
+    }
+
+    private static String axes(Layout layout, boolean flat) {
+        return flat ? "(N, W)" : layout == Layout.NHWC ? "(N, H, W, C)" : "(N, C, H, W)";
+    }
+
+    /** Checks the extent against the tensor and makes the view at the pointer's position. */
+    private static Tensor host(Pointer data, long extentBytes, DType dtype, Layout layout, long n, long c, long h,
+            long w) {
+        long needed = checkShape(dtype, layout, n, c, h, w);
+        checkCovers(extentBytes, needed, pointerName(data), dtype, layout, n, c, h, w);
+        long address = data.isNull() ? 0 : data.address() + data.position() * (long) data.sizeof();
+        return new Tensor(dtype, layout, n, c, h, w, address, false, data);
+    }
+
+    private static void checkCovers(long extentBytes, long needed, String what, DType dtype, Layout layout, long n,
+            long c, long h, long w) {
+        // Native code reads and writes every byte of the tensor: memory it does not cover would be
+        // overrun (a crash or silent corruption of whatever lies beyond).
+        if (extentBytes < needed) {
+            throw new InvalidArgumentException("the " + what + " holds " + extentBytes + " bytes from its position but "
+                    + describe(dtype, layout, n, c, h, w) + " needs " + needed, Parameters.EXTENT_BYTES, extentBytes,
+                    "at least " + needed);
+        }
+    }
+
+    /**
+     * The bytes a pointer knows it holds from its position: its limit (else its capacity) less its
+     * position, in its own element size; -1 when it knows neither.
+     */
+    private static long knownExtent(Pointer data) {
+        long end = data.limit() > 0 ? data.limit() : data.capacity();
+        if (end <= 0) {
+            return -1;
+        }
+        if (data.position() > end) {
+            throw new InvalidArgumentException("the " + pointerName(data) + "'s position " + data.position()
+                    + " lies beyond its limit " + end, Parameters.MEMORY, data.position(), "at most " + end);
+        }
+        try {
+            return Math.multiplyExact(end - data.position(), (long) data.sizeof());
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** A typed pointer must hold the dtype's own elements; a plain {@code Pointer} is bytes. */
+    private static void checkElementType(Pointer data, DType dtype) {
+        if (data.getClass() == Pointer.class) {
+            return;
+        }
+        boolean agrees = switch (dtype) {
+            case UINT8 -> data instanceof BytePointer;
+            case FLOAT32 -> data instanceof FloatPointer;
+            case INT32 -> data instanceof IntPointer;
+        };
+        if (!agrees) {
+            String expected = switch (dtype) {
+                case UINT8 -> "BytePointer";
+                case FLOAT32 -> "FloatPointer";
+                case INT32 -> "IntPointer";
+            };
+            throw new InvalidArgumentException("the " + data.getClass().getSimpleName() + " (" + data.sizeof()
+                    + "-byte elements of its own type) cannot hold " + dtype.label() + " data (" + dtype.bytes()
+                    + "-byte elements); convert the data to " + dtype.label()
+                    + " first, or describe it with the dtype it holds", Parameters.DTYPE, dtype.label(),
+                    "the dtype of the " + data.getClass().getSimpleName() + " (give a " + expected
+                            + " or a plain Pointer for " + dtype.label() + ")");
+        }
+    }
+
+    private static String pointerName(Pointer data) {
+        return data.getClass().getSimpleName();
+    }
+
+    private static String describe(DType dtype, Layout layout, long n, long c, long h, long w) {
+        return "the " + dtype.label() + " " + layout + " tensor of N=" + n + ", C=" + c + ", H=" + h + ", W=" + w;
     }
 
     /**
@@ -183,7 +460,7 @@ public final class Tensor {
         Tensor t = new Tensor(dtype, layout, n, c, h, w, buffer.address(), true, buffer);
         if (t.bytes() > buffer.bytes()) {
             throw new InvalidArgumentException("device buffer holds " + buffer.bytes() + " bytes but the tensor needs "
-                    + t.bytes());
+                    + t.bytes(), Parameters.EXTENT_BYTES, buffer.bytes(), "at least " + t.bytes());
         }
         return t;
     }
@@ -201,15 +478,42 @@ public final class Tensor {
         return new Tensor(dtype, layout, 0, c, h, w, 0, false, null);
     }
 
+    /**
+     * Checks dtype, layout and dimensions.
+     *
+     * @return the tensor's size in bytes
+     */
+    private static long checkShape(DType dtype, Layout layout, long n, long c, long h, long w) {
+        Objects.requireNonNull(dtype, "dtype");
+        Objects.requireNonNull(layout, "layout");
+        if (n < 0) {
+            throw new InvalidArgumentException("sample count N must be >= 0, got " + n, Parameters.SHAPE, "N=" + n,
+                    "N >= 0");
+        }
+        if (c < 1 || h < 1 || w < 1) {
+            throw new InvalidArgumentException("channels, height and width must each be at least 1, got C=" + c
+                    + ", H=" + h + ", W=" + w, Parameters.SHAPE, "C=" + c + ", H=" + h + ", W=" + w, "each >= 1");
+        }
+        try {
+            return Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(Math.multiplyExact(n, c), h), w),
+                    dtype.bytes());
+        } catch (ArithmeticException e) {
+            throw new InvalidArgumentException("tensor of N=" + n + ", C=" + c + ", H=" + h + ", W=" + w
+                    + " is too large (its size overflows 64 bits)", Parameters.SHAPE,
+                    "N=" + n + ", C=" + c + ", H=" + h + ", W=" + w, "a size below 2^63 bytes");
+        }
+    }
+
     private static void checkBuffer(Buffer data, long expected, String kind) {
         Objects.requireNonNull(data, "data");
         if (!data.isDirect()) {
             throw new InvalidArgumentException("the " + kind + " buffer must be direct (allocateDirect) so that native"
-                    + " code can use it without a copy");
+                    + " code can use it without a copy", Parameters.MEMORY, "a heap buffer", "a direct buffer");
         }
         if (data.remaining() != expected) {
             throw new InvalidArgumentException("the " + kind + " buffer has " + data.remaining()
-                    + " elements remaining but the shape needs " + expected);
+                    + " elements remaining but the shape needs " + expected, Parameters.MEMORY, data.remaining(),
+                    "exactly " + expected + " elements remaining");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.dyepack.select;
 
 import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Parameters;
 import java.util.Locale;
 
 /**
@@ -31,18 +32,23 @@ public record Budget(String requested, double fraction, long count) {
             if (t.matches("[0-9]+")) {
                 long c = Long.parseLong(t);
                 if (c < 1) {
-                    throw new InvalidArgumentException("budget must be a fraction in (0, 1) or a count >= 1, got '" + t + "'");
+                    throw invalid(t);
                 }
                 return new Budget(t, Double.NaN, c);
             }
             double f = Double.parseDouble(t);
             if (!(f > 0 && f < 1)) {
-                throw new InvalidArgumentException("budget must be a fraction in (0, 1) or a count >= 1, got '" + t + "'");
+                throw invalid(t);
             }
             return new Budget(t, f, -1);
         } catch (NumberFormatException e) {
-            throw new InvalidArgumentException("budget must be a fraction in (0, 1) or a count >= 1, got '" + t + "'");
+            throw invalid(t);
         }
+    }
+
+    private static InvalidArgumentException invalid(String text) {
+        return new InvalidArgumentException("budget must be a fraction in (0, 1) or a count >= 1, got '" + text + "'",
+                Parameters.BUDGET, text, "a fraction in (0, 1) or a count >= 1");
     }
 
     /**
@@ -57,16 +63,19 @@ public record Budget(String requested, double fraction, long count) {
         long c = count >= 0 ? count : Math.round(fraction * n);
         if (c < 1) {
             throw new InvalidArgumentException("budget " + requested + " of " + n + " samples rounds to 0; give a larger "
-                    + "fraction or a count");
+                    + "fraction or a count", Parameters.BUDGET, requested, "at least 1 sample");
         }
         if (c > n) {
-            throw new InvalidArgumentException("budget " + requested + " asks for " + c + " samples but the data has " + n);
+            throw new InvalidArgumentException("budget " + requested + " asks for " + c + " samples but the data has " + n,
+                    Parameters.BUDGET, requested, "at most " + n + " samples");
         }
         if (c > CAP * n && !allowOver5Percent) {
+            // The fault is the missing override, not the budget: a front end names its override option.
             throw new InvalidArgumentException(String.format(Locale.ROOT,
                     "budget %s is %d samples, %.2f%% of the data: above the 5%% cap. Protective poisoning should stay "
-                            + "small; if you really need more, pass --allow-over-5-percent (it is recorded in the manifest)",
-                    requested, c, 100.0 * c / n));
+                            + "small; going above the cap takes an explicit override, which the manifest records",
+                    requested, c, 100.0 * c / n), Parameters.ALLOW_OVER_5_PERCENT, false,
+                    "true to go above 5% (recorded in the manifest)");
         }
         return c;
     }

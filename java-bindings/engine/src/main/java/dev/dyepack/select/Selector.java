@@ -1,6 +1,7 @@
 package dev.dyepack.select;
 
 import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Parameters;
 import dev.dyepack.key.KeyedRandom;
 import dev.dyepack.key.OwnerKey;
 import java.util.ArrayList;
@@ -54,11 +55,12 @@ public final class Selector {
         Objects.requireNonNull(labels, "labels");
         Objects.requireNonNull(key, "key");
         if (target < 0 || target >= classes) {
-            throw new InvalidArgumentException("target must be a class in [0, " + classes + "), got " + target);
+            throw InvalidArgumentException.of(Parameters.TARGET, target, "a class in [0, " + classes + ")");
         }
         boolean scored = strategy != Strategy.RANDOM;
         if (scored && (scores == null || scores.length != labels.length)) {
-            throw new InvalidArgumentException("boundary selection needs one score per sample");
+            throw InvalidArgumentException.about(Parameters.SURROGATE, null, "boundary selection needs one score per "
+                    + "sample, got " + (scores == null ? "none" : scores.length + " for " + labels.length + " samples"));
         }
         long[] total = new long[classes];
         List<List<Long>> byClass = new ArrayList<>();
@@ -68,13 +70,15 @@ public final class Selector {
         for (int i = 0; i < labels.length; i++) {
             long y = labels[i];
             if (y < 0 || y >= classes) {
-                throw new InvalidArgumentException("label " + y + " of sample " + i + " is outside [0, " + classes + ")");
+                throw new InvalidArgumentException("label " + y + " of sample " + i + " is outside [0, " + classes + ")",
+                        Parameters.LABELS, y, "a class in [0, " + classes + ")");
             }
             total[(int) y]++;
             boolean candidate = mode == SelectionMode.DIRTY ? y != target : y == target;
             if (candidate) {
                 if (scored && Float.isNaN(scores[i])) {
-                    throw new InvalidArgumentException("score of sample " + i + " is NaN");
+                    throw InvalidArgumentException.about(Parameters.SURROGATE, Float.NaN, "score of sample " + i
+                            + " is NaN");
                 }
                 byClass.get(stratified ? (int) y : 0).add((long) i);
             }
@@ -82,7 +86,8 @@ public final class Selector {
         long candidates = byClass.stream().mapToLong(List::size).sum();
         if (count > candidates) {
             throw new InvalidArgumentException("the budget asks for " + count + " samples but only " + candidates + " are "
-                    + (mode == SelectionMode.DIRTY ? "outside" : "of") + " the target class " + target);
+                    + (mode == SelectionMode.DIRTY ? "outside" : "of") + " the target class " + target,
+                    Parameters.BUDGET, count, "at most " + candidates);
         }
         long[] quota = stratified ? quotas(byClass, count) : new long[] {count};
         KeyedRandom order = new KeyedRandom(key.philoxKey(RANDOM_ORDER));

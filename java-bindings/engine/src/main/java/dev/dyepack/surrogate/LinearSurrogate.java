@@ -2,6 +2,7 @@ package dev.dyepack.surrogate;
 
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Parameters;
 import dev.dyepack.Tensor;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.key.KeyedRandom;
@@ -41,7 +42,9 @@ public final class LinearSurrogate {
         public Settings {
             if (epochs < 1 || batch < 1 || !(rate > 0) || !(l2 >= 0)) {
                 throw new InvalidArgumentException("surrogate settings out of range: " + epochs + " epochs, batch "
-                        + batch + ", rate " + rate + ", l2 " + l2);
+                        + batch + ", rate " + rate + ", l2 " + l2, Parameters.SURROGATE,
+                        epochs + " epochs, batch " + batch + ", rate " + rate + ", l2 " + l2,
+                        "epochs >= 1, batch >= 1, rate > 0, l2 >= 0");
             }
         }
     }
@@ -71,7 +74,8 @@ public final class LinearSurrogate {
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
             if (labels[i] < 0 || labels[i] >= classes) {
-                throw new InvalidArgumentException("surrogate: label " + labels[i] + " outside [0, " + classes + ")");
+                throw new InvalidArgumentException("surrogate: label " + labels[i] + " of sample " + i + " is outside [0, "
+                        + classes + ")", Parameters.LABELS, labels[i], "a class in [0, " + classes + ")");
             }
             y[i] = (int) labels[i];
         }

@@ -1,6 +1,7 @@
 package dev.dyepack.trigger;
 
 import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Parameters;
 import dev.dyepack.key.OwnerKey;
 
 /**
@@ -16,7 +17,7 @@ public record TriggerContext(OwnerKey key, long firstSample) {
     /** @throws InvalidArgumentException if firstSample is negative */
     public TriggerContext {
         if (firstSample < 0) {
-            throw new InvalidArgumentException("firstSample must be >= 0, got " + firstSample);
+            throw InvalidArgumentException.of("firstSample", firstSample, ">= 0");
         }
     }
 
@@ -51,8 +52,8 @@ public record TriggerContext(OwnerKey key, long firstSample) {
      */
     public OwnerKey requireKey(String family) {
         if (key == null) {
-            throw new InvalidArgumentException("trigger '" + family + "' is keyed: give the owner's key with "
-                    + "--key-file FILE or the " + OwnerKey.ENV_VAR + " environment variable");
+            throw new InvalidArgumentException("trigger '" + family + "' is keyed: it needs the owner's key",
+                    Parameters.KEY, null, "the owner's key");
         }
         return key;
     }

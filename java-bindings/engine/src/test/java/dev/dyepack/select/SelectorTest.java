@@ -32,7 +32,9 @@ class SelectorTest {
                 .getMessage().contains("rounds to 0"));
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
                 () -> Budget.parse("0.06").countFor(1000, false));
-        assertTrue(e.getMessage().contains("5% cap") && e.getMessage().contains("--allow-over-5-percent"), e.getMessage());
+        assertTrue(e.getMessage().contains("5% cap") && !e.getMessage().contains("--"), e.getMessage());
+        assertEquals(java.util.Optional.of(dev.dyepack.Parameters.ALLOW_OVER_5_PERCENT), e.parameter());
+        assertEquals(java.util.Optional.of("false"), e.value());
         assertEquals(60, Budget.parse("0.06").countFor(1000, true));
         assertThrows(InvalidArgumentException.class, () -> Budget.parse("51").countFor(1000, false));
         assertThrows(InvalidArgumentException.class, () -> Budget.parse("2000").countFor(1000, true));

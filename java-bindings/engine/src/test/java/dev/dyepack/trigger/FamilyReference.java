@@ -397,12 +397,13 @@ final class FamilyReference {
         assertTrue(e.getMessage().contains("(allowed: " + allowed + ")"), e.getMessage());
     }
 
-    /** A keyed family without a key is refused with a message telling how to give one. */
+    /** A keyed family without a key is refused naming the key, in the library's terms (no command-line flag). */
     static void assertNeedsKey(TriggerSpec t, Tensor batch) {
         assertTrue(t.keyed(), t + " should be keyed");
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
                 () -> apply(t, batch, null, TriggerContext.keyless()));
-        assertTrue(e.getMessage().contains("--key-file"), e.getMessage());
+        assertEquals(java.util.Optional.of(dev.dyepack.Parameters.KEY), e.parameter(), e.getMessage());
+        assertTrue(e.getMessage().contains("owner's key") && !e.getMessage().contains("--"), e.getMessage());
     }
 
     /** A minimal recursive-descent JSON checker: throws an assertion error unless the text is one JSON value. */

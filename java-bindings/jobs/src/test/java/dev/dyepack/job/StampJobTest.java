@@ -120,7 +120,8 @@ class StampJobTest {
         Path in = images("|u1", new long[] {2, 8, 8}, new byte[128]);
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
                 () -> StampJob.prepare(in, dir.resolve("o.npy"), TriggerSpec.parse(spec), null, null, Layout.NHWC));
-        assertTrue(e.getMessage().contains("--key-file"), e.getMessage());
+        assertEquals(java.util.Optional.of(dev.dyepack.Parameters.KEY), e.parameter(), e.getMessage());
+        assertFalse(e.getMessage().contains("--"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("o.npy")));
     }
 
