@@ -167,6 +167,9 @@ class CliVerifyTest {
                 assertTrue(q >= 0.01, "clean model: p = " + q);
                 double o = verify(answer(engine, other, "other", probs), "not_detected");
                 assertTrue(o >= 0.01, "model watermarked under another key: p = " + o);
+                // Recorded for docs/verification.md (surefire keeps it in the test's output file).
+                System.out.printf("verify %s: watermarked p=%.3g, clean p=%.3g, other key p=%.3g%n",
+                        probs ? "probabilities" : "labels", p, q, o);
             }
         }
     }
