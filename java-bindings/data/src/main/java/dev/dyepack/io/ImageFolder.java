@@ -61,11 +61,16 @@ import java.util.stream.Stream;
  * channel uses the ITU-R BT.601 luma {@code floor(0.299 R + 0.587 G + 0.114 B + 0.5)}; gray to 3
  * channels repeats the gray value. Every image must have the size of the first one.
  *
- * <p>Writing: {@link Writer} builds a folder in this layout that appears complete or not at all.
+ * <p>As a {@link Samples.Reader} the folder is a uint8 array of shape (N, H, W, {@link #channels()}):
+ * {@link #readSamples} decodes a batch of images with {@link #readImages}.
+ *
+ * <p>Writing: {@link Writer} builds a folder in this layout that appears complete or not at all;
+ * {@link #writer} wraps one as a {@link Samples.Writer} that takes batches of samples in this folder's
+ * order and writes each under its own file name into a chosen class folder.
  *
  * <p>Thread-safe: immutable after {@link #scan}; every read decodes its own files.
  */
-public final class ImageFolder {
+public final class ImageFolder implements Samples.Reader {
     /**
      * Names in Unicode code point order, Python's order for {@code str}; {@link String#compareTo}
      * would order by UTF-16 unit and differ for characters outside the Basic Multilingual Plane.
@@ -317,6 +322,121 @@ public final class ImageFolder {
         dst.position(window.position());
     }
 
+    /** @return {@code "|u1"}: images are read as 8-bit samples */
+    @Override
+    public String descr() {
+        return "|u1";
+    }
+
+    /** @return (N, H, W, C) with C = {@link #channels()} */
+    @Override
+    public long[] shape() {
+        return new long[] {files.length, height, width, channels};
+    }
+
+    /** @return H * W * {@link #channels()} */
+    @Override
+    public long sampleBytes() {
+        return (long) height * width * channels;
+    }
+
+    /**
+     * Decodes images [first, first + count) with {@link #channels()} channels; see {@link #readImages}.
+     *
+     * @throws InvalidArgumentException if the range or buffer is unusable
+     * @throws InvalidInputException    if an image cannot be decoded or has another size
+     */
+    @Override
+    public void readSamples(long first, int count, ByteBuffer dst) {
+        readImages(first, count, dst, channels);
+    }
+
+    /** @return {@code "folder"} */
+    @Override
+    public String format() {
+        return "folder";
+    }
+
+    /** Nothing to release: every read opens and closes its own files. */
+    @Override
+    public void close() {
+    }
+
+    /**
+     * A {@link Samples.Writer} of a folder in this layout holding this folder's images, in this
+     * folder's order, under their own file names (a JPEG's as {@code .png}, see {@link Writer}), each
+     * in the class folder {@code classes().get(labels[i])}: so a relabelled image moves to its new
+     * class's folder. Every name is checked before anything is written. The writer takes the bytes of
+     * whole samples ({@link #sampleBytes()} each, uint8 H x W x C) in any batch sizes.
+     *
+     * @param finalRoot where the folder appears on commit (see {@link Writer#create})
+     * @param labels    the output class of every image, each in [0, classes().size())
+     * @return the writer; close it
+     * @throws InvalidArgumentException if labels has the wrong length or a class out of range, or two
+     *                                  images would get the same name in one class folder
+     * @throws IOException              if the temporary folder cannot be created
+     */
+    public Samples.Writer writer(Path finalRoot, long[] labels) throws IOException {
+        if (labels == null || labels.length != files.length) {
+            throw new InvalidArgumentException("labels must give a class for each of the " + files.length
+                    + " images, got " + (labels == null ? "null" : labels.length));
+        }
+        String[] names = new String[files.length];
+        java.util.Map<String, Long> seen = new java.util.HashMap<>();
+        for (int i = 0; i < files.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes.size()) {
+                throw new InvalidArgumentException("label " + labels[i] + " of image " + i + " is out of range 0.."
+                        + (classes.size() - 1));
+            }
+            names[i] = Writer.pngName(files[i].getFileName().toString());
+            String where = classes.get((int) labels[i]) + "/" + names[i];
+            if (seen.putIfAbsent(where, (long) i) != null) {
+                throw new InvalidArgumentException("two images would be written as " + where + " (an image moved "
+                        + "into another class has the name of one already there); rename one of them");
+            }
+        }
+        Writer inner = Writer.create(finalRoot, classes, false);
+        int h = height;
+        int w = width;
+        int c = channels;
+        int per = (int) sampleBytes();
+        return new Samples.Writer() {
+            private int next;
+
+            @Override
+            public void write(ByteBuffer src) throws IOException {
+                if (src.remaining() % per != 0) {
+                    throw new InvalidArgumentException("write whole samples of " + per + " bytes, got "
+                            + src.remaining());
+                }
+                while (src.hasRemaining()) {
+                    if (next >= names.length) {
+                        throw new InvalidArgumentException("more samples than the " + names.length + " images");
+                    }
+                    byte[] px = new byte[per];
+                    src.get(px);
+                    inner.add((int) labels[next], names[next], px, h, w, c);
+                    next++;
+                }
+            }
+
+            @Override
+            public void commit() throws IOException {
+                if (next != names.length) {
+                    inner.close();
+                    throw new IllegalStateException(finalRoot + ": " + next + " of " + names.length
+                            + " images written");
+                }
+                inner.commit();
+            }
+
+            @Override
+            public void close() throws IOException {
+                inner.close();
+            }
+        };
+    }
+
     /** Size and colour kind of an image, from its header. */
     private static final class Probe {
         final int width;
@@ -496,8 +616,11 @@ public final class ImageFolder {
         private boolean broken;
         private boolean committed;
         private boolean closed;
+        /** Whether images must come in file-name order per class (the public contract) or any order. */
+        private final boolean ordered;
 
-        private Writer(Path finalRoot, Path tempRoot, List<String> classes) {
+        private Writer(Path finalRoot, Path tempRoot, List<String> classes, boolean ordered) {
+            this.ordered = ordered;
             this.finalRoot = finalRoot;
             this.tempRoot = tempRoot;
             this.classes = classes;
@@ -522,6 +645,11 @@ public final class ImageFolder {
          * @throws IOException                if the temporary folder cannot be created
          */
         public static Writer create(Path finalRoot, List<String> classes) throws IOException {
+            return create(finalRoot, classes, true);
+        }
+
+        /** As {@link #create(Path, List)}; unordered when the caller has checked the names itself. */
+        static Writer create(Path finalRoot, List<String> classes, boolean ordered) throws IOException {
             if (finalRoot == null || classes == null) {
                 throw new InvalidArgumentException("finalRoot and classes must not be null");
             }
@@ -571,7 +699,7 @@ public final class ImageFolder {
                 }
                 throw e;
             }
-            return new Writer(finalRoot, temp, names);
+            return new Writer(finalRoot, temp, names, ordered);
         }
 
         private static void requireAbsentOrEmpty(Path dir) throws IOException {
@@ -650,7 +778,7 @@ public final class ImageFolder {
             }
             String name = pngName(fileName);
             String previous = lastName[label];
-            if (previous != null && NAME_ORDER.compare(previous, name) >= 0) {
+            if (ordered && previous != null && NAME_ORDER.compare(previous, name) >= 0) {
                 throw new InvalidArgumentException("class '" + classes.get(label) + "': '" + name + "' (from '"
                         + fileName + "') does not come after '" + previous + "'; add the images of a class once"
                         + " each and in file-name order, so that reading the folder back gives the same order");
@@ -673,7 +801,7 @@ public final class ImageFolder {
         }
 
         /** {@code x.png} stays; {@code x.jpg} and {@code x.jpeg} become {@code x.png}. */
-        private static String pngName(String fileName) {
+        static String pngName(String fileName) {
             if (fileName.toLowerCase(Locale.ROOT).endsWith(".png")) {
                 return fileName;
             }

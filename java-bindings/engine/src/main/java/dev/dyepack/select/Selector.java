@@ -41,7 +41,7 @@ public final class Selector {
      * @param classes    the number of classes
      * @param target     the target class
      * @param mode       dirty or clean
-     * @param strategy   random or boundary
+     * @param strategy   random, boundary, boundary-far, or auto ({@link Strategy#resolve resolved} for the mode)
      * @param scores     per-sample scores for boundary selection (smaller = nearer), or null for random
      * @param count      how many to choose, &gt;= 1
      * @param stratified split the count across the candidates' classes
@@ -56,6 +56,7 @@ public final class Selector {
         if (target < 0 || target >= classes) {
             throw new InvalidArgumentException("target must be a class in [0, " + classes + "), got " + target);
         }
+        strategy = Objects.requireNonNull(strategy, "strategy").resolve(mode);
         boolean scored = strategy != Strategy.RANDOM;
         if (scored && (scores == null || scores.length != labels.length)) {
             throw new InvalidArgumentException("boundary selection needs one score per sample");

@@ -10,6 +10,7 @@ import dev.dyepack.io.IdxWriter;
 import dev.dyepack.io.NpyWriter;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.ManifestReader;
+import dev.dyepack.select.Budget;
 import dev.dyepack.select.SelectionMode;
 import dev.dyepack.select.Strategy;
 import dev.dyepack.trigger.TriggerSpec;
@@ -124,9 +125,10 @@ class PoisonGoldenTest {
 
     /** Runs the job the way {@code dyepack poison} does. */
     private static PoisonJob.Result poison(Engine engine, Case c, Path data, Path labels, Path out) throws IOException {
-        PoisonJob.Surrogate s = c.strategy() == Strategy.RANDOM ? PoisonJob.Surrogate.NONE : PoisonJob.Surrogate.LINEAR;
-        PoisonJob.Options o = new PoisonJob.Options(data, labels, TriggerSpec.parse(c.trigger()), c.target(),
-                c.budget(), c.over5(), null, c.strategy(), c.mode(), c.stratified(), s, null, null, out, Layout.NHWC);
+        PoisonJob.Options o = PoisonJob.builder().data(data).labels(labels).trigger(TriggerSpec.parse(c.trigger()))
+                .target(c.target()).budget(Budget.parse(c.budget())).allowOver5Percent(c.over5())
+                .strategy(c.strategy()).mode(c.mode()).stratified(c.stratified()).outDir(out).rank4(Layout.NHWC)
+                .build();
         return PoisonJob.run(engine, o, c.key(), line -> { });
     }
 
