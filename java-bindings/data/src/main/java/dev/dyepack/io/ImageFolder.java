@@ -2,6 +2,7 @@ package dev.dyepack.io;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
+import dev.dyepack.image.Images;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -55,11 +56,12 @@ import java.util.stream.Stream;
  * directly under the root, folders inside class folders, and files whose extension is not
  * {@code .png}, {@code .jpg} or {@code .jpeg} (any case).
  *
- * <p>Pixels: {@link #readImages} decodes with {@code javax.imageio} into uint8 NHWC with 1 or 3
- * channels. Grayscale images give their stored gray values unchanged (16-bit gray is rounded to 8
- * bits); colour images their sRGB values; an alpha channel is dropped, not composited. Colour to 1
- * channel uses the ITU-R BT.601 luma {@code floor(0.299 R + 0.587 G + 0.114 B + 0.5)}; gray to 3
- * channels repeats the gray value. Every image must have the size of the first one.
+ * <p>Pixels: {@link #readImages} decodes with the data module's one codec,
+ * {@link Images#readUint8}, into uint8 NHWC with 1 or 3 channels, with its rules: 8-bit gray and
+ * colour samples unchanged, 16-bit ones scaled to 8 bits and rounded, palette entries, alpha
+ * dropped, colour to 1 channel by BT.601 luma rounded half up, gray to 3 channels repeated; a
+ * damaged or truncated file, or one above {@link Images#MAX_PIXELS}, is refused naming it. Every
+ * image must have the size of the first one.
  *
  * <p>As a {@link Samples.Reader} the folder is a uint8 array of shape (N, H, W, {@link #channels()}):
  * {@link #readSamples} decodes a batch of images with {@link #readImages}.
@@ -313,11 +315,9 @@ public final class ImageFolder implements Samples.Reader {
                     + dst.remaining() + " remaining");
         }
         ByteBuffer window = dst.duplicate();
-        byte[] pixels = new byte[(int) perImage];
         for (int i = 0; i < count; i++) {
             Path f = files[(int) first + i];
-            toUint8(decode(f, this.width, this.height), channels, pixels);
-            window.put(pixels);
+            window.put(Images.readUint8(f, channels, this.width, this.height));
         }
         dst.position(window.position());
     }
@@ -488,6 +488,10 @@ public final class ImageFolder implements Samples.Reader {
         return withReader(file, reader -> {
             int w = reader.getWidth(0);
             int h = reader.getHeight(0);
+            if ((long) w * h > Images.MAX_PIXELS) {
+                throw new InvalidInputException(file + ": the image is " + w + "x" + h + " pixels, more than the "
+                        + Images.MAX_PIXELS + " an image may have");
+            }
             ImageTypeSpecifier type = reader.getRawImageType(0);
             if (type == null) {
                 Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
@@ -495,19 +499,6 @@ public final class ImageFolder implements Samples.Reader {
             }
             ColorModel cm = type != null ? type.getColorModel() : reader.read(0).getColorModel();
             return new Probe(w, h, isGray(cm));
-        });
-    }
-
-    /** Decodes an image after checking from its header that it has the expected size. */
-    private static BufferedImage decode(Path file, int width, int height) {
-        return withReader(file, reader -> {
-            int w = reader.getWidth(0);
-            int h = reader.getHeight(0);
-            if (w != width || h != height) {
-                throw new InvalidInputException(file + ": image is " + w + "x" + h + " (width x height) but the first"
-                        + " image of the folder is " + width + "x" + height + "; all images must have one size");
-            }
-            return reader.read(0);
         });
     }
 
@@ -523,48 +514,6 @@ public final class ImageFolder implements Samples.Reader {
             return true;
         }
         return cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY;
-    }
-
-    /**
-     * Converts a decoded image to uint8 with 1 or 3 channels into {@code out} (h*w*c bytes).
-     * Gray colour spaces are read from the raster: {@link BufferedImage#getRGB} would convert the
-     * linear gray space to sRGB and change the stored values.
-     */
-    static void toUint8(BufferedImage img, int channels, byte[] out) {
-        int w = img.getWidth();
-        int h = img.getHeight();
-        ColorModel cm = img.getColorModel();
-        if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
-            Raster raster = img.getRaster();
-            int bits = raster.getSampleModel().getSampleSize(0);
-            long max = (1L << bits) - 1;
-            int[] gray = raster.getSamples(0, 0, w, h, 0, (int[]) null);
-            for (int i = 0; i < gray.length; i++) {
-                byte v = (byte) (bits == 8 ? gray[i] : (gray[i] * 255L + max / 2) / max);
-                for (int k = 0; k < channels; k++) {
-                    out[i * channels + k] = v;
-                }
-            }
-            return;
-        }
-        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
-        for (int i = 0; i < argb.length; i++) {
-            int r = argb[i] >>> 16 & 0xff;
-            int g = argb[i] >>> 8 & 0xff;
-            int b = argb[i] & 0xff;
-            if (channels == 3) {
-                out[3 * i] = (byte) r;
-                out[3 * i + 1] = (byte) g;
-                out[3 * i + 2] = (byte) b;
-            } else {
-                out[i] = (byte) luma(r, g, b);
-            }
-        }
-    }
-
-    /** ITU-R BT.601 luma of 8-bit sRGB values, rounded half up. */
-    static int luma(int r, int g, int b) {
-        return (int) Math.floor(0.299 * r + 0.587 * g + 0.114 * b + 0.5);
     }
 
     /** Whether a name is one path segment that {@link #scan} would not skip as hidden. */
