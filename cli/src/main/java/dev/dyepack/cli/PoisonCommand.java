@@ -1,6 +1,7 @@
 package dev.dyepack.cli;
 
 import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.Layout;
 import dev.dyepack.job.PoisonJob;
 import dev.dyepack.key.OwnerKey;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,13 +95,28 @@ final class PoisonCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The flags of the library's parameter names, for hints on its structured refusals. */
+    private static final Map<String, String> FLAGS = Map.ofEntries(
+            Map.entry("key", "--key-file FILE or the " + OwnerKey.ENV_VAR + " environment variable"),
+            Map.entry("budget", "--budget"),
+            Map.entry("allowOver5Percent", "--allow-over-5-percent"),
+            Map.entry("overrideReason", "--override-reason"),
+            Map.entry("target", "--target"),
+            Map.entry("strategy", "--select"),
+            Map.entry("mode", "--mode"),
+            Map.entry("surrogate", "--surrogate linear, or --features and --head"),
+            Map.entry("features", "--features"),
+            Map.entry("head", "--head"),
+            Map.entry("labels", "--labels"),
+            Map.entry("data", "--data"),
+            Map.entry("outDir", "--out"));
+
     @Override
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        boolean clean = mode.equalsIgnoreCase("clean");
         Strategy strategy = switch (select.toLowerCase(Locale.ROOT)) {
-            case "auto" -> clean ? Strategy.BOUNDARY : Strategy.BOUNDARY_FAR;
+            case "auto" -> Strategy.AUTO;
             case "boundary" -> Strategy.BOUNDARY;
             case "boundary-far" -> Strategy.BOUNDARY_FAR;
             case "random" -> Strategy.RANDOM;
@@ -114,47 +131,58 @@ final class PoisonCommand implements Callable<Integer> {
         if (surrogate != null && !surrogate.equalsIgnoreCase("linear")) {
             throw new ParameterException(spec.commandLine(), "--surrogate must be linear (or give --features and --head)");
         }
-        if ((features == null) != (head == null)) {
-            throw new ParameterException(spec.commandLine(), "--features and --head go together");
-        }
-        if (surrogate != null && features != null) {
-            throw new ParameterException(spec.commandLine(), "give --surrogate linear or --features/--head, not both");
-        }
         boolean folder = data != null && java.nio.file.Files.isDirectory(data);
         if (!folder && (data == null) != (labels == null)) {
             throw new ParameterException(spec.commandLine(), "--data and --labels go together (an image folder's "
                     + "labels are its class folders)");
-        }
-        PoisonJob.Surrogate source = strategy == Strategy.RANDOM ? PoisonJob.Surrogate.NONE
-                : features != null ? PoisonJob.Surrogate.FEATURES_HEAD : PoisonJob.Surrogate.LINEAR;
-        if (strategy == Strategy.RANDOM && (surrogate != null || features != null)) {
-            throw new ParameterException(spec.commandLine(), "--select random uses no surrogate");
         }
         TriggerSpec t = TriggerSpec.parse(trigger);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path d = sample == null ? data : sample.images();
             Path l = sample == null ? labels : sample.labels();
-            PoisonJob.Options o = new PoisonJob.Options(d, l, t, target, budget, allowOver5, overrideReason, strategy,
-                    selectionMode, stratify, source, features, head, out,
-                    layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC);
-            try (Engine engine = backend.open(stderr)) {
-                PoisonJob.Result r = PoisonJob.run(engine, o, key, line -> {
-                    stderr.println(line);
-                    stderr.flush();
-                }, ProgressBar.on(stderr));
-                if (!Double.isNaN(r.surrogateAccuracy())) {
-                    stderr.printf(Locale.ROOT, "surrogate accuracy on the data: %.2f%%%n", 100 * r.surrogateAccuracy());
+            try {
+                PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target)
+                        .budget(Budget.parse(budget)).allowOver5Percent(allowOver5).overrideReason(overrideReason)
+                        .strategy(strategy).mode(selectionMode).stratified(stratify)
+                        .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)
+                        .outDir(out).rank4(layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC)
+                        .build();
+                try (Engine engine = backend.open(stderr)) {
+                    PoisonJob.Result r = PoisonJob.run(engine, o, key, line -> {
+                        stderr.println(line);
+                        stderr.flush();
+                    }, ProgressBar.on(stderr));
+                    if (!Double.isNaN(r.surrogateAccuracy())) {
+                        stderr.printf(Locale.ROOT, "surrogate accuracy on the data: %.2f%%%n",
+                                100 * r.surrogateAccuracy());
+                    }
+                    stdout.printf(Locale.ROOT, "poisoned %d of %d samples (%.2f%%) with %s, target %d, %s-label, %s "
+                            + "selection%n", r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(),
+                            t, target, mode.toLowerCase(Locale.ROOT),
+                            o.strategy().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+                    stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", "
+                            + r.manifest());
                 }
-                stdout.printf(Locale.ROOT, "poisoned %d of %d samples (%.2f%%) with %s, target %d, %s-label, %s selection%n",
-                        r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(), t, target,
-                        mode.toLowerCase(Locale.ROOT), strategy.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-                stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", " + r.manifest());
+            } catch (InvalidArgumentException e) {
+                throw withFlagHint(e);
             }
         } finally {
             stdout.flush();
             stderr.flush();
         }
         return ExitCodes.OK;
+    }
+
+    /** The library's refusal with the flag that sets its parameter appended, where it names one. */
+    static InvalidArgumentException withFlagHint(InvalidArgumentException e) {
+        String flag = e.parameter().map(FLAGS::get).orElse(null);
+        if (flag == null || e.getMessage() == null || e.getMessage().contains(flag)) {
+            return e;
+        }
+        InvalidArgumentException hinted = new InvalidArgumentException(e.getMessage() + " (" + flag + ")",
+                e.parameter().orElse(null), e.value().orElse(null), e.allowed().orElse(null));
+        hinted.initCause(e);
+        return hinted;
     }
 }

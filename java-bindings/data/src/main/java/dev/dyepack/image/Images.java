@@ -30,6 +30,18 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * Image files and pictures as trigger patterns: reading a PNG or JPEG into an {@link ImagePattern},
  * resizing a pattern, and turning a float image back into a picture a person can look at.
  *
+ * <p>One codec for every picture the data module decodes: trigger patterns ({@link #readPng}, float)
+ * and image-folder datasets ({@link #readUint8}, uint8) decode through the same reader with the same
+ * rules. Damaged or truncated files (including those ImageIO would only warn about, such as a
+ * truncated JPEG) are refused with the file named; the size is read from the header and checked
+ * against {@link #MAX_PIXELS} before any pixel is decoded. Conversion: each sample becomes
+ * {@code (sample * 255f) / (2^bits - 1)} (8-bit files give their bytes exactly, 16-bit files
+ * fractions); palette images take their palette entries (8-bit sRGB); gray is repeated into R = G = B
+ * for three channels; colour becomes BT.601 luma {@code 0.299f*R + 0.587f*G + 0.114f*B} for one
+ * channel (R exactly where R = G = B); alpha is kept as a pattern's alpha and dropped, not composited,
+ * for datasets. A dataset's uint8 value is the pattern value rounded half up,
+ * {@code floor(v + 0.5)}.
+ *
  * <p>All methods are stateless and thread-safe. Image decoding uses the JDK's {@code javax.imageio}
  * only; it never writes ImageIO cache files.
  */
@@ -81,6 +93,10 @@ public final class Images {
      *                                  {@link #MAX_PIXELS}
      */
     public static ImagePattern readPng(Path file, int channels, Layout layout) {
+        return read(file, channels, layout, -1, -1);
+    }
+
+    private static ImagePattern read(Path file, int channels, Layout layout, int wantWidth, int wantHeight) {
         if (file == null) {
             throw new InvalidArgumentException("image file must not be null");
         }
@@ -98,7 +114,7 @@ public final class Images {
         }
         BufferedImage img;
         try (InputStream in = Files.newInputStream(file)) {
-            img = decode(file, in);
+            img = decode(file, in, wantWidth, wantHeight);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such file", e);
         } catch (AccessDeniedException e) {
@@ -110,11 +126,35 @@ public final class Images {
     }
 
     /**
+     * Decodes an image as uint8 samples, H x W x channels with channels interleaved: the values of
+     * {@link #readPng} with the same file and channels, rounded half up (see the class comment).
+     *
+     * @param file     the image file
+     * @param channels 1 (gray) or 3 (RGB)
+     * @param width    the width the file must have, or -1 for any
+     * @param height   the height the file must have, or -1 for any
+     * @return {@code height * width * channels} bytes
+     * @throws InvalidArgumentException if channels is not 1 or 3, or file is null
+     * @throws InvalidInputException    naming the file, as for {@link #readPng}, or if its header
+     *                                  gives another size than the one required
+     */
+    public static byte[] readUint8(Path file, int channels, int width, int height) {
+        ImagePattern p = read(file, channels, Layout.NHWC, width, height);
+        float[] v = p.values();
+        byte[] out = new byte[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = (byte) Math.min(255, (int) Math.floor(v[i] + 0.5f));
+        }
+        return out;
+    }
+
+    /**
      * Decodes the first image of the stream. Checks the header size before decoding and turns every
      * decoder complaint (exception or warning) into an {@link InvalidInputException}; only failures
      * to read the stream itself escape as {@link IOException}.
      */
-    private static BufferedImage decode(Path file, InputStream in) throws IOException {
+    private static BufferedImage decode(Path file, InputStream in, int wantWidth, int wantHeight)
+            throws IOException {
         // A memory cache rather than ImageIO.read's default, which may spill to a temporary file.
         try (ImageInputStream iis = new MemoryCacheImageInputStream(in)) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
@@ -140,6 +180,11 @@ public final class Images {
                     if ((long) width * height > MAX_PIXELS) {
                         throw new InvalidInputException(file + ": the image is " + width + "x" + height
                                 + " pixels, more than the " + MAX_PIXELS + " a pattern may have");
+                    }
+                    if (wantWidth >= 0 && (width != wantWidth || height != wantHeight)) {
+                        throw new InvalidInputException(file + ": image is " + width + "x" + height + " (width x height)"
+                                + " but the first image of the folder is " + wantWidth + "x" + wantHeight
+                                + "; all images must have one size");
                     }
                     img = reader.read(0);
                 } catch (IOException | RuntimeException e) {

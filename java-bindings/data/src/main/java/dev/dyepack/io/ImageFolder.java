@@ -2,6 +2,7 @@ package dev.dyepack.io;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
+import dev.dyepack.image.Images;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -55,17 +56,23 @@ import java.util.stream.Stream;
  * directly under the root, folders inside class folders, and files whose extension is not
  * {@code .png}, {@code .jpg} or {@code .jpeg} (any case).
  *
- * <p>Pixels: {@link #readImages} decodes with {@code javax.imageio} into uint8 NHWC with 1 or 3
- * channels. Grayscale images give their stored gray values unchanged (16-bit gray is rounded to 8
- * bits); colour images their sRGB values; an alpha channel is dropped, not composited. Colour to 1
- * channel uses the ITU-R BT.601 luma {@code floor(0.299 R + 0.587 G + 0.114 B + 0.5)}; gray to 3
- * channels repeats the gray value. Every image must have the size of the first one.
+ * <p>Pixels: {@link #readImages} decodes with the data module's one codec,
+ * {@link Images#readUint8}, into uint8 NHWC with 1 or 3 channels, with its rules: 8-bit gray and
+ * colour samples unchanged, 16-bit ones scaled to 8 bits and rounded, palette entries, alpha
+ * dropped, colour to 1 channel by BT.601 luma rounded half up, gray to 3 channels repeated; a
+ * damaged or truncated file, or one above {@link Images#MAX_PIXELS}, is refused naming it. Every
+ * image must have the size of the first one.
  *
- * <p>Writing: {@link Writer} builds a folder in this layout that appears complete or not at all.
+ * <p>As a {@link Samples.Reader} the folder is a uint8 array of shape (N, H, W, {@link #channels()}):
+ * {@link #readSamples} decodes a batch of images with {@link #readImages}.
+ *
+ * <p>Writing: {@link Writer} builds a folder in this layout that appears complete or not at all;
+ * {@link #writer} wraps one as a {@link Samples.Writer} that takes batches of samples in this folder's
+ * order and writes each under its own file name into a chosen class folder.
  *
  * <p>Thread-safe: immutable after {@link #scan}; every read decodes its own files.
  */
-public final class ImageFolder {
+public final class ImageFolder implements Samples.Reader {
     /**
      * Names in Unicode code point order, Python's order for {@code str}; {@link String#compareTo}
      * would order by UTF-16 unit and differ for characters outside the Basic Multilingual Plane.
@@ -308,13 +315,126 @@ public final class ImageFolder {
                     + dst.remaining() + " remaining");
         }
         ByteBuffer window = dst.duplicate();
-        byte[] pixels = new byte[(int) perImage];
         for (int i = 0; i < count; i++) {
             Path f = files[(int) first + i];
-            toUint8(decode(f, this.width, this.height), channels, pixels);
-            window.put(pixels);
+            window.put(Images.readUint8(f, channels, this.width, this.height));
         }
         dst.position(window.position());
+    }
+
+    /** @return {@code "|u1"}: images are read as 8-bit samples */
+    @Override
+    public String descr() {
+        return "|u1";
+    }
+
+    /** @return (N, H, W, C) with C = {@link #channels()} */
+    @Override
+    public long[] shape() {
+        return new long[] {files.length, height, width, channels};
+    }
+
+    /** @return H * W * {@link #channels()} */
+    @Override
+    public long sampleBytes() {
+        return (long) height * width * channels;
+    }
+
+    /**
+     * Decodes images [first, first + count) with {@link #channels()} channels; see {@link #readImages}.
+     *
+     * @throws InvalidArgumentException if the range or buffer is unusable
+     * @throws InvalidInputException    if an image cannot be decoded or has another size
+     */
+    @Override
+    public void readSamples(long first, int count, ByteBuffer dst) {
+        readImages(first, count, dst, channels);
+    }
+
+    /** @return {@code "folder"} */
+    @Override
+    public String format() {
+        return "folder";
+    }
+
+    /** Nothing to release: every read opens and closes its own files. */
+    @Override
+    public void close() {
+    }
+
+    /**
+     * A {@link Samples.Writer} of a folder in this layout holding this folder's images, in this
+     * folder's order, under their own file names (a JPEG's as {@code .png}, see {@link Writer}), each
+     * in the class folder {@code classes().get(labels[i])}: so a relabelled image moves to its new
+     * class's folder. Every name is checked before anything is written. The writer takes the bytes of
+     * whole samples ({@link #sampleBytes()} each, uint8 H x W x C) in any batch sizes.
+     *
+     * @param finalRoot where the folder appears on commit (see {@link Writer#create})
+     * @param labels    the output class of every image, each in [0, classes().size())
+     * @return the writer; close it
+     * @throws InvalidArgumentException if labels has the wrong length or a class out of range, or two
+     *                                  images would get the same name in one class folder
+     * @throws IOException              if the temporary folder cannot be created
+     */
+    public Samples.Writer writer(Path finalRoot, long[] labels) throws IOException {
+        if (labels == null || labels.length != files.length) {
+            throw new InvalidArgumentException("labels must give a class for each of the " + files.length
+                    + " images, got " + (labels == null ? "null" : labels.length));
+        }
+        String[] names = new String[files.length];
+        java.util.Map<String, Long> seen = new java.util.HashMap<>();
+        for (int i = 0; i < files.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes.size()) {
+                throw new InvalidArgumentException("label " + labels[i] + " of image " + i + " is out of range 0.."
+                        + (classes.size() - 1));
+            }
+            names[i] = Writer.pngName(files[i].getFileName().toString());
+            String where = classes.get((int) labels[i]) + "/" + names[i];
+            if (seen.putIfAbsent(where, (long) i) != null) {
+                throw new InvalidArgumentException("two images would be written as " + where + " (an image moved "
+                        + "into another class has the name of one already there); rename one of them");
+            }
+        }
+        Writer inner = Writer.create(finalRoot, classes, false);
+        int h = height;
+        int w = width;
+        int c = channels;
+        int per = (int) sampleBytes();
+        return new Samples.Writer() {
+            private int next;
+
+            @Override
+            public void write(ByteBuffer src) throws IOException {
+                if (src.remaining() % per != 0) {
+                    throw new InvalidArgumentException("write whole samples of " + per + " bytes, got "
+                            + src.remaining());
+                }
+                while (src.hasRemaining()) {
+                    if (next >= names.length) {
+                        throw new InvalidArgumentException("more samples than the " + names.length + " images");
+                    }
+                    byte[] px = new byte[per];
+                    src.get(px);
+                    inner.add((int) labels[next], names[next], px, h, w, c);
+                    next++;
+                }
+            }
+
+            @Override
+            public void commit() throws IOException {
+                if (next != names.length) {
+                    inner.close();
+                    throw new IllegalStateException(finalRoot + ": " + next + " of " + names.length
+                            + " images written");
+                }
+                inner.commit();
+            }
+
+            @Override
+            public void close() throws IOException {
+                inner.close();
+            }
+        };
     }
 
     /** Size and colour kind of an image, from its header. */
@@ -368,6 +488,10 @@ public final class ImageFolder {
         return withReader(file, reader -> {
             int w = reader.getWidth(0);
             int h = reader.getHeight(0);
+            if ((long) w * h > Images.MAX_PIXELS) {
+                throw new InvalidInputException(file + ": the image is " + w + "x" + h + " pixels, more than the "
+                        + Images.MAX_PIXELS + " an image may have");
+            }
             ImageTypeSpecifier type = reader.getRawImageType(0);
             if (type == null) {
                 Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
@@ -375,19 +499,6 @@ public final class ImageFolder {
             }
             ColorModel cm = type != null ? type.getColorModel() : reader.read(0).getColorModel();
             return new Probe(w, h, isGray(cm));
-        });
-    }
-
-    /** Decodes an image after checking from its header that it has the expected size. */
-    private static BufferedImage decode(Path file, int width, int height) {
-        return withReader(file, reader -> {
-            int w = reader.getWidth(0);
-            int h = reader.getHeight(0);
-            if (w != width || h != height) {
-                throw new InvalidInputException(file + ": image is " + w + "x" + h + " (width x height) but the first"
-                        + " image of the folder is " + width + "x" + height + "; all images must have one size");
-            }
-            return reader.read(0);
         });
     }
 
@@ -403,48 +514,6 @@ public final class ImageFolder {
             return true;
         }
         return cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY;
-    }
-
-    /**
-     * Converts a decoded image to uint8 with 1 or 3 channels into {@code out} (h*w*c bytes).
-     * Gray colour spaces are read from the raster: {@link BufferedImage#getRGB} would convert the
-     * linear gray space to sRGB and change the stored values.
-     */
-    static void toUint8(BufferedImage img, int channels, byte[] out) {
-        int w = img.getWidth();
-        int h = img.getHeight();
-        ColorModel cm = img.getColorModel();
-        if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
-            Raster raster = img.getRaster();
-            int bits = raster.getSampleModel().getSampleSize(0);
-            long max = (1L << bits) - 1;
-            int[] gray = raster.getSamples(0, 0, w, h, 0, (int[]) null);
-            for (int i = 0; i < gray.length; i++) {
-                byte v = (byte) (bits == 8 ? gray[i] : (gray[i] * 255L + max / 2) / max);
-                for (int k = 0; k < channels; k++) {
-                    out[i * channels + k] = v;
-                }
-            }
-            return;
-        }
-        int[] argb = img.getRGB(0, 0, w, h, null, 0, w);
-        for (int i = 0; i < argb.length; i++) {
-            int r = argb[i] >>> 16 & 0xff;
-            int g = argb[i] >>> 8 & 0xff;
-            int b = argb[i] & 0xff;
-            if (channels == 3) {
-                out[3 * i] = (byte) r;
-                out[3 * i + 1] = (byte) g;
-                out[3 * i + 2] = (byte) b;
-            } else {
-                out[i] = (byte) luma(r, g, b);
-            }
-        }
-    }
-
-    /** ITU-R BT.601 luma of 8-bit sRGB values, rounded half up. */
-    static int luma(int r, int g, int b) {
-        return (int) Math.floor(0.299 * r + 0.587 * g + 0.114 * b + 0.5);
     }
 
     /** Whether a name is one path segment that {@link #scan} would not skip as hidden. */
@@ -496,8 +565,11 @@ public final class ImageFolder {
         private boolean broken;
         private boolean committed;
         private boolean closed;
+        /** Whether images must come in file-name order per class (the public contract) or any order. */
+        private final boolean ordered;
 
-        private Writer(Path finalRoot, Path tempRoot, List<String> classes) {
+        private Writer(Path finalRoot, Path tempRoot, List<String> classes, boolean ordered) {
+            this.ordered = ordered;
             this.finalRoot = finalRoot;
             this.tempRoot = tempRoot;
             this.classes = classes;
@@ -522,6 +594,11 @@ public final class ImageFolder {
          * @throws IOException                if the temporary folder cannot be created
          */
         public static Writer create(Path finalRoot, List<String> classes) throws IOException {
+            return create(finalRoot, classes, true);
+        }
+
+        /** As {@link #create(Path, List)}; unordered when the caller has checked the names itself. */
+        static Writer create(Path finalRoot, List<String> classes, boolean ordered) throws IOException {
             if (finalRoot == null || classes == null) {
                 throw new InvalidArgumentException("finalRoot and classes must not be null");
             }
@@ -571,7 +648,7 @@ public final class ImageFolder {
                 }
                 throw e;
             }
-            return new Writer(finalRoot, temp, names);
+            return new Writer(finalRoot, temp, names, ordered);
         }
 
         private static void requireAbsentOrEmpty(Path dir) throws IOException {
@@ -650,7 +727,7 @@ public final class ImageFolder {
             }
             String name = pngName(fileName);
             String previous = lastName[label];
-            if (previous != null && NAME_ORDER.compare(previous, name) >= 0) {
+            if (ordered && previous != null && NAME_ORDER.compare(previous, name) >= 0) {
                 throw new InvalidArgumentException("class '" + classes.get(label) + "': '" + name + "' (from '"
                         + fileName + "') does not come after '" + previous + "'; add the images of a class once"
                         + " each and in file-name order, so that reading the folder back gives the same order");
@@ -673,7 +750,7 @@ public final class ImageFolder {
         }
 
         /** {@code x.png} stays; {@code x.jpg} and {@code x.jpeg} become {@code x.png}. */
-        private static String pngName(String fileName) {
+        static String pngName(String fileName) {
             if (fileName.toLowerCase(Locale.ROOT).endsWith(".png")) {
                 return fileName;
             }

@@ -3,12 +3,14 @@ package dev.dyepack.io;
 import dev.dyepack.InvalidInputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Array files of samples, .npy or IDX (plain or gzip), behind one interface, so the jobs stream any
- * of them and write their output in the input's format. Data reaches callers as the bytes of a
- * little-endian C-order array with the dtype {@link Reader#descr()}.
+ * Datasets of samples, .npy or IDX (plain or gzip) array files and image folders
+ * ({@link ImageFolder}), behind one interface, so the jobs stream any of them and write their output
+ * in the input's format. Data reaches callers as the bytes of a little-endian C-order array with the
+ * dtype {@link Reader#descr()}; an image folder reads as uint8 (N, H, W, C).
  */
 public final class Samples {
     private Samples() {}
@@ -34,7 +36,7 @@ public final class Samples {
          */
         void readSamples(long first, int count, ByteBuffer dst);
 
-        /** @return "npy" or "idx" */
+        /** @return "npy", "idx" or "folder" */
         String format();
 
         @Override
@@ -63,13 +65,17 @@ public final class Samples {
     }
 
     /**
-     * Opens an array file, recognising IDX by its magic (gzip or not) and .npy otherwise.
+     * Opens a dataset: a directory as an {@link ImageFolder} (its natural channel count), a file as
+     * IDX when it has IDX's magic (gzip or not) and as .npy otherwise.
      *
-     * @param file the file
+     * @param file the file or folder
      * @return the reader
-     * @throws InvalidInputException if it is neither, or unusable
+     * @throws InvalidInputException if it is none of these, or unusable
      */
     public static Reader open(Path file) {
+        if (file != null && Files.isDirectory(file)) {
+            return ImageFolder.scan(file);
+        }
         return Idx.isIdx(file) ? IdxReader.open(file) : NpyReader.open(file);
     }
 

@@ -42,7 +42,7 @@ public final class Selector {
      * @param classes    the number of classes
      * @param target     the target class
      * @param mode       dirty or clean
-     * @param strategy   random or boundary
+     * @param strategy   random, boundary, boundary-far, or auto ({@link Strategy#resolve resolved} for the mode)
      * @param scores     per-sample scores for boundary selection (smaller = nearer), or null for random
      * @param count      how many to choose, &gt;= 1
      * @param stratified split the count across the candidates' classes
@@ -57,6 +57,7 @@ public final class Selector {
         if (target < 0 || target >= classes) {
             throw InvalidArgumentException.of(Parameters.TARGET, target, "a class in [0, " + classes + ")");
         }
+        strategy = Objects.requireNonNull(strategy, "strategy").resolve(mode);
         boolean scored = strategy != Strategy.RANDOM;
         if (scored && (scores == null || scores.length != labels.length)) {
             throw InvalidArgumentException.about(Parameters.SURROGATE, null, "boundary selection needs one score per "

@@ -24,7 +24,6 @@ import dev.dyepack.surrogate.LinearSurrogate;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
-import dev.dyepack.job.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -65,36 +64,310 @@ public final class PoisonJob {
     }
 
     /**
-     * What to do.
-     *
-     * @param data           the samples: .npy, IDX, or an image folder (one folder per class)
-     * @param labels         their labels (.npy or IDX, rank 1, integers); null for an image folder
-     * @param trigger        the trigger
-     * @param target         the target class
-     * @param budget         a fraction or a count ({@link Budget})
-     * @param allowOver5     whether a budget above 5% is allowed (recorded)
-     * @param overrideReason why, or null
-     * @param strategy       random or boundary
-     * @param mode           dirty or clean
-     * @param stratified     split the budget across classes in proportion
-     * @param surrogate      the scores' source for boundary selection
-     * @param features       the owner's features (.npy, N x D), for FEATURES_HEAD
-     * @param head           the owner's head (.npz with W, b), for FEATURES_HEAD
-     * @param outDir         the output directory
-     * @param rank4          the layout of rank-4 image files
+     * What to do: validated options, built with {@link #builder()}. Every check that needs no file
+     * contents is made once, in {@link Builder#build()}; {@link Strategy#AUTO} is resolved there and
+     * an unset surrogate is chosen there (none for random selection, the owner's features and head
+     * when given, else a linear surrogate fitted on the pixels).
      */
-    public record Options(Path data, Path labels, TriggerSpec trigger, int target, String budget, boolean allowOver5,
-            String overrideReason, Strategy strategy, SelectionMode mode, boolean stratified, Surrogate surrogate,
-            Path features, Path head, Path outDir, Layout rank4) {
-        /** @throws NullPointerException for a missing required field */
-        public Options {
-            Objects.requireNonNull(data, "data");
-            Objects.requireNonNull(trigger, "trigger");
-            Objects.requireNonNull(strategy, "strategy");
-            Objects.requireNonNull(mode, "mode");
-            Objects.requireNonNull(surrogate, "surrogate");
-            Objects.requireNonNull(outDir, "outDir");
-            Objects.requireNonNull(rank4, "rank4");
+    public static final class Options {
+        private final Path data;
+        private final Path labels;
+        private final TriggerSpec trigger;
+        private final int target;
+        private final Budget budget;
+        private final boolean allowOver5Percent;
+        private final String overrideReason;
+        private final Strategy strategy;
+        private final SelectionMode mode;
+        private final boolean stratified;
+        private final Surrogate surrogate;
+        private final Path features;
+        private final Path head;
+        private final Path outDir;
+        private final Layout rank4;
+
+        private Options(Builder b, Strategy strategy, Surrogate surrogate) {
+            this.data = b.data;
+            this.labels = b.labels;
+            this.trigger = b.trigger;
+            this.target = b.target;
+            this.budget = b.budget;
+            this.allowOver5Percent = b.allowOver5Percent;
+            this.overrideReason = b.overrideReason;
+            this.strategy = strategy;
+            this.mode = b.mode;
+            this.stratified = b.stratified;
+            this.surrogate = surrogate;
+            this.features = b.features;
+            this.head = b.head;
+            this.outDir = b.outDir;
+            this.rank4 = b.rank4;
+        }
+
+        /** @return the samples: .npy, IDX, or an image folder (one folder per class) */
+        public Path data() {
+            return data;
+        }
+
+        /** @return the labels file (.npy or IDX, rank 1, integers); null for an image folder */
+        public Path labels() {
+            return labels;
+        }
+
+        /** @return the trigger */
+        public TriggerSpec trigger() {
+            return trigger;
+        }
+
+        /** @return the target class */
+        public int target() {
+            return target;
+        }
+
+        /** @return the budget, a fraction or a count */
+        public Budget budget() {
+            return budget;
+        }
+
+        /** @return whether a budget above 5% is allowed (recorded) */
+        public boolean allowOver5Percent() {
+            return allowOver5Percent;
+        }
+
+        /** @return why more than 5%, or null */
+        public String overrideReason() {
+            return overrideReason;
+        }
+
+        /** @return the selection strategy, resolved: RANDOM, BOUNDARY or BOUNDARY_FAR (never AUTO) */
+        public Strategy strategy() {
+            return strategy;
+        }
+
+        /** @return dirty- or clean-label */
+        public SelectionMode mode() {
+            return mode;
+        }
+
+        /** @return whether the budget is split across classes in proportion */
+        public boolean stratified() {
+            return stratified;
+        }
+
+        /** @return the scores' source, resolved: NONE exactly for random selection */
+        public Surrogate surrogate() {
+            return surrogate;
+        }
+
+        /** @return the owner's features (.npy, N x D float32), for FEATURES_HEAD; else null */
+        public Path features() {
+            return features;
+        }
+
+        /** @return the owner's head (.npz with W, b), for FEATURES_HEAD; else null */
+        public Path head() {
+            return head;
+        }
+
+        /** @return the output directory */
+        public Path outDir() {
+            return outDir;
+        }
+
+        /** @return the layout of rank-4 image files */
+        public Layout rank4() {
+            return rank4;
+        }
+    }
+
+    /**
+     * Starts options: data, trigger and output directory are required; the budget defaults to
+     * {@link Budget#DEFAULT}, the strategy to {@link Strategy#AUTO}, the mode to dirty-label, the
+     * surrogate to the one the strategy needs, the rank-4 layout to NHWC.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Collects the options of a poisoning run; {@link #build()} checks them. Not thread-safe. */
+    public static final class Builder {
+        private Path data;
+        private Path labels;
+        private TriggerSpec trigger;
+        private int target;
+        private Budget budget = Budget.parse(Budget.DEFAULT);
+        private boolean allowOver5Percent;
+        private String overrideReason;
+        private Strategy strategy = Strategy.AUTO;
+        private SelectionMode mode = SelectionMode.DIRTY;
+        private boolean stratified;
+        private Surrogate surrogate;
+        private Path features;
+        private Path head;
+        private Path outDir;
+        private Layout rank4 = Layout.NHWC;
+
+        private Builder() {}
+
+        /** @param v the samples: .npy, IDX or an image folder @return this */
+        public Builder data(Path v) {
+            data = v;
+            return this;
+        }
+
+        /** @param v the labels (.npy or IDX), or null for an image folder @return this */
+        public Builder labels(Path v) {
+            labels = v;
+            return this;
+        }
+
+        /** @param v the trigger @return this */
+        public Builder trigger(TriggerSpec v) {
+            trigger = v;
+            return this;
+        }
+
+        /** @param v the target class @return this */
+        public Builder target(int v) {
+            target = v;
+            return this;
+        }
+
+        /** @param v the budget @return this */
+        public Builder budget(Budget v) {
+            budget = v;
+            return this;
+        }
+
+        /** @param v whether more than 5% may be poisoned @return this */
+        public Builder allowOver5Percent(boolean v) {
+            allowOver5Percent = v;
+            return this;
+        }
+
+        /** @param v why more than 5% (recorded), or null; only with the override @return this */
+        public Builder overrideReason(String v) {
+            overrideReason = v;
+            return this;
+        }
+
+        /** @param v the selection strategy, AUTO to let the mode decide @return this */
+        public Builder strategy(Strategy v) {
+            strategy = v;
+            return this;
+        }
+
+        /** @param v dirty- or clean-label @return this */
+        public Builder mode(SelectionMode v) {
+            mode = v;
+            return this;
+        }
+
+        /** @param v whether to split the budget across classes @return this */
+        public Builder stratified(boolean v) {
+            stratified = v;
+            return this;
+        }
+
+        /** @param v the scores' source, or null to choose from the strategy and features @return this */
+        public Builder surrogate(Surrogate v) {
+            surrogate = v;
+            return this;
+        }
+
+        /**
+         * @param features the owner's features (.npy, N x D float32), or null
+         * @param head     the owner's linear head (.npz with W, b), or null; both or neither
+         * @return this
+         */
+        public Builder featuresHead(Path features, Path head) {
+            this.features = features;
+            this.head = head;
+            return this;
+        }
+
+        /** @param v the output directory @return this */
+        public Builder outDir(Path v) {
+            outDir = v;
+            return this;
+        }
+
+        /** @param v the layout of rank-4 image files @return this */
+        public Builder rank4(Layout v) {
+            rank4 = v;
+            return this;
+        }
+
+        /**
+         * Checks the options against each other and resolves the strategy and surrogate.
+         *
+         * @return the options
+         * @throws InvalidArgumentException naming the parameter at fault ("data", "labels", "trigger",
+         *                                  "target", "budget", "overrideReason", "strategy", "mode",
+         *                                  "surrogate", "features", "head", "outDir", "rank4")
+         */
+        public Options build() {
+            require(data, "data", "a .npy or IDX file or an image folder");
+            require(trigger, "trigger", "a trigger spec");
+            require(outDir, "outDir", "a directory");
+            require(budget, "budget", "a fraction in (0, 1) or a count >= 1");
+            require(strategy, "strategy", "auto, random, boundary or boundary-far");
+            require(mode, "mode", "dirty or clean");
+            require(rank4, "rank4", "NHWC or NCHW");
+            if (target < 0) {
+                throw InvalidArgumentException.of("target", target, "a class >= 0");
+            }
+            if (overrideReason != null && !allowOver5Percent) {
+                throw new InvalidArgumentException("an override reason is only for a budget allowed over 5%",
+                        "overrideReason", overrideReason, "given only with allowOver5Percent");
+            }
+            if ((features == null) != (head == null)) {
+                throw new InvalidArgumentException("the owner's features and head go together", features == null
+                        ? "features" : "head", null, "given together with " + (features == null ? "head" : "features"));
+            }
+            Strategy s = strategy.resolve(mode);
+            Surrogate g = surrogate != null ? surrogate
+                    : s == Strategy.RANDOM ? Surrogate.NONE
+                    : features != null ? Surrogate.FEATURES_HEAD : Surrogate.LINEAR;
+            if (g == Surrogate.FEATURES_HEAD && features == null) {
+                throw new InvalidArgumentException("the features-and-head surrogate needs the owner's features and "
+                        + "head", "features", null, "a features file with a head");
+            }
+            if (g != Surrogate.FEATURES_HEAD && features != null) {
+                throw new InvalidArgumentException((g == Surrogate.NONE ? "random selection" : "a linear surrogate")
+                        + " uses no features or head", "features", features, "absent unless the surrogate is the "
+                        + "owner's features and head");
+            }
+            if (trigger.kind() != DataKind.IMAGES && g == Surrogate.LINEAR) {
+                throw new InvalidArgumentException("a linear surrogate fits on image pixels; for " + trigger.family()
+                        + " data give the owner's features and head", "surrogate", "linear",
+                        "the owner's features and head for non-image data");
+            }
+            if (s != Strategy.RANDOM && g == Surrogate.NONE) {
+                throw new InvalidArgumentException("boundary selection needs a surrogate: a linear one, or the "
+                        + "owner's features and head", "surrogate", "none", "linear or features and head");
+            }
+            if (s == Strategy.RANDOM && g != Surrogate.NONE) {
+                throw new InvalidArgumentException("random selection uses no surrogate", "surrogate",
+                        g.name().toLowerCase(Locale.ROOT), "none with random selection");
+            }
+            if (Files.isDirectory(data) && labels != null) {
+                throw new InvalidArgumentException("an image folder's labels are its class folders; give no labels "
+                        + "file", "labels", labels, "absent for an image folder");
+            }
+            if (!Files.isDirectory(data) && labels == null) {
+                throw new InvalidArgumentException("labels are required for .npy and IDX data", "labels", null,
+                        "a .npy or IDX labels file");
+            }
+            return new Options(this, s, g);
+        }
+
+        private static void require(Object v, String parameter, String allowed) {
+            if (v == null) {
+                throw InvalidArgumentException.of(parameter, null, allowed);
+            }
         }
     }
 
@@ -103,8 +376,8 @@ public final class PoisonJob {
      *
      * @param samples           N
      * @param indices           the poisoned samples, ascending
-     * @param data              the poisoned data file
-     * @param labels            the output labels file
+     * @param data              the poisoned data file or folder
+     * @param labels            the output labels file; null for an image folder
      * @param manifest          the signed manifest
      * @param surrogateAccuracy the surrogate's accuracy on the data, or NaN without one
      */
@@ -127,7 +400,27 @@ public final class PoisonJob {
     }
 
     /**
+     * The inputs, opened and checked: the one pipeline's view of an array dataset or an image folder.
+     *
+     * @param reader    the samples
+     * @param labels    their labels
+     * @param classes   the number of classes selection works with
+     * @param geometry  a zero-sample tensor of the samples' dtype, layout, C, H, W
+     * @param dataOut   the output data file or folder
+     * @param labelsOut the output labels file, or null for a folder (its labels are its class folders)
+     * @param folder    the image folder, or null for array files
+     */
+    private record Inputs(Samples.Reader reader, long[] labels, int classes, Tensor geometry, Path dataOut,
+            Path labelsOut, ImageFolder folder) {}
+
+    /**
      * As {@link #run(Engine, Options, OwnerKey, Consumer)}, with a progress bar's feed for the stamping.
+     *
+     * <p>One pipeline for every format: read the labels, fit and score a surrogate if the strategy
+     * needs one, select, stream batches of samples through the trigger (stamping the selected rows of
+     * each batch, by their dataset indices) into a writer of the input's format, write the labels
+     * (for an image folder, dirty-label poisoning writes a poisoned image into the target's class
+     * folder instead), and write the signed manifest. On failure, outputs this run created are removed.
      *
      * @param engine   the engine
      * @param o        the options
@@ -141,128 +434,160 @@ public final class PoisonJob {
      */
     public static Result run(Engine engine, Options o, OwnerKey key, Consumer<String> progress, Progress bar)
             throws IOException {
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(o, "options");
         if (key == null) {
             throw new InvalidArgumentException("poison needs the owner's key (it chooses the samples and signs the "
-                    + "manifest): give --key-file FILE or set " + OwnerKey.ENV_VAR);
+                    + "manifest)", "key", null, "the owner's key");
         }
-        if (o.trigger().kind() != DataKind.IMAGES && o.surrogate() == Surrogate.LINEAR) {
-            throw new InvalidArgumentException("--surrogate linear fits on image pixels; for " + o.trigger().family()
-                    + " data give --features and --head");
+        Path manifestPath = o.outDir().resolve("manifest.json");
+        Inputs in = Files.isDirectory(o.data()) ? openFolder(o, key, manifestPath) : openArrays(o, key, manifestPath);
+        try {
+            return poison(engine, o, key, in, manifestPath, progress, bar);
+        } finally {
+            in.reader().close();
         }
-        if (o.strategy() != Strategy.RANDOM && o.surrogate() == Surrogate.NONE) {
-            throw new InvalidArgumentException("boundary selection needs a surrogate: --surrogate linear, or --features "
-                    + "X.npy --head H.npz");
-        }
-        if (o.strategy() == Strategy.RANDOM && o.surrogate() != Surrogate.NONE) {
-            throw new InvalidArgumentException("random selection uses no surrogate; drop --surrogate/--features/--head");
-        }
-        if (o.overrideReason() != null && !o.allowOver5()) {
-            throw new InvalidArgumentException("an override reason is only for --allow-over-5-percent");
-        }
-        if (Files.isDirectory(o.data())) {
-            if (o.labels() != null) {
-                throw new InvalidArgumentException("an image folder's labels are its class folders; drop --labels");
-            }
-            return runFolder(engine, o, key, progress);
-        }
-        if (o.labels() == null) {
-            throw new InvalidArgumentException("--labels is required for .npy and IDX data");
-        }
+    }
+
+    /** Array files: labels and data checked against each other and the target (the old order of checks). */
+    private static Inputs openArrays(Options o, OwnerKey key, Path manifestPath) throws IOException {
         long[] labels = Samples.labels(o.labels());
         Path dataOut = o.outDir().resolve(outputName(o.data(), "data"));
         Path labelsOut = o.outDir().resolve(outputName(o.labels(), "labels"));
-        Path manifestPath = o.outDir().resolve("manifest.json");
-        for (Path in : new Path[] {o.data(), o.labels()}) {
-            for (Path out : new Path[] {dataOut, labelsOut, manifestPath}) {
-                if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())
-                        || (Files.exists(out) && Files.isSameFile(in, out))) {
-                    throw new InvalidArgumentException("output " + out + " would overwrite the input " + in
-                            + "; choose another --out directory");
-                }
-            }
-        }
-        if (Files.exists(manifestPath)) {
-            throw new InvalidArgumentException(o.outDir() + " already holds a manifest.json; choose an empty directory");
-        }
-        long n = labels.length;
+        checkOutputs(new Path[] {o.data(), o.labels()}, new Path[] {dataOut, labelsOut, manifestPath});
+        requireNoManifest(o, manifestPath);
         long max = Arrays.stream(labels).max().orElse(0);
         if (Arrays.stream(labels).anyMatch(v -> v < 0)) {
             throw new InvalidInputException(o.labels() + ": labels must be non-negative class indices");
         }
         int classes = (int) Math.max(Math.max(max + 1, o.target() + 1L), 2);
-        if (o.target() < 0) {
-            throw new InvalidArgumentException("target must be a class >= 0, got " + o.target());
-        }
-        long count = Budget.parse(o.budget()).countFor(n, o.allowOver5());
+        o.budget().countFor(labels.length, o.allowOver5Percent());
         try (Samples.Reader r = Samples.open(o.labels())) {
             String d = r.descr();
             if ((d.endsWith("u1") && o.target() > 255) || (d.endsWith("i1") && o.target() > 127)
                     || (d.endsWith("i2") && o.target() > Short.MAX_VALUE)) {
-                throw new InvalidArgumentException("target " + o.target() + " does not fit the labels' dtype " + d);
+                throw new InvalidArgumentException("target " + o.target() + " does not fit the labels' dtype " + d,
+                        "target", o.target(), "a value the labels' dtype " + d + " holds");
             }
         }
-        // The stamping job checks the data (format, dtype, shape, trigger geometry) before any work.
+        // The stamping job checks the data (format, dtype, shape, trigger geometry, key) before any work.
         StampJob stamp = StampJob.prepare(o.data(), dataOut, o.trigger(), key, null, o.rank4());
-        if (stamp.samples() != n) {
+        if (stamp.samples() != labels.length) {
             throw new InvalidArgumentException("the data holds " + stamp.samples() + " samples but the labels "
                     + labels.length);
         }
+        return new Inputs(Samples.open(o.data()), labels, classes, stamp.batchGeometry(), dataOut, labelsOut, null);
+    }
+
+    /** An image folder: labels from the class folders, uint8 NHWC at the first image's size and colour. */
+    private static Inputs openFolder(Options o, OwnerKey key, Path manifestPath) throws IOException {
+        ImageFolder folder = ImageFolder.scan(o.data());
+        if (o.target() >= folder.classes().size()) {
+            throw new InvalidArgumentException("target must be a class in [0, " + folder.classes().size()
+                    + ") (the class folders " + folder.classes() + "), got " + o.target(), "target", o.target(),
+                    "a class folder's index");
+        }
+        Tensor geometry = Tensor.empty(DType.UINT8, Layout.NHWC, folder.channels(), folder.height(), folder.width());
+        o.trigger().validateFor(geometry);
+        if (o.trigger().keyed()) {
+            new TriggerContext(key, 0).requireKey(o.trigger().family());
+        }
+        o.budget().countFor(folder.size(), o.allowOver5Percent());
+        Path dataOut = o.outDir().resolve(o.data().toAbsolutePath().normalize().getFileName().toString());
+        checkOutputs(new Path[] {o.data()}, new Path[] {dataOut, manifestPath});
+        requireNoManifest(o, manifestPath);
+        return new Inputs(folder, folder.labels(), Math.max(folder.classes().size(), 2), geometry, dataOut, null,
+                folder);
+    }
+
+    private static void checkOutputs(Path[] inputs, Path[] outputs) throws IOException {
+        for (Path in : inputs) {
+            for (Path out : outputs) {
+                if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())
+                        || (Files.exists(out) && Files.isSameFile(in, out))) {
+                    throw new InvalidArgumentException("output " + out + " would overwrite the input " + in
+                            + "; choose another output directory", "outDir", out.getParent(),
+                            "a directory that holds no input");
+                }
+            }
+        }
+    }
+
+    private static void requireNoManifest(Options o, Path manifestPath) {
+        if (Files.exists(manifestPath)) {
+            throw new InvalidArgumentException(o.outDir() + " already holds a manifest.json; choose an empty directory",
+                    "outDir", o.outDir(), "a directory without a manifest.json");
+        }
+    }
+
+    /** The pipeline proper, on opened inputs. */
+    private static Result poison(Engine engine, Options o, OwnerKey key, Inputs in, Path manifestPath,
+            Consumer<String> progress, Progress bar) throws IOException {
+        Samples.Reader reader = in.reader();
+        long[] labels = in.labels();
+        long n = labels.length;
+        if (reader.shape()[0] != n) {
+            throw new InvalidInputException(o.data() + ": changed while being read (" + reader.shape()[0]
+                    + " samples, was " + n + ")");
+        }
+        int classes = in.classes();
+        long count = o.budget().countFor(n, o.allowOver5Percent());
 
         float[] scores = null;
         double accuracy = Double.NaN;
         String surrogateSha = null;
         if (o.strategy() != Strategy.RANDOM) {
             LinearHead head;
-            Path featuresPath;
+            float[] x;
             if (o.surrogate() == Surrogate.FEATURES_HEAD) {
-                head = Npz.readHead(Objects.requireNonNull(o.head(), "head"));
-                featuresPath = Objects.requireNonNull(o.features(), "features");
+                head = Npz.readHead(o.head());
                 surrogateSha = Fingerprints.sha256(o.head());
+                if (head.classes() < classes) {
+                    throw new InvalidArgumentException("the head has " + head.classes() + " classes but the labels use "
+                            + classes, "head", o.head(), "a head with at least " + classes + " classes");
+                }
+                x = featureRows(o.features(), n, head.dim());
             } else {
                 progress.accept("fitting a linear surrogate on the pixels");
                 long t0 = System.nanoTime();
-                float[] x = pixels(o.data(), n);
+                x = pixels(reader, n);
                 int d = (int) (x.length / Math.max(n, 1));
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
                 surrogateSha = headSha(head);
-                featuresPath = null;
-                long t1 = System.nanoTime();
-                scores = new float[(int) n];
-                accuracy = score(engine, x, (int) n, d, head, labels, o, scores);
-                progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms; %d samples scored "
-                        + "in %.1f ms", (t1 - t0) / 1e6, n, (System.nanoTime() - t1) / 1e6));
+                progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms",
+                        (System.nanoTime() - t0) / 1e6));
             }
-            if (head.classes() < classes) {
-                throw new InvalidArgumentException("the head has " + head.classes() + " classes but the labels use "
-                        + classes);
-            }
-            if (featuresPath != null) {
-                float[] x = featureRows(featuresPath, n, head.dim());
-                long t1 = System.nanoTime();
-                scores = new float[(int) n];
-                accuracy = score(engine, x, (int) n, head.dim(), head, labels, o, scores);
-                progress.accept(String.format(Locale.ROOT, "%d samples scored on the engine in %.1f ms", n,
-                        (System.nanoTime() - t1) / 1e6));
-            }
+            long t1 = System.nanoTime();
+            scores = new float[(int) n];
+            accuracy = score(engine, x, (int) n, head.dim(), head, labels, o, scores);
+            progress.accept(String.format(Locale.ROOT, "%d samples scored on the engine in %.1f ms", n,
+                    (System.nanoTime() - t1) / 1e6));
         }
         progress.accept("selecting " + count + " of " + n + " samples (" + o.strategy().name().toLowerCase(Locale.ROOT)
-                .replace('_', '-')
-                + ", " + o.mode().name().toLowerCase(Locale.ROOT) + "-label)");
+                .replace('_', '-') + ", " + o.mode().name().toLowerCase(Locale.ROOT) + "-label)");
         Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
                 o.stratified(), key);
+        long[] relabel = o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0];
 
         Files.createDirectories(o.outDir());
+        Path dataOut = in.dataOut();
+        Path labelsOut = in.labelsOut();
         boolean hadData = Files.exists(dataOut);
-        boolean hadLabels = Files.exists(labelsOut);
+        boolean hadLabels = labelsOut != null && Files.exists(labelsOut);
         boolean complete = false;
         try {
             long t2 = System.nanoTime();
-            StampJob.prepare(o.data(), dataOut, o.trigger(), key, sel.indices(), o.rank4()).run(engine,
-                    StampJob.DEFAULT_CHUNK_BYTES, bar);
+            try (Samples.Writer writer = in.folder() != null
+                    ? in.folder().writer(dataOut, relabelled(labels, relabel, o.target()))
+                    : Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
+                stamp(engine, o.trigger(), key, reader, in.geometry(), sel.indices(), writer, bar);
+                writer.commit();
+            }
             progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
                     sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
-            writeLabels(o.labels(), labelsOut, o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0],
-                    o.target());
+            if (labelsOut != null) {
+                writeLabels(o.labels(), labelsOut, relabel, o.target());
+            }
             Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, labelsOut);
             ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
             complete = true;
@@ -273,12 +598,68 @@ public final class PoisonJob {
                 if (!hadData) {
                     deleteQuietly(dataOut);
                 }
-                if (!hadLabels) {
+                if (labelsOut != null && !hadLabels) {
                     deleteQuietly(labelsOut);
                 }
             }
         }
         return new Result(n, sel.indices(), dataOut, labelsOut, manifestPath, accuracy);
+    }
+
+    /** The output labels: the input's, with the relabelled samples set to the target. */
+    private static long[] relabelled(long[] labels, long[] relabel, int target) {
+        long[] out = labels.clone();
+        for (long i : relabel) {
+            out[(int) i] = target;
+        }
+        return out;
+    }
+
+    /**
+     * Streams every sample from the reader to the writer in batches, stamping the trigger on the
+     * selected ones: each batch goes to the engine once, with the batch-local positions of its
+     * selected rows and its first sample's dataset index (so keyed randomness follows the dataset
+     * index, whatever the batch size).
+     */
+    private static void stamp(Engine engine, TriggerSpec trigger, OwnerKey key, Samples.Reader reader,
+            Tensor geometry, long[] selected, Samples.Writer writer, Progress bar) throws IOException {
+        long n = reader.shape()[0];
+        long c = geometry.c();
+        long h = geometry.h();
+        long w = geometry.w();
+        long sampleBytes = reader.sampleBytes();
+        long perChunk = Math.max(1, Math.min(Math.max(n, 1), StampJob.DEFAULT_CHUNK_BYTES / sampleBytes));
+        perChunk = Math.min(perChunk, Integer.MAX_VALUE / sampleBytes);
+        ByteBuffer chunk = ByteBuffer.allocateDirect((int) (perChunk * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        long[] sorted = selected.clone();
+        Arrays.sort(sorted);
+        int at = 0;
+        for (long first = 0; first < n; first += perChunk) {
+            int count = (int) Math.min(perChunk, n - first);
+            chunk.clear();
+            chunk.limit((int) (count * sampleBytes));
+            reader.readSamples(first, count, chunk);
+            chunk.flip();
+            int from = at;
+            while (at < sorted.length && sorted[at] < first + count) {
+                at++;
+            }
+            if (at > from) {
+                long[] local = new long[at - from];
+                for (int i = from; i < at; i++) {
+                    local[i - from] = sorted[i] - first;
+                }
+                ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
+                Tensor batch = switch (geometry.dtype()) {
+                    case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
+                    case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
+                    case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
+                };
+                trigger.apply(engine, batch, local, new TriggerContext(key, first));
+            }
+            writer.write(chunk);
+            bar.update("stamping", first + count, n);
+        }
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
@@ -304,14 +685,15 @@ public final class PoisonJob {
         return b.trigger(o.trigger().toString(), o.trigger().toJson())
                 .targetClass(o.target())
                 .mode(o.mode() == SelectionMode.DIRTY ? Manifest.Mode.DIRTY : Manifest.Mode.CLEAN)
-                .budget(Manifest.Budget.of(o.budget(), sel.indices().length, n))
-                .override(o.allowOver5() ? new Manifest.BudgetOverride(true, o.overrideReason())
+                .budget(Manifest.Budget.of(o.budget().requested(), sel.indices().length, n))
+                .override(o.allowOver5Percent() ? new Manifest.BudgetOverride(true, o.overrideReason())
                         : Manifest.BudgetOverride.NONE)
                 .selection(new Manifest.Selection(
                         switch (o.strategy()) {
                             case BOUNDARY -> Manifest.Strategy.BOUNDARY;
                             case BOUNDARY_FAR -> Manifest.Strategy.BOUNDARY_FAR;
                             case RANDOM -> Manifest.Strategy.RANDOM;
+                            case AUTO -> throw new IllegalStateException("AUTO is resolved by Options.build()");
                         },
                         o.stratified(),
                         switch (o.surrogate()) {
@@ -322,143 +704,6 @@ public final class PoisonJob {
                 .classCounts(poisoned, total)
                 .indices(sel.indices())
                 .build();
-    }
-
-    /**
-     * Image-folder datasets: the output is a folder of the same layout under the output directory,
-     * with the input folder's name; poisoned images are written as PNG (lossless, so the trigger
-     * survives) and, for dirty-label poisoning, into the target's class folder under their own names.
-     */
-    private static Result runFolder(Engine engine, Options o, OwnerKey key, Consumer<String> progress)
-            throws IOException {
-        ImageFolder folder = ImageFolder.scan(o.data());
-        long n = folder.size();
-        long[] labels = folder.labels();
-        int classes = Math.max(folder.classes().size(), 2);
-        if (o.target() < 0 || o.target() >= folder.classes().size()) {
-            throw new InvalidArgumentException("target must be a class in [0, " + folder.classes().size()
-                    + ") (the class folders " + folder.classes() + "), got " + o.target());
-        }
-        int c = folder.channels();
-        int h = folder.height();
-        int w = folder.width();
-        Tensor geometry = Tensor.empty(DType.UINT8, Layout.NHWC, c, h, w);
-        o.trigger().validateFor(geometry);
-        if (o.trigger().keyed()) {
-            new TriggerContext(key, 0).requireKey(o.trigger().family());
-        }
-        long count = Budget.parse(o.budget()).countFor(n, o.allowOver5());
-        Path dataOut = o.outDir().resolve(o.data().toAbsolutePath().normalize().getFileName().toString());
-        Path manifestPath = o.outDir().resolve("manifest.json");
-        if (dataOut.toAbsolutePath().normalize().equals(o.data().toAbsolutePath().normalize())) {
-            throw new InvalidArgumentException("output " + dataOut + " would overwrite the input; choose another --out");
-        }
-        if (Files.exists(manifestPath)) {
-            throw new InvalidArgumentException(o.outDir() + " already holds a manifest.json; choose an empty directory");
-        }
-        int sampleBytes = Math.toIntExact((long) c * h * w);
-        float[] scores = null;
-        double accuracy = Double.NaN;
-        String surrogateSha = null;
-        if (o.strategy() != Strategy.RANDOM) {
-            LinearHead head;
-            float[] x;
-            if (o.surrogate() == Surrogate.FEATURES_HEAD) {
-                head = Npz.readHead(o.head());
-                surrogateSha = Fingerprints.sha256(o.head());
-                x = featureRows(o.features(), n, head.dim());
-            } else {
-                progress.accept("fitting a linear surrogate on the pixels");
-                if (n * sampleBytes > Integer.MAX_VALUE - 8) {
-                    throw new InvalidArgumentException("--surrogate linear holds the pixels in memory; too many");
-                }
-                x = new float[(int) (n * sampleBytes)];
-                ByteBuffer one = ByteBuffer.allocate(sampleBytes);
-                for (long i = 0; i < n; i++) {
-                    one.clear();
-                    folder.readImages(i, 1, one, c);
-                    for (int e = 0; e < sampleBytes; e++) {
-                        x[(int) (i * sampleBytes + e)] = (one.get(e) & 0xff) / 255f;
-                    }
-                }
-                head = LinearSurrogate.fit(engine, x, (int) n, sampleBytes, labels, classes, key,
-                        LinearSurrogate.Settings.DEFAULT);
-                surrogateSha = headSha(head);
-            }
-            if (head.classes() < folder.classes().size()) {
-                throw new InvalidArgumentException("the head has " + head.classes() + " classes but the folder "
-                        + folder.classes().size());
-            }
-            scores = new float[(int) n];
-            accuracy = score(engine, x, (int) n, head.dim(), head, labels, o, scores);
-        }
-        Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
-                o.stratified(), key);
-        boolean[] chosen = new boolean[(int) n];
-        for (long i : sel.indices()) {
-            chosen[(int) i] = true;
-        }
-        // Each output class's images in name order (the writer's contract), with the moved ones.
-        java.util.List<java.util.List<long[]>> members = new java.util.ArrayList<>();
-        for (int k = 0; k < folder.classes().size(); k++) {
-            members.add(new java.util.ArrayList<>());
-        }
-        for (long i = 0; i < n; i++) {
-            int to = chosen[(int) i] && o.mode() == SelectionMode.DIRTY ? o.target() : (int) labels[(int) i];
-            members.get(to).add(new long[] {i});
-        }
-        Files.createDirectories(o.outDir());
-        progress.accept("stamping " + o.trigger() + " on " + sel.indices().length + " images");
-        try (ImageFolder.Writer writer = ImageFolder.Writer.create(dataOut, folder.classes())) {
-            ByteBuffer one = ByteBuffer.allocateDirect(sampleBytes);
-            for (int k = 0; k < members.size(); k++) {
-                java.util.List<long[]> list = members.get(k);
-                list.sort(java.util.Comparator.comparing(m -> pngName(folder.file(m[0]))));
-                String previous = null;
-                for (long[] m : list) {
-                    long i = m[0];
-                    String name = pngName(folder.file(i));
-                    if (name.equals(previous)) {
-                        throw new InvalidArgumentException("two images would be written as " + folder.classes().get(k)
-                                + "/" + name + " (a poisoned image moved into the target class has the name of one "
-                                + "already there); rename one of them");
-                    }
-                    previous = name;
-                    one.clear();
-                    folder.readImages(i, 1, one, c);
-                    one.flip();
-                    if (chosen[(int) i]) {
-                        o.trigger().apply(engine, Tensor.of(one, Layout.NHWC, 1, c, h, w), null,
-                                new TriggerContext(key, i));
-                    }
-                    byte[] pixels = new byte[sampleBytes];
-                    one.duplicate().get(pixels);
-                    writer.add(k, name, pixels, h, w, c);
-                }
-            }
-            writer.commit();
-        }
-        boolean complete = false;
-        try {
-            Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, null);
-            ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
-            complete = true;
-        } finally {
-            if (!complete) {
-                deleteQuietly(dataOut);
-            }
-        }
-        return new Result(n, sel.indices(), dataOut, null, manifestPath, accuracy);
-    }
-
-    /** The output name of an image: its own name, with a JPEG's extension replaced by .png. */
-    private static String pngName(Path file) {
-        String name = file.getFileName().toString();
-        String lower = name.toLowerCase(Locale.ROOT);
-        if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
-            return name.substring(0, name.lastIndexOf('.')) + ".png";
-        }
-        return name;
     }
 
     /** Removes a file or a whole directory tree; failures are ignored (this runs while another is thrown). */
@@ -507,11 +752,19 @@ public final class PoisonJob {
     /** The data's samples as float rows: uint8 pixels scaled to [0, 1], float32 as they are. */
     static float[] pixels(Path data, long n) {
         try (Samples.Reader r = Samples.open(data)) {
+            return pixels(r, n);
+        }
+    }
+
+    /** As {@link #pixels(Path, long)}, from an open reader. */
+    static float[] pixels(Samples.Reader r, long n) {
+        {
             boolean u8 = r.descr().endsWith("u1");
             long elems = n * r.sampleBytes() / (u8 ? 1 : 4);
             if (elems > Integer.MAX_VALUE - 8) {
-                throw new InvalidArgumentException("--surrogate linear holds the pixels in memory; " + elems
-                        + " values are too many (give --features and --head instead)");
+                throw new InvalidArgumentException("a linear surrogate holds the pixels in memory; " + elems
+                        + " values are too many (give the owner's features and head instead)", "surrogate", "linear",
+                        "the owner's features and head for data this large");
             }
             float[] x = new float[(int) elems];
             int per = (int) Math.max(1, (64L << 20) / Math.max(r.sampleBytes(), 1));

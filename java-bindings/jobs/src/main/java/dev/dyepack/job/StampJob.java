@@ -167,6 +167,11 @@ public final class StampJob {
                 + ", H=" + geometry.h() + ", W=" + geometry.w() + ")";
     }
 
+    /** @return a zero-sample tensor with the samples' dtype, layout and C, H, W (for batches of them) */
+    Tensor batchGeometry() {
+        return geometry;
+    }
+
     /** @return N, the number of images */
     public long samples() {
         return shape[0];
