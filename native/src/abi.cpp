@@ -476,8 +476,7 @@ int32_t dp_score_boundary_op(dp_engine *engine, const dp_tensor *features, const
       norms->values.resize(static_cast<size_t>(classes * classes));
       host(eng).pair_norms(w.values.data(), classes, d, norms->values.data());
       norms->device = eng.backend->make_resident(norms->values.data(), norms->count());
-      w.norms.reset();  // queued work on the old norms is ordered before anything that could reuse them
-      w.norms = std::move(norms);
+      w.norms = std::move(norms);  // no queued work reads the old ones: scoring returns when done
       w.norms_classes = classes;
     }
     score(eng, x, w.view(), b.view(), w.norms->view(), classes, target, out);

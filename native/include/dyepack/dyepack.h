@@ -316,7 +316,8 @@ DP_API int32_t dp_operand_destroy(dp_engine *engine, dp_operand *operand);
  * engine's device in its primary context (as the CUDA runtime, PyTorch or JavaCPP's CUDA presets make
  * them); NULL goes back to the engine's own streams. It must stay valid while the engine uses it.
  * A CPU engine refuses a stream with DP_ERR_UNSUPPORTED (it accepts NULL, which changes nothing); a
- * handle CUDA does not recognise, or a stream of another device, gives DP_ERR_INVALID_ARGUMENT.
+ * stream CUDA reports as invalid, or one of another device, gives DP_ERR_INVALID_ARGUMENT (a pointer
+ * that is no stream at all cannot always be told apart).
  * Work queued on the previous stream is waited for before the switch.
  * Synchronisation on a caller's stream: every operation is queued behind the stream's earlier work.
  * Operations on device batches return without waiting: their results are in place when the stream

@@ -21,6 +21,7 @@ CudaBackend::~CudaBackend() {
   cudaSetDevice(ctx_->device());
   cudaStreamSynchronize(ctx_->main());
   cudaStreamSynchronize(ctx_->aux());
+  cudaStreamSynchronize(ctx_->own());
 }
 
 void CudaBackend::begin() {
@@ -50,9 +51,10 @@ std::unique_ptr<DeviceCopy> CudaBackend::make_resident(const float *values, int6
   void *ptr = nullptr;
   DP_CUDA_CHECK(ctx_, cudaMalloc(&ptr, bytes));
   auto copy = std::make_unique<DeviceValues>(ctx_->device(), static_cast<float *>(ptr));
-  // Ordered on the engine's stream, and complete on return: the caller's array is free again.
-  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(ptr, values, bytes, cudaMemcpyHostToDevice, ctx_->main()));
-  ctx_->sync_main();
+  // Complete on return, so the caller's array is free again and any work queued later, on any
+  // stream, sees the values; the engine's own stream does not wait for a caller's queued work.
+  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(ptr, values, bytes, cudaMemcpyHostToDevice, ctx_->own()));
+  DP_CUDA_CHECK(ctx_, cudaStreamSynchronize(ctx_->own()));
   return copy;
 }
 

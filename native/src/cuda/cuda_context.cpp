@@ -105,6 +105,7 @@ void Context::sync_main() { DP_CUDA_CHECK(this, cudaStreamSynchronize(main())); 
 void Context::sync_all() {
   DP_CUDA_CHECK(this, cudaStreamSynchronize(main()));
   DP_CUDA_CHECK(this, cudaStreamSynchronize(aux()));
+  if (caller_) DP_CUDA_CHECK(this, cudaStreamSynchronize(own()));
 }
 
 void Context::check_pointer(const void *ptr, const std::string &what) {

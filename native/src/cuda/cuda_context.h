@@ -37,6 +37,9 @@ class Context {
 
   cudaStream_t main() const { return caller_ ? caller_ : streams_[0]; }
   cudaStream_t aux() const { return streams_[1]; }
+  // The engine's first own stream, also while main() is a caller's: for work that must not queue
+  // behind the caller's (the upload of a new resident operand, waited for at once).
+  cudaStream_t own() const { return streams_[0]; }
   cudaStream_t stream(int slot) const { return slot == 0 ? main() : aux(); }
 
   // True when main() is a caller's stream: operations on device batches then return unsynchronised.
@@ -50,7 +53,7 @@ class Context {
   void aux_after_main();
 
   void sync_main();
-  void sync_all();
+  void sync_all();  // main(), aux() and own()
 
   // Throws Error(DP_ERR_INVALID_ARGUMENT) unless ptr is device (or managed) memory usable on this
   // context's device.
