@@ -285,7 +285,8 @@ DP_API int32_t dp_device_alloc(dp_engine *engine, size_t bytes, void **out);
 /* Free memory from dp_device_alloc. NULL is ignored. */
 DP_API int32_t dp_device_free(dp_engine *engine, void *ptr);
 
-/* Copy `bytes` between host and device memory of a CUDA engine's device, synchronously. */
+/* Copy `bytes` between host and device memory of a CUDA engine's device, synchronously, after the
+ * work the engine queued (also on a caller's stream, see dp_engine_set_stream). */
 DP_API int32_t dp_memcpy(dp_engine *engine, void *dst, const void *src, size_t bytes, int32_t kind);
 
 /* Wait until all work the engine queued has finished (a no-op on the CPU). Without a caller's stream,
