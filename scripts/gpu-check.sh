@@ -30,8 +30,10 @@ nvcc --version | tail -n 2 >>"$out/gpu.txt"
 
 step "build (CUDA ON)" build.log bash -c "cmake -S '$root/native' -B '$build' -DCMAKE_BUILD_TYPE=Release -DDYEPACK_CUDA=ON \
   && cmake --build '$build' --parallel \$(nproc)"
-# ctest counts a skip as success; the comparison must really run here, so run it directly too.
+# ctest counts a skip as success; the GPU programs must really run here, so run them directly too
+# (a skip, exit 77, fails the step).
 step "native tests (ctest)" ctest.log ctest --test-dir "$build" --output-on-failure
+step "engine with a GPU" engine.log "$build/bin/dyepack_engine_test" with-gpu
 step "CUDA vs CPU comparison" compare.log "$build/bin/dyepack_compare"
 step "compute-sanitizer memcheck" memcheck.log compute-sanitizer --tool memcheck --leak-check full --error-exitcode 1 \
   "$build/bin/dyepack_compare" quick

@@ -6,6 +6,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cuda="${1:-AUTO}"
 build="${2:-$root/java-bindings/engine/target/native}"
 set -x
+# A build folder configured for another checkout (copied or moved) is removed first.
+cmake -DSOURCE_DIR="$root/native" -DBUILD_DIR="$build" -P "$root/native/cmake/fresh-build-dir.cmake"
 cmake -S "$root/native" -B "$build" -DCMAKE_BUILD_TYPE=Release -DDYEPACK_CUDA="$cuda"
 cmake --build "$build" --parallel "$(nproc)"
 ctest --test-dir "$build" --output-on-failure

@@ -48,6 +48,25 @@ dp_engine &check_engine(dp_engine *engine) {
   return *engine;
 }
 
+// A live operand of this engine. The handle is looked up, never followed, before it is known.
+dp_operand &find_operand(dp_engine &eng, const void *handle, const std::string &name) {
+  if (handle == nullptr) invalid(name + " is null");
+  auto it = eng.operands.find(static_cast<const dp_operand *>(handle));
+  if (it == eng.operands.end())
+    invalid(name + " is not a live operand of this engine (released already, or created by another engine)");
+  return *it->second;
+}
+
+// Operand values against an operation's range: the bounds recorded at creation decide, and only a
+// failure looks for the first value outside, to name it.
+void check_operand_range(const dp_operand &op, const std::string &name, float lo, float hi, const char *range) {
+  if (op.min >= lo && op.max <= hi) return;
+  for (int64_t e = 0; e < op.count(); ++e) {
+    const float v = op.values[static_cast<size_t>(e)];
+    if (v < lo || v > hi) invalid(name + "[" + str(e) + "] = " + std::to_string(v) + " is outside " + range);
+  }
+}
+
 // Checks one tensor descriptor on its own: enums, sizes, overflow, data pointer, memory kind.
 Batch check_tensor(dp_engine &eng, const dp_tensor *t, const std::string &name) {
   if (t == nullptr) invalid(name + " is null");
@@ -55,8 +74,8 @@ Batch check_tensor(dp_engine &eng, const dp_tensor *t, const std::string &name) 
     invalid(name + " has unknown dtype " + str(t->dtype) + " (expected uint8, float32 or int32)");
   if (t->layout != DP_LAYOUT_NHWC && t->layout != DP_LAYOUT_NCHW)
     invalid(name + " has unknown layout " + str(t->layout) + " (expected NHWC or NCHW)");
-  if (t->memory != DP_MEMORY_HOST && t->memory != DP_MEMORY_DEVICE)
-    invalid(name + " has unknown memory kind " + str(t->memory) + " (expected host or device)");
+  if (t->memory != DP_MEMORY_HOST && t->memory != DP_MEMORY_DEVICE && t->memory != DP_MEMORY_OPERAND)
+    invalid(name + " has unknown memory kind " + str(t->memory) + " (expected host, device or operand)");
   if (t->reserved != 0) invalid(name + ".reserved must be 0");
   if (t->n < 0) invalid(name + " has a negative sample count N=" + str(t->n));
   if (t->c < 1 || t->h < 1 || t->w < 1)
@@ -73,28 +92,39 @@ Batch check_tensor(dp_engine &eng, const dp_tensor *t, const std::string &name) 
                device};
 }
 
-// The batch of an operation: a tensor of one of the accepted dtypes.
-Batch check_batch(dp_engine &eng, const dp_tensor *t, unsigned accept) {
-  Batch b = check_tensor(eng, t, "batch");
+// The batch of an operation: a tensor of one of the accepted dtypes, in host or device memory.
+Batch check_batch(dp_engine &eng, const dp_tensor *t, unsigned accept, const char *name = "batch") {
+  Batch b = check_tensor(eng, t, name);
+  if (t->memory == DP_MEMORY_OPERAND)
+    invalid(std::string(name) + " cannot be a resident operand: operands are read-only inputs (pattern, mask, patch, "
+            "signal, grid); pass the data in host or device memory");
   if (!(accept & (1u << t->dtype)))
-    invalid(std::string("batch must be ") + accepted(accept) + " for this operation, got " + dtype_name(t->dtype));
+    invalid(std::string(name) + " must be " + accepted(accept) + " for this operation, got " + dtype_name(t->dtype));
   return b;
 }
 
-// A float32 host operand of one image: finite values, optionally within [lo, hi].
-const float *check_values(dp_engine &eng, const dp_tensor *t, const std::string &name, float lo, float hi,
-                          const char *range) {
+// A float32 operand of one image, in host memory or resident: finite values, within [lo, hi].
+Values check_values(dp_engine &eng, const dp_tensor *t, const std::string &name, float lo, float hi,
+                    const char *range) {
   Batch b = check_tensor(eng, t, name);
   if (t->dtype != DP_DTYPE_FLOAT32) invalid(name + " must be float32, got " + dtype_name(t->dtype));
-  if (t->memory != DP_MEMORY_HOST) invalid(name + " must be in host memory");
+  if (t->memory == DP_MEMORY_DEVICE) invalid(name + " must be in host memory or a resident operand (dp_operand_create)");
   if (t->n != 1) invalid(name + " must hold exactly one image (N=1), got N=" + str(t->n));
+  if (t->memory == DP_MEMORY_OPERAND) {
+    const dp_operand &op = find_operand(eng, t->data, name + ".data");
+    if (op.count() != b.sample_elems)
+      invalid(name + " is an operand of " + str(op.count()) + " values but its shape " + shape_of(*t) + " holds " +
+              str(b.sample_elems));
+    check_operand_range(op, name, lo, hi, range);  // finite since its creation
+    return op.view();
+  }
   const float *v = static_cast<const float *>(t->data);
   for (int64_t e = 0; e < b.sample_elems; ++e) {
     if (!std::isfinite(v[e])) invalid(name + "[" + str(e) + "] is not finite");
     if (v[e] < lo || v[e] > hi)
       invalid(name + "[" + str(e) + "] = " + std::to_string(v[e]) + " is outside " + range);
   }
-  return v;
+  return Values{v, nullptr};
 }
 
 float pattern_max(const Batch &b) { return b.dtype == DP_DTYPE_UINT8 ? 255.0f : INFINITY; }
@@ -142,6 +172,70 @@ int32_t locked(dp_engine *engine, Body body) {
 
 cpu::Runner &host(dp_engine &eng) { return eng.backend->host(); }
 
+// dp_set_columns and dp_set_columns_op: everything but where the values live. The values' host copy
+// is checked for finiteness (a resident operand's passes: it was checked at creation).
+void set_columns(dp_engine &eng, const dp_tensor *batch, const int64_t *columns, Values values, int64_t k,
+                 int32_t shift, const int64_t *indices, int64_t n_indices) {
+  Batch b = check_batch(eng, batch, kF32);
+  if (batch->c != 1 || batch->h != 1) invalid("tabular rows need C = H = 1 (W = row width), got " + shape_of(*batch));
+  if (k < 1 || k > b.w) invalid("k must be in [1, " + str(b.w) + "] (the row width), got " + str(k));
+  if (columns == nullptr || values.host == nullptr) invalid("columns and values must not be null");
+  if (shift != 0 && shift != 1) invalid("shift must be 0 (set) or 1 (shift), got " + str(shift));
+  std::vector<int64_t> sorted(columns, columns + k);
+  for (int64_t j = 0; j < k; ++j) {
+    if (columns[j] < 0 || columns[j] >= b.w)
+      invalid("columns[" + str(j) + "] = " + str(columns[j]) + " is out of range [0, " + str(b.w) + ")");
+    if (!std::isfinite(values.host[j])) invalid("values[" + str(j) + "] is not finite");
+  }
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) invalid("a column is listed more than once");
+  Selection sel = check_selection(indices, n_indices, b.n);
+  if (sel.count == 0) return;
+  eng.backend->set_columns(ColumnArgs{b, sel, columns, values, k, shift == 1});
+}
+
+// The features, target and outputs of a scoring call (both entry points).
+Batch check_scoring(dp_engine &eng, const dp_tensor *features, int64_t classes, int64_t target) {
+  Batch x = check_batch(eng, features, kF32, "features");
+  if (features->c != 1 || features->h != 1)
+    invalid("features need C = H = 1 (W = the feature dimension D), got " + shape_of(*features));
+  if (classes < 2) invalid("the head needs at least 2 classes, got " + str(classes));
+  if (classes > 1000000) invalid("classes must be at most 1000000, got " + str(classes));
+  if (target < -1 || target >= classes)
+    invalid("target must be -1 (none) or a class in [0, " + str(classes) + "), got " + str(target));
+  return x;
+}
+
+struct ScoreOutputs {
+  int32_t *predicted, *runner_up;
+  float *margin, *distance, *target_distance;
+};
+
+void check_outputs(const Batch &x, int64_t target, const ScoreOutputs &out) {
+  if (x.n > 0 && (out.predicted == nullptr || out.runner_up == nullptr || out.margin == nullptr ||
+                  out.distance == nullptr))
+    invalid("output arrays must not be null");
+  if (x.n > 0 && target >= 0 && out.target_distance == nullptr)
+    invalid("target_distance is null but a target is given");
+}
+
+// Host features must be finite (device features are scanned on the device by the backend).
+void check_features_finite(dp_engine &eng, const Batch &x) {
+  if (x.device) return;
+  const int64_t d = x.w;
+  const float *f = static_cast<const float *>(x.data);
+  if (host(eng).count_nonfinite(f, x.n * d) > 0) {
+    for (int64_t i = 0; i < x.n * d; ++i)
+      if (!std::isfinite(f[i])) invalid("features[" + str(i / d) + ", " + str(i % d) + "] is not finite");
+  }
+}
+
+void score(dp_engine &eng, const Batch &x, Values weight, Values bias, Values norms, int64_t classes, int64_t target,
+           const ScoreOutputs &out) {
+  eng.backend->score(ScoreArgs{x, weight, bias, norms, classes, target, out.predicted, out.runner_up, out.margin,
+                               out.distance, target >= 0 ? out.target_distance : nullptr});
+}
+
 }  // namespace
 
 void set_last_error(const std::string &message) { t_last_error = message; }
@@ -156,6 +250,8 @@ extern "C" {
 const char *dp_version(void) { return DYEPACK_VERSION_STRING; }
 
 int32_t dp_abi_version(void) { return DP_ABI_VERSION; }
+
+int32_t dp_abi_revision(void) { return DP_ABI_REVISION; }
 
 const char *dp_last_error(void) { return t_last_error.c_str(); }
 
@@ -222,9 +318,9 @@ int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor
                       float amount, const int64_t *indices, int64_t n_indices) {
   return locked(engine, [&](dp_engine &eng) {
     Batch b = check_batch(eng, batch, kImages);
-    const float *p = check_values(eng, pattern, "pattern", pattern_min(b), pattern_max(b), pattern_range(b));
+    const Values p = check_values(eng, pattern, "pattern", pattern_min(b), pattern_max(b), pattern_range(b));
     check_same_geometry(*pattern, *batch, "pattern");
-    const float *m = check_values(eng, mask, "mask", 0.0f, 1.0f, "[0, 1]");
+    const Values m = check_values(eng, mask, "mask", 0.0f, 1.0f, "[0, 1]");
     check_same_geometry(*mask, *batch, "mask");
     check_amount(amount);
     Selection sel = check_selection(indices, n_indices, b.n);
@@ -237,11 +333,11 @@ int32_t dp_paste(dp_engine *engine, const dp_tensor *batch, const dp_tensor *pat
                  float amount, const int64_t *offsets, const int64_t *indices, int64_t n_indices) {
   return locked(engine, [&](dp_engine &eng) {
     Batch b = check_batch(eng, batch, kImages);
-    const float *p = check_values(eng, patch, "patch", pattern_min(b), pattern_max(b), pattern_range(b));
+    const Values p = check_values(eng, patch, "patch", pattern_min(b), pattern_max(b), pattern_range(b));
     if (patch->c != batch->c || patch->layout != batch->layout || patch->h > batch->h || patch->w > batch->w)
       invalid("patch has shape " + shape_of(*patch) + " but the batch is " + shape_of(*batch) +
               "; it needs the batch's C and layout and at most its H and W");
-    const float *m = check_values(eng, mask, "mask", 0.0f, 1.0f, "[0, 1]");
+    const Values m = check_values(eng, mask, "mask", 0.0f, 1.0f, "[0, 1]");
     if (mask->c != patch->c || mask->h != patch->h || mask->w != patch->w || mask->layout != patch->layout)
       invalid("mask has shape " + shape_of(*mask) + " but the patch is " + shape_of(*patch) + "; they must match");
     check_amount(amount);
@@ -262,7 +358,7 @@ int32_t dp_add_signal(dp_engine *engine, const dp_tensor *batch, const dp_tensor
                       int64_t n_indices) {
   return locked(engine, [&](dp_engine &eng) {
     Batch b = check_batch(eng, batch, kImages);
-    const float *s = check_values(eng, signal, "signal", -INFINITY, INFINITY, "range");
+    const Values s = check_values(eng, signal, "signal", -INFINITY, INFINITY, "range");
     check_same_geometry(*signal, *batch, "signal");
     Selection sel = check_selection(indices, n_indices, b.n);
     if (sel.count == 0) return;
@@ -274,7 +370,7 @@ int32_t dp_warp(dp_engine *engine, const dp_tensor *batch, const dp_tensor *grid
                 int64_t n_indices) {
   return locked(engine, [&](dp_engine &eng) {
     Batch b = check_batch(eng, batch, kImages);
-    const float *g = check_values(eng, grid, "grid", -INFINITY, INFINITY, "range");
+    const Values g = check_values(eng, grid, "grid", -INFINITY, INFINITY, "range");
     if (grid->c != 2 || grid->h != batch->h || grid->w != batch->w || grid->layout != DP_LAYOUT_NCHW)
       invalid("grid has shape " + shape_of(*grid) + " but must be NCHW (N=1, C=2, H=" + str(batch->h) +
               ", W=" + str(batch->w) + "): a row plane and a column plane");
@@ -321,22 +417,15 @@ int32_t dp_write_tokens(dp_engine *engine, const dp_tensor *batch, const int32_t
 int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const int64_t *columns, const float *values,
                        int64_t k, int32_t shift, const int64_t *indices, int64_t n_indices) {
   return locked(engine, [&](dp_engine &eng) {
-    Batch b = check_batch(eng, batch, kF32);
-    if (batch->c != 1 || batch->h != 1) invalid("tabular rows need C = H = 1 (W = row width), got " + shape_of(*batch));
-    if (k < 1 || k > b.w) invalid("k must be in [1, " + str(b.w) + "] (the row width), got " + str(k));
-    if (columns == nullptr || values == nullptr) invalid("columns and values must not be null");
-    if (shift != 0 && shift != 1) invalid("shift must be 0 (set) or 1 (shift), got " + str(shift));
-    std::vector<int64_t> sorted(columns, columns + k);
-    for (int64_t j = 0; j < k; ++j) {
-      if (columns[j] < 0 || columns[j] >= b.w)
-        invalid("columns[" + str(j) + "] = " + str(columns[j]) + " is out of range [0, " + str(b.w) + ")");
-      if (!std::isfinite(values[j])) invalid("values[" + str(j) + "] is not finite");
-    }
-    std::sort(sorted.begin(), sorted.end());
-    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) invalid("a column is listed more than once");
-    Selection sel = check_selection(indices, n_indices, b.n);
-    if (sel.count == 0) return;
-    eng.backend->set_columns(ColumnArgs{b, sel, columns, values, k, shift == 1});
+    set_columns(eng, batch, columns, Values{values, nullptr}, k, shift, indices, n_indices);
+  });
+}
+
+int32_t dp_set_columns_op(dp_engine *engine, const dp_tensor *batch, const int64_t *columns, const dp_operand *values,
+                          int32_t shift, const int64_t *indices, int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    const dp_operand &v = find_operand(eng, values, "values");
+    set_columns(eng, batch, columns, v.view(), v.count(), shift, indices, n_indices);
   });
 }
 
@@ -344,18 +433,11 @@ int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const fl
                           int64_t classes, int64_t target, int32_t *predicted, int32_t *runner_up, float *margin,
                           float *distance, float *target_distance) {
   return locked(engine, [&](dp_engine &eng) {
-    Batch x = check_batch(eng, features, kF32);
-    if (features->c != 1 || features->h != 1)
-      invalid("features need C = H = 1 (W = the feature dimension D), got " + shape_of(*features));
+    const Batch x = check_scoring(eng, features, classes, target);
     const int64_t d = x.w;
-    if (classes < 2) invalid("the head needs at least 2 classes, got " + str(classes));
-    if (classes > 1000000) invalid("classes must be at most 1000000, got " + str(classes));
-    if (target < -1 || target >= classes)
-      invalid("target must be -1 (none) or a class in [0, " + str(classes) + "), got " + str(target));
+    const ScoreOutputs out{predicted, runner_up, margin, distance, target_distance};
     if (weight == nullptr || bias == nullptr) invalid("weight and bias must not be null");
-    if (x.n > 0 && (predicted == nullptr || runner_up == nullptr || margin == nullptr || distance == nullptr))
-      invalid("output arrays must not be null");
-    if (x.n > 0 && target >= 0 && target_distance == nullptr) invalid("target_distance is null but a target is given");
+    check_outputs(x, target, out);
     int64_t wsize = 0;
     if (__builtin_mul_overflow(classes, d, &wsize)) invalid("the head's size overflows");
     for (int64_t i = 0; i < wsize; ++i)
@@ -363,18 +445,41 @@ int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const fl
         invalid("weight[" + str(i / d) + ", " + str(i % d) + "] is not finite");
     for (int64_t c = 0; c < classes; ++c)
       if (!std::isfinite(bias[c])) invalid("bias[" + str(c) + "] is not finite");
-    if (!x.device) {
-      const float *f = static_cast<const float *>(x.data);
-      if (host(eng).count_nonfinite(f, x.n * d) > 0) {
-        for (int64_t i = 0; i < x.n * d; ++i)
-          if (!std::isfinite(f[i])) invalid("features[" + str(i / d) + ", " + str(i % d) + "] is not finite");
-      }
-    }
+    check_features_finite(eng, x);
     if (x.n == 0) return;
     std::vector<float> norms(static_cast<size_t>(classes * classes));
     host(eng).pair_norms(weight, classes, d, norms.data());
-    eng.backend->score(ScoreArgs{x, weight, bias, norms.data(), classes, target, predicted, runner_up, margin,
-                                 distance, target >= 0 ? target_distance : nullptr});
+    score(eng, x, Values{weight, nullptr}, Values{bias, nullptr}, Values{norms.data(), nullptr}, classes, target, out);
+  });
+}
+
+int32_t dp_score_boundary_op(dp_engine *engine, const dp_tensor *features, const dp_operand *weight,
+                             const dp_operand *bias, int64_t classes, int64_t target, int32_t *predicted,
+                             int32_t *runner_up, float *margin, float *distance, float *target_distance) {
+  return locked(engine, [&](dp_engine &eng) {
+    const Batch x = check_scoring(eng, features, classes, target);
+    const int64_t d = x.w;
+    const ScoreOutputs out{predicted, runner_up, margin, distance, target_distance};
+    dp_operand &w = find_operand(eng, weight, "weight");
+    const dp_operand &b = find_operand(eng, bias, "bias");
+    int64_t wsize = 0;
+    if (__builtin_mul_overflow(classes, d, &wsize) || w.count() != wsize)
+      invalid("weight is an operand of " + str(w.count()) + " values, but a head of " + str(classes) +
+              " classes over D=" + str(d) + " features needs " + str(classes) + " x " + str(d));
+    if (b.count() != classes)
+      invalid("bias is an operand of " + str(b.count()) + " values but the head has " + str(classes) + " classes");
+    check_outputs(x, target, out);
+    check_features_finite(eng, x);
+    if (x.n == 0) return;
+    if (w.norms == nullptr || w.norms_classes != classes) {
+      auto norms = std::make_unique<dp_operand>();
+      norms->values.resize(static_cast<size_t>(classes * classes));
+      host(eng).pair_norms(w.values.data(), classes, d, norms->values.data());
+      norms->device = eng.backend->make_resident(norms->values.data(), norms->count());
+      w.norms = std::move(norms);  // no queued work reads the old ones: scoring returns when done
+      w.norms_classes = classes;
+    }
+    score(eng, x, w.view(), b.view(), w.norms->view(), classes, target, out);
   });
 }
 
@@ -446,6 +551,48 @@ int32_t dp_memcpy(dp_engine *engine, void *dst, const void *src, size_t bytes, i
 
 int32_t dp_engine_synchronize(dp_engine *engine) {
   return locked(engine, [&](dp_engine &eng) { eng.backend->synchronize(); });
+}
+
+int32_t dp_operand_create(dp_engine *engine, const float *host_values, int64_t count, dp_operand **out) {
+  return guarded([&] {
+    if (out == nullptr) invalid("out is null");
+    *out = nullptr;
+    dp_engine &eng = check_engine(engine);
+    if (count < 1) invalid("count must be >= 1, got " + str(count));
+    if (count > INT64_MAX / 4) invalid("count " + str(count) + " is too large (its size in bytes overflows 64 bits)");
+    if (host_values == nullptr) invalid("host is null");
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    if (host(eng).count_nonfinite(host_values, count) > 0) {
+      for (int64_t i = 0; i < count; ++i)
+        if (!std::isfinite(host_values[i])) invalid("host[" + str(i) + "] is not finite");
+    }
+    auto op = std::make_unique<dp_operand>();
+    op->values.assign(host_values, host_values + count);
+    const auto range = std::minmax_element(op->values.begin(), op->values.end());
+    op->min = *range.first;
+    op->max = *range.second;
+    op->device = eng.backend->make_resident(op->values.data(), count);
+    dp_operand *handle = op.get();
+    eng.operands.emplace(handle, std::move(op));
+    *out = handle;
+  });
+}
+
+int32_t dp_operand_destroy(dp_engine *engine, dp_operand *operand) {
+  return guarded([&] {
+    if (operand == nullptr) return;
+    dp_engine &eng = check_engine(engine);
+    std::lock_guard<std::mutex> lock(eng.mutex);
+    find_operand(eng, operand, "operand");
+    auto it = eng.operands.find(operand);
+    std::unique_ptr<dp_operand> released = std::move(it->second);
+    eng.operands.erase(it);
+    eng.backend->synchronize();  // queued work may still read it; released either way
+  });
+}
+
+int32_t dp_engine_set_stream(dp_engine *engine, void *stream) {
+  return locked(engine, [&](dp_engine &eng) { eng.backend->set_stream(stream); });
 }
 
 }  // extern "C"

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "cpu/runner.h"
@@ -50,6 +51,13 @@ class Backend {
 
   // Waits until all work the engine queued has finished.
   virtual void synchronize() = 0;
+
+  // The backend's own copy of a resident operand's values (dp_operand_create): device memory on
+  // CUDA; nullptr on the CPU, which uses the operand's host copy.
+  virtual std::unique_ptr<DeviceCopy> make_resident(const float *values, int64_t count) = 0;
+
+  // dp_engine_set_stream: the caller's stream (nullptr: the engine's own), checked here.
+  virtual void set_stream(void *stream) = 0;
 
  protected:
   explicit Backend(cpu::Variant host_variant) : host_(host_variant) {}

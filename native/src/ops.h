@@ -9,6 +9,21 @@
 
 namespace dp {
 
+// A backend's own copy of a resident operand (see Backend::make_resident); each backend knows its
+// concrete type.
+class DeviceCopy {
+ public:
+  virtual ~DeviceCopy() = default;
+};
+
+// A read-only float32 operand of an operation: `host` always points to its values in host memory
+// (the caller's array for this call, or a resident operand's host copy); `device` is the backend's
+// resident copy when the caller passed a dp_operand (nullptr otherwise, and always on the CPU).
+struct Values {
+  const float *host;
+  const DeviceCopy *device;
+};
+
 struct Batch {
   dp_dtype dtype;
   int64_t n;             // samples
@@ -34,8 +49,8 @@ struct BlendArgs {
   Batch batch;
   Selection selection;
   float amount;          // in [0, 1]
-  const float *mask;     // host, sample_elems values in [0, 1]
-  const float *pattern;  // host, sample_elems values
+  Values mask;           // sample_elems values in [0, 1]
+  Values pattern;        // sample_elems values
 };
 
 // A ph x pw patch blended in at a per-sample position.
@@ -44,8 +59,8 @@ struct PasteArgs {
   Selection selection;
   int64_t ph, pw;         // patch height and width; channels as the batch, same layout
   float amount;           // in [0, 1]
-  const float *mask;      // host, C*ph*pw values in [0, 1]
-  const float *pattern;   // host, C*ph*pw values
+  Values mask;            // C*ph*pw values in [0, 1]
+  Values pattern;         // C*ph*pw values
   const int64_t *offsets; // host, 2 per selected sample (top, left), in selection order
 };
 
@@ -53,14 +68,14 @@ struct PasteArgs {
 struct AddArgs {
   Batch batch;
   Selection selection;
-  const float *signal;  // host, sample_elems values
+  Values signal;  // sample_elems values
 };
 
 // x'(c, y, x) = bilinear(x, grid_y[y, x], grid_x[y, x]), border-clamped.
 struct WarpArgs {
   Batch batch;
   Selection selection;
-  const float *grid;  // host, 2 * H * W values: the row plane, then the column plane (pixels)
+  Values grid;  // 2 * H * W values: the row plane, then the column plane (pixels)
 };
 
 // x' = x + eps * (2u - 1), u = keyed Philox uniform of (element, first_sample + sample).
@@ -86,7 +101,7 @@ struct ColumnArgs {
   Batch batch;  // float32, sample_elems = row width
   Selection selection;
   const int64_t *columns;  // host, k distinct values
-  const float *values;     // host, k values
+  Values values;           // k values
   int64_t k;
   bool shift;
 };
@@ -94,9 +109,9 @@ struct ColumnArgs {
 // Decision-boundary scoring of all N samples of a float32 (N x D) batch.
 struct ScoreArgs {
   Batch features;          // float32, sample_elems = D
-  const float *weight;     // host, classes x D
-  const float *bias;       // host, classes
-  const float *norms;      // host, classes x classes: ||w_i - w_j||
+  Values weight;           // classes x D
+  Values bias;             // classes
+  Values norms;            // classes x classes: ||w_i - w_j||
   int64_t classes;
   int64_t target;          // -1: none
   int32_t *predicted, *runner_up;

@@ -133,6 +133,19 @@ int main(int argc, char **argv) {
         row("cuda blend, device memory", dname, 2.0 * bytes, best_seconds(repeats, [&] {
               return dp_mask_blend(gpu, &b, &pt, &mk, 0.2f, nullptr, DP_ALL_SAMPLES) == DP_OK;
             }));
+        // The same with the pattern and mask resident on the device (dp_operand): no per-call upload.
+        dp_operand *po = nullptr, *mo = nullptr;
+        if (dp_operand_create(gpu, pattern.data(), e, &po) == DP_OK && dp_operand_create(gpu, mask.data(), e, &mo) == DP_OK) {
+          dp_tensor rp = pt, rm = mk;
+          rp.memory = rm.memory = DP_MEMORY_OPERAND;
+          rp.data = po;
+          rm.data = mo;
+          row("cuda blend, device, resident ops", dname, 2.0 * bytes, best_seconds(repeats, [&] {
+                return dp_mask_blend(gpu, &b, &rp, &rm, 0.2f, nullptr, DP_ALL_SAMPLES) == DP_OK;
+              }));
+        }
+        dp_operand_destroy(gpu, po);
+        dp_operand_destroy(gpu, mo);
         row("cuda device-to-device copy", dname, 2.0 * bytes, best_seconds(repeats, [&] {
               return dp_memcpy(gpu, dev2, dev, bytes, DP_COPY_DEVICE_TO_DEVICE) == DP_OK;
             }));

@@ -1,6 +1,7 @@
 // CUDA against the CPU backend: every CUDA operation on random inputs, at sizes around the
-// kernels' block and vector boundaries, on host and device batches, all samples and index lists.
-// Results must match bit for bit. Exits 77 (skipped) when no CUDA device answers.
+// kernels' block and vector boundaries, on host and device batches, all samples and index lists,
+// with operands in host memory and resident (dp_operand), on the engine's streams and on a caller's
+// stream. Results must match bit for bit. Exits 77 (skipped) when no CUDA device answers.
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -13,10 +14,39 @@ namespace {
 
 struct Engines {
   dp_engine *cpu = nullptr, *gpu = nullptr;
+  bool resident = false;  // operands as dp_operand (each engine its own), else in host memory
   ~Engines() {
     dp_engine_destroy(cpu);
     dp_engine_destroy(gpu);
   }
+};
+
+// The operand tensors of one call: `t` as it is (host memory), or, when the run asks for resident
+// operands, a resident copy made on `eng` and released after the call.
+class Operands {
+ public:
+  Operands(const Engines &en, dp_engine *eng) : resident_(en.resident), eng_(eng) {}
+  ~Operands() {
+    for (dp_operand *op : made_) dp_operand_destroy(eng_, op);
+  }
+  Operands(const Operands &) = delete;
+  Operands &operator=(const Operands &) = delete;
+  dp_tensor operator()(const dp_tensor &t) {
+    if (!resident_) return t;
+    dp_operand *op = nullptr;
+    DP_EXPECT(dp_operand_create(eng_, static_cast<const float *>(t.data), t.c * t.h * t.w, &op) == DP_OK,
+              "operand: %s", dp_last_error());
+    made_.push_back(op);
+    dp_tensor r = t;
+    r.memory = DP_MEMORY_OPERAND;
+    r.data = op;
+    return r;
+  }
+
+ private:
+  bool resident_;
+  dp_engine *eng_;
+  std::vector<dp_operand *> made_;
 };
 
 // One comparison: the same blend on a copy for each backend; `device` puts the CUDA copy in
@@ -52,7 +82,11 @@ void compare_blend(Engines &en, std::mt19937 &rng, int dtype, int64_t n, int64_t
   dp_tensor pt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, pattern.data());
   dp_tensor mk = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, mask.data());
   dp_tensor bc = tensor(dtype, DP_LAYOUT_NHWC, n, c, h, w, n ? cpu_out.data() : nullptr);
-  DP_EXPECT(dp_mask_blend(en.cpu, &bc, &pt, &mk, amount, idx, n_idx) == DP_OK, "cpu: %s", dp_last_error());
+  {
+    Operands ops(en, en.cpu);
+    dp_tensor p = ops(pt), m = ops(mk);
+    DP_EXPECT(dp_mask_blend(en.cpu, &bc, &p, &m, amount, idx, n_idx) == DP_OK, "cpu: %s", dp_last_error());
+  }
 
   void *dev = nullptr;
   if (device && bytes > 0) {
@@ -63,7 +97,11 @@ void compare_blend(Engines &en, std::mt19937 &rng, int dtype, int64_t n, int64_t
   }
   dp_tensor bg = tensor(dtype, DP_LAYOUT_NHWC, n, c, h, w, device ? dev : (n ? gpu_out.data() : nullptr),
                         device ? DP_MEMORY_DEVICE : DP_MEMORY_HOST);
-  DP_EXPECT(dp_mask_blend(en.gpu, &bg, &pt, &mk, amount, idx, n_idx) == DP_OK, "cuda: %s", dp_last_error());
+  {
+    Operands ops(en, en.gpu);
+    dp_tensor p = ops(pt), m = ops(mk);
+    DP_EXPECT(dp_mask_blend(en.gpu, &bg, &p, &m, amount, idx, n_idx) == DP_OK, "cuda: %s", dp_last_error());
+  }
   if (dev) {
     DP_EXPECT(dp_memcpy(en.gpu, gpu_out.data(), dev, bytes, DP_COPY_DEVICE_TO_HOST) == DP_OK, "%s", dp_last_error());
     dp_device_free(en.gpu, dev);
@@ -71,9 +109,9 @@ void compare_blend(Engines &en, std::mt19937 &rng, int dtype, int64_t n, int64_t
   size_t first = 0;
   while (first < bytes && cpu_out[first] == gpu_out[first]) ++first;
   DP_EXPECT(first == bytes,
-            "mask_blend %s n=%lld c=%lld h=%lld w=%lld all=%d device=%d dense=%d: first difference at byte %zu",
+            "mask_blend %s n=%lld c=%lld h=%lld w=%lld all=%d device=%d dense=%d resident=%d: first difference at byte %zu",
             dtype == DP_DTYPE_UINT8 ? "uint8" : "float32", static_cast<long long>(n), static_cast<long long>(c),
-            static_cast<long long>(h), static_cast<long long>(w), all, device, dense, first);
+            static_cast<long long>(h), static_cast<long long>(w), all, device, dense, en.resident, first);
 }
 
 // Runs `op(engine, tensor, idx, n_idx)` on a CPU copy and a CUDA copy (device or host memory) of
@@ -121,9 +159,10 @@ void compare_op(Engines &en, std::mt19937 &rng, const char *what, int dtype, int
   }
   size_t first = 0;
   while (first < bytes && cpu_out[first] == gpu_out[first]) ++first;
-  DP_EXPECT(first == bytes, "%s dtype=%d n=%lld c=%lld h=%lld w=%lld nchw=%d all=%d device=%d: first difference at byte %zu",
+  DP_EXPECT(first == bytes,
+            "%s dtype=%d n=%lld c=%lld h=%lld w=%lld nchw=%d all=%d device=%d resident=%d: first difference at byte %zu",
             what, dtype, static_cast<long long>(n), static_cast<long long>(c), static_cast<long long>(h),
-            static_cast<long long>(w), nchw, all, device, first);
+            static_cast<long long>(w), nchw, all, device, en.resident, first);
 }
 
 // Every primitive other than the blend, on one shape.
@@ -153,7 +192,9 @@ void compare_triggers(Engines &en, std::mt19937 &rng, int64_t n, int64_t c, int6
           const float amount = unit(rng);
           compare_op(en, rng, "paste", dtype, n, c, h, w, nchw, all, device,
                      [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
-                       return dp_paste(eng, &b, &pt, &mt, amount, offsets.data(), idx, n_idx);
+                       Operands ops(en, eng);
+                       dp_tensor p = ops(pt), m = ops(mt);
+                       return dp_paste(eng, &b, &p, &m, amount, offsets.data(), idx, n_idx);
                      });
           // add_signal: a sinusoid-like signal with both signs
           std::vector<float> signal(static_cast<size_t>(c * h * w));
@@ -161,7 +202,9 @@ void compare_triggers(Engines &en, std::mt19937 &rng, int64_t n, int64_t c, int6
           dp_tensor st = tensor(DP_DTYPE_FLOAT32, layout, 1, c, h, w, signal.data());
           compare_op(en, rng, "add_signal", dtype, n, c, h, w, nchw, all, device,
                      [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
-                       return dp_add_signal(eng, &b, &st, idx, n_idx);
+                       Operands ops(en, eng);
+                       dp_tensor sg = ops(st);
+                       return dp_add_signal(eng, &b, &sg, idx, n_idx);
                      });
           // warp: identity plus random offsets, some beyond the border, some integral
           std::vector<float> grid(static_cast<size_t>(2 * h * w));
@@ -174,7 +217,9 @@ void compare_triggers(Engines &en, std::mt19937 &rng, int64_t n, int64_t c, int6
           dp_tensor gt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NCHW, 1, 2, h, w, grid.data());
           compare_op(en, rng, "warp", dtype, n, c, h, w, nchw, all, device,
                      [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
-                       return dp_warp(eng, &b, &gt, idx, n_idx);
+                       Operands ops(en, eng);
+                       dp_tensor g = ops(gt);
+                       return dp_warp(eng, &b, &g, idx, n_idx);
                      });
           // keyed noise, with a non-zero dataset offset
           const uint32_t k0 = static_cast<uint32_t>(rng()), k1 = static_cast<uint32_t>(rng());
@@ -198,10 +243,16 @@ void compare_triggers(Engines &en, std::mt19937 &rng, int64_t n, int64_t c, int6
                  });
       const int64_t cols[3] = {0, length - 1, length / 2};
       const float vals[3] = {1.5f, -2.25f, 1e3f};
+      const int64_t k = length >= 3 ? 3 : 1;
       for (int32_t shift : {0, 1})
         compare_op(en, rng, "set_columns", DP_DTYPE_FLOAT32, n, 1, 1, length, false, all, device,
                    [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
-                     return dp_set_columns(eng, &b, cols, vals, length >= 3 ? 3 : 1, shift, idx, n_idx);
+                     if (!en.resident) return dp_set_columns(eng, &b, cols, vals, k, shift, idx, n_idx);
+                     dp_operand *v = nullptr;
+                     if (dp_operand_create(eng, vals, k, &v) != DP_OK) return int32_t{DP_ERR_INTERNAL};
+                     const int32_t st = dp_set_columns_op(eng, &b, cols, v, shift, idx, n_idx);
+                     dp_operand_destroy(eng, v);
+                     return st;
                    });
     }
 }
@@ -239,17 +290,102 @@ void compare_score(Engines &en, std::mt19937 &rng, int64_t n, int64_t d, int64_t
   }
   dp_tensor fg = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, device ? dev : x.data(),
                         device ? DP_MEMORY_DEVICE : DP_MEMORY_HOST);
-  DP_EXPECT(dp_score_boundary(en.gpu, &fg, w.data(), b.data(), classes, target, out[1].pred.data(), out[1].run.data(),
-                              out[1].margin.data(), out[1].dist.data(), out[1].tdist.data()) == DP_OK,
-            "score cuda: %s", dp_last_error());
+  if (en.resident) {
+    // A head kept on the device, scored twice: the second call reuses the cached norms.
+    dp_operand *wo = nullptr, *bo = nullptr;
+    DP_EXPECT(dp_operand_create(en.gpu, w.data(), classes * d, &wo) == DP_OK &&
+                  dp_operand_create(en.gpu, b.data(), classes, &bo) == DP_OK,
+              "head operands: %s", dp_last_error());
+    for (int twice = 0; twice < 2; ++twice)
+      DP_EXPECT(dp_score_boundary_op(en.gpu, &fg, wo, bo, classes, target, out[1].pred.data(), out[1].run.data(),
+                                     out[1].margin.data(), out[1].dist.data(), out[1].tdist.data()) == DP_OK,
+                "score_op cuda: %s", dp_last_error());
+    dp_operand_destroy(en.gpu, wo);
+    dp_operand_destroy(en.gpu, bo);
+  } else {
+    DP_EXPECT(dp_score_boundary(en.gpu, &fg, w.data(), b.data(), classes, target, out[1].pred.data(),
+                                out[1].run.data(), out[1].margin.data(), out[1].dist.data(), out[1].tdist.data()) == DP_OK,
+              "score cuda: %s", dp_last_error());
+  }
   if (dev) dp_device_free(en.gpu, dev);
   DP_EXPECT(out[0].pred == out[1].pred && out[0].run == out[1].run, "score n=%lld d=%lld C=%lld: classes differ",
             static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(classes));
   DP_EXPECT(std::memcmp(out[0].margin.data(), out[1].margin.data(), static_cast<size_t>(n) * 4) == 0 &&
                 std::memcmp(out[0].dist.data(), out[1].dist.data(), static_cast<size_t>(n) * 4) == 0 &&
                 std::memcmp(out[0].tdist.data(), out[1].tdist.data(), static_cast<size_t>(n) * 4) == 0,
-            "score n=%lld d=%lld C=%lld device=%d: margins or distances differ", static_cast<long long>(n),
-            static_cast<long long>(d), static_cast<long long>(classes), device);
+            "score n=%lld d=%lld C=%lld device=%d resident=%d: margins or distances differ", static_cast<long long>(n),
+            static_cast<long long>(d), static_cast<long long>(classes), device, en.resident);
+}
+
+// On a caller's stream, device-batch operations return without waiting. Queue `k` blends back to
+// back on separate device batches, each with its own host operands, which are overwritten as soon as
+// the call returns (the contract says they were copied), then wait once and compare every batch with
+// the CPU's result on the original inputs.
+void compare_stream_burst(Engines &en, std::mt19937 &rng, DriverStream &stream, int dtype) {
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const int k = 8;
+  const int64_t n = 9, c = 3, h = 31, w = 29, e = c * h * w;
+  const size_t eb = dtype == DP_DTYPE_UINT8 ? 1 : 4, bytes = static_cast<size_t>(n * e) * eb;
+  std::vector<std::vector<unsigned char>> expected(k);
+  std::vector<void *> dev(k, nullptr);
+  std::vector<float> pattern(static_cast<size_t>(e)), mask(static_cast<size_t>(e));
+  std::vector<int64_t> idx = {7, 2, 5, 0};
+  DP_EXPECT(dp_engine_set_stream(en.gpu, stream.get()) == DP_OK, "%s", dp_last_error());
+  for (int j = 0; j < k; ++j) {
+    std::vector<unsigned char> host(bytes);
+    if (dtype == DP_DTYPE_UINT8) {
+      for (auto &v : host) v = static_cast<unsigned char>(rng() & 0xff);
+    } else {
+      for (size_t i = 0; i < bytes / 4; ++i) reinterpret_cast<float *>(host.data())[i] = unit(rng) * 255.0f;
+    }
+    for (int64_t i = 0; i < e; ++i) {
+      pattern[static_cast<size_t>(i)] = std::floor(unit(rng) * 255.0f);
+      mask[static_cast<size_t>(i)] = unit(rng) < 0.3f ? 0.0f : unit(rng);
+    }
+    std::shuffle(idx.begin(), idx.end(), rng);
+    const float amount = unit(rng);
+    dp_tensor pt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, pattern.data());
+    dp_tensor mk = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, mask.data());
+    expected[j] = host;
+    dp_tensor bc = tensor(dtype, DP_LAYOUT_NHWC, n, c, h, w, expected[j].data());
+    DP_EXPECT(dp_mask_blend(en.cpu, &bc, &pt, &mk, amount, idx.data(), 4) == DP_OK, "%s", dp_last_error());
+    DP_EXPECT(dp_device_alloc(en.gpu, bytes, &dev[j]) == DP_OK, "%s", dp_last_error());
+    DP_EXPECT(dp_memcpy(en.gpu, dev[j], host.data(), bytes, DP_COPY_HOST_TO_DEVICE) == DP_OK, "%s", dp_last_error());
+    Operands ops(en, en.gpu);
+    dp_tensor p = ops(pt), m = ops(mk);
+    dp_tensor bg = tensor(dtype, DP_LAYOUT_NHWC, n, c, h, w, dev[j], DP_MEMORY_DEVICE);
+    DP_EXPECT(dp_mask_blend(en.gpu, &bg, &p, &m, amount, idx.data(), 4) == DP_OK, "%s", dp_last_error());
+    // The caller's arrays are free again: scribble over them before the stream has run the blend.
+    std::fill(pattern.begin(), pattern.end(), 3.0f);
+    std::fill(mask.begin(), mask.end(), 1.0f);
+    idx = {1, 3, 4, 6};
+  }
+  DP_EXPECT(stream.synchronize(), "the caller's stream");
+  for (int j = 0; j < k; ++j) {
+    std::vector<unsigned char> got(bytes);
+    DP_EXPECT(dp_memcpy(en.gpu, got.data(), dev[j], bytes, DP_COPY_DEVICE_TO_HOST) == DP_OK, "%s", dp_last_error());
+    DP_EXPECT(got == expected[j], "burst on a caller's stream, dtype=%d resident=%d: batch %d differs", dtype,
+              en.resident, j);
+    dp_device_free(en.gpu, dev[j]);
+  }
+  DP_EXPECT(dp_engine_set_stream(en.gpu, nullptr) == DP_OK, "%s", dp_last_error());
+}
+
+// Handles that do not belong, on a CUDA engine.
+void check_foreign_handles(Engines &en) {
+  const std::vector<float> half(12, 0.5f);
+  dp_operand *cpu_op = nullptr;
+  DP_EXPECT(dp_operand_create(en.cpu, half.data(), 12, &cpu_op) == DP_OK, "%s", dp_last_error());
+  std::vector<uint8_t> img(2 * 12, 9);
+  dp_tensor b = tensor(DP_DTYPE_UINT8, DP_LAYOUT_NHWC, 2, 3, 2, 2, img.data());
+  dp_tensor m = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 3, 2, 2, cpu_op, DP_MEMORY_OPERAND);
+  dp_tensor p = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 3, 2, 2, const_cast<float *>(half.data()));
+  DP_EXPECT(dp_mask_blend(en.gpu, &b, &p, &m, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT,
+            "a CPU engine's operand on the CUDA engine");
+  DP_EXPECT(std::strstr(dp_last_error(), "not a live operand of this engine") != nullptr, "%s", dp_last_error());
+  DP_EXPECT(dp_operand_destroy(en.gpu, cpu_op) == DP_ERR_INVALID_ARGUMENT, "released through the wrong engine");
+  DP_EXPECT(dp_operand_destroy(en.cpu, cpu_op) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(img == std::vector<uint8_t>(2 * 12, 9), "a rejected call wrote into the batch");
 }
 
 }  // namespace
@@ -301,5 +437,39 @@ int main(int argc, char **argv) {
     compare_score(en, rng, 1000, 784, 10, device);
     compare_score(en, rng, quick ? 50 : 300, 257, 1000, device);
   }
+
+  // Resident operands (dp_operand), each engine its own: the same bits as host operands.
+  en.resident = true;
+  for (int dtype : {DP_DTYPE_UINT8, DP_DTYPE_FLOAT32}) {
+    for (int64_t e : {int64_t{1}, int64_t{129}, int64_t{4097}})
+      for (bool device : {true, false}) compare_blend(en, rng, dtype, 37, 1, 1, e, false, device, false);
+    compare_blend(en, rng, dtype, quick ? 30 : 70, 3, 224, 224, true, false, true);
+  }
+  compare_triggers(en, rng, 5, 3, 41, 37);
+  compare_triggers(en, rng, 2, 1, 129, 1);
+  for (bool device : {true, false}) {
+    compare_score(en, rng, 37, 31, 2, device);
+    compare_score(en, rng, 1000, 784, 10, device);
+  }
+  check_foreign_handles(en);
+
+  // A caller's stream (made through the driver API, as another CUDA library would): host and device
+  // batches, host and resident operands; then a burst of unsynchronised calls.
+  DriverStream stream;
+  DP_EXPECT(stream.get() != nullptr, "cannot make a CUDA stream through the driver API");
+  if (stream.get() != nullptr) {
+    for (bool resident : {false, true}) {
+      en.resident = resident;
+      DP_EXPECT(dp_engine_set_stream(en.gpu, stream.get()) == DP_OK, "set_stream: %s", dp_last_error());
+      for (int dtype : {DP_DTYPE_UINT8, DP_DTYPE_FLOAT32})
+        for (bool device : {true, false}) compare_blend(en, rng, dtype, 37, 3, 17, 19, false, device, false);
+      compare_triggers(en, rng, 7, 4, 9, 17);
+      for (bool device : {true, false}) compare_score(en, rng, 129, 33, 10, device);
+      DP_EXPECT(dp_engine_set_stream(en.gpu, nullptr) == DP_OK, "back to the engine's streams: %s", dp_last_error());
+      for (int dtype : {DP_DTYPE_UINT8, DP_DTYPE_FLOAT32}) compare_stream_burst(en, rng, stream, dtype);
+    }
+  }
+  en.resident = false;
+  compare_triggers(en, rng, 3, 1, 1, 3);  // and the engine's own streams work again
   return finish("compare");
 }

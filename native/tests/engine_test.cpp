@@ -92,6 +92,18 @@ void with_gpu(const std::string &reason) {
   DP_EXPECT(back[3] == 2.5f && back[999] == 500.5f, "signal added on the device: %g %g", back[3], back[999]);
   DP_EXPECT(dp_device_free(gpu, dev) == DP_OK && dp_device_free(gpu, dev2) == DP_OK, "%s", dp_last_error());
   DP_EXPECT(dp_device_free(gpu, nullptr) == DP_OK, "freeing NULL");
+
+  // Resident operands live on the device; a caller's stream is taken and given back.
+  dp_operand *op = nullptr;
+  DP_EXPECT(dp_operand_create(gpu, sig.data(), 100, &op) == DP_OK && op != nullptr, "%s", dp_last_error());
+  DP_EXPECT(dp_operand_destroy(gpu, op) == DP_OK, "%s", dp_last_error());
+  DriverStream stream;
+  DP_EXPECT(stream.get() != nullptr, "cannot make a CUDA stream through the driver API");
+  DP_EXPECT(dp_engine_set_stream(gpu, stream.get()) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(dp_engine_synchronize(gpu) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(dp_engine_set_stream(gpu, nullptr) == DP_OK, "%s", dp_last_error());
+  // An engine destroyed with operands left releases them.
+  DP_EXPECT(dp_operand_create(gpu, sig.data(), 100, &op) == DP_OK, "%s", dp_last_error());
   dp_engine_destroy(gpu);
 }
 

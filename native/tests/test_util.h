@@ -2,6 +2,8 @@
 #ifndef DYEPACK_TESTS_TEST_UTIL_H
 #define DYEPACK_TESTS_TEST_UTIL_H
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -60,6 +62,61 @@ inline uint8_t ref_u8(float v) {
   if (v > 255.0f) return 255;
   return static_cast<uint8_t>(std::nearbyint(v));
 }
+
+// A CUDA stream made the way another CUDA library would make one (the driver API, on the primary
+// context of device 0), for the dp_engine_set_stream tests; without a driver, get() is null. The
+// tests need no CUDA headers or libraries for it.
+class DriverStream {
+ public:
+  DriverStream() {
+    lib_ = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (lib_ == nullptr) return;
+    auto init = sym<int (*)(unsigned)>("cuInit");
+    auto device_get = sym<int (*)(int *, int)>("cuDeviceGet");
+    auto retain = sym<int (*)(void **, int)>("cuDevicePrimaryCtxRetain");
+    auto create = sym<int (*)(void **, unsigned)>("cuStreamCreate");
+    push_ = sym<int (*)(void *)>("cuCtxPushCurrent_v2");
+    pop_ = sym<int (*)(void **)>("cuCtxPopCurrent_v2");
+    destroy_ = sym<int (*)(void *)>("cuStreamDestroy_v2");
+    sync_ = sym<int (*)(void *)>("cuStreamSynchronize");
+    release_ = sym<int (*)(int)>("cuDevicePrimaryCtxRelease_v2");
+    if (!init || !device_get || !retain || !create || !push_ || !pop_ || !destroy_ || !sync_ || !release_) return;
+    if (init(0) != 0 || device_get(&device_, 0) != 0 || retain(&ctx_, device_) != 0) return;
+    retained_ = true;
+    void *previous = nullptr;
+    if (push_(ctx_) != 0) return;
+    if (create(&stream_, 1 /* CU_STREAM_NON_BLOCKING */) != 0) stream_ = nullptr;
+    pop_(&previous);
+  }
+  ~DriverStream() {
+    void *previous = nullptr;
+    if (stream_ && push_(ctx_) == 0) {
+      destroy_(stream_);
+      pop_(&previous);
+    }
+    if (retained_) release_(device_);
+    if (lib_) dlclose(lib_);
+  }
+  DriverStream(const DriverStream &) = delete;
+  DriverStream &operator=(const DriverStream &) = delete;
+
+  void *get() const { return stream_; }
+  bool synchronize() const { return stream_ != nullptr && sync_(stream_) == 0; }
+
+ private:
+  template <class F>
+  F sym(const char *name) {
+    return reinterpret_cast<F>(dlsym(lib_, name));
+  }
+  void *lib_ = nullptr, *ctx_ = nullptr, *stream_ = nullptr;
+  int device_ = 0;
+  bool retained_ = false;
+  int (*push_)(void *) = nullptr;
+  int (*pop_)(void **) = nullptr;
+  int (*destroy_)(void *) = nullptr;
+  int (*sync_)(void *) = nullptr;
+  int (*release_)(int) = nullptr;
+};
 
 inline int finish(const char *name) {
   std::printf("%s: %d passed, %d failed\n", name, passes(), failures());

@@ -8,6 +8,8 @@
  *    in a thread-local buffer that dp_last_error() returns, and nothing has been written.
  *  - Every argument is validated before any work or kernel launch.
  *  - Handles are opaque. One engine may be used from several threads; calls on it are serialised.
+ *  - Every operation returns when its results are in place, except operations on device batches
+ *    after dp_engine_set_stream gave the engine a caller's stream (see there).
  *
  * Numeric rule shared by every trigger primitive (CPU and CUDA give the same bits):
  *  - All arithmetic is float32 with a fixed evaluation order; fused multiply-adds are written out
@@ -32,8 +34,16 @@ extern "C" {
 #define DP_API __attribute__((visibility("default")))
 #endif
 
-/* Bumped whenever a signature, struct layout or enum value in this header changes. */
+/* Bumped whenever an existing signature, struct layout or enum value in this header changes, so
+ * that a caller built against an older header would break. Callers compare dp_abi_version() with it. */
 #define DP_ABI_VERSION 4
+
+/* Bumped whenever something is added without changing what exists (new functions, new enum values):
+ * callers built against an older revision keep working; callers that need an addition check
+ * dp_abi_revision() >= the revision that brought it. Revision 1: resident operands
+ * (DP_MEMORY_OPERAND, dp_operand_*, dp_score_boundary_op, dp_set_columns_op) and caller streams
+ * (dp_engine_set_stream). */
+#define DP_ABI_REVISION 1
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -60,7 +70,10 @@ typedef enum dp_dtype { DP_DTYPE_UINT8 = 0, DP_DTYPE_FLOAT32 = 1, DP_DTYPE_INT32
 
 typedef enum dp_layout { DP_LAYOUT_NHWC = 0, DP_LAYOUT_NCHW = 1 } dp_layout;
 
-typedef enum dp_memory { DP_MEMORY_HOST = 0, DP_MEMORY_DEVICE = 1 } dp_memory;
+/* Where a tensor's data lives. DP_MEMORY_OPERAND is for the read-only float32 operands of an
+ * operation (pattern, mask, patch, signal, grid): data is then a dp_operand of the same engine
+ * (see dp_operand_create), never a batch. */
+typedef enum dp_memory { DP_MEMORY_HOST = 0, DP_MEMORY_DEVICE = 1, DP_MEMORY_OPERAND = 2 } dp_memory;
 
 /* Why CUDA can or cannot be used in this process. */
 typedef enum dp_cuda_state {
@@ -80,7 +93,7 @@ typedef enum dp_cuda_state {
 typedef struct dp_tensor {
   int32_t dtype;  /* dp_dtype */
   int32_t layout; /* dp_layout */
-  int32_t memory; /* dp_memory: host memory, or device memory of the engine's device */
+  int32_t memory; /* dp_memory: host memory, device memory of the engine's device, or an operand */
   int32_t reserved; /* must be 0 */
   int64_t n, c, h, w;
   void *data;
@@ -100,11 +113,17 @@ typedef struct dp_device {
 
 typedef struct dp_engine dp_engine;
 
+/* Read-only float32 values an engine keeps for reuse across calls (see dp_operand_create). */
+typedef struct dp_operand dp_operand;
+
 /* The library version ("0.1.0"), a static string. */
 DP_API const char *dp_version(void);
 
 /* DP_ABI_VERSION as compiled into the library; callers compare it with the header they used. */
 DP_API int32_t dp_abi_version(void);
+
+/* DP_ABI_REVISION as compiled into the library: the additions it has (see DP_ABI_REVISION). */
+DP_API int32_t dp_abi_revision(void);
 
 /* The message of this thread's most recent failure ("" if none). Valid until the next call
  * into the library from this thread. */
@@ -152,8 +171,8 @@ DP_API int32_t dp_engine_set_threads(dp_engine *engine, int32_t threads);
  * amount = 1) and Blended's mix (mask = 1, amount = alpha).
  *
  * batch:    the images, host memory (any backend) or device memory (CUDA engine only).
- * pattern:  float32, N = 1, the same C, H, W and layout as batch, host memory; finite values,
- *           within [0, 255] when the batch is uint8.
+ * pattern:  float32, N = 1, the same C, H, W and layout as batch, host memory or a resident operand
+ *           (DP_MEMORY_OPERAND); finite values, within [0, 255] when the batch is uint8.
  * mask:     as pattern, values in [0, 1].
  * amount:   in [0, 1].
  * indices:  the samples to change, each in [0, N) and listed once, in any order, host memory;
@@ -169,14 +188,16 @@ DP_API int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp
  *   X[c, top_i + y, left_i + x] = blend(X, amount * mask[c, y, x], patch[c, y, x])
  * with the mask-blend rule above.
  * patch, mask: float32, N = 1, the batch's C and layout, 1 <= height <= H, 1 <= width <= W, host
- *              memory; patch values finite (within [0, 255] for uint8), mask values in [0, 1].
+ *              memory or resident operands; patch values finite (within [0, 255] for uint8), mask
+ *              values in [0, 1].
  * offsets:     host memory, 2 values per selected sample in selection order (top, left), with
  *              0 <= top <= H - height and 0 <= left <= W - width. */
 DP_API int32_t dp_paste(dp_engine *engine, const dp_tensor *batch, const dp_tensor *patch, const dp_tensor *mask,
                         float amount, const int64_t *offsets, const int64_t *indices, int64_t n_indices);
 
 /* Add a signal, in place: x' = x + signal[e] (then the uint8 rule). SIG and low-frequency triggers.
- * signal: float32, N = 1, the batch's geometry and layout, host memory, finite values. */
+ * signal: float32, N = 1, the batch's geometry and layout, host memory or a resident operand, finite
+ *         values. */
 DP_API int32_t dp_add_signal(dp_engine *engine, const dp_tensor *batch, const dp_tensor *signal,
                              const int64_t *indices, int64_t n_indices);
 
@@ -184,7 +205,7 @@ DP_API int32_t dp_add_signal(dp_engine *engine, const dp_tensor *batch, const dp
  * (grid[0, y, x], grid[1, y, x]) in pixels (row, column), clamped to the image border; integer
  * positions give the pixel exactly, so an identity grid changes nothing.
  * grid: float32, N = 1, C = 2, the batch's H and W, NCHW (a row plane, then a column plane), host
- *       memory, finite values. */
+ *       memory or a resident operand, finite values. */
 DP_API int32_t dp_warp(dp_engine *engine, const dp_tensor *batch, const dp_tensor *grid, const int64_t *indices,
                        int64_t n_indices);
 
@@ -208,6 +229,11 @@ DP_API int32_t dp_write_tokens(dp_engine *engine, const dp_tensor *batch, const 
 DP_API int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const int64_t *columns, const float *values,
                               int64_t k, int32_t shift, const int64_t *indices, int64_t n_indices);
 
+/* dp_set_columns with the values in a resident operand of this engine: k is the operand's count,
+ * and `columns` holds k values, as there. */
+DP_API int32_t dp_set_columns_op(dp_engine *engine, const dp_tensor *batch, const int64_t *columns,
+                                 const dp_operand *values, int32_t shift, const int64_t *indices, int64_t n_indices);
+
 /* Decision-boundary scoring of features X (N x D) under a linear head W (C x D), b (C), the last
  * layer of a surrogate model, in one fused pass that never holds N x C logits: per sample, the
  * predicted class and the runner-up (ties to the lowest index), the logit margin z_y - z_r, the exact
@@ -222,6 +248,15 @@ DP_API int32_t dp_set_columns(dp_engine *engine, const dp_tensor *batch, const i
 DP_API int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const float *weight, const float *bias,
                                  int64_t classes, int64_t target, int32_t *predicted, int32_t *runner_up,
                                  float *margin, float *distance, float *target_distance);
+
+/* dp_score_boundary with a head kept by the engine: weight (classes x D values, row-major) and bias
+ * (classes values) are resident operands of this engine, so on a CUDA engine nothing of the head is
+ * uploaded per call, and the pairwise ||w_i - w_j|| are computed once per weight operand and number
+ * of classes, then reused (they are kept with the operand, on the device too). Same results as
+ * dp_score_boundary, bit for bit. */
+DP_API int32_t dp_score_boundary_op(dp_engine *engine, const dp_tensor *features, const dp_operand *weight,
+                                    const dp_operand *bias, int64_t classes, int64_t target, int32_t *predicted,
+                                    int32_t *runner_up, float *margin, float *distance, float *target_distance);
 
 /* Fit a softmax-regression head W (classes x D), b (classes) to features X (N x D) and labels, by
  * mini-batch gradient descent on the mean cross-entropy with an L2 penalty: for each epoch e and each
@@ -250,12 +285,49 @@ DP_API int32_t dp_device_alloc(dp_engine *engine, size_t bytes, void **out);
 /* Free memory from dp_device_alloc. NULL is ignored. */
 DP_API int32_t dp_device_free(dp_engine *engine, void *ptr);
 
-/* Copy `bytes` between host and device memory of a CUDA engine's device, synchronously. */
+/* Copy `bytes` between host and device memory of a CUDA engine's device, synchronously, after the
+ * work the engine queued (also on a caller's stream, see dp_engine_set_stream). */
 DP_API int32_t dp_memcpy(dp_engine *engine, void *dst, const void *src, size_t bytes, int32_t kind);
 
-/* Wait until all work the engine queued has finished (a no-op on the CPU). Operations already
- * return only when their results are in place; this exists for callers sharing device memory. */
+/* Wait until all work the engine queued has finished (a no-op on the CPU). Without a caller's stream,
+ * operations already return only when their results are in place; this exists for callers sharing
+ * device memory, and for device batches on a caller's stream (see dp_engine_set_stream). */
 DP_API int32_t dp_engine_synchronize(dp_engine *engine);
+
+/* Create a resident operand: `count` >= 1 float32 values copied from `host` (finite; the array may be
+ * reused on return), kept by the engine for use in many calls: uploaded once to the device on a CUDA
+ * engine (and kept in host memory as well, for checks and derived values), kept in host memory on the
+ * CPU. Use it wherever an operation takes a read-only float32 operand tensor (pattern, mask, patch,
+ * signal, grid): a dp_tensor with memory = DP_MEMORY_OPERAND, data = the operand, dtype float32, N = 1
+ * and C*H*W = count, its geometry checked as for host memory; or with dp_score_boundary_op and
+ * dp_set_columns_op. Operands never change, so their range is checked at each use from bounds
+ * recorded here, without a rescan, and a CUDA engine neither uploads nor waits for them. On success
+ * *out receives the handle, which belongs to the engine until dp_operand_destroy or
+ * dp_engine_destroy; on failure *out is NULL. */
+DP_API int32_t dp_operand_create(dp_engine *engine, const float *host, int64_t count, dp_operand **out);
+
+/* Release an operand of `engine`, after waiting for the work the engine queued (which may still read
+ * it). NULL is ignored. A handle that is not a live operand of this engine (another engine's, or one
+ * already released) is refused with DP_ERR_INVALID_ARGUMENT without being touched. The operand is
+ * released even when waiting reports a CUDA error. dp_engine_destroy releases the operands an engine
+ * still has; their handles must not be used afterwards. */
+DP_API int32_t dp_operand_destroy(dp_engine *engine, dp_operand *operand);
+
+/* Run this engine's CUDA work on the caller's stream: `stream` is a cudaStream_t (as void*) of the
+ * engine's device in its primary context (as the CUDA runtime, PyTorch or JavaCPP's CUDA presets make
+ * them); NULL goes back to the engine's own streams. It must stay valid while the engine uses it.
+ * A CPU engine refuses a stream with DP_ERR_UNSUPPORTED (it accepts NULL, which changes nothing); a
+ * stream CUDA reports as invalid, or one of another device, gives DP_ERR_INVALID_ARGUMENT (a pointer
+ * that is no stream at all cannot always be told apart).
+ * Work queued on the previous stream is waited for before the switch.
+ * Synchronisation on a caller's stream: every operation is queued behind the stream's earlier work.
+ * Operations on device batches return without waiting: their results are in place when the stream
+ * reaches them (synchronise the stream, or queue dependent work on it); the host arrays they were
+ * given (indices, offsets, positions, host operands) have been copied when they return and may be
+ * reused at once; the batch and any resident operands must stay alive until the stream has passed the
+ * work (dp_operand_destroy waits for it). Operations on host batches, scoring (its outputs are host
+ * arrays), dp_memcpy and dp_engine_synchronize return only when done, as without a caller's stream. */
+DP_API int32_t dp_engine_set_stream(dp_engine *engine, void *stream);
 
 #ifdef __cplusplus
 }

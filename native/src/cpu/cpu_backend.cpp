@@ -32,6 +32,15 @@ class CpuBackend final : public Backend {
   void device_free(void *) override { fail(DP_ERR_UNSUPPORTED, kNoDevice); }
   void memcpy(void *, const void *, size_t, dp_copy_kind) override { fail(DP_ERR_UNSUPPORTED, kNoDevice); }
   void synchronize() override {}
+
+  // The operand's host copy is all the CPU needs.
+  std::unique_ptr<DeviceCopy> make_resident(const float *, int64_t) override { return nullptr; }
+
+  void set_stream(void *stream) override {
+    if (stream != nullptr)
+      fail(DP_ERR_UNSUPPORTED, "this engine runs on the CPU, which has no CUDA streams; dp_engine_set_stream takes a "
+                               "stream only on a CUDA engine (NULL is accepted and changes nothing)");
+  }
 };
 
 }  // namespace

@@ -79,13 +79,13 @@ Runner::Runner(Variant variant)
     : variant_(variant), loops_(variant == Variant::kAvx2 ? avx2::kLoops : baseline::kLoops) {}
 
 void Runner::mask_blend(const BlendArgs &a) {
-  const std::vector<float> w = weights(a.amount, a.mask, a.batch.sample_elems);
+  const std::vector<float> w = weights(a.amount, a.mask.host, a.batch.sample_elems);
   parallel_for(a.selection.count, work(a), threads(),
                [&](int64_t b, int64_t e) { loops_.mask_blend(a, w.data(), b, e); });
 }
 
 void Runner::paste(const PasteArgs &a) {
-  const std::vector<float> w = weights(a.amount, a.mask, a.batch.c * a.ph * a.pw);
+  const std::vector<float> w = weights(a.amount, a.mask.host, a.batch.c * a.ph * a.pw);
   parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.paste(a, w.data(), b, e); });
 }
 

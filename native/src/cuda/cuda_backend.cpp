@@ -21,6 +21,7 @@ CudaBackend::~CudaBackend() {
   cudaSetDevice(ctx_->device());
   cudaStreamSynchronize(ctx_->main());
   cudaStreamSynchronize(ctx_->aux());
+  cudaStreamSynchronize(ctx_->own());
 }
 
 void CudaBackend::begin() {
@@ -30,7 +31,37 @@ void CudaBackend::begin() {
 
 void CudaBackend::end_uploads() { uploads_.end(*ctx_); }
 
-void CudaBackend::finish_device() { ctx_->sync_main(); }
+void CudaBackend::finish_device() {
+  if (!ctx_->caller_stream()) ctx_->sync_main();
+}
+
+const float *CudaBackend::device_values(const Values &v, DeviceBuffer &scratch, int64_t count) {
+  if (v.device != nullptr) return static_cast<const DeviceValues *>(v.device)->get();
+  return uploads_.put(*ctx_, scratch, v.host, count);
+}
+
+DeviceValues::~DeviceValues() {
+  cudaSetDevice(device_);
+  cudaFree(values_);
+}
+
+std::unique_ptr<DeviceCopy> CudaBackend::make_resident(const float *values, int64_t count) {
+  ctx_->enter();
+  const size_t bytes = static_cast<size_t>(count) * sizeof(float);
+  void *ptr = nullptr;
+  DP_CUDA_CHECK(ctx_, cudaMalloc(&ptr, bytes));
+  auto copy = std::make_unique<DeviceValues>(ctx_->device(), static_cast<float *>(ptr));
+  // Complete on return, so the caller's array is free again and any work queued later, on any
+  // stream, sees the values; the engine's own stream does not wait for a caller's queued work.
+  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(ptr, values, bytes, cudaMemcpyHostToDevice, ctx_->own()));
+  DP_CUDA_CHECK(ctx_, cudaStreamSynchronize(ctx_->own()));
+  return copy;
+}
+
+void CudaBackend::set_stream(void *stream) {
+  ctx_->enter();
+  ctx_->set_caller_stream(static_cast<cudaStream_t>(stream));
+}
 
 void CudaBackend::check_device_pointer(const void *ptr, const std::string &what) {
   ctx_->enter();

@@ -14,6 +14,20 @@
 namespace dp {
 namespace cuda {
 
+// A resident operand's values in device memory, uploaded once (dp_operand_create).
+class DeviceValues final : public DeviceCopy {
+ public:
+  DeviceValues(int device, float *values) : device_(device), values_(values) {}
+  ~DeviceValues() override;
+  DeviceValues(const DeviceValues &) = delete;
+  DeviceValues &operator=(const DeviceValues &) = delete;
+  const float *get() const { return values_; }
+
+ private:
+  int device_;
+  float *values_;
+};
+
 class CudaBackend final : public Backend {
  public:
   CudaBackend(cpu::Variant host, std::unique_ptr<Context> ctx) : Backend(host), ctx_(std::move(ctx)) {}
@@ -38,6 +52,8 @@ class CudaBackend final : public Backend {
   void device_free(void *ptr) override;
   void memcpy(void *dst, const void *src, size_t bytes, dp_copy_kind kind) override;
   void synchronize() override;
+  std::unique_ptr<DeviceCopy> make_resident(const float *values, int64_t count) override;
+  void set_stream(void *stream) override;
 
  private:
   // Runs a trigger over the selected samples of a device or host batch; see cuda_ops.cpp.
@@ -47,8 +63,17 @@ class CudaBackend final : public Backend {
   // Starts and ends an operation: the device is made current, the upload arena opened and closed.
   void begin();
   void end_uploads();
-  // The end of an operation on a device batch: waits for its work.
+  // The end of an operation on a device batch: waits for its work, unless it runs on a caller's
+  // stream (see dp_engine_set_stream).
   void finish_device();
+
+  // The device copy of an operand: its resident copy, or this call's upload into `scratch`.
+  const float *device_values(const Values &v, DeviceBuffer &scratch, int64_t count);
+
+  // This call's upload of the selection's index list, or nullptr when every sample is selected.
+  const int64_t *device_selection(const Selection &sel) {
+    return sel.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, sel.indices, sel.count);
+  }
 
   kernels::Geometry geometry(const Batch &b) const {
     return kernels::Geometry{b.c, b.h, b.w, b.sample_elems, b.nchw};

@@ -75,6 +75,26 @@ void Context::enter() {
   DP_CUDA_CHECK(this, cudaSetDevice(device_));
 }
 
+void Context::set_caller_stream(cudaStream_t stream) {
+  if (stream != nullptr) {
+    const cudaError_t e = cudaStreamQuery(stream);
+    if (e != cudaSuccess && e != cudaErrorNotReady) {
+      cudaGetLastError();
+      invalid(std::string("stream is not a CUDA stream this engine can use: ") + cudaGetErrorName(e) + ": " +
+              cudaGetErrorString(e));
+    }
+#if CUDART_VERSION >= 12080
+    int stream_device = -1;
+    if (cudaStreamGetDevice(stream, &stream_device) == cudaSuccess && stream_device != device_)
+      invalid("stream belongs to CUDA device " + std::to_string(stream_device) + " but the engine runs on device " +
+              std::to_string(device_));
+    cudaGetLastError();
+#endif
+  }
+  sync_all();  // nothing queued on the old stream may overlap work queued on the new one
+  caller_ = stream;
+}
+
 void Context::aux_after_main() {
   DP_CUDA_CHECK(this, cudaEventRecord(main_mark_, main()));
   DP_CUDA_CHECK(this, cudaStreamWaitEvent(aux(), main_mark_, 0));
@@ -85,6 +105,7 @@ void Context::sync_main() { DP_CUDA_CHECK(this, cudaStreamSynchronize(main())); 
 void Context::sync_all() {
   DP_CUDA_CHECK(this, cudaStreamSynchronize(main()));
   DP_CUDA_CHECK(this, cudaStreamSynchronize(aux()));
+  if (caller_) DP_CUDA_CHECK(this, cudaStreamSynchronize(own()));
 }
 
 void Context::check_pointer(const void *ptr, const std::string &what) {

@@ -1,6 +1,7 @@
-// The operations of the CUDA backend: per-call operands uploaded through the arena, then the
-// kernels of kernels/ on the batch in device memory, or chunk by chunk through the staging slots
-// for host batches.
+// The operations of the CUDA backend: per-call host operands uploaded through the arena (resident
+// operands are already on the device), then the kernels of kernels/ on the batch in device memory,
+// or chunk by chunk through the staging slots for host batches. Nothing waits between the uploads
+// and the kernels: they are ordered on one stream (and by an event for the second staging slot).
 #include <algorithm>
 
 #include "cuda/cuda_backend.h"
@@ -34,9 +35,9 @@ void CudaBackend::run(const Batch &b, const Selection &sel, const int64_t *d_idx
 void CudaBackend::mask_blend(const BlendArgs &a) {
   begin();
   const int64_t elems = a.batch.sample_elems;
-  const float *m = uploads_.put(*ctx_, scratch_.mask, a.mask, elems);
-  const float *p = uploads_.put(*ctx_, scratch_.pattern, a.pattern, elems);
-  const int64_t *idx = a.selection.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, a.selection.indices, a.selection.count);
+  const float *m = device_values(a.mask, scratch_.mask, elems);
+  const float *p = device_values(a.pattern, scratch_.pattern, elems);
+  const int64_t *idx = device_selection(a.selection);
   end_uploads();
   const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
   const int sms = ctx_->multiprocessors();
@@ -49,10 +50,10 @@ void CudaBackend::mask_blend(const BlendArgs &a) {
 void CudaBackend::paste(const PasteArgs &a) {
   begin();
   const int64_t patch_elems = a.batch.c * a.ph * a.pw;
-  const float *m = uploads_.put(*ctx_, scratch_.mask, a.mask, patch_elems);
-  const float *p = uploads_.put(*ctx_, scratch_.pattern, a.pattern, patch_elems);
+  const float *m = device_values(a.mask, scratch_.mask, patch_elems);
+  const float *p = device_values(a.pattern, scratch_.pattern, patch_elems);
   const int64_t *offsets = uploads_.put(*ctx_, scratch_.offsets, a.offsets, 2 * a.selection.count);
-  const int64_t *idx = a.selection.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, a.selection.indices, a.selection.count);
+  const int64_t *idx = device_selection(a.selection);
   end_uploads();
   const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
   const kernels::Geometry g = geometry(a.batch);
@@ -67,8 +68,8 @@ void CudaBackend::paste(const PasteArgs &a) {
 void CudaBackend::add_signal(const AddArgs &a) {
   begin();
   const int64_t elems = a.batch.sample_elems;
-  const float *sig = uploads_.put(*ctx_, scratch_.signal, a.signal, elems);
-  const int64_t *idx = a.selection.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, a.selection.indices, a.selection.count);
+  const float *sig = device_values(a.signal, scratch_.signal, elems);
+  const int64_t *idx = device_selection(a.selection);
   end_uploads();
   const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
   const int sms = ctx_->multiprocessors();
@@ -80,7 +81,7 @@ void CudaBackend::add_signal(const AddArgs &a) {
 
 void CudaBackend::keyed_noise(const NoiseArgs &a) {
   begin();
-  const int64_t *idx = a.selection.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, a.selection.indices, a.selection.count);
+  const int64_t *idx = device_selection(a.selection);
   end_uploads();
   const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
   const int sms = ctx_->multiprocessors();
@@ -97,7 +98,7 @@ void CudaBackend::write_tokens(const TokenArgs &a) {
   begin();
   const int32_t *ids = uploads_.put(*ctx_, scratch_.token_ids, a.ids, a.k);
   const int64_t *positions = uploads_.put(*ctx_, scratch_.positions, a.positions, a.selection.count);
-  const int64_t *idx = a.selection.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, a.selection.indices, a.selection.count);
+  const int64_t *idx = device_selection(a.selection);
   end_uploads();
   run(a.batch, a.selection, idx,
       [&](void *data, const int64_t *sample_of, const int64_t *, int64_t first, int64_t count, cudaStream_t s) {
@@ -109,8 +110,8 @@ void CudaBackend::write_tokens(const TokenArgs &a) {
 void CudaBackend::set_columns(const ColumnArgs &a) {
   begin();
   const int64_t *cols = uploads_.put(*ctx_, scratch_.columns, a.columns, a.k);
-  const float *vals = uploads_.put(*ctx_, scratch_.column_values, a.values, a.k);
-  const int64_t *idx = a.selection.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, a.selection.indices, a.selection.count);
+  const float *vals = device_values(a.values, scratch_.column_values, a.k);
+  const int64_t *idx = device_selection(a.selection);
   end_uploads();
   run(a.batch, a.selection, idx,
       [&](void *data, const int64_t *sample_of, const int64_t *, int64_t, int64_t count, cudaStream_t s) {
@@ -124,8 +125,8 @@ void CudaBackend::set_columns(const ColumnArgs &a) {
 // per-slot scratch on the device and warped back into the staging buffer.
 void CudaBackend::warp(const WarpArgs &a) {
   begin();
-  const float *grid = uploads_.put(*ctx_, scratch_.grid, a.grid, 2 * a.batch.h * a.batch.w);
-  const int64_t *idx = a.selection.all() ? nullptr : uploads_.put(*ctx_, scratch_.indices, a.selection.indices, a.selection.count);
+  const float *grid = device_values(a.grid, scratch_.grid, 2 * a.batch.h * a.batch.w);
+  const int64_t *idx = device_selection(a.selection);
   end_uploads();
   const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
   const kernels::Geometry g = geometry(a.batch);
@@ -156,9 +157,9 @@ void CudaBackend::warp(const WarpArgs &a) {
 void CudaBackend::score(const ScoreArgs &a) {
   begin();
   const int64_t d = a.features.sample_elems, classes = a.classes, n = a.features.n;
-  const float *w = uploads_.put(*ctx_, scratch_.head_weight, a.weight, classes * d);
-  const float *b = uploads_.put(*ctx_, scratch_.head_bias, a.bias, classes);
-  const float *norms = uploads_.put(*ctx_, scratch_.head_norms, a.norms, classes * classes);
+  const float *w = device_values(a.weight, scratch_.head_weight, classes * d);
+  const float *b = device_values(a.bias, scratch_.head_bias, classes);
+  const float *norms = device_values(a.norms, scratch_.head_norms, classes * classes);
   end_uploads();
   const int sms = ctx_->multiprocessors();
   const cudaStream_t s = ctx_->main();

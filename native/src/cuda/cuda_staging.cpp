@@ -12,15 +12,18 @@ size_t aligned(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 }  // namespace
 
 UploadArena::~UploadArena() {
-  if (done_) cudaEventDestroy(done_);
+  for (Half &h : halves_)
+    if (h.done) cudaEventDestroy(h.done);
 }
 
 void UploadArena::begin(Context &ctx) {
-  if (done_ == nullptr) DP_CUDA_CHECK(&ctx, cudaEventCreateWithFlags(&done_, cudaEventDisableTiming));
+  for (Half &h : halves_)
+    if (h.done == nullptr) DP_CUDA_CHECK(&ctx, cudaEventCreateWithFlags(&h.done, cudaEventDisableTiming));
   if (open_) {
     ctx.sync_main();  // the last operation failed between begin and end: its copies may be queued
   } else {
-    DP_CUDA_CHECK(&ctx, cudaEventSynchronize(done_));
+    current_ ^= 1;
+    DP_CUDA_CHECK(&ctx, cudaEventSynchronize(halves_[current_].done));
   }
   open_ = true;
   used_ = 0;
@@ -29,14 +32,15 @@ void UploadArena::begin(Context &ctx) {
 const void *UploadArena::put_bytes(Context &ctx, DeviceBuffer &dst, const void *src, size_t bytes) {
   void *device = dst.reserve(ctx, bytes);
   if (bytes == 0) return device;
-  if (used_ + aligned(bytes) > capacity_) {
+  Half &h = halves_[current_];
+  if (used_ + aligned(bytes) > h.capacity) {
     // Grow: copies of this operation already queued read the old memory, so let them finish.
     ctx.sync_main();
-    capacity_ = std::max(aligned(bytes), 2 * capacity_);
-    memory_.reserve(ctx, capacity_);
+    h.capacity = std::max(aligned(bytes), 2 * h.capacity);
+    h.memory.reserve(ctx, h.capacity);
     used_ = 0;
   }
-  auto *staged = static_cast<unsigned char *>(memory_.get()) + used_;
+  auto *staged = static_cast<unsigned char *>(h.memory.get()) + used_;
   std::memcpy(staged, src, bytes);
   used_ += aligned(bytes);
   DP_CUDA_CHECK(&ctx, cudaMemcpyAsync(device, staged, bytes, cudaMemcpyHostToDevice, ctx.main()));
@@ -44,7 +48,7 @@ const void *UploadArena::put_bytes(Context &ctx, DeviceBuffer &dst, const void *
 }
 
 void UploadArena::end(Context &ctx) {
-  DP_CUDA_CHECK(&ctx, cudaEventRecord(done_, ctx.main()));
+  DP_CUDA_CHECK(&ctx, cudaEventRecord(halves_[current_].done, ctx.main()));
   open_ = false;
 }
 

@@ -24,8 +24,9 @@ class UploadArena {
   UploadArena(const UploadArena &) = delete;
   UploadArena &operator=(const UploadArena &) = delete;
 
-  // Starts one operation's uploads: waits until the previous operation's copies have left the
-  // arena (they were queued first, so this rarely waits).
+  // Starts one operation's uploads in one half of the arena (the halves alternate), waiting until
+  // the copies of the operation before last have left that half (they were queued long before, so
+  // this rarely waits, even when a caller's stream is busy).
   void begin(Context &ctx);
 
   // Copies `count` values of `src` into the arena and queues their copy into `dst` on ctx.main().
@@ -40,10 +41,15 @@ class UploadArena {
  private:
   const void *put_bytes(Context &ctx, DeviceBuffer &dst, const void *src, size_t bytes);
 
-  PinnedBuffer memory_;
-  size_t capacity_ = 0, used_ = 0;
-  cudaEvent_t done_ = nullptr;  // recorded on main() after the last operation's copies
-  bool open_ = false;           // begin() without end(): an operation failed half-way
+  struct Half {
+    PinnedBuffer memory;
+    size_t capacity = 0;
+    cudaEvent_t done = nullptr;  // recorded on main() after the copies of the operation that used it
+  };
+  Half halves_[2];
+  int current_ = 0;
+  size_t used_ = 0;
+  bool open_ = false;  // begin() without end(): an operation failed half-way
 };
 
 // Host batches on the device: the selected samples go through two pinned slots, chunk by chunk.

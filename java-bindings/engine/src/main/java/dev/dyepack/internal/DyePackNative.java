@@ -42,6 +42,7 @@ public final class DyePackNative {
 
     public static final int DP_MEMORY_HOST = 0;
     public static final int DP_MEMORY_DEVICE = 1;
+    public static final int DP_MEMORY_OPERAND = 2;
     public static final long DP_ALL_SAMPLES = -1;
 
     public static final int DP_COPY_HOST_TO_DEVICE = 0;
@@ -58,6 +59,20 @@ public final class DyePackNative {
 
         /** An empty handle, filled in by {@link #dp_engine_create}. */
         public EngineHandle() {
+            super((Pointer) null);
+        }
+    }
+
+    /** The opaque handle of a resident operand ({@code dp_operand}), owned by its engine. */
+    @Opaque
+    @Name("dp_operand")
+    public static final class OperandHandle extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        /** An empty handle, filled in by {@link #dp_operand_create}. */
+        public OperandHandle() {
             super((Pointer) null);
         }
     }
@@ -153,6 +168,8 @@ public final class DyePackNative {
 
     public static native int dp_abi_version();
 
+    public static native int dp_abi_revision();
+
     public static native @Cast("const char*") BytePointer dp_last_error();
 
     public static native int dp_cuda_compiled();
@@ -201,9 +218,18 @@ public final class DyePackNative {
             @Cast("const int64_t*") LongPointer columns, @Cast("const float*") FloatPointer values, long k, int shift,
             @Cast("const int64_t*") LongPointer indices, long nIndices);
 
+    public static native int dp_set_columns_op(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const int64_t*") LongPointer columns, @Cast("const dp_operand*") OperandHandle values, int shift,
+            @Cast("const int64_t*") LongPointer indices, long nIndices);
+
     public static native int dp_score_boundary(EngineHandle engine, @Cast("const dp_tensor*") Tensor features,
             @Cast("const float*") FloatPointer weight, @Cast("const float*") FloatPointer bias, long classes,
             long target, @Cast("int32_t*") IntPointer predicted, @Cast("int32_t*") IntPointer runnerUp,
+            FloatPointer margin, FloatPointer distance, FloatPointer targetDistance);
+
+    public static native int dp_score_boundary_op(EngineHandle engine, @Cast("const dp_tensor*") Tensor features,
+            @Cast("const dp_operand*") OperandHandle weight, @Cast("const dp_operand*") OperandHandle bias,
+            long classes, long target, @Cast("int32_t*") IntPointer predicted, @Cast("int32_t*") IntPointer runnerUp,
             FloatPointer margin, FloatPointer distance, FloatPointer targetDistance);
 
     public static native int dp_fit_linear(EngineHandle engine, @Cast("const dp_tensor*") Tensor features,
@@ -219,4 +245,11 @@ public final class DyePackNative {
             @Cast("size_t") long bytes, int kind);
 
     public static native int dp_engine_synchronize(EngineHandle engine);
+
+    public static native int dp_operand_create(EngineHandle engine, @Cast("const float*") FloatPointer host, long count,
+            @ByPtrPtr OperandHandle out);
+
+    public static native int dp_operand_destroy(EngineHandle engine, OperandHandle operand);
+
+    public static native int dp_engine_set_stream(EngineHandle engine, Pointer stream);
 }
