@@ -156,7 +156,7 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable ex) {
-        if (ex instanceof dev.dyepack.verify.UntrustedRecordException) {
+        if (ex instanceof dev.dyepack.manifest.UntrustedRecordException) {
             return ExitCodes.VERIFY_FAILED;
         }
         if (ex instanceof InvalidArgumentException || ex instanceof InvalidInputException) {

@@ -2,15 +2,10 @@ package dev.dyepack.manifest;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.key.OwnerKey;
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Signs manifests and checks their signatures: {@code signature = HMAC-SHA256(k, m.canonical())} with
@@ -26,8 +21,6 @@ public final class ManifestSigner {
     public static final String PURPOSE = "manifest/signature";
     /** Length of the signing subkey in bytes. */
     public static final int SUBKEY_LENGTH = 32;
-
-    private static final String HMAC = "HmacSHA256";
 
     private ManifestSigner() {
     }
@@ -94,16 +87,6 @@ public final class ManifestSigner {
     }
 
     private static byte[] mac(Manifest m, OwnerKey key) {
-        byte[] subkey = key.derive(PURPOSE, SUBKEY_LENGTH);
-        try {
-            Mac mac = Mac.getInstance(HMAC);
-            mac.init(new SecretKeySpec(subkey, HMAC));
-            return mac.doFinal(m.canonical());
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-            // Every Java SE implementation must provide HmacSHA256 and accept a 32-byte raw key.
-            throw new IllegalStateException("HmacSHA256 is unavailable in this JDK", e);
-        } finally {
-            Arrays.fill(subkey, (byte) 0);
-        }
+        return SignedRecord.hmac(key, PURPOSE, m.canonical());
     }
 }

@@ -15,6 +15,8 @@ import dev.dyepack.manifest.Fingerprints;
 import dev.dyepack.manifest.Manifest;
 import dev.dyepack.manifest.ManifestReader;
 import dev.dyepack.manifest.ManifestSigner;
+import dev.dyepack.manifest.SignedRecord;
+import dev.dyepack.manifest.UntrustedRecordException;
 import dev.dyepack.manifest.Verification;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
@@ -24,17 +26,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * A probe set: held-out samples of classes other than the target, drawn with the owner's key, shown
@@ -256,27 +252,13 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         body.put("indices", set.indices());
         body.put("source", Map.of("data_sha256", dataSha, "labels_sha256", labelsSha));
         body.put("files", files);
-        String canonical = Canonical.write(body);
-        String signature = HexFormat.of().formatHex(hmac(key, canonical));
-        Map<String, Object> doc = new LinkedHashMap<>(body);
-        doc.put("signature", signature);
         Path file = set.dir().resolve(RECORD);
         Path tmp = AtomicFiles.newTempFile(file);
         try {
-            Files.writeString(tmp, Canonical.write(new TreeMap<>(doc)) + "\n", StandardCharsets.UTF_8);
+            Files.writeString(tmp, SignedRecord.write(body, key, SIGNATURE_PURPOSE), StandardCharsets.UTF_8);
             AtomicFiles.moveIntoPlace(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static byte[] hmac(OwnerKey key, String canonical) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key.derive(SIGNATURE_PURPOSE, 32), "HmacSHA256"));
-            return mac.doFinal(canonical.getBytes(StandardCharsets.UTF_8));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is missing from this Java runtime", e);
         }
     }
 
@@ -313,26 +295,14 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         Path file = dir.resolve(RECORD);
         String text;
         try {
-            if (Files.size(file) > (64L << 20)) {
+            if (Files.size(file) > SignedRecord.MAX_CHARS) {
                 throw new InvalidInputException(file + ": larger than any probe record");
             }
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }
-        Map<String, Object> doc;
-        try {
-            doc = Canonical.read(text);
-        } catch (IllegalArgumentException | ClassCastException e) {
-            throw new InvalidInputException(file + ": not a probe record: " + e.getMessage(), e);
-        }
-        Object sig = doc.remove("signature");
-        if (!(sig instanceof String s) || !MessageDigest.isEqual(HexFormat.of().formatHex(hmac(key,
-                Canonical.write(new TreeMap<>(doc)))).getBytes(StandardCharsets.US_ASCII),
-                s.getBytes(StandardCharsets.US_ASCII))) {
-            throw new UntrustedRecordException(file + ": the signature does not verify under the key given (key "
-                    + key.fingerprint() + ", record made with " + doc.get("key_fingerprint") + ")");
-        }
+        Map<String, Object> doc = SignedRecord.read(text, key, SIGNATURE_PURPOSE, file.toString());
         if (!Fingerprints.sha256(manifest).equals(doc.get("manifest_sha256"))) {
             throw new UntrustedRecordException(file + ": drawn for another manifest than " + manifest);
         }

@@ -3,6 +3,7 @@ package dev.dyepack.verify;
 import dev.dyepack.InvalidInputException;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.manifest.UntrustedRecordException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;

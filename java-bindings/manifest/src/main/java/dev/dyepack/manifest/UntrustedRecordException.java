@@ -1,4 +1,4 @@
-package dev.dyepack.verify;
+package dev.dyepack.manifest;
 
 import dev.dyepack.DyePackException;
 
