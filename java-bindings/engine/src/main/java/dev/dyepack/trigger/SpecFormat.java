@@ -16,7 +16,63 @@ final class SpecFormat {
         if (v == Math.rint(v) && Math.abs(v) < 1e9) {
             return Long.toString((long) v);
         }
-        return Float.toString(v);
+        return shortest(v);
+    }
+
+    /**
+     * A finite float as the shortest decimal that reads back as the same float, in the layout of
+     * {@link Float#toString} (plain for 1e-3 &lt;= |v| &lt; 1e7, else {@code d.dddE-n}). This is what
+     * {@code Float.toString} gives from JDK 19 on; JDK 17's sometimes has a digit too many (JDK-4511638),
+     * and the spec is signed in manifests, so its text must not depend on the JDK.
+     */
+    static String shortest(float v) {
+        if (!Float.isFinite(v)) {
+            return Float.toString(v); // only in messages: specs never hold these
+        }
+        java.math.BigDecimal exact = new java.math.BigDecimal(v);
+        java.math.BigDecimal digits = exact;
+        // Two digits at least, as Float.toString's d.d form has: of the two-digit decimals the nearest is
+        // chosen, which is why Float.MIN_VALUE is 1.4E-45 and not the shorter 1.0E-45.
+        for (int p = 2; p <= 9; p++) {
+            java.math.BigDecimal d = exact.round(new java.math.MathContext(p, java.math.RoundingMode.HALF_EVEN));
+            if (Float.parseFloat(d.toString()) == v) {
+                digits = d;
+                break;
+            }
+            // Rounding to nearest can miss a decimal of this length on the other side of v.
+            java.math.BigDecimal up = exact.round(new java.math.MathContext(p, java.math.RoundingMode.UP));
+            java.math.BigDecimal down = exact.round(new java.math.MathContext(p, java.math.RoundingMode.DOWN));
+            if (Float.parseFloat(down.toString()) == v) {
+                digits = down;
+                break;
+            }
+            if (Float.parseFloat(up.toString()) == v) {
+                digits = up;
+                break;
+            }
+        }
+        String unscaled = digits.unscaledValue().abs().toString().replaceFirst("0+$", "");
+        if (unscaled.isEmpty()) {
+            unscaled = "0";
+        }
+        // value = 0.unscaled x 10^(exp10 + 1), i.e. first digit at decimal exponent exp10.
+        int exp10 = digits.precision() - digits.scale() - 1;
+        StringBuilder b = new StringBuilder(v < 0 ? "-" : "");
+        double a = Math.abs((double) v);
+        if (a >= 1e-3 && a < 1e7) {
+            if (exp10 >= 0) {
+                String intPart = unscaled.length() > exp10 + 1 ? unscaled.substring(0, exp10 + 1)
+                        : unscaled + "0".repeat(exp10 + 1 - unscaled.length());
+                String frac = unscaled.length() > exp10 + 1 ? unscaled.substring(exp10 + 1) : "0";
+                b.append(intPart).append('.').append(frac);
+            } else {
+                b.append("0.").append("0".repeat(-exp10 - 1)).append(unscaled);
+            }
+        } else {
+            b.append(unscaled.charAt(0)).append('.').append(unscaled.length() > 1 ? unscaled.substring(1) : "0")
+                    .append('E').append(exp10);
+        }
+        return b.toString();
     }
 
     /** A list value as the spec writes it, '+'-separated. */
