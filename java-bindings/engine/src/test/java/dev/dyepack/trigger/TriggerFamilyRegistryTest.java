@@ -71,6 +71,36 @@ class TriggerFamilyRegistryTest {
         assertEquals(registered.size(), TriggerFamily.all().size());
     }
 
+    /**
+     * The documented defaults are the parser's: every parameter whose documented default is a plain
+     * value (a number or a `word`) prints with that value in the canonical spec of a family given
+     * without it. The defaults are written once for the docs and once for parsing; this ties them.
+     */
+    @Test
+    void documentedDefaultsAreTheParsersDefaults() {
+        String[] minimal = {"patch", "blend", "sig", "lowfreq", "warp", "noise", "tokens:ids=1", "columns:cols=0,values=1"};
+        int checked = 0;
+        for (String spec : minimal) {
+            TriggerSpec t = TriggerSpec.parse(spec);
+            java.util.Map<String, String> printed = new java.util.HashMap<>();
+            String body = t.toString().contains(":") ? t.toString().substring(t.toString().indexOf(':') + 1) : "";
+            for (String field : body.isEmpty() ? new String[0] : body.split(",")) {
+                printed.put(field.substring(0, field.indexOf('=')), field.substring(field.indexOf('=') + 1));
+            }
+            for (TriggerParameter p : TriggerFamily.named(t.family()).parameters()) {
+                String d = p.defaultText();
+                String plain = d.matches("-?[0-9.]+") ? d : d.matches("`[a-z0-9+]+`") ? d.substring(1, d.length() - 1)
+                        : null;
+                // A field the canonical form leaves out when at its default (patch's low) cannot be compared.
+                if (plain != null && spec.indexOf(p.name() + "=") < 0 && printed.containsKey(p.name())) {
+                    assertEquals(plain, printed.get(p.name()), t.family() + "." + p.name() + " in " + t);
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked >= 15, "only " + checked + " defaults were comparable");
+    }
+
     @Test
     void anUnknownFamilyListsTheRegisteredOnes() {
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> TriggerSpec.parse("stripes"));
