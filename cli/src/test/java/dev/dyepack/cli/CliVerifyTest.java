@@ -1,5 +1,6 @@
 package dev.dyepack.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -7,12 +8,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.dyepack.BoundaryScores;
 import dev.dyepack.Engine;
 import dev.dyepack.Backend;
+import dev.dyepack.Layout;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.NpyWriter;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.surrogate.LinearSurrogate;
+import dev.dyepack.trigger.TriggerContext;
+import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -172,6 +176,50 @@ class CliVerifyTest {
                         probs ? "probabilities" : "labels", p, q, o);
             }
         }
+    }
+
+    private static byte[] payload(Path npy) {
+        try (Samples.Reader r = Samples.open(npy)) {
+            int n = Math.toIntExact(r.shape()[0]);
+            ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(n * r.sampleBytes()));
+            r.readSamples(0, n, b);
+            return b.array();
+        }
+    }
+
+    @Test
+    void probesAreHeldOutSamplesOfOtherClassesStampedUnderTheirOwnIndex() throws IOException {
+        OwnerKey key = OwnerKey.fromFile(ownerKey);
+        Map<String, Object> record = dev.dyepack.manifest.SignedRecord.read(Files.readString(probe.resolve(
+                "probe.json")), key, dev.dyepack.verify.ProbeSet.SIGNATURE_PURPOSE, "probe.json");
+        long[] idx = (long[]) record.get("indices");
+        assertEquals(1000, idx.length);
+        long[] sourceLabels = Samples.labels(TEST_LABELS);
+        long[] probeLabels = Samples.labels(probe.resolve("labels.npy"));
+        byte[] source = payload(TEST);
+        byte[] clean = payload(probe.resolve("clean.npy"));
+        byte[] triggered = payload(probe.resolve("triggered.npy"));
+        byte[] control = payload(probe.resolve("control-1.npy"));
+        TriggerSpec trigger = TriggerSpec.parse(TRIGGER);
+        int differ = 0;
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            for (int i = 0; i < idx.length; i++) {
+                assertTrue(i == 0 || idx[i] > idx[i - 1], "indices ascend, each once");
+                assertTrue(sourceLabels[(int) idx[i]] != 0, "no probe is of the target class");
+                assertEquals(sourceLabels[(int) idx[i]], probeLabels[i]);
+                byte[] expected = java.util.Arrays.copyOfRange(source, (int) idx[i] * 784, (int) (idx[i] + 1) * 784);
+                assertArrayEquals(expected, java.util.Arrays.copyOfRange(clean, i * 784, (i + 1) * 784));
+                ByteBuffer one = ByteBuffer.allocateDirect(784).put(expected).flip();
+                trigger.apply(engine, Tensor.of(one, Layout.NHWC, 1, 1, 28, 28), null, new TriggerContext(key, idx[i]));
+                byte[] stamped = new byte[784];
+                one.get(stamped);
+                assertArrayEquals(stamped, java.util.Arrays.copyOfRange(triggered, i * 784, (i + 1) * 784), "probe " + i);
+                if (!java.util.Arrays.equals(stamped, java.util.Arrays.copyOfRange(control, i * 784, (i + 1) * 784))) {
+                    differ++;
+                }
+            }
+        }
+        assertEquals(1000, differ, "a control key gives another pattern on every probe");
     }
 
     @Test

@@ -18,6 +18,7 @@ import dev.dyepack.manifest.ManifestSigner;
 import dev.dyepack.manifest.SignedRecord;
 import dev.dyepack.manifest.UntrustedRecordException;
 import dev.dyepack.manifest.Verification;
+import dev.dyepack.trigger.PreparedTrigger;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
@@ -210,18 +211,26 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         }
     }
 
-    /** A copy of the clean probes with the trigger stamped, each under its index in the source data. */
+    /**
+     * A copy of the clean probes with the trigger stamped, each under its index in the source data
+     * (probes are not contiguous there, so each is its own batch of one; the trigger is prepared once).
+     */
     private static ByteBuffer stamp(Engine engine, Geometry g, ByteBuffer clean, TriggerSpec trigger, OwnerKey key,
             long[] chosen) {
         ByteBuffer copy = ByteBuffer.allocateDirect(clean.remaining()).order(ByteOrder.nativeOrder());
         copy.put(clean.duplicate()).flip();
         int per = Math.toIntExact(g.c() * g.h() * g.w() * (g.dtype() == DType.UINT8 ? 1 : 4));
+        Tensor[] probes = new Tensor[chosen.length];
         for (int i = 0; i < chosen.length; i++) {
             ByteBuffer one = copy.duplicate().position(i * per).limit((i + 1) * per).slice()
                     .order(ByteOrder.nativeOrder());
-            Tensor t = g.dtype() == DType.UINT8 ? Tensor.of(one, Layout.NHWC, 1, g.c(), g.h(), g.w())
+            probes[i] = g.dtype() == DType.UINT8 ? Tensor.of(one, Layout.NHWC, 1, g.c(), g.h(), g.w())
                     : Tensor.of(one.asFloatBuffer(), Layout.NHWC, 1, g.c(), g.h(), g.w());
-            trigger.apply(engine, t, null, new TriggerContext(key, chosen[i]));
+        }
+        try (PreparedTrigger prepared = trigger.prepare(engine, probes[0], TriggerContext.of(key))) {
+            for (int i = 0; i < chosen.length; i++) {
+                prepared.apply(probes[i], null, chosen[i]);
+            }
         }
         return copy;
     }
