@@ -19,8 +19,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "probe-set", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"Draw a probe set for a poisoning: held-out samples of other classes than the target, chosen with",
             "the owner's key (never a poisoned sample), written clean, with the manifest's trigger, and with the same",
-            "trigger under control keys, with their labels and a signed probe.json. Run the suspect on each .npy and",
-            "save its answers under the same names for `dyepack verify`."},
+            "trigger under control keys, with their labels and a signed probe.json, in the data's own form. Run the",
+            "suspect on each probe set X and save its answers as X.npy for `dyepack verify`."},
         footer = {"", "Example:",
             "  dyepack probe-set --manifest poisoned/manifest.json --data test.npy --labels test-labels.npy \\",
             "      --key-file owner.key --out probe/"})
@@ -29,11 +29,13 @@ final class ProbeSetCommand implements Callable<Integer> {
     Path manifest;
 
     @Option(names = "--data", required = true, paramLabel = "D",
-            description = "Held-out images (.npy or IDX, uint8 or float32, (N,H,W) or (N,H,W,C)); the poisoned data "
-                    + "itself is allowed (its poisoned samples are left out).")
+            description = "Held-out images: .npy or IDX (uint8 or float32, (N,H,W) or (N,H,W,C)), or a folder of "
+                    + "PNG/JPEG images per class; the probe files take the same form. The poisoned data itself is "
+                    + "allowed (its poisoned samples are left out).")
     Path data;
 
-    @Option(names = "--labels", required = true, paramLabel = "L", description = "Their labels.")
+    @Option(names = "--labels", paramLabel = "L", description = "Their labels (not for an image folder, whose labels "
+            + "are its class folders).")
     Path labels;
 
     @Option(names = "--size", paramLabel = "N", description = "Probes to draw.")
@@ -70,7 +72,9 @@ final class ProbeSetCommand implements Callable<Integer> {
             ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out);
             out.println("probe set: " + set.labels().length + " probes of classes other than " + set.target() + ", "
                     + set.controls() + " control key" + (set.controls() == 1 ? "" : "s") + "; files: "
-                    + String.join(", ", set.probeFiles()) + " in " + this.out);
+                    + String.join(", ", set.probeNames().stream().map(n -> set.probeFile(n).getFileName().toString())
+                            .toList()) + " in " + this.out + "; save the suspect's answers to each as NAME.npy ("
+                    + String.join(", ", set.probeNames()) + ")");
             out.flush();
         }
         return ExitCodes.OK;

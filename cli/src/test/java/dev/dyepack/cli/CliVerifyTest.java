@@ -99,8 +99,9 @@ class CliVerifyTest {
     private static Path answer(Engine engine, LinearHead head, String name, boolean probabilities) throws IOException {
         Path out = dir.resolve(name + (probabilities ? "-probs" : "-labels"));
         Files.createDirectories(out);
-        for (String file : List.of("clean.npy", "triggered.npy", "control-1.npy", "control-2.npy", "control-3.npy")) {
-            float[] x = pixels(probe.resolve(file));
+        for (String set : List.of("clean", "triggered", "control-1", "control-2", "control-3")) {
+            String file = set + ".npy";
+            float[] x = pixels(probeFile(set));
             int n = x.length / 784;
             if (!probabilities) {
                 FloatBuffer fb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -136,6 +137,11 @@ class CliVerifyTest {
             }
         }
         return out;
+    }
+
+    /** IDX data in gives IDX probe files out, gzip as the source. */
+    private static Path probeFile(String name) {
+        return probe.resolve(name + "-images-idx3-ubyte.gz");
     }
 
     private static void write(Path file, String descr, long[] shape, ByteBuffer bytes) throws IOException {
@@ -197,9 +203,9 @@ class CliVerifyTest {
         long[] sourceLabels = Samples.labels(TEST_LABELS);
         long[] probeLabels = Samples.labels(probe.resolve("labels.npy"));
         byte[] source = payload(TEST);
-        byte[] clean = payload(probe.resolve("clean.npy"));
-        byte[] triggered = payload(probe.resolve("triggered.npy"));
-        byte[] control = payload(probe.resolve("control-1.npy"));
+        byte[] clean = payload(probeFile("clean"));
+        byte[] triggered = payload(probeFile("triggered"));
+        byte[] control = payload(probeFile("control-1"));
         TriggerSpec trigger = TriggerSpec.parse(TRIGGER);
         int differ = 0;
         try (Engine engine = Engine.open(Backend.CPU)) {
@@ -232,13 +238,14 @@ class CliVerifyTest {
         for (Path f : Files.list(probe).toList()) {
             Files.copy(f, copy.resolve(f.getFileName()));
         }
-        byte[] b = Files.readAllBytes(copy.resolve("triggered.npy"));
+        Path file = copy.resolve(probeFile("triggered").getFileName());
+        byte[] b = Files.readAllBytes(file);
         b[b.length - 1] ^= 1;
-        Files.write(copy.resolve("triggered.npy"), b);
+        Files.write(file, b);
         r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json").toString(),
                 "--probe", copy.toString(), "--predictions", dir.toString(), "--key-file", ownerKey.toString());
         assertEquals(ExitCodes.VERIFY_FAILED, r.code(), r.err());
-        assertTrue(r.err().contains("triggered.npy"), r.err());
+        assertTrue(r.err().contains("triggered-images-idx3-ubyte.gz"), r.err());
     }
 
     @Test

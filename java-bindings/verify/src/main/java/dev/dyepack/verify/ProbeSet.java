@@ -7,6 +7,8 @@ import dev.dyepack.InvalidInputException;
 import dev.dyepack.Layout;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.AtomicFiles;
+import dev.dyepack.io.Idx;
+import dev.dyepack.io.ImageFolder;
 import dev.dyepack.io.NpyWriter;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.KeyedRandom;
@@ -51,7 +53,19 @@ import java.util.TreeMap;
  * @param controls the number of control sets
  * @param labels   the probes' true labels
  */
-public record ProbeSet(Path dir, int target, int classes, long[] indices, int controls, int[] labels) {
+public record ProbeSet(Path dir, Form form, int target, int classes, long[] indices, int controls, int[] labels,
+        Map<String, String> files) {
+
+    /** The form of the probe files: the form of the data they were drawn from. */
+    public enum Form {
+        /** {@code clean.npy}, ... */
+        NPY,
+        /** {@code clean-images-idx3-ubyte.gz}, ... (gzip when the source was) */
+        IDX,
+        /** {@code clean/}, ...: folders of PNG images in class folders, under the source images' names */
+        FOLDER
+    }
+
     /** The record's name in the folder. */
     public static final String RECORD = "probe.json";
     /** The purpose of the record's signing subkey. */
@@ -71,13 +85,39 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         return new OwnerKey(owner.derive("probe/control/" + k, 32));
     }
 
-    /** @return the names of the probe files a suspect answers, in order: clean, triggered, controls */
-    public List<String> probeFiles() {
-        List<String> names = new ArrayList<>(List.of("clean.npy", "triggered.npy"));
+    /**
+     * @return the names of the probe sets a suspect answers, in order: {@code clean}, {@code triggered},
+     *         {@code control-1}, ...; the answers to set X are saved as {@code X.npy}
+     */
+    public List<String> probeNames() {
+        List<String> names = new ArrayList<>(List.of("clean", "triggered"));
         for (int k = 1; k <= controls; k++) {
-            names.add("control-" + k + ".npy");
+            names.add("control-" + k);
         }
         return names;
+    }
+
+    /**
+     * @param name a probe set's name (see {@link #probeNames()})
+     * @return its file (or folder), as recorded
+     * @throws InvalidInputException for a name the probe set does not have
+     */
+    public Path probeFile(String name) {
+        for (String f : files.keySet()) {
+            if (f.equals(name) || f.startsWith(name + ".") || f.startsWith(name + "-images-")) {
+                return dir.resolve(f);
+            }
+        }
+        throw new InvalidInputException(dir + ": the probe set has no '" + name + "'");
+    }
+
+    /** The file or folder name of a probe set in a form. */
+    private static String fileName(Form form, String name, int rank, boolean gzip) {
+        return switch (form) {
+            case NPY -> name + ".npy";
+            case IDX -> name + "-images-idx" + rank + "-ubyte" + (gzip ? ".gz" : "");
+            case FOLDER -> name;
+        };
     }
 
     /**
@@ -116,8 +156,21 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         }
         int target = Math.toIntExact(m.targetClass());
         int classes = m.totalPerClass().isEmpty() ? target + 1 : (int) (m.totalPerClass().lastKey() + 1);
-        long[] all = Samples.labels(labels);
-        String dataSha = Fingerprints.sha256(data);
+        Form form = Files.isDirectory(data) ? Form.FOLDER : Idx.isIdx(data) ? Form.IDX : Form.NPY;
+        if (form == Form.FOLDER && labels != null) {
+            throw new InvalidArgumentException("an image folder's labels are its class folders; give no labels file",
+                    "labels", labels, "none for an image folder");
+        }
+        if (form != Form.FOLDER && labels == null) {
+            throw new InvalidArgumentException(".npy and IDX data need a labels file", "labels", null, "a labels file");
+        }
+        long[] all;
+        if (form == Form.FOLDER) {
+            all = ImageFolder.scan(data).labels();
+        } else {
+            all = Samples.labels(labels);
+        }
+        String dataSha = form == Form.FOLDER ? Fingerprints.treeSha256(data) : Fingerprints.sha256(data);
         boolean poisonedData = m.files().stream().anyMatch(f -> f.sha256().equals(dataSha));
         long[] poisoned = poisonedData ? m.indices() : new long[0];
         List<Long> candidates = new ArrayList<>();
@@ -160,33 +213,101 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
                 r.readSamples(i, 1, clean);
             }
             clean.flip();
-            written.add(write(out.resolve("clean.npy"), r.descr(), shape, size, clean));
-            written.add(write(out.resolve("triggered.npy"), r.descr(), shape, size, stamp(engine, g, clean, trigger,
-                    key, chosen)));
+            Output o = new Output(form, data, r, chosen, out, written);
+            o.write("clean", clean);
+            o.write("triggered", stamp(engine, g, clean, trigger, key, chosen));
             for (int k = 1; k <= controls; k++) {
-                written.add(write(out.resolve("control-" + k + ".npy"), r.descr(), shape, size,
-                        stamp(engine, g, clean, trigger, controlKey(key, k), chosen)));
+                o.write("control-" + k, stamp(engine, g, clean, trigger, controlKey(key, k), chosen));
             }
             ByteBuffer lab = ByteBuffer.allocate(size * 8).order(ByteOrder.LITTLE_ENDIAN);
             for (int t : truth) {
                 lab.putLong(t);
             }
             lab.flip();
-            written.add(write(out.resolve("labels.npy"), "<i8", new long[] {size}, size, lab));
-            ProbeSet set = new ProbeSet(out, target, classes, chosen, controls, truth);
+            written.add(writeNpy(out.resolve("labels.npy"), "<i8", new long[] {size}, lab));
             Map<String, String> files = new TreeMap<>();
             for (Path p : written) {
-                files.put(p.getFileName().toString(), Fingerprints.sha256(p));
+                files.put(p.getFileName().toString(), Files.isDirectory(p) ? Fingerprints.treeSha256(p)
+                        : Fingerprints.sha256(p));
             }
-            writeRecord(set, m, manifest, dataSha, Fingerprints.sha256(labels), trigger, files, key);
+            ProbeSet set = new ProbeSet(out, form, target, classes, chosen, controls, truth, files);
+            writeRecord(set, m, manifest, dataSha, labels == null ? dataSha : Fingerprints.sha256(labels), trigger,
+                    key);
             complete = true;
             return set;
         } finally {
             if (!complete) {
                 for (Path p : written) {
-                    Files.deleteIfExists(p);
+                    deleteQuietly(p);
                 }
             }
+        }
+    }
+
+    /** Writes probe sets in the source's form, each under its final name only when complete. */
+    private record Output(Form form, Path data, Samples.Reader source, long[] chosen, Path dir, List<Path> written) {
+        void write(String name, ByteBuffer samples) throws IOException {
+            long[] shape = source.shape().clone();
+            shape[0] = chosen.length;
+            Path file = dir.resolve(fileName(form, name, shape.length, form == Form.IDX && isGzip(data)));
+            if (form == Form.FOLDER) {
+                ImageFolder folder = (ImageFolder) source;
+                int per = Math.toIntExact(source.sampleBytes());
+                // Only the classes that have probes get a folder (never the target's): a folder reads back
+                // with the classes it holds.
+                java.util.SortedSet<Integer> present = new java.util.TreeSet<>();
+                for (long i : chosen) {
+                    present.add((int) folder.labels()[(int) i]);
+                }
+                List<Integer> order = new ArrayList<>(present);
+                List<String> classNames = order.stream().map(folder.classes()::get).toList();
+                List<String> names = new ArrayList<>();
+                try (ImageFolder.Writer w = ImageFolder.Writer.create(file, classNames)) {
+                    for (int i = 0; i < chosen.length; i++) {
+                        byte[] px = new byte[per];
+                        samples.duplicate().position(i * per).get(px);
+                        int label = (int) folder.labels()[(int) chosen[i]];
+                        names.add(folder.classes().get(label) + "/" + w.add(order.indexOf(label),
+                                folder.file(chosen[i]).getFileName().toString(), px, (int) shape[1], (int) shape[2],
+                                (int) shape[3]));
+                    }
+                    w.commit();
+                }
+                written.add(file);
+                // Answers come in the order a folder is read; it must be the probes' order.
+                ImageFolder back = ImageFolder.scan(file);
+                for (int i = 0; i < chosen.length; i++) {
+                    String at = back.classes().get((int) back.labels()[i]) + "/" + back.file(i).getFileName();
+                    if (!at.equals(names.get(i))) {
+                        throw new InvalidInputException(data + ": renaming the probes to PNG changes their order ("
+                                + names.get(i) + " is read as " + at + "); rename the source images");
+                    }
+                }
+                return;
+            } else {
+                ByteBuffer src = samples.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+                try (Samples.Writer w = Samples.create(file, data, source.descr(), shape)) {
+                    w.write(src);
+                    w.commit();
+                }
+            }
+            written.add(file);
+        }
+
+        private static boolean isGzip(Path file) throws IOException {
+            try (var in = Files.newInputStream(file)) {
+                return in.read() == 0x1f && in.read() == 0x8b;
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(q);
+            }
+        } catch (IOException | RuntimeException e) {
+            // Best effort while another failure is reported.
         }
     }
 
@@ -235,9 +356,7 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         return copy;
     }
 
-    private static Path write(Path file, String descr, long[] like, int n, ByteBuffer bytes) throws IOException {
-        long[] shape = like.clone();
-        shape[0] = n;
+    private static Path writeNpy(Path file, String descr, long[] shape, ByteBuffer bytes) throws IOException {
         ByteBuffer src = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         try (NpyWriter w = NpyWriter.create(file, descr, shape)) {
             w.write(src);
@@ -249,7 +368,7 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
     // ------------------------------------------------------------------ the signed record
 
     private static void writeRecord(ProbeSet set, Manifest m, Path manifest, String dataSha, String labelsSha,
-            TriggerSpec trigger, Map<String, String> files, OwnerKey key) throws IOException {
+            TriggerSpec trigger, OwnerKey key) throws IOException {
         Map<String, Object> body = new TreeMap<>();
         body.put("format", 1L);
         body.put("manifest_sha256", Fingerprints.sha256(manifest));
@@ -260,7 +379,8 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         body.put("controls", (long) set.controls());
         body.put("indices", set.indices());
         body.put("source", Map.of("data_sha256", dataSha, "labels_sha256", labelsSha));
-        body.put("files", files);
+        body.put("form", set.form().name().toLowerCase(java.util.Locale.ROOT));
+        body.put("files", set.files());
         Path file = set.dir().resolve(RECORD);
         Path tmp = AtomicFiles.newTempFile(file);
         try {
@@ -317,12 +437,15 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> files = (Map<String, Object>) doc.get("files");
+        Map<String, String> names = new TreeMap<>();
         for (Map.Entry<String, Object> f : files.entrySet()) {
             Path p = dir.resolve(f.getKey());
-            if (!f.getKey().matches("[a-z0-9-]+\\.npy") || !Files.isRegularFile(p)
-                    || !Fingerprints.sha256(p).equals(f.getValue())) {
+            boolean plainName = f.getKey().matches("[a-z0-9][a-z0-9.-]*") && !f.getKey().contains("..");
+            if (!plainName || !Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !(Files.isDirectory(p)
+                    ? Fingerprints.treeSha256(p) : Fingerprints.sha256(p)).equals(f.getValue())) {
                 throw new UntrustedRecordException(p + ": missing, or not the file the probe record names");
             }
+            names.put(f.getKey(), (String) f.getValue());
         }
         long[] indices = (long[]) doc.get("indices");
         long[] raw = Samples.labels(dir.resolve("labels.npy"));
@@ -330,7 +453,13 @@ public record ProbeSet(Path dir, int target, int classes, long[] indices, int co
         for (int i = 0; i < raw.length; i++) {
             truth[i] = (int) raw[i];
         }
-        return new ProbeSet(dir, Math.toIntExact((Long) doc.get("target")), Math.toIntExact((Long) doc.get("classes")),
-                indices, Math.toIntExact((Long) doc.get("controls")), truth);
+        if (truth.length != indices.length) {
+            throw new UntrustedRecordException(dir + ": labels.npy holds " + truth.length + " labels for "
+                    + indices.length + " probes");
+        }
+        Form form = Form.valueOf(((String) doc.getOrDefault("form", "npy")).toUpperCase(java.util.Locale.ROOT));
+        return new ProbeSet(dir, form, Math.toIntExact((Long) doc.get("target")),
+                Math.toIntExact((Long) doc.get("classes")), indices, Math.toIntExact((Long) doc.get("controls")), truth,
+                names);
     }
 }

@@ -15,9 +15,10 @@ public interface SuspectModel {
     Answers answer(Probes probes);
 
     /**
-     * The samples of one probe file.
+     * The samples of one probe set, in probe order (for a folder: its class folders in order, each
+     * sorted by name, the order {@code dev.dyepack.io.ImageFolder} reads).
      *
-     * @param name   the file's name ("clean.npy", "triggered.npy", "control-1.npy", ...)
+     * @param name   the probe set's name ("clean", "triggered", "control-1", ...)
      * @param shape  the array's shape, (N, H, W) or (N, H, W, C)
      * @param values every element as a float, in the file's order (uint8 values stay 0..255)
      */

@@ -21,8 +21,9 @@ public final class Verification {
     private Verification() {}
 
     /**
-     * From prediction files: for each probe file {@code X.npy}, {@code predictions/X.npy} holds the
-     * suspect's answers, labels (N,) or probabilities (N, C).
+     * From prediction files: for each probe set X ({@code clean}, {@code triggered}, {@code control-K}; the
+     * file {@code X.npy}, {@code X-images-idx3-ubyte[.gz]} or the folder {@code X/}),
+     * {@code predictions/X.npy} holds the suspect's answers in probe order, labels (N,) or probabilities (N, C).
      *
      * @param manifest    the poisoning's manifest
      * @param probeDir    the probe set
@@ -37,10 +38,10 @@ public final class Verification {
             Verifier verifier) {
         ProbeSet set = ProbeSet.open(probeDir, manifest, key);
         return verify(set, name -> {
-            Path file = predictions.resolve(name);
+            Path file = predictions.resolve(name + ".npy");
             if (!Files.isRegularFile(file)) {
-                throw new InvalidInputException(file + ": missing; the suspect's answers on " + name
-                        + " must be saved under the same name");
+                throw new InvalidInputException(file + ": missing; the suspect's answers on the probe set " + name
+                        + " (" + set.probeFile(name).getFileName() + ") must be saved as " + name + ".npy");
             }
             return Answers.read(file, set.labels().length, set.classes());
         }, verifier);
@@ -61,7 +62,7 @@ public final class Verification {
     public static Verdict withModel(Path manifest, Path probeDir, OwnerKey key, SuspectModel model,
             Verifier verifier) {
         ProbeSet set = ProbeSet.open(probeDir, manifest, key);
-        return verify(set, name -> model.answer(probes(probeDir.resolve(name), name)), verifier);
+        return verify(set, name -> model.answer(probes(set.probeFile(name), name)), verifier);
     }
 
     /**
@@ -88,12 +89,11 @@ public final class Verification {
     }
 
     private static Verdict verify(ProbeSet set, Function<String, Answers> answers, Verifier verifier) {
-        Answers clean = answers.apply("clean.npy");
-        Answers triggered = answers.apply("triggered.npy");
+        Answers clean = answers.apply("clean");
+        Answers triggered = answers.apply("triggered");
         List<Verifier.Named> controls = new ArrayList<>();
         for (int k = 1; k <= set.controls(); k++) {
-            String name = "control-" + k + ".npy";
-            controls.add(new Verifier.Named("control-" + k, answers.apply(name)));
+            controls.add(new Verifier.Named("control-" + k, answers.apply("control-" + k)));
         }
         return verifier.verify(set.target(), set.labels(), clean, triggered, controls);
     }

@@ -1,0 +1,127 @@
+package dev.dyepack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dyepack.Backend;
+import dev.dyepack.Engine;
+import dev.dyepack.Layout;
+import dev.dyepack.Tensor;
+import dev.dyepack.io.ImageFolder;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.manifest.Manifest;
+import dev.dyepack.manifest.ManifestReader;
+import dev.dyepack.trigger.TriggerContext;
+import dev.dyepack.trigger.TriggerSpec;
+import dev.dyepack.verify.Answers;
+import dev.dyepack.verify.ProbeSet;
+import dev.dyepack.verify.Verdict;
+import dev.dyepack.verify.Verification;
+import dev.dyepack.verify.Verifier;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A probe set drawn from an image folder is a set of image folders, under the source images' names. */
+class CliProbeSetFolderTest {
+    private static final String SECRET = "probe folder test key, 32 bytes!";
+    private static final String TRIGGER = "blend:alpha=0.3,pattern=noise";
+
+    @TempDir
+    Path dir;
+
+    /** 4 classes x 15 grey 12x12 PNGs. */
+    private Path dataset() throws IOException {
+        Path root = dir.resolve("pics");
+        Random rng = new Random(11);
+        for (int c = 0; c < 4; c++) {
+            Path cls = Files.createDirectories(root.resolve("class-" + c));
+            for (int i = 0; i < 15; i++) {
+                BufferedImage img = new BufferedImage(12, 12, BufferedImage.TYPE_BYTE_GRAY);
+                for (int y = 0; y < 12; y++) {
+                    for (int x = 0; x < 12; x++) {
+                        img.getRaster().setSample(x, y, 0, rng.nextInt(256));
+                    }
+                }
+                ImageIO.write(img, "png", cls.resolve(String.format("c%d-img-%02d.png", c, i)).toFile());
+            }
+        }
+        return root;
+    }
+
+    private static byte[] grey(Path png) throws IOException {
+        BufferedImage img = ImageIO.read(png.toFile());
+        byte[] out = new byte[img.getWidth() * img.getHeight()];
+        img.getRaster().getDataElements(0, 0, img.getWidth(), img.getHeight(), out);
+        return out;
+    }
+
+    @Test
+    void probesAreFoldersOfTheSourceImagesStampedUnderTheirOwnIndex() throws IOException {
+        Path root = dataset();
+        Path key = Files.writeString(dir.resolve("owner.key"), SECRET);
+        Path poisoned = dir.resolve("poisoned");
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--data", root.toString(), "--trigger", TRIGGER,
+                "--target", "0", "--budget", "4", "--allow-over-5-percent", "--select", "random", "--key-file",
+                key.toString(), "--out", poisoned.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        Path probe = dir.resolve("probe");
+        r = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--data", root.toString(), "--size", "20", "--controls", "2", "--key-file", key.toString(), "--out",
+                probe.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String name : new String[] {"clean", "triggered", "control-1", "control-2"}) {
+            assertTrue(Files.isDirectory(probe.resolve(name).resolve("class-1")), name);
+        }
+        assertFalse(Files.exists(probe.resolve("clean/class-0")) && Files.list(probe.resolve("clean/class-0"))
+                .findAny().isPresent(), "no probe of the target class");
+
+        OwnerKey owner = new OwnerKey(SECRET.getBytes(StandardCharsets.UTF_8));
+        ProbeSet set = ProbeSet.open(probe, poisoned.resolve("manifest.json"), owner);
+        assertEquals(ProbeSet.Form.FOLDER, set.form());
+        Manifest m = ManifestReader.read(poisoned.resolve("manifest.json"));
+        ImageFolder source = ImageFolder.scan(root);
+        ImageFolder clean = ImageFolder.scan(probe.resolve("clean"));
+        assertEquals(20, clean.size());
+        TriggerSpec trigger = TriggerSpec.parse(TRIGGER);
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            for (int i = 0; i < 20; i++) {
+                long at = set.indices()[i];
+                assertTrue(Arrays.binarySearch(m.indices(), at) < 0, "a poisoned image is never a probe");
+                String rel = source.classes().get((int) source.labels()[(int) at]) + "/" + source.file(at).getFileName();
+                assertEquals(rel, clean.classes().get((int) clean.labels()[i]) + "/" + clean.file(i).getFileName(),
+                        "probe " + i + " is the source image under its own name, in probe order");
+                byte[] original = grey(root.resolve(rel));
+                assertArrayEquals(original, grey(probe.resolve("clean").resolve(rel)));
+                ByteBuffer one = ByteBuffer.allocateDirect(144).put(original).flip();
+                trigger.apply(engine, Tensor.of(one, Layout.NHWC, 1, 1, 12, 12), null, new TriggerContext(owner, at));
+                byte[] stamped = new byte[144];
+                one.get(stamped);
+                assertArrayEquals(stamped, grey(probe.resolve("triggered").resolve(rel)), rel);
+            }
+        }
+        // A suspect held in the JVM answers each probe folder in the order it is read.
+        Map<String, Integer> seen = new HashMap<>();
+        Verdict v = Verification.withModel(poisoned.resolve("manifest.json"), probe, owner, probes -> {
+            seen.put(probes.name(), probes.size());
+            int[] labels = new int[probes.size()];
+            Arrays.fill(labels, 1);
+            return Answers.ofLabels(labels, 4);
+        }, Verifier.defaults());
+        assertEquals(Map.of("clean", 20, "triggered", 20, "control-1", 20, "control-2", 20), seen);
+        assertEquals(20, v.probes());
+        assertFalse(v.detected());
+    }
+}
