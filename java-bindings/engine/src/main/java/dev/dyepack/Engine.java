@@ -2,12 +2,15 @@ package dev.dyepack;
 
 import dev.dyepack.internal.DyePackNative;
 import dev.dyepack.internal.DyePackNative.EngineHandle;
+import dev.dyepack.internal.DyePackNative.OperandHandle;
 import dev.dyepack.internal.NativeLibrary;
 import dev.dyepack.internal.RawPointer;
 import dev.dyepack.internal.Status;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -30,6 +33,14 @@ import org.bytedeco.javacpp.Pointer;
  * {@link #close()} releases it, a second close does nothing, and use after close throws
  * {@link IllegalStateException}. An engine that is never closed is released by a cleaner, which logs
  * the leak.
+ *
+ * <p>Resident operands: values used by many calls (a trigger's pattern, mask, signal or warp grid, a
+ * head's weights) can be {@linkplain #upload uploaded} once as an {@link Operand} and passed to the
+ * primitives' operand overloads instead of arrays; on a CUDA engine they then stay on the device and
+ * nothing of them travels per call. The array overloads give the same bits.
+ *
+ * <p>Streams: a CUDA engine runs on its own streams, and every call returns when its results are in
+ * place, unless {@link #useStream} gave it a caller's stream (see there for what changes).
  */
 public final class Engine implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -40,6 +51,10 @@ public final class Engine implements AutoCloseable {
     private final String reason;
     private final NativeState state;
     private final Cleaner.Cleanable cleanable;
+    private final AtomicLong operandUploads = new AtomicLong();
+    private final AtomicInteger residentOperands = new AtomicInteger();
+    /** The caller's stream the engine runs on, 0 for its own; guarded by this. */
+    private long stream;
 
     /** Holds the handle for the cleaner; never references the engine. */
     private static final class NativeState implements Runnable {
@@ -454,6 +469,452 @@ public final class Engine implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Mask blend in place with a resident pattern and mask: the same rule, checks and bits as
+     * {@link #maskBlend(Tensor, float[], float[], float, long[])}, with nothing of them copied per call.
+     *
+     * @param batch   the images (host memory, or device memory on a CUDA engine)
+     * @param pattern an operand of this engine holding C*H*W values in the batch's layout
+     * @param mask    an operand of this engine holding C*H*W values in [0, 1], same layout
+     * @param amount  a in [0, 1]
+     * @param indices the samples to change, each in [0, N) once, any order; null for all samples
+     * @throws InvalidArgumentException for any bad argument (an operand of another engine, or of the
+     *                                  wrong size, included), before anything is written
+     * @throws CudaException if a CUDA call fails
+     * @throws IllegalStateException if the engine or an operand is closed
+     */
+    public void maskBlend(Tensor batch, Operand pattern, Operand mask, float amount, long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        long elems = batch.sampleElements();
+        checkOperand("pattern", pattern, elems, "C*H*W for " + batch);
+        checkOperand("mask", mask, elems, "C*H*W for " + batch);
+        synchronized (this) {
+            try (DyePackNative.Tensor b = describe(batch);
+                    DyePackNative.Tensor pt = resident(batch, pattern, batch.c(), batch.h(), batch.w());
+                    DyePackNative.Tensor mt = resident(batch, mask, batch.c(), batch.h(), batch.w());
+                    LongPointer idx = pointer(indices)) {
+                withHandle(h -> Status.check(DyePackNative.dp_mask_blend(h, b, pt, mt, amount, idx,
+                        count(indices))));
+            } finally {
+                Reference.reachabilityFence(batch);
+                Reference.reachabilityFence(pattern);
+                Reference.reachabilityFence(mask);
+            }
+        }
+    }
+
+    /**
+     * Pastes a resident patch: the same rule, checks and bits as
+     * {@link #paste(Tensor, float[], float[], int, int, float, long[], long[])}.
+     *
+     * @param batch   the images
+     * @param patch   an operand of this engine holding C*height*width values in the batch's layout
+     * @param mask    an operand of this engine holding C*height*width values in [0, 1], same layout
+     * @param height  patch height, 1..H
+     * @param width   patch width, 1..W
+     * @param amount  a in [0, 1]
+     * @param offsets 2 values (top, left) per selected sample, in selection order
+     * @param indices the samples to change, or null for all
+     * @throws InvalidArgumentException for any bad argument (an operand of another engine, or of the
+     *                                  wrong size, included)
+     * @throws CudaException if a CUDA call fails
+     * @throws IllegalStateException if the engine or an operand is closed
+     */
+    public void paste(Tensor batch, Operand patch, Operand mask, int height, int width, float amount, long[] offsets,
+            long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        Objects.requireNonNull(offsets, "offsets");
+        long elems = batch.c() * (long) height * width;
+        checkOperand("patch", patch, elems, "C*height*width");
+        checkOperand("mask", mask, elems, "C*height*width");
+        long selected = indices == null ? batch.n() : indices.length;
+        if (offsets.length != 2 * selected) {
+            throw new InvalidArgumentException("offsets must hold 2 values (top, left) per selected sample: "
+                    + 2 * selected + ", got " + offsets.length);
+        }
+        synchronized (this) {
+            try (DyePackNative.Tensor b = describe(batch);
+                    DyePackNative.Tensor pt = resident(batch, patch, batch.c(), height, width);
+                    DyePackNative.Tensor mt = resident(batch, mask, batch.c(), height, width);
+                    LongPointer off = pointer(offsets);
+                    LongPointer idx = pointer(indices)) {
+                withHandle(h -> Status.check(DyePackNative.dp_paste(h, b, pt, mt, amount, off, idx,
+                        count(indices))));
+            } finally {
+                Reference.reachabilityFence(batch);
+                Reference.reachabilityFence(patch);
+                Reference.reachabilityFence(mask);
+            }
+        }
+    }
+
+    /**
+     * Adds a resident signal: the same rule, checks and bits as {@link #addSignal(Tensor, float[], long[])}.
+     *
+     * @param batch   the images
+     * @param signal  an operand of this engine holding C*H*W values in the batch's layout
+     * @param indices the samples to change, or null for all
+     * @throws InvalidArgumentException for any bad argument (an operand of another engine, or of the
+     *                                  wrong size, included)
+     * @throws CudaException if a CUDA call fails
+     * @throws IllegalStateException if the engine or the operand is closed
+     */
+    public void addSignal(Tensor batch, Operand signal, long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        checkOperand("signal", signal, batch.sampleElements(), "C*H*W for " + batch);
+        synchronized (this) {
+            try (DyePackNative.Tensor b = describe(batch);
+                    DyePackNative.Tensor st = resident(batch, signal, batch.c(), batch.h(), batch.w());
+                    LongPointer idx = pointer(indices)) {
+                withHandle(h -> Status.check(DyePackNative.dp_add_signal(h, b, st, idx, count(indices))));
+            } finally {
+                Reference.reachabilityFence(batch);
+                Reference.reachabilityFence(signal);
+            }
+        }
+    }
+
+    /**
+     * Warps with a resident grid: the same rule, checks and bits as {@link #warp(Tensor, float[], long[])}.
+     *
+     * @param batch   the images
+     * @param grid    an operand of this engine holding 2*H*W values: the row plane, then the column plane
+     * @param indices the samples to change, or null for all
+     * @throws InvalidArgumentException for any bad argument (an operand of another engine, or of the
+     *                                  wrong size, included)
+     * @throws CudaException if a CUDA call fails
+     * @throws IllegalStateException if the engine or the operand is closed
+     */
+    public void warp(Tensor batch, Operand grid, long[] indices) {
+        Objects.requireNonNull(batch, "batch");
+        checkOperand("grid", grid, 2 * batch.h() * batch.w(), "2*H*W");
+        synchronized (this) {
+            try (DyePackNative.Tensor b = describe(batch);
+                    DyePackNative.Tensor gt = resident(Layout.NCHW, grid, 2, batch.h(), batch.w());
+                    LongPointer idx = pointer(indices)) {
+                withHandle(h -> Status.check(DyePackNative.dp_warp(h, b, gt, idx, count(indices))));
+            } finally {
+                Reference.reachabilityFence(batch);
+                Reference.reachabilityFence(grid);
+            }
+        }
+    }
+
+    /**
+     * Sets (or shifts) chosen columns to resident values: the same rule, checks and bits as
+     * {@link #setColumns(Tensor, long[], float[], boolean, long[])}.
+     *
+     * @param rows    a float32 batch from {@link Tensor#rows}
+     * @param columns distinct column indices
+     * @param values  an operand of this engine holding one value per column
+     * @param shift   add the values instead of setting them
+     * @param indices the rows to change, or null for all
+     * @throws InvalidArgumentException for any bad argument (an operand of another engine, or of the
+     *                                  wrong size, included)
+     * @throws CudaException if a CUDA call fails
+     * @throws IllegalStateException if the engine or the operand is closed
+     */
+    public void setColumns(Tensor rows, long[] columns, Operand values, boolean shift, long[] indices) {
+        Objects.requireNonNull(rows, "rows");
+        Objects.requireNonNull(columns, "columns");
+        checkOperand("values", values, columns.length, "one per column");
+        synchronized (this) {
+            try (DyePackNative.Tensor b = describe(rows);
+                    LongPointer cp = pointer(columns);
+                    LongPointer idx = pointer(indices)) {
+                OperandHandle v = values.handle();
+                withHandle(h -> Status.check(DyePackNative.dp_set_columns_op(h, b, cp, v, shift ? 1 : 0, idx,
+                        count(indices))));
+            } finally {
+                Reference.reachabilityFence(rows);
+                Reference.reachabilityFence(values);
+            }
+        }
+    }
+
+    /**
+     * Decision-boundary scoring under a resident head: the same results, bit for bit, as
+     * {@link #scoreBoundary(Tensor, float[], float[], int)}; on a CUDA engine nothing of the head
+     * travels per call, and the head's pairwise weight distances are computed once and kept with the
+     * weight operand.
+     *
+     * @param features float32 rows (N x D) from {@link Tensor#rows}, host or device memory, finite
+     * @param weight   an operand of this engine holding the head, classes x D values, row-major
+     * @param bias     an operand of this engine holding one value per class (its count is the number of classes)
+     * @param target   a class in [0, classes), or -1 for none
+     * @return the scores
+     * @throws InvalidArgumentException for a bad shape, fewer than 2 classes, a bad target, or an operand
+     *                                  of another engine or of the wrong size
+     * @throws CudaException if a CUDA call fails
+     * @throws IllegalStateException if the engine or an operand is closed
+     */
+    public BoundaryScores scoreBoundary(Tensor features, Operand weight, Operand bias, int target) {
+        Objects.requireNonNull(features, "features");
+        if (features.c() != 1 || features.h() != 1 || features.dtype() != DType.FLOAT32) {
+            throw new InvalidArgumentException("features must be float32 rows (N, D), got " + features);
+        }
+        checkOperand("bias", bias, bias == null ? 0 : bias.count(), "one per class");
+        long classes = bias.count();
+        checkOperand("weight", weight, classes * features.w(), "classes x D = " + classes + " x " + features.w());
+        int n = Math.toIntExact(features.n());
+        int[] predicted = new int[n];
+        int[] runnerUp = new int[n];
+        float[] margin = new float[n];
+        float[] distance = new float[n];
+        float[] targetDistance = target >= 0 ? new float[n] : null;
+        synchronized (this) {
+            try (DyePackNative.Tensor f = describe(features);
+                    IntPointer p = new IntPointer(Math.max(n, 1));
+                    IntPointer r = new IntPointer(Math.max(n, 1));
+                    FloatPointer m = new FloatPointer(Math.max(n, 1));
+                    FloatPointer d = new FloatPointer(Math.max(n, 1));
+                    FloatPointer t = target >= 0 ? new FloatPointer(Math.max(n, 1)) : null) {
+                OperandHandle w = weight.handle();
+                OperandHandle b = bias.handle();
+                withHandle(h -> Status.check(DyePackNative.dp_score_boundary_op(h, f, w, b, classes, target, p, r, m,
+                        d, t)));
+                p.get(predicted);
+                r.get(runnerUp);
+                m.get(margin);
+                d.get(distance);
+                if (t != null) {
+                    t.get(targetDistance);
+                }
+            } finally {
+                Reference.reachabilityFence(features);
+                Reference.reachabilityFence(weight);
+                Reference.reachabilityFence(bias);
+            }
+        }
+        return new BoundaryScores(predicted, runnerUp, margin, distance, targetDistance, target);
+    }
+
+    /**
+     * Keeps float32 values in this engine for use in many calls, through the primitives' operand
+     * overloads: on a CUDA engine they are uploaded to the device once, on the CPU kept as a host copy.
+     * The array is copied and may be changed afterwards.
+     *
+     * @param values at least one finite value
+     * @return the operand, owned by the caller and by this engine (see {@link Operand})
+     * @throws InvalidArgumentException for an empty array or a non-finite value
+     * @throws DeviceOutOfMemoryException if the device is full
+     * @throws CudaException if the upload fails
+     * @throws IllegalStateException if the engine is closed
+     */
+    public Operand upload(float[] values) {
+        Objects.requireNonNull(values, "values");
+        if (values.length == 0) {
+            throw new InvalidArgumentException("an operand holds at least one value", "values", "[]", ">= 1 value");
+        }
+        try (FloatPointer host = new FloatPointer(values)) {
+            synchronized (this) {
+                OperandHandle out = new OperandHandle();
+                withHandle(h -> Status.check(DyePackNative.dp_operand_create(h, host, values.length, out)));
+                operandUploads.incrementAndGet();
+                residentOperands.incrementAndGet();
+                return new Operand(this, out, values.length);
+            }
+        }
+    }
+
+    /**
+     * @return how many operands were {@linkplain #upload uploaded} to this engine since it was opened
+     *         (for diagnostics: a prepared trigger uploads its operands once, not per batch)
+     */
+    public long operandUploads() {
+        return operandUploads.get();
+    }
+
+    /** @return how many uploaded operands are not closed yet (0 once the engine is closed) */
+    public int residentOperands() {
+        return isClosed() ? 0 : residentOperands.get();
+    }
+
+    /**
+     * Runs this engine's CUDA work on a caller's stream, e.g. one made by the CUDA runtime, PyTorch or
+     * JavaCPP's CUDA presets, so that the engine's work is ordered with the caller's own; 0 goes back
+     * to the engine's own streams ({@link #useDefaultStream()}). Work queued on the previous stream is
+     * waited for before the switch.
+     *
+     * <p>Synchronisation on a caller's stream (the contract of {@code dp_engine_set_stream}): every
+     * operation is queued behind the stream's earlier work. Operations on <em>device</em> batches
+     * return without waiting: their results are in place when the stream reaches them (synchronise
+     * the stream, call {@link #synchronize()}, or queue dependent work on the same stream); the Java
+     * arrays they were given (indices, offsets, positions, pattern arrays) have been copied when they
+     * return and may be reused at once, but the batch's memory and any {@link Operand} must stay alive
+     * until the stream has passed the work ({@link Operand#close()} waits for it). Operations on host
+     * batches, scoring, {@link DeviceBuffer} copies and {@link #synchronize()} return only when done,
+     * as without a caller's stream.
+     *
+     * @param cudaStream the {@code cudaStream_t} address, of this engine's device in its primary
+     *                   context; it must stay valid while the engine uses it; 0 for the engine's own
+     * @return this engine
+     * @throws InvalidArgumentException on a CPU engine for a non-zero stream (the CPU runs no CUDA
+     *                                  streams), or for a stream CUDA reports as invalid or of another
+     *                                  device
+     * @throws CudaException if waiting for the previous stream fails
+     * @throws IllegalStateException if the engine is closed
+     */
+    public synchronized Engine useStream(long cudaStream) {
+        if (cudaStream == 0) {
+            return useDefaultStream();
+        }
+        if (backend != Backend.CUDA) {
+            throw new InvalidArgumentException("a CPU engine runs no CUDA stream; stream 0x"
+                    + Long.toHexString(cudaStream) + " was refused (only 0, the engine's own, is accepted)",
+                    "stream", "0x" + Long.toHexString(cudaStream), "0 on a CPU engine");
+        }
+        withHandle(h -> Status.check(DyePackNative.dp_engine_set_stream(h, new RawPointer(cudaStream))));
+        stream = cudaStream;
+        return this;
+    }
+
+    /**
+     * Goes back to the engine's own streams, after waiting for the work queued on a caller's stream;
+     * every call then returns with its results in place. Accepted on every backend.
+     *
+     * @return this engine
+     * @throws CudaException if waiting for the caller's stream fails
+     * @throws IllegalStateException if the engine is closed
+     */
+    public synchronized Engine useDefaultStream() {
+        withHandle(h -> Status.check(DyePackNative.dp_engine_set_stream(h, null)));
+        stream = 0;
+        return this;
+    }
+
+    /** @return the caller's stream this engine runs on ({@link #useStream}), or 0 for its own streams */
+    public synchronized long stream() {
+        return stream;
+    }
+
+    /** Checks an operand's owner and size before any descriptor is made or native call happens. */
+    private void checkOperand(String name, Operand operand, long expected, String what) {
+        Objects.requireNonNull(operand, name);
+        if (operand.engine != this) {
+            throw new InvalidArgumentException(name + " is an operand of another engine; upload it to this one",
+                    name, "an operand of another engine", "an operand of this engine");
+        }
+        if (operand.count() != expected) {
+            throw new InvalidArgumentException(name + " must hold " + what + " = " + expected + " values, its operand has "
+                    + operand.count(), name, operand.count() + " values", expected + " values");
+        }
+        operand.handle();
+    }
+
+    /**
+     * Read-only float32 values an engine keeps for use in many calls (a {@code dp_operand}), made by
+     * {@link Engine#upload}: on a CUDA engine they live on the device, on the CPU in host memory. Pass
+     * it to the operand overloads of the engine that made it; another engine refuses it.
+     *
+     * <p>Ownership: whoever uploaded it closes it. {@link #close()} releases it, after the work the
+     * engine queued (which may still read it); a second close does nothing; any use after close throws
+     * {@link IllegalStateException}. Closing the engine releases the operands it still has (they
+     * then count as closed). An operand that is never closed is released by a cleaner, which logs the
+     * leak. Thread-safe.
+     */
+    public static final class Operand implements AutoCloseable {
+        private final Engine engine;
+        private final long count;
+        private final OperandState state;
+        private final Cleaner.Cleanable cleanable;
+
+        private Operand(Engine engine, OperandHandle handle, long count) {
+            this.engine = engine;
+            this.count = count;
+            this.state = new OperandState(engine.state, handle, engine.residentOperands);
+            this.cleanable = CLEANER.register(this, state);
+        }
+
+        /** @return the number of float32 values it holds */
+        public long count() {
+            return count;
+        }
+
+        /** @return the engine that holds it */
+        public Engine engine() {
+            return engine;
+        }
+
+        /** @return whether it was closed, or its engine was */
+        public boolean isClosed() {
+            boolean released;
+            synchronized (state) {
+                released = state.handle == null;
+            }
+            return released || engine.isClosed();
+        }
+
+        /** The live handle; the caller holds the engine's lock so that close cannot interleave. */
+        OperandHandle handle() {
+            if (isClosed()) {
+                throw new IllegalStateException(engine.isClosed() ? "the operand's engine is closed"
+                        : "operand is closed");
+            }
+            synchronized (state) {
+                return state.handle;
+            }
+        }
+
+        /**
+         * Releases it, after the work its engine queued (which may still read it); a second call, or
+         * a call after the engine was closed, does nothing.
+         *
+         * @throws CudaException if waiting for the queued work fails (the operand is released all the same)
+         */
+        @Override
+        public void close() {
+            // The engine's lock keeps a call that is using the handle from seeing it released.
+            synchronized (engine) {
+                state.closedExplicitly = true;
+                cleanable.clean();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Operand(" + count + " values" + (isClosed() ? ", closed" : "") + ")";
+        }
+    }
+
+    /** Holds an operand's handle for the cleaner; never references the operand or the engine. */
+    private static final class OperandState implements Runnable {
+        private final NativeState engine;
+        private final AtomicInteger resident;
+        private OperandHandle handle;
+        private volatile boolean closedExplicitly;
+
+        OperandState(NativeState engine, OperandHandle handle, AtomicInteger resident) {
+            this.engine = engine;
+            this.handle = handle;
+            this.resident = resident;
+        }
+
+        @Override
+        public void run() {
+            OperandHandle h;
+            synchronized (this) {
+                h = handle;
+                handle = null;
+            }
+            if (h == null) {
+                return;
+            }
+            resident.decrementAndGet();
+            // Under the engine state's lock the engine cannot be destroyed meanwhile; once it is,
+            // its operands are already released with it.
+            synchronized (engine) {
+                if (engine.handle != null) {
+                    if (!closedExplicitly) {
+                        LOG.log(System.Logger.Level.WARNING,
+                                "a DyePack Engine.Operand was not closed; releasing it now");
+                    }
+                    Status.check(DyePackNative.dp_operand_destroy(engine.handle, h));
+                }
+            }
+        }
+    }
+
     private static LongPointer pointer(long[] values) {
         return values == null || values.length == 0 ? null : new LongPointer(values);
     }
@@ -519,6 +980,17 @@ public final class Engine implements AutoCloseable {
         d.dtype(t.dtype().code()).layout(t.layout().code())
                 .memory(t.isDevice() ? DyePackNative.DP_MEMORY_DEVICE : DyePackNative.DP_MEMORY_HOST)
                 .n(t.n()).c(t.c()).h(t.h()).w(t.w()).data(new RawPointer(t.address()));
+        return d;
+    }
+
+    private static DyePackNative.Tensor resident(Tensor batch, Operand operand, long c, long h, long w) {
+        return resident(batch.layout(), operand, c, h, w);
+    }
+
+    private static DyePackNative.Tensor resident(Layout layout, Operand operand, long c, long h, long w) {
+        DyePackNative.Tensor d = new DyePackNative.Tensor();
+        d.dtype(DType.FLOAT32.code()).layout(layout.code()).memory(DyePackNative.DP_MEMORY_OPERAND)
+                .n(1).c(c).h(h).w(w).data(operand.handle());
         return d;
     }
 

@@ -133,7 +133,7 @@ public record BlendTrigger(float alpha, Pattern pattern, float value, Path image
             t = img.values();
             mask = img.maskFor(c, batch.layout());
         }
-        Operands operands = new Operands();
+        Operands operands = new Operands(engine);
         operands.floats("pattern", t);
         operands.floats("mask", mask);
         return new Prepared(this, engine, template, operands, sha, (e, ops, b, indices, first) ->

@@ -135,7 +135,7 @@ public record ColumnTrigger(long[] columns, float[] values, Mode mode) implement
     @Override
     public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         validateFor(template);
-        Operands operands = new Operands();
+        Operands operands = new Operands(engine);
         operands.floats("values", values.clone());
         long[] cols = columns.clone();
         boolean shift = mode == Mode.SHIFT;

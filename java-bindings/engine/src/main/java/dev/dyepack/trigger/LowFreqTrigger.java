@@ -149,7 +149,7 @@ public record LowFreqTrigger(float amp, int[][] freqs, Space space) implements T
     @Override
     public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         validateFor(template);
-        Operands operands = new Operands();
+        Operands operands = new Operands(engine);
         operands.floats("signal", signal(template));
         return new Prepared(this, engine, template, operands, null,
                 (e, ops, batch, indices, first) -> e.addSignal(batch, ops.floats("signal"), indices));

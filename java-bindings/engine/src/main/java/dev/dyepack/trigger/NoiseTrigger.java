@@ -70,7 +70,7 @@ public record NoiseTrigger(float eps) implements TriggerSpec {
     public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
         validateFor(template);
-        Operands operands = new Operands();
+        Operands operands = new Operands(engine);
         operands.ints("key", context.requireKey(FAMILY).philoxKey(Patterns.NOISE));
         return new Prepared(this, engine, template, operands, null,
                 (e, ops, batch, indices, first) -> e.keyedNoise(batch, ops.ints("key"), eps, first, indices));

@@ -1,24 +1,47 @@
 package dev.dyepack.trigger;
 
+import dev.dyepack.Engine;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * The engine operands of one prepared trigger, held in one place per engine: patterns, masks,
- * signals, grids, subkeys and token ids, each computed once and passed to the engine's primitive on
- * every apply. This is the hook for device residency: once the C ABI has resident operands
- * ({@code dp_operand}), {@link #floats}/{@link #ints} become the place that uploads each array once
- * for a CUDA engine and hands the primitive the handle, and {@link #close()} frees them; nothing in
- * the families needs to change.
+ * The engine operands of one prepared trigger, held in one place: patterns, masks, signals, grids and
+ * column values are {@linkplain Engine#upload uploaded} to the engine once, when the trigger is
+ * prepared (on a CUDA engine they then stay on the device), and every apply hands the primitive the
+ * resident {@link Engine.Operand}; subkeys and token ids stay Java arrays (the primitives take them
+ * as scalars or copy a few ints). {@link #close()} releases the uploads.
  */
 final class Operands implements AutoCloseable {
-    private final Map<String, float[]> floats = new HashMap<>();
+    private final Engine engine;
+    private final Map<String, Engine.Operand> floats = new HashMap<>();
     private final Map<String, int[]> ints = new HashMap<>();
 
-    /** Holds a float operand; the array must not be changed afterwards. */
-    float[] floats(String name, float[] values) {
-        floats.put(name, values);
-        return values;
+    Operands(Engine engine) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+    }
+
+    /**
+     * Uploads a float operand once. If the upload fails, the operands already held are released
+     * before the exception propagates, so that a prepare that fails half-way leaves nothing behind.
+     *
+     * @return the resident operand
+     */
+    Engine.Operand floats(String name, float[] values) {
+        Engine.Operand operand;
+        try {
+            operand = engine.upload(values);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        Engine.Operand previous = floats.put(name, operand);
+        if (previous != null) {
+            previous.close();
+        }
+        return operand;
     }
 
     /** Holds an int operand; the array must not be changed afterwards. */
@@ -27,9 +50,13 @@ final class Operands implements AutoCloseable {
         return values;
     }
 
-    /** @return the float operand held under the name */
-    float[] floats(String name) {
-        return floats.get(name);
+    /** @return the resident float operand held under the name */
+    Engine.Operand floats(String name) {
+        Engine.Operand operand = floats.get(name);
+        if (operand == null) {
+            throw new IllegalStateException("no operand " + name + " (closed, or never prepared)");
+        }
+        return operand;
     }
 
     /** @return the int operand held under the name */
@@ -37,9 +64,26 @@ final class Operands implements AutoCloseable {
         return ints.get(name);
     }
 
+    /** Releases every upload; a second call does nothing. */
     @Override
     public void close() {
+        List<Engine.Operand> held = new ArrayList<>(floats.values());
         floats.clear();
         ints.clear();
+        RuntimeException first = null;
+        for (Engine.Operand operand : held) {
+            try {
+                operand.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 }

@@ -262,15 +262,16 @@ public record PatchTrigger(int size, Position position, int y, int x, Pattern pa
                 case IMAGE -> throw new IllegalStateException();
             };
         }
-        Operands operands = new Operands();
-        operands.floats("patch", patch);
-        operands.floats("mask", mask);
         int side = s;
         long h = batch.h();
         long w = batch.w();
         KeyedRandom rng = position == Position.RANDOM
                 ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.PATCH_POSITION)) : null;
         long[] corner = position == Position.RANDOM ? null : corner(h, w, s);
+        // Uploaded last, once nothing else can fail, so that a refused prepare holds nothing.
+        Operands operands = new Operands(engine);
+        operands.floats("patch", patch);
+        operands.floats("mask", mask);
         return new Prepared(this, engine, template, operands, sha, (e, ops, b, indices, first) -> {
             long selected = indices == null ? b.n() : indices.length;
             long[] offsets = new long[Math.toIntExact(2 * selected)];

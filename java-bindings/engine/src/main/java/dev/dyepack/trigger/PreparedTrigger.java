@@ -13,8 +13,14 @@ import java.util.Optional;
  * same bytes as applying the spec once to the whole data, because per-sample randomness is indexed by
  * the sample's place in the dataset ({@code firstSample + i}).
  *
+ * <p>Its float operands (patterns, masks, signals, grids, column values) are uploaded to the engine
+ * once, when prepared, as {@link Engine.Operand}s: on a CUDA engine they stay on the device and no
+ * apply uploads them again. Applies run on the engine's stream: after {@link Engine#useStream} an
+ * apply to a device batch is queued on the caller's stream and returns without waiting (see there).
+ *
  * <p>Not thread-safe: use one prepared trigger per thread (the engine serialises its own calls).
- * Closing releases what it holds; applying after {@link #close()} is an error.
+ * Closing releases what it holds (its engine's operands included); applying after {@link #close()} is
+ * an error. Closing the engine first releases the operands as well, and a later close does nothing.
  */
 public interface PreparedTrigger extends AutoCloseable {
 
@@ -29,6 +35,7 @@ public interface PreparedTrigger extends AutoCloseable {
      * @param firstSample the dataset index of the batch's sample 0, &gt;= 0
      * @throws InvalidArgumentException if the batch does not match the prepared geometry, an index is
      *                                  bad, firstSample is negative, or this was closed
+     * @throws IllegalStateException if the engine was closed
      */
     void apply(Tensor batch, long[] indices, long firstSample);
 

@@ -144,7 +144,7 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
         validateFor(template);
         KeyedRandom rng = position == Position.RANDOM
                 ? new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.TOKEN_POSITION)) : null;
-        Operands operands = new Operands();
+        Operands operands = new Operands(engine);
         operands.ints("ids", ids.clone());
         return new Prepared(this, engine, template, operands, null,
                 (e, ops, batch, indices, first) -> stamp(e, ops.ints("ids"), rng, batch, indices, first));

@@ -157,7 +157,7 @@ public record WarpTrigger(int k, float s, float rescale) implements TriggerSpec 
         Objects.requireNonNull(context, "context");
         validateFor(template);
         KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.WARP_FIELD));
-        Operands operands = new Operands();
+        Operands operands = new Operands(engine);
         operands.floats("grid", grid(rng, Math.toIntExact(template.h()), Math.toIntExact(template.w())));
         return new Prepared(this, engine, template, operands, null,
                 (e, ops, batch, indices, first) -> e.warp(batch, ops.floats("grid"), indices));
