@@ -126,55 +126,82 @@ public record EndpointSettings(URI uri, int batch, Duration timeout, int retries
             this.uri = uri;
         }
 
-        /** @param v probes per request @return this */
+        /**
+         * @param v probes per request
+         * @return this
+         */
         public Builder batch(int v) {
             batch = v;
             return this;
         }
 
-        /** @param v the time-out @return this */
+        /**
+         * @param v the time-out
+         * @return this
+         */
         public Builder timeout(Duration v) {
             timeout = v;
             return this;
         }
 
-        /** @param v further attempts after a failed one @return this */
+        /**
+         * @param v further attempts after a failed one
+         * @return this
+         */
         public Builder retries(int v) {
             retries = v;
             return this;
         }
 
-        /** @param v the wait before the first retry @return this */
+        /**
+         * @param v the wait before the first retry
+         * @return this
+         */
         public Builder backoff(Duration v) {
             backoff = v;
             return this;
         }
 
-        /** @param v requests per second, 0 for no limit @return this */
+        /**
+         * @param v requests per second, 0 for no limit
+         * @return this
+         */
         public Builder ratePerSecond(double v) {
             rate = v;
             return this;
         }
 
-        /** @param v the image encoding @return this */
+        /**
+         * @param v the image encoding
+         * @return this
+         */
         public Builder images(ImageEncoding v) {
             images = v;
             return this;
         }
 
-        /** @param v a JSON request template with {@value EndpointSettings#PLACEHOLDER}, or null @return this */
+        /**
+         * @param v a JSON request template with {@value EndpointSettings#PLACEHOLDER}, or null
+         * @return this
+         */
         public Builder requestTemplate(String v) {
             requestTemplate = v;
             return this;
         }
 
-        /** @param v a JSON pointer to the answers @return this */
+        /**
+         * @param v a JSON pointer to the answers
+         * @return this
+         */
         public Builder responsePath(String v) {
             responsePath = v;
             return this;
         }
 
-        /** @param v the API key, or null @return this */
+        /**
+         * @param v the API key, or null
+         * @return this
+         */
         public Builder apiKey(ApiKey v) {
             apiKey = v;
             return this;
