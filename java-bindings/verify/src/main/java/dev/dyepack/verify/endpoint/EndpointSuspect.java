@@ -48,8 +48,9 @@ public final class EndpointSuspect implements SuspectModel {
         }
         this.settings = settings;
         this.classes = classes;
+        // Redirects are not followed: the client would send the API key on to wherever it points.
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(settings.timeout())
-                .followRedirects(HttpClient.Redirect.NORMAL);
+                .followRedirects(HttpClient.Redirect.NEVER);
         // Plain http gets HTTP/1.1: an h2c upgrade is rarely served and costs a round trip; https
         // negotiates HTTP/2 or 1.1 by ALPN.
         if (settings.uri().getScheme().equalsIgnoreCase("http")) {
