@@ -32,10 +32,13 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--probe", required = true, paramLabel = "DIR", description = "The probe set.")
     Path probe;
 
-    @Option(names = "--predictions", required = true, paramLabel = "DIR",
+    @Option(names = "--predictions", paramLabel = "DIR",
             description = "The suspect's answers: for each probe file X.npy, DIR/X.npy with labels (N,) or "
-                    + "probabilities (N, C).")
+                    + "probabilities (N, C). Or ask a service with --endpoint.")
     Path predictions;
+
+    @Mixin
+    EndpointOptions endpoint;
 
     @Option(names = "--alpha", paramLabel = "A", description = "Significance level.")
     double alpha = Verifier.DEFAULT_ALPHA;
@@ -65,7 +68,12 @@ final class VerifyCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "verifying needs the owner's key: --key-file FILE or "
                     + OwnerKey.ENV_VAR);
         }
-        Verdict v = Verification.fromPredictions(manifest, probe, predictions, key, verifier);
+        if ((predictions == null) == (endpoint.url == null)) {
+            throw new ParameterException(spec.commandLine(), "give the suspect's answers with one of --predictions "
+                    + "DIR or --endpoint URL");
+        }
+        Verdict v = predictions != null ? Verification.fromPredictions(manifest, probe, predictions, key, verifier)
+                : Verification.fromEndpoint(manifest, probe, key, endpoint.settings(main.env), verifier);
         if (json) {
             out.println(v.toJson());
         } else {

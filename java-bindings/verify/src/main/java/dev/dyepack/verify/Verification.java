@@ -4,6 +4,8 @@ import dev.dyepack.InvalidInputException;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.UntrustedRecordException;
+import dev.dyepack.verify.endpoint.EndpointSettings;
+import dev.dyepack.verify.endpoint.EndpointSuspect;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -63,6 +65,27 @@ public final class Verification {
             Verifier verifier) {
         ProbeSet set = ProbeSet.open(probeDir, manifest, key);
         return verify(set, name -> model.answer(probes(set.probeFile(name), name)), verifier);
+    }
+
+    /**
+     * With a prediction service reached over HTTP ({@link EndpointSuspect}): every probe file is sent in
+     * batches as the settings say.
+     *
+     * @param manifest the poisoning's manifest
+     * @param probeDir the probe set
+     * @param key      the owner's key
+     * @param endpoint the service and how to talk to it
+     * @param verifier the test's settings
+     * @return the verdict
+     * @throws UntrustedRecordException if the manifest or the probe set does not verify
+     * @throws InvalidInputException    if the service fails within its retries, answers an HTTP error, or
+     *                                  answers anything but one valid answer per probe
+     */
+    public static Verdict fromEndpoint(Path manifest, Path probeDir, OwnerKey key, EndpointSettings endpoint,
+            Verifier verifier) {
+        ProbeSet set = ProbeSet.open(probeDir, manifest, key);
+        EndpointSuspect suspect = new EndpointSuspect(endpoint, set.classes());
+        return verify(set, name -> suspect.answer(probes(probeDir.resolve(name), name)), verifier);
     }
 
     /**
