@@ -63,8 +63,7 @@ public final class Verification {
      */
     public static Verdict withModel(Path manifest, Path probeDir, OwnerKey key, SuspectModel model,
             Verifier verifier) {
-        ProbeSet set = ProbeSet.open(probeDir, manifest, key);
-        return verify(set, name -> model.answer(probes(set.probeFile(name), name)), verifier);
+        return answering(ProbeSet.open(probeDir, manifest, key), model, verifier);
     }
 
     /**
@@ -84,8 +83,12 @@ public final class Verification {
     public static Verdict fromEndpoint(Path manifest, Path probeDir, OwnerKey key, EndpointSettings endpoint,
             Verifier verifier) {
         ProbeSet set = ProbeSet.open(probeDir, manifest, key);
-        EndpointSuspect suspect = new EndpointSuspect(endpoint, set.classes());
-        return verify(set, name -> suspect.answer(probes(probeDir.resolve(name), name)), verifier);
+        return answering(set, new EndpointSuspect(endpoint, set.classes()), verifier);
+    }
+
+    /** A suspect's answers on each of a verified probe set's files, tested. */
+    private static Verdict answering(ProbeSet set, SuspectModel model, Verifier verifier) {
+        return verify(set, name -> model.answer(probes(set.probeFile(name), name)), verifier);
     }
 
     /**
