@@ -103,9 +103,12 @@ final class ReportPage {
                 .append(" alpha. The null rate is deliberately cautious: it is the highest plausible rate among "
                         + "the clean images and every control, so a model that merely reacts to this kind of "
                         + "pattern, rather than to the owner's key, raises the null with it and is not reported. "
-                        + "For a model that did not learn the owner's trigger, a p-value below alpha is therefore "
-                        + "rare, about alpha or less; a result of <i>not detected</i> is not proof that the "
-                        + "model never saw the owner's data.</p>\n");
+                        + "A model that did not learn the owner's trigger answers the target on triggered images "
+                        + "no more often than on the clean images or on some control; a wrong detection then needs "
+                        + "either that the null fall below its rate (probability at most alpha) or that the "
+                        + "binomial test err (at most alpha), so it happens with probability at most twice alpha, "
+                        + "and less in practice since the null is the largest of several bounds. A result of "
+                        + "<i>not detected</i> is not proof that the model never saw the owner's data.</p>\n");
 
         b.append("<h2>Chart</h2>\n<img id=\"chart\" alt=\"Target-class rate of the triggered, clean and control "
                 + "probes with their intervals and the null rate\" src=\"data:image/png;base64,")
