@@ -102,7 +102,7 @@ public final class Report {
      * @param hits       answers that were the target
      * @param probes     probes
      * @param upperBound the one-sided Clopper-Pearson upper bound at 1 - alpha
-     * @param lower95    the two-sided {@value #INTERVAL_LEVEL} Clopper-Pearson interval's lower end
+     * @param lower95    the two-sided {@value Report#INTERVAL_LEVEL} Clopper-Pearson interval's lower end
      * @param upper95    its upper end
      */
     public record Rate(String name, int hits, int probes, double upperBound, double lower95, double upper95) {
