@@ -1,9 +1,11 @@
 package dev.dyepack.cli;
 
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.verify.Report;
 import dev.dyepack.verify.Verdict;
 import dev.dyepack.verify.Verification;
 import dev.dyepack.verify.Verifier;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -49,6 +51,10 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print exactly one JSON object instead of the summary.")
     boolean json;
 
+    @Option(names = "--report", paramLabel = "DIR",
+            description = "Also write report.json, a self-contained report.html and the chart report.png into DIR.")
+    Path report;
+
     @Mixin
     KeyOptions keyOptions;
 
@@ -59,7 +65,7 @@ final class VerifyCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Verifier verifier = new Verifier(alpha, tau);
@@ -74,6 +80,9 @@ final class VerifyCommand implements Callable<Integer> {
         }
         Verdict v = predictions != null ? Verification.fromPredictions(manifest, probe, predictions, key, verifier)
                 : Verification.fromEndpoint(manifest, probe, key, endpoint.settings(main.env), verifier);
+        if (report != null) {
+            Report.of(v, Report.Provenance.of(manifest, probe, key)).write(report);
+        }
         if (json) {
             out.println(v.toJson());
         } else {

@@ -184,6 +184,45 @@ class CliVerifyTest {
         }
     }
 
+    /** SHA-256 in hex, computed here rather than by the code under test. */
+    private static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(file)));
+    }
+
+    @Test
+    void reportRecordsTheVerdictAndWhereItCameFrom() throws Exception {
+        // A suspect that answers the truth on clean and control probes and the target on triggered ones.
+        Path answers = Files.createDirectories(dir.resolve("report-answers"));
+        long[] truth = Samples.labels(probe.resolve("labels.npy"));
+        for (String file : List.of("clean.npy", "triggered.npy", "control-1.npy", "control-2.npy", "control-3.npy")) {
+            ByteBuffer lab = ByteBuffer.allocate(truth.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+            for (long t : truth) {
+                lab.putLong(file.equals("triggered.npy") ? 0 : t);
+            }
+            write(answers.resolve(file), "<i8", new long[] {truth.length}, lab.flip());
+        }
+        Path report = dir.resolve("report");
+        Path manifest = poisoned.resolve("manifest.json");
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "verify", "--manifest", manifest.toString(), "--probe",
+                probe.toString(), "--predictions", answers.toString(), "--json", "--report", report.toString(),
+                "--key-file", ownerKey.toString());
+        assertEquals(0, r.code(), r.err());
+        String json = Files.readString(report.resolve("report.json"));
+        assertTrue(json.contains("\"verdict\": " + r.out().strip()), "the record holds the verdict printed: " + json);
+        assertTrue(json.contains("\"manifest_sha256\": \"" + sha256(manifest) + "\""), json);
+        assertTrue(json.contains("\"probe_record_sha256\": \"" + sha256(probe.resolve("probe.json")) + "\""), json);
+        assertTrue(json.contains("\"triggered-images-idx3-ubyte.gz\": \"" + sha256(probeFile("triggered")) + "\""), json);
+        assertTrue(json.contains("\"labels.npy\": \"" + sha256(probe.resolve("labels.npy")) + "\""), json);
+        assertTrue(json.contains("\"key_fingerprint\": \"" + OwnerKey.fromFile(ownerKey).fingerprint() + "\""), json);
+        assertTrue(json.contains("\"tool_version\": \"" + Engine.version() + "\""), json);
+        assertTrue(Files.size(report.resolve("report.html")) > 10_000 && Files.size(report.resolve("report.png")) > 10_000);
+        String key = Files.readString(ownerKey);
+        for (String f : List.of("report.json", "report.html")) {
+            assertTrue(!Files.readString(report.resolve(f)).contains(key), f + " never holds the key");
+        }
+    }
+
     private static byte[] payload(Path npy) {
         try (Samples.Reader r = Samples.open(npy)) {
             int n = Math.toIntExact(r.shape()[0]);
