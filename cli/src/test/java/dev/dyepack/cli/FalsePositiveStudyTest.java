@@ -287,11 +287,11 @@ class FalsePositiveStudyTest {
                     int[] pick = subset(n, size, 31L * size + s);
                     List<Verifier.Named> controls = new ArrayList<>();
                     for (int c = 1; c <= set.controls(); c++) {
-                        controls.add(new Verifier.Named("control-" + c, pick(all.get("control-" + c + ".npy"), pick)));
+                        controls.add(new Verifier.Named("control-" + c, pick(all.get("control-" + c), pick)));
                     }
                     int[] trueLabels = Arrays.stream(pick).map(i -> set.labels()[i]).toArray();
-                    Verdict v = Verifier.defaults().verify(set.target(), trueLabels, pick(all.get("clean.npy"), pick),
-                            pick(all.get("triggered.npy"), pick), controls);
+                    Verdict v = Verifier.defaults().verify(set.target(), trueLabels, pick(all.get("clean"), pick),
+                            pick(all.get("triggered"), pick), controls);
                     ps[s] = v.pValue();
                     if (v.detected()) {
                         detected++;
@@ -312,9 +312,9 @@ class FalsePositiveStudyTest {
                 OwnerKey.fromFile(ownerKey));
         List<Verifier.Named> controls = new ArrayList<>();
         for (int c = 1; c <= set.controls(); c++) {
-            controls.add(new Verifier.Named("control-" + c, all.get("control-" + c + ".npy")));
+            controls.add(new Verifier.Named("control-" + c, all.get("control-" + c)));
         }
-        return verifier.verify(set.target(), set.labels(), all.get("clean.npy"), all.get("triggered.npy"), controls);
+        return verifier.verify(set.target(), set.labels(), all.get("clean"), all.get("triggered"), controls);
     }
 
     static Answers pick(Answers a, int[] pick) {
