@@ -80,7 +80,7 @@ public final class EndpointSuspect implements SuspectModel {
             List<?> answers = answersOf(send(body(probes, start, count, per), where), count, where);
             for (int i = 0; i < count; i++) {
                 Object a = answers.get(i);
-                boolean label = a instanceof Double;
+                boolean label = a instanceof Number;
                 if (!label && !(a instanceof List<?>)) {
                     throw bad(where, "answer " + (start + i) + " is " + describe(a)
                             + "; expected a class label or a list of probabilities");
@@ -116,7 +116,7 @@ public final class EndpointSuspect implements SuspectModel {
     }
 
     private int label(Object a, int i, String where) {
-        double d = (Double) a;
+        double d = ((Number) a).doubleValue();
         if (d != Math.rint(d) || d < 0 || d >= classes) {
             throw bad(where, "answer " + i + " is " + describe(a) + ", not a class in [0, " + classes + ")");
         }
@@ -129,7 +129,7 @@ public final class EndpointSuspect implements SuspectModel {
                     + classes + " classes");
         }
         for (int c = 0; c < classes; c++) {
-            if (!(row.get(c) instanceof Double d)) {
+            if (!(row.get(c) instanceof Number d)) {
                 throw bad(where, "probability " + c + " of answer " + i + " is " + describe(row.get(c))
                         + ", not a number");
             }
@@ -147,8 +147,9 @@ public final class EndpointSuspect implements SuspectModel {
         if (v instanceof List<?>) {
             return "a list";
         }
-        if (v instanceof Double d) {
-            return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString(d.longValue()) : d.toString();
+        if (v instanceof Number n) {
+            double d = n.doubleValue();
+            return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
         }
         return String.valueOf(v);
     }

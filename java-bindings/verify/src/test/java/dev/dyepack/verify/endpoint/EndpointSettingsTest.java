@@ -22,13 +22,13 @@ class EndpointSettingsTest {
         assertEquals(doc, ResponseJson.at(doc, ""));
         assertEquals(List.of("bar", "baz"), ResponseJson.at(doc, "/foo"));
         assertEquals("bar", ResponseJson.at(doc, "/foo/0"));
-        assertEquals(0.0, ResponseJson.at(doc, "/"));
-        assertEquals(1.0, ResponseJson.at(doc, "/a~1b"));
-        assertEquals(2.0, ResponseJson.at(doc, "/c%d"));
-        assertEquals(5.0, ResponseJson.at(doc, "/i\\j"));
-        assertEquals(6.0, ResponseJson.at(doc, "/k\"l"));
-        assertEquals(7.0, ResponseJson.at(doc, "/ "));
-        assertEquals(8.0, ResponseJson.at(doc, "/m~0n"));
+        assertEquals(0L, ResponseJson.at(doc, "/"));
+        assertEquals(1L, ResponseJson.at(doc, "/a~1b"));
+        assertEquals(2L, ResponseJson.at(doc, "/c%d"));
+        assertEquals(5L, ResponseJson.at(doc, "/i\\j"));
+        assertEquals(6L, ResponseJson.at(doc, "/k\"l"));
+        assertEquals(7L, ResponseJson.at(doc, "/ "));
+        assertEquals(8L, ResponseJson.at(doc, "/m~0n"));
         for (String missing : List.of("/nope", "/foo/2", "/foo/01", "/foo/-1", "/foo/0/x")) {
             assertThrows(IllegalArgumentException.class, () -> ResponseJson.at(doc, missing), missing);
         }
@@ -40,9 +40,9 @@ class EndpointSettingsTest {
                 "[1e999]", "{\"a\": 1, \"a\": 2}", "[1] [2]", "{'a': 1}", "[\"tab\there\"]", "[1")) {
             assertThrows(IllegalArgumentException.class, () -> ResponseJson.parse(bad), bad);
         }
-        assertEquals(Map.of("p", List.of(-0.5, 1e-3, 3.0), "ok", true, "s", "a\"/\u00e9"),
+        assertEquals(Map.of("p", List.of(-0.5, 1e-3, 3L), "ok", true, "s", "a\"/\u00e9"),
                 ResponseJson.parse(" {\"p\": [-0.5, 1E-3, 3], \"ok\": true, \"s\": \"a\\\"\\/\\u00e9\"} "));
-        assertEquals(ResponseJson.NULL, ResponseJson.parse("null"));
+        assertEquals(dev.dyepack.manifest.JsonReader.NULL, ResponseJson.parse("null"));
     }
 
     @Test
