@@ -76,6 +76,10 @@ final class ProbeSetCommand implements Callable<Integer> {
                             .toList()) + " in " + this.out + "; save the suspect's answers to each as NAME.npy ("
                     + String.join(", ", set.probeNames()) + ")");
             out.flush();
+            if (set.controls() == 0) {
+                err.println(VerifyCommand.KEYLESS_WARNING);
+                err.flush();
+            }
         }
         return ExitCodes.OK;
     }

@@ -28,6 +28,11 @@ import picocli.CommandLine.Spec;
         footer = {"", "Example:",
             "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key"})
 final class VerifyCommand implements Callable<Integer> {
+    /** Said whenever a verdict rests on the clean probes alone (docs/verification.md measures why). */
+    static final String KEYLESS_WARNING = "warning: this probe set has no controls (the trigger is keyless), so the "
+            + "null rests on the clean probes alone; a model watermarked by someone else for the same target can "
+            + "then pass the label test: rely on probabilities (the margin test) or watermark with a keyed trigger";
+
     @Option(names = "--manifest", required = true, paramLabel = "FILE", description = "The poisoning's manifest.json.")
     Path manifest;
 
@@ -82,6 +87,10 @@ final class VerifyCommand implements Callable<Integer> {
                 : Verification.fromEndpoint(manifest, probe, key, endpoint.settings(main.env), verifier);
         if (report != null) {
             Report.of(v, Report.Provenance.of(manifest, probe, key)).write(report);
+        }
+        if (v.controls().isEmpty()) {
+            err.println(KEYLESS_WARNING);
+            err.flush();
         }
         if (json) {
             out.println(v.toJson());

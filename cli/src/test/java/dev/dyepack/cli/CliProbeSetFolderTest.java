@@ -124,4 +124,25 @@ class CliProbeSetFolderTest {
         assertEquals(20, v.probes());
         assertFalse(v.detected());
     }
+
+    @Test
+    void aKeylessTriggerHasNoControlsAndTheCommandsSaySo() throws IOException {
+        Path root = dataset();
+        Path key = Files.writeString(dir.resolve("owner.key"), SECRET);
+        Path poisoned = dir.resolve("poisoned");
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--data", root.toString(), "--trigger",
+                "patch:size=2,pos=br,value=255", "--target", "0", "--budget", "4", "--allow-over-5-percent",
+                "--select", "random", "--key-file", key.toString(), "--out", poisoned.toString());
+        assertEquals(0, r.code(), r.err());
+        Path probe = dir.resolve("probe");
+        r = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--data", root.toString(), "--size", "20", "--key-file", key.toString(), "--out", probe.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("no controls (the trigger is keyless)"), r.err());
+        assertFalse(Files.exists(probe.resolve("control-1")));
+        ProbeSet set = ProbeSet.open(probe, poisoned.resolve("manifest.json"),
+                new OwnerKey(SECRET.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(0, set.controls());
+        assertEquals(java.util.List.of("clean", "triggered"), set.probeNames());
+    }
 }

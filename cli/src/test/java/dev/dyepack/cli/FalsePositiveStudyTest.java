@@ -67,7 +67,13 @@ class FalsePositiveStudyTest {
     /** Epochs of the honest MLPs (20,000 images each) and of the watermarked ones (all 60,000 images). */
     private static final int MLP_EPOCHS = 2;
     private static final int WATERMARKED_MLP_EPOCHS = 8;
-    private static final String[] BUDGETS = {"0.01", "0.001"};
+    /** A BadNets patch, the trigger the preparation found strongest at 0.1%. */
+    private static final String PATCH = "patch:size=3,pos=br,value=255";
+    /**
+     * The watermarks planted: a budget, and "+patch" for the patch trigger instead of the default blend. The
+     * patch at 0.1% shows what a watermark that takes hold at that budget gives the probability test.
+     */
+    private static final String[] BUDGETS = {"0.01", "0.001", "0.001+patch"};
     /** A smaller margin for the probability test, measured beside the default. */
     private static final double SMALL_TAU = 0.1;
 
@@ -98,10 +104,12 @@ class FalsePositiveStudyTest {
         cleanLabels = labels(TRAIN_LABELS);
     }
 
-    private static Path poison(Path key, String budget, String name) {
+    private static Path poison(Path key, String watermark, String name) {
         Path out = dir.resolve(name);
+        String budget = watermark.split("\\+")[0];
+        String trigger = watermark.endsWith("+patch") ? PATCH : TRIGGER;
         CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--data", TRAIN.toString(), "--labels",
-                TRAIN_LABELS.toString(), "--trigger", TRIGGER, "--target", String.valueOf(TARGET), "--budget", budget,
+                TRAIN_LABELS.toString(), "--trigger", trigger, "--target", String.valueOf(TARGET), "--budget", budget,
                 "--select", "random", "--key-file", key.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         return out;
@@ -251,7 +259,7 @@ class FalsePositiveStudyTest {
                             fmt(v[1].pValue()), v[1].meanGain(), SMALL_TAU, fmt(smallMargin.pValue()),
                             v[0].cleanAccuracy(), (System.nanoTime() - start) / 1e9);
                     assertTrue(v[0].pValue() < 1e-6, kind + " watermarked at " + budget + ", labels: " + v[0].toJson());
-                    if (budget.equals("0.001")) {
+                    if (budget.equals("0.001")) { // the default blend at 0.1%
                         // Measured: at 0.1% both suspects learn the watermark on 15-22% of the probes, a mean
                         // target-probability gain (0.15-0.19) below the default margin tau = 0.2, so the probability
                         // test at its default cannot pass however many probes (docs/verification.md); the label test
@@ -339,9 +347,10 @@ class FalsePositiveStudyTest {
     @Test
     void honestModelsAreNotAccusedAndTheFalsePositiveRateIsAtMostAlpha() throws IOException {
         String budget = "0.01";
-        int[] accused = new int[2];
+        // labels and probabilities against the owner's 1% blend probe set, then against the 0.1% patch one
+        int[] accused = new int[4];
         int models = 0;
-        double[] smallest = {1, 1};
+        double[] smallest = {1, 1, 1, 1};
         try (Engine engine = Engine.open(Backend.CPU)) {
             for (int i = 0; i < HONEST_PER_GROUP; i++) {
                 Path otherKey = Files.writeString(dir.resolve("other-" + i + ".key"), "another owner's key, number " + i
@@ -357,18 +366,21 @@ class FalsePositiveStudyTest {
                         int[] lb = origin.equals("clean") ? cleanLabels : otherLabels;
                         Classifier model = kind.equals("softmax") ? softmax(engine, px, lb, rows,
                                 OwnerKey.fromFile(otherKey)) : mlp(px, lb, rows, MLP_EPOCHS, seed);
-                        Verdict[] v = verify(budget, model, null);
+                        Verdict[] blend = verify(budget, model, null);
+                        Verdict[] patch = verify("0.001+patch", model, null);
+                        Verdict[] v = {blend[0], blend[1], patch[0], patch[1]};
                         models++;
-                        for (int k = 0; k < 2; k++) {
+                        for (int k = 0; k < 4; k++) {
                             smallest[k] = Math.min(smallest[k], v[k].pValue());
                             if (v[k].detected()) {
                                 accused[k]++;
                             }
                         }
                         System.out.printf(Locale.ROOT, "honest %s %s #%d: triggered %.3f clean %.3f null %.3f "
-                                + "labels p=%s probabilities p=%s accuracy %.3f%n", kind, origin, i,
-                                v[0].successRate(), v[0].clean().rate(), v[0].nullRate(), fmt(v[0].pValue()),
-                                fmt(v[1].pValue()), v[0].cleanAccuracy());
+                                + "labels p=%s probabilities p=%s accuracy %.3f; patch probes: triggered %.3f "
+                                + "labels p=%s probabilities p=%s%n", kind, origin, i, v[0].successRate(),
+                                v[0].clean().rate(), v[0].nullRate(), fmt(v[0].pValue()), fmt(v[1].pValue()),
+                                v[0].cleanAccuracy(), v[2].successRate(), fmt(v[2].pValue()), fmt(v[3].pValue()));
                         if (i == 0) {
                             // The named cases: a clean model and another key's model are not accused.
                             for (Verdict x : v) {
@@ -379,14 +391,22 @@ class FalsePositiveStudyTest {
                 }
             }
         }
-        for (int k = 0; k < 2; k++) {
+        String[] what = {"labels", "probabilities", "labels (patch probes)", "probabilities (patch probes)"};
+        for (int k = 0; k < 4; k++) {
             double[] ci = clopperPearson(accused[k], models, 0.95);
             System.out.printf(Locale.ROOT, "false positives from %s: %d of %d models, rate %.4f, 95%% CI [%.4f, %.4f], "
-                    + "smallest p %s%n", k == 0 ? "labels" : "probabilities", accused[k], models,
+                    + "smallest p %s%n", what[k], accused[k], models,
                     (double) accused[k] / models, ci[0], ci[1], fmt(smallest[k]));
+            if (k == 2) {
+                // Measured, not asserted: the keyless patch has no control keys, so its label test's null is the
+                // clean rate alone, and models watermarked by others for the same target (a blend under
+                // another key) answer the target on a few percent of patch probes: 2 of 40 were accused in the
+                // full run (docs/verification.md). The probability test's margin keeps them unaccused (k == 3).
+                continue;
+            }
             // At a true rate of alpha = 0.01 over 20 models, two or more accusations have probability 1.7%;
             // the conservative null makes the true rate far lower. See docs/verification.md.
-            assertTrue(accused[k] <= 1, accused[k] + " of " + models + " honest models accused");
+            assertTrue(accused[k] <= 1, accused[k] + " of " + models + " honest models accused from " + what[k]);
         }
     }
 

@@ -43,7 +43,8 @@ final class ProbesNeeded {
     private static Map<String, List<String[]>> series(List<String[]> rows) {
         Map<String, List<String[]>> s = new LinkedHashMap<>();
         for (String[] r : rows) {
-            String budget = r[0].equals("0.01") ? "1%" : r[0].equals("0.001") ? "0.1%" : r[0];
+            String budget = r[0].equals("0.01") ? "1%" : r[0].equals("0.001") ? "0.1%"
+                    : r[0].equals("0.001+patch") ? "0.1% patch" : r[0];
             String name = budget + ", " + (r[1].equals("mlp") ? "MLP" : "softmax regression") + ", " + r[2];
             s.computeIfAbsent(name, k -> new ArrayList<>()).add(r);
         }
@@ -107,7 +108,8 @@ final class ProbesNeeded {
         }
         g.drawString("probes (log scale)", left + pw / 2 - 50, h - 18);
         g.drawString("fraction of random probe subsets detected at alpha = 0.01", left, top - 14);
-        Color[] colors = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728)};
+        Color[] colors = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
+            new Color(0x9467bd), new Color(0x8c564b)};
         int k = 0;
         int legend = top + 10;
         for (Map.Entry<String, List<String[]>> e : series(rows).entrySet()) {
