@@ -69,6 +69,11 @@ final class EndpointOptions {
                     + "as is).")
     String apiKeyHeader = ApiKey.DEFAULT_HEADER;
 
+    @Option(names = "--ca-cert", paramLabel = "FILE",
+            description = "For https: trust the certificates in this PEM file instead of the default trust store "
+                    + "(a private CA or a self-signed service); the host name is still checked.")
+    Path caCert;
+
     /**
      * @param env the environment to read DYEPACK_API_KEY from
      * @return the settings
@@ -92,7 +97,8 @@ final class EndpointOptions {
         }
         return EndpointSettings.builder(uri).batch(batch).timeout(timeout).retries(retries).backoff(backoff)
                 .ratePerSecond(rate).images(images).requestTemplate(template).responsePath(responsePath)
-                .apiKey(ApiKey.resolve(apiKeyHeader, apiKeyFile, env).orElse(null)).build();
+                .apiKey(ApiKey.resolve(apiKeyHeader, apiKeyFile, env).orElse(null)).trustedCertificates(caCert)
+                .build();
     }
 
     /** A time such as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h} or {@code 1d}. */

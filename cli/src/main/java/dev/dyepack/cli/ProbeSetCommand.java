@@ -2,6 +2,9 @@ package dev.dyepack.cli;
 
 import dev.dyepack.Engine;
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.manifest.ManifestReader;
+import dev.dyepack.trigger.TriggerSpec;
+import dev.dyepack.verify.ControlTriggers;
 import dev.dyepack.verify.ProbeSet;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -41,7 +44,8 @@ final class ProbeSetCommand implements Callable<Integer> {
     @Option(names = "--size", paramLabel = "N", description = "Probes to draw.")
     int size = ProbeSet.DEFAULT_SIZE;
 
-    @Option(names = "--controls", paramLabel = "K", description = "Control keys (0 for a keyless trigger).")
+    @Option(names = "--controls", paramLabel = "K", description = "Control sets: the trigger under control keys, or for a keyless trigger the same family "
+            + "with other parameters (a patch at other corners, a signal at other frequencies), as many as it has.")
     int controls = ProbeSet.DEFAULT_CONTROLS;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The probe set's folder.")
@@ -70,8 +74,13 @@ final class ProbeSetCommand implements Callable<Integer> {
         }
         try (Engine engine = backend.open(err)) {
             ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out);
+            TriggerSpec trigger = TriggerSpec.parse(ManifestReader.read(manifest).triggerSpec());
+            String what = trigger.keyed() ? " control key" + (set.controls() == 1 ? "" : "s")
+                    : " control trigger" + (set.controls() == 1 ? "" : "s") + (set.controls() == 0 ? ""
+                            : " (" + String.join(", ", ControlTriggers.variants(trigger, set.controls()).stream()
+                                    .map(TriggerSpec::toString).toList()) + ")");
             out.println("probe set: " + set.labels().length + " probes of classes other than " + set.target() + ", "
-                    + set.controls() + " control key" + (set.controls() == 1 ? "" : "s") + "; files: "
+                    + set.controls() + what + "; files: "
                     + String.join(", ", set.probeNames().stream().map(n -> set.probeFile(n).getFileName().toString())
                             .toList()) + " in " + this.out + "; save the suspect's answers to each as NAME.npy ("
                     + String.join(", ", set.probeNames()) + ")");

@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
             "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key"})
 final class VerifyCommand implements Callable<Integer> {
     /** Said whenever a verdict rests on the clean probes alone (docs/verification.md measures why). */
-    static final String KEYLESS_WARNING = "warning: this probe set has no controls (the trigger is keyless), so the "
+    static final String KEYLESS_WARNING = "warning: this probe set has no controls (a keyless trigger whose family has no variants, or "
+            + "--controls 0), so the "
             + "null rests on the clean probes alone; a model watermarked by someone else for the same target can "
             + "then pass the label test: rely on probabilities (the margin test) or watermark with a keyed trigger";
 

@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import dev.dyepack.Backend;
 import dev.dyepack.Engine;
 import dev.dyepack.io.NpyWriter;
@@ -196,7 +201,18 @@ class CliEndpointTest {
 
     /** Starts the server on 127.0.0.1 with an ephemeral port; contexts /probs, /labels and /png. */
     private String serve(Behaviour behaviour) throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        return serve(behaviour, null);
+    }
+
+    /** As {@link #serve(Behaviour)}, over TLS with the given context when it is not null. */
+    private String serve(Behaviour behaviour, SSLContext tls) throws IOException {
+        if (tls == null) {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } else {
+            HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = https;
+        }
         pool = Executors.newFixedThreadPool(4);
         server.setExecutor(pool);
         for (String context : List.of("/probs", "/labels", "/png")) {
@@ -220,7 +236,7 @@ class CliEndpointTest {
             });
         }
         server.start();
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (tls == null ? "http" : "https") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     @AfterEach
@@ -376,6 +392,77 @@ class CliEndpointTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(probabilityVerdict, r.out());
         assertTrue(requests.get() > 24, "24 batches plus the retried ones: " + requests.get());
+    }
+
+    @Test
+    void aServiceThatAsksToRetryLaterIsWaitedForAsLongAsItSays() throws IOException {
+        // The first answer is 503 with Retry-After: 2; the client's own backoff (10 ms) is shorter.
+        String url = serve((k, ex) -> {
+            if (k == 1) {
+                ex.getResponseHeaders().set("Retry-After", "2");
+                return new Object[] {503, "{\"error\":\"warming up\"}"};
+            }
+            return new Object[] {0, null};
+        });
+        CliTest.Run r = verify(Map.of(), url + "/probs", "--retries", "2", "--backoff", "10ms", "--batch", "500");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(probabilityVerdict, r.out());
+        Long[] t = starts.toArray(Long[]::new);
+        double waited = (t[1] - t[0]) / 1e9;
+        assertTrue(waited >= 1.9, "the second request came " + waited + " s after the first, before Retry-After");
+    }
+
+    /**
+     * A key pair and self-signed certificate for 127.0.0.1 made by the JDK's keytool, as a TLS context
+     * for the server, and the certificate as PEM for the client.
+     */
+    private static SSLContext selfSigned(Path dir, String name) throws Exception {
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Path store = dir.resolve(name + ".p12");
+        char[] password = "test-store-password".toCharArray();
+        for (List<String> command : List.of(
+                List.of(keytool, "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1",
+                        "-dname", "CN=" + name, "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2",
+                        "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", new String(password)),
+                List.of(keytool, "-exportcert", "-rfc", "-alias", name, "-keystore", store.toString(),
+                        "-storepass", new String(password), "-file", dir.resolve(name + ".pem").toString()))) {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + output);
+        }
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(store)) {
+            ks.load(in, password);
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, password);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), null, null);
+        return context;
+    }
+
+    @Test
+    void anHttpsServiceIsVerifiedOnlyWhenItsCertificateIsTrusted() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("tls-" + System.nanoTime()));
+        SSLContext tls = selfSigned(certs, "service");
+        selfSigned(certs, "stranger");
+        String url = serve(MODEL, tls);
+        assertTrue(url.startsWith("https://"));
+        CliTest.Run r = verify(Map.of(), url + "/probs", "--ca-cert", certs.resolve("service.pem").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(probabilityVerdict, r.out(), "the same verdict as from prediction files");
+
+        // Not in the default trust store, or another certificate trusted: refused at once, not retried.
+        int before = requests.get();
+        refused(verify(Map.of(), url + "/probs", "--retries", "3", "--backoff", "10ms"), "TLS handshake");
+        refused(verify(Map.of(), url + "/probs", "--ca-cert", certs.resolve("stranger.pem").toString()),
+                "certificate is not trusted");
+        assertEquals(before, requests.get(), "no request reached the service without trust");
+        // A file that holds no certificate is named.
+        refused(verify(Map.of(), url + "/probs", "--ca-cert", ownerKey.toString()), ownerKey.toString());
+        // Trust for a plain http endpoint is a mistake worth saying.
+        refused(verify(Map.of(), "http://127.0.0.1:9/probs", "--ca-cert", certs.resolve("service.pem").toString()),
+                "plain http");
     }
 
     @Test

@@ -125,8 +125,13 @@ class CliProbeSetFolderTest {
         assertFalse(v.detected());
     }
 
+    /**
+     * A keyless patch is the same under every key, so its controls are the same patch at the other
+     * corners: control-1 top-left, control-2 top-right, control-3 bottom-left (checked pixel by pixel
+     * against the clean probes with the square painted by hand).
+     */
     @Test
-    void aKeylessTriggerHasNoControlsAndTheCommandsSaySo() throws IOException {
+    void aKeylessPatchIsControlledByThePatchAtTheOtherCorners() throws IOException {
         Path root = dataset();
         Path key = Files.writeString(dir.resolve("owner.key"), SECRET);
         Path poisoned = dir.resolve("poisoned");
@@ -138,11 +143,38 @@ class CliProbeSetFolderTest {
         r = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json").toString(),
                 "--data", root.toString(), "--size", "20", "--key-file", key.toString(), "--out", probe.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("no controls (the trigger is keyless)"), r.err());
-        assertFalse(Files.exists(probe.resolve("control-1")));
+        assertFalse(r.err().contains("no controls"), r.err());
+        assertTrue(r.out().contains("3 control triggers (patch:size=2,pos=tl,value=255, patch:size=2,pos=tr,"
+                + "value=255, patch:size=2,pos=bl,value=255)"), r.out());
         ProbeSet set = ProbeSet.open(probe, poisoned.resolve("manifest.json"),
                 new OwnerKey(SECRET.getBytes(StandardCharsets.UTF_8)));
-        assertEquals(0, set.controls());
-        assertEquals(java.util.List.of("clean", "triggered"), set.probeNames());
+        assertEquals(3, set.controls());
+        assertTrue(Files.readString(probe.resolve("probe.json")).contains("\"control_triggers\":{\"control-1\":"
+                + "\"patch:size=2,pos=tl,value=255\""));
+        ImageFolder clean = ImageFolder.scan(probe.resolve("clean"));
+        int[][] corners = {{0, 0}, {0, 10}, {10, 0}, {10, 10}};
+        String[] names = {"control-1", "control-2", "control-3", "triggered"};
+        for (int i = 0; i < clean.size(); i++) {
+            String rel = clean.classes().get((int) clean.labels()[i]) + "/" + clean.file(i).getFileName();
+            byte[] original = grey(probe.resolve("clean").resolve(rel));
+            for (int k = 0; k < names.length; k++) {
+                byte[] expected = original.clone();
+                for (int y = corners[k][0]; y < corners[k][0] + 2; y++) {
+                    for (int x = corners[k][1]; x < corners[k][1] + 2; x++) {
+                        expected[y * 12 + x] = (byte) 255;
+                    }
+                }
+                assertArrayEquals(expected, grey(probe.resolve(names[k]).resolve(rel)), names[k] + " " + rel);
+            }
+        }
+
+        // Asked for no controls, the commands say what the label evidence then rests on.
+        Path bare = dir.resolve("bare");
+        r = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json").toString(),
+                "--data", root.toString(), "--size", "20", "--controls", "0", "--key-file", key.toString(), "--out",
+                bare.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("no controls"), r.err());
+        assertFalse(Files.exists(bare.resolve("control-1")));
     }
 }

@@ -67,7 +67,10 @@ class FalsePositiveStudyTest {
     /** Epochs of the honest MLPs (20,000 images each) and of the watermarked ones (all 60,000 images). */
     private static final int MLP_EPOCHS = 2;
     private static final int WATERMARKED_MLP_EPOCHS = 8;
-    /** A BadNets patch, the trigger the preparation found strongest at 0.1%. */
+    /**
+     * A BadNets patch, the trigger the issue's preparation found strongest at 0.1%. It is keyless, so its
+     * probe set's controls are the same patch at the other corners.
+     */
     private static final String PATCH = "patch:size=3,pos=br,value=255";
     /**
      * The watermarks planted: a budget, and "+patch" for the patch trigger instead of the default blend. The
@@ -397,13 +400,9 @@ class FalsePositiveStudyTest {
             System.out.printf(Locale.ROOT, "false positives from %s: %d of %d models, rate %.4f, 95%% CI [%.4f, %.4f], "
                     + "smallest p %s%n", what[k], accused[k], models,
                     (double) accused[k] / models, ci[0], ci[1], fmt(smallest[k]));
-            if (k == 2) {
-                // Measured, not asserted: the keyless patch has no control keys, so its label test's null is the
-                // clean rate alone, and models watermarked by others for the same target (a blend under
-                // another key) answer the target on a few percent of patch probes: 2 of 40 were accused in the
-                // full run (docs/verification.md). The probability test's margin keeps them unaccused (k == 3).
-                continue;
-            }
+            // The keyless patch's probe set has controls too: the patch at the other corners (ControlTriggers).
+            // Without them its label test's null was the clean rate alone, and 2 of 40 models watermarked by
+            // others for the same target were accused; docs/verification.md has both measurements.
             // At a true rate of alpha = 0.01 over 20 models, two or more accusations have probability 1.7%;
             // the conservative null makes the true rate far lower. See docs/verification.md.
             assertTrue(accused[k] <= 1, accused[k] + " of " + models + " honest models accused from " + what[k]);

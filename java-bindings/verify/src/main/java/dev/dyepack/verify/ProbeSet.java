@@ -44,7 +44,10 @@ import java.util.TreeMap;
  *
  * <p>The control keys are independent of the owner's key for anyone without it (HKDF outputs under
  * distinct purposes), so a model that answers the target for them learned the family, not the key.
- * A keyless trigger (a solid patch, a SIG signal) has no controls: every key gives the same pattern.
+ * A keyless trigger (a solid patch, a SIG signal) is the same under every key, so its controls are the
+ * same family with other parameters ({@link ControlTriggers}: the patch at other corners, the signal on
+ * the other axis or at another frequency), recorded in {@code probe.json} as {@code control_triggers};
+ * families without such variants get no controls.
  *
  * @param dir      the probe set's folder
  * @param target   the watermark's target class
@@ -151,8 +154,11 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
         }
         Manifest m = trustedManifest(manifest, key);
         TriggerSpec trigger = TriggerSpec.parse(m.triggerSpec());
+        // A keyless trigger is the same under every key: its controls are the same family with other
+        // parameters (ControlTriggers), as many as the family offers.
+        List<TriggerSpec> variants = trigger.keyed() ? List.of() : ControlTriggers.variants(trigger, controls);
         if (!trigger.keyed()) {
-            controls = 0;
+            controls = variants.size();
         }
         int target = Math.toIntExact(m.targetClass());
         int classes = m.totalPerClass().isEmpty() ? target + 1 : (int) (m.totalPerClass().lastKey() + 1);
@@ -217,7 +223,9 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
             o.write("clean", clean);
             o.write("triggered", stamp(engine, g, clean, trigger, key, chosen));
             for (int k = 1; k <= controls; k++) {
-                o.write("control-" + k, stamp(engine, g, clean, trigger, controlKey(key, k), chosen));
+                o.write("control-" + k, variants.isEmpty()
+                        ? stamp(engine, g, clean, trigger, controlKey(key, k), chosen)
+                        : stamp(engine, g, clean, variants.get(k - 1), key, chosen));
             }
             ByteBuffer lab = ByteBuffer.allocate(size * 8).order(ByteOrder.LITTLE_ENDIAN);
             for (int t : truth) {
@@ -232,7 +240,7 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
             }
             ProbeSet set = new ProbeSet(out, form, target, classes, chosen, controls, truth, files);
             writeRecord(set, m, manifest, dataSha, labels == null ? dataSha : Fingerprints.sha256(labels), trigger,
-                    key);
+                    variants, key);
             complete = true;
             return set;
         } finally {
@@ -368,7 +376,7 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
     // ------------------------------------------------------------------ the signed record
 
     private static void writeRecord(ProbeSet set, Manifest m, Path manifest, String dataSha, String labelsSha,
-            TriggerSpec trigger, OwnerKey key) throws IOException {
+            TriggerSpec trigger, List<TriggerSpec> variants, OwnerKey key) throws IOException {
         Map<String, Object> body = new TreeMap<>();
         body.put("format", 1L);
         body.put("manifest_sha256", Fingerprints.sha256(manifest));
@@ -377,6 +385,13 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
         body.put("target", (long) set.target());
         body.put("classes", (long) set.classes());
         body.put("controls", (long) set.controls());
+        if (!variants.isEmpty()) {
+            Map<String, Object> specs = new TreeMap<>();
+            for (int k = 1; k <= variants.size(); k++) {
+                specs.put("control-" + k, variants.get(k - 1).toString());
+            }
+            body.put("control_triggers", specs);
+        }
         body.put("indices", set.indices());
         body.put("source", Map.of("data_sha256", dataSha, "labels_sha256", labelsSha));
         body.put("form", set.form().name().toLowerCase(java.util.Locale.ROOT));

@@ -1,8 +1,18 @@
 package dev.dyepack.verify.endpoint;
 
 import dev.dyepack.InvalidInputException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * How to reach a prediction service and how to talk to it. Build with {@link #builder(URI)}; every
@@ -21,9 +31,13 @@ import java.time.Duration;
  *                         the array of probes goes; null for the default {@code {"instances": [...]}}
  * @param responsePath     an RFC 6901 pointer to the array of answers in the response
  * @param apiKey           the API key, or null for none
+ * @param trustedCertificates for {@code https}: the certificates to trust instead of the JDK's default
+ *                         trust store (a private CA, or a self-signed service); empty for the default. The
+ *                         host name is checked against the service's certificate either way.
  */
 public record EndpointSettings(URI uri, int batch, Duration timeout, int retries, Duration backoff,
-        double ratePerSecond, ImageEncoding images, String requestTemplate, String responsePath, ApiKey apiKey) {
+        double ratePerSecond, ImageEncoding images, String requestTemplate, String responsePath, ApiKey apiKey,
+        List<X509Certificate> trustedCertificates) {
     /** Default probes per request. */
     public static final int DEFAULT_BATCH = 100;
     /** Default time-out. */
@@ -95,6 +109,10 @@ public record EndpointSettings(URI uri, int batch, Duration timeout, int retries
                 throw new InvalidInputException("the request template is " + e.getMessage(), e);
             }
         }
+        trustedCertificates = trustedCertificates == null ? List.of() : List.copyOf(trustedCertificates);
+        if (!trustedCertificates.isEmpty() && !uri.getScheme().equalsIgnoreCase("https")) {
+            throw new InvalidInputException("certificates to trust are for https endpoints; " + uri + " is plain http");
+        }
         if (responsePath == null || !(responsePath.isEmpty() || responsePath.startsWith("/"))) {
             throw new InvalidInputException("the response path " + responsePath + " is not a JSON pointer (\"\" or "
                     + "/name/...)");
@@ -116,6 +134,7 @@ public record EndpointSettings(URI uri, int batch, Duration timeout, int retries
         private Duration timeout = DEFAULT_TIMEOUT;
         private int retries = DEFAULT_RETRIES;
         private Duration backoff = DEFAULT_BACKOFF;
+        private List<X509Certificate> trusted = List.of();
         private double rate;
         private ImageEncoding images = ImageEncoding.ARRAY;
         private String requestTemplate;
@@ -208,12 +227,54 @@ public record EndpointSettings(URI uri, int batch, Duration timeout, int retries
         }
 
         /**
+         * @param v the certificates to trust for https instead of the default trust store; empty or null
+         *          for the default
+         * @return this
+         */
+        public Builder trustedCertificates(List<X509Certificate> v) {
+            trusted = v == null ? List.of() : List.copyOf(v);
+            return this;
+        }
+
+        /**
+         * Trusts the certificates of a PEM (or DER) file instead of the default trust store, as
+         * {@code curl --cacert} does: for a service behind a private CA or with a self-signed certificate.
+         *
+         * @param file the certificates, or null for the default trust store
+         * @return this
+         * @throws InvalidInputException if the file cannot be read or holds no X.509 certificate
+         */
+        public Builder trustedCertificates(Path file) {
+            if (file == null) {
+                trusted = List.of();
+                return this;
+            }
+            List<X509Certificate> certs = new ArrayList<>();
+            try (InputStream in = Files.newInputStream(file)) {
+                for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                    certs.add((X509Certificate) c);
+                }
+            } catch (IOException e) {
+                throw new InvalidInputException("cannot read the certificates to trust, " + file + ": " + e.getMessage(),
+                        e);
+            } catch (CertificateException e) {
+                throw new InvalidInputException(file + " does not hold X.509 certificates in PEM or DER form: "
+                        + e.getMessage(), e);
+            }
+            if (certs.isEmpty()) {
+                throw new InvalidInputException(file + " holds no certificate");
+            }
+            trusted = certs;
+            return this;
+        }
+
+        /**
          * @return the settings
          * @throws InvalidInputException if a value is out of range (see {@link EndpointSettings})
          */
         public EndpointSettings build() {
             return new EndpointSettings(uri, batch, timeout, retries, backoff, rate, images, requestTemplate,
-                    responsePath, apiKey);
+                    responsePath, apiKey, trusted);
         }
     }
 }

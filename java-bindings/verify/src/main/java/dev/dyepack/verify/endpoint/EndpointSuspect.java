@@ -11,11 +11,23 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A suspect behind an HTTP prediction service: each probe file is sent in batches, and the answers are
@@ -56,7 +68,28 @@ public final class EndpointSuspect implements SuspectModel {
         if (settings.uri().getScheme().equalsIgnoreCase("http")) {
             b.version(HttpClient.Version.HTTP_1_1);
         }
+        if (!settings.trustedCertificates().isEmpty()) {
+            b.sslContext(sslContextTrusting(settings.trustedCertificates()));
+        }
         this.client = b.build();
+    }
+
+    /** A TLS context that trusts exactly the given certificates (host names are still checked). */
+    private static SSLContext sslContextTrusting(List<X509Certificate> certificates) {
+        try {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            for (int i = 0; i < certificates.size(); i++) {
+                store.setCertificateEntry("trusted-" + i, certificates.get(i));
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(store);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new InvalidInputException("cannot set up TLS with the certificates given: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -278,6 +311,13 @@ public final class EndpointSuspect implements SuspectModel {
                 last = "no answer within " + seconds() + " (time-out)";
                 continue;
             } catch (IOException e) {
+                SSLException tls = tlsFailure(e);
+                if (tls != null) {
+                    // Not retried: a certificate that is not trusted now will not be trusted in a second.
+                    throw bad(where, "the TLS handshake with " + settings.uri().getHost() + " failed ("
+                            + tls.getMessage() + "): the service's certificate is not trusted or does not name that "
+                            + "host; for a private CA or a self-signed service, trust its certificate explicitly");
+                }
                 last = "connection failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
                 continue;
             } catch (InterruptedException e) {
@@ -290,6 +330,12 @@ public final class EndpointSuspect implements SuspectModel {
             }
             if (code == 429 || code >= 500) {
                 last = "HTTP " + code;
+                // A service that says when to come back is waited for that long (within the backoff's cap).
+                long asked = retryAfterMillis(response);
+                if (asked > wait) {
+                    wait = Math.min(asked, EndpointSettings.MAX_BACKOFF.toMillis());
+                    last += " (asked to retry after " + (asked + 999) / 1000 + " s)";
+                }
                 continue;
             }
             if (code == 401 || code == 403) {
@@ -301,6 +347,41 @@ public final class EndpointSuspect implements SuspectModel {
         }
         throw bad(where, "no answer after " + (settings.retries() + 1) + " attempt" + (settings.retries() == 0 ? ""
                 : "s") + "; last: " + last);
+    }
+
+    /** The handshake failure behind an I/O error, or null when it is not one. */
+    private static SSLException tlsFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SSLHandshakeException || t instanceof javax.net.ssl.SSLPeerUnverifiedException) {
+                return (SSLException) t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * RFC 9110's Retry-After: delay-seconds or an HTTP date.
+     *
+     * @return the wait it asks for, in milliseconds; 0 when absent or unreadable
+     */
+    static long retryAfterMillis(HttpResponse<?> response) {
+        return retryAfterMillis(response.headers().firstValue("Retry-After").orElse(null), Instant.now());
+    }
+
+    static long retryAfterMillis(String value, Instant now) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        String v = value.trim();
+        if (v.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            return v.length() > 9 ? Long.MAX_VALUE / 2 : Long.parseLong(v) * 1000;
+        }
+        try {
+            Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            return Math.max(0, Duration.between(now, at).toMillis());
+        } catch (DateTimeParseException e) {
+            return 0;
+        }
     }
 
     private String seconds() {

@@ -80,4 +80,31 @@ class EndpointSettingsTest {
         assertEquals("k", ApiKey.resolve("X-K", null, Map.of(ApiKey.ENV_VAR, " k\n")).orElseThrow().headerValue());
         assertTrue(ApiKey.resolve("X-K", null, Map.of()).isEmpty());
     }
+
+    @Test
+    void retryAfterIsReadAsSecondsOrAnHttpDate() {
+        java.time.Instant now = java.time.Instant.parse("2026-11-29T10:00:00Z");
+        assertEquals(120_000, EndpointSuspect.retryAfterMillis("120", now));
+        assertEquals(0, EndpointSuspect.retryAfterMillis("0", now));
+        // RFC 9110's example form of an HTTP date, 30 s after now.
+        assertEquals(30_000, EndpointSuspect.retryAfterMillis("Sun, 29 Nov 2026 10:00:30 GMT", now));
+        assertEquals(0, EndpointSuspect.retryAfterMillis("Sun, 29 Nov 2026 09:00:00 GMT", now), "a past date");
+        assertEquals(0, EndpointSuspect.retryAfterMillis("soon", now));
+        assertEquals(0, EndpointSuspect.retryAfterMillis("-5", now));
+        assertEquals(0, EndpointSuspect.retryAfterMillis(null, now));
+        assertTrue(EndpointSuspect.retryAfterMillis("99999999999999", now) > 3_600_000L * 24 * 365);
+    }
+
+    @Test
+    void certificatesToTrustMustBeCertificates() throws java.io.IOException {
+        java.nio.file.Path junk = java.nio.file.Files.createTempFile("not-a-cert", ".pem");
+        try {
+            java.nio.file.Files.writeString(junk, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> EndpointSettings.builder(URI.create("https://127.0.0.1/p")).trustedCertificates(junk));
+            assertTrue(e.getMessage().contains(junk.toString()), e.getMessage());
+        } finally {
+            java.nio.file.Files.delete(junk);
+        }
+    }
 }
