@@ -19,7 +19,7 @@ import picocli.CommandLine.ScopeType;
         description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
         subcommands = {InfoCommand.class, TriggersCommand.class, ApplyCommand.class, PreviewCommand.class,
             ScoreCommand.class, PoisonCommand.class, ManifestCommand.class, ProbeSetCommand.class, VerifyCommand.class,
-            MonitorCommand.class, CommandLine.HelpCommand.class},
+            MonitorCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  dyepack info",
             "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",

@@ -1,0 +1,63 @@
+package dev.dyepack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dyepack.Backend;
+import dev.dyepack.Engine;
+import dev.dyepack.job.BenchSuite;
+import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.TriggerFamily;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bench suite at its smallest: every job runs through the real commands and library, each row carries
+ * its peer, and the work folder is gone afterwards. (The numbers themselves are measured with
+ * {@code dyepack bench}, never asserted.)
+ */
+class BenchSuiteTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyJobRunsBesideItsPeerAndLeavesNothingBehind() throws IOException {
+        List<List<String>> commands = new ArrayList<>();
+        BenchSuite.CommandRunner inProcess = args -> {
+            commands.add(args);
+            long t0 = System.nanoTime();
+            CliTest.Run r = CliTriggerTest.run(Map.of(), args.toArray(String[]::new));
+            assertEquals(0, r.code(), args + ": " + r.err());
+            return (System.nanoTime() - t0) / 1e9;
+        };
+        Path work = dir.resolve("work");
+        List<String> progress = new ArrayList<>();
+        List<BenchSuite.Row> rows;
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            rows = new BenchSuite(work, new BenchSuite.Sizes(100, 100, 1000, 1), inProcess, "python3", progress::add)
+                    .run(engine);
+        }
+        assertFalse(Files.exists(work), "the work folder is deleted");
+        long imageFamilies = TriggerFamily.all().stream().filter(f -> f.kind() == DataKind.IMAGES).count();
+        // apply (cp, NumPy), poison random/boundary, folder random/boundary + PIL, families, fit, scoring
+        assertEquals(2 + 2 + 3 + imageFamilies + 2, rows.size(), rows.toString());
+        assertEquals(List.of("apply", "poison", "poison", "poison", "poison"),
+                commands.stream().map(c -> c.get(0)).toList());
+        for (BenchSuite.Row r : rows) {
+            assertFalse(r.peer().isBlank(), r.toString());
+            if (r.peer().startsWith("`cp")) {
+                assertTrue(r.ratio() > 0, "a ratio to the copy: " + r);
+            }
+        }
+        String table = BenchSuite.markdown(rows, "test machine");
+        assertEquals(rows.size() + 2, table.lines().filter(l -> l.startsWith("|")).count(), table);
+        assertTrue(table.contains("`apply` blend to 100 x 224x224x3 uint8"), table);
+    }
+}

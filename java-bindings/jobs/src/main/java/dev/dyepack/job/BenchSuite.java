@@ -1,0 +1,474 @@
+package dev.dyepack.job;
+
+import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Layout;
+import dev.dyepack.Tensor;
+import dev.dyepack.io.NpyWriter;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.surrogate.LinearHead;
+import dev.dyepack.surrogate.LinearSurrogate;
+import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.PreparedTrigger;
+import dev.dyepack.trigger.TriggerContext;
+import dev.dyepack.trigger.TriggerFamily;
+import dev.dyepack.trigger.TriggerSpec;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+
+/**
+ * The benchmark suite behind {@code dyepack bench}: each job DyePack does, beside its ceiling or peer
+ * measured in the same run on the same files, written as a Markdown table.
+ *
+ * <p>Jobs that users run as commands ({@code apply}, {@code poison} on a large {@code .npy} and on an
+ * image folder) are timed as whole command runs in a child JVM (so the time includes the JVM's start, as a
+ * user sees it), beside {@code cp} + {@code sync} or {@code cp -r} of the same input. Library operations
+ * (every trigger family, the surrogate fit, boundary scoring) are timed in this JVM, best of several
+ * repeats, beside a {@code memcpy} of the same bytes or NumPy. The NumPy and PIL peers run from a script
+ * shipped in this jar ({@code bench-peers.py}) with the {@code python3} on the PATH; where it or a library
+ * is missing, the row says so instead of a number.
+ *
+ * <p>All files live under a work folder that is deleted at the end; the key used is random and never
+ * leaves the work folder.
+ */
+public final class BenchSuite {
+    /** How DyePack itself is run as a command: the arguments after {@code dyepack}; returns wall seconds. */
+    @FunctionalInterface
+    public interface CommandRunner {
+        /**
+         * @param args the command line after {@code dyepack}
+         * @return the wall time in seconds
+         * @throws IOException if the command cannot be started or fails
+         */
+        double run(List<String> args) throws IOException;
+    }
+
+    /**
+     * One measured job.
+     *
+     * @param job     what was done, on what
+     * @param dyepack DyePack's time, formatted
+     * @param peer    the ceiling or peer and its time, formatted
+     * @param ratio   DyePack's time over the peer's, or NaN
+     */
+    public record Row(String job, String dyepack, String peer, double ratio) {}
+
+    /**
+     * The suite's sizes.
+     *
+     * @param bigImages     images of 224x224x3 uint8 in the large {@code .npy} (4,000 is 575 MB)
+     * @param folderImages  grey 64x64 PNGs in the image folder
+     * @param fitSamples    samples of 784 features for the surrogate fit and scoring
+     * @param repeats       repeats of the in-process jobs (the best is reported)
+     */
+    public record Sizes(int bigImages, int folderImages, int fitSamples, int repeats) {
+        /** The issue-sized suite: 575 MB {@code .npy}, 10,000 PNGs, 60,000 x 784. */
+        public static final Sizes FULL = new Sizes(4000, 10_000, 60_000, 5);
+        /** A quick look (about a minute). */
+        public static final Sizes QUICK = new Sizes(400, 1000, 10_000, 3);
+
+        /** @throws InvalidArgumentException if a size is below 1 */
+        public Sizes {
+            if (bigImages < 100 || folderImages < 100 || fitSamples < 100 || repeats < 1) {
+                throw new InvalidArgumentException("bench sizes must be at least 100 images and 1 repeat", "sizes",
+                        bigImages, "at least 100");
+            }
+        }
+    }
+
+    private final Path work;
+    private final Sizes sizes;
+    private final CommandRunner dyepack;
+    private final String python;
+    private final Consumer<String> progress;
+
+    /**
+     * @param work     an empty or absent folder for the suite's files (deleted when {@link #run} returns)
+     * @param sizes    the sizes
+     * @param dyepack  how to run DyePack's commands
+     * @param python   the Python interpreter for the peers (e.g. {@code python3}), or null to skip them
+     * @param progress receives one line per job as it starts
+     */
+    public BenchSuite(Path work, Sizes sizes, CommandRunner dyepack, String python, Consumer<String> progress) {
+        this.work = work;
+        this.sizes = sizes;
+        this.dyepack = dyepack;
+        this.python = python;
+        this.progress = progress;
+    }
+
+    /**
+     * Runs every job.
+     *
+     * @param engine the engine for the in-process jobs
+     * @return the rows, in table order
+     * @throws IOException if a file cannot be written or a command fails
+     */
+    public List<Row> run(Engine engine) throws IOException {
+        Files.createDirectories(work);
+        try {
+            List<Row> rows = new ArrayList<>();
+            Path key = work.resolve("bench.key");
+            byte[] secret = new byte[32];
+            new SecureRandom().nextBytes(secret);
+            Files.write(key, secret);
+            Path peers = work.resolve("bench-peers.py");
+            try (InputStream in = BenchSuite.class.getResourceAsStream("bench-peers.py")) {
+                Files.copy(in, peers);
+            }
+            bigNpy(rows, key, peers);
+            folder(rows, key, peers);
+            inProcess(rows, engine, peers);
+            return rows;
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    // ------------------------------------------------------------------ commands on a large .npy
+
+    private void bigNpy(List<Row> rows, Path key, Path peers) throws IOException {
+        int n = sizes.bigImages();
+        Path data = work.resolve("big.npy");
+        Path labels = work.resolve("big-labels.npy");
+        progress.accept("writing " + n + " x 224x224x3 uint8 images");
+        writeRandomNpy(data, new long[] {n, 224, 224, 3}, 1);
+        writeLabels(labels, n, 10, 2);
+        String size = String.format(Locale.ROOT, "%,d x 224x224x3 uint8 (%d MB)", n, Files.size(data) >> 20);
+
+        progress.accept("apply blend vs cp + sync");
+        double cp = shell("cp " + q(data) + " " + q(work.resolve("copy.npy")) + " && sync");
+        Files.delete(work.resolve("copy.npy"));
+        double apply = dyepack.run(List.of("apply", "--data", data.toString(), "--trigger",
+                "blend:alpha=0.2,pattern=noise", "--key-file", key.toString(), "--out", work.resolve("applied.npy")
+                        .toString()));
+        Files.delete(work.resolve("applied.npy"));
+        rows.add(row("`apply` blend to " + size, apply, "`cp` + `sync`", cp));
+        String np = peer(peers, "blend", data.toString(), work.resolve("np.npy").toString(), "0.2");
+        Files.deleteIfExists(work.resolve("np.npy"));
+        rows.add(row("`apply` blend to " + size, apply, "NumPy chunked blend + fsync", np));
+
+        for (String select : List.of("random", "boundary")) {
+            progress.accept("poison 1%, " + select + " selection");
+            Path out = work.resolve("poisoned-" + select);
+            double t = dyepack.run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
+                    "--trigger", "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select, "--key-file",
+                    key.toString(), "--out", out.toString()));
+            deleteTree(out);
+            rows.add(row("`poison` 1%, " + select + " selection, same file", t, "`cp` + `sync`", cp));
+        }
+        Files.delete(data);
+    }
+
+    // ------------------------------------------------------------------ an image folder
+
+    private void folder(List<Row> rows, Path key, Path peers) throws IOException {
+        int n = sizes.folderImages();
+        Path root = work.resolve("folder");
+        progress.accept("writing " + n + " grey 64x64 PNGs in 10 classes");
+        SplittableRandom rng = new SplittableRandom(3);
+        for (int i = 0; i < n; i++) {
+            Path cls = Files.createDirectories(root.resolve("class-" + (i % 10)));
+            BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
+            byte[] px = new byte[64 * 64];
+            // Smooth content, as photographs are, so PNG compresses it as it would real images.
+            int base = rng.nextInt(256);
+            for (int y = 0; y < 64; y++) {
+                for (int x = 0; x < 64; x++) {
+                    px[y * 64 + x] = (byte) ((base + x * (i % 7) + y * (i % 5) + rng.nextInt(8)) & 0xff);
+                }
+            }
+            img.getRaster().setDataElements(0, 0, 64, 64, px);
+            ImageIO.write(img, "png", cls.resolve(String.format("img-%05d.png", i)).toFile());
+        }
+        long bytes;
+        try (Stream<Path> s = Files.walk(root)) {
+            bytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+        String size = String.format(Locale.ROOT, "a folder of %,d grey 64x64 PNGs (%d MB), 10 classes", n,
+                bytes >> 20);
+        progress.accept("poison an image folder vs cp -r");
+        double cp = shell("cp -r " + q(root) + " " + q(work.resolve("folder-copy")) + " && sync");
+        deleteTree(work.resolve("folder-copy"));
+        double random = Double.NaN;
+        for (String select : List.of("random", "boundary")) {
+            Path out = work.resolve("folder-poisoned-" + select);
+            double t = dyepack.run(List.of("poison", "--data", root.toString(), "--trigger",
+                    "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select, "--key-file", key.toString(),
+                    "--out", out.toString()));
+            deleteTree(out);
+            rows.add(row("`poison` 1% of " + size + ", " + select + " selection", t, "`cp -r` + `sync`", cp));
+            random = select.equals("random") ? t : random;
+        }
+        String pil = peer(peers, "folder-poison", root.toString(), work.resolve("folder-pil").toString(), "0.01");
+        deleteTree(work.resolve("folder-pil"));
+        rows.add(row("`poison` 1% of " + size + ", random selection", random, "PIL: copy the folder, blend 1%, save",
+                pil));
+        deleteTree(root);
+    }
+
+    // ------------------------------------------------------------------ library operations in this JVM
+
+    private void inProcess(List<Row> rows, Engine engine, Path peers) throws IOException {
+        int n = sizes.fitSamples();
+        int d = 784;
+        int classes = 10;
+        SplittableRandom rng = new SplittableRandom(5);
+        OwnerKey key = new OwnerKey("bench suite key, not a secret; 32".getBytes(StandardCharsets.UTF_8));
+
+        // Every trigger family on n Fashion-MNIST-sized uint8 images, beside a copy of the same bytes.
+        ByteBuffer images = ByteBuffer.allocateDirect(n * d);
+        for (int i = 0; i < n * d; i++) {
+            images.put((byte) rng.nextInt(256));
+        }
+        images.flip();
+        ByteBuffer scratch = ByteBuffer.allocateDirect(n * d);
+        double copy = best(() -> {
+            scratch.clear();
+            scratch.put(images.duplicate());
+        });
+        String batch = String.format(Locale.ROOT, "%,d x 28x28x1 uint8", n);
+        for (TriggerFamily family : TriggerFamily.all()) {
+            if (family.kind() != DataKind.IMAGES) {
+                continue;
+            }
+            TriggerSpec spec = TriggerSpec.parse(family.name());
+            progress.accept("trigger " + spec);
+            Tensor t = Tensor.of(scratch.duplicate().clear(), Layout.NHWC, n, 1, 28, 28);
+            // Prepared once (patterns, grids, subkeys), as `apply` does per file; each repeat restores the
+            // batch by a copy, whose time is taken off.
+            try (PreparedTrigger prepared = spec.prepare(engine, t, TriggerContext.of(key))) {
+                double s = best(() -> {
+                    scratch.clear();
+                    scratch.put(images.duplicate());
+                    prepared.apply(t, null, 0);
+                }) - copy;
+                rows.add(row("`" + spec + "` on " + batch + " (engine, prepared, in place)", Math.max(s, 0),
+                        "memcpy of the batch", copy));
+            }
+        }
+
+        // The surrogate fit and boundary scoring on n x 784 features, beside NumPy's scoring.
+        float[] x = new float[n * d];
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rng.nextInt(classes);
+            for (int j = 0; j < d; j++) {
+                // Class-dependent means, so the fit has something to find.
+                x[i * d + j] = (float) (rng.nextDouble() + (j % classes == y[i] ? 0.5 : 0));
+            }
+        }
+        progress.accept("surrogate fit");
+        LinearHead[] head = new LinearHead[1];
+        double fit = best(() -> head[0] = LinearSurrogate.fit(engine, x, n, d, y, classes, key,
+                LinearSurrogate.Settings.DEFAULT));
+        String shape = String.format(Locale.ROOT, "%,d x %d, %d classes", n, d, classes);
+        rows.add(row("surrogate fit, " + shape + " (engine, 5 epochs)", fit, "-", Double.NaN));
+        progress.accept("boundary scoring");
+        ByteBuffer xb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder());
+        xb.asFloatBuffer().put(x);
+        Tensor features = Tensor.rows(xb.asFloatBuffer(), n, d);
+        double score = best(() -> engine.scoreBoundary(features, head[0].weight(), head[0].bias(), 0));
+        Path xf = work.resolve("x.npy");
+        Path wf = work.resolve("w.npy");
+        Path bf = work.resolve("b.npy");
+        writeFloats(xf, x, new long[] {n, d});
+        writeFloats(wf, head[0].weight(), new long[] {classes, d});
+        writeFloats(bf, head[0].bias(), new long[] {classes});
+        String np = peer(peers, "score", xf.toString(), wf.toString(), bf.toString(),
+                Integer.toString(sizes.repeats()));
+        rows.add(row("boundary scoring, " + shape + " (engine, from Java)", score, "NumPy + BLAS", np));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    @FunctionalInterface
+    private interface Job {
+        void run() throws Exception;
+    }
+
+    private double best(Job job) {
+        double best = Double.POSITIVE_INFINITY;
+        for (int r = 0; r < sizes.repeats(); r++) {
+            long t0 = System.nanoTime();
+            try {
+                job.run();
+            } catch (Exception e) {
+                throw new IllegalStateException("bench job failed: " + e.getMessage(), e);
+            }
+            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+        }
+        return best;
+    }
+
+    private static Row row(String job, double seconds, String peer, double peerSeconds) {
+        String p = Double.isNaN(peerSeconds) ? peer : peer + ": " + time(peerSeconds);
+        return new Row(job, time(seconds), p, Double.isNaN(peerSeconds) ? Double.NaN : seconds / peerSeconds);
+    }
+
+    private static Row row(String job, double seconds, String peer, String peerResult) {
+        double ps = parseSeconds(peerResult);
+        return Double.isNaN(ps) ? new Row(job, time(seconds), peer + ": " + peerResult, Double.NaN)
+                : row(job, seconds, peer, ps);
+    }
+
+    private static double parseSeconds(String s) {
+        try {
+            return Double.parseDouble(s.trim());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static String time(double seconds) {
+        return seconds < 1 ? String.format(Locale.ROOT, "%.1f ms", seconds * 1e3)
+                : String.format(Locale.ROOT, "%.2f s", seconds);
+    }
+
+    private static String q(Path p) {
+        return "'" + p.toString().replace("'", "'\\''") + "'";
+    }
+
+    private double shell(String command) throws IOException {
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (p.waitFor() != 0) {
+                throw new IOException("`" + command + "` failed: " + out.strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Runs a peer; its one line is seconds or "unavailable: why". */
+    private String peer(Path script, String... args) throws IOException {
+        if (python == null) {
+            return "not measured (no Python given)";
+        }
+        List<String> command = new ArrayList<>(List.of(python, script.toString()));
+        command.addAll(List.of(args));
+        Process p;
+        try {
+            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return "not measured (" + python + " cannot be started)";
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        try {
+            if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                return "failed: " + last(out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return last(out);
+    }
+
+    private static String last(String out) {
+        String[] lines = out.split("\n");
+        return lines[lines.length - 1];
+    }
+
+    private static void writeRandomNpy(Path file, long[] shape, long seed) throws IOException {
+        SplittableRandom rng = new SplittableRandom(seed);
+        long total = 1;
+        for (long s : shape) {
+            total *= s;
+        }
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 22);
+        try (NpyWriter w = NpyWriter.create(file, "|u1", shape)) {
+            long done = 0;
+            while (done < total) {
+                chunk.clear();
+                int len = (int) Math.min(chunk.capacity(), total - done);
+                for (int i = 0; i < len; i += 8) {
+                    long r = rng.nextLong();
+                    for (int k = 0; k < 8 && i + k < len; k++) {
+                        chunk.put((byte) (r >>> (8 * k)));
+                    }
+                }
+                chunk.flip();
+                w.write(chunk);
+                done += len;
+            }
+            w.commit();
+        }
+    }
+
+    private static void writeLabels(Path file, int n, int classes, long seed) throws IOException {
+        SplittableRandom rng = new SplittableRandom(seed);
+        ByteBuffer b = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            b.putLong(i < classes ? i : rng.nextInt(classes));
+        }
+        b.flip();
+        try (NpyWriter w = NpyWriter.create(file, "<i8", new long[] {n})) {
+            w.write(b);
+            w.commit();
+        }
+    }
+
+    private static void writeFloats(Path file, float[] v, long[] shape) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        try (NpyWriter w = NpyWriter.create(file, "<f4", shape)) {
+            w.write(b);
+            w.commit();
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The rows as a Markdown table with the machine and date.
+     *
+     * @param rows    the measured rows
+     * @param machine a line describing the machine (cores, memory, backend)
+     * @return the Markdown
+     */
+    public static String markdown(List<Row> rows, String machine) {
+        StringBuilder b = new StringBuilder();
+        b.append("`dyepack bench`, ").append(LocalDate.now()).append(", ").append(machine).append("\n\n");
+        b.append("| job | DyePack | ceiling / peer, same run | DyePack / peer |\n|---|---|---|---|\n");
+        for (Row r : rows) {
+            b.append("| ").append(r.job()).append(" | ").append(r.dyepack()).append(" | ").append(r.peer())
+                    .append(" | ").append(Double.isNaN(r.ratio()) ? "-" : String.format(Locale.ROOT, "%.2fx",
+                            r.ratio())).append(" |\n");
+        }
+        return b.toString();
+    }
+}

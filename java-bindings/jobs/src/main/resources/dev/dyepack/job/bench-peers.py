@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Peers for `dyepack bench`: the same jobs done with NumPy (and PIL where installed), timed here.
+
+Each subcommand does one job on files the bench wrote and prints one line: the best wall time in
+seconds over the repeats, or "unavailable: REASON" when a library is missing. The bench runs these in the
+same run as DyePack, so both see the same machine state.
+
+  bench-peers.py blend IN.npy OUT.npy ALPHA          chunked Blended (keyed noise stand-in) + fsync
+  bench-peers.py score X.npy W.npy B.npy REPEATS      SGEMM logits + top-2, margin, exact boundary distance
+  bench-peers.py folder-poison IN_DIR OUT_DIR RATE    PIL: copy the folder, blend RATE of the images, re-save
+"""
+import os
+import shutil
+import sys
+import time
+
+
+def need_numpy():
+    try:
+        import numpy as np  # noqa: F401
+        return np
+    except ImportError:
+        print("unavailable: NumPy is not installed for " + sys.executable)
+        sys.exit(0)
+
+
+def blend(src, dst, alpha):
+    np = need_numpy()
+    x = np.load(src, mmap_mode="r")
+    per = x[0].size
+    rng = np.random.default_rng(0)
+    pattern = rng.integers(0, 256, size=x.shape[1:], dtype=np.uint8).astype(np.float32)
+    t0 = time.perf_counter()
+    out = np.lib.format.open_memmap(dst + ".tmp", mode="w+", dtype=x.dtype, shape=x.shape)
+    chunk = max(1, (64 << 20) // per)
+    for i in range(0, x.shape[0], chunk):
+        part = x[i:i + chunk].astype(np.float32)
+        out[i:i + chunk] = np.clip(np.rint((1 - alpha) * part + alpha * pattern), 0, 255).astype(np.uint8)
+    out.flush()
+    del out
+    fd = os.open(dst + ".tmp", os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    os.replace(dst + ".tmp", dst)
+    print("%.6f" % (time.perf_counter() - t0))
+
+
+def score(xf, wf, bf, repeats):
+    np = need_numpy()
+    x, w, b = np.load(xf), np.load(wf), np.load(bf)
+    n = x.shape[0]
+    rows = np.arange(n)
+    diff = w[:, None, :] - w[None, :, :]
+    norms = np.sqrt((diff.astype(np.float64) ** 2).sum(-1)).astype(np.float32)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        z = x @ w.T + b
+        top2 = np.argpartition(-z, 1, axis=1)[:, :2]
+        y = top2[:, 0]
+        zy = z[rows, y]
+        margin = zy - z[rows, top2[:, 1]]
+        dist = (zy[:, None] - z) / norms[y]
+        dist[rows, y] = np.inf
+        dist.min(axis=1)
+        best = min(best, time.perf_counter() - t0)
+        del z, dist, margin
+    print("%.6f" % best)
+
+
+def folder_poison(src, dst, rate):
+    try:
+        from PIL import Image
+    except ImportError:
+        print("unavailable: PIL is not installed for " + sys.executable)
+        return
+    np = need_numpy()
+    t0 = time.perf_counter()
+    shutil.copytree(src, dst)
+    files = sorted(os.path.join(r, f) for r, _, fs in os.walk(dst) for f in fs)
+    k = max(1, int(len(files) * rate))
+    rng = np.random.default_rng(0)
+    for f in rng.choice(files, size=k, replace=False):
+        img = np.asarray(Image.open(f), dtype=np.float32)
+        pattern = rng.integers(0, 256, size=img.shape).astype(np.float32)
+        Image.fromarray(np.clip(np.rint(0.8 * img + 0.2 * pattern), 0, 255).astype(np.uint8)).save(f)
+    print("%.6f" % (time.perf_counter() - t0))
+
+
+if __name__ == "__main__":
+    job = sys.argv[1]
+    if job == "blend":
+        blend(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif job == "score":
+        score(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif job == "folder-poison":
+        folder_poison(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    else:
+        sys.exit("unknown job " + job)
