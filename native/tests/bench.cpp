@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "test_util.h"
 
@@ -95,8 +97,61 @@ int score_main(int argc, char **argv) {
   return 0;
 }
 
+// The surrogate fit on N x D random features in [0, 1) with class-dependent means, C classes; prints the
+// time and an FNV-1a hash of the fitted weights' bits, so a change to the fit can be checked to give
+// the same bits.
+int fit_main(int argc, char **argv) {
+  const int64_t n = argc > 2 ? std::atoll(argv[2]) : 60000, d = argc > 3 ? std::atoll(argv[3]) : 784,
+                c = argc > 4 ? std::atoll(argv[4]) : 10;
+  const int repeats = argc > 5 ? std::atoi(argv[5]) : 3;
+  const int epochs = 5;
+  std::vector<float> x(static_cast<size_t>(n * d));
+  std::vector<int32_t> labels(static_cast<size_t>(n));
+  std::vector<int64_t> order(static_cast<size_t>(epochs * n));
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    labels[static_cast<size_t>(i)] = static_cast<int32_t>(next() % static_cast<uint64_t>(c));
+    for (int64_t j = 0; j < d; ++j)
+      x[static_cast<size_t>(i * d + j)] = static_cast<float>(next() >> 40) / 16777216.0f +
+                                          (j % c == labels[static_cast<size_t>(i)] ? 0.5f : 0.0f);
+  }
+  for (int e = 0; e < epochs; ++e) {
+    int64_t *perm = order.data() + static_cast<int64_t>(e) * n;
+    for (int64_t i = 0; i < n; ++i) perm[i] = i;
+    for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[next() % static_cast<uint64_t>(i + 1)]);
+  }
+  std::vector<float> w(static_cast<size_t>(c * d)), b(static_cast<size_t>(c));
+  dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
+  dp_engine *eng = nullptr;
+  if (dp_engine_create(DP_BACKEND_CPU, 0, &eng) != DP_OK) {
+    std::fprintf(stderr, "bench: %s\n", dp_last_error());
+    return 1;
+  }
+  const double s = best_seconds(repeats, [&] {
+    return dp_fit_linear(eng, &t, labels.data(), c, order.data(), epochs, 64, 0.5f, 1e-4f, w.data(), b.data()) == DP_OK;
+  });
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (float v : w) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    hash = (hash ^ bits) * 0x100000001b3ULL;
+  }
+  std::printf("fit %lld x %lld, %lld classes, 5 epochs, batch 64: %.3f s (best of %d); weights hash %016llx\n",
+              static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(c), s, repeats,
+              static_cast<unsigned long long>(hash));
+  dp_engine_destroy(eng);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && std::strcmp(argv[1], "score") == 0) return score_main(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "fit") == 0) return fit_main(argc, argv);
   const int64_t n = argc > 1 ? std::atoll(argv[1]) : 20000;
   const int64_t h = argc > 2 ? std::atoll(argv[2]) : 224;
   const int64_t w = argc > 3 ? std::atoll(argv[3]) : 224;

@@ -27,6 +27,8 @@ struct Loops {
   int64_t (*count_nonfinite)(const float *v, int64_t begin, int64_t end);
   // norms[i*C + j] = ||w_i - w_j|| for rows i in [begin, end), in double, rounded once.
   void (*pair_norms)(const float *weight, int64_t classes, int64_t d, float *norms, int64_t begin, int64_t end);
+  // w[j] -= f * x[j] for j in [0, d): a product, then a difference (never fused), in every variant.
+  void (*sub_scaled)(float *w, const float *x, float f, int64_t d);
 };
 
 namespace baseline {

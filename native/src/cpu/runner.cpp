@@ -1,6 +1,7 @@
 #include "cpu/runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <thread>
@@ -50,6 +51,29 @@ void parallel_for(int64_t items, int64_t elems_per_item, int threads, Body body)
   for (auto &err : errors)
     if (err) std::rethrow_exception(err);
 }
+
+// A barrier for a team that meets thousands of times a second: spins briefly (the other members are
+// usually a few microseconds away), then yields the core, so an oversubscribed machine still moves.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int members) : members_(members) {}
+
+  void wait() {
+    const int generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    for (int spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins)
+      if (spins > 1000) std::this_thread::yield();
+  }
+
+ private:
+  const int members_;
+  std::atomic<int> arrived_{0};
+  std::atomic<int> generation_{0};
+};
 
 // The work estimate per selected sample decides how many threads are worth starting.
 int64_t work(const Batch &b) { return b.sample_elems; }
@@ -121,51 +145,74 @@ void Runner::fit_linear(const FitArgs &a) {
   std::fill(weight, weight + classes * d, 0.0f);
   std::fill(bias, bias + classes, 0.0f);
   std::vector<float> grad(static_cast<size_t>(a.batch * classes));  // dLoss/dz of the batch
-  for (int epoch = 0; epoch < a.epochs; ++epoch) {
-    const float step = a.rate / static_cast<float>(1 + epoch);
-    const int64_t *perm = a.order + static_cast<int64_t>(epoch) * n;
-    for (int64_t start = 0; start < n; start += a.batch) {
-      const int64_t m = std::min<int64_t>(a.batch, n - start);
-      // Forward: one sample per task, so the split never changes a value.
-      parallel_for(m, d * classes, threads(), [&](int64_t b, int64_t e) {
-        for (int64_t k = b; k < e; ++k) {
-          float *g = grad.data() + k * classes;
-          const float *xi = x + perm[start + k] * d;
-          float zmax = -INFINITY;
-          for (int64_t c = 0; c < classes; ++c) {
-            g[c] = loops_.dot_row(xi, weight + c * d, d) + bias[c];
-            zmax = std::max(zmax, g[c]);
-          }
-          float sum = 0.0f;
-          for (int64_t c = 0; c < classes; ++c) {
-            g[c] = std::exp(g[c] - zmax);
-            sum += g[c];
-          }
-          for (int64_t c = 0; c < classes; ++c) g[c] /= sum;
-          g[a.labels[perm[start + k]]] -= 1.0f;
-        }
-      });
-      // Backward and step: one class per task; each class row sums its samples in batch order.
-      const float scale = step / static_cast<float>(m);
-      parallel_for(classes, m * d, threads(), [&](int64_t b, int64_t e) {
-        for (int64_t c = b; c < e; ++c) {
-          float *w = weight + c * d;
-          float gb = 0.0f;
-          for (int64_t k = 0; k < m; ++k) {
-            const float g = grad[static_cast<size_t>(k * classes + c)];
-            gb += g;
-            if (g == 0.0f) continue;
-            const float *xi = x + perm[start + k] * d;
-            const float f = scale * g;
-            for (int64_t j = 0; j < d; ++j) w[j] -= f * xi[j];
-          }
-          const float decay = step * a.l2;
-          for (int64_t j = 0; j < d; ++j) w[j] -= decay * w[j];
-          bias[c] -= scale * gb;
-        }
-      });
+  const Loops &loops = loops_;
+
+  // Forward for samples [b, e) of the batch at `start`: one sample per task, so the split never
+  // changes a value.
+  auto forward = [&](const int64_t *perm, int64_t start, int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k) {
+      float *g = grad.data() + k * classes;
+      const float *xi = x + perm[start + k] * d;
+      float zmax = -INFINITY;
+      for (int64_t c = 0; c < classes; ++c) {
+        g[c] = loops.dot_row(xi, weight + c * d, d) + bias[c];
+        zmax = std::max(zmax, g[c]);
+      }
+      float sum = 0.0f;
+      for (int64_t c = 0; c < classes; ++c) {
+        g[c] = std::exp(g[c] - zmax);
+        sum += g[c];
+      }
+      for (int64_t c = 0; c < classes; ++c) g[c] /= sum;
+      g[a.labels[perm[start + k]]] -= 1.0f;
     }
+  };
+  // Backward and step for classes [b, e): each class row sums its samples in batch order.
+  auto backward = [&](const int64_t *perm, int64_t start, int64_t m, float step, int64_t b, int64_t e) {
+    const float scale = step / static_cast<float>(m);
+    const float decay = step * a.l2;
+    for (int64_t c = b; c < e; ++c) {
+      float *w = weight + c * d;
+      float gb = 0.0f;
+      for (int64_t k = 0; k < m; ++k) {
+        const float g = grad[static_cast<size_t>(k * classes + c)];
+        gb += g;
+        if (g == 0.0f) continue;
+        loops.sub_scaled(w, x + perm[start + k] * d, scale * g, d);
+      }
+      loops.sub_scaled(w, w, decay, d);
+      bias[c] -= scale * gb;
+    }
+  };
+
+  // One team of threads for the whole fit, meeting at a barrier between the phases of each step:
+  // thousands of small steps would otherwise each pay for starting threads.
+  const int64_t by_work = std::max<int64_t>(1, (a.batch * d * classes) / kMinElemsPerThread);
+  const int team = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads()), by_work, classes, a.batch}));
+  SpinBarrier barrier(team);
+  auto member = [&](int id) {
+    for (int epoch = 0; epoch < a.epochs; ++epoch) {
+      const float step = a.rate / static_cast<float>(1 + epoch);
+      const int64_t *perm = a.order + static_cast<int64_t>(epoch) * n;
+      for (int64_t start = 0; start < n; start += a.batch) {
+        const int64_t m = std::min<int64_t>(a.batch, n - start);
+        const int64_t per_sample = (m + team - 1) / team, per_class = (classes + team - 1) / team;
+        forward(perm, start, std::min(m, id * per_sample), std::min(m, (id + 1) * per_sample));
+        barrier.wait();
+        backward(perm, start, m, step, std::min(classes, id * per_class), std::min(classes, (id + 1) * per_class));
+        barrier.wait();
+      }
+    }
+  };
+  if (team <= 1) {
+    member(0);
+    return;
   }
+  std::vector<std::thread> others;
+  others.reserve(static_cast<size_t>(team - 1));
+  for (int id = 1; id < team; ++id) others.emplace_back(member, id);
+  member(0);
+  for (auto &th : others) th.join();
 }
 
 int64_t Runner::count_nonfinite(const float *values, int64_t n) {
