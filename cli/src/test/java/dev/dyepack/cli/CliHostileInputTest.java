@@ -198,12 +198,12 @@ class CliHostileInputTest {
 
     @Test
     void anIdxFileGivenWhereOnlyNpyIsReadIsNamedAsIdx() throws IOException {
-        Path idx = Files.write(dir.resolve("images.idx"), new byte[] {0, 0, 0x08, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,
-            2, 1, 2, 3, 4});
-        CliTest.Run r = CliTest.run("apply", "--data", idx.toString(), "--trigger", "patch:size=1", "--out",
+        // Index lists are .npy or text; an IDX file there is named as IDX, not merely "not a .npy file".
+        Path idx = Files.write(dir.resolve("picked.npy"), new byte[] {0, 0, 0x08, 1, 0, 0, 0, 2, 1, 2});
+        CliTest.Run r = CliTest.run("apply", "--indices", idx.toString(), "--trigger", "patch:size=1", "--out",
                 dir.resolve("o.npy").toString());
         assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.err());
-        assertTrue(r.err().contains("IDX"), r.err());
+        assertTrue(r.err().contains("looks like an IDX file"), r.err());
     }
 
     @Test

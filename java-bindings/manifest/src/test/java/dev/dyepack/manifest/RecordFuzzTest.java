@@ -19,6 +19,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fuzzing of the JSON a stranger may hand over: manifests ({@link ManifestReader}, through
@@ -101,7 +102,7 @@ class RecordFuzzTest {
 
     /** Regression: nesting far deeper than any stack is refused by the depth limit, not a StackOverflowError. */
     @Test
-    void deepNestingIsRefusedByTheLimit() throws IOException {
+    void deepNestingIsRefusedByTheLimit(@TempDir Path dir) throws IOException {
         String deep = "[".repeat(200_000) + "]".repeat(200_000);
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> JsonReader.parse(deep, ManifestReader.MAX_DEPTH));
