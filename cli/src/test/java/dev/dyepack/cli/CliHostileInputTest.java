@@ -207,6 +207,16 @@ class CliHostileInputTest {
     }
 
     @Test
+    void anOutputProblemNamesTheDestination() {
+        Path out = dir.resolve("no-such-folder/o.npy");
+        CliTest.Run r = CliTest.run("apply", "--quiet", "--trigger", "patch:size=3", "--out", out.toString());
+        assertEquals(ExitCodes.FAILURE, r.code(), r.err());
+        assertEquals(1, lines(r.err()), r.err());
+        assertTrue(r.err().startsWith("dyepack: " + out + ": cannot be written: its folder "), r.err());
+        assertFalse(r.err().contains(".tmp"), r.err());
+    }
+
+    @Test
     void aMalformedManifestIsUntrustedExitFour() throws IOException {
         Path manifest = Files.writeString(dir.resolve("manifest.json"), "{\"format\": ");
         CliTest.Run r = CliTriggerTest.run(ENV, "manifest", "verify", "--manifest", manifest.toString());

@@ -38,6 +38,10 @@ class CliMemoryBoundTest {
     record Child(int code, String out, String err) {}
 
     private Child cli(String... args) throws IOException, InterruptedException {
+        return cli(java.util.Map.of(), args);
+    }
+
+    private Child cli(java.util.Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-Xss512k", "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "--quiet"));
@@ -46,6 +50,7 @@ class CliMemoryBoundTest {
                 .redirectError(dir.resolve("stderr").toFile());
         pb.environment().put("DYEPACK_KEY", "memory bound test key, 32 bytes!");
         pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().putAll(env);
         Process p = pb.start();
         if (!p.waitFor(SECONDS, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -144,5 +149,25 @@ class CliMemoryBoundTest {
         refusedInOneLine(c, out);
         assertTrue(c.err().contains("trailing bytes"), c.err());
         assertTrue((System.nanoTime() - t0) / 1e9 < 30, "refused early");
+    }
+
+    @Test
+    void aClassFolderNameTheLocaleCannotRepresent() throws Exception {
+        Path root = dir.resolve("folder");
+        for (String c : new String[] {"caf\u00e9", "plain"}) {
+            Files.createDirectories(root.resolve(c));
+            javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(4, 4,
+                    java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", root.resolve(c).resolve("x.png").toFile());
+        }
+        Path out = dir.resolve("out");
+        // The C locale's file-name encoding is ASCII: the JDK cannot name the folder, which is the input's
+        // problem (exit 2 with the fix), not an internal error.
+        Child c = cli(java.util.Map.of("LANG", "C", "LC_ALL", "C"), "poison", "--data", root.toString(), "--trigger",
+                "patch:size=2", "--target", "0", "--out", out.toString());
+        if (c.code() == 0) {
+            return; // a JDK that maps such names: nothing to refuse
+        }
+        refusedInOneLine(c, out);
+        assertTrue(c.err().contains("LANG=C.UTF-8"), c.err());
     }
 }
