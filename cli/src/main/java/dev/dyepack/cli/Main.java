@@ -70,7 +70,7 @@ public final class Main implements Runnable {
      * Java {@link Error}s thrown by a command (out of memory, a stack overflow) get the same one line,
      * with a hint to rerun with {@code --stacktrace}, and exit {@link ExitCodes#INTERNAL}: every input is
      * checked against {@link dev.dyepack.io.Limits} first, so an Error is a defect, not bad input.
-     * {@code --quiet} drops the informational lines from standard error (see {@link QuietWriter}).
+     * {@code --quiet} drops the informational lines from standard error (see {@code QuietWriter}).
      *
      * @return the configured command line
      */
