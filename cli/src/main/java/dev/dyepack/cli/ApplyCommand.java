@@ -88,7 +88,7 @@ final class ApplyCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec spec0 = TriggerSpec.parse(trigger);
         long[] picked = indices == null ? null : IndexList.read(indices);
-        OwnerKey key = keyOptions.resolve(main.env, stderr);
+        OwnerKey key = keyOptions.resolve(main.env, stderr, spec0.keyed());
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path input = sample == null ? data : sample.images();
             StampJob job = StampJob.prepare(input, out, spec0, key, picked,

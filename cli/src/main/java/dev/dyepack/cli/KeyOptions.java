@@ -23,8 +23,19 @@ final class KeyOptions {
      * @return the key, or null when none was given
      */
     OwnerKey resolve(Map<String, String> env, PrintWriter err) {
+        return resolve(env, err, true);
+    }
+
+    /**
+     * @param env      the environment to read DYEPACK_KEY from
+     * @param err      where to say which key is used
+     * @param announce whether the key matters to the run (a keyless trigger's output does not depend on
+     *                 it, so its fingerprint is not printed, as if it did)
+     * @return the key, or null when none was given
+     */
+    OwnerKey resolve(Map<String, String> env, PrintWriter err, boolean announce) {
         Optional<OwnerKey> key = OwnerKey.resolve(keyFile, env);
-        key.ifPresent(k -> {
+        key.filter(k -> announce).ifPresent(k -> {
             err.println("key: " + k.fingerprint() + (keyFile != null ? " (from " + keyFile + ")" : " (from "
                     + OwnerKey.ENV_VAR + ")"));
             if (k.isWeak()) {

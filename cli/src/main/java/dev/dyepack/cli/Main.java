@@ -6,6 +6,7 @@ import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
 import dev.dyepack.NativeLibraryException;
 import dev.dyepack.NoGpuException;
+import dev.dyepack.key.OwnerKey;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Map;
@@ -37,6 +38,11 @@ public final class Main implements Runnable {
             description = "Print the stack trace of an error, not just its message.")
     boolean stacktrace;
 
+    @Option(names = {"-q", "--quiet"}, scope = ScopeType.INHERIT,
+            description = "Print no informational lines (key, backend, progress) on standard error; warnings and "
+                    + "the error line still appear.")
+    boolean quiet;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -61,8 +67,10 @@ public final class Main implements Runnable {
      * Builds the command line with DyePack's error handling: one line {@code dyepack: <message>} on
      * standard error (followed, when the library names the parameter at fault, by the options that set
      * it: {@link OptionHints}) and a named exit code; the stack trace only with {@code --stacktrace}.
-     * Java {@link Error}s thrown by a command get the same one line: out of memory exits with
-     * {@link ExitCodes#FAILURE}, any other with {@link ExitCodes#INTERNAL}.
+     * Java {@link Error}s thrown by a command (out of memory, a stack overflow) get the same one line,
+     * with a hint to rerun with {@code --stacktrace}, and exit {@link ExitCodes#INTERNAL}: every input is
+     * checked against {@link dev.dyepack.io.Limits} first, so an Error is a defect, not bad input.
+     * {@code --quiet} drops the informational lines from standard error (see {@code QuietWriter}).
      *
      * @return the configured command line
      */
@@ -79,15 +87,32 @@ public final class Main implements Runnable {
     public static CommandLine commandLine(Map<String, String> env) {
         CommandLine cl = new CommandLine(new Main(env));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // Integer.parseInt takes any Unicode digit (full-width '３' is 3); a number on the command line
+        // is ASCII digits only, so what is recorded is what was typed.
+        cl.registerConverter(Integer.class, Main::asciiInt);
+        cl.registerConverter(Integer.TYPE, Main::asciiInt);
+        cl.registerConverter(Long.class, Main::asciiLong);
+        cl.registerConverter(Long.TYPE, Main::asciiLong);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("dyepack: " + ex.getMessage());
-            err.println("(see: dyepack " + subcommandPath(ex.getCommandLine()) + "--help)");
+            String secret = secretOnCommandLine(args);
+            // A key typed as an argument is refused without repeating it: picocli's own message would
+            // quote every unmatched argument, the key among them.
+            String message = secret != null ? "a secret is never given on the command line (" + secret + " is not an "
+                    + "option): put the key in a file and give --key-file FILE, or set " + OwnerKey.ENV_VAR
+                    + " (for an endpoint's API key: --api-key-file FILE or DYEPACK_API_KEY)" : ex.getMessage();
+            // One line, the last: the hint to the help goes on it.
+            err.println("dyepack: " + message + " (see: dyepack " + subcommandPath(ex.getCommandLine()) + "--help)");
             err.flush();
             return ExitCodes.INVALID_INPUT;
         });
         CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
         cl.setExecutionStrategy(parseResult -> {
+            if (quiet(parseResult)) {
+                for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+                    p.commandSpec().commandLine().setErr(QuietWriter.over(p.commandSpec().commandLine().getErr()));
+                }
+            }
             try {
                 return runLast.execute(parseResult);
             } catch (Error e) {
@@ -113,12 +138,61 @@ public final class Main implements Runnable {
         return cl;
     }
 
+    static long asciiLong(String text) {
+        if (text == null || !text.matches("-?[0-9]{1,19}")) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not an integer (ASCII digits 0-9)");
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is outside the 64-bit range");
+        }
+    }
+
+    static int asciiInt(String text) {
+        long v = asciiLong(text);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is outside the range of a 32-bit integer");
+        }
+        return (int) v;
+    }
+
     private static CommandLine.ParseResult deepest(CommandLine.ParseResult pr) {
         CommandLine.ParseResult p = pr;
         while (p.subcommand() != null) {
             p = p.subcommand();
         }
         return p;
+    }
+
+    /**
+     * The option a secret was typed with ({@code --key}, {@code --key=...}, {@code --api-key}, ...), never
+     * the secret itself; null when there is none.
+     */
+    static String secretOnCommandLine(String[] args) {
+        for (String a : args) {
+            if (a == null) {
+                continue;
+            }
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            switch (name) {
+                case "--key", "--owner-key", "--secret", "--api-key", "-k" -> {
+                    return name;
+                }
+                default -> {
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean quiet(CommandLine.ParseResult pr) {
+        for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.matchedOption("--quiet") != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean hasStacktrace(CommandLine.ParseResult pr) {
@@ -142,11 +216,17 @@ public final class Main implements Runnable {
 
     static String message(Throwable ex) {
         if (ex instanceof OutOfMemoryError) {
-            return "out of memory (" + ex.getMessage() + "); give Java more memory (e.g. JAVA_TOOL_OPTIONS=-Xmx8g) "
-                    + "or work on smaller inputs";
+            return "internal error: out of memory (" + ex.getMessage() + "); an input passed the limits "
+                    + "(dev.dyepack.io.Limits) but needed more than this JVM has: give Java more memory "
+                    + "(DYEPACK_JAVA_OPTS=-Xmx8g) or lower a limit; rerun with --stacktrace and report it";
         }
         if (ex instanceof Error) {
-            return "internal error: " + ex + " (run with --stacktrace and report it)";
+            return "internal error: " + ex + "; rerun with --stacktrace and report it";
+        }
+        if (ex instanceof java.nio.file.InvalidPathException ipe) {
+            return "the path \"" + ipe.getInput() + "\" cannot be used: " + ipe.getReason()
+                    + (ipe.getReason().contains("unmappable") || ipe.getReason().contains("Malformed")
+                            ? " (the locale's file-name encoding cannot hold it: run with LANG=C.UTF-8)" : "");
         }
         String m = ex.getMessage();
         if (ex instanceof UncheckedIOException && ex.getCause() != null) {
@@ -159,14 +239,15 @@ public final class Main implements Runnable {
         if (ex instanceof dev.dyepack.manifest.UntrustedRecordException) {
             return ExitCodes.VERIFY_FAILED;
         }
-        if (ex instanceof InvalidArgumentException || ex instanceof InvalidInputException) {
+        if (ex instanceof InvalidArgumentException || ex instanceof InvalidInputException
+                || ex instanceof java.nio.file.InvalidPathException) {
             return ExitCodes.INVALID_INPUT;
         }
         if (ex instanceof NoGpuException) {
             return ExitCodes.NO_GPU;
         }
         if (ex instanceof CudaException || ex instanceof NativeLibraryException || ex instanceof UncheckedIOException
-                || ex instanceof java.io.IOException || ex instanceof OutOfMemoryError) {
+                || ex instanceof java.io.IOException) {
             return ExitCodes.FAILURE;
         }
         return ExitCodes.INTERNAL;

@@ -1,14 +1,10 @@
 package dev.dyepack.cli;
 
 import dev.dyepack.key.OwnerKey;
-import dev.dyepack.manifest.DatasetCheck;
 import dev.dyepack.manifest.Manifest;
-import dev.dyepack.manifest.ManifestReader;
-import dev.dyepack.manifest.ManifestSigner;
-import dev.dyepack.manifest.Verification;
+import dev.dyepack.manifest.ManifestCheck;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +31,10 @@ final class ManifestCommand implements Runnable {
 
     /** {@code dyepack manifest verify}. */
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = {"Check a manifest's signature with the owner's key, and the SHA-256 of the dataset files it",
-                "records (at their recorded paths, or the files given). Exit 0 when everything matches, 4 otherwise."})
+            description = {"Check a manifest's signature with the owner's key, and then the SHA-256 of the dataset files it",
+                "records (at their recorded paths inside the manifest's folder, or the files given). Exit 0 when",
+                "everything matches, 4 otherwise (also for a malformed manifest). No dataset file is opened when the",
+                "signature fails; links, devices and FIFOs are never read."})
     static final class Verify implements Callable<Integer> {
         @Option(names = "--manifest", required = true, paramLabel = "FILE", description = "The manifest.json.")
         Path manifest;
@@ -69,25 +67,17 @@ final class ManifestCommand implements Runnable {
                 throw new ParameterException(spec.commandLine(), "verifying the signature needs the owner's key: "
                         + "--key-file FILE or " + OwnerKey.ENV_VAR);
             }
-            Manifest m = ManifestReader.read(manifest);
-            Verification v = ManifestSigner.verify(m, key);
-            List<String> findings = new ArrayList<>(v.findings());
-            Path dir = manifest.toAbsolutePath().getParent();
-            // The poisoned outputs, at the given paths or where the manifest records them (relative to it);
-            // the clean inputs only when asked, since they may be kept elsewhere or be gone.
-            Map<String, Path> files = new LinkedHashMap<>();
-            for (Manifest.DatasetFile f : m.files()) {
-                if (f.stage() == Manifest.Stage.OUTPUT || inputs) {
-                    files.put(f.key(), dir.resolve(f.path()).normalize());
-                }
-            }
+            // Only the given paths replace recorded ones; everything else is the library's trust order.
+            Map<String, Path> given = new LinkedHashMap<>();
             if (data != null) {
-                files.put("output.data", data);
+                given.put("output.data", data);
             }
             if (labels != null) {
-                files.put("output.labels", labels);
+                given.put("output.labels", labels);
             }
-            findings.addAll(DatasetCheck.compare(m, dir, files));
+            ManifestCheck.Result result = ManifestCheck.verify(manifest, key, given, inputs);
+            Manifest m = result.manifest();
+            List<String> findings = result.findings();
             if (findings.isEmpty()) {
                 out.println("manifest OK: signature valid for key " + key.fingerprint() + "; " + m.indexCount()
                         + " poisoned samples, trigger " + m.triggerSpec() + ", target " + m.targetClass()

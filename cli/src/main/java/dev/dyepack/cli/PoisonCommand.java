@@ -46,13 +46,17 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
     int target;
 
+    @Option(names = "--classes", paramLabel = "N", description = "The number of classes, when the labels do not "
+            + "show them all (default: the largest label plus one, or the class folders); the target must be one.")
+    int classes;
+
     @Option(names = "--budget", paramLabel = "B", description = "A fraction in (0, 1) or a count.")
     String budget = Budget.DEFAULT;
 
-    @Option(names = "--allow-over-5-percent", description = "Allow a budget above 5% (recorded in the manifest).")
+    @Option(names = "--allow-over-5-percent", description = "Allow a budget above 5%% (recorded in the manifest).")
     boolean allowOver5;
 
-    @Option(names = "--override-reason", paramLabel = "TEXT", description = "Why more than 5% (recorded).")
+    @Option(names = "--override-reason", paramLabel = "TEXT", description = "Why more than 5%% (recorded).")
     String overrideReason;
 
     @Option(names = "--select", paramLabel = "auto|boundary|boundary-far|random",
@@ -102,6 +106,7 @@ final class PoisonCommand implements Callable<Integer> {
             Map.entry("allowOver5Percent", "--allow-over-5-percent"),
             Map.entry("overrideReason", "--override-reason"),
             Map.entry("target", "--target"),
+            Map.entry("classes", "--classes"),
             Map.entry("strategy", "--select"),
             Map.entry("mode", "--mode"),
             Map.entry("surrogate", "--surrogate linear, or --features and --head"),
@@ -142,7 +147,7 @@ final class PoisonCommand implements Callable<Integer> {
             Path d = sample == null ? data : sample.images();
             Path l = sample == null ? labels : sample.labels();
             try {
-                PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target)
+                PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target).classes(classes)
                         .budget(Budget.parse(budget)).allowOver5Percent(allowOver5).overrideReason(overrideReason)
                         .strategy(strategy).mode(selectionMode).stratified(stratify)
                         .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)

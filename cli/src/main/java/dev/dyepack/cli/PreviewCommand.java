@@ -63,7 +63,7 @@ final class PreviewCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec t = TriggerSpec.parse(trigger);
-        OwnerKey key = keyOptions.resolve(main.env, stderr);
+        OwnerKey key = keyOptions.resolve(main.env, stderr, t.keyed());
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path input = sample == null ? data : sample.images();
             BufferedImage sheet;

@@ -119,11 +119,14 @@ class CliErrorsTest {
         assertEquals(1, lines(r.err()), r.err());
         assertTrue(r.err().startsWith("dyepack: internal error: java.lang.StackOverflowError"), r.err());
         assertFalse(r.err().contains("\tat "), r.err());
+        assertTrue(r.err().contains("rerun with --stacktrace"), r.err());
 
+        // Every input is checked against the limits first, so running out of memory is a defect: 70.
         r = runFailing(new OutOfMemoryError("Java heap space"));
-        assertEquals(ExitCodes.FAILURE, r.code());
+        assertEquals(ExitCodes.INTERNAL, r.code());
         assertEquals(1, lines(r.err()), r.err());
-        assertTrue(r.err().startsWith("dyepack: out of memory (Java heap space)"), r.err());
+        assertTrue(r.err().startsWith("dyepack: internal error: out of memory (Java heap space)"), r.err());
+        assertTrue(r.err().contains("rerun with --stacktrace"), r.err());
 
         // With --stacktrace the trace follows the line.
         r = runFailing(new StackOverflowError(), "--stacktrace");

@@ -214,7 +214,8 @@ class CliPoisonTest {
         assertEquals(ExitCodes.INVALID_INPUT, r.code());
         assertTrue(r.err().contains("are of the target class 3"), r.err());
         Path x = CliTest.npy(dir.resolve("x.npy"), "|u1", new long[] {10, 4, 4}, new byte[160]);
-        Path y = CliTest.npy(dir.resolve("y.npy"), "|u1", new long[] {9}, new byte[9]);
+        // Labels of both classes (a target no label has is refused before the counts are compared).
+        Path y = CliTest.npy(dir.resolve("y.npy"), "|u1", new long[] {9}, new byte[] {0, 1, 0, 1, 0, 1, 0, 1, 0});
         r = CliTriggerTest.run(Map.of(), "poison", "--data", x.toString(), "--labels", y.toString(), "--trigger",
                 "patch:size=2", "--target", "1", "--select", "random", "--budget", "1", "--allow-over-5-percent",
                 "--key-file", k, "--out", out.toString());

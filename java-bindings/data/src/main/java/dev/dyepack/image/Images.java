@@ -3,6 +3,7 @@ package dev.dyepack.image;
 import dev.dyepack.trigger.ImagePattern;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
+import dev.dyepack.io.Limits;
 import dev.dyepack.Layout;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
@@ -50,7 +51,7 @@ public final class Images {
      * The most pixels {@link #readPng} decodes. The size is read from the file header before any
      * decoding, so an absurdly large (or hostile) file is refused without allocating its pixels.
      */
-    public static final long MAX_PIXELS = 1L << 25;
+    public static final long MAX_PIXELS = Limits.DEFAULT_PIXELS;
 
     /** BT.601 luma weights, as floats so that the conversion is reproducible in any float code. */
     private static final float LUMA_R = 0.299f;
@@ -113,6 +114,13 @@ public final class Images {
             throw new InvalidInputException(file + ": not a regular file");
         }
         BufferedImage img;
+        try {
+            // The decoder caches the whole file in memory.
+            Limits.current().check("image-bytes", Files.size(file), file + ": an image file of " + Files.size(file)
+                    + " bytes, which");
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot be read: " + e.getMessage(), e);
+        }
         try (InputStream in = Files.newInputStream(file)) {
             img = decode(file, in, wantWidth, wantHeight);
         } catch (NoSuchFileException e) {
@@ -177,10 +185,9 @@ public final class Images {
                         throw new InvalidInputException(file + ": the image is " + width + "x" + height
                                 + " pixels, it needs at least one");
                     }
-                    if ((long) width * height > MAX_PIXELS) {
-                        throw new InvalidInputException(file + ": the image is " + width + "x" + height
-                                + " pixels, more than the " + MAX_PIXELS + " a pattern may have");
-                    }
+                    // From the header, before a pixel is decoded: a small file may declare a huge image.
+                    Limits.current().check("pixels", (long) width * height, file + ": the image is " + width + "x"
+                            + height + " pixels, which");
                     if (wantWidth >= 0 && (width != wantWidth || height != wantHeight)) {
                         throw new InvalidInputException(file + ": image is " + width + "x" + height + " (width x height)"
                                 + " but the first image of the folder is " + wantWidth + "x" + wantHeight

@@ -25,7 +25,7 @@ public final class AtomicFiles {
      *
      * @param target the final path
      * @return the new, empty temporary file
-     * @throws IOException if it cannot be created
+     * @throws IOException if it cannot be created (the message names {@code target} and why)
      * @throws IllegalArgumentException if target names no file
      */
     public static Path newTempFile(Path target) throws IOException {
@@ -43,6 +43,12 @@ public final class AtomicFiles {
                 if (attempt >= 10) {
                     throw e;
                 }
+            } catch (java.nio.file.FileSystemException e) {
+                // Name the destination the user gave, not the temporary file they never asked for.
+                String why = e instanceof java.nio.file.NoSuchFileException ? "its folder " + dir + " does not exist"
+                        : e instanceof java.nio.file.AccessDeniedException ? "permission denied in " + dir
+                        : e.getReason() != null ? e.getReason() : e.toString();
+                throw new IOException(target + ": cannot be written: " + why, e);
             }
         }
     }

@@ -161,9 +161,13 @@ public final class IdxReader implements Samples.Reader {
         try (InputStream in = new GZIPInputStream(Files.newInputStream(file), Idx.CHUNK)) {
             h = readHeader(in, name, "the decompressed gzip stream");
             // Reading to the end makes GZIPInputStream check the CRC-32 and length trailer.
-            held = skipToEnd(in);
+            held = skipToEnd(in, h.dataBytes);
         } catch (IOException e) {
             throw gzipFailure(name, e);
+        }
+        if (held > h.dataBytes) {
+            throw new InvalidInputException(name + ": header says " + h.totalBytes() + " bytes (" + h.describe()
+                    + "), the decompressed gzip stream holds more than that (trailing bytes)");
         }
         if (held != h.dataBytes) {
             String says = "header says " + h.totalBytes() + " bytes (" + h.describe()
@@ -174,11 +178,19 @@ public final class IdxReader implements Samples.Reader {
         return new IdxReader(file, true, h, null);
     }
 
-    private static long skipToEnd(InputStream in) throws IOException {
+    /**
+     * Counts the bytes left in {@code in}, stopping as soon as they exceed {@code declared}: a small
+     * gzip file that inflates to far more than its header declares is refused then, not after
+     * inflating all of it.
+     */
+    private static long skipToEnd(InputStream in, long declared) throws IOException {
         byte[] buf = new byte[Idx.CHUNK];
         long n = 0;
         for (int r; (r = in.read(buf)) >= 0; ) {
             n += r;
+            if (n > declared) {
+                return n;
+            }
         }
         return n;
     }

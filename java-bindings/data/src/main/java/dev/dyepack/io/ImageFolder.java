@@ -51,10 +51,12 @@ import java.util.stream.Stream;
  * <p>Order and labels: class folders sorted by name get the labels {@code 0 .. C-1}; the images of
  * a class, sorted by file name, follow one another, classes in label order. Names are compared by
  * Unicode code point, as Python's {@code sorted} does, so the labels agree with torchvision's
- * {@code class_to_idx}. Skipped without a word: names starting with {@code .} (hidden files and
- * folders, unlike torchvision, which would take {@code .ipynb_checkpoints} for a class), plain files
- * directly under the root, folders inside class folders, and files whose extension is not
- * {@code .png}, {@code .jpg} or {@code .jpeg} (any case).
+ * {@code class_to_idx}. Skipped, and listed by {@link #skipped()} so that callers can name them: names
+ * starting with {@code .} (hidden files and folders, unlike torchvision, which would take
+ * {@code .ipynb_checkpoints} for a class), plain files directly under the root, folders inside class
+ * folders, and files whose extension is not {@code .png}, {@code .jpg} or {@code .jpeg} (any case).
+ * Refused: a symbolic link anywhere in the layout (the folder's fingerprint does not follow links, so
+ * the reader does not either, and both see the same files).
  *
  * <p>Pixels: {@link #readImages} decodes with the data module's one codec,
  * {@link Images#readUint8}, into uint8 NHWC with 1 or 3 channels, with its rules: 8-bit gray and
@@ -104,8 +106,10 @@ public final class ImageFolder implements Samples.Reader {
     private final int height;
     private final int width;
     private final int channels;
+    private final List<String> skipped;
 
-    private ImageFolder(Path root, List<String> classes, Path[] files, int[] labels, Probe first) {
+    private ImageFolder(Path root, List<String> classes, Path[] files, int[] labels, Probe first, List<String> skipped) {
+        this.skipped = skipped;
         this.root = root;
         this.classes = classes;
         this.files = files;
@@ -125,19 +129,32 @@ public final class ImageFolder implements Samples.Reader {
      * @throws InvalidInputException    if {@code root} is not a readable directory, it holds no class
      *                                  folder, a class folder holds no image, there are more images
      *                                  than a Java array holds, or the first image's header cannot be
-     *                                  decoded; the message names the folder or file
+     *                                  decoded, an entry is a symbolic link, or a name cannot be represented
+     *                                  in the locale's file-name encoding; the message names the folder or file
      */
     public static ImageFolder scan(Path root) {
         if (root == null) {
             throw new InvalidArgumentException("root must not be null");
         }
+        try {
+            return scanFolder(root);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new InvalidInputException(root + ": holds a name this locale cannot represent (" + e.getReason()
+                    + "); run with a UTF-8 locale, e.g. LANG=C.UTF-8", e);
+        }
+    }
+
+    private static ImageFolder scanFolder(Path root) {
         if (!Files.isDirectory(root)) {
             throw new InvalidInputException(root + ": not a directory" + (Files.exists(root) ? "" : " (it does not exist)"));
         }
         List<String> classes = new ArrayList<>();
-        for (Path p : list(root)) {
-            if (Files.isDirectory(p)) {
+        List<String> skipped = new ArrayList<>();
+        for (Path p : list(root, skipped)) {
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                 classes.add(p.getFileName().toString());
+            } else {
+                skipped.add(p.toString());
             }
         }
         if (classes.isEmpty()) {
@@ -149,9 +166,11 @@ public final class ImageFolder implements Samples.Reader {
         for (int c = 0; c < classes.size(); c++) {
             Path dir = root.resolve(classes.get(c));
             List<Path> images = new ArrayList<>();
-            for (Path p : list(dir)) {
-                if (isImageName(p.getFileName().toString()) && Files.isRegularFile(p)) {
+            for (Path p : list(dir, skipped)) {
+                if (isImageName(p.getFileName().toString()) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                     images.add(p);
+                } else {
+                    skipped.add(p.toString());
                 }
             }
             if (images.isEmpty()) {
@@ -172,18 +191,33 @@ public final class ImageFolder implements Samples.Reader {
             labelArray[i] = labels.get(i);
         }
         Path[] fileArray = files.toArray(new Path[0]);
-        return new ImageFolder(root, List.copyOf(classes), fileArray, labelArray, probe(fileArray[0]));
+        skipped.sort(NAME_ORDER);
+        return new ImageFolder(root, List.copyOf(classes), fileArray, labelArray, probe(fileArray[0]),
+                List.copyOf(skipped));
     }
 
-    /** The entries of a directory whose names do not start with a dot. */
-    private static List<Path> list(Path dir) {
+    /**
+     * The entries of a directory whose names do not start with a dot; the others are added to
+     * {@code skipped}. A symbolic link is refused: the folder's fingerprint (which does not follow links)
+     * must see exactly what this reader sees.
+     */
+    private static List<Path> list(Path dir, List<String> skipped) {
         List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
+                if (Files.isSymbolicLink(p)) {
+                    throw new InvalidInputException(p + ": is a symbolic link; image folders are read without "
+                            + "following links (copy the file or folder in instead)");
+                }
                 if (!p.getFileName().toString().startsWith(".")) {
                     out.add(p);
+                } else {
+                    skipped.add(p.toString());
                 }
             }
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new InvalidInputException(dir + ": holds a name this locale cannot represent (" + e.getReason()
+                    + "); run with a UTF-8 locale, e.g. LANG=C.UTF-8", e);
         } catch (IOException e) {
             throw new InvalidInputException(dir + ": cannot list the folder: " + e, e);
         }
@@ -200,6 +234,15 @@ public final class ImageFolder implements Samples.Reader {
     /** @return the dataset folder as given to {@link #scan} */
     public Path root() {
         return root;
+    }
+
+    /**
+     * @return the entries {@link #scan} passed over, as paths (hidden names, files that are not images, plain
+     *         files at the root, folders inside class folders), sorted; unmodifiable. A poisoned copy of the
+     *         folder holds only the images, so callers say which entries it leaves out.
+     */
+    public List<String> skipped() {
+        return skipped;
     }
 
     /** @return the class folder names in label order (unmodifiable) */
@@ -488,10 +531,7 @@ public final class ImageFolder implements Samples.Reader {
         return withReader(file, reader -> {
             int w = reader.getWidth(0);
             int h = reader.getHeight(0);
-            if ((long) w * h > Images.MAX_PIXELS) {
-                throw new InvalidInputException(file + ": the image is " + w + "x" + h + " pixels, more than the "
-                        + Images.MAX_PIXELS + " an image may have");
-            }
+            Limits.current().check("pixels", (long) w * h, file + ": the image is " + w + "x" + h + " pixels, which");
             ImageTypeSpecifier type = reader.getRawImageType(0);
             if (type == null) {
                 Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);

@@ -30,22 +30,28 @@ public final class IndexList {
      * @param file a rank-1 integer {@code .npy} file if its name ends with {@code .npy} (any case),
      *             otherwise a text file
      * @return the indices in file order, possibly empty
-     * @throws InvalidInputException if the file cannot be read, a {@code .npy} file is unusable (see
+     * @throws InvalidInputException if the file cannot be read or is larger than {@link Limits#indicesBytes()},
+     *                               a {@code .npy} file is unusable (see
      *                               {@link Npy#readIntegers}), the text is not UTF-8, or a token is
      *                               not a non-negative integer that fits in a {@code long} (the
      *                               message names the file, the line and the token)
      */
     public static long[] read(Path file) {
         Path fileName = file.getFileName();
+        long limit = Limits.current().indicesBytes();
         if (fileName != null && fileName.toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+            try {
+                if (Files.isRegularFile(file)) {
+                    Limits.current().check("indices-bytes", Files.size(file), file + ": an indices file of "
+                            + Files.size(file) + " bytes");
+                }
+            } catch (IOException e) {
+                throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            }
             return Npy.readIntegers(file);
         }
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e, e);
-        }
+        // Bounded: a device or pipe named by mistake (or on purpose) costs at most the limit.
+        byte[] bytes = InputFiles.readBounded(file, limit, "indices-bytes", "an indices file");
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()

@@ -46,7 +46,9 @@ public final class Npy {
      * The longest header text accepted. Real headers are under 200 bytes; the bound keeps a corrupt
      * length field from making the reader allocate gigabytes.
      */
-    static final int MAX_HEADER_LENGTH = 1 << 20;
+    static final int MAX_HEADER_LENGTH = (int) Limits.DEFAULT_HEADER_BYTES;
+    /** The most {@link Limits#headerBytes()} may allow: the header is held in one array. */
+    private static final long MAX_HEADER_LENGTH_CAP = 1L << 30;
 
     /** NumPy's own limit on the number of dimensions. */
     static final int MAX_RANK = 64;
@@ -145,6 +147,18 @@ public final class Npy {
         return interpret(new DictParser(dict, name).parse(), end, name);
     }
 
+    /** Names the format a file that is not .npy seems to have, so that an IDX file is not just "not .npy". */
+    private static String otherFormat(ByteBuffer b) {
+        int n = b.remaining();
+        if (n >= 2 && (b.get(0) & 0xff) == 0x1f && (b.get(1) & 0xff) == 0x8b) {
+            return "; it is gzip-compressed (an IDX .gz file?), and only .npy is accepted here";
+        }
+        if (n >= 4 && b.get(0) == 0 && b.get(1) == 0 && Idx.isSupported(b.get(2) & 0xff) && b.get(3) > 0) {
+            return "; it looks like an IDX file, and only .npy is accepted here";
+        }
+        return "";
+    }
+
     /**
      * Checks magic and version and returns the offset just past the header text, from the preamble
      * alone.
@@ -156,7 +170,8 @@ public final class Npy {
                 throw new InvalidInputException(name + ": truncated header: only " + n + " bytes");
             }
             if (b.get(i) != MAGIC[i]) {
-                throw new InvalidInputException(name + ": not a .npy file (no \\x93NUMPY magic at the start)");
+                throw new InvalidInputException(name + ": not a .npy file (no \\x93NUMPY magic at the start)"
+                        + otherFormat(b));
             }
         }
         if (n < 8) {
@@ -175,9 +190,10 @@ public final class Npy {
         long len = major == 1
                 ? (b.get(8) & 0xff) | (b.get(9) & 0xff) << 8
                 : (b.get(8) & 0xffL) | (b.get(9) & 0xffL) << 8 | (b.get(10) & 0xffL) << 16 | (b.get(11) & 0xffL) << 24;
-        if (len > MAX_HEADER_LENGTH) {
+        long max = Math.min(MAX_HEADER_LENGTH_CAP, Limits.current().headerBytes());
+        if (len > max) {
             throw new InvalidInputException(name + ": malformed header: its length field says " + len
-                    + " bytes, over the limit of " + MAX_HEADER_LENGTH);
+                    + " bytes, over the limit of " + max + " (" + Limits.PROPERTY_PREFIX + "header-bytes)");
         }
         return preamble + len;
     }
@@ -464,7 +480,9 @@ public final class Npy {
     private static final class DictParser {
         private final String s;
         private final String name;
+        private final int maxDepth = Limits.current().depth();
         private int i;
+        private int depth;
 
         DictParser(String s, String name) {
             this.s = s;
@@ -543,6 +561,10 @@ public final class Npy {
 
         private Object sequence(char open) {
             char close = open == '(' ? ')' : ']';
+            // Recursion is bounded here: a header of nested brackets must not exhaust the stack.
+            if (++depth > maxDepth) {
+                throw error("nested deeper than " + maxDepth + " levels");
+            }
             i++;
             List<Object> items = new ArrayList<>();
             boolean trailingComma = false;
@@ -561,6 +583,7 @@ public final class Npy {
                 }
             }
             i++;
+            depth--;
             if (open == '(') {
                 // In Python "(5)" is the integer 5, not a tuple; only "(5,)" is a 1-tuple.
                 if (items.size() == 1 && !trailingComma) {
@@ -582,6 +605,10 @@ public final class Npy {
             }
             if (i == digits) {
                 throw error("'-' not followed by digits");
+            }
+            // No dimension or version needs more; a megabyte of digits would make BigInteger slow.
+            if (i - digits > 40) {
+                throw error("an integer of " + (i - digits) + " digits");
             }
             BigInteger v = new BigInteger(s.substring(start, i));
             if (i < s.length() && s.charAt(i) == 'L') {

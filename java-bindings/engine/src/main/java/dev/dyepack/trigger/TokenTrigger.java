@@ -78,7 +78,7 @@ public record TokenTrigger(int[] ids, Position position, long at, Integer pad) i
             case "random" -> Position.RANDOM;
             default -> Position.AT;
         };
-        long at = position == Position.AT ? Long.parseLong(pos) : 0;
+        long at = position == Position.AT ? TriggerParameter.asciiLong(pos) : 0;
         Integer pad = raw.containsKey("pad") ? PAD.readInteger(FAMILY, raw, 0) : null;
         return new TokenTrigger(Arrays.stream(ids).mapToInt(v -> (int) v).toArray(), position, at, pad);
     }

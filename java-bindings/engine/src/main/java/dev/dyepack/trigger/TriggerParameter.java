@@ -197,6 +197,19 @@ public final class TriggerParameter {
 
     // ---------------------------------------------------------------- reading a spec's fields
 
+    /**
+     * A decimal integer of ASCII digits with an optional sign: {@link Long#parseLong} would also take
+     * other scripts' digits (full-width '３'), and a spec must mean what it shows.
+     *
+     * @throws NumberFormatException for anything else
+     */
+    static long asciiLong(String s) {
+        if (s == null || !s.matches("[+-]?[0-9]{1,19}")) {
+            throw new NumberFormatException("not an integer of ASCII digits: " + s);
+        }
+        return Long.parseLong(s);
+    }
+
     /** Reads an integer field, or the default when absent. */
     int readInteger(String family, Map<String, String> raw, int def) {
         String s = raw.get(name);
@@ -204,7 +217,7 @@ public final class TriggerParameter {
             return def;
         }
         try {
-            long v = Long.parseLong(s);
+            long v = asciiLong(s);
             if (v < min || v > max) {
                 throw bad(family, s);
             }
@@ -262,7 +275,7 @@ public final class TriggerParameter {
         long[] out = new long[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
-                out[i] = Long.parseLong(parts[i].trim());
+                out[i] = asciiLong(parts[i].trim());
             } catch (NumberFormatException e) {
                 throw bad(family, s);
             }
@@ -305,8 +318,9 @@ public final class TriggerParameter {
                 if (uv.length != 2) {
                     throw new NumberFormatException();
                 }
-                out[i] = new int[] {Integer.parseInt(uv[0].trim()), Integer.parseInt(uv[1].trim())};
-            } catch (NumberFormatException e) {
+                out[i] = new int[] {Math.toIntExact(asciiLong(uv[0].trim())),
+                    Math.toIntExact(asciiLong(uv[1].trim()))};
+            } catch (NumberFormatException | ArithmeticException e) {
                 throw bad(family, s);
             }
         }
@@ -337,7 +351,7 @@ public final class TriggerParameter {
             return s;
         }
         try {
-            return Long.toString(checkInteger(family, Long.parseLong(s)));
+            return Long.toString(checkInteger(family, asciiLong(s)));
         } catch (NumberFormatException e) {
             throw bad(family, s);
         }

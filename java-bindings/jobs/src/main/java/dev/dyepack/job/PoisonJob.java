@@ -8,6 +8,7 @@ import dev.dyepack.InvalidInputException;
 import dev.dyepack.Layout;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.ImageFolder;
+import dev.dyepack.io.Limits;
 import dev.dyepack.io.Npz;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.io.Samples;
@@ -34,6 +35,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -74,6 +76,7 @@ public final class PoisonJob {
         private final Path labels;
         private final TriggerSpec trigger;
         private final int target;
+        private final int classes;
         private final Budget budget;
         private final boolean allowOver5Percent;
         private final String overrideReason;
@@ -91,6 +94,7 @@ public final class PoisonJob {
             this.labels = b.labels;
             this.trigger = b.trigger;
             this.target = b.target;
+            this.classes = b.classes;
             this.budget = b.budget;
             this.allowOver5Percent = b.allowOver5Percent;
             this.overrideReason = b.overrideReason;
@@ -122,6 +126,15 @@ public final class PoisonJob {
         /** @return the target class */
         public int target() {
             return target;
+        }
+
+        /**
+         * @return the number of classes the owner declared (labels and target lie in {@code [0, classes)}),
+         *         or 0 to take the class set from the labels (their largest value plus one) or the image
+         *         folders
+         */
+        public int classes() {
+            return classes;
         }
 
         /** @return the budget, a fraction or a count */
@@ -197,6 +210,7 @@ public final class PoisonJob {
         private Path labels;
         private TriggerSpec trigger;
         private int target;
+        private int classes;
         private Budget budget = Budget.parse(Budget.DEFAULT);
         private boolean allowOver5Percent;
         private String overrideReason;
@@ -232,6 +246,16 @@ public final class PoisonJob {
         /** @param v the target class @return this */
         public Builder target(int v) {
             target = v;
+            return this;
+        }
+
+        /**
+         * @param v the number of classes, or 0 (the default) to take the class set from the labels or
+         *          the image folders
+         * @return this
+         */
+        public Builder classes(int v) {
+            classes = v;
             return this;
         }
 
@@ -318,6 +342,14 @@ public final class PoisonJob {
             require(rank4, "rank4", "NHWC or NCHW");
             if (target < 0) {
                 throw InvalidArgumentException.of("target", target, "a class >= 0");
+            }
+            if (classes < 0 || classes == 1 || classes > Limits.current().classes()) {
+                throw InvalidArgumentException.of("classes", classes, "0 (from the labels) or 2 to "
+                        + Limits.current().classes());
+            }
+            if (classes > 0 && target >= classes) {
+                throw new InvalidArgumentException("target " + target + " is not one of the " + classes
+                        + " classes [0, " + classes + ")", "target", target, "a class in [0, " + classes + ")");
             }
             if (overrideReason != null && !allowOver5Percent) {
                 throw new InvalidArgumentException("an override reason is only for a budget allowed over 5%",
@@ -456,11 +488,7 @@ public final class PoisonJob {
         Path labelsOut = o.outDir().resolve(outputName(o.labels(), "labels"));
         checkOutputs(new Path[] {o.data(), o.labels()}, new Path[] {dataOut, labelsOut, manifestPath});
         requireNoManifest(o, manifestPath);
-        long max = Arrays.stream(labels).max().orElse(0);
-        if (Arrays.stream(labels).anyMatch(v -> v < 0)) {
-            throw new InvalidInputException(o.labels() + ": labels must be non-negative class indices");
-        }
-        int classes = (int) Math.max(Math.max(max + 1, o.target() + 1L), 2);
+        int classes = classSet(o, labels);
         o.budget().countFor(labels.length, o.allowOver5Percent());
         try (Samples.Reader r = Samples.open(o.labels())) {
             String d = r.descr();
@@ -479,9 +507,55 @@ public final class PoisonJob {
         return new Inputs(Samples.open(o.data()), labels, classes, stamp.batchGeometry(), dataOut, labelsOut, null);
     }
 
+    /**
+     * The class set, explicit: {@code [0, --classes)} when given, else {@code [0, largest label + 1)}. Every
+     * label must lie in it, and so must the target: a target no label has would create a class that
+     * exists only in the poisoned samples.
+     */
+    private static int classSet(Options o, long[] labels) {
+        long max = -1;
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0) {
+                throw new InvalidInputException(o.labels() + ": label " + labels[i] + " at index " + i
+                        + " is negative; labels must be class indices 0, 1, ...");
+            }
+            max = Math.max(max, labels[i]);
+        }
+        long limit = Limits.current().classes();
+        if (o.classes() > 0) {
+            if (max >= o.classes()) {
+                throw new InvalidInputException(o.labels() + ": label " + max + " is outside the " + o.classes()
+                        + " classes [0, " + o.classes() + ") given with --classes");
+            }
+            return o.classes();
+        }
+        Limits.current().check("classes", max + 1, o.labels() + ": labels up to " + max + " make " + (max + 1)
+                + " classes, which");
+        int classes = (int) (max + 1);
+        if (o.target() >= classes) {
+            throw new InvalidArgumentException("target " + o.target() + " is not a class of " + o.labels()
+                    + ": its labels make the classes [0, " + classes + "); give --classes N to declare more",
+                    "target", o.target(), "a class in [0, " + classes + ")");
+        }
+        if (classes < 2) {
+            throw new InvalidInputException(o.labels() + ": the labels hold only class 0; poisoning needs at least "
+                    + "two classes (declare them with --classes N)");
+        }
+        return classes;
+    }
+
     /** An image folder: labels from the class folders, uint8 NHWC at the first image's size and colour. */
     private static Inputs openFolder(Options o, OwnerKey key, Path manifestPath) throws IOException {
         ImageFolder folder = ImageFolder.scan(o.data());
+        if (o.classes() > 0 && o.classes() != folder.classes().size()) {
+            throw new InvalidArgumentException("--classes " + o.classes() + " differs from the "
+                    + folder.classes().size() + " class folders of " + o.data(), "classes", o.classes(),
+                    "the number of class folders, " + folder.classes().size());
+        }
+        if (folder.classes().size() < 2) {
+            throw new InvalidInputException(o.data() + ": only one class folder " + folder.classes()
+                    + "; poisoning needs at least two classes");
+        }
         if (o.target() >= folder.classes().size()) {
             throw new InvalidArgumentException("target must be a class in [0, " + folder.classes().size()
                     + ") (the class folders " + folder.classes() + "), got " + o.target(), "target", o.target(),
@@ -496,7 +570,7 @@ public final class PoisonJob {
         Path dataOut = o.outDir().resolve(o.data().toAbsolutePath().normalize().getFileName().toString());
         checkOutputs(new Path[] {o.data()}, new Path[] {dataOut, manifestPath});
         requireNoManifest(o, manifestPath);
-        return new Inputs(folder, folder.labels(), Math.max(folder.classes().size(), 2), geometry, dataOut, null,
+        return new Inputs(folder, folder.labels(), folder.classes().size(), geometry, dataOut, null,
                 folder);
     }
 
@@ -532,6 +606,14 @@ public final class PoisonJob {
         }
         int classes = in.classes();
         long count = o.budget().countFor(n, o.allowOver5Percent());
+        if (in.folder() != null && !in.folder().skipped().isEmpty()) {
+            // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.
+            List<String> skipped = in.folder().skipped();
+            progress.accept("warning: " + skipped.size() + " entr" + (skipped.size() == 1 ? "y" : "ies") + " of "
+                    + o.data() + " are not class images and are not copied to the output: "
+                    + String.join(", ", skipped.subList(0, Math.min(10, skipped.size())))
+                    + (skipped.size() > 10 ? ", ..." : ""));
+        }
 
         float[] scores = null;
         double accuracy = Double.NaN;
@@ -568,6 +650,9 @@ public final class PoisonJob {
         Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
                 o.stratified(), key);
         long[] relabel = o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0];
+        if (in.folder() != null) {
+            requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
+        }
 
         Files.createDirectories(o.outDir());
         Path dataOut = in.dataOut();
@@ -604,6 +689,25 @@ public final class PoisonJob {
             }
         }
         return new Result(n, sel.indices(), dataOut, labelsOut, manifestPath, accuracy);
+    }
+
+    /**
+     * An image folder is written one folder per class, and an empty class folder would not read back
+     * (the class set would change): refuse, before anything is written, a relabelling that leaves a
+     * class without an image.
+     */
+    private static void requireEveryClassKeepsAnImage(ImageFolder folder, long[] labels, long[] relabel, int target) {
+        long[] left = new long[folder.classes().size()];
+        for (long l : relabelled(labels, relabel, target)) {
+            left[(int) l]++;
+        }
+        for (int c = 0; c < left.length; c++) {
+            if (left[c] == 0) {
+                throw new InvalidInputException(folder.root() + ": class folder '" + folder.classes().get(c)
+                        + "' would be left with no image: all its images were chosen and relabelled to the target, "
+                        + "and an empty class folder does not read back; add images to it, or use --mode clean");
+            }
+        }
     }
 
     /** The output labels: the input's, with the relabelled samples set to the target. */

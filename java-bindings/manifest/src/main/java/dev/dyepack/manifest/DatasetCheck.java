@@ -2,8 +2,12 @@ package dev.dyepack.manifest;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +57,9 @@ public final class DatasetCheck {
      *                    as the manifest records them
      * @param files       key ({@code "output.data"}, ...) → the file to compare, used as given (a relative
      *                    path is relative to the working directory, like any path a user types)
-     * @return the findings (for example {@code "output.data: out/data.npy has sha256 ... but the manifest
-     *         records ..."}), empty when every file matches; unmodifiable
+     * @return the findings (for example {@code "output.data: out/data.npy is not the file the manifest
+     *         records (its SHA-256 differs from the recorded ...)"}; a symbolic link, a device or a FIFO is a
+     *         finding, never followed or read), empty when every file matches; unmodifiable
      * @throws InvalidArgumentException if an argument, key or path is null, or a key is not one of the
      *                                  four above
      */
@@ -92,8 +97,26 @@ public final class DatasetCheck {
     }
 
     private static void check(Manifest.DatasetFile f, Path file, String shown, List<String> findings) {
-        if (!Files.exists(file)) {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
             findings.add(f.key() + ": " + shown + " is missing");
+            return;
+        } catch (IOException e) {
+            findings.add(f.key() + ": " + shown + " cannot be read: " + e.getMessage());
+            return;
+        }
+        // Only what DyePack itself wrote or reads can match: a link could point anywhere (a key file, a
+        // device that never ends), and a device or FIFO could block the read forever.
+        if (a.isSymbolicLink()) {
+            findings.add(f.key() + ": " + shown + " is a symbolic link, not the file the manifest records "
+                    + "(links are not followed)");
+            return;
+        }
+        if (!a.isRegularFile() && !a.isDirectory()) {
+            findings.add(f.key() + ": " + shown + " is a device, FIFO or other special file, not the file the "
+                    + "manifest records");
             return;
         }
         String actual;
@@ -103,8 +126,11 @@ public final class DatasetCheck {
             findings.add(f.key() + ": " + e.getMessage());
             return;
         }
+        // The content's own digest is not shown: it would tell whoever handed over the manifest the hash of
+        // a file they could not read.
         if (!actual.equals(f.sha256())) {
-            findings.add(f.key() + ": " + shown + " has sha256 " + actual + " but the manifest records " + f.sha256());
+            findings.add(f.key() + ": " + shown + " is not the file the manifest records (its SHA-256 differs from "
+                    + "the recorded " + f.sha256() + ")");
         }
     }
 

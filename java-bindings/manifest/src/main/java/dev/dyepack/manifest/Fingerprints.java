@@ -59,20 +59,37 @@ public final class Fingerprints {
 
     /**
      * The fingerprint of a directory (an image-folder dataset): SHA-256 over one line per regular file
-     * below it, {@code <path>\0<sha256>\n}, with paths relative to the directory, '/'-separated, in
+     * below it (a symbolic link or special file anywhere below it is refused, as the folder reader
+     * refuses it), {@code <path>\0<sha256>\n}, with paths relative to the directory, '/'-separated, in
      * ascending order of their UTF-8 bytes. Any added, removed, renamed or changed file changes it.
      *
      * @param dir the directory
      * @return 64 lowercase hex digits
-     * @throws InvalidInputException if a file cannot be read
+     * @throws InvalidInputException if a file cannot be read, or an entry is a symbolic link or special file
      */
     public static String treeSha256(Path dir) {
         java.util.List<String> lines = new java.util.ArrayList<>();
         try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p,
+                        java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                if (a.isDirectory()) {
+                    continue;
+                }
+                // The same rule as the folder reader's (ImageFolder): links and special files are refused,
+                // so the fingerprint covers exactly what a reader of the folder can see.
+                if (a.isSymbolicLink()) {
+                    throw new InvalidInputException(p + ": is a symbolic link; folders are fingerprinted and read "
+                            + "without following links");
+                }
+                if (!a.isRegularFile()) {
+                    throw new InvalidInputException(p + ": is a device, FIFO or other special file, not a regular file");
+                }
                 String rel = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
                 lines.add(rel + "\0" + sha256(p) + "\n");
             }
+        } catch (java.io.UncheckedIOException e) {
+            throw new InvalidInputException(dir + ": cannot be listed: " + e.getCause().getMessage(), e);
         } catch (IOException e) {
             throw new InvalidInputException(dir + ": cannot be listed: " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package dev.dyepack.manifest;
 
+import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,6 +26,9 @@ public final class JsonReader {
         }
     };
 
+    /** The deepest nesting any caller may allow; far below what exhausts a default thread stack. */
+    public static final int MAX_DEPTH = 1000;
+
     private JsonReader() {
     }
 
@@ -32,11 +36,17 @@ public final class JsonReader {
      * Parses one JSON text.
      *
      * @param text     the text
-     * @param maxDepth the deepest nesting allowed (1: one object or array of scalars)
+     * @param maxDepth the deepest nesting allowed (1: one object or array of scalars), at most
+     *                 {@link #MAX_DEPTH}: the parser recurses once per level, so the bound keeps any text
+     *                 from exhausting the stack
      * @return the value
-     * @throws InvalidInputException "not JSON at line L, column C: ..." for anything else
+     * @throws InvalidInputException    "not JSON at line L, column C: ..." for anything else
+     * @throws InvalidArgumentException if {@code maxDepth} is outside 1 to {@link #MAX_DEPTH}
      */
     public static Object parse(String text, int maxDepth) {
+        if (maxDepth < 1 || maxDepth > MAX_DEPTH) {
+            throw new InvalidArgumentException("maxDepth must be in [1, " + MAX_DEPTH + "], got " + maxDepth);
+        }
         try {
             return toJava(JsonParser.parse(text, maxDepth));
         } catch (JsonSyntaxException e) {

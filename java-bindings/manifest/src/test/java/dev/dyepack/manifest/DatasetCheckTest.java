@@ -2,7 +2,9 @@ package dev.dyepack.manifest;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.dyepack.InvalidArgumentException;
 import java.io.IOException;
@@ -60,16 +62,35 @@ class DatasetCheckTest {
     }
 
     @Test
-    void aChangedFileIsNamedWithBothHashes() throws Exception {
+    void aChangedFileIsNamedWithoutItsOwnDigest() throws Exception {
         String recorded = manifest.files().get(1).sha256();
         write("run/out/data.npy", "poisoned samples, then edited");
         String now = sha256("poisoned samples, then edited".getBytes(UTF_8));
-        assertEquals(List.of("output.data: out/data.npy has sha256 " + now + " but the manifest records " + recorded),
-                DatasetCheck.compare(manifest, dir.resolve("run")));
+        List<String> findings = DatasetCheck.compare(manifest, dir.resolve("run"));
+        assertEquals(List.of("output.data: out/data.npy is not the file the manifest records (its SHA-256 differs "
+                + "from the recorded " + recorded + ")"), findings);
+        // The digest of what is there is never told: it would be a hash oracle over any file.
+        assertFalse(findings.get(0).contains(now), findings.get(0));
         // A file given elsewhere is shown relative to the manifest's directory, like the recorded paths.
         Path copy = Files.copy(dir.resolve("run/out/data.npy"), dir.resolve("copy.npy"));
-        assertEquals(List.of("output.data: ../copy.npy has sha256 " + now + " but the manifest records " + recorded),
-                DatasetCheck.compare(manifest, dir.resolve("run"), Map.of("output.data", copy)));
+        assertEquals(List.of("output.data: ../copy.npy is not the file the manifest records (its SHA-256 differs "
+                + "from the recorded " + recorded + ")"), DatasetCheck.compare(manifest, dir.resolve("run"),
+                Map.of("output.data", copy)));
+    }
+
+    @Test
+    void linksAndSpecialFilesAreFindingsAndNeverRead() throws Exception {
+        Path outData = dir.resolve("run/out/data.npy");
+        Files.move(outData, dir.resolve("elsewhere.npy"));
+        Files.createSymbolicLink(outData, dir.resolve("elsewhere.npy"));
+        assertEquals(List.of("output.data: out/data.npy is a symbolic link, not the file the manifest records "
+                + "(links are not followed)"), DatasetCheck.compare(manifest, dir.resolve("run"),
+                Map.of("output.data", outData)));
+        // A FIFO would block a read forever; it is named, not opened.
+        Path fifo = dir.resolve("run/out/fifo");
+        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo unavailable");
+        assertEquals(List.of("output.labels: out/fifo is a device, FIFO or other special file, not the file the "
+                + "manifest records"), DatasetCheck.compare(manifest, dir.resolve("run"), Map.of("output.labels", fifo)));
     }
 
     @Test

@@ -415,7 +415,7 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
      * @throws UntrustedRecordException if it does not verify
      */
     static Manifest trustedManifest(Path manifest, OwnerKey key) {
-        Manifest m = ManifestReader.read(manifest);
+        Manifest m = dev.dyepack.manifest.ManifestCheck.readRecord(manifest);
         Verification v = ManifestSigner.verify(m, key);
         if (!v.ok()) {
             throw new UntrustedRecordException(manifest + " does not verify under the key given: "
@@ -437,16 +437,25 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
     public static ProbeSet open(Path dir, Path manifest, OwnerKey key) {
         trustedManifest(manifest, key);
         Path file = dir.resolve(RECORD);
+        // A regular file, read with a bound: a FIFO or device in its place must not block or exhaust memory.
+        dev.dyepack.io.InputFiles.requireRegular(file);
+        byte[] bytes = dev.dyepack.io.InputFiles.readBounded(file, SignedRecord.MAX_CHARS, "record-bytes",
+                "a probe record");
         String text;
         try {
-            if (Files.size(file) > SignedRecord.MAX_CHARS) {
-                throw new InvalidInputException(file + ": larger than any probe record");
-            }
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new UntrustedRecordException(file + ": not a probe record: invalid UTF-8");
         }
-        Map<String, Object> doc = SignedRecord.read(text, key, SIGNATURE_PURPOSE, file.toString());
+        Map<String, Object> doc;
+        try {
+            doc = SignedRecord.read(text, key, SIGNATURE_PURPOSE, file.toString());
+        } catch (InvalidInputException e) {
+            // A record that cannot be verified is refused as one that does not verify.
+            UntrustedRecordException u = new UntrustedRecordException(e.getMessage());
+            u.initCause(e);
+            throw u;
+        }
         if (!Fingerprints.sha256(manifest).equals(doc.get("manifest_sha256"))) {
             throw new UntrustedRecordException(file + ": drawn for another manifest than " + manifest);
         }
