@@ -52,6 +52,10 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (0: one per hardware thread).")
     int threads;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @picocli.CommandLine.Mixin
     KeyOptions keyOptions;
 
@@ -92,7 +96,7 @@ final class ApplyCommand implements Callable<Integer> {
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path input = sample == null ? data : sample.images();
             StampJob job = StampJob.prepare(input, out, spec0, key, picked,
-                    layout == LayoutOption.nchw ? Layout.NCHW : Layout.NHWC);
+                    layout == LayoutOption.nchw ? Layout.NCHW : Layout.NHWC, force);
             try (Engine engine = backend.open(stderr)) {
                 engine.threads(threads);
                 StampJob.Result r = job.run(engine, StampJob.DEFAULT_CHUNK_BYTES, ProgressBar.on(stderr));

@@ -52,6 +52,10 @@ final class PreviewCommand implements Callable<Integer> {
     @Mixin
     KeyOptions keyOptions;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @ParentCommand
     Main main;
 
@@ -71,7 +75,7 @@ final class PreviewCommand implements Callable<Integer> {
                 sheet = Preview.render(engine, input, layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC,
                         t, key, first, count, amplify, scale);
             }
-            ContactSheet.write(sheet, out);
+            ContactSheet.write(sheet, out, force, input);
             stdout.println("wrote " + out + " (" + sheet.getWidth() + "x" + sheet.getHeight() + "): clean, " + t
                     + ", difference x" + amplify);
         } finally {

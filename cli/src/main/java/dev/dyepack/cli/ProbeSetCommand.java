@@ -56,6 +56,10 @@ final class ProbeSetCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @Spec
     CommandSpec spec;
 
@@ -69,7 +73,7 @@ final class ProbeSetCommand implements Callable<Integer> {
                     + OwnerKey.ENV_VAR);
         }
         try (Engine engine = backend.open(err)) {
-            ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out);
+            ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out, force);
             out.println("probe set: " + set.labels().length + " probes of classes other than " + set.target() + ", "
                     + set.controls() + " control key" + (set.controls() == 1 ? "" : "s") + "; files: "
                     + String.join(", ", set.probeNames().stream().map(n -> set.probeFile(n).getFileName().toString())
