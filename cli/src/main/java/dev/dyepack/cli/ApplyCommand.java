@@ -91,6 +91,9 @@ final class ApplyCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec spec0 = TriggerSpec.parse(trigger);
+        // The indices and key files are inputs too: never the output.
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, data, indices,
+                keyOptions.keyFile);
         long[] picked = indices == null ? null : IndexList.read(indices);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {

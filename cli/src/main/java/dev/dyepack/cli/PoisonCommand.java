@@ -141,6 +141,8 @@ final class PoisonCommand implements Callable<Integer> {
                     + "labels are its class folders)");
         }
         TriggerSpec t = TriggerSpec.parse(trigger);
+        // The job protects the data it reads; the key file is an input too.
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path d = sample == null ? data : sample.images();

@@ -67,6 +67,7 @@ final class PreviewCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec t = TriggerSpec.parse(trigger);
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, data, keyOptions.keyFile);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path input = sample == null ? data : sample.images();

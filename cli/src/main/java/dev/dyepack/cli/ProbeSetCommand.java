@@ -67,6 +67,8 @@ final class ProbeSetCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        dev.dyepack.io.StagedOutput.check(this.out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, manifest, data,
+                labels, keyOptions.keyFile);
         OwnerKey key = keyOptions.resolve(main.env, err);
         if (key == null) {
             throw new ParameterException(spec.commandLine(), "a probe set needs the owner's key: --key-file FILE or "

@@ -51,6 +51,7 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, features, head, labels);
         LinearHead h = Npz.readHead(head);
         long[] y = labels == null ? null : Npy.readIntegers(labels);
         try (Engine engine = backend.open(stderr)) {

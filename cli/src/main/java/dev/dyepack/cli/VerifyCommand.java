@@ -90,7 +90,8 @@ final class VerifyCommand implements Callable<Integer> {
         }
         if (report != null) {
             // Refused before the suspect is asked anything; checked again, under a lock, when written.
-            StagedOutput.check(report, StagedOutput.Kind.DIRECTORY, force, manifest, probe, predictions);
+            StagedOutput.check(report, StagedOutput.Kind.DIRECTORY, force, manifest, probe, predictions,
+                    keyOptions.keyFile);
         }
         Verdict v = predictions != null ? Verification.fromPredictions(manifest, probe, predictions, key, verifier)
                 : Verification.fromEndpoint(manifest, probe, key, endpoint.settings(main.env), verifier);

@@ -104,14 +104,47 @@ class CliWholeOutputTest {
         return names(parent).stream().anyMatch(n -> n.startsWith("." + name + ".dyepack-tmp-"));
     }
 
-    /**
-     * Starts a run and kills it with SIGKILL: after {@code delayMs}, counted from the moment its
-     * own staging appears when {@code afterStaging} (so the kill lands while it writes), else from start.
-     */
-    private static void killDuring(Path parent, String name, boolean afterStaging, long delayMs, Path log,
+    /** When a kill is aimed. */
+    private enum KillPoint {
+        /** A random delay after the start. */
+        AFTER_START,
+        /** A random delay after the run's own staging appears: while it writes. */
+        AFTER_STAGING,
+        /** The moment anything shows at the destination: the most dangerous point for a partial output. */
+        ON_APPEARANCE;
+
+        static KillPoint of(int i) {
+            return values()[i % 3];
+        }
+    }
+
+    /** Whether anything shows at the destination: a file, or a directory with an entry. */
+    private static boolean shows(Path destination) {
+        if (Files.isDirectory(destination)) {
+            try (Stream<Path> s = Files.list(destination)) {
+                return s.findAny().isPresent();
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return Files.exists(destination);
+    }
+
+    /** Starts a run and kills it with SIGKILL at the given point, {@code delayMs} after it where it has one. */
+    private static void killDuring(Path parent, String name, KillPoint point, long delayMs, Path log,
             String... args) throws Exception {
         Process p = start(log, args);
-        if (afterStaging) {
+        if (point == KillPoint.ON_APPEARANCE) {
+            Path destination = parent.resolve(name);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (p.isAlive() && !shows(destination) && System.nanoTime() < until) {
+                Thread.sleep(1);
+            }
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+            return;
+        }
+        if (point == KillPoint.AFTER_STAGING) {
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             String own = "." + name + ".dyepack-tmp-" + p.pid() + "-";
             while (p.isAlive() && names(parent).stream().noneMatch(n -> n.startsWith(own))
@@ -136,13 +169,13 @@ class CliWholeOutputTest {
         Files.move(out, dir.resolve("reference.npy"));
         Random random = new Random(SEED);
         String seen = "";
-        for (int i = 0; i < 5; i++) {
-            boolean afterStaging = i % 2 == 0;
-            long delay = (long) (random.nextDouble() * (afterStaging ? runMs / 2 : runMs));
+        for (int i = 0; i < 6; i++) {
+            KillPoint point = KillPoint.of(i);
+            long delay = (long) (random.nextDouble() * (point == KillPoint.AFTER_START ? runMs : runMs / 2));
             Path log = dir.resolve("kill-" + i + ".log");
-            killDuring(dir, "stamped.npy", afterStaging, delay, log, args);
-            String state = "kill " + i + " (seed " + SEED + ", " + (afterStaging ? "after staging + " : "after start + ")
-                    + delay + " ms): " + names(dir);
+            killDuring(dir, "stamped.npy", point, delay, log, args);
+            String state = "kill " + i + " (seed " + SEED + ", " + point
+                    + (point == KillPoint.ON_APPEARANCE ? "" : " + " + delay + " ms") + "): " + names(dir);
             if (Files.exists(out)) {
                 assertEquals(reference, sha256(out), state + ": a stamped.npy that is there is complete");
                 seen += "complete ";
@@ -168,11 +201,12 @@ class CliWholeOutputTest {
         long runMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         deleteTree(out);
         Random random = new Random(SEED + 1);
-        for (int i = 0; i < 5; i++) {
-            boolean afterStaging = i % 2 == 0;
-            long delay = (long) (random.nextDouble() * (afterStaging ? runMs / 2 : runMs));
-            killDuring(dir, "poisoned", afterStaging, delay, dir.resolve("kill-" + i + ".log"), args);
-            String state = "kill " + i + " (seed " + SEED + ", delay " + delay + " ms): " + names(dir);
+        for (int i = 0; i < 6; i++) {
+            KillPoint point = KillPoint.of(i);
+            long delay = (long) (random.nextDouble() * (point == KillPoint.AFTER_START ? runMs : runMs / 2));
+            killDuring(dir, "poisoned", point, delay, dir.resolve("kill-" + i + ".log"), args);
+            String state = "kill " + i + " (seed " + SEED + ", " + point
+                    + (point == KillPoint.ON_APPEARANCE ? "" : " + " + delay + " ms") + "): " + names(dir);
             System.out.println("poison " + state);
             if (Files.exists(out)) {
                 assertEquals(List.of("data.npy", "labels.npy", "manifest.json"), names(out), state);
@@ -250,6 +284,29 @@ class CliWholeOutputTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(List.of("data.npy", "labels.npy", "manifest.json"), names(out));
         assertFalse(java.util.Arrays.equals(oldData, Files.readAllBytes(out.resolve("data.npy"))));
+    }
+
+    @Test
+    void noInputIsEverAnOutputNotEvenWithForce() throws Exception {
+        Path small = CliTest.npy(dir.resolve("s.npy"), "|u1", new long[] {10, 8, 8}, new byte[640]);
+        Path indices = Files.writeString(dir.resolve("idx.txt"), "1 2 3\n");
+        byte[] keyBytes = Files.readAllBytes(key);
+        for (Path victim : new Path[] {key, indices, small}) {
+            CliTest.Run r = CliTriggerTest.run(Map.of(), "apply", "--data", small.toString(), "--indices",
+                    indices.toString(), "--trigger", "noise:eps=4", "--key-file", key.toString(), "--out",
+                    victim.toString(), "--force");
+            assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.err());
+            assertTrue(r.err().contains("would overwrite the input"), r.err());
+        }
+        assertArrayEquals(keyBytes, Files.readAllBytes(key));
+        assertEquals("1 2 3\n", Files.readString(indices));
+        Path images = folderWithATruncatedImage();
+        CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--data", images.toString(), "--trigger",
+                "patch:size=2", "--target", "0", "--select", "random", "--budget", "2", "--allow-over-5-percent",
+                "--key-file", key.toString(), "--out", images.resolve("poisoned").toString());
+        assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.err());
+        assertTrue(r.err().contains("lies inside the input " + images), r.err());
+        assertEquals(List.of("cat", "dog"), names(images));
     }
 
     /** A class folder whose second image has a valid header but truncated pixels: the scan passes, stamping fails. */

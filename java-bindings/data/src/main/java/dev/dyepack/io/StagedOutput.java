@@ -34,8 +34,8 @@ import java.util.stream.Stream;
  * <ul>
  *   <li><b>Refusal.</b> An existing non-empty destination is refused unless {@code replace} is set
  *       (the CLI's {@code --force}); with it the old output is replaced only by the final rename, so a
- *       failure before that leaves it intact. A destination that holds one of the inputs is refused
- *       even with {@code replace}.</li>
+ *       failure before that leaves it intact. A destination that is or holds one of the inputs, or lies
+ *       inside an input folder, is refused even with {@code replace}.</li>
  *   <li><b>Lock.</b> While staged, the destination is locked: {@code .NAME.dyepack-lock} beside it,
  *       held with an operating-system lock (released by the kernel when the process dies, however it
  *       dies). A second run for the same destination fails at once with {@link OutputBusyException}
@@ -96,9 +96,11 @@ public final class StagedOutput implements AutoCloseable {
      * @param destination the final path
      * @param kind        a file or a directory
      * @param replace     whether an existing output may be replaced
-     * @param inputs      paths the command reads; none may be the destination or lie inside it
-     * @throws InvalidArgumentException if the destination names no file, holds an input, is of the
-     *                                  other kind, or is occupied and {@code replace} is not set
+     * @param inputs      paths the command reads (null entries are skipped); none may be the
+     *                    destination or lie inside it, and the destination may not lie inside one
+     * @throws InvalidArgumentException if the destination names no file, is, holds or lies inside an
+     *                                  input, is of the other kind, or is occupied and {@code replace}
+     *                                  is not set
      * @throws IOException              if the file system cannot be read
      */
     public static void check(Path destination, Kind kind, boolean replace, Path... inputs) throws IOException {
@@ -118,6 +120,16 @@ public final class StagedOutput implements AutoCloseable {
                 throw new InvalidArgumentException("output " + destination + " would overwrite the input " + in
                         + " (DyePack never modifies its inputs); choose another output", "out", destination,
                         "a path that holds no input");
+            }
+            // An output inside an input folder (an image folder) would change that input.
+            boolean within = dest.startsWith(input);
+            if (!within && Files.isDirectory(input) && dest.getParent() != null && Files.exists(dest.getParent())) {
+                within = dest.getParent().toRealPath().startsWith(input.toRealPath());
+            }
+            if (within) {
+                throw new InvalidArgumentException("output " + destination + " lies inside the input " + in
+                        + " (DyePack never modifies its inputs); choose an output outside it", "out", destination,
+                        "a path outside every input");
             }
         }
         if (!Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
@@ -327,8 +339,14 @@ public final class StagedOutput implements AutoCloseable {
         List<String> notes = new ArrayList<>();
         Pattern leftover = Pattern.compile(Pattern.quote("." + name) + "\\.dyepack-(tmp|old)-(\\d+)-[0-9a-f]+");
         List<Path> found = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, "." + name + ".dyepack-*")) {
-            entries.forEach(found::add);
+        // A plain listing, not a glob: an output's name may hold glob characters.
+        String prefix = "." + name + ".dyepack-";
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent)) {
+            for (Path p : entries) {
+                if (p.getFileName().toString().startsWith(prefix)) {
+                    found.add(p);
+                }
+            }
         }
         found.sort(Comparator.comparing(Path::toString));
         for (Path p : found) {

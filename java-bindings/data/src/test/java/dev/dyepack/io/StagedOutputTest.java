@@ -97,6 +97,18 @@ class StagedOutputTest {
     }
 
     @Test
+    void aNameWithGlobCharactersIsAnOrdinaryName() throws Exception {
+        long dead = deadPid();
+        Path left = Files.createDirectories(dir.resolve(".out[1{.dyepack-tmp-" + dead + "-5e"));
+        try (StagedOutput s = StagedOutput.begin(dir.resolve("out[1{"), StagedOutput.Kind.FILE, false)) {
+            Files.writeString(s.path(), "z");
+            s.commit();
+        }
+        assertFalse(Files.exists(left));
+        assertEquals(List.of("out[1{"), names(dir));
+    }
+
+    @Test
     void aFileIsReplacedOnlyWhenAskedAndOnlyWhole() throws IOException {
         Path out = Files.writeString(dir.resolve("out.npy"), "old");
         assertThrows(InvalidArgumentException.class, () -> StagedOutput.begin(out, StagedOutput.Kind.FILE, false));
@@ -120,6 +132,12 @@ class StagedOutputTest {
         assertThrows(InvalidArgumentException.class, () -> StagedOutput.begin(input, StagedOutput.Kind.FILE, true,
                 input));
         assertArrayEquals(data, Files.readAllBytes(input));
+        // Nor may an output go inside an input folder (an image folder read as classes).
+        Path folder = Files.createDirectories(dir.resolve("images/cat"));
+        e = assertThrows(InvalidArgumentException.class, () -> StagedOutput.begin(dir.resolve("images/poisoned"),
+                StagedOutput.Kind.DIRECTORY, true, dir.resolve("images")));
+        assertTrue(e.getMessage().contains("lies inside the input"), e.getMessage());
+        assertEquals(List.of("cat"), names(folder.getParent()));
     }
 
     @Test
