@@ -52,6 +52,10 @@ final class ApplyCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (0: one per hardware thread).")
     int threads;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @picocli.CommandLine.Mixin
     KeyOptions keyOptions;
 
@@ -87,12 +91,15 @@ final class ApplyCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec spec0 = TriggerSpec.parse(trigger);
+        // The indices and key files are inputs too: never the output.
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, data, indices,
+                keyOptions.keyFile);
         long[] picked = indices == null ? null : IndexList.read(indices);
         OwnerKey key = keyOptions.resolve(main.env, stderr, spec0.keyed());
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path input = sample == null ? data : sample.images();
             StampJob job = StampJob.prepare(input, out, spec0, key, picked,
-                    layout == LayoutOption.nchw ? Layout.NCHW : Layout.NHWC);
+                    layout == LayoutOption.nchw ? Layout.NCHW : Layout.NHWC, force);
             try (Engine engine = backend.open(stderr)) {
                 engine.threads(threads);
                 StampJob.Result r = job.run(engine, StampJob.DEFAULT_CHUNK_BYTES, ProgressBar.on(stderr));

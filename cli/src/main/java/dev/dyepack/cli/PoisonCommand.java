@@ -90,6 +90,10 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to run.")
     ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output directory; the old one stays in "
+            + "place until the new one is complete.")
+    boolean force;
+
     @Mixin
     KeyOptions keyOptions;
 
@@ -142,6 +146,8 @@ final class PoisonCommand implements Callable<Integer> {
                     + "labels are its class folders)");
         }
         TriggerSpec t = TriggerSpec.parse(trigger);
+        // The job protects the data it reads; the key file is an input too.
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path d = sample == null ? data : sample.images();
@@ -152,7 +158,7 @@ final class PoisonCommand implements Callable<Integer> {
                         .strategy(strategy).mode(selectionMode).stratified(stratify)
                         .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)
                         .outDir(out).rank4(layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC)
-                        .build();
+                        .replace(force).build();
                 try (Engine engine = backend.open(stderr)) {
                     PoisonJob.Result r = PoisonJob.run(engine, o, key, line -> {
                         stderr.println(line);

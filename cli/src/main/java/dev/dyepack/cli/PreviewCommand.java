@@ -52,6 +52,10 @@ final class PreviewCommand implements Callable<Integer> {
     @Mixin
     KeyOptions keyOptions;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @ParentCommand
     Main main;
 
@@ -63,6 +67,7 @@ final class PreviewCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec t = TriggerSpec.parse(trigger);
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, data, keyOptions.keyFile);
         OwnerKey key = keyOptions.resolve(main.env, stderr, t.keyed());
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path input = sample == null ? data : sample.images();
@@ -71,7 +76,7 @@ final class PreviewCommand implements Callable<Integer> {
                 sheet = Preview.render(engine, input, layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC,
                         t, key, first, count, amplify, scale);
             }
-            ContactSheet.write(sheet, out);
+            ContactSheet.write(sheet, out, force, input);
             stdout.println("wrote " + out + " (" + sheet.getWidth() + "x" + sheet.getHeight() + "): clean, " + t
                     + ", difference x" + amplify);
         } finally {

@@ -60,6 +60,10 @@ final class ProbeSetCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @Spec
     CommandSpec spec;
 
@@ -67,13 +71,15 @@ final class ProbeSetCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        dev.dyepack.io.StagedOutput.check(this.out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, manifest, data,
+                labels, keyOptions.keyFile);
         OwnerKey key = keyOptions.resolve(main.env, err);
         if (key == null) {
             throw new ParameterException(spec.commandLine(), "a probe set needs the owner's key: --key-file FILE or "
                     + OwnerKey.ENV_VAR);
         }
         try (Engine engine = backend.open(err)) {
-            ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out);
+            ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out, force);
             TriggerSpec trigger = TriggerSpec.parse(ManifestReader.read(manifest).triggerSpec());
             String what = trigger.keyed() ? " control key" + (set.controls() == 1 ? "" : "s")
                     : " control trigger" + (set.controls() == 1 ? "" : "s") + (set.controls() == 0 ? ""

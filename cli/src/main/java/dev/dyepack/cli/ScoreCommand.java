@@ -40,6 +40,10 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to run: ${COMPLETION-CANDIDATES}.")
     ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @Spec
     CommandSpec spec;
 
@@ -47,10 +51,11 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
+        dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, features, head, labels);
         LinearHead h = Npz.readHead(head);
         long[] y = labels == null ? null : Npy.readIntegers(labels);
         try (Engine engine = backend.open(stderr)) {
-            ScoreJob.Result r = ScoreJob.run(engine, features, h, y, target, out, 64L << 20);
+            ScoreJob.Result r = ScoreJob.run(engine, features, h, y, target, out, 64L << 20, force);
             stdout.printf(Locale.ROOT, "scored %d samples (D=%d, %d classes)%s -> %s%n", r.samples(), r.dim(), r.classes(),
                     Double.isNaN(r.accuracy()) ? "" : String.format(Locale.ROOT, "; head accuracy %.2f%%",
                             100 * r.accuracy()), out);

@@ -5,6 +5,7 @@ import dev.dyepack.verify.Report;
 import dev.dyepack.verify.Verdict;
 import dev.dyepack.verify.Verification;
 import dev.dyepack.verify.Verifier;
+import dev.dyepack.io.StagedOutput;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -61,6 +62,10 @@ final class VerifyCommand implements Callable<Integer> {
             description = "Also write report.json, a self-contained report.html and the chart report.png into DIR.")
     Path report;
 
+    @Option(names = "--force", description = "Replace an existing non-empty output; the old one stays in place until "
+            + "the new one is complete.")
+    boolean force;
+
     @Mixin
     KeyOptions keyOptions;
 
@@ -84,10 +89,16 @@ final class VerifyCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give the suspect's answers with one of --predictions "
                     + "DIR or --endpoint URL");
         }
+        if (report != null) {
+            // Refused before the suspect is asked anything; checked again, under a lock, when written.
+            StagedOutput.check(report, StagedOutput.Kind.DIRECTORY, force, manifest, probe, predictions,
+                    keyOptions.keyFile);
+        }
         Verdict v = predictions != null ? Verification.fromPredictions(manifest, probe, predictions, key, verifier)
                 : Verification.fromEndpoint(manifest, probe, key, endpoint.settings(main.env), verifier);
         if (report != null) {
-            Report.of(v, Report.Provenance.of(manifest, probe, key)).write(report);
+            Report.of(v, Report.Provenance.of(manifest, probe, key)).write(report, force, manifest, probe,
+                    predictions);
         }
         if (v.controls().isEmpty()) {
             err.println(KEYLESS_WARNING);

@@ -235,6 +235,6 @@ class CliPoisonTest {
                 "patch:size=2", "--target", "1", "--select", "random", "--budget", "2", "--allow-over-5-percent",
                 "--key-file", k, "--out", out.toString());
         assertEquals(ExitCodes.INVALID_INPUT, r.code());
-        assertTrue(r.err().contains("already holds a manifest.json"), r.err());
+        assertTrue(r.err().contains(out + " already exists and is not empty") && r.err().contains("--force"), r.err());
     }
 }

@@ -109,7 +109,7 @@ class CliScoreTest {
         assertEquals(ExitCodes.INVALID_INPUT, r.code());
         assertFalse(Files.exists(out2));
         try (var files = Files.list(dir)) {
-            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().contains(".dyepack-")), "no temporary files left");
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.dyepack.image;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.Layout;
 import dev.dyepack.io.AtomicFiles;
+import dev.dyepack.io.StagedOutput;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -227,8 +228,33 @@ public final class ContactSheet {
     }
 
     /**
+     * Writes {@code img} as a PNG file the way a command writes its output ({@link StagedOutput}): an
+     * existing non-empty {@code out} is refused unless {@code replace}, and replaced only by the final
+     * rename; a second writer of the same file fails while this one holds it.
+     *
+     * @param img     the image; any type the JDK's PNG writer encodes
+     * @param out     the PNG file to create (its missing parent directories too)
+     * @param replace whether an existing non-empty file may be replaced
+     * @param inputs  files the command read, which {@code out} must not be
+     * @throws InvalidArgumentException if an argument is null, {@code out} is an input, a directory, or
+     *                                  exists and may not be replaced, or the PNG writer cannot encode
+     *                                  the image
+     * @throws dev.dyepack.io.OutputBusyException if another run is writing {@code out}
+     * @throws IOException              if the file cannot be written or moved into place
+     */
+    public static void write(BufferedImage img, Path out, boolean replace, Path... inputs) throws IOException {
+        if (img == null || out == null) {
+            throw new InvalidArgumentException("contact sheet write: image and path must not be null");
+        }
+        try (StagedOutput staged = StagedOutput.begin(out, StagedOutput.Kind.FILE, replace, inputs)) {
+            write(img, staged.path());
+            staged.commit();
+        }
+    }
+
+    /**
      * Writes {@code img} as a PNG file, all or nothing: the PNG goes to a temporary file
-     * {@code .<name>.<random>.tmp} in the same directory, is forced to disk, and is then renamed to
+     * {@code .<name>.dyepack-tmp-<pid>-<random>} in the same directory, is forced to disk, and is then renamed to
      * {@code out} (atomically where the file system can; an existing file is replaced). If anything
      * fails the temporary file is deleted and {@code out} is left as it was. The directory must exist.
      *

@@ -19,8 +19,10 @@ public final class AtomicFiles {
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     /**
-     * Creates an empty {@code .<name>.<random>.tmp} beside {@code target}: in the same directory, so
-     * the final rename stays on one file system; hidden by the dot; with default permissions (unlike
+     * Creates an empty {@code .<name>.dyepack-tmp-<pid>-<random>} beside {@code target}: in the same
+     * directory, so the final rename stays on one file system; hidden by the dot; named with this
+     * process's id, so that a file left by a killed run is recognised as such ({@link StagedOutput}
+     * removes it once that process is gone); with default permissions (unlike
      * {@link Files#createTempFile}, which makes files owner-only).
      *
      * @param target the final path
@@ -36,7 +38,8 @@ public final class AtomicFiles {
         }
         String base = absolute.getFileName().toString();
         for (int attempt = 0; ; attempt++) {
-            Path temp = dir.resolve("." + base + "." + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + ".tmp");
+            Path temp = dir.resolve("." + base + ".dyepack-tmp-" + ProcessHandle.current().pid() + "-"
+                    + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE));
             try {
                 return Files.createFile(temp);
             } catch (java.nio.file.FileAlreadyExistsException e) {

@@ -665,8 +665,8 @@ public final class ImageFolder implements Samples.Reader {
             requireAbsentOrEmpty(finalRoot);
             Path temp = null;
             for (int attempt = 0; temp == null; attempt++) {
-                Path candidate = parent.resolve("." + absolute.getFileName() + "."
-                        + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + ".tmp");
+                Path candidate = parent.resolve("." + absolute.getFileName() + ".dyepack-tmp-"
+                        + ProcessHandle.current().pid() + "-" + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE));
                 try {
                     Files.createDirectory(candidate);
                     temp = candidate;

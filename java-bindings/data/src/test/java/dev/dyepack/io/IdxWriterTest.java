@@ -139,7 +139,7 @@ class IdxWriterTest {
                 assertFalse(Files.exists(f));
                 assertEquals(dir, w.tempPath().getParent());
                 String temp = w.tempPath().getFileName().toString();
-                assertTrue(temp.startsWith("." + f.getFileName() + ".") && temp.endsWith(".tmp"), temp);
+                assertTrue(temp.matches(java.util.regex.Pattern.quote("." + f.getFileName()) + "\\.dyepack-tmp-" + ProcessHandle.current().pid() + "-[0-9a-f]+"), temp);
                 w.commit();
                 assertTrue(Files.exists(f));
                 assertFalse(Files.exists(w.tempPath()));

@@ -108,7 +108,7 @@ class ImageFolderWriterTest {
             assertFalse(Files.exists(out));
             assertEquals(dir, w.tempRoot().getParent());
             String temp = w.tempRoot().getFileName().toString();
-            assertTrue(temp.startsWith(".final.") && temp.endsWith(".tmp"), temp);
+            assertTrue(temp.matches("\\.final\\.dyepack-tmp-" + ProcessHandle.current().pid() + "-[0-9a-f]+"), temp);
             assertEquals(List.of("a.png"), names(w.tempRoot().resolve("k")));
             w.commit();
             assertFalse(Files.exists(w.tempRoot()));

@@ -105,7 +105,7 @@ class NpyWriterTest {
             assertTrue(Files.exists(w.tempPath()));
             assertEquals(dir, w.tempPath().getParent());
             String temp = w.tempPath().getFileName().toString();
-            assertTrue(temp.startsWith(".final.npy.") && temp.endsWith(".tmp"), temp);
+            assertTrue(temp.matches("\\.final\\.npy\\.dyepack-tmp-" + ProcessHandle.current().pid() + "-[0-9a-f]+"), temp);
             w.commit();
             assertTrue(Files.exists(f));
             assertFalse(Files.exists(w.tempPath()));

@@ -10,6 +10,8 @@ import dev.dyepack.Tensor;
 import dev.dyepack.io.ImageFolder;
 import dev.dyepack.io.Limits;
 import dev.dyepack.io.Npz;
+import dev.dyepack.io.OutputBusyException;
+import dev.dyepack.io.StagedOutput;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
@@ -88,6 +90,7 @@ public final class PoisonJob {
         private final Path head;
         private final Path outDir;
         private final Layout rank4;
+        private final boolean replace;
 
         private Options(Builder b, Strategy strategy, Surrogate surrogate) {
             this.data = b.data;
@@ -106,6 +109,7 @@ public final class PoisonJob {
             this.head = b.head;
             this.outDir = b.outDir;
             this.rank4 = b.rank4;
+            this.replace = b.replace;
         }
 
         /** @return the samples: .npy, IDX, or an image folder (one folder per class) */
@@ -191,6 +195,11 @@ public final class PoisonJob {
         public Layout rank4() {
             return rank4;
         }
+
+        /** @return whether an existing non-empty output directory may be replaced (only once the new one is complete) */
+        public boolean replace() {
+            return replace;
+        }
     }
 
     /**
@@ -222,6 +231,7 @@ public final class PoisonJob {
         private Path head;
         private Path outDir;
         private Layout rank4 = Layout.NHWC;
+        private boolean replace;
 
         private Builder() {}
 
@@ -321,6 +331,16 @@ public final class PoisonJob {
         /** @param v the layout of rank-4 image files @return this */
         public Builder rank4(Layout v) {
             rank4 = v;
+            return this;
+        }
+
+        /**
+         * @param v whether an existing non-empty output directory may be replaced; it is replaced only
+         *          by the final rename, so a failed run leaves it intact (default false: refused)
+         * @return this
+         */
+        public Builder replace(boolean v) {
+            replace = v;
             return this;
         }
 
@@ -452,7 +472,11 @@ public final class PoisonJob {
      * needs one, select, stream batches of samples through the trigger (stamping the selected rows of
      * each batch, by their dataset indices) into a writer of the input's format, write the labels
      * (for an image folder, dirty-label poisoning writes a poisoned image into the target's class
-     * folder instead), and write the signed manifest. On failure, outputs this run created are removed.
+     * folder instead), and write the signed manifest, all into a staging directory beside the output
+     * directory that is renamed onto it as the last step ({@link StagedOutput}): the data, labels and
+     * manifest appear together or not at all, a second run for the same output directory fails while
+     * this one holds it, and leftovers of a killed run are removed by the next. On failure nothing
+     * appears, and an output directory that was there before is left as it was.
      *
      * @param engine   the engine
      * @param o        the options
@@ -462,6 +486,7 @@ public final class PoisonJob {
      * @return a summary
      * @throws InvalidArgumentException for bad parameters, a budget that cannot be met, or no key
      * @throws InvalidInputException    for unusable inputs
+     * @throws OutputBusyException      if another run is writing the same output directory
      * @throws IOException              if writing fails (no partial output under final names)
      */
     public static Result run(Engine engine, Options o, OwnerKey key, Consumer<String> progress, Progress bar)
@@ -473,11 +498,16 @@ public final class PoisonJob {
                     + "manifest)", "key", null, "the owner's key");
         }
         Path manifestPath = o.outDir().resolve("manifest.json");
-        Inputs in = Files.isDirectory(o.data()) ? openFolder(o, key, manifestPath) : openArrays(o, key, manifestPath);
-        try {
-            return poison(engine, o, key, in, manifestPath, progress, bar);
-        } finally {
-            in.reader().close();
+        try (StagedOutput out = StagedOutput.begin(o.outDir(), StagedOutput.Kind.DIRECTORY, o.replace(), o.data(),
+                o.labels(), o.features(), o.head())) {
+            out.notes().forEach(progress);
+            Inputs in = Files.isDirectory(o.data()) ? openFolder(o, key, manifestPath)
+                    : openArrays(o, key, manifestPath);
+            try {
+                return poison(engine, o, key, in, out, progress, bar);
+            } finally {
+                in.reader().close();
+            }
         }
     }
 
@@ -499,7 +529,7 @@ public final class PoisonJob {
             }
         }
         // The stamping job checks the data (format, dtype, shape, trigger geometry, key) before any work.
-        StampJob stamp = StampJob.prepare(o.data(), dataOut, o.trigger(), key, null, o.rank4());
+        StampJob stamp = StampJob.prepare(o.data(), dataOut, o.trigger(), key, null, o.rank4(), o.replace());
         if (stamp.samples() != labels.length) {
             throw new InvalidArgumentException("the data holds " + stamp.samples() + " samples but the labels "
                     + labels.length);
@@ -588,14 +618,14 @@ public final class PoisonJob {
     }
 
     private static void requireNoManifest(Options o, Path manifestPath) {
-        if (Files.exists(manifestPath)) {
+        if (!o.replace() && Files.exists(manifestPath)) {
             throw new InvalidArgumentException(o.outDir() + " already holds a manifest.json; choose an empty directory",
                     "outDir", o.outDir(), "a directory without a manifest.json");
         }
     }
 
     /** The pipeline proper, on opened inputs. */
-    private static Result poison(Engine engine, Options o, OwnerKey key, Inputs in, Path manifestPath,
+    private static Result poison(Engine engine, Options o, OwnerKey key, Inputs in, StagedOutput out,
             Consumer<String> progress, Progress bar) throws IOException {
         Samples.Reader reader = in.reader();
         long[] labels = in.labels();
@@ -654,41 +684,28 @@ public final class PoisonJob {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
 
-        Files.createDirectories(o.outDir());
-        Path dataOut = in.dataOut();
-        Path labelsOut = in.labelsOut();
-        boolean hadData = Files.exists(dataOut);
-        boolean hadLabels = labelsOut != null && Files.exists(labelsOut);
-        boolean complete = false;
-        try {
-            long t2 = System.nanoTime();
-            try (Samples.Writer writer = in.folder() != null
-                    ? in.folder().writer(dataOut, relabelled(labels, relabel, o.target()))
-                    : Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-                stamp(engine, o.trigger(), key, reader, in.geometry(), sel.indices(), writer, bar);
-                writer.commit();
-            }
-            progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
-                    sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
-            if (labelsOut != null) {
-                writeLabels(o.labels(), labelsOut, relabel, o.target());
-            }
-            Manifest m = manifest(o, key, classes, sel, n, surrogateSha, dataOut, labelsOut);
-            ManifestWriter.write(ManifestSigner.sign(m, key), manifestPath);
-            complete = true;
-        } finally {
-            if (!complete) {
-                // A poisoned dataset without its manifest is no record: remove what this run put in place
-                // (files that were there before it are left alone).
-                if (!hadData) {
-                    deleteQuietly(dataOut);
-                }
-                if (labelsOut != null && !hadLabels) {
-                    deleteQuietly(labelsOut);
-                }
-            }
+        // Everything is written into the staging directory, a sibling of the output directory (so the
+        // manifest's relative paths to the inputs are the same from both), and appears with the rename.
+        Path staging = out.path();
+        Path dataOut = staging.resolve(in.dataOut().getFileName());
+        Path labelsOut = in.labelsOut() == null ? null : staging.resolve(in.labelsOut().getFileName());
+        long t2 = System.nanoTime();
+        try (Samples.Writer writer = in.folder() != null
+                ? in.folder().writer(dataOut, relabelled(labels, relabel, o.target()))
+                : Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
+            stamp(engine, o.trigger(), key, reader, in.geometry(), sel.indices(), writer, bar);
+            writer.commit();
         }
-        return new Result(n, sel.indices(), dataOut, labelsOut, manifestPath, accuracy);
+        progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
+                sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
+        if (labelsOut != null) {
+            writeLabels(o.labels(), labelsOut, relabel, o.target());
+        }
+        Manifest m = manifest(o, staging, key, classes, sel, n, surrogateSha, dataOut, labelsOut);
+        ManifestWriter.write(ManifestSigner.sign(m, key), staging.resolve("manifest.json"));
+        out.commit();
+        return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), out.destination().resolve("manifest.json"),
+                accuracy);
     }
 
     /**
@@ -767,7 +784,7 @@ public final class PoisonJob {
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
-    private static Manifest manifest(Options o, OwnerKey key, int classes, Selector.Result sel, long n,
+    private static Manifest manifest(Options o, Path dir, OwnerKey key, int classes, Selector.Result sel, long n,
             String surrogateSha, Path dataOut, Path labelsOut) {
         Map<Long, Long> poisoned = new TreeMap<>();
         Map<Long, Long> total = new TreeMap<>();
@@ -775,7 +792,6 @@ public final class PoisonJob {
             total.put((long) c, sel.perClassTotal()[c]);
             poisoned.put((long) c, sel.perClassChosen()[c]);
         }
-        Path dir = o.outDir();
         Manifest.Builder b = Manifest.builder()
                 .toolVersion(Engine.version())
                 .created(Instant.now())
@@ -808,20 +824,6 @@ public final class PoisonJob {
                 .classCounts(poisoned, total)
                 .indices(sel.indices())
                 .build();
-    }
-
-    /** Removes a file or a whole directory tree; failures are ignored (this runs while another is thrown). */
-    private static void deleteQuietly(Path path) {
-        if (path == null || !Files.exists(path)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | RuntimeException e) {
-            // Best effort: the original failure is what the caller needs to see.
-        }
     }
 
     /** Output names: data.npy / labels.npy for .npy input, the input's own name for IDX. */

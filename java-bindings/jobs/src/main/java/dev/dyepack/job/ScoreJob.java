@@ -10,6 +10,8 @@ import dev.dyepack.io.NpyHeader;
 import dev.dyepack.io.NpyReader;
 import dev.dyepack.io.NpyWriter;
 import dev.dyepack.io.AtomicFiles;
+import dev.dyepack.io.OutputBusyException;
+import dev.dyepack.io.StagedOutput;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -59,7 +61,42 @@ public final class ScoreJob {
      */
     public static Result run(Engine engine, Path features, LinearHead head, long[] labels, int target, Path out,
             long chunkBytes) throws IOException {
+        return run(engine, features, head, labels, target, out, chunkBytes, false);
+    }
+
+    /**
+     * As {@link #run(Engine, Path, LinearHead, long[], int, Path, long)}, choosing whether an existing
+     * output may be replaced. The output is staged beside its destination and moved into place when
+     * complete ({@link StagedOutput}).
+     *
+     * @param engine     the engine
+     * @param features   the features .npy
+     * @param head       the linear head
+     * @param labels     labels per sample (for the accuracy), or null
+     * @param target     the target class, or -1
+     * @param out        the output, .csv or .npy; must not be an input
+     * @param chunkBytes feature bytes per chunk
+     * @param replace    whether an existing non-empty output may be replaced (only by the final rename)
+     * @return a summary
+     * @throws InvalidInputException    if the features are unreadable or of the wrong dtype
+     * @throws InvalidArgumentException if D differs from the head's, the target is out of range, the
+     *                                  labels' count differs, or the output exists and may not be replaced
+     * @throws OutputBusyException      if another run is writing the same output
+     * @throws IOException              if writing fails (no output is left behind)
+     */
+    public static Result run(Engine engine, Path features, LinearHead head, long[] labels, int target, Path out,
+            long chunkBytes, boolean replace) throws IOException {
         Objects.requireNonNull(head, "head");
+        Objects.requireNonNull(out, "out");
+        validate(features, head, target, out);
+        try (StagedOutput staged = StagedOutput.begin(out, StagedOutput.Kind.FILE, replace, features)) {
+            Result r = write(engine, features, head, labels, target, staged.path(), chunkBytes);
+            staged.commit();
+            return r;
+        }
+    }
+
+    private static void validate(Path features, LinearHead head, int target, Path out) {
         if (features.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new InvalidArgumentException("output " + out + " is the features file");
         }
@@ -71,6 +108,11 @@ public final class ScoreJob {
         if (target < -1 || target >= head.classes()) {
             throw new InvalidArgumentException("target must be a class in [0, " + head.classes() + "), got " + target);
         }
+    }
+
+    private static Result write(Engine engine, Path features, LinearHead head, long[] labels, int target, Path out,
+            long chunkBytes) throws IOException {
+        boolean csv = out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv");
         try (NpyReader reader = NpyReader.open(features)) {
             NpyHeader h = reader.header();
             long[] shape = h.shape();

@@ -9,6 +9,8 @@ import dev.dyepack.Layout;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.IndexList;
 import dev.dyepack.io.NpyHeader;
+import dev.dyepack.io.OutputBusyException;
+import dev.dyepack.io.StagedOutput;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.trigger.DataKind;
@@ -28,7 +30,9 @@ import java.util.Objects;
  * Stamps a trigger on the samples of an array file ({@code .npy} or IDX) and writes the result in the
  * same format,
  * streaming in chunks so files larger than memory work. The input is never modified; the output is
- * written under a temporary name and moved into place only when complete.
+ * written in a staging directory beside it and moved into place only when complete
+ * ({@link StagedOutput}: an existing output is refused unless replacing is asked for, a second run for
+ * the same output fails while this one holds it, leftovers of a killed run are removed by the next).
  *
  * <p>Shapes: (N, H, W) is single-channel; (N, H, W, C) is NHWC unless the caller says the file is
  * NCHW, (N, C, H, W). Dtypes: uint8 or float32.
@@ -56,9 +60,11 @@ public final class StampJob {
     private final long[] shape;
     private final Tensor geometry;
     private final long[] sorted;
+    private final boolean replace;
 
     private StampJob(Path input, Path output, TriggerSpec trigger, OwnerKey key, String descr, long[] shape,
-            Tensor geometry, long[] sorted) {
+            Tensor geometry, long[] sorted, boolean replace) {
+        this.replace = replace;
         this.input = input;
         this.output = output;
         this.trigger = trigger;
@@ -79,17 +85,40 @@ public final class StampJob {
      * @param key     the owner's key, or null (then only keyless triggers are accepted)
      * @param indices the samples to stamp (each once, in [0, N)), or null for all; not modified
      * @param rank4   how to read a rank-4 image file: NHWC (N, H, W, C) or NCHW (N, C, H, W)
-     * @return the job, ready to {@link #run}
+     * @return the job, ready to {@link #run}; it refuses an existing non-empty output
      * @throws InvalidInputException    if the input is missing, corrupt, or of an unsupported dtype or rank
-     * @throws InvalidArgumentException if the output is the input, the trigger or indices do not fit, or a
-     *                                  keyed trigger has no key
+     * @throws InvalidArgumentException if the output is the input or exists, the trigger or indices do not
+     *                                  fit, or a keyed trigger has no key
      * @throws IOException              if the file system cannot be read
      */
     public static StampJob prepare(Path input, Path output, TriggerSpec trigger, OwnerKey key, long[] indices,
             Layout rank4) throws IOException {
+        return prepare(input, output, trigger, key, indices, rank4, false);
+    }
+
+    /**
+     * As {@link #prepare(Path, Path, TriggerSpec, OwnerKey, long[], Layout)}, choosing whether an
+     * existing output may be replaced.
+     *
+     * @param input   the images, .npy
+     * @param output  where to write the stamped images; must not be the input
+     * @param trigger the trigger
+     * @param key     the owner's key, or null (then only keyless triggers are accepted)
+     * @param indices the samples to stamp (each once, in [0, N)), or null for all; not modified
+     * @param rank4   how to read a rank-4 image file: NHWC (N, H, W, C) or NCHW (N, C, H, W)
+     * @param replace whether an existing non-empty output may be replaced (only by the final rename)
+     * @return the job, ready to {@link #run}
+     * @throws InvalidInputException    if the input is missing, corrupt, or of an unsupported dtype or rank
+     * @throws InvalidArgumentException if the output is the input, exists and may not be replaced, the
+     *                                  trigger or indices do not fit, or a keyed trigger has no key
+     * @throws IOException              if the file system cannot be read
+     */
+    public static StampJob prepare(Path input, Path output, TriggerSpec trigger, OwnerKey key, long[] indices,
+            Layout rank4, boolean replace) throws IOException {
         Objects.requireNonNull(trigger, "trigger");
         Objects.requireNonNull(rank4, "rank4");
         checkPaths(input, output);
+        StagedOutput.check(output, StagedOutput.Kind.FILE, replace, input);
         String descr;
         long[] shape;
         try (Samples.Reader reader = Samples.open(input)) {
@@ -113,7 +142,7 @@ public final class StampJob {
             }
             geometry = Tensor.empty(sequences ? DType.INT32 : DType.FLOAT32, Layout.NHWC, 1, 1, shape[1]);
             trigger.validateFor(geometry);
-            return new StampJob(input, output, trigger, key, descr, shape, geometry, sortedIndices(indices, shape[0]));
+            return new StampJob(input, output, trigger, key, descr, shape, geometry, sortedIndices(indices, shape[0]), replace);
         }
         DType dtype;
         try {
@@ -131,7 +160,7 @@ public final class StampJob {
                     + Arrays.toString(shape));
         }
         trigger.validateFor(geometry);
-        return new StampJob(input, output, trigger, key, descr, shape, geometry, sortedIndices(indices, shape[0]));
+        return new StampJob(input, output, trigger, key, descr, shape, geometry, sortedIndices(indices, shape[0]), replace);
     }
 
     private static long[] sortedIndices(long[] indices, long n) {
@@ -198,6 +227,7 @@ public final class StampJob {
      * @param progress   receives ("stamping", samples done, N) after every chunk
      * @return a summary
      * @throws InvalidInputException if the input changed since {@link #prepare} and no longer reads
+     * @throws OutputBusyException  if another run is writing the same output
      * @throws IOException           if reading or writing fails (no output is left behind)
      */
     public Result run(Engine engine, long chunkBytes, Progress progress) throws IOException {
@@ -216,7 +246,8 @@ public final class StampJob {
         // Keys, patterns, grids and decoded pictures are computed once here, not per chunk.
         try (PreparedTrigger prepared = trigger.prepare(engine, geometry, TriggerContext.of(key));
                 Samples.Reader reader = Samples.open(input);
-                Samples.Writer writer = Samples.create(output, input, descr, shape)) {
+                StagedOutput staged = StagedOutput.begin(output, StagedOutput.Kind.FILE, replace, input);
+                Samples.Writer writer = Samples.create(staged.path(), input, descr, shape)) {
             for (long first = 0; first < n; first += perChunk) {
                 int count = (int) Math.min(perChunk, n - first);
                 chunk.clear();
@@ -238,6 +269,7 @@ public final class StampJob {
                 progress.update("stamping", first + count, n);
             }
             writer.commit();
+            staged.commit();
         }
         return new Result(geometry(), n, stamped, trigger.toString(), engine.backend());
     }

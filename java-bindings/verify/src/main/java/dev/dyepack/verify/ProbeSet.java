@@ -7,6 +7,7 @@ import dev.dyepack.InvalidInputException;
 import dev.dyepack.Layout;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.AtomicFiles;
+import dev.dyepack.io.StagedOutput;
 import dev.dyepack.io.Idx;
 import dev.dyepack.io.ImageFolder;
 import dev.dyepack.io.NpyWriter;
@@ -143,6 +144,34 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
      */
     public static ProbeSet create(Engine engine, Path manifest, Path data, Path labels, int size, int controls,
             OwnerKey key, Path out) throws IOException {
+        return create(engine, manifest, data, labels, size, controls, key, out, false);
+    }
+
+    /**
+     * As {@link #create(Engine, Path, Path, Path, int, int, OwnerKey, Path)}, choosing whether an
+     * existing folder may be replaced. The folder is built whole beside {@code out} and renamed onto it
+     * as the last step ({@link StagedOutput}).
+     *
+     * @param engine   the engine that stamps the triggers
+     * @param manifest the poisoning's signed manifest
+     * @param data     held-out samples
+     * @param labels   their labels
+     * @param size     probes, at least 1
+     * @param controls control keys, 0..{@value #MAX_CONTROLS}
+     * @param key      the owner's key (the manifest's)
+     * @param out      the folder to write (with its missing parents)
+     * @param replace  whether an existing non-empty folder may be replaced (only by the final rename)
+     * @return the probe set
+     * @throws UntrustedRecordException if the manifest does not verify under the key
+     * @throws InvalidArgumentException for a bad size or control count, too few samples, or an output
+     *                                  that exists and may not be replaced or holds an input
+     * @throws InvalidInputException    for unusable data or labels
+     * @throws dev.dyepack.io.OutputBusyException if another run is writing the same folder
+     * @throws IOException              if writing fails (nothing appears under {@code out})
+     */
+    public static ProbeSet create(Engine engine, Path manifest, Path data, Path labels, int size, int controls,
+            OwnerKey key, Path out, boolean replace) throws IOException {
+        StagedOutput.check(out, StagedOutput.Kind.DIRECTORY, replace, manifest, data, labels);
         if (key == null) {
             throw new InvalidArgumentException("a probe set needs the owner's key", "key", null, "the owner's key");
         }
@@ -199,14 +228,11 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
             truth[i] = (int) all[(int) chosen[i]];
         }
 
-        Files.createDirectories(out);
-        if (Files.exists(out.resolve(RECORD))) {
-            throw new InvalidArgumentException(out + " already holds a probe set; choose an empty folder", "out", out,
-                    "an empty folder");
-        }
+        Path finalDir = out;
         List<Path> written = new ArrayList<>();
-        boolean complete = false;
-        try (Samples.Reader r = Samples.open(data)) {
+        try (StagedOutput staged = StagedOutput.begin(finalDir, StagedOutput.Kind.DIRECTORY, replace, manifest, data,
+                labels); Samples.Reader r = Samples.open(data)) {
+            out = staged.path();
             long[] shape = r.shape();
             if (shape[0] != all.length) {
                 throw new InvalidInputException(data + " holds " + shape[0] + " samples but " + labels + " has "
@@ -241,15 +267,55 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
             ProbeSet set = new ProbeSet(out, form, target, classes, chosen, controls, truth, files);
             writeRecord(set, m, manifest, dataSha, labels == null ? dataSha : Fingerprints.sha256(labels), trigger,
                     variants, key);
-            complete = true;
-            return set;
-        } finally {
-            if (!complete) {
-                for (Path p : written) {
-                    deleteQuietly(p);
-                }
+            staged.commit();
+            return new ProbeSet(finalDir, form, target, classes, chosen, controls, truth, files);
+        }
+    }
+
+
+    /** The image geometry of a data file's samples: rank 3 is (N, H, W), rank 4 (N, H, W, C). */
+    private record Geometry(DType dtype, long c, long h, long w) {
+        static Geometry of(Path data, Samples.Reader r) {
+            long[] s = r.shape();
+            DType dtype = switch (r.descr()) {
+                case "|u1", "<u1", "u1" -> DType.UINT8;
+                case "<f4" -> DType.FLOAT32;
+                default -> throw new InvalidInputException(data + ": probe sets take uint8 or float32 images, got "
+                        + r.descr());
+            };
+            if (s.length == 3) {
+                return new Geometry(dtype, 1, s[1], s[2]);
+            }
+            if (s.length == 4) {
+                return new Geometry(dtype, s[3], s[1], s[2]);
+            }
+            throw new InvalidInputException(data + ": probe sets take images (N, H, W) or (N, H, W, C), got shape "
+                    + Arrays.toString(s));
+        }
+    }
+
+    /**
+     * A copy of the clean probes with the trigger stamped, each under its index in the source data
+     * (probes are not contiguous there, so each is its own batch of one; the trigger is prepared once).
+     */
+    private static ByteBuffer stamp(Engine engine, Geometry g, ByteBuffer clean, TriggerSpec trigger, OwnerKey key,
+            long[] chosen) {
+        ByteBuffer copy = ByteBuffer.allocateDirect(clean.remaining()).order(ByteOrder.nativeOrder());
+        copy.put(clean.duplicate()).flip();
+        int per = Math.toIntExact(g.c() * g.h() * g.w() * (g.dtype() == DType.UINT8 ? 1 : 4));
+        Tensor[] probes = new Tensor[chosen.length];
+        for (int i = 0; i < chosen.length; i++) {
+            ByteBuffer one = copy.duplicate().position(i * per).limit((i + 1) * per).slice()
+                    .order(ByteOrder.nativeOrder());
+            probes[i] = g.dtype() == DType.UINT8 ? Tensor.of(one, Layout.NHWC, 1, g.c(), g.h(), g.w())
+                    : Tensor.of(one.asFloatBuffer(), Layout.NHWC, 1, g.c(), g.h(), g.w());
+        }
+        try (PreparedTrigger prepared = trigger.prepare(engine, probes[0], TriggerContext.of(key))) {
+            for (int i = 0; i < chosen.length; i++) {
+                prepared.apply(probes[i], null, chosen[i]);
             }
         }
+        return copy;
     }
 
     /** Writes probe sets in the source's form, each under its final name only when complete. */
@@ -307,61 +373,6 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
                 return in.read() == 0x1f && in.read() == 0x8b;
             }
         }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try (var walk = Files.walk(p)) {
-            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        } catch (IOException | RuntimeException e) {
-            // Best effort while another failure is reported.
-        }
-    }
-
-    /** The image geometry of a data file's samples: rank 3 is (N, H, W), rank 4 (N, H, W, C). */
-    private record Geometry(DType dtype, long c, long h, long w) {
-        static Geometry of(Path data, Samples.Reader r) {
-            long[] s = r.shape();
-            DType dtype = switch (r.descr()) {
-                case "|u1", "<u1", "u1" -> DType.UINT8;
-                case "<f4" -> DType.FLOAT32;
-                default -> throw new InvalidInputException(data + ": probe sets take uint8 or float32 images, got "
-                        + r.descr());
-            };
-            if (s.length == 3) {
-                return new Geometry(dtype, 1, s[1], s[2]);
-            }
-            if (s.length == 4) {
-                return new Geometry(dtype, s[3], s[1], s[2]);
-            }
-            throw new InvalidInputException(data + ": probe sets take images (N, H, W) or (N, H, W, C), got shape "
-                    + Arrays.toString(s));
-        }
-    }
-
-    /**
-     * A copy of the clean probes with the trigger stamped, each under its index in the source data
-     * (probes are not contiguous there, so each is its own batch of one; the trigger is prepared once).
-     */
-    private static ByteBuffer stamp(Engine engine, Geometry g, ByteBuffer clean, TriggerSpec trigger, OwnerKey key,
-            long[] chosen) {
-        ByteBuffer copy = ByteBuffer.allocateDirect(clean.remaining()).order(ByteOrder.nativeOrder());
-        copy.put(clean.duplicate()).flip();
-        int per = Math.toIntExact(g.c() * g.h() * g.w() * (g.dtype() == DType.UINT8 ? 1 : 4));
-        Tensor[] probes = new Tensor[chosen.length];
-        for (int i = 0; i < chosen.length; i++) {
-            ByteBuffer one = copy.duplicate().position(i * per).limit((i + 1) * per).slice()
-                    .order(ByteOrder.nativeOrder());
-            probes[i] = g.dtype() == DType.UINT8 ? Tensor.of(one, Layout.NHWC, 1, g.c(), g.h(), g.w())
-                    : Tensor.of(one.asFloatBuffer(), Layout.NHWC, 1, g.c(), g.h(), g.w());
-        }
-        try (PreparedTrigger prepared = trigger.prepare(engine, probes[0], TriggerContext.of(key))) {
-            for (int i = 0; i < chosen.length; i++) {
-                prepared.apply(probes[i], null, chosen[i]);
-            }
-        }
-        return copy;
     }
 
     private static Path writeNpy(Path file, String descr, long[] shape, ByteBuffer bytes) throws IOException {

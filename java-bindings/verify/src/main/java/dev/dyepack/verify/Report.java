@@ -4,6 +4,7 @@ import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
 import dev.dyepack.io.AtomicFiles;
+import dev.dyepack.io.StagedOutput;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.Fingerprints;
 import dev.dyepack.manifest.Json;
@@ -192,6 +193,26 @@ public final class Report {
             } finally {
                 Files.deleteIfExists(tmp);
             }
+        }
+    }
+
+    /**
+     * Writes the report as a command's output ({@link StagedOutput}): the three files are built in a
+     * staging folder beside {@code dir} and appear together with one rename; an existing non-empty
+     * {@code dir} is refused unless {@code replace}, and replaced only by that rename.
+     *
+     * @param dir     the folder to create (with its missing parents)
+     * @param replace whether an existing non-empty folder may be replaced
+     * @param inputs  files the command read, which must not lie inside {@code dir}
+     * @throws dev.dyepack.InvalidArgumentException if {@code dir} exists and may not be replaced, is not
+     *                                              a directory, or holds an input
+     * @throws dev.dyepack.io.OutputBusyException  if another run is writing {@code dir}
+     * @throws IOException if writing fails (nothing appears under {@code dir})
+     */
+    public void write(Path dir, boolean replace, Path... inputs) throws IOException {
+        try (StagedOutput staged = StagedOutput.begin(dir, StagedOutput.Kind.DIRECTORY, replace, inputs)) {
+            write(staged.path());
+            staged.commit();
         }
     }
 
