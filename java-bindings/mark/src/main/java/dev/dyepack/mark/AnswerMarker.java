@@ -79,8 +79,9 @@ public final class AnswerMarker {
      * @param served    the answers to serve, same layout as given
      * @param outcomes  per query what was done
      * @param threshold the margin threshold applied (negative infinity while warming up)
+     * @param logged    the log sequence numbers of the entries this batch added
      */
-    public record Marking(float[] served, Outcome[] outcomes, float threshold) {
+    public record Marking(float[] served, Outcome[] outcomes, float threshold, long[] logged) {
         /** @return how many answers were changed */
         public int changed() {
             return (int) Arrays.stream(outcomes).filter(o -> o == Outcome.MARKED).count();
@@ -182,7 +183,7 @@ public final class AnswerMarker {
         }
         checkAnswers(answers, n, classes, kind);
         if (n == 0) {
-            return new Marking(new float[0], new Outcome[0], Float.NEGATIVE_INFINITY);
+            return new Marking(new float[0], new Outcome[0], Float.NEGATIVE_INFINITY, new long[0]);
         }
         BoundaryScores scores = scores(answers, n, classes);
         float threshold = threshold(kind, scores.margin(), clientRate.getOrDefault(client, 1.0));
@@ -223,9 +224,12 @@ public final class AnswerMarker {
         } finally {
             Arrays.fill(subkey, (byte) 0);
         }
+        long[] seqs = new long[fresh.size()];
         if (!fresh.isEmpty()) {
+            int k = 0;
             for (MarkEntry e : log.append(fresh)) {
                 logged.put(e.client() + "/" + e.digest(), e);
+                seqs[k++] = e.seq();
             }
         }
         float[] served = answers.clone();
@@ -240,7 +244,7 @@ public final class AnswerMarker {
             }
         }
         answered += n;
-        return new Marking(served, outcomes, threshold);
+        return new Marking(served, outcomes, threshold, seqs);
     }
 
     /**

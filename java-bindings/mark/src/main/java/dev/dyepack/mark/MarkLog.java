@@ -87,9 +87,18 @@ public final class MarkLog implements Closeable {
     private byte[] lastMac;
     private boolean closed;
 
-    /** What a log holds: its answers and alarms in order, and the bytes of an unacknowledged tail ignored. */
-    public record Contents(List<MarkEntry> answers, List<Map<String, Object>> alarms, long droppedTailBytes,
-            int segments, String lastMac) {
+    /**
+     * What a log holds.
+     *
+     * @param answers          its answers in order
+     * @param alarms           the extraction watch's alarms in order
+     * @param undelivered      the sequence numbers of answers retracted because they could not be delivered
+     * @param droppedTailBytes the bytes of an unacknowledged partial last line ignored
+     * @param segments         the number of segments
+     * @param lastMac          the MAC of the last line (lowercase hex), which vouches for everything before it
+     */
+    public record Contents(List<MarkEntry> answers, List<Map<String, Object>> alarms, java.util.Set<Long> undelivered,
+            long droppedTailBytes, int segments, String lastMac) {
     }
 
     private MarkLog(Path dir, OwnerKey key, long segmentBytes, long maxBytes, FileChannel lockChannel, FileLock lock)
@@ -188,7 +197,8 @@ public final class MarkLog implements Closeable {
             if (s.segments == 0) {
                 throw new InvalidInputException(dir + ": no mark log (no marks-NNNNNN.log segment)");
             }
-            return new Contents(List.copyOf(s.answers), List.copyOf(s.alarms), s.dropped, s.segments,
+            return new Contents(List.copyOf(s.answers), List.copyOf(s.alarms), java.util.Set.copyOf(s.undelivered),
+                    s.dropped, s.segments,
                     HexFormat.of().formatHex(s.lastMac));
         } catch (IOException e) {
             throw new InvalidInputException(dir + ": cannot read the mark log: " + e.getMessage(), e);
@@ -261,6 +271,22 @@ public final class MarkLog implements Closeable {
         }
         StringBuilder lines = new StringBuilder();
         byte[] chain = line(lines, json.append('}').toString(), lastMac);
+        write(lines, chain, 0);
+    }
+
+    /**
+     * Retracts answers that were logged but could not be delivered (the client went away), durably, so that
+     * probe sets leave them out.
+     *
+     * @param seqs their sequence numbers
+     * @throws IOException           if writing or forcing fails
+     * @throws IllegalStateException if the log is closed
+     */
+    public synchronized void appendUndelivered(long[] seqs) throws IOException {
+        checkOpen();
+        StringBuilder lines = new StringBuilder();
+        byte[] chain = line(lines, "{\"type\":\"undelivered\",\"time\":" + Json.quote(Instant.now().toString())
+                + ",\"seq\":" + Arrays.toString(seqs).replace(" ", "") + "}", lastMac);
         write(lines, chain, 0);
     }
 
@@ -402,6 +428,7 @@ public final class MarkLog implements Closeable {
     private static final class Scan {
         final List<MarkEntry> answers = new ArrayList<>();
         final List<Map<String, Object>> alarms = new ArrayList<>();
+        final java.util.Set<Long> undelivered = new java.util.HashSet<>();
         long dropped;
         long bytes;
         int segments;
@@ -496,6 +523,13 @@ public final class MarkLog implements Closeable {
                     }
                     s.answers.add(e);
                     entries++;
+                } else if ("undelivered".equals(type)) {
+                    if (!(obj.get("seq") instanceof List<?> seqs)) {
+                        throw new UntrustedRecordException(where + ": an undelivered line without its seq list");
+                    }
+                    for (Object o : seqs) {
+                        s.undelivered.add((Long) o);
+                    }
                 } else if ("alarm".equals(type)) {
                     s.alarms.add(obj);
                 } else if ("seal".equals(type)) {

@@ -21,7 +21,8 @@ import java.util.Map;
 
 /**
  * The probes that test a suspect against a mark log: every logged marked query in {@value #MARKED} and every
- * control query in {@value #CONTROL} (N x the query's shape, in the queries' dtype), and the signed record
+ * control query in {@value #CONTROL} (N x the query's shape, in the queries' dtype; answers retracted as
+ * undelivered are left out), and the signed record
  * {@value #RECORD} saying, row by row, which log entry each probe is (its sequence number, client, the served
  * model's top class and runner-up), with both files' SHA-256. The suspect's answers to each file are saved
  * under the same name for {@link MarkVerifier}.
@@ -84,7 +85,9 @@ public final class MarkProbeSet {
         List<MarkEntry> m = new ArrayList<>();
         List<MarkEntry> c = new ArrayList<>();
         for (MarkEntry e : log.answers()) {
-            (e.marked() ? m : c).add(e);
+            if (!log.undelivered().contains(e.seq())) {
+                (e.marked() ? m : c).add(e);
+            }
         }
         if (m.isEmpty() || c.isEmpty()) {
             throw new InvalidInputException(logDir + ": the log holds " + m.size() + " marked and " + c.size()
