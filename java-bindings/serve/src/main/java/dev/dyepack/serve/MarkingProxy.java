@@ -6,6 +6,7 @@ import dev.dyepack.manifest.Json;
 import dev.dyepack.manifest.JsonReader;
 import dev.dyepack.mark.AnswerKind;
 import dev.dyepack.mark.AnswerMarker;
+import dev.dyepack.mark.ExtractionWatch;
 import dev.dyepack.mark.MarkLog;
 import dev.dyepack.mark.Queries;
 import java.io.IOException;
@@ -21,9 +22,11 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.logging.Logger;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -49,6 +52,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * or anything but one valid answer per query, 504 when it is slow. The marker runs only on a valid upstream
  * answer, so no mark is logged for an answer that was not served; if the marked answer cannot be delivered
  * (the client went away) its new log entries are retracted by an appended {@code "undelivered"} line.
+ *
+ * <p>With a watch, each client's served queries feed an {@link ExtractionWatch}; an alarm is written to the
+ * log with its evidence, and the client's marking share is raised by the configured factor.
  */
 public final class MarkingProxy implements AutoCloseable {
     /** The default API key header. */
@@ -68,9 +74,12 @@ public final class MarkingProxy implements AutoCloseable {
      * @param timeout   the longest wait for the upstream's answer
      * @param kind      what the upstream answers, or null to tell per batch (probabilities when every row is
      *                  non-negative and sums to 1)
+     * @param watch     the extraction watch's settings, or null for no watch
+     * @param raise     the factor by which an alarmed client's marking share is raised (1 for none), capped by
+     *                  {@link AnswerMarker#MAX_BUDGET}
      */
     public record Settings(URI upstream, String host, int port, String keyHeader, Map<String, String> clients,
-            Duration timeout, AnswerKind kind) {
+            Duration timeout, AnswerKind kind, ExtractionWatch.Settings watch, double raise) {
         /** @throws InvalidArgumentException for a missing or bad value */
         public Settings {
             if (upstream == null || upstream.getScheme() == null || upstream.getHost() == null
@@ -82,6 +91,10 @@ public final class MarkingProxy implements AutoCloseable {
                 throw new InvalidArgumentException("the proxy needs a host, a port in [0, 65535], a key header and a "
                         + "positive time-out");
             }
+            if (!(raise >= 1)) {
+                throw new InvalidArgumentException("the marking raise after an alarm is a factor of at least 1, got "
+                        + raise);
+            }
             clients = clients == null ? null : Map.copyOf(clients);
         }
     }
@@ -92,6 +105,7 @@ public final class MarkingProxy implements AutoCloseable {
     private final HttpClient http;
     private final Server server;
     private final ServerConnector connector;
+    private final ExtractionWatch watch;
 
     /**
      * Starts the proxy.
@@ -105,6 +119,7 @@ public final class MarkingProxy implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.marker = Objects.requireNonNull(marker, "marker");
         this.log = Objects.requireNonNull(log, "log");
+        this.watch = settings.watch() == null ? null : new ExtractionWatch(settings.watch());
         this.http = HttpClient.newBuilder().connectTimeout(settings.timeout()).followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1).build();
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
@@ -165,6 +180,15 @@ public final class MarkingProxy implements AutoCloseable {
             float[] flat = new float[queries.size() * classes];
             for (int i = 0; i < answers.length; i++) {
                 System.arraycopy(answers[i], 0, flat, i * classes, classes);
+            }
+            if (watch != null) {
+                Optional<ExtractionWatch.Alarm> alarm = watch.observe(client, queries);
+                if (alarm.isPresent()) {
+                    Map<String, Object> evidence = new LinkedHashMap<>(alarm.get().evidence());
+                    evidence.put("marking_factor", marker.raise(client, settings.raise()));
+                    log.appendAlarm(client, evidence);
+                    LOG.warning("extraction alarm for client " + client + ": " + evidence);
+                }
             }
             AnswerKind kind = settings.kind() != null ? settings.kind() : kindOf(answers);
             AnswerMarker.Marking m;
@@ -378,6 +402,15 @@ public final class MarkingProxy implements AutoCloseable {
             b.append(']');
         }
         return b.append("]}").toString();
+    }
+
+    /**
+     * Waits until the proxy stops.
+     *
+     * @throws InterruptedException if the wait is interrupted
+     */
+    public void join() throws InterruptedException {
+        server.join();
     }
 
     /** Stops listening; requests in flight finish first. The marker and the log stay open. */

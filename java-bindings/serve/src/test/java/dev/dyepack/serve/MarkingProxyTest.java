@@ -11,6 +11,7 @@ import dev.dyepack.Engine;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.JsonReader;
 import dev.dyepack.mark.AnswerMarker;
+import dev.dyepack.mark.ExtractionWatch;
 import dev.dyepack.mark.MarkEntry;
 import dev.dyepack.mark.MarkLog;
 import java.io.IOException;
@@ -179,7 +180,8 @@ class MarkingProxyTest {
     }
 
     private static MarkingProxy.Settings settings(URI up, Duration timeout) {
-        return new MarkingProxy.Settings(up, "127.0.0.1", 0, MarkingProxy.DEFAULT_KEY_HEADER, CLIENTS, timeout, null);
+        return new MarkingProxy.Settings(up, "127.0.0.1", 0, MarkingProxy.DEFAULT_KEY_HEADER, CLIENTS, timeout, null,
+                ExtractionWatch.Settings.DEFAULT, 2);
     }
 
     private static String request(float[][] queries) {
@@ -315,6 +317,51 @@ class MarkingProxyTest {
             String text = Files.readString(seg);
             assertFalse(text.contains("secret-key"), "API keys are never logged");
         }
+    }
+
+    @Test
+    void aClientExploringAroundItsOwnQueriesIsAlarmedInTheLog() throws Exception {
+        mode = "ok";
+        Path logDir = dir.resolve("log");
+        SplittableRandom r = new SplittableRandom(12);
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (MarkLog log = MarkLog.open(logDir, KEY);
+                MarkingProxy proxy = new MarkingProxy(settings(upstreamUri(), Duration.ofSeconds(10)),
+                        new AnswerMarker(engine, KEY, log, 0.01), log)) {
+            List<float[]> attacker = new ArrayList<>();
+            for (int k = 0; k < 8; k++) {
+                float[][] batch = new float[50][];
+                for (int i = 0; i < batch.length; i++) {
+                    float[] q = new float[D];
+                    if (attacker.isEmpty() || i % 10 == 0) {
+                        for (int d = 0; d < D; d++) {
+                            q[d] = (float) (2 * r.nextGaussian());
+                        }
+                    } else {
+                        // A synthetic query: a small step from one of its own earlier queries.
+                        float[] from = attacker.get(r.nextInt(attacker.size()));
+                        for (int d = 0; d < D; d++) {
+                            q[d] = from[d] + (r.nextBoolean() ? 0.05f : -0.05f);
+                        }
+                    }
+                    attacker.add(q);
+                    batch[i] = q;
+                }
+                float[][] benign = new float[50][D];
+                for (float[] q : benign) {
+                    for (int d = 0; d < D; d++) {
+                        q[d] = (float) (2 * r.nextGaussian());
+                    }
+                }
+                assertEquals(200, post(http, proxy.port(), "secret-key-beta", request(batch)).statusCode());
+                assertEquals(200, post(http, proxy.port(), "secret-key-gamma", request(benign)).statusCode());
+            }
+        }
+        List<Map<String, Object>> alarms = MarkLog.read(logDir, KEY).alarms();
+        assertEquals(1, alarms.size(), alarms.toString());
+        assertEquals("beta", alarms.get(0).get("client"));
+        assertTrue(((Number) alarms.get(0).get("p_value")).doubleValue() < 1e-3);
+        assertEquals(2.0, ((Number) alarms.get(0).get("marking_factor")).doubleValue());
     }
 
     @Test
