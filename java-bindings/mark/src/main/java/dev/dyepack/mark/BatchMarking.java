@@ -109,8 +109,7 @@ public final class BatchMarking {
             } catch (InvalidInputException e) {
                 throw new InvalidInputException(answers + ": " + e.getMessage(), e);
             }
-            logged = log.loaded().size() + (int) Arrays.stream(m.outcomes())
-                    .filter(o -> o != AnswerMarker.Outcome.PLAIN).count();
+            logged = log.loaded().size() + m.logged().length;
         }
         // Swap in the original values, so float64 answers keep their precision.
         double[] served = values.clone();
