@@ -116,7 +116,12 @@ final class ServeCommand implements Callable<Integer> {
                     + "; log " + log);
             out.flush();
             err.flush();
-            proxy.join();
+            try {
+                proxy.join();
+            } finally {
+                proxy.close();
+                Runtime.getRuntime().removeShutdownHook(stopper);
+            }
         }
         return ExitCodes.OK;
     }

@@ -191,6 +191,62 @@ class CliMarkTest {
     }
 
     @Test
+    void serveMarksAnUpstreamsAnswersForAKnownClient() throws Exception {
+        Path key = key();
+        com.sun.net.httpserver.HttpServer upstream = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        // A fixed model: every query gets the same three-class probabilities.
+        upstream.createContext("/predict", ex -> {
+            String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            int n = body.split("\\],\\[", -1).length;
+            byte[] out = ("{\"predictions\":[" + String.join(",", java.util.Collections.nCopies(n, "[0.2,0.5,0.3]"))
+                    + "]}").getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, out.length);
+            ex.getResponseBody().write(out);
+            ex.close();
+        });
+        upstream.start();
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path clients = Files.writeString(dir.resolve("clients.txt"), "# key client\nk-123 acme\n");
+        Path log = dir.resolve("served-marks");
+        Thread serving = new Thread(() -> CliTest.run("serve", "--upstream", "http://127.0.0.1:"
+                + upstream.getAddress().getPort() + "/predict", "--port", String.valueOf(port), "--log",
+                log.toString(), "--clients", clients.toString(), "--key-file", key.toString(), "--backend", "cpu"));
+        serving.start();
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpResponse<String> answer = null;
+            for (int attempt = 0; attempt < 100 && answer == null; attempt++) {
+                try {
+                    answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                            + port + "/")).header("X-API-Key", "k-123").POST(java.net.http.HttpRequest.BodyPublishers
+                            .ofString("{\"instances\":[[1,2],[3,4]]}")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                } catch (java.net.ConnectException e) {
+                    Thread.sleep(100);
+                }
+            }
+            assertTrue(answer != null, "the proxy started");
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertEquals("{\"predictions\":[[0.2,0.5,0.3],[0.2,0.5,0.3]]}", answer.body());
+            java.net.http.HttpResponse<String> stranger = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + port + "/")).header("X-API-Key", "k-999").POST(
+                            java.net.http.HttpRequest.BodyPublishers.ofString("{\"instances\":[[1,2]]}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, stranger.statusCode());
+        } finally {
+            serving.interrupt();
+            serving.join(10_000);
+            upstream.stop(0);
+        }
+        assertFalse(serving.isAlive(), "serve stops when interrupted");
+        assertTrue(Files.exists(log.resolve("marks-000001.log")));
+    }
+
+    @Test
     void badInputIsRefusedWithoutOutputOrMarks() throws IOException {
         Path key = key();
         SplittableRandom r = new SplittableRandom(6);
