@@ -20,6 +20,7 @@ import picocli.CommandLine.ScopeType;
         description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
         subcommands = {InfoCommand.class, TriggersCommand.class, ApplyCommand.class, PreviewCommand.class,
             ScoreCommand.class, PoisonCommand.class, ManifestCommand.class, ProbeSetCommand.class, VerifyCommand.class,
+            MarkCommand.class, ServeCommand.class,
             MonitorCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  dyepack info",

@@ -5,6 +5,7 @@ import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.ManifestReader;
 import dev.dyepack.trigger.TriggerSpec;
 import dev.dyepack.verify.ControlTriggers;
+import dev.dyepack.mark.MarkProbeSet;
 import dev.dyepack.verify.ProbeSet;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,15 +24,22 @@ import picocli.CommandLine.Spec;
         description = {"Draw a probe set for a poisoning: held-out samples of other classes than the target, chosen with",
             "the owner's key (never a poisoned sample), written clean, with the manifest's trigger, and with the same",
             "trigger under control keys, with their labels and a signed probe.json, in the data's own form. Run the",
-            "suspect on each probe set X and save its answers as X.npy for `dyepack verify`."},
+            "suspect on each probe set X and save its answers as X.npy for `dyepack verify`. With --marks LOGDIR: the",
+            "marked and control queries of a mark log instead."},
         footer = {"", "Example:",
             "  dyepack probe-set --manifest poisoned/manifest.json --data test.npy --labels test-labels.npy \\",
-            "      --key-file owner.key --out probe/"})
+            "      --key-file owner.key --out probe/",
+            "  dyepack probe-set --marks marks/ --key-file owner.key --out mark-probe/"})
 final class ProbeSetCommand implements Callable<Integer> {
-    @Option(names = "--manifest", required = true, paramLabel = "FILE", description = "The poisoning's manifest.json.")
+    @Option(names = "--manifest", paramLabel = "FILE", description = "The poisoning's manifest.json.")
     Path manifest;
 
-    @Option(names = "--data", required = true, paramLabel = "D",
+    @Option(names = "--marks", paramLabel = "LOGDIR",
+            description = "Instead of a manifest: a mark log of `dyepack mark` or `dyepack serve`; writes its marked "
+                    + "and control queries as marked.npy and control.npy with a signed probe.json.")
+    Path marks;
+
+    @Option(names = "--data", paramLabel = "D",
             description = "Held-out images: .npy or IDX (uint8 or float32, (N,H,W) or (N,H,W,C)), or a folder of "
                     + "PNG/JPEG images per class; the probe files take the same form. The poisoned data itself is "
                     + "allowed (its poisoned samples are left out).")
@@ -77,6 +85,21 @@ final class ProbeSetCommand implements Callable<Integer> {
         if (key == null) {
             throw new ParameterException(spec.commandLine(), "a probe set needs the owner's key: --key-file FILE or "
                     + OwnerKey.ENV_VAR);
+        }
+        if (marks != null) {
+            if (manifest != null || data != null || labels != null) {
+                throw new ParameterException(spec.commandLine(), "--marks takes the probes from the log: give no "
+                        + "--manifest, --data or --labels with it");
+            }
+            MarkProbeSet set = MarkProbeSet.create(marks, key, this.out);
+            out.println("probe set: " + set.marked().size() + " marked and " + set.control().size() + " control "
+                    + "queries of " + set.clients().size() + " client" + (set.clients().size() == 1 ? "" : "s")
+                    + " in " + this.out + "; save the suspect's answers to each as marked.npy and control.npy");
+            out.flush();
+            return ExitCodes.OK;
+        }
+        if (manifest == null || data == null) {
+            throw new ParameterException(spec.commandLine(), "give --manifest and --data (or --marks LOGDIR)");
         }
         try (Engine engine = backend.open(err)) {
             ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out, force);

@@ -1,6 +1,11 @@
 package dev.dyepack.cli;
 
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.mark.MarkProbeSet;
+import dev.dyepack.mark.MarkReport;
+import dev.dyepack.mark.MarkVerdict;
+import dev.dyepack.mark.MarkVerification;
+import dev.dyepack.mark.MarkVerifier;
 import dev.dyepack.verify.Report;
 import dev.dyepack.verify.Verdict;
 import dev.dyepack.verify.Verification;
@@ -25,9 +30,11 @@ import picocli.CommandLine.Spec;
             "triggered probes' target rate against the largest Clopper-Pearson upper bound over the clean probes and",
             "each control (exact binomial test); with probabilities also a paired t-test with margin tau. Prints the",
             "decision at alpha and every number behind it. Exit 0 with a decision (detected or not), 2 for unusable",
-            "answers, 4 when a signature or fingerprint does not verify."},
+            "answers, 4 when a signature or fingerprint does not verify. With --marks LOGDIR: test a suspect clone",
+            "against the answer marks of `dyepack mark` or `dyepack serve`, client by client."},
         footer = {"", "Example:",
-            "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key"})
+            "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key",
+            "  dyepack verify --marks marks/ --probe mark-probe/ --predictions clone-answers/ --key-file owner.key"})
 final class VerifyCommand implements Callable<Integer> {
     /** Said whenever a verdict rests on the clean probes alone (docs/verification.md measures why). */
     static final String KEYLESS_WARNING = "warning: this probe set has no controls (a keyless trigger whose family has no variants, or "
@@ -35,8 +42,14 @@ final class VerifyCommand implements Callable<Integer> {
             + "null rests on the clean probes alone; a model watermarked by someone else for the same target can "
             + "then pass the label test: rely on probabilities (the margin test) or watermark with a keyed trigger";
 
-    @Option(names = "--manifest", required = true, paramLabel = "FILE", description = "The poisoning's manifest.json.")
+    @Option(names = "--manifest", paramLabel = "FILE", description = "The poisoning's manifest.json.")
     Path manifest;
+
+    @Option(names = "--marks", paramLabel = "LOGDIR",
+            description = "Instead of a manifest: the mark log the probe set (of `probe-set --marks`) was drawn from; "
+                    + "tests per client whether the suspect answers the served runner-up more often on marked than "
+                    + "on control queries (Fisher's exact test, Holm-adjusted over the clients).")
+    Path marks;
 
     @Option(names = "--probe", required = true, paramLabel = "DIR", description = "The probe set.")
     Path probe;
@@ -94,6 +107,15 @@ final class VerifyCommand implements Callable<Integer> {
             StagedOutput.check(report, StagedOutput.Kind.DIRECTORY, force, manifest, probe, predictions,
                     keyOptions.keyFile);
         }
+        if (marks != null) {
+            if (manifest != null) {
+                throw new ParameterException(spec.commandLine(), "give one of --manifest FILE or --marks LOGDIR");
+            }
+            return verifyMarks(key, out);
+        }
+        if (manifest == null) {
+            throw new ParameterException(spec.commandLine(), "give --manifest FILE (or --marks LOGDIR)");
+        }
         Verdict v = predictions != null ? Verification.fromPredictions(manifest, probe, predictions, key, verifier)
                 : Verification.fromEndpoint(manifest, probe, key, endpoint.settings(main.env), verifier);
         if (report != null) {
@@ -125,5 +147,38 @@ final class VerifyCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    private int verifyMarks(OwnerKey key, PrintWriter out) throws IOException {
+        MarkVerifier verifier = new MarkVerifier(alpha);
+        MarkVerdict v = predictions != null ? MarkVerification.fromPredictions(marks, probe, predictions, key, verifier)
+                : MarkVerification.fromEndpoint(marks, probe, key, endpoint.settings(main.env), verifier);
+        if (report != null) {
+            MarkReport.of(v, marks, MarkProbeSet.open(probe, key), key).write(report);
+        }
+        if (json) {
+            out.println(v.toJson());
+        } else {
+            out.println(v.decision() + String.format(Locale.ROOT, " (p = %.3g at alpha = %s, Holm-adjusted over %d "
+                    + "clients)", v.pValue(), v.alpha(), v.clients().size()));
+            out.println("  implicated: " + (v.implicated().isEmpty() ? "none" : String.join(", ", v.implicated())));
+            int shown = 0;
+            for (MarkVerdict.ClientTest t : v.clients()) {
+                if (shown++ == 10) {
+                    out.println("  ... " + (v.clients().size() - 10) + " more clients (--json or --report for all)");
+                    break;
+                }
+                out.println(line(t));
+            }
+            out.println(line(v.pooled()) + " (pooled, not corrected)");
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    private static String line(MarkVerdict.ClientTest t) {
+        return String.format(Locale.ROOT, "  %s: runner-up on marked %d of %d (%.3f), on control %d of %d (%.3f); "
+                + "p = %.3g, Holm p = %.3g", t.client(), t.markedFollowed(), t.marked(), t.markedRate(),
+                t.controlFollowed(), t.control(), t.controlRate(), t.pValue(), t.holmPValue());
     }
 }

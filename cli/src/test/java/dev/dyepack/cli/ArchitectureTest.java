@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The dependency rule of docs/design.md, checked on the compiled classes of every module the CLI
- * ships (engine, data, manifest, jobs, cli): each layer uses only the layers below it, the engine
+ * ships (engine, data, manifest, jobs, verify, mark, serve, cli): each layer uses only the layers below it, the engine
  * uses nothing but the JDK's core and JavaCPP, and only the engine touches {@code internal}.
  */
 class ArchitectureTest {
@@ -29,7 +29,8 @@ class ArchitectureTest {
     @Test
     void everyModuleIsSeen() {
         for (String cls : new String[] {"dev.dyepack.Engine", "dev.dyepack.io.Npy", "dev.dyepack.manifest.Manifest",
-            "dev.dyepack.job.PoisonJob", "dev.dyepack.verify.Verifier", "dev.dyepack.cli.Main"}) {
+            "dev.dyepack.job.PoisonJob", "dev.dyepack.verify.Verifier", "dev.dyepack.mark.AnswerMarker",
+            "dev.dyepack.serve.MarkingProxy", "dev.dyepack.cli.Main"}) {
             if (!all.contain(cls)) {
                 throw new AssertionError(cls + " was not imported; the rule below would check nothing");
             }
@@ -72,6 +73,22 @@ class ArchitectureTest {
                 .resideInAnyPackage("dev.dyepack.job..", "dev.dyepack.cli..", "dev.dyepack.experiment..").check(all);
         noClasses().that().resideInAnyPackage("dev.dyepack.job..", "dev.dyepack.manifest..", "dev.dyepack.io..")
                 .should().dependOnClassesThat().resideInAPackage("dev.dyepack.verify..").check(all);
+    }
+
+    @Test
+    void markingBuildsOnVerificationAndNothingBelowUsesIt() {
+        noClasses().that().resideInAPackage("dev.dyepack.mark..").should().dependOnClassesThat()
+                .resideInAnyPackage("dev.dyepack.job..", "dev.dyepack.cli..", "dev.dyepack.experiment..").check(all);
+        noClasses().that().resideInAnyPackage("dev.dyepack.job..", "dev.dyepack.verify..", "dev.dyepack.manifest..",
+                "dev.dyepack.io..").should().dependOnClassesThat().resideInAPackage("dev.dyepack.mark..").check(all);
+    }
+
+    @Test
+    void onlyTheProxyCarriesTheHttpServer() {
+        noClasses().that().resideOutsideOfPackages("dev.dyepack.serve..").should().dependOnClassesThat()
+                .resideInAPackage("org.eclipse.jetty..").check(all);
+        noClasses().that().resideOutsideOfPackages("dev.dyepack.serve..", "dev.dyepack.cli..").should()
+                .dependOnClassesThat().resideInAPackage("dev.dyepack.serve..").check(all);
     }
 
     @Test
