@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -197,6 +198,48 @@ public final class PoisonJob {
         public Layout rank4() {
             return rank4;
         }
+    }
+
+    /**
+     * What the efficacy evaluation (a small CNN trained on Fashion-MNIST; docs/efficacy.md) found weak:
+     * a sentence to show the owner when this trigger family, mode and budget planted a watermark that a
+     * network mostly did not learn, or empty when nothing weak is known. Measurements on one data set and
+     * network: a warning is a reason to check, its absence no guarantee.
+     *
+     * @param trigger the trigger
+     * @param mode    dirty- or clean-label
+     * @param count   samples poisoned
+     * @param n       samples in the data
+     * @return the warning, or empty
+     * @throws NullPointerException if trigger or mode is null
+     */
+    public static Optional<String> knownWeakness(TriggerSpec trigger, SelectionMode mode, long count, long n) {
+        Objects.requireNonNull(trigger, "trigger");
+        Objects.requireNonNull(mode, "mode");
+        if (trigger.kind() != DataKind.IMAGES || n <= 0) {
+            return Optional.empty();
+        }
+        String family = trigger.family();
+        String weakFamily = switch (family) {
+            case "warp" -> "3%";
+            case "lowfreq" -> "2%";
+            case "noise" -> "2%";
+            case "sig" -> "19%";
+            default -> null;
+        };
+        String where = " on a small CNN trained on Fashion-MNIST (docs/efficacy.md)";
+        if (mode == SelectionMode.CLEAN) {
+            return Optional.of("clean-label watermarks reached at most 15% attack success at 1%" + where
+                    + "; dirty-label is far stronger");
+        }
+        if (weakFamily != null) {
+            return Optional.of(family + " at 1% dirty-label reached about " + weakFamily + " attack success" + where);
+        }
+        if ((double) count / n < 0.005) {
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the patch and blend "
+                    + "triggers reached 9-19% attack success" + where);
+        }
+        return Optional.empty();
     }
 
     /**
