@@ -66,6 +66,16 @@ class PoisonNegativesTest {
             long[] negatives = m.negativeIndices();
             assertEquals(20, negatives.length);
             assertEquals(PoisonJob.NEGATIVE_KEYS, m.negativeKeys());
+            // The negatives are signed: dropping one from the record breaks the signature.
+            String json = Files.readString(out.resolve("manifest.json"));
+            String first = "\"negatives\"";
+            int at = json.indexOf(first);
+            assertTrue(at > 0, json);
+            String edited = json.substring(0, at) + json.substring(at).replaceFirst("(\\[\\s*)" + negatives[0]
+                    + ",\\s*", "$1");
+            assertFalse(edited.equals(json), "the edit removed a negative");
+            Path tampered = Files.writeString(dir.resolve("tampered.json"), edited);
+            assertFalse(ManifestSigner.verify(ManifestReader.read(tampered), KEY).ok());
             Set<Long> both = new HashSet<>();
             Arrays.stream(poisoned).forEach(both::add);
             Arrays.stream(negatives).forEach(both::add);
