@@ -60,16 +60,23 @@ final class PoisonCommand implements Callable<Integer> {
     String overrideReason;
 
     @Option(names = "--select", paramLabel = "auto|boundary|boundary-far|random",
-            description = "Selection: nearest a surrogate's boundary, farthest from it, keyed random, or auto: the "
-                    + "boundary side measured to work best for the mode (boundary-far for dirty-label, boundary for "
-                    + "clean-label; docs/benchmarks.md).")
+            description = "Selection: nearest a surrogate's boundary, farthest from it, keyed random, or auto: what "
+                    + "the evaluation on CNNs measured best for the mode (dirty-label: boundary-far balanced over the "
+                    + "source classes; clean-label: boundary; docs/efficacy.md).")
     String select = "auto";
 
     @Option(names = "--mode", paramLabel = "dirty|clean", description = "Dirty-label (relabel) or clean-label.")
     String mode = "dirty";
 
-    @Option(names = "--stratify", description = "Split the budget across classes in proportion to their sizes.")
+    @Option(names = "--stratify", description = "Split the budget across classes in proportion to their sizes "
+            + "(--select auto always does).")
     boolean stratify;
+
+    @Option(names = "--negatives", paramLabel = "auto|R", description = "Negatives per poisoned sample: other "
+            + "samples stamped with the trigger under keys derived from yours, labels kept, so that a model learns "
+            + "your pattern rather than the family (auto: 1 for keyed image triggers, 0 otherwise; "
+            + "docs/efficacy.md).")
+    String negatives = "auto";
 
     @Option(names = "--surrogate", paramLabel = "linear", description = "Fit a linear surrogate on the pixels "
             + "(the default for boundary selection without --features/--head).")
@@ -118,7 +125,8 @@ final class PoisonCommand implements Callable<Integer> {
             Map.entry("head", "--head"),
             Map.entry("labels", "--labels"),
             Map.entry("data", "--data"),
-            Map.entry("outDir", "--out"));
+            Map.entry("outDir", "--out"),
+            Map.entry("negatives", "--negatives"));
 
     @Override
     public Integer call() throws IOException {
@@ -145,6 +153,17 @@ final class PoisonCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--data and --labels go together (an image folder's "
                     + "labels are its class folders)");
         }
+        double negativeRatio;
+        try {
+            negativeRatio = negatives.equalsIgnoreCase("auto") ? Double.NaN : Double.parseDouble(negatives);
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
+                    + negatives + "'");
+        }
+        if (Double.isNaN(negativeRatio) && !negatives.equalsIgnoreCase("auto")) {
+            throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
+                    + negatives + "'");
+        }
         TriggerSpec t = TriggerSpec.parse(trigger);
         // The job protects the data it reads; the key file is an input too.
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);
@@ -156,6 +175,7 @@ final class PoisonCommand implements Callable<Integer> {
                 PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target).classes(classes)
                         .budget(Budget.parse(budget)).allowOver5Percent(allowOver5).overrideReason(overrideReason)
                         .strategy(strategy).mode(selectionMode).stratified(stratify)
+                        .negatives(negativeRatio)
                         .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)
                         .outDir(out).rank4(layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC)
                         .replace(force).build();
@@ -172,6 +192,8 @@ final class PoisonCommand implements Callable<Integer> {
                             + "selection%n", r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(),
                             t, target, mode.toLowerCase(Locale.ROOT),
                             o.strategy().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+                    PoisonJob.knownWeakness(t, selectionMode, r.indices().length, r.samples())
+                            .ifPresent(w -> stderr.println("dyepack: warning: " + w));
                     stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", "
                             + r.manifest());
                 }

@@ -49,6 +49,28 @@ class CliPoisonTest {
     }
 
     @Test
+    void poisonWarnsWhenTheFamilyAndBudgetWereMeasuredWeakAndStampsNegativesForKeyedTriggers() throws IOException {
+        CliTest.Run warp = CliTriggerTest.run(Map.of(), "poison", "--trigger", "warp:k=4,s=0.5", "--target", "0",
+                "--key-file", key().toString(), "--negatives", "0", "--out", dir.resolve("warp").toString());
+        assertEquals(0, warp.code(), warp.err());
+        assertTrue(warp.err().contains("dyepack: warning: warp at 1% dirty-label reached about 3%"), warp.err());
+        CliTest.Run blend = CliTriggerTest.run(Map.of(), "poison", "--trigger", "blend:alpha=0.2,pattern=noise",
+                "--target", "0", "--key-file", key().toString(), "--out", dir.resolve("blend").toString());
+        assertEquals(0, blend.code(), blend.err());
+        assertFalse(blend.err().contains("warning"), blend.err());
+        Manifest m = ManifestReader.read(dir.resolve("blend").resolve("manifest.json"));
+        assertEquals(10, m.negativeIndices().length, "one negative per poisoned sample by default");
+        assertEquals(10, m.indexCount());
+        long[] perClass = m.poisonedPerClass().values().stream().mapToLong(Long::longValue).toArray();
+        assertTrue(Arrays.stream(perClass).max().getAsLong() <= 2, "auto spreads 10 samples over 9 classes: "
+                + m.poisonedPerClass());
+        CliTest.Run bad = CliTriggerTest.run(Map.of(), "poison", "--trigger", "sig", "--target", "0", "--negatives",
+                "1", "--key-file", key().toString(), "--out", dir.resolve("sig").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--negatives"), bad.err());
+    }
+
+    @Test
     void dirtyLabelPoisoningOfTheSampleVerifies() throws IOException {
         Path out = dir.resolve("poisoned");
         CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--trigger", "patch:size=3,pos=br,value=255", "--target",

@@ -25,6 +25,78 @@ public final class Selector {
     /** HKDF purposes of the selection's randomness. */
     static final String RANDOM_ORDER = "select/random-order";
     static final String TIE_ORDER = "select/tie-order";
+    static final String NEGATIVE_ORDER = "select/negative-order";
+    /** HKDF purpose prefix of the negatives' keys; the key of group j is derived under prefix + j. */
+    static final String NEGATIVE_KEY = "poison/negative/";
+
+    /**
+     * Negatives: samples outside the poisoned set, of any class, stamped with the same trigger under keys
+     * derived from the owner's (one per group) and keeping their labels. A network trained on them must
+     * tell the owner's pattern from others of its family, so a model watermarked under another key
+     * does not answer the owner's trigger (docs/efficacy.md; the "noise mode" of WaNet, Nguyen and Tran,
+     * ICLR 2021, does the same for warps).
+     *
+     * @param groups the indices of each group, ascending; group j is stamped under {@link #negativeKey}(owner, j)
+     */
+    public record Negatives(long[][] groups) {
+        /** @return every negative index, ascending */
+        public long[] indices() {
+            return Arrays.stream(groups).flatMapToLong(Arrays::stream).sorted().toArray();
+        }
+    }
+
+    /**
+     * The key that stamps group {@code j} of the negatives: an HKDF subkey of the owner's key, so
+     * independent of it for anyone without it, and distinct from the verifier's control keys.
+     *
+     * @param owner the owner's key
+     * @param j     the group, &gt;= 0
+     * @return a new key
+     * @throws InvalidArgumentException if j is negative
+     */
+    public static OwnerKey negativeKey(OwnerKey owner, int j) {
+        if (j < 0) {
+            throw new InvalidArgumentException("negative key group must be >= 0, got " + j);
+        }
+        return new OwnerKey(owner.derive(NEGATIVE_KEY + j, 32));
+    }
+
+    /**
+     * Chooses negatives: {@code count} samples drawn keyed-uniformly from those not in {@code excluded},
+     * dealt in turn to {@code keys} groups. Deterministic given the key.
+     *
+     * @param n        the number of samples
+     * @param excluded the poisoned samples (any order)
+     * @param count    how many negatives, &gt;= 0
+     * @param keys     how many groups (derived keys), &gt;= 1
+     * @param key      the owner's key
+     * @return the groups
+     * @throws InvalidArgumentException if count is negative or above the samples left, or keys &lt; 1
+     */
+    public static Negatives negatives(long n, long[] excluded, long count, int keys, OwnerKey key) {
+        Objects.requireNonNull(excluded, "excluded");
+        Objects.requireNonNull(key, "key");
+        if (keys < 1) {
+            throw new InvalidArgumentException("negatives need at least one key, got " + keys);
+        }
+        boolean[] taken = new boolean[Math.toIntExact(n)];
+        for (long i : excluded) {
+            taken[(int) i] = true;
+        }
+        long[] rest = java.util.stream.LongStream.range(0, n).filter(i -> !taken[(int) i]).toArray();
+        if (count < 0 || count > rest.length) {
+            throw InvalidArgumentException.of(Parameters.BUDGET, count, "negatives between 0 and the " + rest.length
+                    + " samples left after poisoning");
+        }
+        new KeyedRandom(key.philoxKey(NEGATIVE_ORDER)).shuffle(0, rest);
+        long[][] groups = new long[keys][];
+        for (int j = 0; j < keys; j++) {
+            int g = j;
+            groups[j] = java.util.stream.IntStream.range(0, (int) count).filter(i -> i % keys == g)
+                    .mapToLong(i -> rest[i]).sorted().toArray();
+        }
+        return new Negatives(groups);
+    }
 
     /**
      * The outcome.
@@ -42,7 +114,8 @@ public final class Selector {
      * @param classes    the number of classes
      * @param target     the target class
      * @param mode       dirty or clean
-     * @param strategy   random, boundary, boundary-far, or auto ({@link Strategy#resolve resolved} for the mode)
+     * @param strategy   random, boundary, boundary-far, or auto ({@link Strategy#resolve resolved} for the mode,
+     *                   always stratified)
      * @param scores     per-sample scores for boundary selection (smaller = nearer), or null for random
      * @param count      how many to choose, &gt;= 1
      * @param stratified split the count across the candidates' classes
@@ -57,7 +130,8 @@ public final class Selector {
         if (target < 0 || target >= classes) {
             throw InvalidArgumentException.of(Parameters.TARGET, target, "a class in [0, " + classes + ")");
         }
-        strategy = Objects.requireNonNull(strategy, "strategy").resolve(mode);
+        stratified = Objects.requireNonNull(strategy, "strategy").stratified(stratified);
+        strategy = strategy.resolve(mode);
         boolean scored = strategy != Strategy.RANDOM;
         if (scored && (scores == null || scores.length != labels.length)) {
             throw InvalidArgumentException.about(Parameters.SURROGATE, null, "boundary selection needs one score per "

@@ -8,14 +8,28 @@ public enum Strategy {
     BOUNDARY,
     /**
      * The k farthest from it. For dirty-label poisoning these are the non-target samples least like the
-     * target, which a model can only fit by learning the trigger (see docs/benchmarks.md).
+     * target under a linear surrogate; unstratified, on Fashion-MNIST they crowd into one or two classes
+     * and a CNN's watermark fires mostly on those (docs/efficacy.md); stratified, they plant the
+     * strongest watermark measured.
      */
     BOUNDARY_FAR,
     /**
-     * The boundary side measured to work best for the mode (docs/benchmarks.md): {@link #BOUNDARY_FAR}
-     * for dirty-label, {@link #BOUNDARY} for clean-label. See {@link #resolve}.
+     * What the evaluation on convolutional networks measured best for the mode (docs/efficacy.md):
+     * {@link #BOUNDARY_FAR} balanced over the source classes for dirty-label, {@link #BOUNDARY} for
+     * clean-label (where the candidates are one class). See {@link #resolve} and {@link #stratified(boolean)}.
      */
     AUTO;
+
+    /**
+     * Whether the budget is spread over the candidates' classes: always under {@link #AUTO} (a
+     * watermark planted in a few source classes fires mostly on those), otherwise as requested.
+     *
+     * @param requested whether stratification was asked for
+     * @return whether to stratify
+     */
+    public boolean stratified(boolean requested) {
+        return requested || this == AUTO;
+    }
 
     /**
      * The concrete strategy: {@link #AUTO} resolved for the mode, any other strategy itself.

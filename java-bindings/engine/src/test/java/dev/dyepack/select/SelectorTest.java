@@ -128,6 +128,35 @@ class SelectorTest {
     }
 
     @Test
+    void autoTakesTheFarthestOfEachSourceClassInProportionForDirtyLabel() {
+        long[] y = new long[1000];
+        float[] scores = new float[1000];
+        for (int i = 0; i < 1000; i++) {
+            y[i] = i < 500 ? 1 : i < 800 ? 2 : i < 900 ? 3 : 0; // non-target sizes 500, 300, 100 (target 0)
+            scores[i] = y[i] == 3 ? 2000 + i : (i * 37) % 1000; // distinct; class 3 is farthest of all
+        }
+        Selector.Result auto = Selector.select(y, 4, 0, SelectionMode.DIRTY, Strategy.AUTO, scores, 18, false, KEY);
+        // 18 * (5/9, 3/9, 1/9): the counts of a balanced choice, not the 18 farthest (all of class 3).
+        assertArrayEquals(new long[] {0, 10, 6, 2}, auto.perClassChosen());
+        // Within each class, the farthest: the reference sorts each class's scores on its own.
+        long[] expected = java.util.stream.LongStream.concat(java.util.stream.LongStream.concat(
+                farthest(y, scores, 1, 10), farthest(y, scores, 2, 6)), farthest(y, scores, 3, 2)).sorted().toArray();
+        assertArrayEquals(expected, auto.indices());
+        assertEquals(Strategy.BOUNDARY_FAR, Strategy.AUTO.resolve(SelectionMode.DIRTY));
+        assertEquals(Strategy.BOUNDARY, Strategy.AUTO.resolve(SelectionMode.CLEAN));
+        assertTrue(Strategy.AUTO.stratified(false));
+        assertFalse(Strategy.BOUNDARY_FAR.stratified(false), "explicit strategies stratify only when asked");
+        Selector.Result plainFar = Selector.select(y, 4, 0, SelectionMode.DIRTY, Strategy.BOUNDARY_FAR, scores, 18,
+                false, KEY);
+        assertArrayEquals(new long[] {0, 0, 0, 18}, plainFar.perClassChosen(), "explicit boundary-far is unchanged");
+    }
+
+    private static java.util.stream.LongStream farthest(long[] y, float[] scores, int c, int k) {
+        return java.util.stream.IntStream.range(0, y.length).filter(i -> y[i] == c).boxed()
+                .sorted((a, b) -> Float.compare(scores[b], scores[a])).limit(k).mapToLong(Integer::longValue);
+    }
+
+    @Test
     void impossibleSelectionsAreRefused() {
         long[] y = {0, 0, 1, 1, 1};
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class,

@@ -35,12 +35,14 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -73,6 +75,13 @@ public final class PoisonJob {
      * an unset surrogate is chosen there (none for random selection, the owner's features and head
      * when given, else a linear surrogate fitted on the pixels).
      */
+    /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
+    public static final double DEFAULT_NEGATIVES = 1;
+    /** The most negatives per poisoned sample. */
+    public static final double MAX_NEGATIVES = 10;
+    /** Derived keys the negatives are stamped under (dealt in turn). */
+    public static final int NEGATIVE_KEYS = 10;
+
     public static final class Options {
         private final Path data;
         private final Path labels;
@@ -91,8 +100,9 @@ public final class PoisonJob {
         private final Path outDir;
         private final Layout rank4;
         private final boolean replace;
+        private final double negatives;
 
-        private Options(Builder b, Strategy strategy, Surrogate surrogate) {
+        private Options(Builder b, Strategy strategy, Surrogate surrogate, double negatives) {
             this.data = b.data;
             this.labels = b.labels;
             this.trigger = b.trigger;
@@ -103,13 +113,22 @@ public final class PoisonJob {
             this.overrideReason = b.overrideReason;
             this.strategy = strategy;
             this.mode = b.mode;
-            this.stratified = b.stratified;
+            this.stratified = b.strategy.stratified(b.stratified);
             this.surrogate = surrogate;
             this.features = b.features;
             this.head = b.head;
             this.outDir = b.outDir;
             this.rank4 = b.rank4;
             this.replace = b.replace;
+            this.negatives = negatives;
+        }
+
+        /**
+         * @return negatives per poisoned sample, resolved: {@link #DEFAULT_NEGATIVES} for a keyed image
+         *         trigger unless set, 0 for a keyless one
+         */
+        public double negatives() {
+            return negatives;
         }
 
         /** @return the samples: .npy, IDX, or an image folder (one folder per class) */
@@ -203,6 +222,48 @@ public final class PoisonJob {
     }
 
     /**
+     * What the efficacy evaluation (a small CNN trained on Fashion-MNIST; docs/efficacy.md) found weak:
+     * a sentence to show the owner when this trigger family, mode and budget planted a watermark that a
+     * network mostly did not learn, or empty when nothing weak is known. Measurements on one data set and
+     * network: a warning is a reason to check, its absence no guarantee.
+     *
+     * @param trigger the trigger
+     * @param mode    dirty- or clean-label
+     * @param count   samples poisoned
+     * @param n       samples in the data
+     * @return the warning, or empty
+     * @throws NullPointerException if trigger or mode is null
+     */
+    public static Optional<String> knownWeakness(TriggerSpec trigger, SelectionMode mode, long count, long n) {
+        Objects.requireNonNull(trigger, "trigger");
+        Objects.requireNonNull(mode, "mode");
+        if (trigger.kind() != DataKind.IMAGES || n <= 0) {
+            return Optional.empty();
+        }
+        String family = trigger.family();
+        String weakFamily = switch (family) {
+            case "warp" -> "3%";
+            case "lowfreq" -> "2%";
+            case "noise" -> "2%";
+            case "sig" -> "19%";
+            default -> null;
+        };
+        String where = " on a small CNN trained on Fashion-MNIST (docs/efficacy.md)";
+        if (mode == SelectionMode.CLEAN) {
+            return Optional.of("clean-label watermarks reached at most 15% attack success at 1%" + where
+                    + "; dirty-label is far stronger");
+        }
+        if (weakFamily != null) {
+            return Optional.of(family + " at 1% dirty-label reached about " + weakFamily + " attack success" + where);
+        }
+        if ((double) count / n < 0.005) {
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the patch and blend "
+                    + "triggers reached 9-19% attack success" + where);
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Starts options: data, trigger and output directory are required; the budget defaults to
      * {@link Budget#DEFAULT}, the strategy to {@link Strategy#AUTO}, the mode to dirty-label, the
      * surrogate to the one the strategy needs, the rank-4 layout to NHWC.
@@ -232,8 +293,20 @@ public final class PoisonJob {
         private Path outDir;
         private Layout rank4 = Layout.NHWC;
         private boolean replace;
+        private double negatives = Double.NaN;
 
         private Builder() {}
+
+        /**
+         * @param v negatives per poisoned sample (other samples stamped under keys derived from the owner's,
+         *          labels kept; see {@link Selector#negatives}), in [0, {@value #MAX_NEGATIVES}]; NaN for the
+         *          default ({@link #DEFAULT_NEGATIVES} for a keyed image trigger, 0 for a keyless one)
+         * @return this
+         */
+        public Builder negatives(double v) {
+            negatives = v;
+            return this;
+        }
 
         /** @param v the samples: .npy, IDX or an image folder @return this */
         public Builder data(Path v) {
@@ -299,7 +372,7 @@ public final class PoisonJob {
             return this;
         }
 
-        /** @param v whether to split the budget across classes @return this */
+        /** @param v whether to split the budget across classes (always done under AUTO) @return this */
         public Builder stratified(boolean v) {
             stratified = v;
             return this;
@@ -413,7 +486,18 @@ public final class PoisonJob {
                 throw new InvalidArgumentException("labels are required for .npy and IDX data", "labels", null,
                         "a .npy or IDX labels file");
             }
-            return new Options(this, s, g);
+            double neg = negatives;
+            boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
+            if (Double.isNaN(neg)) {
+                neg = keyedImages ? DEFAULT_NEGATIVES : 0;
+            } else if (!(neg >= 0 && neg <= MAX_NEGATIVES)) {
+                throw InvalidArgumentException.of("negatives", negatives, "a number in [0, " + MAX_NEGATIVES + "]");
+            } else if (neg > 0 && !keyedImages) {
+                throw new InvalidArgumentException("negatives need a keyed image trigger: under another key "
+                        + trigger.family() + " " + (trigger.keyed() ? "is not an image trigger" : "is the same pattern"),
+                        "negatives", negatives, "0 for " + trigger);
+            }
+            return new Options(this, s, g, neg);
         }
 
         private static void require(Object v, String parameter, String allowed) {
@@ -684,6 +768,19 @@ public final class PoisonJob {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
 
+        long negativeCount = Math.round(o.negatives() * sel.indices().length);
+        Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount,
+                NEGATIVE_KEYS, key);
+        List<Stamp> stamps = new ArrayList<>();
+        stamps.add(new Stamp(sel.indices(), key));
+        if (negativeCount > 0) {
+            for (int j = 0; j < NEGATIVE_KEYS; j++) {
+                stamps.add(new Stamp(negatives.groups()[j], Selector.negativeKey(key, j)));
+            }
+            progress.accept("stamping " + negativeCount + " negatives (labels kept) under " + NEGATIVE_KEYS
+                    + " keys derived from the owner's");
+        }
+
         // Everything is written into the staging directory, a sibling of the output directory (so the
         // manifest's relative paths to the inputs are the same from both), and appears with the rename.
         Path staging = out.path();
@@ -693,7 +790,7 @@ public final class PoisonJob {
         try (Samples.Writer writer = in.folder() != null
                 ? in.folder().writer(dataOut, relabelled(labels, relabel, o.target()))
                 : Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-            stamp(engine, o.trigger(), key, reader, in.geometry(), sel.indices(), writer, bar);
+            stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
             writer.commit();
         }
         progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
@@ -701,7 +798,8 @@ public final class PoisonJob {
         if (labelsOut != null) {
             writeLabels(o.labels(), labelsOut, relabel, o.target());
         }
-        Manifest m = manifest(o, staging, key, classes, sel, n, surrogateSha, dataOut, labelsOut);
+        Manifest m = manifest(o, staging, key, classes, sel, negativeCount > 0 ? negatives.indices() : new long[0],
+                n, surrogateSha, dataOut, labelsOut);
         ManifestWriter.write(ManifestSigner.sign(m, key), staging.resolve("manifest.json"));
         out.commit();
         return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), out.destination().resolve("manifest.json"),
@@ -736,14 +834,17 @@ public final class PoisonJob {
         return out;
     }
 
+    /** Samples to stamp under one key. */
+    private record Stamp(long[] indices, OwnerKey key) {}
+
     /**
      * Streams every sample from the reader to the writer in batches, stamping the trigger on the
-     * selected ones: each batch goes to the engine once, with the batch-local positions of its
-     * selected rows and its first sample's dataset index (so keyed randomness follows the dataset
+     * selected ones: each batch goes to the engine once per key, with the batch-local positions of its
+     * rows for that key and its first sample's dataset index (so keyed randomness follows the dataset
      * index, whatever the batch size).
      */
-    private static void stamp(Engine engine, TriggerSpec trigger, OwnerKey key, Samples.Reader reader,
-            Tensor geometry, long[] selected, Samples.Writer writer, Progress bar) throws IOException {
+    private static void stamp(Engine engine, TriggerSpec trigger, Samples.Reader reader,
+            Tensor geometry, List<Stamp> stamps, Samples.Writer writer, Progress bar) throws IOException {
         long n = reader.shape()[0];
         long c = geometry.c();
         long h = geometry.h();
@@ -752,31 +853,38 @@ public final class PoisonJob {
         long perChunk = Math.max(1, Math.min(Math.max(n, 1), StampJob.DEFAULT_CHUNK_BYTES / sampleBytes));
         perChunk = Math.min(perChunk, Integer.MAX_VALUE / sampleBytes);
         ByteBuffer chunk = ByteBuffer.allocateDirect((int) (perChunk * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
-        long[] sorted = selected.clone();
-        Arrays.sort(sorted);
-        int at = 0;
+        long[][] sorted = new long[stamps.size()][];
+        for (int s = 0; s < sorted.length; s++) {
+            sorted[s] = stamps.get(s).indices().clone();
+            Arrays.sort(sorted[s]);
+        }
+        int[] cursor = new int[sorted.length];
         for (long first = 0; first < n; first += perChunk) {
             int count = (int) Math.min(perChunk, n - first);
             chunk.clear();
             chunk.limit((int) (count * sampleBytes));
             reader.readSamples(first, count, chunk);
             chunk.flip();
-            int from = at;
-            while (at < sorted.length && sorted[at] < first + count) {
-                at++;
-            }
-            if (at > from) {
-                long[] local = new long[at - from];
-                for (int i = from; i < at; i++) {
-                    local[i - from] = sorted[i] - first;
+            for (int s = 0; s < sorted.length; s++) {
+                int from = cursor[s];
+                int at = from;
+                while (at < sorted[s].length && sorted[s][at] < first + count) {
+                    at++;
                 }
-                ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
-                Tensor batch = switch (geometry.dtype()) {
-                    case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
-                    case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
-                    case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
-                };
-                trigger.apply(engine, batch, local, new TriggerContext(key, first));
+                cursor[s] = at;
+                if (at > from) {
+                    long[] local = new long[at - from];
+                    for (int i = from; i < at; i++) {
+                        local[i - from] = sorted[s][i] - first;
+                    }
+                    ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
+                    Tensor batch = switch (geometry.dtype()) {
+                        case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
+                        case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
+                        case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
+                    };
+                    trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
+                }
             }
             writer.write(chunk);
             bar.update("stamping", first + count, n);
@@ -784,8 +892,8 @@ public final class PoisonJob {
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
-    private static Manifest manifest(Options o, Path dir, OwnerKey key, int classes, Selector.Result sel, long n,
-            String surrogateSha, Path dataOut, Path labelsOut) {
+    private static Manifest manifest(Options o, Path dir, OwnerKey key, int classes, Selector.Result sel,
+            long[] negatives, long n, String surrogateSha, Path dataOut, Path labelsOut) {
         Map<Long, Long> poisoned = new TreeMap<>();
         Map<Long, Long> total = new TreeMap<>();
         for (int c = 0; c < classes; c++) {
@@ -823,6 +931,7 @@ public final class PoisonJob {
                         }, surrogateSha))
                 .classCounts(poisoned, total)
                 .indices(sel.indices())
+                .negatives(negatives.length > 0 ? NEGATIVE_KEYS : 0, negatives)
                 .build();
     }
 

@@ -62,6 +62,10 @@ import java.util.regex.Pattern;
  *   <li>{@code per_class}: {@code poisoned} (class → samples poisoned, by original label) and
  *       {@code total} (class → samples); both empty when the data has no labels.</li>
  *   <li>{@code indices}: the poisoned sample indices, ascending and distinct.</li>
+ *   <li>{@code negatives} (optional, format 2; absent when none were stamped): {@code keys} (how many
+ *       negative keys) and {@code indices} (ascending, distinct, disjoint from {@code indices}): samples
+ *       stamped with the same trigger under keys derived from the owner's key, labels kept, so that a
+ *       model learns the owner's pattern rather than the trigger family.</li>
  *   <li>{@code signature}: HMAC-SHA256 over {@link #canonical()} with the key
  *       {@code owner.derive("manifest/signature", 32)}, 64 lowercase hex digits; null while unsigned.</li>
  * </ul>
@@ -90,7 +94,7 @@ import java.util.regex.Pattern;
  *  "override":{"over_5_percent":B,"reason":S|null},
  *  "selection":{"strategy":S,"stratified":B,"surrogate":{"kind":S,"sha256":S|null}},
  *  "per_class":{"poisoned":{"C":I,...},"total":{"C":I,...}},
- *  "indices":[I,...]}
+ *  "indices":[I,...][,"negatives":{"keys":I,"indices":[I,...]}]}
  * </pre>
  * (shown on several lines here only to fit the page), where
  * <ul>
@@ -424,6 +428,8 @@ public final class Manifest {
     private final SortedMap<Long, Long> poisonedPerClass;
     private final SortedMap<Long, Long> totalPerClass;
     private final long[] indices;
+    private final int negativeKeys;
+    private final long[] negativeIndices;
     private final String signature;
 
     private Manifest(Builder b) {
@@ -444,6 +450,8 @@ public final class Manifest {
         this.poisonedPerClass = Collections.unmodifiableSortedMap(new TreeMap<>(b.poisonedPerClass));
         this.totalPerClass = Collections.unmodifiableSortedMap(new TreeMap<>(b.totalPerClass));
         this.indices = b.indices;
+        this.negativeKeys = b.negativeKeys;
+        this.negativeIndices = b.negativeIndices;
         this.signature = b.signature;
     }
 
@@ -464,6 +472,8 @@ public final class Manifest {
         this.poisonedPerClass = m.poisonedPerClass;
         this.totalPerClass = m.totalPerClass;
         this.indices = m.indices;
+        this.negativeKeys = m.negativeKeys;
+        this.negativeIndices = m.negativeIndices;
         this.signature = signature;
     }
 
@@ -556,6 +566,19 @@ public final class Manifest {
         return indices.clone();
     }
 
+    /**
+     * @return a copy of the negatives' indices (samples stamped under derived keys, labels kept),
+     *         ascending; empty when none were stamped
+     */
+    public long[] negativeIndices() {
+        return negativeIndices.clone();
+    }
+
+    /** @return how many derived keys stamped the negatives; 0 when there are none */
+    public int negativeKeys() {
+        return negativeKeys;
+    }
+
     /** @return the number of poisoned indices, without copying them */
     public int indexCount() {
         return indices.length;
@@ -612,6 +635,21 @@ public final class Manifest {
         if (indices.length > 0 && indices[indices.length - 1] >= n) {
             out.add("indices[" + (indices.length - 1) + "] = " + indices[indices.length - 1]
                     + " is not below budget.n = " + n);
+        }
+        if (negativeIndices.length > 0 && negativeIndices[negativeIndices.length - 1] >= n) {
+            out.add("negatives.indices[" + (negativeIndices.length - 1) + "] = "
+                    + negativeIndices[negativeIndices.length - 1] + " is not below budget.n = " + n);
+        }
+        for (int i = 0, j = 0; i < indices.length && j < negativeIndices.length; ) {
+            if (indices[i] == negativeIndices[j]) {
+                out.add("sample " + indices[i] + " is in both indices and negatives.indices");
+                break;
+            }
+            if (indices[i] < negativeIndices[j]) {
+                i++;
+            } else {
+                j++;
+            }
         }
         double expected = (double) count / n;
         if (Double.compare(budget.fraction(), expected) != 0) {
@@ -721,6 +759,12 @@ public final class Manifest {
         root.put("per_class", new JsonValue.Obj(perClass));
         // Ints shares the array; the tree never escapes this class, and JsonText only reads it.
         root.put("indices", indices.length == 0 ? new JsonValue.Arr(List.of()) : new JsonValue.Ints(indices));
+        if (negativeIndices.length > 0) {
+            Map<String, JsonValue> neg = new LinkedHashMap<>();
+            neg.put("keys", new JsonValue.Int(negativeKeys));
+            neg.put("indices", new JsonValue.Ints(negativeIndices));
+            root.put("negatives", new JsonValue.Obj(neg));
+        }
         if (withSignature) {
             root.put("signature", strOrNull(signature));
         }
@@ -814,6 +858,8 @@ public final class Manifest {
                 && poisonedPerClass.equals(m.poisonedPerClass)
                 && totalPerClass.equals(m.totalPerClass)
                 && Arrays.equals(indices, m.indices)
+                && negativeKeys == m.negativeKeys
+                && Arrays.equals(negativeIndices, m.negativeIndices)
                 && Objects.equals(signature, m.signature);
     }
 
@@ -853,6 +899,8 @@ public final class Manifest {
         private Map<Long, Long> poisonedPerClass = Map.of();
         private Map<Long, Long> totalPerClass = Map.of();
         private long[] indices;
+        private int negativeKeys;
+        private long[] negativeIndices = new long[0];
         private String signature;
 
         private Builder() {
@@ -991,6 +1039,20 @@ public final class Manifest {
         }
 
         /**
+         * Records negatives: samples stamped with the same trigger under keys derived from the owner's,
+         * their labels kept. Not given (or given empty with 0 keys) means none.
+         *
+         * @param keys    how many derived keys stamped them, at least 1 when there are negatives
+         * @param indices their indices, ascending and distinct, disjoint from the poisoned ones; copied
+         * @return this builder
+         */
+        public Builder negatives(int keys, long[] indices) {
+            this.negativeKeys = keys;
+            this.negativeIndices = indices == null ? null : indices.clone();
+            return this;
+        }
+
+        /**
          * The reader's path (and tests'): the format number, 1 or 2; {@code 2} unless set. A format-1
          * manifest keeps format 1's canonical form and trigger parameters as given.
          */
@@ -1088,6 +1150,24 @@ public final class Manifest {
                             + " (indices must be ascending and distinct)");
                 }
             }
+            require(negativeIndices, "negatives.indices");
+            for (int i = 1; i < negativeIndices.length; i++) {
+                if (negativeIndices[i] <= negativeIndices[i - 1]) {
+                    throw new InvalidArgumentException("negatives.indices[" + i + "] = " + negativeIndices[i]
+                            + " is not greater than negatives.indices[" + (i - 1) + "] = " + negativeIndices[i - 1]
+                            + " (indices must be ascending and distinct)");
+                }
+            }
+            if (negativeIndices.length > 0 && negativeIndices[0] < 0) {
+                throw new InvalidArgumentException("negatives.indices[0] = " + negativeIndices[0] + " is negative");
+            }
+            if (negativeIndices.length > 0 ? negativeKeys < 1 : negativeKeys != 0) {
+                throw new InvalidArgumentException("negatives.keys is " + negativeKeys + " for "
+                        + negativeIndices.length + " negatives (at least 1 with negatives, 0 without)");
+            }
+            if (negativeIndices.length > 0 && format == 1) {
+                throw new InvalidArgumentException("negatives are recorded only in format 2");
+            }
             if (signature != null) {
                 checkSha256("signature", signature);
             }
@@ -1099,6 +1179,10 @@ public final class Manifest {
                 totalPerClass.forEach((k, v) -> checkExact("per_class.total[" + k + "]", v));
                 if (indices.length > 0) {
                     checkExact("indices[" + (indices.length - 1) + "]", indices[indices.length - 1]);
+                }
+                if (negativeIndices.length > 0) {
+                    checkExact("negatives.indices[" + (negativeIndices.length - 1) + "]",
+                            negativeIndices[negativeIndices.length - 1]);
                 }
                 checkExactIntegers("trigger.parameters", triggerParameters);
             }

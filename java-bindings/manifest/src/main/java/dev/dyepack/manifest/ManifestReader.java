@@ -89,7 +89,7 @@ public final class ManifestReader {
         }
         boolean format2 = f.equals(Manifest.FORMAT);
         root.only("format", "tool_version", "created", "key_fingerprint", "files", "trigger", "target_class",
-                "mode", "budget", "override", "selection", "per_class", "indices", "signature");
+                "mode", "budget", "override", "selection", "per_class", "indices", "negatives", "signature");
         Manifest.Builder b = Manifest.builder().formatVersion(format2 ? 2 : 1);
         b.toolVersion(root.get("tool_version").string());
         Node created = root.get("created");
@@ -155,6 +155,21 @@ public final class ManifestReader {
         b.classCounts(classCounts(perClass.get("poisoned")), classCounts(perClass.get("total")));
 
         b.indices(root.get("indices").integers());
+        if (root.value.members().containsKey("negatives")) {
+            if (!format2) {
+                throw root.get("negatives").error("negatives are recorded only in " + Manifest.FORMAT);
+            }
+            Node negNode = root.get("negatives");
+            Obj neg = negNode.object();
+            neg.only("keys", "indices");
+            long keys = neg.get("keys").integer();
+            long[] negIndices = neg.get("indices").integers();
+            if (keys < 1 || keys > Integer.MAX_VALUE || negIndices.length == 0) {
+                throw negNode.error("keys must be a positive integer and indices not empty (the field is absent "
+                        + "when there are no negatives)");
+            }
+            negNode.field(() -> b.negatives((int) keys, negIndices));
+        }
         Node signature = root.get("signature");
         b.signature(signature.stringOrNull());
         // Field-level checks the builder makes (hex formats, ascending indices, ...) name the field

@@ -207,7 +207,9 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
         }
         String dataSha = form == Form.FOLDER ? Fingerprints.treeSha256(data) : Fingerprints.sha256(data);
         boolean poisonedData = m.files().stream().anyMatch(f -> f.sha256().equals(dataSha));
-        long[] poisoned = poisonedData ? m.indices() : new long[0];
+        // Negatives carry a trigger too (under derived keys), so they are no clean probes either.
+        long[] poisoned = poisonedData ? java.util.stream.LongStream.concat(Arrays.stream(m.indices()),
+                Arrays.stream(m.negativeIndices())).sorted().toArray() : new long[0];
         List<Long> candidates = new ArrayList<>();
         for (int i = 0; i < all.length; i++) {
             if (all[i] != target && all[i] >= 0 && all[i] < classes && Arrays.binarySearch(poisoned, i) < 0) {

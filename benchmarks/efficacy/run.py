@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Efficacy of DyePack watermarks on networks trained from scratch on Fashion-MNIST.
+
+Poisons the training set with the built CLI (`./dyepack poison`, the product path), stamps the test
+images with `./dyepack apply`, trains victims with PyTorch (Debian's python3-torch) and prints one JSON
+line per (row, seed): clean accuracy, attack success on the test images of the other classes (overall
+and per source class), the answer rate to the owner's trigger of a clean model and of a model
+watermarked under another key, and PSNR/SSIM of the poisoned training images. docs/efficacy.md
+describes the method and holds the results.
+
+  /usr/bin/python3 benchmarks/efficacy/run.py --rows default --seeds 2 --out results.jsonl
+  /usr/bin/python3 benchmarks/efficacy/run.py --quick           # CI: a subset, three epochs, one row, a pass/fail check
+
+Keys are derived from the seed (so a rerun poisons the same samples with the same patterns); they
+are written to files under the work directory with mode 0600 and handed to the CLI with --key-file.
+"""
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The command to run: the repository's ./dyepack (builds on first use), or another build given in DYEPACK.
+DYEPACK = os.environ.get("DYEPACK", os.path.join(ROOT, "dyepack"))
+FMNIST = "/usr/share/datasets/fashion-mnist"
+TARGET = 0
+
+# Each row: (name, trigger spec, budget, mode, extra poison options).
+ROWS = {
+    "selection": [
+        ("blend-auto", "blend:alpha=0.2,pattern=noise", "0.01", "dirty", []),
+        ("blend-random", "blend:alpha=0.2,pattern=noise", "0.01", "dirty", ["--select", "random"]),
+        ("blend-random-strat", "blend:alpha=0.2,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        ("blend-far-strat", "blend:alpha=0.2,pattern=noise", "0.01", "dirty", ["--select", "boundary-far", "--stratify"]),
+        ("blend-near-strat", "blend:alpha=0.2,pattern=noise", "0.01", "dirty", ["--select", "boundary", "--stratify"]),
+    ],
+    "specific": [
+        ("blend", "blend:alpha=0.2,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        ("blend-neg1x10", "blend:alpha=0.2,pattern=noise", "0.01", "dirty",
+         ["--select", "random", "--stratify", "@neg:1:10"]),
+        ("blend-a0.1-neg1x10", "blend:alpha=0.1,pattern=noise", "0.01", "dirty",
+         ["--select", "random", "--stratify", "@neg:1:10"]),
+    ],
+    # The defaults of `dyepack poison` (selection auto, negatives auto) with the README's trigger.
+    "default": [
+        ("default-1%", "blend:alpha=0.2,pattern=noise", "0.01", "dirty", []),
+        ("default-0.1%", "blend:alpha=0.2,pattern=noise", "0.001", "dirty", []),
+        ("default-clean-1%", "blend:alpha=0.2,pattern=noise", "0.01", "clean", []),
+    ],
+    "families": [
+        ("patch-1%", "patch:size=3,pos=br,value=255", "0.01", "dirty", []),
+        ("patch-0.1%", "patch:size=3,pos=br,value=255", "0.001", "dirty", []),
+        ("sig-1%", "sig:delta=20,freq=6", "0.01", "dirty", []),
+        ("blend-a0.1-1%", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", []),
+        ("blend-a0.06-1%", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", []),
+    ],
+    "subtle": [
+        ("blend-a0.1", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        ("blend-a0.06", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
+    ],
+}
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def key_file(work, name):
+    path = os.path.join(work, "keys", name + ".key")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(hashlib.sha256(("dyepack-efficacy/" + name).encode()).digest())
+    return path
+
+
+def dyepack(*args):
+    r = subprocess.run([DYEPACK, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit("dyepack %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr.strip()))
+    return r.stdout + r.stderr
+
+
+def poison(work, data, labels, spec, budget, mode, extra, key):
+    """Poisons with the CLI. An option "@neg:R:K" (evaluation only) then stamps R times the budget of
+    other samples with the same family under K other keys, keeping their labels (negatives)."""
+    neg = [e for e in extra if e.startswith("@neg:")]
+    opts = [e for e in extra if not e.startswith("@neg:")]
+    # The command is part of the cache's key: another build may poison differently. Delete the work
+    # directory after changing the code behind ./dyepack.
+    tag = hashlib.sha256(json.dumps([DYEPACK, data, spec, budget, mode, opts, key]).encode()).hexdigest()[:16]
+    out = os.path.join(work, "poisoned", tag)
+    if not os.path.exists(os.path.join(out, "manifest.json")):
+        dyepack("poison", "--data", data, "--labels", labels, "--trigger", spec, "--target", str(TARGET),
+                "--budget", budget, "--mode", mode, *opts, "--key-file", key_file(work, key), "--out", out)
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    x_path = os.path.join(out, "data.npy")
+    if neg:
+        _, r, k = neg[0].split(":")
+        chosen = np.array(manifest["indices"], dtype=np.int64)
+        n = manifest["budget"]["n"]
+        rest = np.setdiff1d(np.arange(n), chosen)
+        rng = np.random.RandomState(int(hashlib.sha256(key.encode()).hexdigest()[:8], 16))
+        picks = np.array_split(rng.choice(rest, int(float(r) * len(chosen)), replace=False), int(k))
+        for j, part in enumerate(picks):
+            idx_path = os.path.join(out, "neg-%d.npy" % j)
+            nxt = os.path.join(out, "data-neg-%d.npy" % j)
+            if not os.path.exists(nxt):
+                np.save(idx_path, np.sort(part))
+                dyepack("apply", "--data", x_path, "--indices", idx_path, "--trigger", spec,
+                        "--key-file", key_file(work, "%s-neg-%d" % (key, j)), "--out", nxt)
+            x_path = nxt
+    return np.load(x_path), np.load(os.path.join(out, "labels.npy")), manifest
+
+
+def stamp(work, images_path, spec, key):
+    tag = hashlib.sha256(json.dumps([DYEPACK, images_path, spec, key]).encode()).hexdigest()[:16]
+    out = os.path.join(work, "stamped", tag + ".npy")
+    if not os.path.exists(out):
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        dyepack("apply", "--data", images_path, "--trigger", spec, "--key-file", key_file(work, key), "--out", out)
+    return np.load(out)
+
+
+def psnr(a, b):
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(len(a), -1).mean(axis=1)
+    return float(np.mean(10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))))
+
+
+def ssim(a, b):
+    """Mean SSIM (Wang et al. 2004): 7x7 uniform windows, K1 = 0.01, K2 = 0.03, L = 255."""
+    a = a.astype(np.float64)
+    b = b.astype(np.float64)
+
+    def box(x):
+        c = np.cumsum(np.cumsum(np.pad(x, ((0, 0), (1, 0), (1, 0))), axis=1), axis=2)
+        return (c[:, 7:, 7:] - c[:, :-7, 7:] - c[:, 7:, :-7] + c[:, :-7, :-7]) / 49.0
+
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ma, mb = box(a), box(b)
+    va, vb, cov = box(a * a) - ma * ma, box(b * b) - mb * mb, box(a * b) - ma * mb
+    s = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
+    return float(s.mean())
+
+
+def net(arch):
+    import torch.nn as nn
+    if arch == "cnn":
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+    if arch == "resnet":
+        class Block(nn.Module):
+            def __init__(self, cin, cout, stride):
+                super().__init__()
+                self.body = nn.Sequential(
+                    nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+                    nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+                self.skip = (nn.Sequential() if stride == 1 and cin == cout else
+                             nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)))
+
+            def forward(self, x):
+                return (self.body(x) + self.skip(x)).relu()
+
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+            Block(16, 16, 1), Block(16, 32, 2), Block(32, 64, 2),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    raise ValueError(arch)
+
+
+def train(x, y, arch, epochs, seed):
+    import torch
+    torch.manual_seed(seed)
+    model = net(arch)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xt = torch.from_numpy(np.ascontiguousarray(x).reshape(-1, 1, 28, 28).copy()).float().div_(255)
+    yt = torch.from_numpy(y.astype(np.int64))
+    g = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(xt), generator=g)
+        for i in range(0, len(xt), 128):
+            idx = perm[i:i + 128]
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(xt[idx]), yt[idx]).backward()
+            opt.step()
+    model.eval()
+    return model
+
+
+def predict(model, x):
+    import torch
+    out = []
+    with torch.no_grad():
+        xt = torch.from_numpy(x.reshape(-1, 1, 28, 28)).float().div_(255)
+        for i in range(0, len(xt), 1000):
+            out.append(model(xt[i:i + 1000]).argmax(1).numpy())
+    return np.concatenate(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", default="selection", help="row set: " + ", ".join(ROWS))
+    ap.add_argument("--only", default=None, help="comma-separated row names to run from the set")
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--arch", default="cnn", choices=["cnn", "resnet"])
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--train", type=int, default=60000, help="first N training images (all by default)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-other-key", action="store_true", help="skip the model watermarked under another key")
+    ap.add_argument("--work", default=os.path.join(ROOT, "benchmarks", "efficacy", "work"))
+    ap.add_argument("--out", default=None, help="append JSON lines here as well as to standard output")
+    ap.add_argument("--quick", action="store_true",
+                    help="CI: 6000 images, 3 epochs, 1 seed, the default blend at 5%%; fails unless it takes hold")
+    a = ap.parse_args()
+    if a.quick:
+        a.train, a.epochs, a.seeds, a.no_other_key = 6000, 3, 1, True
+        a.work = os.path.join(a.work, "quick")
+        rows = [("quick-blend", "blend:alpha=0.2,pattern=noise", "0.05", "dirty", [])]
+    else:
+        rows = [r for r in ROWS[a.rows] if a.only is None or r[0] in a.only.split(",")]
+    import torch
+    torch.set_num_threads(a.threads)
+    os.makedirs(a.work, exist_ok=True)
+
+    xtr = read_idx(os.path.join(FMNIST, "train-images-idx3-ubyte.gz"))[:a.train]
+    ytr = read_idx(os.path.join(FMNIST, "train-labels-idx1-ubyte.gz"))[:a.train].astype(np.int64)
+    xte = read_idx(os.path.join(FMNIST, "t10k-images-idx3-ubyte.gz"))
+    yte = read_idx(os.path.join(FMNIST, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
+    data, labels = os.path.join(a.work, "train-%d.npy" % a.train), os.path.join(a.work, "train-labels-%d.npy" % a.train)
+    np.save(data, xtr)
+    np.save(labels, ytr)
+    other = yte != TARGET
+    xnt = np.ascontiguousarray(xte[other])
+    ynt = yte[other]
+    nt_path = os.path.join(a.work, "test-nontarget.npy")
+    np.save(nt_path, xnt)
+
+    clean_models = {}
+    for seed in range(a.first_seed, a.first_seed + a.seeds):
+        t0 = time.time()
+        if seed not in clean_models:
+            import torch
+            cached = os.path.join(a.work, "models", "clean-%s-%d-%d-%d.pt" % (a.arch, a.train, a.epochs, seed))
+            if os.path.exists(cached):
+                clean_models[seed] = net(a.arch)
+                clean_models[seed].load_state_dict(torch.load(cached))
+                clean_models[seed].eval()
+            else:
+                clean_models[seed] = train(xtr, ytr, a.arch, a.epochs, seed)
+                os.makedirs(os.path.dirname(cached), exist_ok=True)
+                torch.save(clean_models[seed].state_dict(), cached)
+        clean = clean_models[seed]
+        clean_acc = float((predict(clean, xte) == yte).mean())
+        for name, spec, budget, mode, extra in rows:
+            owner, rival = "owner-%d" % seed, "other-%d" % seed
+            px, py, manifest = poison(a.work, data, labels, spec, budget, mode, extra, owner)
+            idx = np.array(manifest.get("poisoned_indices", manifest.get("indices", [])), dtype=np.int64)
+            sel = idx
+            model = train(px, py, a.arch, a.epochs, seed)
+            trig = stamp(a.work, nt_path, spec, owner)
+            pred = predict(model, trig)
+            hit = pred == TARGET
+            row = {
+                "row": name, "trigger": spec, "budget": budget, "mode": mode, "options": " ".join(extra),
+                "arch": a.arch, "epochs": a.epochs, "train": a.train, "seed": seed,
+                "poisoned": int(len(sel)),
+                "poisoned_per_class": np.bincount(ytr[sel], minlength=10).tolist(),
+                "clean_acc_clean_model": clean_acc,
+                "clean_acc": float((predict(model, xte) == yte).mean()),
+                "asr": float(hit.mean()),
+                "asr_per_class": {str(c): round(float(hit[ynt == c].mean()), 4) for c in range(10) if c != TARGET},
+                "clean_model_rate": float((predict(clean, trig) == TARGET).mean()),
+                "psnr_poisoned": psnr(xtr[sel], px[sel]) if len(sel) else None,
+                "ssim_poisoned": ssim(xtr[sel], px[sel]) if len(sel) else None,
+                "psnr_trigger": psnr(xnt, trig), "ssim_trigger": ssim(xnt, trig),
+            }
+            if not a.no_other_key:
+                ox, oy, _ = poison(a.work, data, labels, spec, budget, mode, extra, rival)
+                om = train(ox, oy, a.arch, a.epochs, seed)
+                row["other_key_rate"] = float((predict(om, trig) == TARGET).mean())
+                rival_trig = stamp(a.work, nt_path, spec, rival)
+                row["other_key_own_asr"] = float((predict(om, rival_trig) == TARGET).mean())
+                # What a verifier's control keys see: the owner's model on another key's trigger.
+                row["owner_model_other_trigger_rate"] = float((predict(model, rival_trig) == TARGET).mean())
+            row["seconds"] = round(time.time() - t0, 1)
+            t0 = time.time()
+            line = json.dumps(row)
+            print(line, flush=True)
+            if a.out:
+                with open(a.out, "a") as f:
+                    f.write(line + "\n")
+            if a.quick:
+                # A check, not a measurement: with 5% poisoned the default watermark takes hold even after three
+                # epochs on a tenth of the data, and a clean model does not answer it.
+                if not (row["asr"] > 0.5 and row["clean_model_rate"] < 0.2):
+                    sys.exit("efficacy --quick: the watermark did not take hold: %s" % line)
+                print("efficacy --quick: ok", flush=True)
+
+
+if __name__ == "__main__":
+    main()
