@@ -103,9 +103,12 @@ class CliTriggerTest {
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "only the sheet is written");
         }
-        CliTest.Run bad = run(Map.of(), "preview", "--trigger", "tokens:ids=5", "--out", sheet.toString());
+        byte[] written = Files.readAllBytes(sheet);
+        // An existing sheet is replaced only with --force, and only by a complete new one.
+        CliTest.Run bad = run(Map.of(), "preview", "--trigger", "tokens:ids=5", "--out", sheet.toString(), "--force");
         assertEquals(ExitCodes.INVALID_INPUT, bad.code());
         assertTrue(bad.err().contains("image triggers"), bad.err());
+        assertArrayEquals(written, Files.readAllBytes(sheet), "a failed run leaves the old sheet as it was");
     }
 
     @Test

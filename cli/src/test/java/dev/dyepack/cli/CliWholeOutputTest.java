@@ -296,7 +296,7 @@ class CliWholeOutputTest {
                     indices.toString(), "--trigger", "noise:eps=4", "--key-file", key.toString(), "--out",
                     victim.toString(), "--force");
             assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.err());
-            assertTrue(r.err().contains("would overwrite the input"), r.err());
+            assertTrue(r.err().contains("output " + victim + " is the input " + victim), r.err());
         }
         assertArrayEquals(keyBytes, Files.readAllBytes(key));
         assertEquals("1 2 3\n", Files.readString(indices));

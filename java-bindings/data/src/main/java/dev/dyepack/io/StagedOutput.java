@@ -116,6 +116,11 @@ public final class StagedOutput implements AutoCloseable {
                 Path real = input.toRealPath();
                 inside = real.startsWith(dest.toRealPath()) || Files.isSameFile(input, dest);
             }
+            if (inside && (input.equals(dest) || Files.exists(dest) && Files.isSameFile(input, dest))) {
+                throw new InvalidArgumentException("output " + destination + " is the input " + in
+                        + "; choose another name (DyePack never modifies its inputs)", "out", destination,
+                        "a path that is no input");
+            }
             if (inside) {
                 throw new InvalidArgumentException("output " + destination + " would overwrite the input " + in
                         + " (DyePack never modifies its inputs); choose another output", "out", destination,

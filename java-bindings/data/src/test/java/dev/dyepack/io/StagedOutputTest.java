@@ -129,8 +129,9 @@ class StagedOutputTest {
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
                 () -> StagedOutput.begin(out, StagedOutput.Kind.DIRECTORY, true, input));
         assertTrue(e.getMessage().contains("would overwrite the input " + input), e.getMessage());
-        assertThrows(InvalidArgumentException.class, () -> StagedOutput.begin(input, StagedOutput.Kind.FILE, true,
+        e = assertThrows(InvalidArgumentException.class, () -> StagedOutput.begin(input, StagedOutput.Kind.FILE, true,
                 input));
+        assertTrue(e.getMessage().contains("output " + input + " is the input " + input), e.getMessage());
         assertArrayEquals(data, Files.readAllBytes(input));
         // Nor may an output go inside an input folder (an image folder read as classes).
         Path folder = Files.createDirectories(dir.resolve("images/cat"));

@@ -802,8 +802,7 @@ public final class PoisonJob {
                 n, surrogateSha, dataOut, labelsOut);
         ManifestWriter.write(ManifestSigner.sign(m, key), staging.resolve("manifest.json"));
         out.commit();
-        return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), out.destination().resolve("manifest.json"),
-                accuracy);
+        return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), o.outDir().resolve("manifest.json"), accuracy);
     }
 
     /**
