@@ -207,12 +207,15 @@ class CliHostileInputTest {
     }
 
     @Test
-    void anOutputProblemNamesTheDestination() {
-        Path out = dir.resolve("no-such-folder/o.npy");
+    void anOutputProblemNamesTheDestination() throws IOException {
+        // Missing folders are made; a file where a folder must be is an output problem named as such.
+        Path blocker = Files.writeString(dir.resolve("not-a-folder"), "a file");
+        Path out = blocker.resolve("o.npy");
         CliTest.Run r = CliTest.run("apply", "--quiet", "--trigger", "patch:size=3", "--out", out.toString());
         assertEquals(ExitCodes.FAILURE, r.code(), r.err());
         assertEquals(1, lines(r.err()), r.err());
-        assertTrue(r.err().startsWith("dyepack: " + out + ": cannot be written: its folder "), r.err());
+        assertTrue(r.err().startsWith("dyepack: " + out + ": cannot be written: " + blocker
+                + " is a file where a folder is needed"), r.err());
         assertFalse(r.err().contains(".tmp"), r.err());
     }
 

@@ -180,7 +180,16 @@ public final class StagedOutput implements AutoCloseable {
         for (Path p = parent; p != null && !Files.exists(p); p = p.getParent()) {
             created.add(0, p);
         }
-        Files.createDirectories(parent);
+        try {
+            Files.createDirectories(parent);
+        } catch (java.nio.file.FileSystemException e) {
+            // Name the destination the user gave, and why its folder cannot be made.
+            String why = e instanceof java.nio.file.FileAlreadyExistsException
+                    ? (e.getFile() == null ? "a" : e.getFile() + " is a") + " file where a folder is needed"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied in " + e.getFile()
+                    : e.getReason() != null ? e.getReason() : e.toString();
+            throw new IOException(destination + ": cannot be written: " + why, e);
+        }
         String name = dest.getFileName().toString();
         Path lockFile = parent.resolve("." + name + LOCK);
         FileChannel channel = null;
