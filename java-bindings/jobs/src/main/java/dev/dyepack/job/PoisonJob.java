@@ -236,8 +236,8 @@ public final class PoisonJob {
             return Optional.of(family + " at 1% dirty-label reached about " + weakFamily + " attack success" + where);
         }
         if ((double) count / n < 0.005) {
-            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the patch and blend "
-                    + "triggers reached 9-19% attack success" + where);
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the default blend "
+                    + "reached 3-20% attack success and a patch 19%" + where);
         }
         return Optional.empty();
     }
