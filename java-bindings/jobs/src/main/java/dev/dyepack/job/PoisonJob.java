@@ -66,12 +66,6 @@ public final class PoisonJob {
         FEATURES_HEAD
     }
 
-    /**
-     * What to do: validated options, built with {@link #builder()}. Every check that needs no file
-     * contents is made once, in {@link Builder#build()}; {@link Strategy#AUTO} is resolved there and
-     * an unset surrogate is chosen there (none for random selection, the owner's features and head
-     * when given, else a linear surrogate fitted on the pixels).
-     */
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 1;
     /** The most negatives per poisoned sample. */
@@ -79,6 +73,12 @@ public final class PoisonJob {
     /** Derived keys the negatives are stamped under (dealt in turn). */
     public static final int NEGATIVE_KEYS = 10;
 
+    /**
+     * What to do: validated options, built with {@link #builder()}. Every check that needs no file
+     * contents is made once, in {@link Builder#build()}; {@link Strategy#AUTO} is resolved there and
+     * an unset surrogate is chosen there (none for random selection, the owner's features and head
+     * when given, else a linear surrogate fitted on the pixels).
+     */
     public static final class Options {
         private final Path data;
         private final Path labels;
@@ -117,7 +117,7 @@ public final class PoisonJob {
         }
 
         /**
-         * @return negatives per poisoned sample, resolved: {@link #DEFAULT_NEGATIVES} for a keyed image
+         * @return negatives per poisoned sample, resolved: {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image
          *         trigger unless set, 0 for a keyless one
          */
         public double negatives() {
@@ -276,8 +276,8 @@ public final class PoisonJob {
 
         /**
          * @param v negatives per poisoned sample (other samples stamped under keys derived from the owner's,
-         *          labels kept; see {@link Selector#negatives}), in [0, {@value #MAX_NEGATIVES}]; NaN for the
-         *          default ({@link #DEFAULT_NEGATIVES} for a keyed image trigger, 0 for a keyless one)
+         *          labels kept; see {@link Selector#negatives}), in [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the
+         *          default ({@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger, 0 for a keyless one)
          * @return this
          */
         public Builder negatives(double v) {
