@@ -308,7 +308,8 @@ def main():
             if a.quick:
                 # A check, not a measurement: with 5% poisoned the default watermark takes hold even after three
                 # epochs on a tenth of the data, and a clean model does not answer it.
-                if not (row["asr"] > 0.5 and row["clean_model_rate"] < 0.2):
+                # (Measured here: 59% against 2.8%; the bounds leave room for other PyTorch builds.)
+                if not (row["asr"] > 0.3 and row["clean_model_rate"] < 0.1):
                     sys.exit("efficacy --quick: the watermark did not take hold: %s" % line)
                 print("efficacy --quick: ok", flush=True)
 

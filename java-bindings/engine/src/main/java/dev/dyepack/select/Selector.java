@@ -36,7 +36,7 @@ public final class Selector {
      * does not answer the owner's trigger (docs/efficacy.md; the "noise mode" of WaNet, Nguyen and Tran,
      * ICLR 2021, does the same for warps).
      *
-     * @param groups the indices of each group, ascending; group j is stamped under {@link #negativeKey}(owner, j)
+     * @param groups the indices of each group, ascending; group j is stamped under {@link Selector#negativeKey}(owner, j)
      */
     public record Negatives(long[][] groups) {
         /** @return every negative index, ascending */

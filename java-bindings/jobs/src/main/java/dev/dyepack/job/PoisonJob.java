@@ -69,12 +69,6 @@ public final class PoisonJob {
         FEATURES_HEAD
     }
 
-    /**
-     * What to do: validated options, built with {@link #builder()}. Every check that needs no file
-     * contents is made once, in {@link Builder#build()}; {@link Strategy#AUTO} is resolved there and
-     * an unset surrogate is chosen there (none for random selection, the owner's features and head
-     * when given, else a linear surrogate fitted on the pixels).
-     */
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 1;
     /** The most negatives per poisoned sample. */
@@ -82,6 +76,12 @@ public final class PoisonJob {
     /** Derived keys the negatives are stamped under (dealt in turn). */
     public static final int NEGATIVE_KEYS = 10;
 
+    /**
+     * What to do: validated options, built with {@link #builder()}. Every check that needs no file
+     * contents is made once, in {@link Builder#build()}; {@link Strategy#AUTO} is resolved there and
+     * an unset surrogate is chosen there (none for random selection, the owner's features and head
+     * when given, else a linear surrogate fitted on the pixels).
+     */
     public static final class Options {
         private final Path data;
         private final Path labels;
@@ -124,7 +124,7 @@ public final class PoisonJob {
         }
 
         /**
-         * @return negatives per poisoned sample, resolved: {@link #DEFAULT_NEGATIVES} for a keyed image
+         * @return negatives per poisoned sample, resolved: {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image
          *         trigger unless set, 0 for a keyless one
          */
         public double negatives() {
@@ -257,8 +257,8 @@ public final class PoisonJob {
             return Optional.of(family + " at 1% dirty-label reached about " + weakFamily + " attack success" + where);
         }
         if ((double) count / n < 0.005) {
-            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the patch and blend "
-                    + "triggers reached 9-19% attack success" + where);
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the default blend "
+                    + "reached 3-20% attack success and a patch 19%" + where);
         }
         return Optional.empty();
     }
@@ -299,8 +299,8 @@ public final class PoisonJob {
 
         /**
          * @param v negatives per poisoned sample (other samples stamped under keys derived from the owner's,
-         *          labels kept; see {@link Selector#negatives}), in [0, {@value #MAX_NEGATIVES}]; NaN for the
-         *          default ({@link #DEFAULT_NEGATIVES} for a keyed image trigger, 0 for a keyless one)
+         *          labels kept; see {@link Selector#negatives}), in [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the
+         *          default ({@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger, 0 for a keyless one)
          * @return this
          */
         public Builder negatives(double v) {
