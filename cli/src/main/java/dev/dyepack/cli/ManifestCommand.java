@@ -77,7 +77,8 @@ final class ManifestCommand implements Runnable {
             // the clean inputs only when asked, since they may be kept elsewhere or be gone.
             Map<String, Path> files = new LinkedHashMap<>();
             for (Manifest.DatasetFile f : m.files()) {
-                if (f.stage() == Manifest.Stage.OUTPUT || inputs) {
+                // Arrays poisoned in memory have no file to find: they are compared only when given.
+                if (!f.isInMemory() && (f.stage() == Manifest.Stage.OUTPUT || inputs)) {
                     files.put(f.key(), dir.resolve(f.path()).normalize());
                 }
             }
@@ -91,7 +92,9 @@ final class ManifestCommand implements Runnable {
             if (findings.isEmpty()) {
                 out.println("manifest OK: signature valid for key " + key.fingerprint() + "; " + m.indexCount()
                         + " poisoned samples, trigger " + m.triggerSpec() + ", target " + m.targetClass()
-                        + "; dataset files match");
+                        + (files.isEmpty() ? "; no dataset files to compare (the arrays were poisoned in memory;"
+                                + " give --data/--labels to compare .npy files holding them)"
+                                : "; dataset files match"));
                 out.flush();
                 return ExitCodes.OK;
             }
