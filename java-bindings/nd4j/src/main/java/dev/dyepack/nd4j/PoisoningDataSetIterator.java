@@ -55,7 +55,8 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  *
  * <p>Thread-safe: DL4J's {@code AsyncDataSetIterator} calls {@link #next()} on its prefetch thread and
  * {@link #reset()} on the caller's after stopping that thread; every method is synchronized and the
- * position is advanced only by a batch that was delivered. A pre-processor set on this iterator runs after
+ * position is advanced only by a batch that was delivered. The wrapped iterator's arrays are never
+ * changed: each batch is stamped in a copy. A pre-processor set on this iterator runs after
  * stamping; one set on the wrapped iterator runs before (it is part of the data the plan fingerprints).
  */
 public final class PoisoningDataSetIterator implements DataSetIterator {
@@ -294,7 +295,9 @@ public final class PoisoningDataSetIterator implements DataSetIterator {
                     + "batches every epoch");
         }
         long[] y = classes(ds.getLabels(), batchIndex);
-        INDArray dense = x.ordering() == 'c' && isDense(x) ? x : x.dup('c');
+        // Always a copy: iterators that hand out the same DataSet objects every epoch (in-memory caches,
+        // ExistingDataSetIterator) must not see their data stamped.
+        INDArray dense = x.dup('c');
         if (!MessageDigest.isEqual(digest(dense, y), batchDigests[batchIndex])) {
             throw new EpochMismatchException("batch " + batchIndex + " (samples " + position + " to "
                     + (position + count - 1) + ") holds other samples or another order than when the poisoning was "
@@ -302,7 +305,6 @@ public final class PoisoningDataSetIterator implements DataSetIterator {
         }
         plan.stamp(engine, view(dense, geometry), position);
         Nd4jEngine.written(dense);
-        ds.setFeatures(dense);
         INDArray labels = ds.getLabels();
         long[] local = plan.poisonedIn(position, count);
         if (local.length > 0 && plan.poisoner().mode() == dev.dyepack.select.SelectionMode.DIRTY) {
@@ -317,14 +319,17 @@ public final class PoisoningDataSetIterator implements DataSetIterator {
                     }
                 }
             }
-            ds.setLabels(l);
+            labels = l;
         }
+        // A new DataSet: the wrapped iterator's own object (which a cache hands out again next epoch)
+        // keeps its clean features and labels.
+        DataSet out = new DataSet(dense, labels, ds.getFeaturesMaskArray(), ds.getLabelsMaskArray());
         position += count;
         batchIndex++;
         if (preProcessor != null) {
-            preProcessor.preProcess(ds);
+            preProcessor.preProcess(out);
         }
-        return ds;
+        return out;
     }
 
     /**
@@ -362,9 +367,17 @@ public final class PoisoningDataSetIterator implements DataSetIterator {
         return true;
     }
 
+    /**
+     * False, so that {@code fit} does not wrap this iterator in DL4J's prefetching iterator: in DL4J
+     * 1.0.0-M2.1 an exception thrown on that prefetch thread (such as {@link EpochMismatchException})
+     * leaves {@code fit} waiting forever instead of failing (observed while building the example).
+     * Wrapping it in {@code AsyncDataSetIterator} by hand is correct (tested); only errors then hang.
+     *
+     * @return false
+     */
     @Override
     public boolean asyncSupported() {
-        return true;
+        return false;
     }
 
     @Override
@@ -389,15 +402,6 @@ public final class PoisoningDataSetIterator implements DataSetIterator {
 
     private static Tensor view(INDArray x, Geometry g) {
         return g.flat() ? Nd4jTensors.images(x, g.layout(), g.c(), g.h(), g.w()) : Nd4jTensors.of(x, g.layout());
-    }
-
-    private static boolean isDense(INDArray x) {
-        try {
-            Nd4jTensors.requireDenseC(x);
-            return true;
-        } catch (InvalidArgumentException e) {
-            return false;
-        }
     }
 
     /** The class index of every row: argmax of one-hot rows, or a single column of indices. */
