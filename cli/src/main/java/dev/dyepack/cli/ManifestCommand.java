@@ -81,7 +81,9 @@ final class ManifestCommand implements Runnable {
             if (findings.isEmpty()) {
                 out.println("manifest OK: signature valid for key " + key.fingerprint() + "; " + m.indexCount()
                         + " poisoned samples, trigger " + m.triggerSpec() + ", target " + m.targetClass()
-                        + "; dataset files match");
+                        + (files.isEmpty() ? "; no dataset files to compare (the arrays were poisoned in memory;"
+                                + " give --data/--labels to compare .npy files holding them)"
+                                : "; dataset files match"));
                 out.flush();
                 return ExitCodes.OK;
             }

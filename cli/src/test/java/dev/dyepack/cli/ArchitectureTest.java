@@ -98,6 +98,13 @@ class ArchitectureTest {
     }
 
     @Test
+    void integrationsAreNeverDependenciesOfTheCore() {
+        // ND4J/DL4J (java-bindings/nd4j) sit beside the engine jar: nothing the CLI ships may reach them.
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.dyepack.nd4j..", "org.nd4j..",
+                "org.deeplearning4j..", "org.bytedeco.cuda..").check(all);
+    }
+
+    @Test
     void libraryHoldsNoCommandLineWords() {
         noClasses().that().resideOutsideOfPackage("dev.dyepack.cli..").should().dependOnClassesThat()
                 .resideInAPackage("picocli..").check(all);

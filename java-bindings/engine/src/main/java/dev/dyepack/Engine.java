@@ -120,6 +120,7 @@ public final class Engine implements AutoCloseable {
     public static Engine open(Backend backend, int device) {
         Objects.requireNonNull(backend, "backend");
         NativeLibrary.require();
+        JavaCppVersion.warnOnceIfOlder(LOG);
         EngineHandle handle = new EngineHandle();
         Status.check(DyePackNative.dp_engine_create(backend.code(), device, handle));
         return new Engine(handle, device);
@@ -132,6 +133,14 @@ public final class Engine implements AutoCloseable {
     public static String version() {
         NativeLibrary.require();
         return NativeLibrary.string(DyePackNative.dp_version());
+    }
+
+    /**
+     * @return the JavaCPP version the engine runs with (see {@link JavaCppVersion}); "unknown" when its
+     *         jar carries none
+     */
+    public static String javacppVersion() {
+        return JavaCppVersion.runtime();
     }
 
     /** @return CPU or CUDA: where this engine runs */

@@ -109,10 +109,17 @@ public final class NpyWriter implements Samples.Writer {
     }
 
     /**
-     * The header text NumPy writes, padded with spaces and a newline so that the data starts at a
-     * multiple of {@link #ALIGN}.
+     * The header bytes NumPy's {@code numpy.save} writes for a C-order array of this dtype and shape:
+     * magic, version 1.0 (2.0 only when the text would not fit in 65535 bytes), length, and the
+     * dictionary text padded with spaces and a newline so that the data starts at a multiple of 64.
+     * A {@code .npy} file is these bytes followed by the elements in C order, little-endian.
+     *
+     * @param descr a supported dtype such as {@code "<f4"} or {@code "|u1"} (not checked here)
+     * @param shape the dimensions, outermost first
+     * @return a new array holding the header
+     * @throws NullPointerException if an argument is null
      */
-    static byte[] headerBytes(String descr, long[] shape) {
+    public static byte[] headerBytes(String descr, long[] shape) {
         String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + Npy.shapeString(shape) + ", }";
         int version = 1;
         int preamble = Npy.PREAMBLE_V1;

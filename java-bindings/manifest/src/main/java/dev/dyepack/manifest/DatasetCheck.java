@@ -31,7 +31,8 @@ public final class DatasetCheck {
 
     /**
      * Checks every file the manifest records, at its recorded path resolved against the manifest's
-     * directory.
+     * directory. Arrays recorded as held in memory ({@link Manifest.DatasetFile#isInMemory()}) have no
+     * such path and are skipped: compare a file holding them with {@link #compare(Manifest, Path, Map)}.
      *
      * @param m           the manifest
      * @param manifestDir the directory the manifest was read from
@@ -44,7 +45,9 @@ public final class DatasetCheck {
         }
         List<String> findings = new ArrayList<>();
         for (Manifest.DatasetFile f : m.files()) {
-            check(f, manifestDir.resolve(f.path()), f.path(), findings);
+            if (!f.isInMemory()) {
+                check(f, manifestDir.resolve(f.path()), f.path(), findings);
+            }
         }
         return List.copyOf(findings);
     }

@@ -140,6 +140,12 @@ public final class Manifest {
      */
     public static final long MAX_EXACT_INTEGER = (1L << 53) - 1;
 
+    /**
+     * The path prefix of a {@link DatasetFile} that records an array held in memory, for example
+     * {@code "in-memory:features"}: such an entry has no file at its path, only a fingerprint.
+     */
+    public static final String IN_MEMORY_PREFIX = "in-memory:";
+
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern KEY_FINGERPRINT = Pattern.compile(
             Pattern.quote(OwnerKey.FINGERPRINT_PREFIX) + "[0-9a-f]{32}");
@@ -299,6 +305,34 @@ public final class Manifest {
             }
             String sha = Fingerprints.sha256(file);
             return new DatasetFile(stage, role, Fingerprints.portable(Fingerprints.relativize(manifestDir, file)), sha);
+        }
+
+        /**
+         * Records an array that was never a file (data poisoned in memory, for example by
+         * {@code dev.dyepack.job.Poisoner}): its path is {@link #IN_MEMORY_PREFIX} followed by a name,
+         * and its fingerprint is {@link ArrayFingerprint}'s, which equals the SHA-256 of the
+         * {@code .npy} file holding the same array, so such a file can still be compared with it.
+         *
+         * @param stage  input or output
+         * @param role   data or labels
+         * @param name   a name for the array, not empty (e.g. "features")
+         * @param sha256 the array's {@link ArrayFingerprint}
+         * @return the entry
+         * @throws InvalidArgumentException if an argument is null or empty, or {@code sha256} is malformed
+         */
+        public static DatasetFile inMemory(Stage stage, Role role, String name, String sha256) {
+            if (name == null || name.isEmpty()) {
+                throw new InvalidArgumentException("an in-memory array needs a name");
+            }
+            return new DatasetFile(stage, role, IN_MEMORY_PREFIX + name, sha256);
+        }
+
+        /**
+         * @return whether this entry records an array held in memory rather than a file: its path
+         *         starts with {@link #IN_MEMORY_PREFIX}; there is no file at a recorded path to compare
+         */
+        public boolean isInMemory() {
+            return path.startsWith(IN_MEMORY_PREFIX);
         }
 
         /** @return {@code stage.label() + "." + role.label()}, e.g. "output.data", the key {@link DatasetCheck} uses */

@@ -116,7 +116,8 @@ public final class ManifestCheck {
         List<String> findings = new ArrayList<>();
         Map<String, Path> files = new LinkedHashMap<>();
         for (Manifest.DatasetFile f : m.files()) {
-            if (given.containsKey(f.key()) || f.stage() == Manifest.Stage.INPUT && !inputs) {
+            // Arrays poisoned in memory have no file to find: they are compared only when given.
+            if (given.containsKey(f.key()) || f.isInMemory() || f.stage() == Manifest.Stage.INPUT && !inputs) {
                 continue;
             }
             Path recorded = Path.of(f.path());
