@@ -78,10 +78,12 @@ final class ManifestCommand implements Runnable {
             ManifestCheck.Result result = ManifestCheck.verify(manifest, key, given, inputs);
             Manifest m = result.manifest();
             List<String> findings = result.findings();
+            boolean nothingCompared = given.isEmpty() && m.files().stream()
+                    .noneMatch(f -> !f.isInMemory() && (f.stage() == Manifest.Stage.OUTPUT || inputs));
             if (findings.isEmpty()) {
                 out.println("manifest OK: signature valid for key " + key.fingerprint() + "; " + m.indexCount()
                         + " poisoned samples, trigger " + m.triggerSpec() + ", target " + m.targetClass()
-                        + (files.isEmpty() ? "; no dataset files to compare (the arrays were poisoned in memory;"
+                        + (nothingCompared ? "; no dataset files to compare (the arrays were poisoned in memory;"
                                 + " give --data/--labels to compare .npy files holding them)"
                                 : "; dataset files match"));
                 out.flush();
