@@ -274,52 +274,6 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
         }
     }
 
-
-    /** The image geometry of a data file's samples: rank 3 is (N, H, W), rank 4 (N, H, W, C). */
-    private record Geometry(DType dtype, long c, long h, long w) {
-        static Geometry of(Path data, Samples.Reader r) {
-            long[] s = r.shape();
-            DType dtype = switch (r.descr()) {
-                case "|u1", "<u1", "u1" -> DType.UINT8;
-                case "<f4" -> DType.FLOAT32;
-                default -> throw new InvalidInputException(data + ": probe sets take uint8 or float32 images, got "
-                        + r.descr());
-            };
-            if (s.length == 3) {
-                return new Geometry(dtype, 1, s[1], s[2]);
-            }
-            if (s.length == 4) {
-                return new Geometry(dtype, s[3], s[1], s[2]);
-            }
-            throw new InvalidInputException(data + ": probe sets take images (N, H, W) or (N, H, W, C), got shape "
-                    + Arrays.toString(s));
-        }
-    }
-
-    /**
-     * A copy of the clean probes with the trigger stamped, each under its index in the source data
-     * (probes are not contiguous there, so each is its own batch of one; the trigger is prepared once).
-     */
-    private static ByteBuffer stamp(Engine engine, Geometry g, ByteBuffer clean, TriggerSpec trigger, OwnerKey key,
-            long[] chosen) {
-        ByteBuffer copy = ByteBuffer.allocateDirect(clean.remaining()).order(ByteOrder.nativeOrder());
-        copy.put(clean.duplicate()).flip();
-        int per = Math.toIntExact(g.c() * g.h() * g.w() * (g.dtype() == DType.UINT8 ? 1 : 4));
-        Tensor[] probes = new Tensor[chosen.length];
-        for (int i = 0; i < chosen.length; i++) {
-            ByteBuffer one = copy.duplicate().position(i * per).limit((i + 1) * per).slice()
-                    .order(ByteOrder.nativeOrder());
-            probes[i] = g.dtype() == DType.UINT8 ? Tensor.of(one, Layout.NHWC, 1, g.c(), g.h(), g.w())
-                    : Tensor.of(one.asFloatBuffer(), Layout.NHWC, 1, g.c(), g.h(), g.w());
-        }
-        try (PreparedTrigger prepared = trigger.prepare(engine, probes[0], TriggerContext.of(key))) {
-            for (int i = 0; i < chosen.length; i++) {
-                prepared.apply(probes[i], null, chosen[i]);
-            }
-        }
-        return copy;
-    }
-
     /** Writes probe sets in the source's form, each under its final name only when complete. */
     private record Output(Form form, Path data, Samples.Reader source, long[] chosen, Path dir, List<Path> written) {
         void write(String name, ByteBuffer samples) throws IOException {
@@ -375,6 +329,51 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
                 return in.read() == 0x1f && in.read() == 0x8b;
             }
         }
+    }
+
+    /** The image geometry of a data file's samples: rank 3 is (N, H, W), rank 4 (N, H, W, C). */
+    private record Geometry(DType dtype, long c, long h, long w) {
+        static Geometry of(Path data, Samples.Reader r) {
+            long[] s = r.shape();
+            DType dtype = switch (r.descr()) {
+                case "|u1", "<u1", "u1" -> DType.UINT8;
+                case "<f4" -> DType.FLOAT32;
+                default -> throw new InvalidInputException(data + ": probe sets take uint8 or float32 images, got "
+                        + r.descr());
+            };
+            if (s.length == 3) {
+                return new Geometry(dtype, 1, s[1], s[2]);
+            }
+            if (s.length == 4) {
+                return new Geometry(dtype, s[3], s[1], s[2]);
+            }
+            throw new InvalidInputException(data + ": probe sets take images (N, H, W) or (N, H, W, C), got shape "
+                    + Arrays.toString(s));
+        }
+    }
+
+    /**
+     * A copy of the clean probes with the trigger stamped, each under its index in the source data
+     * (probes are not contiguous there, so each is its own batch of one; the trigger is prepared once).
+     */
+    private static ByteBuffer stamp(Engine engine, Geometry g, ByteBuffer clean, TriggerSpec trigger, OwnerKey key,
+            long[] chosen) {
+        ByteBuffer copy = ByteBuffer.allocateDirect(clean.remaining()).order(ByteOrder.nativeOrder());
+        copy.put(clean.duplicate()).flip();
+        int per = Math.toIntExact(g.c() * g.h() * g.w() * (g.dtype() == DType.UINT8 ? 1 : 4));
+        Tensor[] probes = new Tensor[chosen.length];
+        for (int i = 0; i < chosen.length; i++) {
+            ByteBuffer one = copy.duplicate().position(i * per).limit((i + 1) * per).slice()
+                    .order(ByteOrder.nativeOrder());
+            probes[i] = g.dtype() == DType.UINT8 ? Tensor.of(one, Layout.NHWC, 1, g.c(), g.h(), g.w())
+                    : Tensor.of(one.asFloatBuffer(), Layout.NHWC, 1, g.c(), g.h(), g.w());
+        }
+        try (PreparedTrigger prepared = trigger.prepare(engine, probes[0], TriggerContext.of(key))) {
+            for (int i = 0; i < chosen.length; i++) {
+                prepared.apply(probes[i], null, chosen[i]);
+            }
+        }
+        return copy;
     }
 
     private static Path writeNpy(Path file, String descr, long[] shape, ByteBuffer bytes) throws IOException {
