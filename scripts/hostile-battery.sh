@@ -26,11 +26,9 @@ max_rss_kb=$(( ${DYEPACK_BATTERY_MAX_RSS_MB:-1536} * 1024 ))
 have_time=0
 [[ -x /usr/bin/time ]] && have_time=1
 
-# Cases that fail until the work on trust-before-signature, resource limits, the explicit class set and
-# exit codes is merged (issue 12, items 1, 2, 3 and 5). They are run and reported, but do not fail the
-# battery; a case listed here that passes is reported as XPASS, to be removed from the list.
-EXPECTED_FAIL=(
-  npy-deep-header            # StackOverflowError, no dyepack: line (limits: parsers depth-limited)
+# Cases known to fail, run and reported without failing the battery (a listed case that passes is
+# reported as XPASS, to be removed). Empty: every case must pass.
+EXPECTED_FAIL=()
   idx-gzip-bomb              # inflates all 10 GiB before refusing (limits: checked while inflating)
   indices-dev-zero           # read whole (limits: indices-file size)
   indices-huge-sparse        # read whole (limits: indices-file size)
@@ -298,7 +296,7 @@ fi
 
 echo "hostile-battery: $passed passed, $failed failed, $xfailed expected failures, $xpassed unexpected passes in $((SECONDS - started))s"
 if (( xfailed )); then
-  echo "hostile-battery: EXPECTED TO FAIL until the trust, limits, class-set and exit-code work is merged: ${EXPECTED_FAIL[*]}"
+  echo "hostile-battery: expected to fail: ${EXPECTED_FAIL[*]}"
 fi
 if (( xpassed )); then
   echo "hostile-battery: XPASS (now passing; remove from EXPECTED_FAIL): ${xpasses[*]}"
