@@ -36,13 +36,15 @@ public final class PoisonPlan {
     private final long samples;
     private final int classes;
     private final long[] indices;
+    /** Negatives by derived key (group j under {@code Selector.negativeKey(key, j)}), each ascending; none: empty. */
+    private final long[][] negativeGroups;
     private final long[] perClassChosen;
     private final long[] perClassTotal;
     private final String surrogateSha;
     private final double surrogateAccuracy;
 
     PoisonPlan(Poisoner poisoner, OwnerKey key, Tensor geometry, long samples, int classes, Selector.Result sel,
-            String surrogateSha, double surrogateAccuracy) {
+            Selector.Negatives negatives, String surrogateSha, double surrogateAccuracy) {
         this.poisoner = poisoner;
         this.key = key;
         this.geometry = geometry;
@@ -51,6 +53,11 @@ public final class PoisonPlan {
         long[] sorted = sel.indices().clone();
         Arrays.sort(sorted);
         this.indices = sorted;
+        this.negativeGroups = negatives == null ? new long[0][] : Arrays.stream(negatives.groups()).map(g -> {
+            long[] c = g.clone();
+            Arrays.sort(c);
+            return c;
+        }).toArray(long[][]::new);
         this.perClassChosen = sel.perClassChosen().clone();
         this.perClassTotal = sel.perClassTotal().clone();
         this.surrogateSha = surrogateSha;
@@ -65,6 +72,15 @@ public final class PoisonPlan {
     /** @return the poisoned samples' global indices, ascending (a copy) */
     public long[] indices() {
         return indices.clone();
+    }
+
+    /**
+     * @return the negatives' global indices, ascending (a copy): samples stamped with the trigger under
+     *         keys derived from the owner's, their labels kept, so that a network learns the owner's pattern
+     *         rather than its family (docs/efficacy.md); empty when there are none
+     */
+    public long[] negatives() {
+        return Arrays.stream(negativeGroups).flatMapToLong(Arrays::stream).sorted().toArray();
     }
 
     /** @return the options the plan was made with */
@@ -118,7 +134,11 @@ public final class PoisonPlan {
     }
 
     private int lowerBound(long v) {
-        int at = Arrays.binarySearch(indices, v);
+        return lowerBound(indices, v);
+    }
+
+    private static int lowerBound(long[] sorted, long v) {
+        int at = Arrays.binarySearch(sorted, v);
         return at >= 0 ? at : -at - 1;
     }
 
@@ -148,6 +168,20 @@ public final class PoisonPlan {
         long[] local = poisonedIn(firstSample, batch.n());
         if (local.length > 0) {
             poisoner.trigger().apply(engine, batch, local, new TriggerContext(key, firstSample));
+        }
+        // The negatives, each group under its derived key, as dyepack poison stamps them.
+        for (int j = 0; j < negativeGroups.length; j++) {
+            long[] g = negativeGroups[j];
+            int from = lowerBound(g, firstSample);
+            int to = lowerBound(g, firstSample + batch.n());
+            if (to > from) {
+                long[] mine = new long[to - from];
+                for (int i = from; i < to; i++) {
+                    mine[i - from] = g[i] - firstSample;
+                }
+                poisoner.trigger().apply(engine, batch, mine, new TriggerContext(Selector.negativeKey(key, j),
+                        firstSample));
+            }
         }
         return local.length;
     }
@@ -201,6 +235,7 @@ public final class PoisonPlan {
                         }, surrogateSha))
                 .classCounts(poisoned, total)
                 .indices(indices)
+                .negatives(negativeGroups.length > 0 ? PoisonJob.NEGATIVE_KEYS : 0, negatives())
                 .build();
         return ManifestSigner.sign(m, key);
     }

@@ -68,8 +68,9 @@ public final class Poisoner {
     private final PoisonJob.Surrogate surrogate;
     private final float[] features;
     private final LinearHead head;
+    private final double negatives;
 
-    private Poisoner(Builder b, Strategy strategy, PoisonJob.Surrogate surrogate) {
+    private Poisoner(Builder b, Strategy strategy, PoisonJob.Surrogate surrogate, double negatives) {
         this.trigger = b.trigger;
         this.target = b.target;
         this.budget = b.budget;
@@ -77,8 +78,10 @@ public final class Poisoner {
         this.overrideReason = b.overrideReason;
         this.strategy = strategy;
         this.mode = b.mode;
-        this.stratified = b.stratified;
+        // As dyepack poison: AUTO always spreads the budget over the source classes.
+        this.stratified = b.strategy.stratified(b.stratified);
         this.surrogate = surrogate;
+        this.negatives = negatives;
         this.features = b.features;
         this.head = b.head;
     }
@@ -135,6 +138,14 @@ public final class Poisoner {
         return stratified;
     }
 
+    /**
+     * @return negatives per poisoned sample, resolved as {@code dyepack poison} resolves them:
+     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger unless set, 0 for a keyless one
+     */
+    public double negatives() {
+        return negatives;
+    }
+
     /** @return the scores' source, resolved: NONE exactly for random selection */
     public PoisonJob.Surrogate surrogate() {
         return surrogate;
@@ -150,6 +161,7 @@ public final class Poisoner {
         private Strategy strategy = Strategy.AUTO;
         private SelectionMode mode = SelectionMode.DIRTY;
         private boolean stratified;
+        private double negatives = Double.NaN;
         private PoisonJob.Surrogate surrogate;
         private float[] features;
         private LinearHead head;
@@ -201,6 +213,17 @@ public final class Poisoner {
         /** @param v whether to split the budget across classes @return this */
         public Builder stratified(boolean v) {
             stratified = v;
+            return this;
+        }
+
+        /**
+         * @param v negatives per poisoned sample (other samples stamped with the trigger under keys derived
+         *          from the owner's, labels kept), in [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the
+         *          default, as {@link PoisonJob.Builder#negatives}
+         * @return this
+         */
+        public Builder negatives(double v) {
+            negatives = v;
             return this;
         }
 
@@ -278,7 +301,19 @@ public final class Poisoner {
                 throw new InvalidArgumentException("random selection uses no surrogate", "surrogate",
                         g.name().toLowerCase(Locale.ROOT), "none with random selection");
             }
-            return new Poisoner(this, s, g);
+            double neg = negatives;
+            boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
+            if (Double.isNaN(neg)) {
+                neg = keyedImages ? PoisonJob.DEFAULT_NEGATIVES : 0;
+            } else if (!(neg >= 0 && neg <= PoisonJob.MAX_NEGATIVES)) {
+                throw InvalidArgumentException.of("negatives", negatives, "a number in [0, "
+                        + PoisonJob.MAX_NEGATIVES + "]");
+            } else if (neg > 0 && !keyedImages) {
+                throw new InvalidArgumentException("negatives need a keyed image trigger: under another key "
+                        + trigger.family() + " " + (trigger.keyed() ? "is not an image trigger" : "is the same pattern"),
+                        "negatives", negatives, "0 for " + trigger);
+            }
+            return new Poisoner(this, s, g, neg);
         }
 
         private static void require(Object v, String parameter, String allowed) {
@@ -452,7 +487,10 @@ public final class Poisoner {
             accuracy = score(engine, x, n, h, labels, scores);
         }
         Selector.Result sel = Selector.select(labels, classes, target, mode, strategy, scores, count, stratified, key);
-        return new PoisonPlan(this, key, geometry, n, classes, sel, surrogateSha, accuracy);
+        long negativeCount = Math.round(negatives * sel.indices().length);
+        Selector.Negatives neg = negativeCount > 0
+                ? Selector.negatives(n, sel.indices(), negativeCount, PoisonJob.NEGATIVE_KEYS, key) : null;
+        return new PoisonPlan(this, key, geometry, n, classes, sel, neg, surrogateSha, accuracy);
     }
 
     /** The scores selection sorts by, as {@code dyepack poison} computes them; returns the accuracy. */
