@@ -29,23 +29,6 @@ have_time=0
 # Cases known to fail, run and reported without failing the battery (a listed case that passes is
 # reported as XPASS, to be removed). Empty: every case must pass.
 EXPECTED_FAIL=()
-  idx-gzip-bomb              # inflates all 10 GiB before refusing (limits: checked while inflating)
-  indices-dev-zero           # read whole (limits: indices-file size)
-  indices-huge-sparse        # read whole (limits: indices-file size)
-  target-outside-labels      # an eleventh class is created (explicit class set)
-  target-huge                # runs for long and writes a huge manifest (explicit class set)
-  target-fullwidth-digit     # a full-width digit is read as 3 (ASCII digits only)
-  key-on-argv                # the value is echoed back on stderr (a secret on argv is refused unechoed)
-  manifest-malformed         # exit 2, not 4 (a malformed record is untrusted)
-  manifest-oversized         # exit 2, not 4 (a record over the limit is untrusted)
-  manifest-unsigned-dev-zero # reads /dev/zero forever after the signature failed (trust before signature)
-  manifest-unsigned-fifo     # blocks on the FIFO after the signature failed (trust before signature)
-  manifest-unsigned-environ  # prints the hash of /proc/self/environ (trust before signature)
-  manifest-unsigned-key-file # prints the hash of the owner's key file (trust before signature)
-  manifest-signed-dev-zero   # opens a device a signed manifest names (regular files only)
-  manifest-signed-key-file   # hashes a file outside the manifest's folder (inside its tree only)
-  verify-symlinked-class     # a symlinked class folder added to a poisoned output verifies
-)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/dyepack-battery.XXXXXX")"
 cleanup() { [[ "${DYEPACK_BATTERY_KEEP:-0}" == 1 ]] && echo "hostile-battery: kept $work" || rm -rf "$work"; }
