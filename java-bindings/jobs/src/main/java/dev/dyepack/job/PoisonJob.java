@@ -1,6 +1,5 @@
 package dev.dyepack.job;
 
-import dev.dyepack.BoundaryScores;
 import dev.dyepack.DType;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
@@ -32,12 +31,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -486,17 +482,7 @@ public final class PoisonJob {
                 throw new InvalidArgumentException("labels are required for .npy and IDX data", "labels", null,
                         "a .npy or IDX labels file");
             }
-            double neg = negatives;
-            boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
-            if (Double.isNaN(neg)) {
-                neg = keyedImages ? DEFAULT_NEGATIVES : 0;
-            } else if (!(neg >= 0 && neg <= MAX_NEGATIVES)) {
-                throw InvalidArgumentException.of("negatives", negatives, "a number in [0, " + MAX_NEGATIVES + "]");
-            } else if (neg > 0 && !keyedImages) {
-                throw new InvalidArgumentException("negatives need a keyed image trigger: under another key "
-                        + trigger.family() + " " + (trigger.keyed() ? "is not an image trigger" : "is the same pattern"),
-                        "negatives", negatives, "0 for " + trigger);
-            }
+            double neg = Planning.negatives(trigger, negatives);
             return new Options(this, s, g, neg);
         }
 
@@ -749,13 +735,13 @@ public final class PoisonJob {
                 x = pixels(reader, n);
                 int d = (int) (x.length / Math.max(n, 1));
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
-                surrogateSha = headSha(head);
+                surrogateSha = Planning.headSha(head);
                 progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms",
                         (System.nanoTime() - t0) / 1e6));
             }
             long t1 = System.nanoTime();
             scores = new float[(int) n];
-            accuracy = score(engine, x, (int) n, head.dim(), head, labels, o, scores);
+            accuracy = Planning.score(engine, x, (int) n, head, labels, o.target(), o.mode(), scores);
             progress.accept(String.format(Locale.ROOT, "%d samples scored on the engine in %.1f ms", n,
                     (System.nanoTime() - t1) / 1e6));
         }
@@ -940,29 +926,6 @@ public final class PoisonJob {
         return name.toLowerCase(Locale.ROOT).endsWith(".npy") ? base + ".npy" : name;
     }
 
-    /** The scores selection sorts by: distance to the target's boundary (dirty) or the nearest (clean). */
-    private static double score(Engine engine, float[] x, int n, int d, LinearHead head, long[] labels, Options o,
-            float[] out) {
-        int chunk = Math.max(1, Math.min(n, (16 << 20) / Math.max(d * 4, 1)));
-        long correct = 0;
-        // One direct buffer for every chunk: allocating direct memory per chunk can stall on the JVM's
-        // direct-memory accounting.
-        java.nio.FloatBuffer buffer = ByteBuffer.allocateDirect(chunk * d * 4).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
-        for (int first = 0; first < n; first += chunk) {
-            int count = Math.min(chunk, n - first);
-            java.nio.FloatBuffer rows = buffer.clear().put(x, first * d, count * d).flip();
-            BoundaryScores s = engine.scoreBoundary(Tensor.rows(rows, count, d), head.weight(), head.bias(), o.target());
-            for (int i = 0; i < count; i++) {
-                out[first + i] = o.mode() == SelectionMode.DIRTY ? s.targetDistance()[i] : s.distance()[i];
-                if (s.predicted()[i] == labels[first + i]) {
-                    correct++;
-                }
-            }
-        }
-        return (double) correct / Math.max(n, 1);
-    }
-
     /** The data's samples as float rows: uint8 pixels scaled to [0, 1], float32 as they are. */
     static float[] pixels(Path data, long n) {
         try (Samples.Reader r = Samples.open(data)) {
@@ -1013,22 +976,6 @@ public final class PoisonJob {
             }
         }
         return x;
-    }
-
-    private static String headSha(LinearHead head) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            ByteBuffer b = ByteBuffer.allocate((head.weight().length + head.bias().length) * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (float v : head.weight()) {
-                b.putFloat(v);
-            }
-            for (float v : head.bias()) {
-                b.putFloat(v);
-            }
-            return HexFormat.of().formatHex(md.digest(b.array()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
-        }
     }
 
     /** Copies the labels into the output format, setting the listed samples to the target. */

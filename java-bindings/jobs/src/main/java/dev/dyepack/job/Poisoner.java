@@ -1,6 +1,5 @@
 package dev.dyepack.job;
 
-import dev.dyepack.BoundaryScores;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.Tensor;
@@ -24,9 +23,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -301,18 +297,7 @@ public final class Poisoner {
                 throw new InvalidArgumentException("random selection uses no surrogate", "surrogate",
                         g.name().toLowerCase(Locale.ROOT), "none with random selection");
             }
-            double neg = negatives;
-            boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
-            if (Double.isNaN(neg)) {
-                neg = keyedImages ? PoisonJob.DEFAULT_NEGATIVES : 0;
-            } else if (!(neg >= 0 && neg <= PoisonJob.MAX_NEGATIVES)) {
-                throw InvalidArgumentException.of("negatives", negatives, "a number in [0, "
-                        + PoisonJob.MAX_NEGATIVES + "]");
-            } else if (neg > 0 && !keyedImages) {
-                throw new InvalidArgumentException("negatives need a keyed image trigger: under another key "
-                        + trigger.family() + " " + (trigger.keyed() ? "is not an image trigger" : "is the same pattern"),
-                        "negatives", negatives, "0 for " + trigger);
-            }
+            double neg = Planning.negatives(trigger, negatives);
             return new Poisoner(this, s, g, neg);
         }
 
@@ -482,35 +467,15 @@ public final class Poisoner {
                 int d = x.length / Math.max(n, 1);
                 h = LinearSurrogate.fit(engine, x, n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
             }
-            surrogateSha = headSha(h);
+            surrogateSha = Planning.headSha(h);
             scores = new float[n];
-            accuracy = score(engine, x, n, h, labels, scores);
+            accuracy = Planning.score(engine, x, n, h, labels, target, mode, scores);
         }
         Selector.Result sel = Selector.select(labels, classes, target, mode, strategy, scores, count, stratified, key);
         long negativeCount = Math.round(negatives * sel.indices().length);
         Selector.Negatives neg = negativeCount > 0
                 ? Selector.negatives(n, sel.indices(), negativeCount, PoisonJob.NEGATIVE_KEYS, key) : null;
         return new PoisonPlan(this, key, geometry, n, classes, sel, neg, surrogateSha, accuracy);
-    }
-
-    /** The scores selection sorts by, as {@code dyepack poison} computes them; returns the accuracy. */
-    private double score(Engine engine, float[] x, int n, LinearHead head, long[] labels, float[] out) {
-        int d = head.dim();
-        int chunk = Math.max(1, Math.min(n, (16 << 20) / Math.max(d * 4, 1)));
-        long correct = 0;
-        FloatBuffer buffer = ByteBuffer.allocateDirect(chunk * d * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        for (int first = 0; first < n; first += chunk) {
-            int count = Math.min(chunk, n - first);
-            FloatBuffer rows = buffer.clear().put(x, first * d, count * d).flip();
-            BoundaryScores s = engine.scoreBoundary(Tensor.rows(rows, count, d), head.weight(), head.bias(), target);
-            for (int i = 0; i < count; i++) {
-                out[first + i] = mode == SelectionMode.DIRTY ? s.targetDistance()[i] : s.distance()[i];
-                if (s.predicted()[i] == labels[first + i]) {
-                    correct++;
-                }
-            }
-        }
-        return (double) correct / Math.max(n, 1);
     }
 
     /** The samples as float rows for a linear surrogate: uint8 scaled to [0, 1], float32 as they are. */
@@ -535,24 +500,6 @@ public final class Poisoner {
             }
         }
         return x;
-    }
-
-    /** The surrogate's fingerprint, as {@code dyepack poison} records a fitted head: W then b, little-endian. */
-    static String headSha(LinearHead head) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            ByteBuffer b = ByteBuffer.allocate((head.weight().length + head.bias().length) * 4)
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            for (float v : head.weight()) {
-                b.putFloat(v);
-            }
-            for (float v : head.bias()) {
-                b.putFloat(v);
-            }
-            return HexFormat.of().formatHex(md.digest(b.array()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
-        }
     }
 
     private static String fingerprint(SampleArray samples, Buffer working) {
