@@ -1,16 +1,16 @@
 package dev.dyepack.surrogate;
 
+import dev.dyepack.DType;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.Layout;
 import dev.dyepack.Parameters;
 import dev.dyepack.Tensor;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.key.KeyedRandom;
 import dev.dyepack.key.OwnerKey;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
 import java.util.Objects;
 
 /**
@@ -89,10 +89,14 @@ public final class LinearSurrogate {
             rng.shuffle(e, epochOrder);
             System.arraycopy(epochOrder, 0, order, e * n, n);
         }
-        FloatBuffer rows = ByteBuffer.allocateDirect(Math.multiplyExact(x.length, 4)).order(ByteOrder.nativeOrder())
-                .asFloatBuffer().put(x).flip();
-        float[] wb = engine.fitLinear(Tensor.rows(rows, n, d), y, classes, order, settings.epochs(), settings.batch(),
-                settings.rate(), settings.l2());
+        float[] wb;
+        // Native memory, addressed by a long: a direct ByteBuffer stops at 2 GiB (512 Mi features), which
+        // 4,000 images of 224x224x3 already exceed.
+        try (FloatPointer rows = new FloatPointer((long) x.length)) {
+            rows.put(x);
+            wb = engine.fitLinear(Tensor.ofHost(rows, (long) x.length * Float.BYTES, DType.FLOAT32, Layout.NHWC, n, 1,
+                    1, d), y, classes, order, settings.epochs(), settings.batch(), settings.rate(), settings.l2());
+        }
         return new LinearHead(Arrays.copyOf(wb, classes * d), Arrays.copyOfRange(wb, classes * d, wb.length), classes,
                 d);
     }

@@ -169,11 +169,16 @@ public final class BenchSuite {
         for (String select : List.of("random", "boundary")) {
             progress.accept("poison 1%, " + select + " selection");
             Path out = work.resolve("poisoned-" + select);
-            double t = dyepack.run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
-                    "--trigger", "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select, "--key-file",
-                    key.toString(), "--out", out.toString()));
+            String job = "`poison` 1%, " + select + " selection, same file";
+            try {
+                double t = dyepack.run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
+                        "--trigger", "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select,
+                        "--key-file", key.toString(), "--out", out.toString()));
+                rows.add(row(job, t, "`cp` + `sync`", cp));
+            } catch (IOException e) {
+                rows.add(failed(job, e));
+            }
             deleteTree(out);
-            rows.add(row("`poison` 1%, " + select + " selection, same file", t, "`cp` + `sync`", cp));
         }
         Files.delete(data);
     }
@@ -211,12 +216,17 @@ public final class BenchSuite {
         double random = Double.NaN;
         for (String select : List.of("random", "boundary")) {
             Path out = work.resolve("folder-poisoned-" + select);
-            double t = dyepack.run(List.of("poison", "--data", root.toString(), "--trigger",
-                    "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select, "--key-file", key.toString(),
-                    "--out", out.toString()));
+            String job = "`poison` 1% of " + size + ", " + select + " selection";
+            try {
+                double t = dyepack.run(List.of("poison", "--data", root.toString(), "--trigger",
+                        "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select, "--key-file",
+                        key.toString(), "--out", out.toString()));
+                rows.add(row(job, t, "`cp -r` + `sync`", cp));
+                random = select.equals("random") ? t : random;
+            } catch (IOException e) {
+                rows.add(failed(job, e));
+            }
             deleteTree(out);
-            rows.add(row("`poison` 1% of " + size + ", " + select + " selection", t, "`cp -r` + `sync`", cp));
-            random = select.equals("random") ? t : random;
         }
         String pil = peer(peers, "folder-poison", root.toString(), work.resolve("folder-pil").toString(), "0.01");
         deleteTree(work.resolve("folder-pil"));
@@ -317,6 +327,12 @@ public final class BenchSuite {
             best = Math.min(best, (System.nanoTime() - t0) / 1e9);
         }
         return best;
+    }
+
+    /** A job that failed: the table says so, with the command's last line, and the suite goes on. */
+    private static Row failed(String job, IOException e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage().strip();
+        return new Row(job, "failed: " + last(message), "-", Double.NaN);
     }
 
     private static Row row(String job, double seconds, String peer, double peerSeconds) {
