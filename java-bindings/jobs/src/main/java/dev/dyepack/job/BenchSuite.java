@@ -157,7 +157,7 @@ public final class BenchSuite {
         progress.accept("apply blend vs cp + sync");
         double cp = shell("cp " + q(data) + " " + q(work.resolve("copy.npy")) + " && sync");
         Files.delete(work.resolve("copy.npy"));
-        double apply = dyepack.run(List.of("apply", "--data", data.toString(), "--trigger",
+        double apply = run(List.of("apply", "--data", data.toString(), "--trigger",
                 "blend:alpha=0.2,pattern=noise", "--key-file", key.toString(), "--out", work.resolve("applied.npy")
                         .toString()));
         Files.delete(work.resolve("applied.npy"));
@@ -171,7 +171,7 @@ public final class BenchSuite {
             Path out = work.resolve("poisoned-" + select);
             String job = "`poison` 1%, " + select + " selection, same file";
             try {
-                double t = dyepack.run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
+                double t = run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
                         "--trigger", "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select,
                         "--key-file", key.toString(), "--out", out.toString()));
                 rows.add(row(job, t, "`cp` + `sync`", cp));
@@ -218,7 +218,7 @@ public final class BenchSuite {
             Path out = work.resolve("folder-poisoned-" + select);
             String job = "`poison` 1% of " + size + ", " + select + " selection";
             try {
-                double t = dyepack.run(List.of("poison", "--data", root.toString(), "--trigger",
+                double t = run(List.of("poison", "--data", root.toString(), "--trigger",
                         "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select, "--key-file",
                         key.toString(), "--out", out.toString()));
                 rows.add(row(job, t, "`cp -r` + `sync`", cp));
@@ -263,16 +263,14 @@ public final class BenchSuite {
             TriggerSpec spec = TriggerSpec.parse(family.name());
             progress.accept("trigger " + spec);
             Tensor t = Tensor.of(scratch.duplicate().clear(), Layout.NHWC, n, 1, 28, 28);
-            // Prepared once (patterns, grids, subkeys), as `apply` does per file; each repeat restores the
-            // batch by a copy, whose time is taken off.
+            // Prepared once (patterns, grids, subkeys), as `apply` does per file. Each repeat stamps the
+            // same batch again: the values drift, the work per element does not.
+            scratch.clear();
+            scratch.put(images.duplicate());
             try (PreparedTrigger prepared = spec.prepare(engine, t, TriggerContext.of(key))) {
-                double s = best(() -> {
-                    scratch.clear();
-                    scratch.put(images.duplicate());
-                    prepared.apply(t, null, 0);
-                }) - copy;
-                rows.add(row("`" + spec + "` on " + batch + " (engine, prepared, in place)", Math.max(s, 0),
-                        "memcpy of the batch", copy));
+                double s = best(() -> prepared.apply(t, null, 0));
+                rows.add(row("`" + spec + "` on " + batch + " (engine, prepared, in place)", s, "memcpy of the batch",
+                        copy));
             }
         }
 
@@ -364,6 +362,7 @@ public final class BenchSuite {
     }
 
     private double shell(String command) throws IOException {
+        settle();
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -378,8 +377,28 @@ public final class BenchSuite {
         return (System.nanoTime() - t0) / 1e9;
     }
 
+    /**
+     * Writes every dirty page out before a timed job: {@code sync} flushes the whole system's, so without
+     * this a job that syncs would also pay for the files the jobs before it wrote.
+     */
+    private static void settle() throws IOException {
+        try {
+            new ProcessBuilder("sync").inheritIO().start().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    /** Runs DyePack's command after {@link #settle}. */
+    private double run(List<String> args) throws IOException {
+        settle();
+        return dyepack.run(args);
+    }
+
     /** Runs a peer; its one line is seconds or "unavailable: why". */
     private String peer(Path script, String... args) throws IOException {
+        settle();
         if (python == null) {
             return "not measured (no Python given)";
         }
