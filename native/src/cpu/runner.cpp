@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -189,14 +190,14 @@ void Runner::fit_linear(const FitArgs &a) {
   // thousands of small steps would otherwise each pay for starting threads.
   const int64_t by_work = std::max<int64_t>(1, (a.batch * d * classes) / kMinElemsPerThread);
   const int team = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads()), by_work, classes, a.batch}));
-  SpinBarrier barrier(team);
-  auto member = [&](int id) {
+  // member(id, size, barrier): one of `size` threads; the split by id never changes a value.
+  auto member = [&](int id, int size, SpinBarrier &barrier) {
     for (int epoch = 0; epoch < a.epochs; ++epoch) {
       const float step = a.rate / static_cast<float>(1 + epoch);
       const int64_t *perm = a.order + static_cast<int64_t>(epoch) * n;
       for (int64_t start = 0; start < n; start += a.batch) {
         const int64_t m = std::min<int64_t>(a.batch, n - start);
-        const int64_t per_sample = (m + team - 1) / team, per_class = (classes + team - 1) / team;
+        const int64_t per_sample = (m + size - 1) / size, per_class = (classes + size - 1) / size;
         forward(perm, start, std::min(m, id * per_sample), std::min(m, (id + 1) * per_sample));
         barrier.wait();
         backward(perm, start, m, step, std::min(classes, id * per_class), std::min(classes, (id + 1) * per_class));
@@ -204,14 +205,32 @@ void Runner::fit_linear(const FitArgs &a) {
       }
     }
   };
+  SpinBarrier alone(1);
   if (team <= 1) {
-    member(0);
+    member(0, 1, alone);
     return;
   }
+  // The team starts only once every member exists: if a thread cannot be started, the ones that were
+  // are told to leave before doing any work, and the fit runs on this thread alone (same bits).
+  SpinBarrier barrier(team);
+  std::atomic<int> go{0};  // 0 wait, 1 work, 2 leave
+  auto start_member = [&](int id) {
+    int g;
+    while ((g = go.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
+    if (g == 1) member(id, team, barrier);
+  };
   std::vector<std::thread> others;
-  others.reserve(static_cast<size_t>(team - 1));
-  for (int id = 1; id < team; ++id) others.emplace_back(member, id);
-  member(0);
+  try {
+    others.reserve(static_cast<size_t>(team - 1));
+    for (int id = 1; id < team; ++id) others.emplace_back(start_member, id);
+  } catch (const std::system_error &) {
+    go.store(2, std::memory_order_release);
+    for (auto &th : others) th.join();
+    member(0, 1, alone);
+    return;
+  }
+  go.store(1, std::memory_order_release);
+  member(0, team, barrier);
   for (auto &th : others) th.join();
 }
 
