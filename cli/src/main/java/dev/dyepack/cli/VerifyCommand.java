@@ -154,7 +154,7 @@ final class VerifyCommand implements Callable<Integer> {
         MarkVerdict v = predictions != null ? MarkVerification.fromPredictions(marks, probe, predictions, key, verifier)
                 : MarkVerification.fromEndpoint(marks, probe, key, endpoint.settings(main.env), verifier);
         if (report != null) {
-            MarkReport.of(v, marks, MarkProbeSet.open(probe, key), key).write(report);
+            MarkReport.of(v, marks, MarkProbeSet.open(probe, key), key).write(report, force, probe, predictions);
         }
         if (json) {
             out.println(v.toJson());

@@ -2,7 +2,8 @@ package dev.dyepack.mark;
 
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
-import dev.dyepack.io.AtomicFiles;
+import dev.dyepack.io.StagedOutput;
+import dev.dyepack.verify.Report;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.Fingerprints;
 import dev.dyepack.manifest.Json;
@@ -16,7 +17,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -98,16 +98,25 @@ public final class MarkReport {
         files.put(CHART, png);
         files.put(HTML, html(png).getBytes(StandardCharsets.UTF_8));
         files.put(JSON, toJson().getBytes(StandardCharsets.UTF_8));
-        Files.createDirectories(dir);
-        for (Map.Entry<String, byte[]> f : files.entrySet()) {
-            Path target = dir.resolve(f.getKey());
-            Path tmp = AtomicFiles.newTempFile(target);
-            try {
-                Files.write(tmp, f.getValue());
-                AtomicFiles.moveIntoPlace(tmp, target);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+        Report.writeFiles(dir, files);
+    }
+
+    /**
+     * Writes the report as a command's output ({@link StagedOutput}), as {@link Report#write(Path, boolean,
+     * Path...)} does: the files appear together with one rename, or not at all.
+     *
+     * @param dir     the folder to create (with its missing parents)
+     * @param replace whether an existing non-empty folder may be replaced
+     * @param inputs  files the command read, which must not lie inside {@code dir}
+     * @throws dev.dyepack.InvalidArgumentException if {@code dir} exists and may not be replaced, is not
+     *                                              a directory, or holds an input
+     * @throws dev.dyepack.io.OutputBusyException  if another run is writing {@code dir}
+     * @throws IOException if writing fails (nothing appears under {@code dir})
+     */
+    public void write(Path dir, boolean replace, Path... inputs) throws IOException {
+        try (StagedOutput staged = StagedOutput.begin(dir, StagedOutput.Kind.DIRECTORY, replace, inputs)) {
+            write(staged.path());
+            staged.commit();
         }
     }
 

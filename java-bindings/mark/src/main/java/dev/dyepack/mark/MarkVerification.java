@@ -1,15 +1,13 @@
 package dev.dyepack.mark;
 
 import dev.dyepack.InvalidInputException;
-import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.UntrustedRecordException;
 import dev.dyepack.verify.Answers;
 import dev.dyepack.verify.SuspectModel;
+import dev.dyepack.verify.Verification;
 import dev.dyepack.verify.endpoint.EndpointSettings;
 import dev.dyepack.verify.endpoint.EndpointSuspect;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -103,18 +101,6 @@ public final class MarkVerification {
      * @throws InvalidInputException if the file cannot be read
      */
     public static SuspectModel.Probes probes(Path file, String name) {
-        try (Samples.Reader r = Samples.open(file)) {
-            long[] shape = r.shape();
-            boolean u8 = r.descr().endsWith("u1");
-            int n = Math.toIntExact(shape[0]);
-            ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(n * r.sampleBytes())).order(ByteOrder.LITTLE_ENDIAN);
-            r.readSamples(0, n, buf);
-            buf.flip();
-            float[] v = new float[buf.remaining() / (u8 ? 1 : 4)];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = u8 ? buf.get() & 0xff : buf.getFloat();
-            }
-            return new SuspectModel.Probes(name, shape, v);
-        }
+        return Verification.probes(file, name);
     }
 }

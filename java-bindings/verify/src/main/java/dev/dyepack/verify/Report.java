@@ -183,6 +183,17 @@ public final class Report {
         files.put(CHART, png);
         files.put(HTML, ReportPage.html(this, png).getBytes(StandardCharsets.UTF_8));
         files.put(JSON, toJson().getBytes(StandardCharsets.UTF_8));
+        writeFiles(dir, files);
+    }
+
+    /**
+     * Writes a report's files into a folder, each under its final name only when complete.
+     *
+     * @param dir   the folder (created with its missing parents)
+     * @param files file name to bytes, written in this order
+     * @throws IOException if a file cannot be written (no file is left half-written)
+     */
+    public static void writeFiles(Path dir, Map<String, byte[]> files) throws IOException {
         Files.createDirectories(dir);
         for (Map.Entry<String, byte[]> f : files.entrySet()) {
             Path target = dir.resolve(f.getKey());

@@ -97,8 +97,9 @@ public final class Verification {
      * @param file the probe file
      * @param name its name
      * @return the samples
+     * @throws dev.dyepack.InvalidInputException if the file cannot be read
      */
-    static SuspectModel.Probes probes(Path file, String name) {
+    public static SuspectModel.Probes probes(Path file, String name) {
         try (Samples.Reader r = Samples.open(file)) {
             long[] shape = r.shape();
             boolean u8 = r.descr().endsWith("u1");
