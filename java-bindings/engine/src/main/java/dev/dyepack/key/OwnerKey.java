@@ -232,6 +232,19 @@ public final class OwnerKey {
     }
 
     /**
+     * A copy of the key's bytes, for the one journey they must make: to the worker processes of a
+     * distributed job (Spark executors), which rebuild the key with {@link #OwnerKey(byte[])} to stamp
+     * keyed triggers. Never print, log or store the copy; zero-fill it when done.
+     *
+     * @return the raw key bytes, owned by the caller
+     * @throws IllegalStateException if the key was destroyed
+     */
+    public byte[] exportBytes() {
+        checkLive();
+        return key.clone();
+    }
+
+    /**
      * Zero-fills the key bytes. Afterwards every method that uses the key throws
      * {@link IllegalStateException}; {@code toString} still works, and a second call does nothing.
      */

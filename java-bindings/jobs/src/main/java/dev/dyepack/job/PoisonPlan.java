@@ -83,6 +83,14 @@ public final class PoisonPlan {
         return Arrays.stream(negativeGroups).flatMapToLong(Arrays::stream).sorted().toArray();
     }
 
+    /**
+     * @return the negatives by the derived key they are stamped under: group j (ascending, a copy) under
+     *         {@link Selector#negativeKey Selector.negativeKey(key, j)}; no groups when there are no negatives
+     */
+    public long[][] negativeGroups() {
+        return Arrays.stream(negativeGroups).map(long[]::clone).toArray(long[][]::new);
+    }
+
     /** @return the options the plan was made with */
     public Poisoner poisoner() {
         return poisoner;

@@ -471,11 +471,93 @@ public final class Poisoner {
             scores = new float[n];
             accuracy = Planning.score(engine, x, n, h, labels, target, mode, scores);
         }
+        return choose(labels, classes, geometry, count, scores, surrogateSha, accuracy, key);
+    }
+
+    /** The keyed choice shared by every front end: the budget from the scores, then the negatives. */
+    private PoisonPlan choose(long[] labels, int classes, Tensor geometry, long count, float[] scores,
+            String surrogateSha, double accuracy, OwnerKey key) {
         Selector.Result sel = Selector.select(labels, classes, target, mode, strategy, scores, count, stratified, key);
         long negativeCount = Math.round(negatives * sel.indices().length);
         Selector.Negatives neg = negativeCount > 0
-                ? Selector.negatives(n, sel.indices(), negativeCount, PoisonJob.NEGATIVE_KEYS, key) : null;
-        return new PoisonPlan(this, key, geometry, n, classes, sel, neg, surrogateSha, accuracy);
+                ? Selector.negatives(labels.length, sel.indices(), negativeCount, PoisonJob.NEGATIVE_KEYS, key) : null;
+        return new PoisonPlan(this, key, geometry, labels.length, classes, sel, neg, surrogateSha, accuracy);
+    }
+
+    /**
+     * Plans from labels and scores computed elsewhere, for jobs that score the samples where they lie
+     * (a Spark job scores each partition on its executor with {@link #score}): the same budget, keyed
+     * choice and negatives as {@link #plan} and {@code dyepack poison} on the same labels and scores.
+     *
+     * @param labels   every sample's clean label, by global index (the order {@code dyepack poison} reads)
+     * @param classes  the class set {@code [0, classes)}, as {@code dyepack poison} takes it: at least 2,
+     *                 above every label and the target
+     * @param geometry a zero-sample tensor with the samples' dtype, layout and C, H, W
+     * @param scores   one score per sample as {@link #score} computes them, or null for random selection
+     * @param head     the head the scores came from (the manifest records its SHA-256), or null for random
+     * @param accuracy the head's accuracy on the samples, or NaN
+     * @param key      the owner's key
+     * @return the plan
+     * @throws InvalidArgumentException if the key is missing, the class set does not hold the labels and the
+     *                                  target, the scores do not match the strategy or the labels, or the budget
+     *                                  cannot be met (rounds to zero, above 5% without the override, too few
+     *                                  candidates)
+     */
+    public PoisonPlan planFromScores(long[] labels, int classes, Tensor geometry, float[] scores, LinearHead head,
+            double accuracy, OwnerKey key) {
+        Objects.requireNonNull(labels, "labels");
+        Objects.requireNonNull(geometry, "geometry");
+        if (key == null) {
+            throw new InvalidArgumentException("poisoning needs the owner's key (it chooses the samples and signs the "
+                    + "manifest)", "key", null, "the owner's key");
+        }
+        if (classes < 2 || target >= classes) {
+            throw InvalidArgumentException.of("classes", classes, "at least 2 and above the target " + target);
+        }
+        for (long v : labels) {
+            if (v < 0 || v >= classes) {
+                throw InvalidArgumentException.of("labels", v, "class indices in [0, " + classes + ")");
+            }
+        }
+        if ((strategy == Strategy.RANDOM) != (scores == null) || (scores == null) != (head == null)) {
+            throw new InvalidArgumentException(strategy == Strategy.RANDOM ? "random selection uses no scores"
+                    : "boundary selection needs the scores and the head they came from", "scores",
+                    scores == null ? null : scores.length, strategy == Strategy.RANDOM ? "none" : "one per sample");
+        }
+        trigger.validateFor(geometry);
+        if (trigger.keyed()) {
+            new TriggerContext(key, 0).requireKey(trigger.family());
+        }
+        long count = budget.countFor(labels.length, allowOver5Percent);
+        return choose(labels, classes, geometry, count, scores, head == null ? null : Planning.headSha(head), accuracy,
+                key);
+    }
+
+    /**
+     * Scores feature rows as {@code dyepack poison} does before it selects: the distance to the target's
+     * decision boundary (dirty-label) or to the nearest boundary (clean-label) under a linear head, on the
+     * engine; a sample's score does not depend on the rows scored with it.
+     *
+     * @param engine the engine
+     * @param rows   n x head.dim() float32 rows, row-major (pixels: uint8 / 255)
+     * @param n      the rows
+     * @param head   the head
+     * @param labels the rows' labels (for the accuracy)
+     * @param target the target class
+     * @param mode   dirty- or clean-label
+     * @param out    receives the n scores
+     * @return the head's accuracy on the rows
+     * @throws InvalidArgumentException if the arrays' sizes do not match n and the head
+     */
+    public static double score(Engine engine, float[] rows, int n, LinearHead head, long[] labels, int target,
+            SelectionMode mode, float[] out) {
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(head, "head");
+        if (n < 0 || rows.length != (long) n * head.dim() || labels.length < n || out.length < n) {
+            throw new InvalidArgumentException("scoring needs " + n + " rows of " + head.dim() + " values with a label "
+                    + "and a score slot each", "rows", rows.length, n + " x " + head.dim());
+        }
+        return Planning.score(engine, rows, n, head, labels, target, mode, out);
     }
 
     /** The samples as float rows for a linear surrogate: uint8 scaled to [0, 1], float32 as they are. */
