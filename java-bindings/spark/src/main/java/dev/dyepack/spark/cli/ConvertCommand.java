@@ -1,11 +1,14 @@
 package dev.dyepack.spark.cli;
 
+import dev.dyepack.io.EmbeddedSample;
 import dev.dyepack.spark.ParquetConvert;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,8 +22,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "(columns id, label, height, width, channels, data), or a Parquet dataset (--data X.parquet) back "
                 + "to OUT/data.npy and OUT/labels.npy.")
 final class ConvertCommand implements Callable<Integer> {
-    @Option(names = "--data", required = true, paramLabel = "IN",
-            description = "Images (.npy, IDX, image folder) or a Parquet dataset (name ending in .parquet).")
+    @Option(names = "--data", paramLabel = "IN",
+            description = "Images (.npy, IDX, image folder) or a Parquet dataset (name ending in .parquet). Default: "
+                    + "the embedded Fashion-MNIST sample (1000 images, 28x28, with its labels).")
     Path data;
 
     @Option(names = "--labels", paramLabel = "LABELS", description = "Labels (.npy or IDX) for .npy and IDX images.")
@@ -45,6 +49,24 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
+        if (data == null) {
+            if (labels != null) {
+                throw new ParameterException(spec.commandLine(), "--labels goes with --data");
+            }
+            Path sample = Files.createTempDirectory("dyepack-sample");
+            try {
+                spec.commandLine().getErr().println("using the embedded " + EmbeddedSample.description());
+                data = EmbeddedSample.extractImages(sample);
+                labels = EmbeddedSample.extractLabels(sample);
+                return call();
+            } finally {
+                try (Stream<Path> walk = Files.walk(sample)) {
+                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        }
         boolean fromParquet = data.getFileName() != null
                 && data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".parquet");
         if (fromParquet && labels != null) {
