@@ -207,6 +207,24 @@ public final class ParquetConvert {
     public static long toNpy(SparkSession spark, Path parquet, Path outDir, boolean replace) throws IOException {
         StagedOutput.check(outDir, StagedOutput.Kind.DIRECTORY, replace, parquet);
         Dataset<Row> df = read(spark, parquet);
+        try (StagedOutput staged = StagedOutput.begin(outDir, StagedOutput.Kind.DIRECTORY, replace, parquet)) {
+            long n = writeNpy(df, staged.path());
+            staged.commit();
+            return n;
+        }
+    }
+
+    /**
+     * Writes a DataFrame of samples as {@code dir/data.npy} and {@code dir/labels.npy}, rows in id order,
+     * after checking it as {@code spark poison} does.
+     *
+     * @param df  the samples
+     * @param dir an existing directory
+     * @return the rows written
+     * @throws InvalidInputException naming the column and row of unusable input
+     * @throws IOException           if writing fails (no file is left under a final name)
+     */
+    static long writeNpy(Dataset<Row> df, Path dir) throws IOException {
         SampleColumns columns = SampleColumns.of(df.schema());
         SparkPoisoner.Census census = SparkPoisoner.census(df, columns);
         long n = census.ids.length;
@@ -216,29 +234,26 @@ public final class ParquetConvert {
         System.arraycopy(sample, 0, shape, 1, sample.length);
         String descr = SparkFingerprints.labelFingerprintDescr(columns);
         int width = descr.equals("|u1") ? 1 : descr.equals("<i4") ? 4 : 8;
-        try (StagedOutput staged = StagedOutput.begin(outDir, StagedOutput.Kind.DIRECTORY, replace, parquet)) {
-            ByteBuffer labels = ByteBuffer.allocate(Math.toIntExact(n * width)).order(ByteOrder.LITTLE_ENDIAN);
-            try (NpyWriter data = NpyWriter.create(staged.path().resolve("data.npy"), "|u1", shape)) {
-                Iterator<Row> rows = df.select(columns.pixelColumns()).orderBy(functions.col(columns.id()))
-                        .toLocalIterator();
-                while (rows.hasNext()) {
-                    Row r = rows.next();
-                    data.write(ByteBuffer.wrap((byte[]) r.get(2)));
-                    long v = ((Number) r.get(1)).longValue();
-                    switch (width) {
-                        case 1 -> labels.put((byte) v);
-                        case 4 -> labels.putInt((int) v);
-                        default -> labels.putLong(v);
-                    }
+        ByteBuffer labels = ByteBuffer.allocate(Math.toIntExact(n * width)).order(ByteOrder.LITTLE_ENDIAN);
+        try (NpyWriter data = NpyWriter.create(dir.resolve("data.npy"), "|u1", shape)) {
+            Iterator<Row> rows = df.select(columns.pixelColumns()).orderBy(functions.col(columns.id()))
+                    .toLocalIterator();
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                data.write(ByteBuffer.wrap((byte[]) r.get(2)));
+                long v = ((Number) r.get(1)).longValue();
+                switch (width) {
+                    case 1 -> labels.put((byte) v);
+                    case 4 -> labels.putInt((int) v);
+                    default -> labels.putLong(v);
                 }
-                data.commit();
             }
-            labels.flip();
-            try (NpyWriter l = NpyWriter.create(staged.path().resolve("labels.npy"), descr, new long[] {n})) {
-                l.write(labels);
-                l.commit();
-            }
-            staged.commit();
+            data.commit();
+        }
+        labels.flip();
+        try (NpyWriter l = NpyWriter.create(dir.resolve("labels.npy"), descr, new long[] {n})) {
+            l.write(labels);
+            l.commit();
         }
         return n;
     }
