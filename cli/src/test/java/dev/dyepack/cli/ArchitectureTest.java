@@ -99,9 +99,11 @@ class ArchitectureTest {
 
     @Test
     void integrationsAreNeverDependenciesOfTheCore() {
-        // ND4J/DL4J (java-bindings/nd4j) sit beside the engine jar: nothing the CLI ships may reach them.
+        // ND4J/DL4J (java-bindings/nd4j) and Spark (java-bindings/spark, with its own command line) sit beside
+        // the engine jar: nothing the CLI ships may reach them.
         noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.dyepack.nd4j..", "org.nd4j..",
-                "org.deeplearning4j..", "org.bytedeco.cuda..").check(all);
+                "org.deeplearning4j..", "org.bytedeco.cuda..", "dev.dyepack.spark..", "org.apache.spark..",
+                "scala..").check(all);
     }
 
     @Test
