@@ -25,7 +25,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
@@ -236,8 +235,7 @@ public final class ParquetConvert {
         int width = descr.equals("|u1") ? 1 : descr.equals("<i4") ? 4 : 8;
         ByteBuffer labels = ByteBuffer.allocate(Math.toIntExact(n * width)).order(ByteOrder.LITTLE_ENDIAN);
         try (NpyWriter data = NpyWriter.create(dir.resolve("data.npy"), "|u1", shape)) {
-            Iterator<Row> rows = df.select(columns.pixelColumns()).orderBy(functions.col(columns.id()))
-                    .toLocalIterator();
+            Iterator<Row> rows = SparkFingerprints.inIdOrder(df, columns, n * census.h * census.w * census.c);
             while (rows.hasNext()) {
                 Row r = rows.next();
                 data.write(ByteBuffer.wrap((byte[]) r.get(2)));

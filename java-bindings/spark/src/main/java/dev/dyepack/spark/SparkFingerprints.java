@@ -16,6 +16,9 @@ import org.apache.spark.sql.functions;
  * partition at a time, so the driver holds one partition, not the data.
  */
 public final class SparkFingerprints {
+    /** Pixel bytes per partition of the id-ordered stream. */
+    private static final long PARTITION_BYTES = 128L << 20;
+
     private SparkFingerprints() {
     }
 
@@ -47,8 +50,7 @@ public final class SparkFingerprints {
         ArrayFingerprint labels = ArrayFingerprint.start(descr, n);
         int width = descr.equals("|u1") ? 1 : descr.equals("<i4") ? 4 : 8;
         ByteBuffer label = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        Iterator<Row> rows = samples.select(columns.pixelColumns()).orderBy(functions.col(columns.id()))
-                .toLocalIterator();
+        Iterator<Row> rows = inIdOrder(samples, columns, n * h * w * c);
         long seen = 0;
         while (rows.hasNext()) {
             Row r = rows.next();
@@ -64,6 +66,21 @@ public final class SparkFingerprints {
                     + " when it was fingerprinted; it changed while the job ran");
         }
         return new Pair(data.finish(), labels.finish());
+    }
+
+    /**
+     * The rows' id, label and pixels in id order, on the driver: one range of ids per partition, the
+     * partitions in ascending order, so the driver holds one partition (about 128 MiB of pixels) at a time.
+     *
+     * @param samples the samples
+     * @param columns their columns
+     * @param bytes   the pixels' total size
+     * @return the rows
+     */
+    static Iterator<Row> inIdOrder(Dataset<Row> samples, SampleColumns columns, long bytes) {
+        int ranges = (int) Math.max(1, Math.min(Integer.MAX_VALUE, bytes / PARTITION_BYTES + 1));
+        return samples.select(columns.pixelColumns()).repartitionByRange(ranges, functions.col(columns.id()))
+                .sortWithinPartitions(functions.col(columns.id())).toLocalIterator();
     }
 
     /**

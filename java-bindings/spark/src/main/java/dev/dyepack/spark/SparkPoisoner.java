@@ -102,7 +102,7 @@ public final class SparkPoisoner {
      * @param idsByIndex every row's id, by global index
      * @param input     the clean data's fingerprints when a pass already read every pixel in index order (the
      *                  linear surrogate's), else null
-     * @param timings   milliseconds per pass: census, fit, score, select
+     * @param timings   milliseconds per pass
      */
     public record Result(Dataset<Row> poisoned, PoisonPlan plan, SampleColumns columns, long[] idsByIndex,
             SparkFingerprints.Pair input, Timings timings) {
@@ -123,11 +123,12 @@ public final class SparkPoisoner {
      * Milliseconds spent in each pass.
      *
      * @param census the census (check, ids, labels)
-     * @param fit    the surrogate's fit on the driver (pixels gathered included), 0 without one
+     * @param gather gathering the pixels on the driver for the surrogate's fit, 0 without one
+     * @param fit    the surrogate's fit on the driver, 0 without one
      * @param score  the distributed scoring, 0 without a surrogate
      * @param select the global keyed choice
      */
-    public record Timings(long census, long fit, long score, long select) {}
+    public record Timings(long census, long gather, long fit, long score, long select) {}
 
     /**
      * Checks the samples, plans, and returns the poisoned DataFrame (lazy) with the plan. Every check is
@@ -168,12 +169,15 @@ public final class SparkPoisoner {
         float[] scores = null;
         LinearHead head = null;
         double accuracy = Double.NaN;
+        long tGather = 0;
         long tFit = 0;
         long tScore = 0;
         SparkFingerprints.Pair input = null;
         if (poisoner.surrogate() == PoisonJob.Surrogate.LINEAR) {
             long t1 = System.nanoTime();
             byte[] raw = pixels(samples, columns, census);
+            tGather = ms(t1);
+            t1 = System.nanoTime();
             input = SparkFingerprints.of(raw, census.labels, columns, census.h, census.w, census.c);
             int d = census.h * census.w * census.c;
             float[] x = new float[raw.length];
@@ -184,8 +188,8 @@ public final class SparkPoisoner {
             head = LinearSurrogate.fit(ExecutorEngine.current(), x, (int) n, d, census.labels, classSet, key,
                     LinearSurrogate.Settings.DEFAULT);
             tFit = ms(t1);
-            progress.accept(String.format(Locale.ROOT, "linear surrogate fitted on the driver over %d samples (%d ms)",
-                    n, tFit));
+            progress.accept(String.format(Locale.ROOT, "pixels gathered on the driver (%d ms); linear surrogate "
+                    + "fitted there over %d samples (%d ms)", tGather, n, tFit));
             long t2 = System.nanoTime();
             scores = new float[(int) n];
             accuracy = score(samples, columns, census, head, scores);
@@ -209,7 +213,7 @@ public final class SparkPoisoner {
                 .map(f -> functions.col(f.name()).as(f.name(), f.metadata())).toArray(Column[]::new);
         Dataset<Row> poisoned = stamped.select(withMetadata);
         return new Result(poisoned, plan, columns, census.ids.clone(), input,
-                new Timings(tCensus, tFit, tScore, tSelect));
+                new Timings(tCensus, tGather, tFit, tScore, tSelect));
     }
 
     private static long ms(long since) {

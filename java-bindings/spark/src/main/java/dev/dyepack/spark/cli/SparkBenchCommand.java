@@ -6,6 +6,7 @@ import dev.dyepack.job.PoisonJob;
 import dev.dyepack.job.Poisoner;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.select.Budget;
+import dev.dyepack.select.Strategy;
 import dev.dyepack.spark.ParquetConvert;
 import dev.dyepack.spark.SparkPoisonJob;
 import dev.dyepack.spark.SparkPoisoner;
@@ -80,28 +81,30 @@ final class SparkBenchCommand implements Callable<Integer> {
             long tc = System.nanoTime();
             long n = ParquetConvert.toParquet(spark, data, labels, parquet, partitions, false);
             err.printf(Locale.ROOT, "converted %d rows to Parquet in %.1f s%n", n, (System.nanoTime() - tc) / 1e9);
-            out.println("| path | run | rows | seconds | rows/s | census ms | fit ms | score ms | stamp+write ms "
-                    + "| fingerprints ms |");
-            out.println("|---|---|---|---|---|---|---|---|---|---|");
+            out.println("| path | run | rows | seconds | rows/s | census ms | gather ms | fit ms | score ms "
+                    + "| stamp+write ms | fingerprints ms |");
+            out.println("|---|---|---|---|---|---|---|---|---|---|---|");
             for (int run = 1; run <= runs; run++) {
                 Path single = work.resolve("single-" + run);
                 long t0 = System.nanoTime();
                 PoisonJob.Result s;
                 try (Engine engine = Engine.open(Backend.CPU)) {
+                    // The options as dyepack poison resolves them from the same flags.
                     s = PoisonJob.run(engine, PoisonJob.builder().data(data).labels(labels)
-                            .trigger(TriggerSpec.parse(trigger)).target(0).strategy(poisoner.strategy())
-                            .outDir(single).build(), key, line -> { });
+                            .trigger(TriggerSpec.parse(trigger)).target(0).strategy(strategy(select))
+                            .outDir(single).build(), key, line -> err.println("  one JVM: " + line));
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
-                out.printf(Locale.ROOT, "| dyepack poison (one JVM, CPU engine) | %d | %d | %.2f | %.0f | | | | | |%n",
+                out.printf(Locale.ROOT, "| dyepack poison (one JVM, CPU engine) | %d | %d | %.2f | %.0f | | | | | | |%n",
                         run, n, secs, n / secs);
                 Path sparkOut = work.resolve("spark-" + run);
                 long t1 = System.nanoTime();
                 SparkPoisonJob.Result r = SparkPoisonJob.run(spark, SparkPoisoner.of(poisoner, 0), parquet, 0,
-                        sparkOut, false, key, line -> { });
+                        sparkOut, false, key, line -> err.println("  spark: " + line));
                 double sparkSecs = (System.nanoTime() - t1) / 1e9;
-                out.printf(Locale.ROOT, "| spark poison %s | %d | %d | %.2f | %.0f | %d | %d | %d | %d | %d |%n", master,
-                        run, n, sparkSecs, n / sparkSecs, r.timings().census(), r.timings().fit(), r.timings().score(),
+                out.printf(Locale.ROOT, "| spark poison %s | %d | %d | %.2f | %.0f | %d | %d | %d | %d | %d | %d |%n",
+                        master, run, n, sparkSecs, n / sparkSecs, r.timings().census(), r.timings().gather(),
+                        r.timings().fit(), r.timings().score(),
                         r.writeMs(), r.fingerprintMs());
                 out.flush();
                 if (!Arrays.equals(s.indices(), r.indices())) {
@@ -115,6 +118,15 @@ final class SparkBenchCommand implements Callable<Integer> {
             out.flush();
         }
         return SparkMain.OK;
+    }
+
+    private static Strategy strategy(String select) {
+        return switch (select.toLowerCase(Locale.ROOT)) {
+            case "boundary" -> Strategy.BOUNDARY;
+            case "boundary-far" -> Strategy.BOUNDARY_FAR;
+            case "random" -> Strategy.RANDOM;
+            default -> Strategy.AUTO;
+        };
     }
 
     private static void clear(Path dir) throws java.io.IOException {
