@@ -64,7 +64,11 @@ public final class SparkMain implements Runnable {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("dyepack: " + ex.getMessage());
+            String secret = secretOnCommandLine(args);
+            // picocli's message would quote every unmatched argument, a key typed on the command line among them.
+            err.println("dyepack: " + (secret == null ? ex.getMessage() : "a secret is never given on the command line ("
+                    + secret + " is not an option): put the key in a file and give --key-file FILE, or set "
+                    + OwnerKey.ENV_VAR));
             err.flush();
             return INVALID_INPUT;
         });
@@ -79,6 +83,17 @@ public final class SparkMain implements Runnable {
             return exitCode(cause);
         });
         return cl;
+    }
+
+    /** The option name under which an argument looks like a secret, or null. */
+    private static String secretOnCommandLine(String[] args) {
+        for (String a : args) {
+            String name = a == null ? "" : a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            if (name.equals("--key") || name.equals("--owner-key") || name.equals("--secret") || name.equals("-k")) {
+                return name;
+            }
+        }
+        return null;
     }
 
     private static boolean hasStacktrace(CommandLine.ParseResult p) {
