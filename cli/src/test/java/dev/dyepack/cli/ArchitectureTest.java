@@ -99,9 +99,10 @@ class ArchitectureTest {
 
     @Test
     void integrationsAreNeverDependenciesOfTheCore() {
-        // ND4J/DL4J (java-bindings/nd4j) sit beside the engine jar: nothing the CLI ships may reach them.
-        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.dyepack.nd4j..", "org.nd4j..",
-                "org.deeplearning4j..", "org.bytedeco.cuda..").check(all);
+        // ND4J/DL4J (java-bindings/nd4j, nd4j-cuda) and the CUDA presets (java-bindings/cuda-presets) sit
+        // beside the engine jar: nothing the CLI ships may reach them.
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.dyepack.nd4j..", "dev.dyepack.cuda..",
+                "org.nd4j..", "org.deeplearning4j..", "org.bytedeco.cuda..").check(all);
     }
 
     @Test

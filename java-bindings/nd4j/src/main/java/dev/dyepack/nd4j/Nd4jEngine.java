@@ -494,14 +494,10 @@ public final class Nd4jEngine {
             INDArray targetDistance) {}
 
     private static float[] floats(INDArray a) {
-        Objects.requireNonNull(a, "operand");
-        if (a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE && a.dataType() != DataType.FLOAT16) {
-            throw InvalidArgumentException.of("operand", a.dataType(), "a floating-point array");
-        }
-        return a.castTo(DataType.FLOAT).dup('c').reshape(a.length()).toFloatVector();
+        return Nd4jTensors.floatValues(a);
     }
 
-    private static long[] all(long n) {
+    static long[] all(long n) {
         long[] all = new long[(int) n];
         for (int i = 0; i < all.length; i++) {
             all[i] = i;
