@@ -130,6 +130,27 @@ public final class Nd4jCudaEngine {
     }
 
     /**
+     * Patch pasted on the device; see {@link Engine#paste(Tensor, float[], float[], int, int, float, long[], long[])}.
+     *
+     * @param batch   the batch
+     * @param patch   C*height*width values in the batch's layout
+     * @param mask    C*height*width values in [0, 1]
+     * @param height  patch height
+     * @param width   patch width
+     * @param amount  a in [0, 1]
+     * @param offsets (top, left) per listed sample
+     * @param indices batch-local positions, or null for all
+     * @return {@code batch}
+     * @throws InvalidArgumentException as {@link #onDevice} and the engine's operation
+     */
+    public INDArray paste(INDArray batch, INDArray patch, INDArray mask, int height, int width, float amount,
+            long[] offsets, long[] indices) {
+        float[] p = Nd4jTensors.floatValues(patch);
+        float[] m = Nd4jTensors.floatValues(mask);
+        return onDevice(batch, t -> engine.paste(t, p, m, height, width, amount, offsets, indices));
+    }
+
+    /**
      * Additive signal on the device; see {@link Engine#addSignal(Tensor, float[], long[])}.
      *
      * @param batch   the batch
