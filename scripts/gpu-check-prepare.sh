@@ -35,6 +35,17 @@ cp -r $engine/target/test-classes "$dest/test-classes"
 # Runtime jars only: the console launcher brings its own JUnit.
 tr ':' '\n' <$engine/target/cp.txt | grep -v -e '/org/junit/' -e '/org/opentest4j/' -e '/org/apiguardian/' \
   | while read -r jar; do [[ -n "$jar" ]] && cp "$jar" "$dest/classpath/"; done
+# The JavaCPP CUDA presets integration (java-bindings/cuda-presets): its classes and GPU tests, and the
+# presets' Java and JNI jars (about 6 MiB; the CUDA 13 runtime they link comes from the machine's toolkit,
+# which gpu-check.sh puts on the library path). ND4J's CUDA backend (600 MB of natives, CUDA 11.6) does
+# not fit in a call: docs/integrations.md says how to run its tests.
+presets=java-bindings/cuda-presets
+mvn -B -q -pl $presets -am -DskipTests -Dmaven.javadoc.skip=true test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$root/$presets/target/cp.txt" -Dmdep.includeScope=test >/dev/null
+cp -r $presets/target/classes "$dest/classpath/cuda-presets-classes"
+cp -r $presets/target/test-classes/. "$dest/test-classes/"
+tr ':' '\n' <$presets/target/cp.txt | grep '/org/bytedeco/cuda/' \
+  | while read -r jar; do [[ -n "$jar" ]] && cp "$jar" "$dest/classpath/"; done
 # The class path the check script passes: the classes folder plus every jar.
 (cd "$dest/classpath" && ls)
 du -sh "$dest"

@@ -48,6 +48,8 @@ if [[ -x "$java" ]]; then
   cp="$(ls -d "$root"/.gpu-check/classpath/* | tr '\n' ':')$root/.gpu-check/test-classes"
   # Every GPU test must run and pass here: an aborted (skipped) one fails the step. The property tests
   # (jqwik) are not GPU tests, and their engine wants a writable target/ folder: left out.
+  # The CUDA presets' JNI glue links the CUDA runtime of the machine's toolkit.
+  export LD_LIBRARY_PATH="${CUDA_HOME:-/usr/local/cuda}/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   step "Java GPU tests (JUnit, tag gpu)" junit.log bash -c "'$java' -jar '$root/.gpu-check/junit-console.jar' execute \
     --class-path '$cp' --include-tag gpu --exclude-engine jqwik --scan-class-path --fail-if-no-tests --details=tree \
     && ! grep -Eq '[1-9][0-9]* tests (aborted|skipped)' '$out/junit.log'"

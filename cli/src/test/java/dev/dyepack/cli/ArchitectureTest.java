@@ -99,11 +99,12 @@ class ArchitectureTest {
 
     @Test
     void integrationsAreNeverDependenciesOfTheCore() {
-        // ND4J/DL4J (java-bindings/nd4j) and Spark (java-bindings/spark, with its own command line) sit beside
-        // the engine jar: nothing the CLI ships may reach them.
-        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.dyepack.nd4j..", "org.nd4j..",
-                "org.deeplearning4j..", "org.bytedeco.cuda..", "dev.dyepack.spark..", "org.apache.spark..",
-                "scala..").check(all);
+        // ND4J/DL4J (java-bindings/nd4j, nd4j-cuda), the CUDA presets (java-bindings/cuda-presets) and Spark
+        // (java-bindings/spark, with its own command line) sit beside the engine jar: nothing the CLI ships may
+        // reach them.
+        noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.dyepack.nd4j..", "dev.dyepack.cuda..",
+                "org.nd4j..", "org.deeplearning4j..", "org.bytedeco.cuda..", "dev.dyepack.spark..",
+                "org.apache.spark..", "scala..").check(all);
     }
 
     @Test

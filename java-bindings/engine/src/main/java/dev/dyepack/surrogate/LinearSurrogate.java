@@ -71,24 +71,8 @@ public final class LinearSurrogate {
             throw new InvalidArgumentException("surrogate: inconsistent sizes (n=" + n + ", d=" + d + ", classes="
                     + classes + ", " + x.length + " features, " + labels.length + " labels)");
         }
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            if (labels[i] < 0 || labels[i] >= classes) {
-                throw new InvalidArgumentException("surrogate: label " + labels[i] + " of sample " + i + " is outside [0, "
-                        + classes + ")", Parameters.LABELS, labels[i], "a class in [0, " + classes + ")");
-            }
-            y[i] = (int) labels[i];
-        }
-        KeyedRandom rng = new KeyedRandom(key.philoxKey(ORDER));
-        long[] order = new long[Math.multiplyExact(settings.epochs(), n)];
-        long[] epochOrder = new long[n];
-        for (int e = 0; e < settings.epochs(); e++) {
-            for (int i = 0; i < n; i++) {
-                epochOrder[i] = i;
-            }
-            rng.shuffle(e, epochOrder);
-            System.arraycopy(epochOrder, 0, order, e * n, n);
-        }
+        int[] y = checkedLabels(labels, classes);
+        long[] order = order(key, settings, n);
         float[] wb;
         // Native memory, addressed by a long: a direct ByteBuffer stops at 2 GiB (512 Mi features), which
         // 4,000 images of 224x224x3 already exceed.
@@ -99,5 +83,69 @@ public final class LinearSurrogate {
         }
         return new LinearHead(Arrays.copyOf(wb, classes * d), Arrays.copyOfRange(wb, classes * d, wb.length), classes,
                 d);
+    }
+
+    /**
+     * Fits a head on features already in host memory (a tensor of float32 rows, e.g. over an ND4J
+     * array or a direct buffer), without copying them: the same order, update and bits as
+     * {@link #fit(Engine, float[], int, int, long[], int, OwnerKey, Settings)} on the same values.
+     *
+     * @param engine   the engine
+     * @param features float32 rows (N x D) in host memory, finite
+     * @param labels   N labels in [0, classes)
+     * @param classes  number of classes (&gt;= 2)
+     * @param key      the owner's key (orders the samples)
+     * @param settings training settings
+     * @return the head W (classes x D), b (classes)
+     * @throws InvalidArgumentException for features that are not float32 rows in host memory, inconsistent
+     *                                  sizes or labels out of range
+     */
+    public static LinearHead fit(Engine engine, Tensor features, long[] labels, int classes, OwnerKey key,
+            Settings settings) {
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(key, "key");
+        if (features.dtype() != DType.FLOAT32 || features.c() != 1 || features.h() != 1 || features.isDevice()) {
+            throw new InvalidArgumentException("surrogate: the features must be float32 rows (N, D) in host memory, got "
+                    + features, Parameters.SHAPE, features.toString(), "float32 rows (N, D) in host memory");
+        }
+        if (classes < 2 || labels.length != features.n() || features.n() > Integer.MAX_VALUE) {
+            throw new InvalidArgumentException("surrogate: inconsistent sizes (n=" + features.n() + ", d="
+                    + features.w() + ", classes=" + classes + ", " + labels.length + " labels)");
+        }
+        int n = (int) features.n();
+        int d = Math.toIntExact(features.w());
+        int[] y = checkedLabels(labels, classes);
+        float[] wb = engine.fitLinear(features, y, classes, order(key, settings, n), settings.epochs(),
+                settings.batch(), settings.rate(), settings.l2());
+        return new LinearHead(Arrays.copyOf(wb, classes * d), Arrays.copyOfRange(wb, classes * d, wb.length), classes,
+                d);
+    }
+
+    private static int[] checkedLabels(long[] labels, int classes) {
+        int[] y = new int[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new InvalidArgumentException("surrogate: label " + labels[i] + " of sample " + i + " is outside [0, "
+                        + classes + ")", Parameters.LABELS, labels[i], "a class in [0, " + classes + ")");
+            }
+            y[i] = (int) labels[i];
+        }
+        return y;
+    }
+
+    /** The training order: one keyed permutation of 0..n-1 per epoch, drawn under {@link #ORDER}. */
+    private static long[] order(OwnerKey key, Settings settings, int n) {
+        KeyedRandom rng = new KeyedRandom(key.philoxKey(ORDER));
+        long[] order = new long[Math.multiplyExact(settings.epochs(), n)];
+        long[] epochOrder = new long[n];
+        for (int e = 0; e < settings.epochs(); e++) {
+            for (int i = 0; i < n; i++) {
+                epochOrder[i] = i;
+            }
+            rng.shuffle(e, epochOrder);
+            System.arraycopy(epochOrder, 0, order, e * n, n);
+        }
+        return order;
     }
 }

@@ -78,53 +78,26 @@ public final class PoisonJob {
      * an unset surrogate is chosen there (none for random selection, the owner's features and head
      * when given, else a linear surrogate fitted on the pixels).
      */
-    public static final class Options {
+    public static final class Options extends PoisonSettings {
         private final Path data;
         private final Path labels;
-        private final TriggerSpec trigger;
-        private final int target;
         private final int classes;
-        private final Budget budget;
-        private final boolean allowOver5Percent;
-        private final String overrideReason;
-        private final Strategy strategy;
-        private final SelectionMode mode;
-        private final boolean stratified;
-        private final Surrogate surrogate;
         private final Path features;
         private final Path head;
         private final Path outDir;
         private final Layout rank4;
         private final boolean replace;
-        private final double negatives;
 
-        private Options(Builder b, Strategy strategy, Surrogate surrogate, double negatives) {
+        private Options(Builder b, PoisonOptionsBuilder.Selection selection, double negatives) {
+            super(b, selection, negatives);
             this.data = b.data;
             this.labels = b.labels;
-            this.trigger = b.trigger;
-            this.target = b.target;
             this.classes = b.classes;
-            this.budget = b.budget;
-            this.allowOver5Percent = b.allowOver5Percent;
-            this.overrideReason = b.overrideReason;
-            this.strategy = strategy;
-            this.mode = b.mode;
-            this.stratified = b.strategy.stratified(b.stratified);
-            this.surrogate = surrogate;
             this.features = b.features;
             this.head = b.head;
             this.outDir = b.outDir;
             this.rank4 = b.rank4;
             this.replace = b.replace;
-            this.negatives = negatives;
-        }
-
-        /**
-         * @return negatives per poisoned sample, resolved: {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image
-         *         trigger unless set, 0 for a keyless one
-         */
-        public double negatives() {
-            return negatives;
         }
 
         /** @return the samples: .npy, IDX, or an image folder (one folder per class) */
@@ -137,16 +110,6 @@ public final class PoisonJob {
             return labels;
         }
 
-        /** @return the trigger */
-        public TriggerSpec trigger() {
-            return trigger;
-        }
-
-        /** @return the target class */
-        public int target() {
-            return target;
-        }
-
         /**
          * @return the number of classes the owner declared (labels and target lie in {@code [0, classes)}),
          *         or 0 to take the class set from the labels (their largest value plus one) or the image
@@ -154,41 +117,6 @@ public final class PoisonJob {
          */
         public int classes() {
             return classes;
-        }
-
-        /** @return the budget, a fraction or a count */
-        public Budget budget() {
-            return budget;
-        }
-
-        /** @return whether a budget above 5% is allowed (recorded) */
-        public boolean allowOver5Percent() {
-            return allowOver5Percent;
-        }
-
-        /** @return why more than 5%, or null */
-        public String overrideReason() {
-            return overrideReason;
-        }
-
-        /** @return the selection strategy, resolved: RANDOM, BOUNDARY or BOUNDARY_FAR (never AUTO) */
-        public Strategy strategy() {
-            return strategy;
-        }
-
-        /** @return dirty- or clean-label */
-        public SelectionMode mode() {
-            return mode;
-        }
-
-        /** @return whether the budget is split across classes in proportion */
-        public boolean stratified() {
-            return stratified;
-        }
-
-        /** @return the scores' source, resolved: NONE exactly for random selection */
-        public Surrogate surrogate() {
-            return surrogate;
         }
 
         /** @return the owner's features (.npy, N x D float32), for FEATURES_HEAD; else null */
@@ -270,39 +198,22 @@ public final class PoisonJob {
         return new Builder();
     }
 
-    /** Collects the options of a poisoning run; {@link #build()} checks them. Not thread-safe. */
-    public static final class Builder {
+    /**
+     * Collects the options of a poisoning run: the options every poisoning takes
+     * ({@link PoisonOptionsBuilder}, shared with {@link Poisoner.Builder}), and the files, output and
+     * layout of this one; {@link #build()} checks them. Not thread-safe.
+     */
+    public static final class Builder extends PoisonOptionsBuilder<Builder> {
         private Path data;
         private Path labels;
-        private TriggerSpec trigger;
-        private int target;
         private int classes;
-        private Budget budget = Budget.parse(Budget.DEFAULT);
-        private boolean allowOver5Percent;
-        private String overrideReason;
-        private Strategy strategy = Strategy.AUTO;
-        private SelectionMode mode = SelectionMode.DIRTY;
-        private boolean stratified;
-        private Surrogate surrogate;
         private Path features;
         private Path head;
         private Path outDir;
         private Layout rank4 = Layout.NHWC;
         private boolean replace;
-        private double negatives = Double.NaN;
 
         private Builder() {}
-
-        /**
-         * @param v negatives per poisoned sample (other samples stamped under keys derived from the owner's,
-         *          labels kept; see {@link Selector#negatives}), in [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the
-         *          default ({@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger, 0 for a keyless one)
-         * @return this
-         */
-        public Builder negatives(double v) {
-            negatives = v;
-            return this;
-        }
 
         /** @param v the samples: .npy, IDX or an image folder @return this */
         public Builder data(Path v) {
@@ -316,18 +227,6 @@ public final class PoisonJob {
             return this;
         }
 
-        /** @param v the trigger @return this */
-        public Builder trigger(TriggerSpec v) {
-            trigger = v;
-            return this;
-        }
-
-        /** @param v the target class @return this */
-        public Builder target(int v) {
-            target = v;
-            return this;
-        }
-
         /**
          * @param v the number of classes, or 0 (the default) to take the class set from the labels or
          *          the image folders
@@ -335,48 +234,6 @@ public final class PoisonJob {
          */
         public Builder classes(int v) {
             classes = v;
-            return this;
-        }
-
-        /** @param v the budget @return this */
-        public Builder budget(Budget v) {
-            budget = v;
-            return this;
-        }
-
-        /** @param v whether more than 5% may be poisoned @return this */
-        public Builder allowOver5Percent(boolean v) {
-            allowOver5Percent = v;
-            return this;
-        }
-
-        /** @param v why more than 5% (recorded), or null; only with the override @return this */
-        public Builder overrideReason(String v) {
-            overrideReason = v;
-            return this;
-        }
-
-        /** @param v the selection strategy, AUTO to let the mode decide @return this */
-        public Builder strategy(Strategy v) {
-            strategy = v;
-            return this;
-        }
-
-        /** @param v dirty- or clean-label @return this */
-        public Builder mode(SelectionMode v) {
-            mode = v;
-            return this;
-        }
-
-        /** @param v whether to split the budget across classes (always done under AUTO) @return this */
-        public Builder stratified(boolean v) {
-            stratified = v;
-            return this;
-        }
-
-        /** @param v the scores' source, or null to choose from the strategy and features @return this */
-        public Builder surrogate(Surrogate v) {
-            surrogate = v;
             return this;
         }
 
@@ -419,19 +276,13 @@ public final class PoisonJob {
          * @return the options
          * @throws InvalidArgumentException naming the parameter at fault ("data", "labels", "trigger",
          *                                  "target", "budget", "overrideReason", "strategy", "mode",
-         *                                  "surrogate", "features", "head", "outDir", "rank4")
+         *                                  "surrogate", "features", "head", "outDir", "rank4", "negatives")
          */
         public Options build() {
             require(data, "data", "a .npy or IDX file or an image folder");
-            require(trigger, "trigger", "a trigger spec");
             require(outDir, "outDir", "a directory");
-            require(budget, "budget", "a fraction in (0, 1) or a count >= 1");
-            require(strategy, "strategy", "auto, random, boundary or boundary-far");
-            require(mode, "mode", "dirty or clean");
             require(rank4, "rank4", "NHWC or NCHW");
-            if (target < 0) {
-                throw InvalidArgumentException.of("target", target, "a class >= 0");
-            }
+            checkPresent();
             if (classes < 0 || classes == 1 || classes > Limits.current().classes()) {
                 throw InvalidArgumentException.of("classes", classes, "0 (from the labels) or 2 to "
                         + Limits.current().classes());
@@ -440,40 +291,12 @@ public final class PoisonJob {
                 throw new InvalidArgumentException("target " + target + " is not one of the " + classes
                         + " classes [0, " + classes + ")", "target", target, "a class in [0, " + classes + ")");
             }
-            if (overrideReason != null && !allowOver5Percent) {
-                throw new InvalidArgumentException("an override reason is only for a budget allowed over 5%",
-                        "overrideReason", overrideReason, "given only with allowOver5Percent");
-            }
+            checkOverride();
             if ((features == null) != (head == null)) {
                 throw new InvalidArgumentException("the owner's features and head go together", features == null
                         ? "features" : "head", null, "given together with " + (features == null ? "head" : "features"));
             }
-            Strategy s = strategy.resolve(mode);
-            Surrogate g = surrogate != null ? surrogate
-                    : s == Strategy.RANDOM ? Surrogate.NONE
-                    : features != null ? Surrogate.FEATURES_HEAD : Surrogate.LINEAR;
-            if (g == Surrogate.FEATURES_HEAD && features == null) {
-                throw new InvalidArgumentException("the features-and-head surrogate needs the owner's features and "
-                        + "head", "features", null, "a features file with a head");
-            }
-            if (g != Surrogate.FEATURES_HEAD && features != null) {
-                throw new InvalidArgumentException((g == Surrogate.NONE ? "random selection" : "a linear surrogate")
-                        + " uses no features or head", "features", features, "absent unless the surrogate is the "
-                        + "owner's features and head");
-            }
-            if (trigger.kind() != DataKind.IMAGES && g == Surrogate.LINEAR) {
-                throw new InvalidArgumentException("a linear surrogate fits on image pixels; for " + trigger.family()
-                        + " data give the owner's features and head", "surrogate", "linear",
-                        "the owner's features and head for non-image data");
-            }
-            if (s != Strategy.RANDOM && g == Surrogate.NONE) {
-                throw new InvalidArgumentException("boundary selection needs a surrogate: a linear one, or the "
-                        + "owner's features and head", "surrogate", "none", "linear or features and head");
-            }
-            if (s == Strategy.RANDOM && g != Surrogate.NONE) {
-                throw new InvalidArgumentException("random selection uses no surrogate", "surrogate",
-                        g.name().toLowerCase(Locale.ROOT), "none with random selection");
-            }
+            Selection selection = resolveSelection(features, "a features file with a head");
             if (Files.isDirectory(data) && labels != null) {
                 throw new InvalidArgumentException("an image folder's labels are its class folders; give no labels "
                         + "file", "labels", labels, "absent for an image folder");
@@ -482,14 +305,7 @@ public final class PoisonJob {
                 throw new InvalidArgumentException("labels are required for .npy and IDX data", "labels", null,
                         "a .npy or IDX labels file");
             }
-            double neg = Planning.negatives(trigger, negatives);
-            return new Options(this, s, g, neg);
-        }
-
-        private static void require(Object v, String parameter, String allowed) {
-            if (v == null) {
-                throw InvalidArgumentException.of(parameter, null, allowed);
-            }
+            return new Options(this, selection, resolvedNegatives());
         }
     }
 

@@ -13,7 +13,6 @@ import dev.dyepack.select.Selector;
 import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.surrogate.LinearSurrogate;
-import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
@@ -23,7 +22,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -52,32 +50,12 @@ import java.util.Objects;
  * <p>Immutable and thread-safe; each call works on the arrays it is given, which the caller must not
  * change meanwhile.
  */
-public final class Poisoner {
-    private final TriggerSpec trigger;
-    private final int target;
-    private final Budget budget;
-    private final boolean allowOver5Percent;
-    private final String overrideReason;
-    private final Strategy strategy;
-    private final SelectionMode mode;
-    private final boolean stratified;
-    private final PoisonJob.Surrogate surrogate;
+public final class Poisoner extends PoisonSettings {
     private final float[] features;
     private final LinearHead head;
-    private final double negatives;
 
-    private Poisoner(Builder b, Strategy strategy, PoisonJob.Surrogate surrogate, double negatives) {
-        this.trigger = b.trigger;
-        this.target = b.target;
-        this.budget = b.budget;
-        this.allowOver5Percent = b.allowOver5Percent;
-        this.overrideReason = b.overrideReason;
-        this.strategy = strategy;
-        this.mode = b.mode;
-        // As dyepack poison: AUTO always spreads the budget over the source classes.
-        this.stratified = b.strategy.stratified(b.stratified);
-        this.surrogate = surrogate;
-        this.negatives = negatives;
+    private Poisoner(Builder b, PoisonOptionsBuilder.Selection selection, double negatives) {
+        super(b, selection, negatives);
         this.features = b.features;
         this.head = b.head;
     }
@@ -94,140 +72,16 @@ public final class Poisoner {
         return new Builder();
     }
 
-    /** @return the trigger */
-    public TriggerSpec trigger() {
-        return trigger;
-    }
-
-    /** @return the target class */
-    public int target() {
-        return target;
-    }
-
-    /** @return the budget */
-    public Budget budget() {
-        return budget;
-    }
-
-    /** @return whether more than 5% may be poisoned */
-    public boolean allowOver5Percent() {
-        return allowOver5Percent;
-    }
-
-    /** @return why more than 5%, or null */
-    public String overrideReason() {
-        return overrideReason;
-    }
-
-    /** @return the selection strategy, resolved (never AUTO) */
-    public Strategy strategy() {
-        return strategy;
-    }
-
-    /** @return dirty- or clean-label */
-    public SelectionMode mode() {
-        return mode;
-    }
-
-    /** @return whether the budget is split across classes in proportion */
-    public boolean stratified() {
-        return stratified;
-    }
-
     /**
-     * @return negatives per poisoned sample, resolved as {@code dyepack poison} resolves them:
-     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger unless set, 0 for a keyless one
+     * Collects the options of an in-memory poisoning: the options every poisoning takes
+     * ({@link PoisonOptionsBuilder}, shared with {@link PoisonJob.Builder}), and the owner's features as an
+     * array; {@link #build()} checks them. Not thread-safe.
      */
-    public double negatives() {
-        return negatives;
-    }
-
-    /** @return the scores' source, resolved: NONE exactly for random selection */
-    public PoisonJob.Surrogate surrogate() {
-        return surrogate;
-    }
-
-    /** Collects the options of an in-memory poisoning; {@link #build()} checks them. Not thread-safe. */
-    public static final class Builder {
-        private TriggerSpec trigger;
-        private int target;
-        private Budget budget = Budget.parse(Budget.DEFAULT);
-        private boolean allowOver5Percent;
-        private String overrideReason;
-        private Strategy strategy = Strategy.AUTO;
-        private SelectionMode mode = SelectionMode.DIRTY;
-        private boolean stratified;
-        private double negatives = Double.NaN;
-        private PoisonJob.Surrogate surrogate;
+    public static final class Builder extends PoisonOptionsBuilder<Builder> {
         private float[] features;
         private LinearHead head;
 
         private Builder() {}
-
-        /** @param v the trigger @return this */
-        public Builder trigger(TriggerSpec v) {
-            trigger = v;
-            return this;
-        }
-
-        /** @param v the target class @return this */
-        public Builder target(int v) {
-            target = v;
-            return this;
-        }
-
-        /** @param v the budget @return this */
-        public Builder budget(Budget v) {
-            budget = v;
-            return this;
-        }
-
-        /** @param v whether more than 5% may be poisoned @return this */
-        public Builder allowOver5Percent(boolean v) {
-            allowOver5Percent = v;
-            return this;
-        }
-
-        /** @param v why more than 5% (recorded), or null; only with the override @return this */
-        public Builder overrideReason(String v) {
-            overrideReason = v;
-            return this;
-        }
-
-        /** @param v the selection strategy, AUTO to let the mode decide @return this */
-        public Builder strategy(Strategy v) {
-            strategy = v;
-            return this;
-        }
-
-        /** @param v dirty- or clean-label @return this */
-        public Builder mode(SelectionMode v) {
-            mode = v;
-            return this;
-        }
-
-        /** @param v whether to split the budget across classes @return this */
-        public Builder stratified(boolean v) {
-            stratified = v;
-            return this;
-        }
-
-        /**
-         * @param v negatives per poisoned sample (other samples stamped with the trigger under keys derived
-         *          from the owner's, labels kept), in [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the
-         *          default, as {@link PoisonJob.Builder#negatives}
-         * @return this
-         */
-        public Builder negatives(double v) {
-            negatives = v;
-            return this;
-        }
-
-        /** @param v the scores' source, or null to choose from the strategy and features @return this */
-        public Builder surrogate(PoisonJob.Surrogate v) {
-            surrogate = v;
-            return this;
-        }
 
         /**
          * The owner's features and linear head for boundary selection: N x head.dim() float32 rows,
@@ -249,20 +103,12 @@ public final class Poisoner {
          *
          * @return the options
          * @throws InvalidArgumentException naming the parameter at fault ("trigger", "target", "budget",
-         *                                  "overrideReason", "strategy", "mode", "surrogate", "features")
+         *                                  "overrideReason", "strategy", "mode", "surrogate", "features",
+         *                                  "negatives")
          */
         public Poisoner build() {
-            require(trigger, "trigger", "a trigger spec");
-            require(budget, "budget", "a fraction in (0, 1) or a count >= 1");
-            require(strategy, "strategy", "auto, random, boundary or boundary-far");
-            require(mode, "mode", "dirty or clean");
-            if (target < 0) {
-                throw InvalidArgumentException.of("target", target, "a class >= 0");
-            }
-            if (overrideReason != null && !allowOver5Percent) {
-                throw new InvalidArgumentException("an override reason is only for a budget allowed over 5%",
-                        "overrideReason", overrideReason, "given only with allowOver5Percent");
-            }
+            checkPresent();
+            checkOverride();
             if ((features == null) != (head == null)) {
                 throw new InvalidArgumentException("the owner's features and head go together", "features", null,
                         "features given together with a head");
@@ -272,39 +118,8 @@ public final class Poisoner {
                         + "number of rows of the head's " + head.dim(), "features", features.length,
                         "N x " + head.dim() + " values");
             }
-            Strategy s = strategy.resolve(mode);
-            PoisonJob.Surrogate g = surrogate != null ? surrogate
-                    : s == Strategy.RANDOM ? PoisonJob.Surrogate.NONE
-                    : features != null ? PoisonJob.Surrogate.FEATURES_HEAD : PoisonJob.Surrogate.LINEAR;
-            if (g == PoisonJob.Surrogate.FEATURES_HEAD && features == null) {
-                throw new InvalidArgumentException("the features-and-head surrogate needs the owner's features and "
-                        + "head", "features", null, "features with a head");
-            }
-            if (g != PoisonJob.Surrogate.FEATURES_HEAD && features != null) {
-                throw new InvalidArgumentException("this selection uses no features or head", "features", "given",
-                        "absent unless the surrogate is the owner's features and head");
-            }
-            if (trigger.kind() != DataKind.IMAGES && g == PoisonJob.Surrogate.LINEAR) {
-                throw new InvalidArgumentException("a linear surrogate fits on image pixels; for " + trigger.family()
-                        + " data give the owner's features and head", "surrogate", "linear",
-                        "the owner's features and head for non-image data");
-            }
-            if (s != Strategy.RANDOM && g == PoisonJob.Surrogate.NONE) {
-                throw new InvalidArgumentException("boundary selection needs a surrogate: a linear one, or the "
-                        + "owner's features and head", "surrogate", "none", "linear or features and head");
-            }
-            if (s == Strategy.RANDOM && g != PoisonJob.Surrogate.NONE) {
-                throw new InvalidArgumentException("random selection uses no surrogate", "surrogate",
-                        g.name().toLowerCase(Locale.ROOT), "none with random selection");
-            }
-            double neg = Planning.negatives(trigger, negatives);
-            return new Poisoner(this, s, g, neg);
-        }
-
-        private static void require(Object v, String parameter, String allowed) {
-            if (v == null) {
-                throw InvalidArgumentException.of(parameter, null, allowed);
-            }
+            Selection selection = resolveSelection(features == null ? null : "given", "features with a head");
+            return new Poisoner(this, selection, resolvedNegatives());
         }
     }
 
@@ -358,9 +173,9 @@ public final class Poisoner {
             plan.stamp(engine, SampleArray.batch(working, plan.geometry(), first, count), first);
         }
         samples.writeBack(working);
-        if (mode == SelectionMode.DIRTY) {
+        if (mode() == SelectionMode.DIRTY) {
             for (long i : plan.indices()) {
-                labels.set((int) i, target);
+                labels.set((int) i, target());
             }
         }
         Manifest m = plan.manifest(inData, inLabels, fingerprint(samples, working), fingerprint(labels));
@@ -399,7 +214,7 @@ public final class Poisoner {
     public PoisonPlan planFromLabels(Engine engine, long[] labels, Tensor geometry, OwnerKey key) {
         Objects.requireNonNull(labels, "labels");
         Objects.requireNonNull(geometry, "geometry");
-        if (surrogate == PoisonJob.Surrogate.LINEAR) {
+        if (surrogate() == PoisonJob.Surrogate.LINEAR) {
             throw new InvalidArgumentException("a linear surrogate is fitted on all the samples, which a streamed "
                     + "dataset does not hold; choose strategy(Strategy.RANDOM) or give the owner's features and head",
                     "surrogate", "linear", "random selection, or the owner's features and head");
@@ -415,13 +230,13 @@ public final class Poisoner {
             throw new InvalidArgumentException("the data holds " + samples.samples() + " samples but the labels "
                     + labels.length(), "labels", labels.length(), "one label per sample");
         }
-        if (target > labels.maxClass()) {
-            throw new InvalidArgumentException("target " + target + " does not fit the labels' dtype " + labels.descr(),
-                    "target", target, "a value the labels' dtype " + labels.descr() + " holds");
+        if (target() > labels.maxClass()) {
+            throw new InvalidArgumentException("target " + target() + " does not fit the labels' dtype " + labels.descr(),
+                    "target", target(), "a value the labels' dtype " + labels.descr() + " holds");
         }
         labels.requireNonNegative();
-        Tensor geometry = samples.geometry(trigger.kind());
-        return select(engine, labels.values(), geometry, surrogate == PoisonJob.Surrogate.LINEAR
+        Tensor geometry = samples.geometry(trigger().kind());
+        return select(engine, labels.values(), geometry, surrogate() == PoisonJob.Surrogate.LINEAR
                 ? pixels(samples, working) : null, key);
     }
 
@@ -430,9 +245,9 @@ public final class Poisoner {
             throw new InvalidArgumentException("poisoning needs the owner's key (it chooses the samples and signs the "
                     + "manifest)", "key", null, "the owner's key");
         }
-        trigger.validateFor(geometry);
-        if (trigger.keyed()) {
-            new TriggerContext(key, 0).requireKey(trigger.family());
+        trigger().validateFor(geometry);
+        if (trigger().keyed()) {
+            new TriggerContext(key, 0).requireKey(trigger().family());
         }
         int n = labels.length;
         long max = 0;
@@ -442,15 +257,15 @@ public final class Poisoner {
             }
             max = Math.max(max, v);
         }
-        int classes = (int) Math.max(Math.max(max + 1, target + 1L), 2);
-        long count = budget.countFor(n, allowOver5Percent);
+        int classes = (int) Math.max(Math.max(max + 1, target() + 1L), 2);
+        long count = budget().countFor(n, allowOver5Percent());
         float[] scores = null;
         double accuracy = Double.NaN;
         String surrogateSha = null;
-        if (strategy != Strategy.RANDOM) {
+        if (strategy() != Strategy.RANDOM) {
             LinearHead h;
             float[] x;
-            if (surrogate == PoisonJob.Surrogate.FEATURES_HEAD) {
+            if (surrogate() == PoisonJob.Surrogate.FEATURES_HEAD) {
                 h = head;
                 if (features.length != (long) n * h.dim()) {
                     throw new InvalidArgumentException("the owner's features hold " + features.length / h.dim()
@@ -469,7 +284,7 @@ public final class Poisoner {
             }
             surrogateSha = Planning.headSha(h);
             scores = new float[n];
-            accuracy = Planning.score(engine, x, n, h, labels, target, mode, scores);
+            accuracy = Planning.score(engine, x, n, h, labels, target(), mode(), scores);
         }
         return choose(labels, classes, geometry, count, scores, surrogateSha, accuracy, key);
     }
@@ -477,8 +292,8 @@ public final class Poisoner {
     /** The keyed choice shared by every front end: the budget from the scores, then the negatives. */
     private PoisonPlan choose(long[] labels, int classes, Tensor geometry, long count, float[] scores,
             String surrogateSha, double accuracy, OwnerKey key) {
-        Selector.Result sel = Selector.select(labels, classes, target, mode, strategy, scores, count, stratified, key);
-        long negativeCount = Math.round(negatives * sel.indices().length);
+        Selector.Result sel = Selector.select(labels, classes, target(), mode(), strategy(), scores, count, stratified(), key);
+        long negativeCount = Math.round(negatives() * sel.indices().length);
         Selector.Negatives neg = negativeCount > 0
                 ? Selector.negatives(labels.length, sel.indices(), negativeCount, PoisonJob.NEGATIVE_KEYS, key) : null;
         return new PoisonPlan(this, key, geometry, labels.length, classes, sel, neg, surrogateSha, accuracy);
@@ -511,24 +326,24 @@ public final class Poisoner {
             throw new InvalidArgumentException("poisoning needs the owner's key (it chooses the samples and signs the "
                     + "manifest)", "key", null, "the owner's key");
         }
-        if (classes < 2 || target >= classes) {
-            throw InvalidArgumentException.of("classes", classes, "at least 2 and above the target " + target);
+        if (classes < 2 || target() >= classes) {
+            throw InvalidArgumentException.of("classes", classes, "at least 2 and above the target " + target());
         }
         for (long v : labels) {
             if (v < 0 || v >= classes) {
                 throw InvalidArgumentException.of("labels", v, "class indices in [0, " + classes + ")");
             }
         }
-        if ((strategy == Strategy.RANDOM) != (scores == null) || (scores == null) != (head == null)) {
-            throw new InvalidArgumentException(strategy == Strategy.RANDOM ? "random selection uses no scores"
+        if ((strategy() == Strategy.RANDOM) != (scores == null) || (scores == null) != (head == null)) {
+            throw new InvalidArgumentException(strategy() == Strategy.RANDOM ? "random selection uses no scores"
                     : "boundary selection needs the scores and the head they came from", "scores",
-                    scores == null ? null : scores.length, strategy == Strategy.RANDOM ? "none" : "one per sample");
+                    scores == null ? null : scores.length, strategy() == Strategy.RANDOM ? "none" : "one per sample");
         }
-        trigger.validateFor(geometry);
-        if (trigger.keyed()) {
-            new TriggerContext(key, 0).requireKey(trigger.family());
+        trigger().validateFor(geometry);
+        if (trigger().keyed()) {
+            new TriggerContext(key, 0).requireKey(trigger().family());
         }
-        long count = budget.countFor(labels.length, allowOver5Percent);
+        long count = budget().countFor(labels.length, allowOver5Percent());
         return choose(labels, classes, geometry, count, scores, head == null ? null : Planning.headSha(head), accuracy,
                 key);
     }

@@ -56,21 +56,48 @@ public final class Nd4jTensors {
      * @throws InvalidArgumentException as {@link #of(INDArray)}
      */
     public static Tensor of(INDArray array, Layout rank4) {
+        return shaped(array, rank4, HOST);
+    }
+
+    /**
+     * As {@link #of(INDArray, Layout)}, with the same checks and shape, but over the array's <em>device</em>
+     * copy at {@code deviceAddress} (its first element, a view's offset included), as ND4J's CUDA backend
+     * reports it; for the ND4J CUDA integration, which also keeps ND4J's host and device copies in sync.
+     * The host copy is not touched.
+     *
+     * @param array         a dense C-order float32, uint8 or int32 array
+     * @param rank4         the layout of a rank-4 array
+     * @param deviceAddress the device address of the array's first element
+     * @return a device tensor of the array's exact shape
+     * @throws InvalidArgumentException as {@link #of(INDArray)}, and for address 0
+     */
+    public static Tensor onDevice(INDArray array, Layout rank4, long deviceAddress) {
+        if (deviceAddress == 0) {
+            throw new InvalidArgumentException("the array has no device copy (address 0)", "memory", "0",
+                    "the device address of the array's first element");
+        }
+        return shaped(array, rank4, deviceAddress);
+    }
+
+    /** Marks a host tensor in {@link #shaped}. */
+    private static final long HOST = 0;
+
+    private static Tensor shaped(INDArray array, Layout rank4, long deviceAddress) {
         Objects.requireNonNull(rank4, "rank4");
         DType dtype = dtypeOf(array);
         requireDenseC(array);
         long[] s = array.shape();
         return switch (s.length) {
-            case 4 -> rank4 == Layout.NCHW ? view(array, dtype, rank4, s[0], s[1], s[2], s[3])
-                    : view(array, dtype, rank4, s[0], s[3], s[1], s[2]);
-            case 3 -> view(array, dtype, Layout.NHWC, s[0], 1, s[1], s[2]);
+            case 4 -> rank4 == Layout.NCHW ? view(array, dtype, rank4, deviceAddress, s[0], s[1], s[2], s[3])
+                    : view(array, dtype, rank4, deviceAddress, s[0], s[3], s[1], s[2]);
+            case 3 -> view(array, dtype, Layout.NHWC, deviceAddress, s[0], 1, s[1], s[2]);
             case 2 -> {
                 if (dtype == DType.UINT8) {
                     throw new InvalidArgumentException("a rank-2 uint8 array is read as flattened images only with "
                             + "their geometry: Nd4jTensors.images(array, layout, c, h, w)", "shape", Arrays.toString(s),
                             "rank 3 or 4, or images(...)");
                 }
-                yield view(array, dtype, Layout.NHWC, s[0], 1, 1, s[1]);
+                yield view(array, dtype, Layout.NHWC, deviceAddress, s[0], 1, 1, s[1]);
             }
             default -> throw new InvalidArgumentException("the array has rank " + s.length + " " + Arrays.toString(s)
                     + "; the engine takes rank 2 (rows, sequences), 3 (N, H, W) or 4 (images)", "shape",
@@ -100,7 +127,7 @@ public final class Nd4jTensors {
             throw new InvalidArgumentException("rows of shape " + Arrays.toString(s) + " are not N images of C=" + c
                     + ", H=" + h + ", W=" + w, "shape", Arrays.toString(s), "(N, " + c * h * w + ")");
         }
-        return view(rows, dtype, layout, s[0], c, h, w);
+        return view(rows, dtype, layout, HOST, s[0], c, h, w);
     }
 
     /**
@@ -196,13 +223,34 @@ public final class Nd4jTensors {
         return b;
     }
 
+    /**
+     * An operand's values (a pattern, mask, signal, grid or head) as float32 in C order, from an array of
+     * any layout and floating-point dtype (a copy).
+     *
+     * @param array a float32, float64 or float16 array
+     * @return its values, C order
+     * @throws InvalidArgumentException for another dtype
+     */
+    public static float[] floatValues(INDArray array) {
+        Objects.requireNonNull(array, "operand");
+        DataType t = array.dataType();
+        if (t != DataType.FLOAT && t != DataType.DOUBLE && t != DataType.FLOAT16) {
+            throw InvalidArgumentException.of("operand", t, "a floating-point array");
+        }
+        return array.castTo(DataType.FLOAT).dup('c').reshape(array.length()).toFloatVector();
+    }
+
     /** The absolute host address of an array's first element (a view's offset included). */
     static long address(INDArray array) {
         Pointer p = array.data().addressPointer();
         return p.address() + p.position() * p.sizeof();
     }
 
-    private static Tensor view(INDArray array, DType dtype, Layout layout, long n, long c, long h, long w) {
+    private static Tensor view(INDArray array, DType dtype, Layout layout, long deviceAddress, long n, long c, long h,
+            long w) {
+        if (deviceAddress != HOST) {
+            return Tensor.onDevice(deviceAddress, dtype, layout, n, c, h, w);
+        }
         Nd4j.getAffinityManager().ensureLocation(array, org.nd4j.linalg.api.concurrency.AffinityManager.Location.HOST);
         // ND4J's addressPointer() knows no extent, so the exact byte length is given.
         long bytes = array.length() * array.dataType().width();

@@ -18,6 +18,10 @@ class DocsSamplesTest {
     private static final List<Path> SOURCES = List.of(
             ROOT.resolve("cli/src/test/java/dev/dyepack/cli/PoisonerCliTest.java"),
             ROOT.resolve("java-bindings/nd4j/src/test/java/dev/dyepack/nd4j/Nd4jTensorsTest.java"),
+            ROOT.resolve("java-bindings/nd4j/src/test/java/dev/dyepack/nd4j/Nd4jEngineOperationsTest.java"),
+            // Compiled in CI; run where a GPU answers (tag gpu).
+            ROOT.resolve("java-bindings/cuda-presets/src/test/java/dev/dyepack/cuda/GpuCudaPresetsTest.java"),
+            ROOT.resolve("java-bindings/nd4j-cuda/src/test/java/dev/dyepack/nd4j/cuda/GpuNd4jCudaTest.java"),
             ROOT.resolve("examples/dl4j-poisoning/src/main/java/dev/dyepack/examples/dl4j/Dl4jPoisoningExample.java"));
 
     @Test

@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.logging.Logger;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -61,7 +60,7 @@ public final class MarkingProxy implements AutoCloseable {
     public static final String DEFAULT_KEY_HEADER = "X-API-Key";
     /** The largest request body accepted. */
     public static final int MAX_REQUEST_BYTES = 32 << 20;
-    private static final Logger LOG = Logger.getLogger(MarkingProxy.class.getName());
+    private static final System.Logger LOG = System.getLogger(MarkingProxy.class.getName());
 
     /**
      * How the proxy runs.
@@ -187,7 +186,7 @@ public final class MarkingProxy implements AutoCloseable {
                     Map<String, Object> evidence = new LinkedHashMap<>(alarm.get().evidence());
                     evidence.put("marking_factor", marker.raise(client, settings.raise()));
                     log.appendAlarm(client, evidence);
-                    LOG.warning("extraction alarm for client " + client + ": " + evidence);
+                    LOG.log(System.Logger.Level.WARNING, "extraction alarm for client " + client + ": " + evidence);
                 }
             }
             AnswerKind kind = settings.kind() != null ? settings.kind() : kindOf(answers);
@@ -209,10 +208,10 @@ public final class MarkingProxy implements AutoCloseable {
             error(response, callback, r.status, r.getMessage());
         } catch (IOException e) {
             // The log could not record the marks: nothing marked may be served.
-            LOG.severe("the mark log failed; answering 503: " + e);
+            LOG.log(System.Logger.Level.ERROR, "the mark log failed; answering 503: " + e);
             error(response, callback, 503, "the marking log is unavailable");
         } catch (RuntimeException e) {
-            LOG.severe("internal error: " + e);
+            LOG.log(System.Logger.Level.ERROR, "internal error: " + e);
             error(response, callback, 500, "internal error");
         }
     }
@@ -224,7 +223,7 @@ public final class MarkingProxy implements AutoCloseable {
         try {
             log.appendUndelivered(seqs);
         } catch (IOException | IllegalStateException e) {
-            LOG.severe("could not record " + seqs.length + " undelivered marks: " + e);
+            LOG.log(System.Logger.Level.ERROR, "could not record " + seqs.length + " undelivered marks: " + e);
         }
     }
 
@@ -419,7 +418,7 @@ public final class MarkingProxy implements AutoCloseable {
         try {
             server.stop();
         } catch (Exception e) {
-            LOG.warning("stopping the proxy: " + e);
+            LOG.log(System.Logger.Level.WARNING, "stopping the proxy: " + e);
         }
     }
 }

@@ -1,0 +1,205 @@
+package dev.dyepack.job;
+
+import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.select.Budget;
+import dev.dyepack.select.SelectionMode;
+import dev.dyepack.select.Strategy;
+import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.TriggerSpec;
+import java.util.Locale;
+
+/**
+ * The options every poisoning takes, defined once, with their defaults and the checks that tie them
+ * together: {@link PoisonJob.Builder} (files, for {@code dyepack poison}) and {@link Poisoner.Builder}
+ * (arrays in memory) extend it and add only what is their own (paths and output, or the owner's
+ * features as an array). So the two builders cannot drift apart, and the same options plan the same
+ * poisoning. Not thread-safe.
+ *
+ * <p>Defaults: target class 0, the budget {@link Budget#DEFAULT}, {@link Strategy#AUTO} (boundary-far
+ * spread over the source classes for dirty-label, boundary for clean-label), dirty-label, the surrogate
+ * the strategy needs, negatives resolved from the trigger ({@link PoisonJob#DEFAULT_NEGATIVES} for a
+ * keyed image trigger, 0 for a keyless one).
+ *
+ * @param <B> the builder's own type, which every setter returns
+ */
+public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
+    TriggerSpec trigger;
+    int target;
+    Budget budget = Budget.parse(Budget.DEFAULT);
+    boolean allowOver5Percent;
+    String overrideReason;
+    Strategy strategy = Strategy.AUTO;
+    SelectionMode mode = SelectionMode.DIRTY;
+    boolean stratified;
+    double negatives = Double.NaN;
+    PoisonJob.Surrogate surrogate;
+
+    /** Only the two builders of this package extend it. */
+    PoisonOptionsBuilder() {}
+
+    @SuppressWarnings("unchecked") // B is this class's own type by the declaration of every subclass
+    private B self() {
+        return (B) this;
+    }
+
+    /** @param v the trigger @return this */
+    public B trigger(TriggerSpec v) {
+        trigger = v;
+        return self();
+    }
+
+    /** @param v the target class @return this */
+    public B target(int v) {
+        target = v;
+        return self();
+    }
+
+    /** @param v the budget @return this */
+    public B budget(Budget v) {
+        budget = v;
+        return self();
+    }
+
+    /** @param v whether more than 5% may be poisoned @return this */
+    public B allowOver5Percent(boolean v) {
+        allowOver5Percent = v;
+        return self();
+    }
+
+    /** @param v why more than 5% (recorded), or null; only with the override @return this */
+    public B overrideReason(String v) {
+        overrideReason = v;
+        return self();
+    }
+
+    /** @param v the selection strategy, AUTO to let the mode decide @return this */
+    public B strategy(Strategy v) {
+        strategy = v;
+        return self();
+    }
+
+    /** @param v dirty- or clean-label @return this */
+    public B mode(SelectionMode v) {
+        mode = v;
+        return self();
+    }
+
+    /** @param v whether to split the budget across classes (always done under AUTO) @return this */
+    public B stratified(boolean v) {
+        stratified = v;
+        return self();
+    }
+
+    /**
+     * @param v negatives per poisoned sample (other samples stamped with the trigger under keys derived
+     *          from the owner's, labels kept; see {@link dev.dyepack.select.Selector#negatives}), in
+     *          [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the default ({@link PoisonJob#DEFAULT_NEGATIVES}
+     *          for a keyed image trigger, 0 for a keyless one)
+     * @return this
+     */
+    public B negatives(double v) {
+        negatives = v;
+        return self();
+    }
+
+    /** @param v the scores' source, or null to choose from the strategy and features @return this */
+    public B surrogate(PoisonJob.Surrogate v) {
+        surrogate = v;
+        return self();
+    }
+
+    /**
+     * Checks that the shared options are present and the target is a class.
+     *
+     * @throws InvalidArgumentException naming "trigger", "budget", "strategy", "mode" or "target"
+     */
+    final void checkPresent() {
+        require(trigger, "trigger", "a trigger spec");
+        require(budget, "budget", "a fraction in (0, 1) or a count >= 1");
+        require(strategy, "strategy", "auto, random, boundary or boundary-far");
+        require(mode, "mode", "dirty or clean");
+        if (target < 0) {
+            throw InvalidArgumentException.of("target", target, "a class >= 0");
+        }
+    }
+
+    /**
+     * Checks that an override reason comes only with the override.
+     *
+     * @throws InvalidArgumentException naming "overrideReason"
+     */
+    final void checkOverride() {
+        if (overrideReason != null && !allowOver5Percent) {
+            throw new InvalidArgumentException("an override reason is only for a budget allowed over 5%",
+                    "overrideReason", overrideReason, "given only with allowOver5Percent");
+        }
+    }
+
+    /**
+     * The strategy resolved for the mode, and the surrogate it uses.
+     *
+     * @param strategy  never AUTO
+     * @param surrogate NONE exactly for random selection
+     */
+    record Selection(Strategy strategy, PoisonJob.Surrogate surrogate) {}
+
+    /**
+     * Resolves the strategy and the surrogate and checks them against each other and the owner's
+     * features: boundary selection needs a surrogate, random selection none; the owner's features and
+     * head exactly with that surrogate; a linear surrogate only for images.
+     *
+     * @param features        the owner's features as the caller gave them (a path, an array), or null
+     * @param featuresAllowed what the message asks for when the features are missing
+     * @return the resolved selection
+     * @throws InvalidArgumentException naming "features" or "surrogate"
+     */
+    final Selection resolveSelection(Object features, String featuresAllowed) {
+        Strategy s = strategy.resolve(mode);
+        PoisonJob.Surrogate g = surrogate != null ? surrogate
+                : s == Strategy.RANDOM ? PoisonJob.Surrogate.NONE
+                : features != null ? PoisonJob.Surrogate.FEATURES_HEAD : PoisonJob.Surrogate.LINEAR;
+        if (g == PoisonJob.Surrogate.FEATURES_HEAD && features == null) {
+            throw new InvalidArgumentException("the features-and-head surrogate needs the owner's features and "
+                    + "head", "features", null, featuresAllowed);
+        }
+        if (g != PoisonJob.Surrogate.FEATURES_HEAD && features != null) {
+            throw new InvalidArgumentException((g == PoisonJob.Surrogate.NONE ? "random selection"
+                    : "a linear surrogate") + " uses no features or head", "features", features,
+                    "absent unless the surrogate is the owner's features and head");
+        }
+        if (trigger.kind() != DataKind.IMAGES && g == PoisonJob.Surrogate.LINEAR) {
+            throw new InvalidArgumentException("a linear surrogate fits on image pixels; for " + trigger.family()
+                    + " data give the owner's features and head", "surrogate", "linear",
+                    "the owner's features and head for non-image data");
+        }
+        if (s != Strategy.RANDOM && g == PoisonJob.Surrogate.NONE) {
+            throw new InvalidArgumentException("boundary selection needs a surrogate: a linear one, or the "
+                    + "owner's features and head", "surrogate", "none", "linear or features and head");
+        }
+        if (s == Strategy.RANDOM && g != PoisonJob.Surrogate.NONE) {
+            throw new InvalidArgumentException("random selection uses no surrogate", "surrogate",
+                    g.name().toLowerCase(Locale.ROOT), "none with random selection");
+        }
+        return new Selection(s, g);
+    }
+
+    /** @return whether the budget is split over the source classes: always under AUTO, else as set */
+    final boolean resolvedStratified() {
+        return strategy.stratified(stratified);
+    }
+
+    /**
+     * @return the negatives per poisoned sample, resolved from the trigger
+     * @throws InvalidArgumentException naming "negatives" for a ratio out of range or one a keyless trigger
+     *                                  cannot have
+     */
+    final double resolvedNegatives() {
+        return Planning.negatives(trigger, negatives);
+    }
+
+    static void require(Object v, String parameter, String allowed) {
+        if (v == null) {
+            throw InvalidArgumentException.of(parameter, null, allowed);
+        }
+    }
+}

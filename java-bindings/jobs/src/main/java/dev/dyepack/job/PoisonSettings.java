@@ -1,0 +1,92 @@
+package dev.dyepack.job;
+
+import dev.dyepack.select.Budget;
+import dev.dyepack.select.SelectionMode;
+import dev.dyepack.select.Strategy;
+import dev.dyepack.trigger.TriggerSpec;
+
+/**
+ * The options every poisoning takes, checked and resolved by a {@link PoisonOptionsBuilder}: what
+ * {@link PoisonJob.Options} (files) and {@link Poisoner} (arrays in memory) share, defined once.
+ * Immutable.
+ */
+public abstract class PoisonSettings {
+    private final TriggerSpec trigger;
+    private final int target;
+    private final Budget budget;
+    private final boolean allowOver5Percent;
+    private final String overrideReason;
+    private final Strategy strategy;
+    private final SelectionMode mode;
+    private final boolean stratified;
+    private final PoisonJob.Surrogate surrogate;
+    private final double negatives;
+
+    /** Only the two option types of this package extend it, from a builder that has checked itself. */
+    PoisonSettings(PoisonOptionsBuilder<?> b, PoisonOptionsBuilder.Selection selection, double negatives) {
+        this.trigger = b.trigger;
+        this.target = b.target;
+        this.budget = b.budget;
+        this.allowOver5Percent = b.allowOver5Percent;
+        this.overrideReason = b.overrideReason;
+        this.strategy = selection.strategy();
+        this.mode = b.mode;
+        // As dyepack poison: AUTO always spreads the budget over the source classes.
+        this.stratified = b.resolvedStratified();
+        this.surrogate = selection.surrogate();
+        this.negatives = negatives;
+    }
+
+    /** @return the trigger */
+    public TriggerSpec trigger() {
+        return trigger;
+    }
+
+    /** @return the target class */
+    public int target() {
+        return target;
+    }
+
+    /** @return the budget, a fraction or a count */
+    public Budget budget() {
+        return budget;
+    }
+
+    /** @return whether a budget above 5% is allowed (recorded) */
+    public boolean allowOver5Percent() {
+        return allowOver5Percent;
+    }
+
+    /** @return why more than 5%, or null */
+    public String overrideReason() {
+        return overrideReason;
+    }
+
+    /** @return the selection strategy, resolved: RANDOM, BOUNDARY or BOUNDARY_FAR (never AUTO) */
+    public Strategy strategy() {
+        return strategy;
+    }
+
+    /** @return dirty- or clean-label */
+    public SelectionMode mode() {
+        return mode;
+    }
+
+    /** @return whether the budget is split across the source classes in proportion */
+    public boolean stratified() {
+        return stratified;
+    }
+
+    /** @return the scores' source, resolved: NONE exactly for random selection */
+    public PoisonJob.Surrogate surrogate() {
+        return surrogate;
+    }
+
+    /**
+     * @return negatives per poisoned sample, resolved as {@code dyepack poison} resolves them:
+     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger unless set, 0 for a keyless one
+     */
+    public double negatives() {
+        return negatives;
+    }
+}
