@@ -61,6 +61,33 @@ public final class BatchMarking {
      */
     public static Summary run(Engine engine, OwnerKey key, Path queries, Path answers, Path out, Path logDir,
             String client, double budget, AnswerKind kind) throws IOException {
+        return run(engine, key, queries, answers, out, logDir, client, budget, kind, MarkLog.DEFAULT_SEGMENT_BYTES,
+                MarkLog.DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * Marks one client's batch into a log of the given size limits.
+     *
+     * @param engine       computes the margins
+     * @param key          the owner's key
+     * @param queries      the queries
+     * @param answers      the model's answers to them
+     * @param out          the answers to serve (not one of the inputs)
+     * @param logDir       the mark log
+     * @param client       the client the answers go to
+     * @param budget       the share of answers changed
+     * @param kind         probabilities or logits, or null to tell from the values
+     * @param segmentBytes the size at which a log segment is sealed ({@link MarkLog#open(Path, OwnerKey, long, long)})
+     * @param maxBytes     the size limit of the whole log; beyond it answers are served unmarked
+     * @return what was done
+     * @throws InvalidInputException    if a file is unusable or the counts differ, or an answer is not finite,
+     *                                  or probabilities do not sum to about 1
+     * @throws InvalidArgumentException for a bad client, budget, output path or log size
+     * @throws UntrustedRecordException if the log does not verify
+     * @throws IOException              if the log or the output cannot be written
+     */
+    public static Summary run(Engine engine, OwnerKey key, Path queries, Path answers, Path out, Path logDir,
+            String client, double budget, AnswerKind kind, long segmentBytes, long maxBytes) throws IOException {
         for (Path in : new Path[] {queries, answers}) {
             if (Files.exists(out) && Files.exists(in) && Files.isSameFile(in, out)) {
                 throw new InvalidArgumentException(out + ": the output must not be an input");
@@ -101,7 +128,7 @@ public final class BatchMarking {
         AnswerMarker.Marking m;
         int logged;
         long dropped;
-        try (MarkLog log = MarkLog.open(logDir, key)) {
+        try (MarkLog log = MarkLog.open(logDir, key, segmentBytes, maxBytes)) {
             dropped = log.droppedTailBytes();
             AnswerMarker marker = new AnswerMarker(engine, key, log, budget);
             try {
