@@ -94,6 +94,10 @@ final class MarkCommand implements Callable<Integer> {
                 err.println("warning: the log ended in a partial line (" + s.droppedTailBytes() + " bytes, never "
                         + "acknowledged, from an interrupted append); it was cut off");
             }
+            if (s.logFull()) {
+                err.println("warning: the log is at its size limit (--log-max-size " + logSize.maxBytes + " bytes): "
+                        + "the answers were not marked; start a new log folder or raise the limit");
+            }
             if (s.answers() < AnswerMarker.WARM_UP) {
                 err.println("warning: fewer than " + AnswerMarker.WARM_UP + " answers: too few to calibrate the "
                         + "threshold, nothing was marked");

@@ -34,9 +34,11 @@ public final class BatchMarking {
      * @param threshold the margin threshold applied
      * @param logged    answers in the log afterwards
      * @param droppedTailBytes bytes of an unacknowledged partial line cut off the log when it was opened
+     * @param logFull   whether the log was too near its size limit to take the batch's entries (the answers were
+     *                  then served unmarked)
      */
     public record Summary(int answers, int classes, AnswerKind kind, int marked, int controls, float threshold,
-            int logged, long droppedTailBytes) {
+            int logged, long droppedTailBytes, boolean logFull) {
     }
 
     /**
@@ -128,8 +130,10 @@ public final class BatchMarking {
         AnswerMarker.Marking m;
         int logged;
         long dropped;
+        boolean full;
         try (MarkLog log = MarkLog.open(logDir, key, segmentBytes, maxBytes)) {
             dropped = log.droppedTailBytes();
+            full = !log.hasRoom(n);
             AnswerMarker marker = new AnswerMarker(engine, key, log, budget);
             try {
                 m = marker.mark(client, q, f, classes, k);
@@ -175,7 +179,7 @@ public final class BatchMarking {
         }
         int marked = m.changed();
         int controls = (int) Arrays.stream(m.outcomes()).filter(x -> x == AnswerMarker.Outcome.CONTROL).count();
-        return new Summary(n, classes, k, marked, controls, m.threshold(), logged, dropped);
+        return new Summary(n, classes, k, marked, controls, m.threshold(), logged, dropped, full);
     }
 
     private static boolean looksLikeProbabilities(double[] v, int n, int classes) {
