@@ -8,6 +8,8 @@ trained on the served labels and on the served probabilities (soft-label cross-e
 victim's architecture and the other architecture. `dyepack probe-set --marks` draws the probes and
 `dyepack verify --marks --predictions` decides for every clone; beside it `dyepack verify` tests the same
 clone for the data watermark (its probe set drawn from the test images by `dyepack probe-set --manifest`).
+The MLP victim's CNN clones are trained at 5k queries only (--grid full adds 1k and 10k); --sweep adds label
+clones trained for more epochs.
 Independently trained honest models (true labels of other images, never the served answers) are the
 negatives; the honest users' cost is the victims' test accuracy with and without marking; tracing puts the
 thief among 99 other clients. docs/extraction.md holds the method and the results.
@@ -50,6 +52,9 @@ ARCHS = {
 }
 # Per victim: two widths of its own architecture, then the other architecture.
 CLONES = {"mlp-128": ("mlp-64", "mlp-256", "cnn-16"), "cnn-16": ("cnn-8", "cnn-16", "mlp-256")}
+# The grid's one saving (a CNN clone costs ~40x an MLP's on one thread): the MLP victim's CNN clones are trained
+# at 5k queries only. Every other (victim, budget, clone) is trained on labels and on probabilities.
+SKIP = {("mlp-128", 1000, "cnn-16"), ("mlp-128", 10000, "cnn-16")}
 
 T0 = time.time()
 
@@ -207,10 +212,13 @@ def main():
     ap.add_argument("--victims", default="cnn-16,mlp-128")
     ap.add_argument("--victim-images", type=int, default=20000, help="the victims' training images (the first N)")
     ap.add_argument("--victim-epochs", default="mlp-128:10,cnn-16:5")
-    ap.add_argument("--clone-epochs", default="1000:40,5000:20,10000:12",
+    ap.add_argument("--clone-epochs", default="1000:40,5000:30,10000:20",
                     help="knockoff training epochs per query budget")
-    ap.add_argument("--grid", choices=("main", "full"), default="full",
-                    help="main: every clone at 5k queries, the victim's own architecture at 1k and 10k; full: all")
+    ap.add_argument("--grid", choices=("main", "full"), default="main",
+                    help="main: all but the MLP victim's CNN clones at 1k and 10k queries; full: all")
+    ap.add_argument("--sweep", default="cnn-16:cnn-16:5000:60",
+                    help="after the rest, extra label clones VICTIM:ARCH:QUERIES:EPOCHS[,...] (the clone's epochs); "
+                         "'' for none")
     ap.add_argument("--honest", type=int, default=20)
     ap.add_argument("--honest-images", type=int, default=5000)
     ap.add_argument("--honest-epochs", type=int, default=10)
@@ -277,6 +285,7 @@ def main():
 
     summary = {}
     honest_logs = []
+    traces = []
     for v in victims:
         victim = train(a.work, "victim-%s-%d-%d" % (v, a.victim_images, victim_epochs[v]), px, py, v,
                        victim_epochs[v], 1)
@@ -297,13 +306,13 @@ def main():
             answers = probs(victim, q)
             log_dir, probe, served = marked_log(a.work, "%s-%d" % (v, n), [("thief", q, answers)], KEY)
             s = served["thief"]
-            archs = clones[:1] if a.quick else (clones if (n == 5000 or a.grid == "full") else clones[:2])
-            for i, arch in enumerate(archs):
+            archs = clones[:1] if a.quick else [c for c in clones if a.grid == "full" or (v, n, c) not in SKIP]
+            for arch in archs:
                 for target in (("labels",) if a.quick else ("labels", "probabilities")):
                     y = s.argmax(1) if target == "labels" else s
                     ep = clone_epochs[n]
                     clone = train(a.work, "clone-%s-%d-%s-%s-%d" % (v, n, arch, target, ep), q, y, arch, ep,
-                                  10 + i)
+                                  10 + clones.index(arch))
                     row = {"kind": "clone", "victim": v, "model": arch, "trained_on": target, "queries": n,
                            "epochs": ep, "answers_changed": float((s.argmax(1) != answers.argmax(1)).mean()),
                            "test_acc": float((probs(clone, xte).argmax(1) == yte).mean())}
@@ -313,6 +322,22 @@ def main():
             if n == max(budgets):
                 honest_logs.append((v, log_dir, probe))
 
+        traces.append((v, victim, test_p))
+
+    # Honest models: true labels of other images, never the served answers; every one is tested against
+    # each victim's largest log. Half MLPs, half CNNs.
+    for h in range(a.honest):
+        arch = ("mlp-64", "cnn-8")[h % 2] if not a.quick else "mlp-64"
+        model = train(a.work, "honest-%d-%s-%d-%d" % (h, arch, a.honest_images, a.honest_epochs),
+                      *sample(xtr, ytr, a.honest_images, 100 + h), arch, a.honest_epochs, 100 + h)
+        for v, log_dir, probe in honest_logs:
+            row = {"kind": "honest", "victim": v, "model": arch, "index": h + 1,
+                   "test_acc": float((probs(model, xte).argmax(1) == yte).mean())}
+            row.update(verify_marks(a.work, log_dir, probe, model))
+            emit(row)
+
+    for v, victim, test_p in traces:
+        clones = CLONES[v]
         if a.clients > 1:
             # Tracing: the thief's 5,000 queries among 99 other clients (500 test images each). Each client is
             # marked on its own batch, so the thief's served answers are those of the 5k log and its clone
@@ -328,29 +353,35 @@ def main():
             ep = clone_epochs[5000]
             s5 = np.load(os.path.join(a.work, "batches", "%s-5000-thief" % v, "served.npy"))
             same = np.array_equal(s5, served["thief"])
-            tag = "clone-%s-5000-%s-labels-%d" % (v, clones[0], ep) if same else "trace-%s-%s-%d" % (v, clones[0], ep)
-            clone = train(a.work, tag, q, served["thief"].argmax(1), clones[0], ep, 10)
-            row = {"kind": "trace", "victim": v, "model": clones[0], "trained_on": "labels", "queries": 5000,
-                   "epochs": ep, "clients": a.clients}
+            # The wider clone of the victim's own architecture: the one that fits its training answers best.
+            arch = clones[1]
+            tag = "clone-%s-5000-%s-labels-%d" % (v, arch, ep) if same else "trace-%s-%s-%d" % (v, arch, ep)
+            clone = train(a.work, tag, q, served["thief"].argmax(1), arch, ep, 11)
+            row = {"kind": "trace", "victim": v, "model": arch, "trained_on": "labels", "queries": 5000,
+                   "epochs": ep, "clients": a.clients, "same_answers_as_5k_log": bool(same)}
             row.update(verify_marks(a.work, log_dir, probe, clone))
             emit(row)
-            honest = train(a.work, "honest-trace-%s-%d" % (clones[0], a.honest_epochs),
-                           *sample(xtr, ytr, a.honest_images, 999), clones[0], a.honest_epochs, 999)
-            row = {"kind": "trace-honest", "victim": v, "model": clones[0], "clients": a.clients}
+            honest = train(a.work, "honest-trace-%s-%d" % (arch, a.honest_epochs),
+                           *sample(xtr, ytr, a.honest_images, 999), arch, a.honest_epochs, 999)
+            row = {"kind": "trace-honest", "victim": v, "model": arch, "clients": a.clients}
             row.update(verify_marks(a.work, log_dir, probe, honest))
             emit(row)
 
-    # Honest models: true labels of other images, never the served answers; every one is tested against
-    # each victim's largest log. Half MLPs, half CNNs.
-    for h in range(a.honest):
-        arch = ("mlp-64", "cnn-8")[h % 2] if not a.quick else "mlp-64"
-        model = train(a.work, "honest-%d-%s-%d-%d" % (h, arch, a.honest_images, a.honest_epochs),
-                      *sample(xtr, ytr, a.honest_images, 100 + h), arch, a.honest_epochs, 100 + h)
-        for v, log_dir, probe in honest_logs:
-            row = {"kind": "honest", "victim": v, "model": arch, "index": h + 1,
-                   "test_acc": float((probs(model, xte).argmax(1) == yte).mean())}
-            row.update(verify_marks(a.work, log_dir, probe, model))
-            emit(row)
+    # The clone's epochs: extra label clones, trained longer.
+    for spec in (a.sweep.split(",") if a.sweep and not a.quick else []):
+        v, arch, n, ep = spec.split(":")
+        n, ep = int(n), int(ep)
+        if v not in victims:
+            continue
+        log_dir, probe = os.path.join(a.work, "logs", "%s-%d" % (v, n)), os.path.join(a.work, "logs", "%s-%d-probe" % (v, n))
+        s = np.load(os.path.join(a.work, "batches", "%s-%d-thief" % (v, n), "served.npy"))
+        q = np.ascontiguousarray(xtr[QUERY_FROM:QUERY_FROM + n])
+        clone = train(a.work, "clone-%s-%d-%s-labels-%d" % (v, n, arch, ep), q, s.argmax(1), arch, ep, 10 + CLONES[v].index(arch))
+        row = {"kind": "clone", "victim": v, "model": arch, "trained_on": "labels", "queries": n, "epochs": ep,
+               "sweep": True, "test_acc": float((probs(clone, xte).argmax(1) == yte).mean())}
+        row.update(verify_marks(a.work, log_dir, probe, clone))
+        row.update(verify_watermark(a.work, manifest, wm_probe, clone))
+        emit(row)
 
     rows = [json.loads(l) for l in open(results)]
     write_table(rows, os.path.join(out, "table.md"), time.time() - T0)
