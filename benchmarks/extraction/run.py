@@ -203,6 +203,91 @@ def verify_watermark(work, manifest, probe, model):
             "wm_detected": v["decision"] != "not_detected" and v["p_value"] < ALPHA}
 
 
+def serve_log(work, name, victim, batches, key):
+    """The tracing log, made by the marking proxy: `dyepack serve` in front of a small HTTP service that answers
+    with the victim (base64 tensors: {"inputs": {uint8 (N, 28, 28)}} in, {"outputs": {float32 (N, 10)}} out, so
+    the proxy runs with --request-path /inputs --response-path /outputs), each client sending its batches with
+    its own API key. Returns the log, its probe set and each client's served answers (cached)."""
+    import base64
+    import socket
+    import threading
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import torch
+    log_dir = os.path.join(work, "logs", name)
+    probe = log_dir + "-probe"
+    done = log_dir + ".complete"
+    cache = os.path.join(work, "batches", name + "-served.npz")
+    if os.path.exists(done):
+        return log_dir, probe, dict(np.load(cache))
+    for d in (log_dir, probe):
+        shutil.rmtree(d, ignore_errors=True)
+    lock = threading.Lock()
+
+    class Upstream(BaseHTTPRequestHandler):
+        def do_POST(self):
+            req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            t = req["inputs"]
+            x = np.frombuffer(base64.b64decode(t["b64"]), np.uint8).reshape(t["shape"])
+            with lock:
+                p = probs(victim, x)
+            body = json.dumps({"model": "victim", "outputs": {"dtype": "float32", "shape": list(p.shape),
+                                                               "b64": base64.b64encode(p.tobytes()).decode()}})
+            out = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args):
+            pass
+
+    up = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=up.serve_forever, daemon=True).start()
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    clients = os.path.join(work, "keys", name + "-clients.txt")
+    with open(clients, "w") as f:
+        for client in sorted({c for c, _ in batches}):
+            f.write("apikey-%s %s\n" % (client, client))
+    os.chmod(clients, 0o600)
+    out = open(os.path.join(work, name + "-serve.out"), "w")
+    proc = subprocess.Popen([DYEPACK, "serve", "--quiet", "--upstream", "http://127.0.0.1:%d/predict" % up.server_port,
+                             "--port", str(port), "--log", log_dir, "--clients", clients, "--no-watch",
+                             "--request-path", "/inputs", "--response-path", "/outputs", "--key-file", key],
+                            stdout=out, stderr=subprocess.STDOUT)
+    served = {}
+    try:
+        for attempt in range(600):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    sys.exit("dyepack serve stopped: see %s" % out.name)
+                time.sleep(0.2)
+        for client, x in batches:
+            body = json.dumps({"inputs": {"dtype": "uint8", "shape": list(x.shape),
+                                          "b64": base64.b64encode(np.ascontiguousarray(x).tobytes()).decode()}})
+            req = urllib.request.Request("http://127.0.0.1:%d/" % port, data=body.encode(),
+                                         headers={"X-API-Key": "apikey-" + client, "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=120) as r:
+                t = json.loads(r.read())["outputs"]
+            p = np.frombuffer(base64.b64decode(t["b64"]), np.float32).reshape(t["shape"])
+            served[client] = np.concatenate([served[client], p]) if client in served else p
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        up.shutdown()
+        out.close()
+    np.savez(cache, **served)
+    dyepack("probe-set", "--marks", log_dir, "--out", probe, "--key-file", key)
+    open(done, "w").close()
+    return log_dir, probe, served
+
+
 KEY = None
 
 
@@ -214,7 +299,7 @@ def main():
     ap.add_argument("--victims", default="cnn-16,mlp-128")
     ap.add_argument("--victim-images", type=int, default=20000, help="the victims' training images (the first N)")
     ap.add_argument("--victim-epochs", default="mlp-128:10,cnn-16:5")
-    ap.add_argument("--clone-epochs", default="1000:40,5000:30,10000:20",
+    ap.add_argument("--clone-epochs", default="1000:40,5000:30,10000:30",
                     help="knockoff training epochs per query budget")
     ap.add_argument("--grid", choices=("main", "full"), default="main",
                     help="main: all but the MLP victim's CNN clones at 1k and 10k queries; full: all")
@@ -227,6 +312,10 @@ def main():
     ap.add_argument("--clients", type=int, default=100, help="clients in the tracing log, the thief included")
     ap.add_argument("--client-queries", type=int, default=500)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--phases", default="clones,sweep,honest,trace",
+                    help="what to run (models and logs are cached): clones (victims and their clones), sweep, "
+                         "honest, trace")
+    ap.add_argument("--append", action="store_true", help="add to the results file rather than starting it anew")
     ap.add_argument("--work", default=os.path.join(ROOT, "benchmarks", "extraction", "work"))
     ap.add_argument("--out", default=None, help="results folder (default: WORK/results)")
     a = ap.parse_args()
@@ -250,8 +339,9 @@ def main():
         with os.fdopen(fd, "wb") as f:
             f.write(hashlib.sha256(b"dyepack-extraction/owner").digest())
     results = os.path.join(out, "results.jsonl")
-    if os.path.exists(results):
+    if os.path.exists(results) and not a.append:
         os.remove(results)
+    phases = set(a.phases.split(","))
 
     def emit(row):
         line = json.dumps(row)
@@ -285,22 +375,23 @@ def main():
                 "--key-file", KEY)
     px, py = np.load(os.path.join(poisoned, "data.npy")), np.load(os.path.join(poisoned, "labels.npy"))
 
-    summary = {}
     honest_logs = []
     traces = []
     for v in victims:
         victim = train(a.work, "victim-%s-%d-%d" % (v, a.victim_images, victim_epochs[v]), px, py, v,
                        victim_epochs[v], 1)
         test_p = probs(victim, xte)
-        # Honest users: the 10,000 test images answered as one client, with and without marks.
-        _, _, served = marked_log(a.work, "users-%s" % v, [("users", xte, test_p)], KEY)
-        acc, acc_served = float((test_p.argmax(1) == yte).mean()), float((served["users"].argmax(1) == yte).mean())
-        changed = float((served["users"].argmax(1) != test_p.argmax(1)).mean())
-        row = {"kind": "victim", "victim": v, "model": v, "images": a.victim_images, "epochs": victim_epochs[v],
-               "test_acc": acc, "test_acc_served": acc_served, "answers_changed": changed}
-        row.update(verify_watermark(a.work, manifest, wm_probe, victim))
-        emit(row)
-        summary[v] = row
+        traces.append((v, victim, test_p))
+        if "clones" in phases:
+            # Honest users: the 10,000 test images answered as one client, with and without marks.
+            _, _, served = marked_log(a.work, "users-%s" % v, [("users", xte, test_p)], KEY)
+            acc = float((test_p.argmax(1) == yte).mean())
+            acc_served = float((served["users"].argmax(1) == yte).mean())
+            changed = float((served["users"].argmax(1) != test_p.argmax(1)).mean())
+            row = {"kind": "victim", "victim": v, "model": v, "images": a.victim_images, "epochs": victim_epochs[v],
+                   "test_acc": acc, "test_acc_served": acc_served, "answers_changed": changed}
+            row.update(verify_watermark(a.work, manifest, wm_probe, victim))
+            emit(row)
 
         clones = CLONES[v]
         for n in budgets:
@@ -309,6 +400,7 @@ def main():
             log_dir, probe, served = marked_log(a.work, "%s-%d" % (v, n), [("thief", q, answers)], KEY)
             s = served["thief"]
             archs = clones[:1] if a.quick else [c for c in clones if a.grid == "full" or (v, n, c) not in SKIP]
+            archs = archs if "clones" in phases else []
             for arch in archs:
                 for target in (("labels",) if a.quick else ("labels", "probabilities")):
                     y = s.argmax(1) if target == "labels" else s
@@ -324,10 +416,8 @@ def main():
             if n == max(budgets):
                 honest_logs.append((v, log_dir, probe))
 
-        traces.append((v, victim, test_p))
-
     # The clone's epochs: extra label clones, trained longer.
-    for spec in (a.sweep.split(",") if a.sweep and not a.quick else []):
+    for spec in (a.sweep.split(",") if a.sweep and not a.quick and "sweep" in phases else []):
         v, arch, n, ep = spec.split(":")
         n, ep = int(n), int(ep)
         if v not in victims:
@@ -344,7 +434,7 @@ def main():
 
     # Honest models: true labels of other images, never the served answers; every one is tested against
     # each victim's largest log. Half MLPs, half CNNs.
-    for h in range(a.honest):
+    for h in range(a.honest if "honest" in phases else 0):
         arch = ("mlp-64", "cnn-8")[h % 2] if not a.quick else "mlp-64"
         model = train(a.work, "honest-%d-%s-%d-%d" % (h, arch, a.honest_images, a.honest_epochs),
                       *sample(xtr, ytr, a.honest_images, 100 + h), arch, a.honest_epochs, 100 + h)
@@ -355,29 +445,34 @@ def main():
             emit(row)
 
     for v, victim, test_p in traces:
-        clones = CLONES[v]
-        if a.clients > 1:
-            # Tracing: the thief's 5,000 queries among 99 other clients (500 test images each). Each client is
-            # marked on its own batch, so the thief's served answers are those of the 5k log and its clone
-            # there is the clone tested here (checked).
+        if a.clients > 1 and "trace" in phases:
+            # Tracing: the thief's 5,000 queries (ten requests of 500) among 99 other clients (500 test images each,
+            # one request), in a shuffled order, through `dyepack serve`; an MLP-256 clone of the thief's served
+            # labels (the clone architecture that fits its training answers closest here) and an honest model are
+            # tested against every client, Holm-adjusted.
             rng = np.random.RandomState(5)
             batches = []
             for c in range(a.clients - 1):
                 rows = np.sort(rng.choice(len(xte), a.client_queries, replace=False))
-                batches.append(("client-%03d" % c, xte[rows], test_p[rows]))
+                batches.append(("client-%03d" % c, xte[rows]))
             q = np.ascontiguousarray(xtr[QUERY_FROM:QUERY_FROM + 5000])
-            batches.append(("thief", q, probs(victim, q)))
-            log_dir, probe, served = marked_log(a.work, "%s-clients" % v, batches, KEY)
+            # The thief's requests go out in its own order (its answers are concatenated in the order received).
+            slots = rng.permutation(len(batches) + 10)
+            thief = iter(q[i:i + 500] for i in range(0, 5000, 500))
+            others = iter(batches)
+            sent = [("thief", next(thief)) if k >= len(batches) else next(others) for k in slots]
+            log_dir, probe, served = serve_log(a.work, "%s-clients" % v, victim, sent, KEY)
             ep = clone_epochs[5000]
-            s5 = np.load(os.path.join(a.work, "batches", "%s-5000-thief" % v, "served.npy"))
-            same = np.array_equal(s5, served["thief"])
-            # An MLP-256 clone for both victims: the clone architecture that fits its training answers closest
-            # in this study (CNN clones generalise past single answers; see docs/extraction.md).
             arch = "mlp-256"
-            tag = "clone-%s-5000-%s-labels-%d" % (v, arch, ep) if same else "trace-%s-%s-%d" % (v, arch, ep)
-            clone = train(a.work, tag, q, served["thief"].argmax(1), arch, ep, 10 + clones.index(arch))
+            clone = train(a.work, "trace-%s-%s-%d" % (v, arch, ep), q, served["thief"].argmax(1), arch, ep, 10)
+            asked = {}
+            for c, x in sent:
+                asked[c] = np.concatenate([asked[c], x]) if c in asked else x
+            changed = sum(int((served[c].argmax(1) != probs(victim, x).argmax(1)).sum()) for c, x in asked.items())
             row = {"kind": "trace", "victim": v, "model": arch, "trained_on": "labels", "queries": 5000,
-                   "epochs": ep, "clients": a.clients, "same_answers_as_5k_log": bool(same)}
+                   "epochs": ep, "clients": a.clients,
+                   "answers_changed": float((served["thief"].argmax(1) != probs(victim, q).argmax(1)).mean()),
+                   "answers_changed_all_clients": changed / sum(len(x) for x in asked.values())}
             row.update(verify_marks(a.work, log_dir, probe, clone))
             emit(row)
             honest = train(a.work, "honest-trace-%s-%d" % (arch, a.honest_epochs),

@@ -97,8 +97,9 @@ public record ServiceMapping(String requestPath, String responsePath) {
         Object at = at(root, requestPath, "request");
         if (at instanceof Map<?, ?> tensor) {
             Tensor t = Tensor.read(tensor, "the request's tensor at \"" + requestPath + "\"");
-            if (t.shape.length < 1) {
-                throw new MappingException("the request's tensor at \"" + requestPath + "\" has no batch dimension");
+            if (t.shape.length < 1 || t.shape[0] == 0) {
+                throw new MappingException("the request's tensor at \"" + requestPath + "\" has "
+                        + (t.shape.length < 1 ? "no batch dimension" : "no queries"));
             }
             return new Request(t.queries(t.shape));
         }
