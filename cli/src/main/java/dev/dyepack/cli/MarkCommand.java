@@ -61,6 +61,9 @@ final class MarkCommand implements Callable<Integer> {
     ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
 
     @Mixin
+    LogSizeOptions logSize;
+
+    @Mixin
     KeyOptions keyOptions;
 
     @ParentCommand
@@ -73,6 +76,7 @@ final class MarkCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        logSize.validate(spec);
         OwnerKey key = keyOptions.resolve(main.env, err);
         if (key == null) {
             throw new ParameterException(spec.commandLine(), "marking needs the owner's key: --key-file FILE or "
@@ -84,10 +88,15 @@ final class MarkCommand implements Callable<Integer> {
             case logits -> AnswerKind.LOGITS;
         };
         try (Engine engine = backend.open(err)) {
-            BatchMarking.Summary s = BatchMarking.run(engine, key, queries, answers, out, log, client, budget, k);
+            BatchMarking.Summary s = BatchMarking.run(engine, key, queries, answers, out, log, client, budget, k,
+                    logSize.segmentBytes, logSize.maxBytes);
             if (s.droppedTailBytes() > 0) {
                 err.println("warning: the log ended in a partial line (" + s.droppedTailBytes() + " bytes, never "
                         + "acknowledged, from an interrupted append); it was cut off");
+            }
+            if (s.logFull()) {
+                err.println("warning: the log is at its size limit (--log-max-size " + logSize.maxBytes + " bytes): "
+                        + "the answers were not marked; start a new log folder or raise the limit");
             }
             if (s.answers() < AnswerMarker.WARM_UP) {
                 err.println("warning: fewer than " + AnswerMarker.WARM_UP + " answers: too few to calibrate the "

@@ -1,6 +1,7 @@
 package dev.dyepack.cli;
 
 import dev.dyepack.Engine;
+import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.mark.AnswerKind;
 import dev.dyepack.mark.AnswerMarker;
@@ -8,6 +9,7 @@ import dev.dyepack.mark.ExtractionWatch;
 import dev.dyepack.mark.MarkLog;
 import dev.dyepack.serve.ClientTable;
 import dev.dyepack.serve.MarkingProxy;
+import dev.dyepack.serve.ServiceMapping;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -28,10 +30,14 @@ import picocli.CommandLine.Spec;
         description = {"Sit in front of a prediction service and mark its answers per client: POST {\"instances\": [...]}",
             "is forwarded to --upstream, whose {\"predictions\": [...]} (probabilities or logits per query) come back",
             "marked as `dyepack mark` marks them, recorded in the log. Clients are told apart by their API key header",
-            "(mapped to a client id by --clients; keys are never logged). Runs until stopped (Ctrl-C)."},
-        footer = {"", "Example:",
+            "(mapped to a client id by --clients; keys are never logged). Other JSON shapes: --request-path and",
+            "--response-path. Runs until stopped (Ctrl-C)."},
+        footer = {"", "Examples:",
             "  dyepack serve --upstream http://127.0.0.1:9000/predict --port 8080 --log marks/ --clients clients.txt \\",
-            "      --key-file owner.key"})
+            "      --key-file owner.key",
+            "  # a KServe v2 service: {\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}]} -> {\"outputs\": [...]}",
+            "  dyepack serve --upstream http://127.0.0.1:9000/v2/models/m/infer --request-path /inputs/0 \\",
+            "      --response-path /outputs/0 --log marks/ --key-file owner.key"})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--upstream", required = true, paramLabel = "URL", description = "The prediction service.")
     URI upstream;
@@ -73,6 +79,19 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to compute the margins.")
     ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
 
+    @Option(names = "--request-path", paramLabel = "POINTER",
+            description = "Where the queries are in a request (a JSON pointer): an array of queries (nested arrays "
+                    + "of numbers, or tensors {\"b64\"|\"data\", \"dtype\", \"shape\"}) or one tensor of the batch.")
+    String requestPath = ServiceMapping.DEFAULT.requestPath();
+
+    @Option(names = "--response-path", paramLabel = "POINTER",
+            description = "Where the answers are in the upstream's response (a JSON pointer): N rows of class scores "
+                    + "(arrays or tensors) or one (N, C) tensor; served back in the same form.")
+    String responsePath = ServiceMapping.DEFAULT.responsePath();
+
+    @Mixin
+    LogSizeOptions logSize;
+
     @Mixin
     KeyOptions keyOptions;
 
@@ -86,6 +105,13 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        logSize.validate(spec);
+        ServiceMapping mapping;
+        try {
+            mapping = new ServiceMapping(requestPath, responsePath);
+        } catch (InvalidArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         OwnerKey key = keyOptions.resolve(main.env, err);
         if (key == null) {
             throw new ParameterException(spec.commandLine(), "marking needs the owner's key: --key-file FILE or "
@@ -100,14 +126,16 @@ final class ServeCommand implements Callable<Integer> {
             case probabilities -> AnswerKind.PROBABILITIES;
             case logits -> AnswerKind.LOGITS;
         };
-        try (Engine engine = backend.open(err); MarkLog markLog = MarkLog.open(log, key)) {
+        try (Engine engine = backend.open(err); MarkLog markLog = MarkLog.open(log, key, logSize.segmentBytes,
+                logSize.maxBytes)) {
             if (markLog.droppedTailBytes() > 0) {
                 err.println("warning: the log ended in a partial line (" + markLog.droppedTailBytes() + " bytes, never "
                         + "acknowledged); it was cut off");
             }
             AnswerMarker marker = new AnswerMarker(engine, key, markLog, budget);
             MarkingProxy proxy = new MarkingProxy(new MarkingProxy.Settings(upstream, bind, port, keyHeader, table,
-                    Duration.ofSeconds(timeout), k, watch ? ExtractionWatch.Settings.DEFAULT : null, watchRaise), marker,
+                    Duration.ofSeconds(timeout), k, watch ? ExtractionWatch.Settings.DEFAULT : null, watchRaise, mapping),
+                    marker,
                     markLog);
             Thread stopper = new Thread(proxy::close, "dyepack-serve-stop");
             Runtime.getRuntime().addShutdownHook(stopper);

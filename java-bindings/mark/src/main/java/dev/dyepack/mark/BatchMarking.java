@@ -34,9 +34,11 @@ public final class BatchMarking {
      * @param threshold the margin threshold applied
      * @param logged    answers in the log afterwards
      * @param droppedTailBytes bytes of an unacknowledged partial line cut off the log when it was opened
+     * @param logFull   whether the log was too near its size limit to take the batch's entries (the answers were
+     *                  then served unmarked)
      */
     public record Summary(int answers, int classes, AnswerKind kind, int marked, int controls, float threshold,
-            int logged, long droppedTailBytes) {
+            int logged, long droppedTailBytes, boolean logFull) {
     }
 
     /**
@@ -61,6 +63,33 @@ public final class BatchMarking {
      */
     public static Summary run(Engine engine, OwnerKey key, Path queries, Path answers, Path out, Path logDir,
             String client, double budget, AnswerKind kind) throws IOException {
+        return run(engine, key, queries, answers, out, logDir, client, budget, kind, MarkLog.DEFAULT_SEGMENT_BYTES,
+                MarkLog.DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * Marks one client's batch into a log of the given size limits.
+     *
+     * @param engine       computes the margins
+     * @param key          the owner's key
+     * @param queries      the queries
+     * @param answers      the model's answers to them
+     * @param out          the answers to serve (not one of the inputs)
+     * @param logDir       the mark log
+     * @param client       the client the answers go to
+     * @param budget       the share of answers changed
+     * @param kind         probabilities or logits, or null to tell from the values
+     * @param segmentBytes the size at which a log segment is sealed ({@link MarkLog#open(Path, OwnerKey, long, long)})
+     * @param maxBytes     the size limit of the whole log; beyond it answers are served unmarked
+     * @return what was done
+     * @throws InvalidInputException    if a file is unusable or the counts differ, or an answer is not finite,
+     *                                  or probabilities do not sum to about 1
+     * @throws InvalidArgumentException for a bad client, budget, output path or log size
+     * @throws UntrustedRecordException if the log does not verify
+     * @throws IOException              if the log or the output cannot be written
+     */
+    public static Summary run(Engine engine, OwnerKey key, Path queries, Path answers, Path out, Path logDir,
+            String client, double budget, AnswerKind kind, long segmentBytes, long maxBytes) throws IOException {
         for (Path in : new Path[] {queries, answers}) {
             if (Files.exists(out) && Files.exists(in) && Files.isSameFile(in, out)) {
                 throw new InvalidArgumentException(out + ": the output must not be an input");
@@ -101,8 +130,10 @@ public final class BatchMarking {
         AnswerMarker.Marking m;
         int logged;
         long dropped;
-        try (MarkLog log = MarkLog.open(logDir, key)) {
+        boolean full;
+        try (MarkLog log = MarkLog.open(logDir, key, segmentBytes, maxBytes)) {
             dropped = log.droppedTailBytes();
+            full = !log.hasRoom(n);
             AnswerMarker marker = new AnswerMarker(engine, key, log, budget);
             try {
                 m = marker.mark(client, q, f, classes, k);
@@ -148,7 +179,7 @@ public final class BatchMarking {
         }
         int marked = m.changed();
         int controls = (int) Arrays.stream(m.outcomes()).filter(x -> x == AnswerMarker.Outcome.CONTROL).count();
-        return new Summary(n, classes, k, marked, controls, m.threshold(), logged, dropped);
+        return new Summary(n, classes, k, marked, controls, m.threshold(), logged, dropped, full);
     }
 
     private static boolean looksLikeProbabilities(double[] v, int n, int classes) {

@@ -3,7 +3,6 @@ package dev.dyepack.serve;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
 import dev.dyepack.manifest.Json;
-import dev.dyepack.manifest.JsonReader;
 import dev.dyepack.mark.AnswerKind;
 import dev.dyepack.mark.AnswerMarker;
 import dev.dyepack.mark.ExtractionWatch;
@@ -20,10 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -38,13 +35,15 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * A marking proxy in front of a prediction service (Jetty): each {@code POST} in the verification's request
- * shape, {@code {"instances": [q1, q2, ...]}} with each query as nested arrays of numbers, is forwarded to the
- * upstream service; its answer, {@code {"predictions": [a1, a2, ...]}} with each answer a list of C
- * probabilities or logits, is marked for the calling client ({@link AnswerMarker}) and returned in the same
- * shape. Clients are told apart by an API key header: with a client table the key maps to a client id, without
- * one the client id is {@code "key-"} and the first 16 hex digits of the key's SHA-256; the key itself is
- * never logged or written.
+ * A marking proxy in front of a prediction service (Jetty): each {@code POST} is forwarded to the upstream
+ * service unchanged; the upstream's answer, per query a list of C probabilities or logits, is marked for the
+ * calling client ({@link AnswerMarker}) and returned in the upstream's own document with only the marked answers
+ * changed. Where the queries and answers sit in the JSON, and how they are written, is a {@link ServiceMapping}:
+ * by default the verification's shapes, {@code {"instances": [q1, q2, ...]}} in (each query nested arrays of
+ * numbers) and {@code {"predictions": [a1, a2, ...]}} out; other paths (JSON pointers) and base64 tensors with a
+ * dtype and shape are mapped. Clients are told apart by an API key header: with a client table the key maps to a
+ * client id, without one the client id is {@code "key-"} and the first 16 hex digits of the key's SHA-256; the
+ * key itself is never logged or written.
  *
  * <p>Errors are JSON ({@code {"error": "..."}}): 401 without an API key, 403 for a key not in the table, 400
  * for a request of the wrong shape, 413 for one too large, 502 when the upstream is down or answers an error
@@ -76,9 +75,10 @@ public final class MarkingProxy implements AutoCloseable {
      * @param watch     the extraction watch's settings, or null for no watch
      * @param raise     the factor by which an alarmed client's marking share is raised (1 for none), capped by
      *                  {@link AnswerMarker#MAX_BUDGET}
+     * @param mapping   where the queries and answers are in the service's JSON
      */
     public record Settings(URI upstream, String host, int port, String keyHeader, Map<String, String> clients,
-            Duration timeout, AnswerKind kind, ExtractionWatch.Settings watch, double raise) {
+            Duration timeout, AnswerKind kind, ExtractionWatch.Settings watch, double raise, ServiceMapping mapping) {
         /** @throws InvalidArgumentException for a missing or bad value */
         public Settings {
             if (upstream == null || upstream.getScheme() == null || upstream.getHost() == null
@@ -94,7 +94,30 @@ public final class MarkingProxy implements AutoCloseable {
                 throw new InvalidArgumentException("the marking raise after an alarm is a factor of at least 1, got "
                         + raise);
             }
+            if (mapping == null) {
+                throw new InvalidArgumentException("the proxy needs a service mapping (ServiceMapping.DEFAULT for "
+                        + "{\"instances\": ...} in, {\"predictions\": ...} out)");
+            }
             clients = clients == null ? null : Map.copyOf(clients);
+        }
+
+        /**
+         * Settings for a service of the verification's shapes ({@link ServiceMapping#DEFAULT}).
+         *
+         * @param upstream  the prediction service's URL
+         * @param host      the address to listen on
+         * @param port      the port (0 for any free one)
+         * @param keyHeader the API key header
+         * @param clients   API key to client id, or null to name clients by a hash of their key
+         * @param timeout   the longest wait for the upstream's answer
+         * @param kind      what the upstream answers, or null to tell per batch
+         * @param watch     the extraction watch's settings, or null for no watch
+         * @param raise     the marking raise after an alarm
+         * @throws InvalidArgumentException for a missing or bad value
+         */
+        public Settings(URI upstream, String host, int port, String keyHeader, Map<String, String> clients,
+                Duration timeout, AnswerKind kind, ExtractionWatch.Settings watch, double raise) {
+            this(upstream, host, port, keyHeader, clients, timeout, kind, watch, raise, ServiceMapping.DEFAULT);
         }
     }
 
@@ -173,12 +196,27 @@ public final class MarkingProxy implements AutoCloseable {
             if (body.length() > MAX_REQUEST_BYTES) {
                 throw new Refusal(413, "the request is larger than " + MAX_REQUEST_BYTES + " bytes");
             }
-            Queries queries = queries(body);
-            float[][] answers = upstream(body, queries.size(), request.getHeaders().get(settings.keyHeader()));
+            ServiceMapping mapping = settings.mapping();
+            Queries queries;
+            try {
+                queries = mapping.request(body).queries();
+            } catch (ServiceMapping.MappingException e) {
+                throw new Refusal(400, e.getMessage());
+            }
+            ServiceMapping.Answers upstreamAnswers;
+            try {
+                upstreamAnswers = mapping.answers(upstream(body, request.getHeaders().get(settings.keyHeader())),
+                        queries.size());
+            } catch (ServiceMapping.MappingException e) {
+                throw new Refusal(502, e.getMessage());
+            }
+            double[][] answers = upstreamAnswers.answers();
             int classes = answers.length == 0 ? 0 : answers[0].length;
             float[] flat = new float[queries.size() * classes];
             for (int i = 0; i < answers.length; i++) {
-                System.arraycopy(answers[i], 0, flat, i * classes, classes);
+                for (int c = 0; c < classes; c++) {
+                    flat[i * classes + c] = (float) answers[i][c];
+                }
             }
             if (watch != null) {
                 Optional<ExtractionWatch.Alarm> alarm = watch.observe(client, queries);
@@ -197,7 +235,7 @@ public final class MarkingProxy implements AutoCloseable {
                 throw new Refusal(502, "the upstream's answers cannot be served: " + e.getMessage());
             }
             long[] fresh = m.logged();
-            String text = predictions(m.served(), queries.size(), classes);
+            String text = mapping.serve(upstreamAnswers, served(answers, flat, m));
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             Content.Sink.write(response, true, text, Callback.from(callback::succeeded, failure -> {
@@ -252,75 +290,8 @@ public final class MarkingProxy implements AutoCloseable {
         }
     }
 
-    /** The request's queries, as float32 of one shape. */
-    private static Queries queries(String body) throws Refusal {
-        Object root;
-        try {
-            root = JsonReader.parse(body, 16);
-        } catch (InvalidInputException e) {
-            throw new Refusal(400, "the request is " + e.getMessage());
-        }
-        if (!(root instanceof Map<?, ?> m) || !(m.get("instances") instanceof List<?> instances)) {
-            throw new Refusal(400, "the request must be {\"instances\": [...]}");
-        }
-        long[] shape = null;
-        List<Float> values = new ArrayList<>();
-        for (int i = 0; i < instances.size(); i++) {
-            List<Long> s = new ArrayList<>();
-            shapeOf(instances.get(i), s, 0, i);
-            long[] si = s.stream().mapToLong(Long::longValue).toArray();
-            if (shape == null) {
-                shape = si;
-            } else if (!java.util.Arrays.equals(shape, si)) {
-                throw new Refusal(400, "instance " + i + " has shape " + s + ", instance 0 " + java.util.Arrays.toString(
-                        shape) + ": one request holds one shape");
-            }
-            flatten(instances.get(i), values, i);
-        }
-        if (shape == null) {
-            throw new Refusal(400, "the request holds no instances");
-        }
-        long[] full = new long[shape.length + 1];
-        full[0] = instances.size();
-        System.arraycopy(shape, 0, full, 1, shape.length);
-        float[] v = new float[values.size()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = values.get(i);
-        }
-        return Queries.ofFloats(v, full);
-    }
-
-    private static void shapeOf(Object o, List<Long> shape, int depth, int index) throws Refusal {
-        if (o instanceof List<?> l) {
-            if (l.isEmpty()) {
-                throw new Refusal(400, "instance " + index + " holds an empty array");
-            }
-            shape.add((long) l.size());
-            shapeOf(l.get(0), shape, depth + 1, index);
-        } else if (!(o instanceof Number)) {
-            throw new Refusal(400, "instance " + index + " must be nested arrays of numbers (the marking proxy does "
-                    + "not take images as base64)");
-        }
-    }
-
-    private static void flatten(Object o, List<Float> out, int index) throws Refusal {
-        if (o instanceof List<?> l) {
-            for (Object x : l) {
-                flatten(x, out, index);
-            }
-        } else if (o instanceof Number n) {
-            float f = n.floatValue();
-            if (!Float.isFinite(f)) {
-                throw new Refusal(400, "instance " + index + " holds a non-finite value");
-            }
-            out.add(f);
-        } else {
-            throw new Refusal(400, "instance " + index + " must be nested arrays of numbers");
-        }
-    }
-
-    /** Forwards the request; returns one row of scores per query, or refuses with 502/504. */
-    private float[][] upstream(String body, int n, String apiKey) throws Refusal {
+    /** Forwards the request; returns the upstream's answer, or refuses with 502/504. */
+    private String upstream(String body, String apiKey) throws Refusal {
         HttpRequest.Builder b = HttpRequest.newBuilder(settings.upstream()).timeout(settings.timeout())
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         if (apiKey != null) {
@@ -342,43 +313,13 @@ public final class MarkingProxy implements AutoCloseable {
         if (r.statusCode() / 100 != 2) {
             throw new Refusal(502, "the upstream answered HTTP " + r.statusCode());
         }
-        Object root;
-        try {
-            root = JsonReader.parse(r.body(), 8);
-        } catch (InvalidInputException e) {
-            throw new Refusal(502, "the upstream's answer is " + e.getMessage());
-        }
-        if (!(root instanceof Map<?, ?> m) || !(m.get("predictions") instanceof List<?> predictions)) {
-            throw new Refusal(502, "the upstream's answer is not {\"predictions\": [...]}");
-        }
-        if (predictions.size() != n) {
-            throw new Refusal(502, "the upstream gave " + predictions.size() + " answers to " + n + " queries");
-        }
-        float[][] out = new float[n][];
-        for (int i = 0; i < n; i++) {
-            if (!(predictions.get(i) instanceof List<?> row) || row.size() < 2) {
-                throw new Refusal(502, "the upstream's answer " + i + " is not a list of class scores (the proxy "
-                        + "marks probabilities or logits, not labels)");
-            }
-            if (i > 0 && row.size() != out[0].length) {
-                throw new Refusal(502, "the upstream's answer " + i + " has " + row.size() + " classes, answer 0 has "
-                        + out[0].length);
-            }
-            out[i] = new float[row.size()];
-            for (int c = 0; c < row.size(); c++) {
-                if (!(row.get(c) instanceof Number x)) {
-                    throw new Refusal(502, "the upstream's answer " + i + " holds a non-number");
-                }
-                out[i][c] = x.floatValue();
-            }
-        }
-        return out;
+        return r.body();
     }
 
-    private static AnswerKind kindOf(float[][] answers) {
-        for (float[] row : answers) {
+    private static AnswerKind kindOf(double[][] answers) {
+        for (double[] row : answers) {
             double sum = 0;
-            for (float v : row) {
+            for (double v : row) {
                 if (!(v >= 0)) {
                     return AnswerKind.LOGITS;
                 }
@@ -391,16 +332,35 @@ public final class MarkingProxy implements AutoCloseable {
         return AnswerKind.PROBABILITIES;
     }
 
-    private static String predictions(float[] served, int n, int classes) {
-        StringBuilder b = new StringBuilder(n * classes * 12 + 20).append("{\"predictions\":[");
-        for (int i = 0; i < n; i++) {
-            b.append(i == 0 ? "[" : ",[");
-            for (int c = 0; c < classes; c++) {
-                b.append(c == 0 ? "" : ",").append(Float.toString(served[i * classes + c]));
+    /**
+     * The answers to serve: the upstream's own values, with the top two swapped where the marker marked (so
+     * float64 answers keep their precision and unmarked answers are byte for byte the upstream's values).
+     */
+    private static double[][] served(double[][] answers, float[] flat, AnswerMarker.Marking m) {
+        int classes = answers.length == 0 ? 0 : answers[0].length;
+        double[][] out = new double[answers.length][];
+        for (int i = 0; i < answers.length; i++) {
+            out[i] = answers[i].clone();
+            if (m.outcomes()[i] != AnswerMarker.Outcome.MARKED) {
+                continue;
             }
-            b.append(']');
+            int a = -1;
+            int b = -1;
+            for (int c = 0; c < classes; c++) {
+                if (m.served()[i * classes + c] != flat[i * classes + c]) {
+                    if (a < 0) {
+                        a = c;
+                    } else {
+                        b = c;
+                    }
+                }
+            }
+            if (b >= 0) {
+                out[i][a] = answers[i][b];
+                out[i][b] = answers[i][a];
+            }
         }
-        return b.append("]}").toString();
+        return out;
     }
 
     /**
