@@ -147,8 +147,40 @@ public final class Images {
      *                                  gives another size than the one required
      */
     public static byte[] readUint8(Path file, int channels, int width, int height) {
-        ImagePattern p = read(file, channels, Layout.NHWC, width, height);
-        float[] v = p.values();
+        return rounded(read(file, channels, Layout.NHWC, width, height).values());
+    }
+
+    /**
+     * Decodes an image file held in memory as uint8 samples: the values {@link #readUint8} gives for the
+     * same bytes in a file.
+     *
+     * @param bytes    the file's bytes
+     * @param name     the file's name, for messages
+     * @param channels 1 (gray) or 3 (RGB)
+     * @param width    the width the image must have, or -1 for any
+     * @param height   the height the image must have, or -1 for any
+     * @return {@code height * width * channels} bytes
+     * @throws InvalidArgumentException if channels is not 1 or 3, or bytes or name is null
+     * @throws InvalidInputException    naming the file, if it is not a decodable image, is damaged, exceeds
+     *                                  the pixel limit or has another size than the one required
+     */
+    public static byte[] decodeUint8(byte[] bytes, String name, int channels, int width, int height) {
+        if (bytes == null || name == null) {
+            throw new InvalidArgumentException("bytes and name must not be null");
+        }
+        if (channels != 1 && channels != 3) {
+            throw new InvalidArgumentException("channels must be 1 or 3, got " + channels);
+        }
+        BufferedImage img;
+        try {
+            img = decode(name, new java.io.ByteArrayInputStream(bytes), width, height);
+        } catch (IOException e) {
+            throw new InvalidInputException(name + ": cannot be read: " + e.getMessage(), e);
+        }
+        return rounded(toPattern(img, channels, Layout.NHWC).values());
+    }
+
+    private static byte[] rounded(float[] v) {
         byte[] out = new byte[v.length];
         for (int i = 0; i < v.length; i++) {
             out[i] = (byte) Math.min(255, (int) Math.floor(v[i] + 0.5f));
@@ -161,7 +193,7 @@ public final class Images {
      * decoder complaint (exception or warning) into an {@link InvalidInputException}; only failures
      * to read the stream itself escape as {@link IOException}.
      */
-    private static BufferedImage decode(Path file, InputStream in, int wantWidth, int wantHeight)
+    private static BufferedImage decode(Object file, InputStream in, int wantWidth, int wantHeight)
             throws IOException {
         // A memory cache rather than ImageIO.read's default, which may spill to a temporary file.
         try (ImageInputStream iis = new MemoryCacheImageInputStream(in)) {

@@ -97,8 +97,10 @@ public final class PoisonJob {
         private final Layout rank4;
         private final boolean replace;
         private final double negatives;
+        private final FolderOutput folderOutput;
 
         private Options(Builder b, Strategy strategy, Surrogate surrogate, double negatives) {
+            this.folderOutput = b.folderOutput;
             this.data = b.data;
             this.labels = b.labels;
             this.trigger = b.trigger;
@@ -125,6 +127,11 @@ public final class PoisonJob {
          */
         public double negatives() {
             return negatives;
+        }
+
+        /** @return how an image folder is written (ignored for array data) */
+        public FolderOutput folderOutput() {
+            return folderOutput;
         }
 
         /** @return the samples: .npy, IDX, or an image folder (one folder per class) */
@@ -290,8 +297,19 @@ public final class PoisonJob {
         private Layout rank4 = Layout.NHWC;
         private boolean replace;
         private double negatives = Double.NaN;
+        private FolderOutput folderOutput = FolderOutput.DEFAULT;
 
         private Builder() {}
+
+        /**
+         * @param v how an image folder is written (default {@link FolderOutput#DEFAULT}: formats and names
+         *          kept, unchanged images copied); ignored for array data
+         * @return this
+         */
+        public Builder folderOutput(FolderOutput v) {
+            folderOutput = v;
+            return this;
+        }
 
         /**
          * @param v negatives per poisoned sample (other samples stamped under keys derived from the owner's,
@@ -429,6 +447,7 @@ public final class PoisonJob {
             require(strategy, "strategy", "auto, random, boundary or boundary-far");
             require(mode, "mode", "dirty or clean");
             require(rank4, "rank4", "NHWC or NCHW");
+            require(folderOutput, "folderOutput", "how an image folder is written");
             if (target < 0) {
                 throw InvalidArgumentException.of("target", target, "a class >= 0");
             }
@@ -773,11 +792,14 @@ public final class PoisonJob {
         Path dataOut = staging.resolve(in.dataOut().getFileName());
         Path labelsOut = in.labelsOut() == null ? null : staging.resolve(in.labelsOut().getFileName());
         long t2 = System.nanoTime();
-        try (Samples.Writer writer = in.folder() != null
-                ? in.folder().writer(dataOut, relabelled(labels, relabel, o.target()))
-                : Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-            stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
-            writer.commit();
+        if (in.folder() != null) {
+            progress.accept(FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(), stamps,
+                    relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar).summary());
+        } else {
+            try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
+                stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
+                writer.commit();
+            }
         }
         progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
                 sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
@@ -820,7 +842,7 @@ public final class PoisonJob {
     }
 
     /** Samples to stamp under one key. */
-    private record Stamp(long[] indices, OwnerKey key) {}
+    record Stamp(long[] indices, OwnerKey key) {}
 
     /**
      * Streams every sample from the reader to the writer in batches, stamping the trigger on the
