@@ -98,6 +98,11 @@ public final class Images {
     }
 
     private static ImagePattern read(Path file, int channels, Layout layout, int wantWidth, int wantHeight) {
+        return toPattern(decodeFile(file, channels, layout, wantWidth, wantHeight), channels, layout);
+    }
+
+    /** Checks the arguments and the file, then decodes it (see {@link #readPng} for what is refused). */
+    private static BufferedImage decodeFile(Path file, int channels, Layout layout, int wantWidth, int wantHeight) {
         if (file == null) {
             throw new InvalidArgumentException("image file must not be null");
         }
@@ -130,7 +135,7 @@ public final class Images {
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot be read: " + e.getMessage(), e);
         }
-        return toPattern(img, channels, layout);
+        return img;
     }
 
     /**
@@ -147,7 +152,7 @@ public final class Images {
      *                                  gives another size than the one required
      */
     public static byte[] readUint8(Path file, int channels, int width, int height) {
-        return rounded(read(file, channels, Layout.NHWC, width, height).values());
+        return toUint8(decodeFile(file, channels, Layout.NHWC, width, height), channels);
     }
 
     /**
@@ -176,6 +181,65 @@ public final class Images {
             img = decode(name, new java.io.ByteArrayInputStream(bytes), width, height);
         } catch (IOException e) {
             throw new InvalidInputException(name + ": cannot be read: " + e.getMessage(), e);
+        }
+        return toUint8(img, channels);
+    }
+
+    /**
+     * The image's uint8 samples by the class comment's rules. 8-bit gray and RGB(A) images stored one byte
+     * per sample (what the JPEG and PNG readers give for 8-bit files) are read straight from the raster's
+     * array, the same values the float path gives (8-bit samples scale to themselves; luma is the same float
+     * expression, rounded half up) at a fraction of its cost; every other image goes through the float path.
+     */
+    private static byte[] toUint8(BufferedImage img, int channels) {
+        ColorModel cm = img.getColorModel();
+        Raster raster = img.getRaster();
+        if (isPlainComponentImage(cm, raster) && raster.getDataBuffer() instanceof java.awt.image.DataBufferByte db
+                && raster.getSampleModel() instanceof java.awt.image.PixelInterleavedSampleModel sm
+                && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0
+                && db.getNumBanks() == 1) {
+            boolean eightBit = true;
+            for (int b = 0; b < cm.getNumComponents(); b++) {
+                eightBit &= cm.getComponentSize(b) == 8;
+            }
+            if (eightBit) {
+                byte[] data = db.getData();
+                int w = img.getWidth();
+                int h = img.getHeight();
+                int stride = sm.getScanlineStride();
+                int step = sm.getPixelStride();
+                int[] off = sm.getBandOffsets();
+                boolean gray = cm.getNumColorComponents() == 1;
+                byte[] out = new byte[w * h * channels];
+                int o = 0;
+                for (int y = 0; y < h; y++) {
+                    int row = db.getOffset() + y * stride;
+                    for (int x = 0; x < w; x++) {
+                        int at = row + x * step;
+                        if (gray) {
+                            byte v = data[at + off[0]];
+                            for (int c = 0; c < channels; c++) {
+                                out[o++] = v;
+                            }
+                        } else if (channels == 3) {
+                            out[o++] = data[at + off[0]];
+                            out[o++] = data[at + off[1]];
+                            out[o++] = data[at + off[2]];
+                        } else {
+                            int r = data[at + off[0]] & 0xff;
+                            int g = data[at + off[1]] & 0xff;
+                            int b = data[at + off[2]] & 0xff;
+                            if (r == g && g == b) {
+                                out[o++] = (byte) r;
+                            } else {
+                                float luma = LUMA_R * r + LUMA_G * g + LUMA_B * b;
+                                out[o++] = (byte) Math.min(255, (int) Math.floor(luma + 0.5f));
+                            }
+                        }
+                    }
+                }
+                return out;
+            }
         }
         return rounded(toPattern(img, channels, Layout.NHWC).values());
     }
