@@ -656,7 +656,7 @@ public final class ImageFolder implements Samples.Reader {
             }
             Path[] targets = new Path[todo.length];
             try {
-                Parallel.forEachIo(todo.length, k -> {
+                Parallel.forEachIo(todo.length, Parallel.IO_THREADS, k -> {
                     int i = todo[k];
                     byte[] bytes = readChecked(i);
                     Path target = out.reserve((int) labels[i], files[i].getFileName().toString());

@@ -18,6 +18,12 @@ final class Parallel {
     /** Tasks at once: the cores, at least 2 (file copies wait on the disk as much as on the CPU). */
     static final int THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
+    /**
+     * Tasks at once for file copies and links: at least 8, as creating small files waits on the file system's
+     * journal more than on a core, and concurrent creations share its commits.
+     */
+    static final int IO_THREADS = Math.max(8, THREADS);
+
     private Parallel() {
     }
 
@@ -33,10 +39,15 @@ final class Parallel {
      * @throws RuntimeException the lowest-indexed task's unchecked failure
      */
     static void forEachIo(int count, Task task) throws IOException {
+        forEachIo(count, THREADS, task);
+    }
+
+    /** As {@link #forEachIo(int, Task)} on up to {@code maxThreads} threads. */
+    static void forEachIo(int count, int maxThreads, Task task) throws IOException {
         if (count <= 0) {
             return;
         }
-        int threads = Math.min(THREADS, count);
+        int threads = Math.min(maxThreads, count);
         if (threads == 1) {
             for (int i = 0; i < count; i++) {
                 task.run(i);
