@@ -238,6 +238,55 @@ class CliPoisonFolderFormatsTest {
         assertTrue(energy(r.err()) >= 0.5, r.err());
     }
 
+    /**
+     * Random selection decodes only the images it stamps: an unchosen PNG whose pixel data does not inflate
+     * (its chunks and CRCs intact) is copied as it is, while boundary selection, which decodes every image,
+     * refuses it naming the file.
+     */
+    @Test
+    void randomSelectionDecodesOnlyTheStampedImages() throws IOException {
+        Path root = dataset("lazy", 0.9f);
+        Path first = dir.resolve("first");
+        assertEquals(0, poison(root, first, "patch:size=3").code());
+        Manifest m = ManifestReader.read(first.resolve("manifest.json"));
+        Set<Long> stamped = new HashSet<>();
+        for (long i : m.indices()) {
+            stamped.add(i);
+        }
+        for (long i : m.negativeIndices()) {
+            stamped.add(i);
+        }
+        ImageFolder in = ImageFolder.scan(root);
+        long victim = 1; // a PNG (odd), skipped if chosen
+        while (stamped.contains(victim) || victim == 0) {
+            victim += 2;
+        }
+        Path bad = in.file(victim);
+        byte[] png = Files.readAllBytes(bad);
+        // Replace the IDAT payload with bytes that are not a zlib stream, and give the chunk a correct CRC.
+        int at = 8;
+        while (!new String(png, at + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("IDAT")) {
+            at += 12 + java.nio.ByteBuffer.wrap(png, at, 4).getInt();
+        }
+        int len = java.nio.ByteBuffer.wrap(png, at, 4).getInt();
+        java.util.Arrays.fill(png, at + 8, at + 8 + len, (byte) 0x5a);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(png, at + 4, 4 + len);
+        java.nio.ByteBuffer.wrap(png, at + 8 + len, 4).putInt((int) crc.getValue());
+        Files.write(bad, png);
+        Path out = dir.resolve("lazy-out");
+        CliTest.Run r = poison(root, out, "patch:size=3");
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(png, Files.readAllBytes(out.resolve("lazy").resolve(in.classes().get(in.label(victim)))
+                .resolve(bad.getFileName())), "copied as it is, never decoded");
+        CliTest.Run b = CliTriggerTest.run(Map.of("DYEPACK_KEY", SECRET), "poison", "--data", root.toString(),
+                "--trigger", "patch:size=3", "--target", "0", "--select", "boundary", "--budget", "4",
+                "--allow-over-5-percent", "--out", dir.resolve("boundary").toString());
+        assertEquals(ExitCodes.INVALID_INPUT, b.code(), b.err());
+        assertTrue(b.err().contains(bad.getFileName().toString()), b.err());
+        assertFalse(Files.exists(dir.resolve("boundary")));
+    }
+
     @Test
     void linksShareTheInputFilesOrAreRefusedClearly() throws IOException {
         Path root = dataset("linked", 0.9f);
