@@ -231,6 +231,10 @@ check folder-huge-declared-png 2 30 "$out/f" -- poison --data "$in/huge-png" --t
   --select random --budget 2 --allow-over-5-percent "${key[@]}" --out "$out/f"
 check folder-truncated-png 2 20 "$out/f" -- poison --data "$in/truncated-png" --trigger patch:size=2 --target 0 \
   --select random --budget 2 --allow-over-5-percent "${key[@]}" --out "$out/f"
+for f in truncated-jpeg text-as-jpeg crc-png; do
+  check "folder-$f" 2 20 "$out/f" -- poison --data "$in/$f" --trigger patch:size=2 --target 0 \
+    --select random --budget 2 --allow-over-5-percent "${key[@]}" --out "$out/f"
+done
 # --- targets, numbers and keys -----------------------------------------------------------------------
 check target-outside-labels 2 20 "$out/p" -- "${poison_npy[@]}" --data "$in/good.npy" --target 10 --out "$out/p"
 check target-huge 2 20 "$out/p" -- "${poison_npy[@]}" --data "$in/good.npy" --labels "$in/good-labels-i8.npy" \

@@ -5,7 +5,7 @@ Usage: hostile-inputs.py DIR
 Standard library only. Every file is made from scratch (nothing is downloaded), small on disk even where
 it declares something huge: a PNG declaring 40000x40000 pixels, a gzip IDX inflating to 10 GiB.
 """
-import gzip, io, os, random, struct, sys, zipfile, zlib
+import base64, gzip, io, os, random, struct, sys, zipfile, zlib
 
 def npy(path, descr, shape, data, header_text=None, version=1):
     """A .npy file; header_text replaces the dict (to write a lying or malformed header)."""
@@ -90,6 +90,34 @@ def main(d):
         head = f.read(45)
     with open(f"{d}/truncated-png/b/b05.png", "wb") as f:
         f.write(head)
+    # JPEG folders (an 8x8 gray JPEG at quality 75, made for this battery) with one bad file after the first:
+    # cut inside its scan, text named .jpg, and a PNG folder with a chunk whose CRC fails. Unchosen images are
+    # copied without decoding, so these are caught by the structure check every copied file gets.
+    small_jpeg = base64.b64decode(
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0"
+        "Hyc5PTgyPC4zNDL/wAALCAAIAAgBAREA/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9"
+        "AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZn"
+        "aGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP0"
+        "9fb3+Pn6/9oACAEBAAA/AMOv/9k=")
+    for name in ("truncated-jpeg", "text-as-jpeg"):
+        for c in ("a", "b"):
+            os.makedirs(f"{d}/{name}/{c}")
+            for i in range(10):
+                with open(f"{d}/{name}/{c}/{c}{i:02d}.jpg", "wb") as f:
+                    f.write(small_jpeg)
+    with open(f"{d}/truncated-jpeg/b/b05.jpg", "wb") as f:
+        f.write(small_jpeg[:-3])
+    with open(f"{d}/text-as-jpeg/b/b05.jpg", "w") as f:
+        f.write("not an image, only named like one\n")
+    for c in ("a", "b"):
+        os.makedirs(f"{d}/crc-png/{c}")
+        for i in range(10):
+            png(f"{d}/crc-png/{c}/{c}{i:02d}.png", 8, 8)
+    with open(f"{d}/crc-png/b/b05.png", "r+b") as f:
+        f.seek(-20, os.SEEK_END)
+        byte = f.read(1)
+        f.seek(-20, os.SEEK_END)
+        f.write(bytes([byte[0] ^ 0x55]))
     # Index lists: out of range, negative, not numbers.
     with open(f"{d}/indices-out-of-range.txt", "w") as f:
         f.write("1 2 200\n")

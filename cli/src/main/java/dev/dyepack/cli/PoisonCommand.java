@@ -3,6 +3,8 @@ package dev.dyepack.cli;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.Layout;
+import dev.dyepack.io.ImageFolder;
+import dev.dyepack.job.FolderOutput;
 import dev.dyepack.job.PoisonJob;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.select.Budget;
@@ -97,6 +99,29 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to run.")
     ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
 
+    /** How unchanged images of an image folder get into the output. */
+    enum LinkOption { copy, hard, reflink }
+
+    @Option(names = "--link", paramLabel = "copy|hard|reflink", description = "Image folders: how unchanged images "
+            + "get into the output, always as the input's bytes under their own names: a streamed copy, a hard link "
+            + "(input and output then share the file), or a copy-on-write clone (file systems that clone only).")
+    LinkOption link = LinkOption.copy;
+
+    @Option(names = "--jpeg-quality", paramLabel = "Q", description = "Image folders: write stamped JPEGs at IJG "
+            + "quality Q (1..100) instead of each source's own quantisation tables (its quality).")
+    Integer jpegQuality;
+
+    /** The format stamped images of an image folder are written in. */
+    enum PoisonedFormat { keep, png }
+
+    @Option(names = "--poisoned-format", paramLabel = "keep|png", description = "Image folders: stamped images "
+            + "keep their format and name (keep), or are written as lossless PNG, a JPEG's name ending in .png.")
+    PoisonedFormat poisonedFormat = PoisonedFormat.keep;
+
+    @Option(names = "--allow-weak-trigger", description = "Image folders: warn instead of refusing when encoding the "
+            + "stamped images keeps less than half the trigger's energy (docs/benchmarks.md).")
+    boolean allowWeakTrigger;
+
     @Option(names = "--force", description = "Replace an existing non-empty output directory; the old one stays in "
             + "place until the new one is complete.")
     boolean force;
@@ -126,7 +151,10 @@ final class PoisonCommand implements Callable<Integer> {
             Map.entry("labels", "--labels"),
             Map.entry("data", "--data"),
             Map.entry("outDir", "--out"),
-            Map.entry("negatives", "--negatives"));
+            Map.entry("negatives", "--negatives"),
+            Map.entry("allowWeakTrigger", "--allow-weak-trigger"),
+            Map.entry("jpegQuality", "--jpeg-quality"),
+            Map.entry("link", "--link"));
 
     @Override
     public Integer call() throws IOException {
@@ -164,6 +192,9 @@ final class PoisonCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
                     + negatives + "'");
         }
+        if (jpegQuality != null && (jpegQuality < 1 || jpegQuality > 100)) {
+            throw new ParameterException(spec.commandLine(), "--jpeg-quality must be in 1..100, got " + jpegQuality);
+        }
         TriggerSpec t = TriggerSpec.parse(trigger);
         // The job protects the data it reads; the key file is an input too.
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);
@@ -178,7 +209,13 @@ final class PoisonCommand implements Callable<Integer> {
                         .negatives(negativeRatio)
                         .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)
                         .outDir(out).rank4(layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC)
-                        .replace(force).build();
+                        .replace(force)
+                        .folderOutput(new FolderOutput(switch (link) {
+                            case copy -> ImageFolder.LinkMode.COPY;
+                            case hard -> ImageFolder.LinkMode.HARD;
+                            case reflink -> ImageFolder.LinkMode.REFLINK;
+                        }, poisonedFormat == PoisonedFormat.png, jpegQuality == null ? 0 : jpegQuality,
+                                allowWeakTrigger)).build();
                 try (Engine engine = backend.open(stderr)) {
                     PoisonJob.Result r = PoisonJob.run(engine, o, key, line -> {
                         stderr.println(line);

@@ -27,7 +27,7 @@ class CliPoisonFolderTest {
     @TempDir
     Path dir;
 
-    /** 3 classes x 10 gray 8x8 images; class 1 as JPEG to exercise the PNG conversion. */
+    /** 3 classes x 10 gray 8x8 images; class 1 as JPEG. */
     private Path dataset() throws IOException {
         Path root = dir.resolve("shapes");
         Random rng = new Random(5);
@@ -66,12 +66,14 @@ class CliPoisonFolderTest {
         long movedIn = 0;
         for (long i : picked) {
             assertTrue(in.label(i) != 0, "dirty-label poisons other classes");
-            String name = in.file(i).getFileName().toString().replace(".jpg", ".png");
+            // The name and format are kept: a JPEG stays a JPEG (re-encoded at its own quality).
+            String name = in.file(i).getFileName().toString();
             Path moved = out.resolve("shapes").resolve("circle").resolve(name);
             assertTrue(Files.exists(moved), moved + " in the target's folder");
             BufferedImage img = ImageIO.read(moved.toFile());
-            assertEquals(255, img.getRaster().getSample(0, 0, 0), "patch stamped");
-            assertEquals(255, img.getRaster().getSample(1, 1, 0), "patch stamped");
+            int atLeast = name.endsWith(".jpg") ? 200 : 255;
+            assertTrue(img.getRaster().getSample(0, 0, 0) >= atLeast, "patch stamped");
+            assertTrue(img.getRaster().getSample(1, 1, 0) >= atLeast, "patch stamped");
             movedIn++;
         }
         long circles = Arrays.stream(result.labels()).filter(v -> v == 0).count();

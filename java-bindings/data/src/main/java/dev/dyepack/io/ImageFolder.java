@@ -2,7 +2,11 @@ package dev.dyepack.io;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
+import dev.dyepack.image.ImageEncoder;
+import dev.dyepack.image.ImageHeader;
 import dev.dyepack.image.Images;
+import dev.dyepack.image.JpegQuality;
+import dev.dyepack.image.TriggerSurvival;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -357,12 +361,53 @@ public final class ImageFolder implements Samples.Reader {
             throw new InvalidArgumentException(count + " images need " + perImage * count + " bytes but dst has only "
                     + dst.remaining() + " remaining");
         }
-        ByteBuffer window = dst.duplicate();
-        for (int i = 0; i < count; i++) {
-            Path f = files[(int) first + i];
-            window.put(Images.readUint8(f, channels, this.width, this.height));
+        int start = dst.position();
+        int per = (int) perImage;
+        // Images decode independently, so they are decoded on every core, each into its own place.
+        Parallel.forEach(count, i -> {
+            byte[] px = Images.readUint8(files[(int) first + i], channels, this.width, this.height);
+            dst.duplicate().position(start + i * per).put(px);
+        });
+        dst.position(start + count * per);
+    }
+
+    /**
+     * Decodes the listed images into {@code dst} at its position, one after another in the order given, as
+     * {@link #readImages(long, int, ByteBuffer, int)} does for a range: only these files are opened, on every
+     * core at once.
+     *
+     * @param indices  image indices, each in {@code 0 .. size()-1}, in any order
+     * @param dst      a writable buffer with room for {@code indices.length} images
+     * @param channels 1 or 3
+     * @throws InvalidArgumentException if an index is out of range, channels is not 1 or 3, or dst is null,
+     *                                  read-only or too small
+     * @throws InvalidInputException    if an image cannot be decoded or has another size (the message names
+     *                                  the file; of several, the one listed first)
+     */
+    public void readImages(long[] indices, ByteBuffer dst, int channels) {
+        if (indices == null || dst == null) {
+            throw new InvalidArgumentException("indices and dst must not be null");
         }
-        dst.position(window.position());
+        if (channels != 1 && channels != 3) {
+            throw new InvalidArgumentException("channels must be 1 or 3, got " + channels);
+        }
+        if (dst.isReadOnly()) {
+            throw new InvalidArgumentException("dst is read-only");
+        }
+        for (long i : indices) {
+            checkIndex(i);
+        }
+        long per = (long) height * width * channels;
+        if (per * indices.length > dst.remaining()) {
+            throw new InvalidArgumentException(indices.length + " images need " + per * indices.length
+                    + " bytes but dst has only " + dst.remaining() + " remaining");
+        }
+        int start = dst.position();
+        Parallel.forEach(indices.length, i -> {
+            byte[] px = Images.readUint8(files[(int) indices[i]], channels, width, height);
+            dst.duplicate().position(start + (int) (i * per)).put(px);
+        });
+        dst.position(start + (int) (per * indices.length));
     }
 
     /** @return {@code "|u1"}: images are read as 8-bit samples */
@@ -478,6 +523,313 @@ public final class ImageFolder implements Samples.Reader {
                 inner.close();
             }
         };
+    }
+
+    /** How an unchanged image gets into a poisoned copy of the folder. */
+    public enum LinkMode {
+        /** A streamed copy of its bytes (works everywhere; the output is independent of the input). */
+        COPY,
+        /**
+         * A hard link to the input file: no bytes are written, but output and input are then one file, so
+         * editing either changes both; input and output must be on one file system.
+         */
+        HARD,
+        /**
+         * A reflink (copy-on-write clone, {@code cp --reflink=always}): no bytes are written and the two stay
+         * independent; needs a file system that clones (Btrfs, XFS, ZFS, APFS, ...), refused elsewhere.
+         */
+        REFLINK
+    }
+
+    /**
+     * Starts a copy of this folder in which chosen images are replaced by re-encoded ones and every other
+     * image is its input file's bytes under its own name ({@link Copy}). Every output name is checked
+     * before anything is written.
+     *
+     * @param finalRoot where the copy appears on {@link Copy#commit()} (see {@link Writer#create})
+     * @param labels    the output class of every image, each in [0, classes().size())
+     * @param link      how unchanged images are copied
+     * @return the copy; close it
+     * @throws InvalidArgumentException if an argument is null, labels has the wrong length or a class out of
+     *                                  range, or two images would get the same name in one class folder
+     * @throws IOException              if the temporary folder cannot be created
+     */
+    public Copy copy(Path finalRoot, long[] labels, LinkMode link) throws IOException {
+        if (link == null) {
+            throw new InvalidArgumentException("link must not be null");
+        }
+        if (labels == null || labels.length != files.length) {
+            throw new InvalidArgumentException("labels must give a class for each of the " + files.length
+                    + " images, got " + (labels == null ? "null" : labels.length));
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < files.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes.size()) {
+                throw new InvalidArgumentException("label " + labels[i] + " of image " + i + " is out of range 0.."
+                        + (classes.size() - 1));
+            }
+            String where = classes.get((int) labels[i]) + "/" + files[i].getFileName();
+            if (!seen.add(where)) {
+                throw new InvalidArgumentException("two images would be written as " + where + " (an image moved "
+                        + "into another class has the name of one already there); rename one of them");
+            }
+        }
+        return new Copy(Writer.create(finalRoot, classes, false), labels.clone(), link);
+    }
+
+    /** What {@link Copy#replace} did. */
+    public record Replaced(TriggerSurvival survival, long jpeg, long png, java.util.SortedSet<Integer> jpegQualities,
+            List<String> notes) {}
+
+    /**
+     * A copy of the folder under construction: unchanged images copied as they are, chosen ones re-encoded in
+     * their own format (see {@link ImageEncoder}), each image exactly once; it appears complete or not at all,
+     * as a {@link Writer}'s folder does. Every file is read and its structure checked
+     * ({@link ImageHeader#parse}: format by content, complete, the folder's size, within
+     * {@link Limits}) whether it is copied or linked, so a truncated or hostile file is refused rather than
+     * passed on; only re-encoded images are decoded. Work runs on every core. Not thread-safe itself.
+     */
+    public final class Copy implements AutoCloseable {
+        private final Writer out;
+        private final long[] labels;
+        private final LinkMode link;
+        private final java.util.BitSet written = new java.util.BitSet();
+
+        private Copy(Writer out, long[] labels, LinkMode link) {
+            this.out = out;
+            this.labels = labels;
+            this.link = link;
+        }
+
+        /** @return the folder the files go to until {@link #commit()} */
+        public Path tempRoot() {
+            return out.tempRoot();
+        }
+
+        /** Reads a file whole after checking its size against the limit, and checks its structure. */
+        private byte[] readChecked(int i) throws IOException {
+            Path f = files[i];
+            long size = Files.size(f);
+            Limits.current().check("image-bytes", size, f + ": an image file of " + size + " bytes, which");
+            byte[] bytes = Files.readAllBytes(f);
+            ImageHeader h = ImageHeader.parse(bytes, f.toString());
+            Limits.current().check("pixels", (long) h.width() * h.height(), f + ": the image is " + h.width() + "x"
+                    + h.height() + " pixels, which");
+            if (h.width() != width || h.height() != height) {
+                throw new InvalidInputException(f + ": image is " + h.width() + "x" + h.height() + " (width x height)"
+                        + " but the first image of the folder is " + width + "x" + height
+                        + "; all images must have one size");
+            }
+            return bytes;
+        }
+
+        private void claim(int i) {
+            if (written.get(i)) {
+                throw new InvalidArgumentException("image " + i + " (" + files[i] + ") is already in the copy");
+            }
+            written.set(i);
+        }
+
+        /**
+         * Copies every image not yet in the copy, except those listed, as its input bytes under its own name
+         * (or links it, see {@link LinkMode}).
+         *
+         * @param except images that will be replaced (any order; may be empty)
+         * @throws InvalidArgumentException if an index is out of range, or a reflink or hard link is refused by
+         *                                  the file system (the message says which mode to use instead)
+         * @throws InvalidInputException    if a file is not a complete PNG or JPEG of the folder's size (the
+         *                                  first such file in the folder's order is named)
+         * @throws IOException              if a file cannot be read or written
+         */
+        public void copyUnchanged(long[] except) throws IOException {
+            java.util.BitSet skip = new java.util.BitSet(files.length);
+            for (long e : except) {
+                skip.set(checkIndex(e));
+            }
+            skip.or(written);
+            int[] todo = new int[files.length - skip.cardinality()];
+            for (int i = skip.nextClearBit(0), k = 0; k < todo.length; i = skip.nextClearBit(i + 1)) {
+                todo[k++] = i;
+            }
+            for (int i : todo) {
+                written.set(i);
+            }
+            Path[] targets = new Path[todo.length];
+            try {
+                Parallel.forEachIo(todo.length, Parallel.IO_THREADS, k -> {
+                    int i = todo[k];
+                    byte[] bytes = readChecked(i);
+                    Path target = out.reserve((int) labels[i], files[i].getFileName().toString());
+                    targets[k] = target;
+                    switch (link) {
+                        case COPY -> Files.write(target, bytes, StandardOpenOption.CREATE_NEW,
+                                StandardOpenOption.WRITE);
+                        case HARD -> {
+                            try {
+                                Files.createLink(target, files[i]);
+                            } catch (IOException | UnsupportedOperationException e) {
+                                throw new InvalidArgumentException(files[i] + ": cannot be hard-linked into "
+                                        + target.getParent() + " (" + e + "); input and output must be on one file "
+                                        + "system that supports hard links, or use --link copy", "link", "hard",
+                                        "copy");
+                            }
+                        }
+                        case REFLINK -> {
+                            // Cloned in batches below, one cp per class folder and a few hundred files.
+                        }
+                    }
+                });
+                if (link == LinkMode.REFLINK) {
+                    reflink(todo, targets);
+                }
+            } catch (IOException | RuntimeException e) {
+                out.markBroken();
+                throw e;
+            }
+        }
+
+        private void reflink(int[] todo, Path[] targets) throws IOException {
+            java.util.Map<Path, List<Path>> byDir = new java.util.TreeMap<>();
+            for (int k = 0; k < todo.length; k++) {
+                byDir.computeIfAbsent(targets[k].getParent(), d -> new ArrayList<>()).add(files[todo[k]]);
+            }
+            for (java.util.Map.Entry<Path, List<Path>> e : byDir.entrySet()) {
+                List<Path> sources = e.getValue();
+                for (int from = 0; from < sources.size(); from += 256) {
+                    List<String> cmd = new ArrayList<>(List.of("cp", "--reflink=always", "--no-dereference",
+                            "--target-directory=" + e.getKey(), "--"));
+                    for (Path p : sources.subList(from, Math.min(sources.size(), from + 256))) {
+                        cmd.add(p.toAbsolutePath().toString());
+                    }
+                    Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+                    String said = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                            .strip();
+                    int rc;
+                    try {
+                        rc = proc.waitFor();
+                    } catch (InterruptedException ie) {
+                        proc.destroy();
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted while cloning files");
+                    }
+                    if (rc != 0) {
+                        String first = said.lines().findFirst().orElse("exit status " + rc);
+                        throw new InvalidArgumentException("cannot reflink the images into " + e.getKey() + " ("
+                                + first + "); this file system does not clone files, use --link copy or --link hard",
+                                "link", "reflink", "copy or hard");
+                    }
+                }
+            }
+        }
+
+        /**
+         * Writes re-encoded images: each in its source file's format and form (or as PNG, see
+         * {@link ImageEncoder.Target}), under its own name ({@code .png} for a JPEG written as PNG), then
+         * decodes each written file again and tallies how much of its trigger it carries.
+         *
+         * @param indices  the images, in the order their pixels come
+         * @param clean    their clean pixels as {@link #readImages} gives them at {@code channels}, from the
+         *                 buffer's position
+         * @param intended their new pixels, the same layout
+         * @param channels the channel count of both buffers, 1 or 3
+         * @param target   the format to write
+         * @return what was written and how much of the triggers survived
+         * @throws InvalidArgumentException if an image is already in the copy, an index is out of range, or a
+         *                                  buffer holds too few bytes
+         * @throws InvalidInputException    if a source file is damaged
+         * @throws IOException              if a file cannot be written
+         */
+        public Replaced replace(long[] indices, ByteBuffer clean, ByteBuffer intended, int channels,
+                ImageEncoder.Target target) throws IOException {
+            if (indices == null || clean == null || intended == null || target == null) {
+                throw new InvalidArgumentException("replace: no argument may be null");
+            }
+            int per = height * width * channels;
+            if ((long) per * indices.length > Math.min(clean.remaining(), intended.remaining())) {
+                throw new InvalidArgumentException(indices.length + " images need " + (long) per * indices.length
+                        + " bytes of clean and of new pixels");
+            }
+            for (long i : indices) {
+                claim(checkIndex(i));
+            }
+            TriggerSurvival[] tallies = new TriggerSurvival[indices.length];
+            boolean[] jpeg = new boolean[indices.length];
+            int[] quality = new int[indices.length];
+            String[] notes = new String[indices.length];
+            int c0 = clean.position();
+            int i0 = intended.position();
+            try {
+                Parallel.forEachIo(indices.length, k -> {
+                    int i = (int) indices[k];
+                    byte[] source = readChecked(i);
+                    String name = files[i].getFileName().toString();
+                    ImageHeader h = ImageHeader.parse(source, files[i].toString());
+                    byte[] c = new byte[per];
+                    byte[] t = new byte[per];
+                    clean.duplicate().position(c0 + k * per).get(c);
+                    intended.duplicate().position(i0 + k * per).get(t);
+                    ImageEncoder.Encoded e = ImageEncoder.encode(source, files[i].toString(), h, c, t, channels, target);
+                    String outName = e.format() == h.format() ? name : Writer.pngName(name);
+                    Path file = out.reserve((int) labels[i], outName);
+                    Files.write(file, e.bytes(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    byte[] back = Images.decodeUint8(e.bytes(), file.toString(), channels, width, height);
+                    TriggerSurvival s = new TriggerSurvival();
+                    s.add(c, t, back);
+                    tallies[k] = s;
+                    jpeg[k] = e.format() == ImageHeader.Format.JPEG;
+                    if (jpeg[k]) {
+                        quality[k] = target.jpegQuality() > 0 ? target.jpegQuality()
+                                : JpegQuality.estimate(h.quantTables()).quality();
+                    }
+                    notes[k] = e.note() == null ? null : files[i] + ": " + e.note();
+                });
+            } catch (IOException | RuntimeException e) {
+                out.markBroken();
+                throw e;
+            }
+            clean.position(c0 + per * indices.length);
+            intended.position(i0 + per * indices.length);
+            TriggerSurvival all = new TriggerSurvival();
+            long jpegs = 0;
+            java.util.SortedSet<Integer> qualities = new java.util.TreeSet<>();
+            List<String> said = new ArrayList<>();
+            for (int k = 0; k < indices.length; k++) {
+                all.add(tallies[k]);
+                if (jpeg[k]) {
+                    jpegs++;
+                    qualities.add(quality[k]);
+                }
+                if (notes[k] != null) {
+                    said.add(notes[k]);
+                }
+            }
+            return new Replaced(all, jpegs, indices.length - jpegs, qualities, said);
+        }
+
+        /**
+         * Completes the copy (see {@link Writer#commit()}).
+         *
+         * @throws IllegalStateException if an image is not in the copy yet, or a write failed
+         * @throws IOException           if forcing or renaming fails
+         */
+        public void commit() throws IOException {
+            if (written.cardinality() != files.length) {
+                out.close();
+                throw new IllegalStateException(out.tempRoot() + ": " + written.cardinality() + " of " + files.length
+                        + " images written");
+            }
+            out.commit();
+        }
+
+        /**
+         * Abandons an uncommitted copy (see {@link Writer#close()}).
+         *
+         * @throws IOException if the temporary folder cannot be deleted
+         */
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
     }
 
     /** Size and colour kind of an image, from its header. */
@@ -607,6 +959,34 @@ public final class ImageFolder implements Samples.Reader {
         private boolean closed;
         /** Whether images must come in file-name order per class (the public contract) or any order. */
         private final boolean ordered;
+
+        /** Names taken per class by {@link #reserve}, so that two images never share one. */
+        private final java.util.Set<String> reserved = new java.util.HashSet<>();
+
+        /**
+         * Takes a name in a class folder for a file the caller then writes itself (from any thread): the
+         * bookkeeping of {@link #add} without its encoding. The caller calls {@link #markBroken} if the file
+         * then fails to appear complete.
+         *
+         * @return the path to write
+         * @throws InvalidArgumentException if the name is taken in that class folder
+         */
+        synchronized Path reserve(int label, String name) {
+            requireOpen();
+            if (!reserved.add(label + "/" + name)) {
+                throw new InvalidArgumentException("two images would be written as " + classes.get(label) + "/" + name
+                        + " (an image moved into another class, or renamed to .png, has the name of one already "
+                        + "there); rename one of them");
+            }
+            perClass[label]++;
+            images++;
+            return tempRoot.resolve(classes.get(label)).resolve(name);
+        }
+
+        /** Records that a file of this folder failed to be written, so that it cannot commit. */
+        synchronized void markBroken() {
+            broken = true;
+        }
 
         private Writer(Path finalRoot, Path tempRoot, List<String> classes, boolean ordered) {
             this.ordered = ordered;

@@ -214,6 +214,7 @@ public final class BenchSuite {
         double cp = shell("cp -r " + q(root) + " " + q(work.resolve("folder-copy")) + " && sync");
         deleteTree(work.resolve("folder-copy"));
         double random = Double.NaN;
+        double boundary = Double.NaN;
         for (String select : List.of("random", "boundary")) {
             Path out = work.resolve("folder-poisoned-" + select);
             String job = "`poison` 1% of " + size + ", " + select + " selection";
@@ -223,15 +224,78 @@ public final class BenchSuite {
                         key.toString(), "--out", out.toString()));
                 rows.add(row(job, t, "`cp -r` + `sync`", cp));
                 random = select.equals("random") ? t : random;
+                boundary = select.equals("boundary") ? t : boundary;
             } catch (IOException e) {
                 rows.add(failed(job, e));
             }
             deleteTree(out);
         }
+        // Boundary selection must decode every image (the surrogate fits on all pixels): its floor is a
+        // parallel decode of the folder, timed here in this JVM on every core.
+        progress.accept("decode every image of the folder on every core");
+        double decode = best(() -> {
+            dev.dyepack.io.ImageFolder f = dev.dyepack.io.ImageFolder.scan(root);
+            f.readImages(0, (int) f.size(), ByteBuffer.allocate((int) (f.size() * f.sampleBytes())), 1);
+        });
+        if (!Double.isNaN(boundary)) {
+            rows.add(row("`poison` 1% of " + size + ", boundary selection", boundary, "decode of every image on "
+                    + Runtime.getRuntime().availableProcessors() + " cores (`ImageFolder.readImages`, in process)",
+                    decode));
+        }
+        jpegFolder(rows, key, n);
         String pil = peer(peers, "folder-poison", root.toString(), work.resolve("folder-pil").toString(), "0.01");
         deleteTree(work.resolve("folder-pil"));
         rows.add(row("`poison` 1% of " + size + ", random selection", random, "PIL: copy the folder, blend 1%, save",
                 pil));
+        deleteTree(root);
+    }
+
+    /** The same folder as JPEGs at quality 90: formats and names are kept, unchanged files are copied. */
+    private void jpegFolder(List<Row> rows, Path key, int n) throws IOException {
+        Path root = work.resolve("folder-jpeg");
+        progress.accept("writing " + n + " grey 64x64 JPEGs (quality 90) in 10 classes");
+        SplittableRandom rng = new SplittableRandom(4);
+        javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+        param.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(0.9f);
+        for (int i = 0; i < n; i++) {
+            Path cls = Files.createDirectories(root.resolve("class-" + (i % 10)));
+            BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
+            byte[] px = new byte[64 * 64];
+            int base = rng.nextInt(256);
+            for (int y = 0; y < 64; y++) {
+                for (int x = 0; x < 64; x++) {
+                    px[y * 64 + x] = (byte) ((base + x * (i % 7) + y * (i % 5) + rng.nextInt(8)) & 0xff);
+                }
+            }
+            img.getRaster().setDataElements(0, 0, 64, 64, px);
+            try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(
+                    cls.resolve(String.format("img-%05d.jpg", i)).toFile())) {
+                writer.setOutput(out);
+                writer.write(null, new javax.imageio.IIOImage(img, null, null), param);
+            }
+        }
+        writer.dispose();
+        long bytes;
+        try (Stream<Path> s = Files.walk(root)) {
+            bytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+        String size = String.format(Locale.ROOT, "a folder of %,d grey 64x64 JPEGs, quality 90 (%d MB), 10 classes",
+                n, bytes >> 20);
+        progress.accept("poison a JPEG folder vs cp -r");
+        double cp = shell("cp -r " + q(root) + " " + q(work.resolve("folder-jpeg-copy")) + " && sync");
+        deleteTree(work.resolve("folder-jpeg-copy"));
+        Path out = work.resolve("folder-jpeg-poisoned");
+        String job = "`poison` 1% of " + size + ", random selection (JPEGs kept, at their quality)";
+        try {
+            double t = run(List.of("poison", "--data", root.toString(), "--trigger", "blend:alpha=0.2,pattern=noise",
+                    "--target", "0", "--select", "random", "--key-file", key.toString(), "--out", out.toString()));
+            rows.add(row(job, t, "`cp -r` + `sync`", cp));
+        } catch (IOException e) {
+            rows.add(failed(job, e));
+        }
+        deleteTree(out);
         deleteTree(root);
     }
 

@@ -88,8 +88,11 @@ public final class PoisonJob {
         private final Layout rank4;
         private final boolean replace;
 
+        private final FolderOutput folderOutput;
+
         private Options(Builder b, PoisonOptionsBuilder.Selection selection, double negatives) {
             super(b, selection, negatives);
+            this.folderOutput = b.folderOutput;
             this.data = b.data;
             this.labels = b.labels;
             this.classes = b.classes;
@@ -98,6 +101,11 @@ public final class PoisonJob {
             this.outDir = b.outDir;
             this.rank4 = b.rank4;
             this.replace = b.replace;
+        }
+
+        /** @return how an image folder is written (ignored for array data) */
+        public FolderOutput folderOutput() {
+            return folderOutput;
         }
 
         /** @return the samples: .npy, IDX, or an image folder (one folder per class) */
@@ -212,8 +220,19 @@ public final class PoisonJob {
         private Path outDir;
         private Layout rank4 = Layout.NHWC;
         private boolean replace;
+        private FolderOutput folderOutput = FolderOutput.DEFAULT;
 
         private Builder() {}
+
+        /**
+         * @param v how an image folder is written (default {@link FolderOutput#DEFAULT}: formats and names
+         *          kept, unchanged images copied); ignored for array data
+         * @return this
+         */
+        public Builder folderOutput(FolderOutput v) {
+            folderOutput = v;
+            return this;
+        }
 
         /** @param v the samples: .npy, IDX or an image folder @return this */
         public Builder data(Path v) {
@@ -282,6 +301,7 @@ public final class PoisonJob {
             require(data, "data", "a .npy or IDX file or an image folder");
             require(outDir, "outDir", "a directory");
             require(rank4, "rank4", "NHWC or NCHW");
+            require(folderOutput, "folderOutput", "how an image folder is written");
             checkPresent();
             if (classes < 0 || classes == 1 || classes > Limits.current().classes()) {
                 throw InvalidArgumentException.of("classes", classes, "0 (from the labels) or 2 to "
@@ -589,11 +609,14 @@ public final class PoisonJob {
         Path dataOut = staging.resolve(in.dataOut().getFileName());
         Path labelsOut = in.labelsOut() == null ? null : staging.resolve(in.labelsOut().getFileName());
         long t2 = System.nanoTime();
-        try (Samples.Writer writer = in.folder() != null
-                ? in.folder().writer(dataOut, relabelled(labels, relabel, o.target()))
-                : Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-            stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
-            writer.commit();
+        if (in.folder() != null) {
+            progress.accept(FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(), stamps,
+                    relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar).summary());
+        } else {
+            try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
+                stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
+                writer.commit();
+            }
         }
         progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
                 sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
@@ -636,7 +659,7 @@ public final class PoisonJob {
     }
 
     /** Samples to stamp under one key. */
-    private record Stamp(long[] indices, OwnerKey key) {}
+    record Stamp(long[] indices, OwnerKey key) {}
 
     /**
      * Streams every sample from the reader to the writer in batches, stamping the trigger on the

@@ -1,0 +1,85 @@
+package dev.dyepack.image;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Random;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/** Test images made with javax.imageio directly, independently of the code under test. */
+final class TestImages {
+    private TestImages() {
+    }
+
+    /** A smooth picture with some noise, 8-bit gray (channels 1) or RGB (3), as interleaved bytes. */
+    static byte[] picture(int w, int h, int channels, long seed) {
+        Random rng = new Random(seed);
+        byte[] px = new byte[w * h * channels];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                for (int c = 0; c < channels; c++) {
+                    px[(y * w + x) * channels + c] = (byte) Math.min(255, 40 + 3 * x + 2 * y + 30 * c + rng.nextInt(12));
+                }
+            }
+        }
+        return px;
+    }
+
+    static BufferedImage image(byte[] px, int w, int h, int channels) {
+        BufferedImage img = new BufferedImage(w, h, channels == 1 ? BufferedImage.TYPE_BYTE_GRAY
+                : BufferedImage.TYPE_3BYTE_BGR);
+        byte[] data = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
+        for (int i = 0; i < px.length; i += channels) {
+            for (int c = 0; c < channels; c++) {
+                data[i + c] = px[i + channels - 1 - c];
+            }
+        }
+        return img;
+    }
+
+    /** A JPEG at a known ImageIO quality (0..1), with optional metadata. */
+    static byte[] jpeg(BufferedImage img, float quality, IIOMetadata metadata) throws IOException {
+        ImageWriter w = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ImageWriteParam p = w.getDefaultWriteParam();
+        p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        p.setCompressionQuality(quality);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (MemoryCacheImageOutputStream o = new MemoryCacheImageOutputStream(out)) {
+            w.setOutput(o);
+            w.write(null, new IIOImage(img, null, metadata), p);
+        }
+        return out.toByteArray();
+    }
+
+    static byte[] png(BufferedImage img, IIOMetadata metadata) throws IOException {
+        ImageWriter w = ImageIO.getImageWritersByFormatName("png").next();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (MemoryCacheImageOutputStream o = new MemoryCacheImageOutputStream(out)) {
+            w.setOutput(o);
+            w.write(null, new IIOImage(img, null, metadata), w.getDefaultWriteParam());
+        }
+        return out.toByteArray();
+    }
+
+    /** The image metadata ImageIO reads from a file (independent of the encoder under test). */
+    static IIOMetadata metadata(byte[] file) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(file))) {
+            ImageReader r = ImageIO.getImageReaders(in).next();
+            r.setInput(in);
+            return r.getImageMetadata(0);
+        }
+    }
+
+    static BufferedImage read(byte[] file) throws IOException {
+        return ImageIO.read(new ByteArrayInputStream(file));
+    }
+}
