@@ -52,6 +52,12 @@ final class SampleStream {
 
     /** Buffers in flight: one being read, one being stamped, one being written, one spare. */
     private static final int BUFFERS = 4;
+    /**
+     * The most bytes per buffer (unless one sample is larger). A chunk is read, stamped, hashed and
+     * written while it is still in the processor's cache; 16 MiB chunks, which are not, made writing a
+     * 575 MB file three to six times slower than copying it on the development machine, 2 MiB ones 1.2x.
+     */
+    private static final long MAX_BUFFER_BYTES = 2L << 20;
 
     private SampleStream() {}
 
@@ -60,7 +66,8 @@ final class SampleStream {
      *
      * @param reader     the samples
      * @param writer     where they go, in order
-     * @param chunkBytes the memory the buffers may take together (at least one sample per buffer)
+     * @param chunkBytes the most memory the buffers may take together (at least one sample per buffer; each
+     *                   buffer holds at most 2 MiB unless one sample is larger)
      * @param stamped    the sorted dataset indices of every row the stamper changes, or null for all rows
      * @param digest     whether to take the files' SHA-256 while streaming
      * @param stamper    stamps the chunks that hold chosen rows
@@ -72,7 +79,8 @@ final class SampleStream {
             Stamper stamper, Progress progress) throws IOException {
         long n = reader.shape().length == 0 ? 1 : reader.shape()[0];
         long sampleBytes = Math.max(1, reader.sampleBytes());
-        long per = Math.max(1, Math.min(Math.max(n, 1), Math.max(chunkBytes, 1) / BUFFERS / sampleBytes));
+        long bufferBytes = Math.min(MAX_BUFFER_BYTES, Math.max(chunkBytes, 1) / BUFFERS);
+        long per = Math.max(1, Math.min(Math.max(n, 1), bufferBytes / sampleBytes));
         per = Math.min(per, Integer.MAX_VALUE / sampleBytes);
         MessageDigest in = null;
         MessageDigest out = null;

@@ -38,7 +38,10 @@ import java.util.Objects;
  * NCHW, (N, C, H, W). Dtypes: uint8 or float32.
  */
 public final class StampJob {
-    /** Default memory for the chunks being read, stamped and written at once (four chunks of 16 MiB). */
+    /**
+     * Default bound on the memory for the chunks being read, stamped and written at once (the stream
+     * itself uses chunks of at most 2 MiB, which stay in the processor's cache from read to write).
+     */
     public static final long DEFAULT_CHUNK_BYTES = 64L << 20;
 
     /**
