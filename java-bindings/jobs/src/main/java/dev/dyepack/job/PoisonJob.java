@@ -23,6 +23,7 @@ import dev.dyepack.select.SelectionMode;
 import dev.dyepack.select.Selector;
 import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearSurrogate;
+import dev.dyepack.surrogate.PooledFeatures;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
@@ -730,10 +731,12 @@ public final class PoisonJob {
                 }
                 x = featureRows(o.features(), n, head.dim());
             } else {
-                progress.accept("fitting a linear surrogate on the pixels");
+                Tensor g = in.geometry();
+                PooledFeatures map = PooledFeatures.of(g.c(), g.h(), g.w(), g.layout());
+                progress.accept("fitting a linear surrogate on " + map.describe() + " per image");
                 long t0 = System.nanoTime();
-                x = pixels(reader, n);
-                int d = (int) (x.length / Math.max(n, 1));
+                x = surrogateFeatures(reader, n, g.dtype(), map);
+                int d = map.dim();
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
                 surrogateSha = Planning.headSha(head);
                 progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms",
@@ -969,6 +972,41 @@ public final class PoisonJob {
             }
             return x;
         }
+    }
+
+    /**
+     * The features a linear surrogate fits on ({@link PooledFeatures}), read in chunks of at most 2 MiB:
+     * memory is N x {@link PooledFeatures#dim()} floats (at most 1,024 per image) plus the chunk, however
+     * large the images.
+     */
+    static float[] surrogateFeatures(Samples.Reader r, long n, DType dtype, PooledFeatures map) {
+        long elems = n * map.dim();
+        if (elems > Integer.MAX_VALUE - 8) {
+            throw new InvalidArgumentException("a linear surrogate holds its features in memory; " + elems
+                    + " values are too many (give the owner's features and head instead)", "surrogate", "linear",
+                    "the owner's features and head for data this large");
+        }
+        if (!PooledFeatures.supports(dtype)) {
+            throw new InvalidArgumentException("a linear surrogate fits on uint8 or float32 images, not " + dtype,
+                    "surrogate", "linear", "the owner's features and head");
+        }
+        float[] x = new float[(int) elems];
+        long sampleBytes = Math.max(1, r.sampleBytes());
+        int per = (int) Math.max(1, Math.min(Math.max(n, 1), (2L << 20) / sampleBytes));
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) (per * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        for (long first = 0; first < n; first += per) {
+            int count = (int) Math.min(per, n - first);
+            buf.clear();
+            buf.limit((int) (count * sampleBytes));
+            r.readSamples(first, count, buf);
+            buf.flip();
+            if (dtype == DType.UINT8) {
+                map.mapUint8(buf, count, x, (int) (first * map.dim()));
+            } else {
+                map.mapFloat32(buf.asFloatBuffer(), count, x, (int) (first * map.dim()));
+            }
+        }
+        return x;
     }
 
     private static float[] featureRows(Path features, long n, int d) {
