@@ -436,6 +436,10 @@ int main(int argc, char **argv) {
     compare_score(en, rng, 129, 33, 10, device);
     compare_score(en, rng, 1000, 784, 10, device);
     compare_score(en, rng, quick ? 50 : 300, 257, 1000, device);
+    // Either side of the tiled kernel's threshold (64 classes), with partial tiles of samples and classes.
+    compare_score(en, rng, 37, 100, 63, device);
+    compare_score(en, rng, 37, 100, 64, device);
+    compare_score(en, rng, 39, 2048, 131, device);
   }
 
   // Resident operands (dp_operand), each engine its own: the same bits as host operands.

@@ -241,5 +241,10 @@ int main() {
   for (int64_t d : {1, 7, 31, 32, 33, 64, 65, 257})
     for (int64_t classes : {2, 10}) compare_scoring(v, rng, 37, d, classes);
   compare_scoring(v, rng, 200, 784, 10);
+  // The blocked AVX2 scorer's edges: sample tiles (24 samples of D = 2048) and class blocks (12 classes)
+  // with remainders, an odd sample count, class counts that are not a multiple of the 4-class block.
+  compare_scoring(v, rng, 101, 2048, 37);
+  compare_scoring(v, rng, 67, 33, 1000);
+  compare_scoring(v, rng, 3, 100, 7);
   return finish("variants");
 }

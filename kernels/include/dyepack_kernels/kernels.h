@@ -68,7 +68,9 @@ cudaError_t launch_gather(const void *src, void *dst, const int64_t *sample_of, 
 // Floats of logit scratch launch_score needs (one slice of `classes` per resident warp).
 int64_t score_scratch_floats(int64_t classes, int multiprocessors);
 
-// Decision-boundary scoring of n samples (features n x d, device); outputs device arrays of n.
+// Decision-boundary scoring of n samples (features n x d, device); outputs device arrays of n. Below 64
+// classes one warp per sample; from 64 on, a tiled kernel (4 samples x 8 classes per warp) into the
+// scratch's logits, slice by slice, then the epilogue; the same bits either way.
 cudaError_t launch_score(const float *features, int64_t n, int64_t d, const float *weight, const float *bias,
                          int64_t classes, const float *norms, int64_t target, float *scratch, int32_t *predicted,
                          int32_t *runner_up, float *margin, float *distance, float *target_distance,

@@ -287,6 +287,21 @@ public final class IdxReader implements Samples.Reader {
         return gzip;
     }
 
+    /** @return the open file of a plain reader (null for gzip), for copies inside the kernel */
+    FileChannel channel() {
+        return channel;
+    }
+
+    /** @return the header bytes, a copy: a plain file's first bytes */
+    byte[] headerBytes() {
+        return header.clone();
+    }
+
+    /** @return the name for messages */
+    String name() {
+        return name;
+    }
+
     /** @return the IDX type code, one of {@link Idx#UINT8} .. {@link Idx#FLOAT64} */
     public int type() {
         return type;

@@ -42,13 +42,18 @@ public final class IdxWriter implements Samples.Writer {
     private final int elementSize;
     private final long[] shape;
     private final long dataBytes;
+    /** The header bytes; the file is these followed by the data, unless it is gzip-compressed. */
+    private final byte[] header;
+    private final boolean gzip;
     private final byte[] scratch = new byte[Idx.CHUNK];
     private long written;
     private boolean committed;
     private boolean closed;
 
     private IdxWriter(Path finalPath, Path tempPath, FileChannel channel, OutputStream out, int type, long[] shape,
-                      long dataBytes) {
+                      long dataBytes, byte[] header, boolean gzip) {
+        this.header = header;
+        this.gzip = gzip;
         this.finalPath = finalPath;
         this.tempPath = tempPath;
         this.channel = channel;
@@ -130,7 +135,7 @@ public final class IdxWriter implements Samples.Writer {
             }
             throw e;
         }
-        return new IdxWriter(finalPath, temp, ch, stream, type, dims, data);
+        return new IdxWriter(finalPath, temp, ch, stream, type, dims, data, head.array(), gzip);
     }
 
     /** @return the IDX type code being written */
@@ -193,6 +198,44 @@ public final class IdxWriter implements Samples.Writer {
             out.write(scratch, 0, n);
             written += n;
         }
+    }
+
+    /** @return whether the file is gzip-compressed */
+    boolean isGzip() {
+        return gzip;
+    }
+
+    /** @return the element size in bytes */
+    int elementSize() {
+        return elementSize;
+    }
+
+    /** @return the header bytes, a copy (the file's first bytes unless it is gzip-compressed) */
+    byte[] prefixBytes() {
+        return header.clone();
+    }
+
+    /**
+     * Appends {@code count} bytes of a plain IDX file's data (stored big-endian, as this writer stores
+     * them), from {@code position}, inside the kernel. Only for a writer that is not gzip-compressed.
+     *
+     * @throws IllegalStateException if the writer is gzip-compressed, closed or committed, or the bytes
+     *                               would go past the data size (then nothing is written)
+     * @throws IOException           if reading or writing fails, or the source ends early
+     */
+    void transferFrom(FileChannel src, long position, long count, String srcName) throws IOException {
+        requireOpen();
+        if (gzip) {
+            throw new IllegalStateException(finalPath + ": a gzip stream cannot take raw bytes");
+        }
+        if (count > dataBytes - written) {
+            throw new IllegalStateException(finalPath + ": copying " + count + " more bytes after " + written
+                    + " would exceed the " + dataBytes + " data bytes of shape " + Npy.shapeString(shape) + " of "
+                    + Idx.typeName(type));
+        }
+        // The buffered stream writes at the channel's position: empty it first, so the bytes keep their order.
+        out.flush();
+        written += Npy.transferFully(src, position, count, channel, srcName);
     }
 
     /**

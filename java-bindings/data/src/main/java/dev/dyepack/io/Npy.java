@@ -443,6 +443,31 @@ public final class Npy {
         }
     }
 
+    /**
+     * Appends {@code count} bytes of {@code src} from {@code position} to {@code dst} at its position,
+     * inside the kernel where the platform can (the bytes do not pass through the JVM).
+     *
+     * @return {@code count}
+     * @throws InvalidInputException if {@code src} ends before {@code position + count}
+     */
+    static long transferFully(FileChannel src, long position, long count, FileChannel dst, String name)
+            throws IOException {
+        long done = 0;
+        while (done < count) {
+            long r = src.transferTo(position + done, count - done, dst);
+            if (r <= 0) {
+                if (src.size() < position + count) {
+                    throw new InvalidInputException(name + ": truncated: the file ended at byte " + src.size()
+                            + " while bytes up to " + (position + count) + " were expected");
+                }
+                throw new java.io.IOException(name + ": copying bytes " + (position + done) + ".." + (position + count)
+                        + " made no progress");
+            }
+            done += r;
+        }
+        return count;
+    }
+
     /** A Python tuple literal. Kept apart from lists because only a tuple is a valid shape. */
     private static final class PyTuple {
         final List<Object> items;

@@ -70,6 +70,16 @@ public final class NpyReader implements Samples.Reader {
         }
     }
 
+    /** @return the open file, for copies inside the kernel; owned by this reader */
+    FileChannel channel() {
+        return channel;
+    }
+
+    /** @return the name for messages */
+    String name() {
+        return name;
+    }
+
     /** @return the header, as checked when the file was opened */
     public NpyHeader header() {
         return header;

@@ -35,11 +35,14 @@ public final class NpyWriter implements Samples.Writer {
     private final Path tempPath;
     private final FileChannel channel;
     private final NpyHeader header;
+    /** The bytes before the data: the file is these followed by exactly the data bytes written. */
+    private final byte[] headerBytes;
     private long written;
     private boolean committed;
     private boolean closed;
 
-    private NpyWriter(Path finalPath, Path tempPath, FileChannel channel, NpyHeader header) {
+    private NpyWriter(Path finalPath, Path tempPath, FileChannel channel, NpyHeader header, byte[] headerBytes) {
+        this.headerBytes = headerBytes;
         this.finalPath = finalPath;
         this.tempPath = tempPath;
         this.channel = channel;
@@ -82,7 +85,7 @@ public final class NpyWriter implements Samples.Writer {
             }
             throw e;
         }
-        NpyWriter w = new NpyWriter(finalPath, temp, ch, header);
+        NpyWriter w = new NpyWriter(finalPath, temp, ch, header, head);
         try {
             ByteBuffer b = ByteBuffer.wrap(head);
             while (b.hasRemaining()) {
@@ -187,6 +190,29 @@ public final class NpyWriter implements Samples.Writer {
         while (src.hasRemaining()) {
             written += channel.write(src);
         }
+    }
+
+    /** @return the bytes the file holds before its data (its header), a copy */
+    byte[] prefixBytes() {
+        return headerBytes.clone();
+    }
+
+    /**
+     * Appends {@code count} bytes of another file, from {@code position}, inside the kernel (the bytes do
+     * not pass through the JVM), as {@link #write} would append them.
+     *
+     * @throws IllegalStateException if the writer is closed or committed, or the bytes would go past the
+     *                               data size (then nothing is written)
+     * @throws IOException           if reading or writing fails, or the source ends early
+     */
+    void transferFrom(FileChannel src, long position, long count, String srcName) throws IOException {
+        requireOpen();
+        if (count > header.dataBytes() - written) {
+            throw new IllegalStateException(finalPath + ": copying " + count + " more bytes after " + written
+                    + " would exceed the " + header.dataBytes() + " data bytes of shape " + header.shapeString()
+                    + " of " + header.descr());
+        }
+        written += Npy.transferFully(src, position, count, channel, srcName);
     }
 
     /**

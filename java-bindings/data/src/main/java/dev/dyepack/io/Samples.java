@@ -101,6 +101,103 @@ public final class Samples {
         return NpyWriter.create(out, descr, shape);
     }
 
+    /**
+     * Copies samples {@code [first, first + count)} from a reader to a writer unchanged, as
+     * {@code readSamples} followed by {@code write} would. When both are uncompressed files of the same
+     * format ({@code .npy} to {@code .npy}, plain IDX to plain IDX) the bytes are copied inside the
+     * kernel and never pass through the JVM; otherwise through a buffer of at most 8 MiB.
+     *
+     * @param from  the reader
+     * @param first the first sample
+     * @param count how many samples
+     * @param to    the writer, which appends them
+     * @throws InvalidArgumentException if the range runs past the reader's samples or is negative
+     * @throws InvalidInputException    if the input is truncated or cannot be read
+     * @throws IllegalStateException    if the writer is closed, committed or would pass its size
+     * @throws IOException              if writing fails
+     */
+    public static void copySamples(Reader from, long first, long count, Writer to) throws IOException {
+        long samples = from.shape().length == 0 ? 1 : from.shape()[0];
+        if (first < 0 || count < 0 || first > samples || count > samples - first) {
+            throw new dev.dyepack.InvalidArgumentException("samples " + first + ".." + (first + count - 1)
+                    + " are not within the " + samples + " samples of the input");
+        }
+        long sampleBytes = from.sampleBytes();
+        if (from instanceof NpyReader r && to instanceof NpyWriter w) {
+            w.transferFrom(r.channel(), r.header().dataOffset() + first * sampleBytes, count * sampleBytes, r.name());
+            return;
+        }
+        if (from instanceof IdxReader r && to instanceof IdxWriter w && !r.isGzip() && !w.isGzip()) {
+            w.transferFrom(r.channel(), r.headerBytes().length + first * sampleBytes, count * sampleBytes, r.name());
+            return;
+        }
+        int per = (int) Math.max(1, Math.min(count, (8L << 20) / Math.max(sampleBytes, 1)));
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (per * sampleBytes));
+        for (long at = first; at < first + count; at += per) {
+            int n = (int) Math.min(per, first + count - at);
+            buf.clear();
+            buf.limit((int) (n * sampleBytes));
+            from.readSamples(at, n, buf);
+            buf.flip();
+            to.write(buf);
+        }
+    }
+
+    /**
+     * Whether {@link #copySamples} copies between these two inside the kernel, reading nothing through
+     * the reader's own state (so it may run beside positional reads of the same reader on another thread).
+     *
+     * @param from the reader
+     * @param to   the writer
+     * @return true for {@code .npy} to {@code .npy} and plain IDX to plain IDX
+     */
+    public static boolean copiesInKernel(Reader from, Writer to) {
+        return (from instanceof NpyReader && to instanceof NpyWriter)
+                || (from instanceof IdxReader r && to instanceof IdxWriter w && !r.isGzip() && !w.isGzip());
+    }
+
+    /**
+     * The bytes a reader's file holds before sample 0, when the file is exactly those bytes followed by
+     * the samples' bytes as {@link Reader#readSamples} delivers them: a {@code .npy} file, or a plain IDX
+     * file of 1-byte elements (wider IDX elements are stored big-endian, so their bytes differ). Lets a
+     * job compute the file's SHA-256 from the samples it streams anyway, instead of reading it again.
+     *
+     * @param r the reader
+     * @return the prefix, or empty when the file's bytes are not the samples' (gzip, wide IDX, folders)
+     */
+    public static java.util.Optional<byte[]> rawPrefix(Reader r) {
+        if (r instanceof NpyReader npy) {
+            byte[] head = new byte[(int) npy.header().dataOffset()];
+            try {
+                Npy.readFully(npy.channel(), java.nio.ByteBuffer.wrap(head), 0, npy.name());
+            } catch (IOException e) {
+                throw new InvalidInputException(npy.name() + ": cannot read: " + e, e);
+            }
+            return java.util.Optional.of(head);
+        }
+        if (r instanceof IdxReader idx && !idx.isGzip() && idx.elementSize() == 1) {
+            return java.util.Optional.of(idx.headerBytes());
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * The bytes a writer's file will hold before the data, when the file will be exactly those bytes
+     * followed by the bytes given to {@link Writer#write}: as {@link #rawPrefix(Reader)}, for the output.
+     *
+     * @param w the writer
+     * @return the prefix, or empty when the file's bytes are not the data's (gzip, wide IDX, folders)
+     */
+    public static java.util.Optional<byte[]> rawPrefix(Writer w) {
+        if (w instanceof NpyWriter npy) {
+            return java.util.Optional.of(npy.prefixBytes());
+        }
+        if (w instanceof IdxWriter idx && !idx.isGzip() && idx.elementSize() == 1) {
+            return java.util.Optional.of(idx.prefixBytes());
+        }
+        return java.util.Optional.empty();
+    }
+
     private static int idxType(String descr) {
         return switch (descr) {
             case "|u1", "<u1", "u1" -> Idx.UINT8;

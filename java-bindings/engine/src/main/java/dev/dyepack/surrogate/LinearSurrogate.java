@@ -15,7 +15,8 @@ import java.util.Objects;
 
 /**
  * A softmax-regression surrogate fitted on the data itself, for decision-boundary selection when the
- * owner has no model of their own: features are the flattened pixels scaled to [0, 1]; training is
+ * owner has no model of their own: features are the flattened pixels scaled to [0, 1] (the jobs give
+ * {@link PooledFeatures}: the pixels up to 1,024 values per image, block means beyond); training is
  * mini-batch gradient descent on the cross-entropy with a small L2 penalty, run by the engine
  * ({@link Engine#fitLinear}), in a sample order drawn from the owner's key, so the same key and data
  * give the same head on every run and thread count.

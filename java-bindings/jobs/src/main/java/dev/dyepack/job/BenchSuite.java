@@ -368,6 +368,38 @@ public final class BenchSuite {
         String np = peer(peers, "score", xf.toString(), wf.toString(), bf.toString(),
                 Integer.toString(sizes.repeats()));
         rows.add(row("boundary scoring, " + shape + " (engine, from Java)", score, "NumPy + BLAS", np));
+
+        // A wide head (C = 1000, D = 2048) on random features, prepared (uploaded once, its pairwise norms
+        // kept), beside NumPy with its norms computed before the timing too.
+        int wn = sizes.fitSamples() >= 60_000 ? 10_000 : 2_000;
+        int wd = 2048;
+        int wc = 1000;
+        progress.accept("boundary scoring, wide head");
+        float[] wx = new float[wn * wd];
+        for (int i = 0; i < wx.length; i++) {
+            wx[i] = (float) rng.nextGaussian();
+        }
+        float[] ww = new float[wc * wd];
+        float[] wb = new float[wc];
+        for (int i = 0; i < ww.length; i++) {
+            ww[i] = (float) (rng.nextGaussian() * 0.05);
+        }
+        for (int i = 0; i < wc; i++) {
+            wb[i] = (float) rng.nextGaussian();
+        }
+        ByteBuffer wxb = ByteBuffer.allocateDirect(wx.length * 4).order(ByteOrder.nativeOrder());
+        wxb.asFloatBuffer().put(wx);
+        Tensor wide = Tensor.rows(wxb.asFloatBuffer(), wn, wd);
+        try (Engine.Operand wo = engine.upload(ww); Engine.Operand bo = engine.upload(wb)) {
+            double wideScore = best(() -> engine.scoreBoundary(wide, wo, bo, 0));
+            writeFloats(xf, wx, new long[] {wn, wd});
+            writeFloats(wf, ww, new long[] {wc, wd});
+            writeFloats(bf, wb, new long[] {wc});
+            String wnp = peer(peers, "score", xf.toString(), wf.toString(), bf.toString(),
+                    Integer.toString(sizes.repeats()));
+            rows.add(row(String.format(Locale.ROOT, "boundary scoring, wide head: %,d x %d, %d classes (engine, "
+                    + "prepared head)", wn, wd, wc), wideScore, "NumPy + BLAS", wnp));
+        }
     }
 
     // ------------------------------------------------------------------ helpers

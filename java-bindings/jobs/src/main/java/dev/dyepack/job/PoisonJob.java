@@ -23,6 +23,7 @@ import dev.dyepack.select.SelectionMode;
 import dev.dyepack.select.Selector;
 import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearSurrogate;
+import dev.dyepack.surrogate.PooledFeatures;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
@@ -566,10 +567,12 @@ public final class PoisonJob {
                 }
                 x = featureRows(o.features(), n, head.dim());
             } else {
-                progress.accept("fitting a linear surrogate on the pixels");
+                Tensor g = in.geometry();
+                PooledFeatures map = PooledFeatures.of(g.c(), g.h(), g.w(), g.layout());
+                progress.accept("fitting a linear surrogate on " + map.describe() + " per image");
                 long t0 = System.nanoTime();
-                x = pixels(reader, n);
-                int d = (int) (x.length / Math.max(n, 1));
+                x = surrogateFeatures(reader, n, g.dtype(), map);
+                int d = map.dim();
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
                 surrogateSha = Planning.headSha(head);
                 progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms",
@@ -609,12 +612,13 @@ public final class PoisonJob {
         Path dataOut = staging.resolve(in.dataOut().getFileName());
         Path labelsOut = in.labelsOut() == null ? null : staging.resolve(in.labelsOut().getFileName());
         long t2 = System.nanoTime();
+        SampleStream.Digests digests = SampleStream.Digests.NONE;
         if (in.folder() != null) {
             progress.accept(FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(), stamps,
                     relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar).summary());
         } else {
             try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-                stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
+                digests = stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
                 writer.commit();
             }
         }
@@ -624,7 +628,7 @@ public final class PoisonJob {
             writeLabels(o.labels(), labelsOut, relabel, o.target());
         }
         Manifest m = manifest(o, staging, key, classes, sel, negativeCount > 0 ? negatives.indices() : new long[0],
-                n, surrogateSha, dataOut, labelsOut);
+                n, surrogateSha, dataOut, labelsOut, digests);
         ManifestWriter.write(ManifestSigner.sign(m, key), staging.resolve("manifest.json"));
         out.commit();
         return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), o.outDir().resolve("manifest.json"), accuracy);
@@ -667,38 +671,45 @@ public final class PoisonJob {
      * rows for that key and its first sample's dataset index (so keyed randomness follows the dataset
      * index, whatever the batch size).
      */
-    private static void stamp(Engine engine, TriggerSpec trigger, Samples.Reader reader,
+    private static SampleStream.Digests stamp(Engine engine, TriggerSpec trigger, Samples.Reader reader,
             Tensor geometry, List<Stamp> stamps, Samples.Writer writer, Progress bar) throws IOException {
-        long n = reader.shape()[0];
         long c = geometry.c();
         long h = geometry.h();
         long w = geometry.w();
-        long sampleBytes = reader.sampleBytes();
-        long perChunk = Math.max(1, Math.min(Math.max(n, 1), StampJob.DEFAULT_CHUNK_BYTES / sampleBytes));
-        perChunk = Math.min(perChunk, Integer.MAX_VALUE / sampleBytes);
-        ByteBuffer chunk = ByteBuffer.allocateDirect((int) (perChunk * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
         long[][] sorted = new long[stamps.size()][];
+        int total = 0;
         for (int s = 0; s < sorted.length; s++) {
             sorted[s] = stamps.get(s).indices().clone();
             Arrays.sort(sorted[s]);
+            total += sorted[s].length;
         }
+        long[] union = new long[total];
+        int at = 0;
+        for (long[] s : sorted) {
+            System.arraycopy(s, 0, union, at, s.length);
+            at += s.length;
+        }
+        Arrays.sort(union);
         int[] cursor = new int[sorted.length];
-        for (long first = 0; first < n; first += perChunk) {
-            int count = (int) Math.min(perChunk, n - first);
-            chunk.clear();
-            chunk.limit((int) (count * sampleBytes));
-            reader.readSamples(first, count, chunk);
-            chunk.flip();
+        // The manifest needs the SHA-256 of the input and output data: taken while streaming, so the files
+        // are not read again afterwards (where a file's bytes are not the samples', the manifest hashes it).
+        return SampleStream.run(reader, writer, StampJob.DEFAULT_CHUNK_BYTES, union, true, (chunk, first, count) -> {
             for (int s = 0; s < sorted.length; s++) {
                 int from = cursor[s];
-                int at = from;
-                while (at < sorted[s].length && sorted[s][at] < first + count) {
-                    at++;
+                while (from > 0 && sorted[s][from - 1] >= first) {
+                    from--;
                 }
-                cursor[s] = at;
-                if (at > from) {
-                    long[] local = new long[at - from];
-                    for (int i = from; i < at; i++) {
+                while (from < sorted[s].length && sorted[s][from] < first) {
+                    from++;
+                }
+                int to = from;
+                while (to < sorted[s].length && sorted[s][to] < first + count) {
+                    to++;
+                }
+                cursor[s] = to;
+                if (to > from) {
+                    long[] local = new long[to - from];
+                    for (int i = from; i < to; i++) {
                         local[i - from] = sorted[s][i] - first;
                     }
                     ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
@@ -710,14 +721,12 @@ public final class PoisonJob {
                     trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
                 }
             }
-            writer.write(chunk);
-            bar.update("stamping", first + count, n);
-        }
+        }, bar);
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
     private static Manifest manifest(Options o, Path dir, OwnerKey key, int classes, Selector.Result sel,
-            long[] negatives, long n, String surrogateSha, Path dataOut, Path labelsOut) {
+            long[] negatives, long n, String surrogateSha, Path dataOut, Path labelsOut, SampleStream.Digests digests) {
         Map<Long, Long> poisoned = new TreeMap<>();
         Map<Long, Long> total = new TreeMap<>();
         for (int c = 0; c < classes; c++) {
@@ -728,8 +737,12 @@ public final class PoisonJob {
                 .toolVersion(Engine.version())
                 .created(Instant.now())
                 .keyFingerprint(key.fingerprint())
-                .addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.DATA, dir, o.data()))
-                .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.DATA, dir, dataOut));
+                .addFile(digests.input() != null
+                        ? Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.DATA, dir, o.data(), digests.input())
+                        : Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.DATA, dir, o.data()))
+                .addFile(digests.output() != null
+                        ? Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.DATA, dir, dataOut, digests.output())
+                        : Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.DATA, dir, dataOut));
         if (o.labels() != null) {
             b.addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.LABELS, dir, o.labels()))
                     .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.LABELS, dir, labelsOut));
@@ -798,6 +811,41 @@ public final class PoisonJob {
             }
             return x;
         }
+    }
+
+    /**
+     * The features a linear surrogate fits on ({@link PooledFeatures}), read in chunks of at most 2 MiB:
+     * memory is N x {@link PooledFeatures#dim()} floats (at most 1,024 per image) plus the chunk, however
+     * large the images.
+     */
+    static float[] surrogateFeatures(Samples.Reader r, long n, DType dtype, PooledFeatures map) {
+        long elems = n * map.dim();
+        if (elems > Integer.MAX_VALUE - 8) {
+            throw new InvalidArgumentException("a linear surrogate holds its features in memory; " + elems
+                    + " values are too many (give the owner's features and head instead)", "surrogate", "linear",
+                    "the owner's features and head for data this large");
+        }
+        if (!PooledFeatures.supports(dtype)) {
+            throw new InvalidArgumentException("a linear surrogate fits on uint8 or float32 images, not " + dtype,
+                    "surrogate", "linear", "the owner's features and head");
+        }
+        float[] x = new float[(int) elems];
+        long sampleBytes = Math.max(1, r.sampleBytes());
+        int per = (int) Math.max(1, Math.min(Math.max(n, 1), (2L << 20) / sampleBytes));
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) (per * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        for (long first = 0; first < n; first += per) {
+            int count = (int) Math.min(per, n - first);
+            buf.clear();
+            buf.limit((int) (count * sampleBytes));
+            r.readSamples(first, count, buf);
+            buf.flip();
+            if (dtype == DType.UINT8) {
+                map.mapUint8(buf, count, x, (int) (first * map.dim()));
+            } else {
+                map.mapFloat32(buf.asFloatBuffer(), count, x, (int) (first * map.dim()));
+            }
+        }
+        return x;
     }
 
     private static float[] featureRows(Path features, long n, int d) {

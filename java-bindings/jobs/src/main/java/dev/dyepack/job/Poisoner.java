@@ -237,7 +237,7 @@ public final class Poisoner extends PoisonSettings {
         labels.requireNonNegative();
         Tensor geometry = samples.geometry(trigger().kind());
         return select(engine, labels.values(), geometry, surrogate() == PoisonJob.Surrogate.LINEAR
-                ? pixels(samples, working) : null, key);
+                ? pixels(samples, working, geometry) : null, key);
     }
 
     private PoisonPlan select(Engine engine, long[] labels, Tensor geometry, float[] pixels, OwnerKey key) {
@@ -375,26 +375,29 @@ public final class Poisoner extends PoisonSettings {
         return Planning.score(engine, rows, n, head, labels, target, mode, out);
     }
 
-    /** The samples as float rows for a linear surrogate: uint8 scaled to [0, 1], float32 as they are. */
-    private static float[] pixels(SampleArray samples, Buffer working) {
-        long elems = samples.samples() * samples.sampleBytes() / samples.dtype().bytes();
+    /**
+     * The samples as float rows for a linear surrogate: {@link dev.dyepack.surrogate.PooledFeatures} of the
+     * images (their pixels, uint8 scaled to [0, 1], up to 1,024 values; block means beyond), as
+     * {@code dyepack poison} fits on.
+     */
+    private static float[] pixels(SampleArray samples, Buffer working, Tensor geometry) {
+        dev.dyepack.surrogate.PooledFeatures map = dev.dyepack.surrogate.PooledFeatures.of(geometry.c(), geometry.h(),
+                geometry.w(), geometry.layout());
+        long elems = samples.samples() * map.dim();
         if (elems > Integer.MAX_VALUE - 8) {
-            throw new InvalidArgumentException("a linear surrogate holds the pixels in memory; " + elems
+            throw new InvalidArgumentException("a linear surrogate holds its features in memory; " + elems
                     + " values are too many (give the owner's features and head instead)", "surrogate", "linear",
                     "the owner's features and head for data this large");
         }
         float[] x = new float[(int) elems];
+        int n = (int) samples.samples();
         if (working instanceof ByteBuffer b) {
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (b.get(i) & 0xff) / 255f;
-            }
+            map.mapUint8(b.duplicate().clear(), n, x, 0);
         } else if (working instanceof FloatBuffer f) {
-            f.duplicate().clear().get(x);
+            map.mapFloat32(f.duplicate().clear(), n, x, 0);
         } else {
-            IntBuffer v = (IntBuffer) working;
-            for (int i = 0; i < x.length; i++) {
-                x[i] = v.get(i);
-            }
+            throw new InvalidArgumentException("a linear surrogate fits on uint8 or float32 images", "surrogate",
+                    "linear", "the owner's features and head");
         }
         return x;
     }

@@ -38,7 +38,10 @@ import java.util.Objects;
  * NCHW, (N, C, H, W). Dtypes: uint8 or float32.
  */
 public final class StampJob {
-    /** Default bytes per chunk read, stamped and written at once. */
+    /**
+     * Default bound on the memory for the chunks being read, stamped and written at once (the stream
+     * itself uses chunks of at most 2 MiB, which stay in the processor's cache from read to write).
+     */
     public static final long DEFAULT_CHUNK_BYTES = 64L << 20;
 
     /**
@@ -207,10 +210,11 @@ public final class StampJob {
     }
 
     /**
-     * Reads, stamps and writes the images chunk by chunk.
+     * Reads, stamps and writes the images chunk by chunk, reading, stamping and writing at once on three
+     * threads; runs of images that are not stamped are copied inside the kernel (see {@code SampleStream}).
      *
      * @param engine     the engine to stamp with
-     * @param chunkBytes bytes per chunk (at least one image is processed at a time)
+     * @param chunkBytes memory for the chunks in flight together (at least one image per chunk)
      * @return a summary
      * @throws InvalidInputException if the input changed since {@link #prepare} and no longer reads
      * @throws IOException           if reading or writing fails (no output is left behind)
@@ -223,7 +227,7 @@ public final class StampJob {
      * As {@link #run(Engine, long)}, reporting the samples read, stamped and written so far.
      *
      * @param engine     the engine to stamp with
-     * @param chunkBytes bytes per chunk
+     * @param chunkBytes memory for the chunks in flight together
      * @param progress   receives ("stamping", samples done, N) after every chunk
      * @return a summary
      * @throws InvalidInputException if the input changed since {@link #prepare} and no longer reads
@@ -238,36 +242,25 @@ public final class StampJob {
         long w = geometry.w();
         DType dtype = geometry.dtype();
         Layout layout = geometry.layout();
-        long sampleBytes = geometry.sampleElements() * dtype.bytes();
-        long perChunk = Math.max(1, Math.min(Math.max(n, 1), Math.max(chunkBytes, 1) / sampleBytes));
-        perChunk = Math.min(perChunk, Integer.MAX_VALUE / sampleBytes);
-        ByteBuffer chunk = ByteBuffer.allocateDirect((int) (perChunk * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
-        long stamped = 0;
+        long stamped = sorted == null ? n : sorted.length;
         // Keys, patterns, grids and decoded pictures are computed once here, not per chunk.
         try (PreparedTrigger prepared = trigger.prepare(engine, geometry, TriggerContext.of(key));
                 Samples.Reader reader = Samples.open(input);
                 StagedOutput staged = StagedOutput.begin(output, StagedOutput.Kind.FILE, replace, input);
                 Samples.Writer writer = Samples.create(staged.path(), input, descr, shape)) {
-            for (long first = 0; first < n; first += perChunk) {
-                int count = (int) Math.min(perChunk, n - first);
-                chunk.clear();
-                chunk.limit((int) (count * sampleBytes));
-                reader.readSamples(first, count, chunk);
-                chunk.flip();
+            SampleStream.run(reader, writer, chunkBytes, sorted, false, (chunk, first, count) -> {
                 long[] local = localIndices(sorted, first, count);
-                if (local == null || local.length > 0) {
-                    ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
-                    Tensor batch = switch (dtype) {
-                        case UINT8 -> Tensor.of(view, layout, count, c, h, w);
-                        case FLOAT32 -> Tensor.of(view.asFloatBuffer(), layout, count, c, h, w);
-                        case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
-                    };
-                    prepared.apply(batch, local, first);
-                    stamped += local == null ? count : local.length;
+                if (local != null && local.length == 0) {
+                    return;
                 }
-                writer.write(chunk);
-                progress.update("stamping", first + count, n);
-            }
+                ByteBuffer view = chunk.order(ByteOrder.nativeOrder());
+                Tensor batch = switch (dtype) {
+                    case UINT8 -> Tensor.of(view, layout, count, c, h, w);
+                    case FLOAT32 -> Tensor.of(view.asFloatBuffer(), layout, count, c, h, w);
+                    case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
+                };
+                prepared.apply(batch, local, first);
+            }, progress);
             writer.commit();
             staged.commit();
         }

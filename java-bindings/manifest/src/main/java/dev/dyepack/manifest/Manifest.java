@@ -308,6 +308,25 @@ public final class Manifest {
         }
 
         /**
+         * Records a file whose SHA-256 the caller took while writing or reading it (a job that streams
+         * the file anyway need not read it again), with its path relative to the manifest's directory.
+         *
+         * @param stage       input or output
+         * @param role        data or labels
+         * @param manifestDir the directory the manifest will be written to
+         * @param file        the file
+         * @param sha256      the SHA-256 of the file's content, 64 lowercase hex digits
+         * @return the entry
+         * @throws InvalidArgumentException if an argument is null or {@code sha256} is malformed
+         */
+        public static DatasetFile of(Stage stage, Role role, Path manifestDir, Path file, String sha256) {
+            if (manifestDir == null || file == null) {
+                throw new InvalidArgumentException("manifest directory and file must not be null");
+            }
+            return new DatasetFile(stage, role, Fingerprints.portable(Fingerprints.relativize(manifestDir, file)), sha256);
+        }
+
+        /**
          * Records an array that was never a file (data poisoned in memory, for example by
          * {@code dev.dyepack.job.Poisoner}): its path is {@link #IN_MEMORY_PREFIX} followed by a name,
          * and its fingerprint is {@link ArrayFingerprint}'s, which equals the SHA-256 of the
