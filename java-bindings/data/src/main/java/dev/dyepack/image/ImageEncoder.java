@@ -217,6 +217,12 @@ public final class ImageEncoder {
         if (header.progressive()) {
             param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
         }
+        // The source's Huffman tables code the source's data; optimised ones (PIL's optimize=True, jpegtran)
+        // lack codes the new data may need, so they are dropped: the standard tables then, or tables
+        // optimised for the new data where the source's were optimised too.
+        if (dropHuffmanTables(s.metadata()) && param instanceof javax.imageio.plugins.jpeg.JPEGImageWriteParam jp) {
+            jp.setOptimizeHuffmanTables(true);
+        }
         byte[] out = write(plain(px, header.width(), header.height(), fileChannels), s.metadata(), "jpeg", param);
         return new Encoded(out, ImageHeader.Format.JPEG, null);
     }
@@ -256,6 +262,50 @@ public final class ImageEncoder {
             }
         }
         return new Encoded(write(raw, s.metadata(), "png", null), ImageHeader.Format.PNG, null);
+    }
+
+    /**
+     * Removes the Huffman tables from a JPEG's metadata.
+     *
+     * @return whether any of them differed from the standard's example tables (T.81 Annex K.3)
+     */
+    private static boolean dropHuffmanTables(IIOMetadata md) throws IOException {
+        String format = "javax_imageio_jpeg_image_1.0";
+        javax.imageio.metadata.IIOMetadataNode tree = (javax.imageio.metadata.IIOMetadataNode) md.getAsTree(format);
+        org.w3c.dom.NodeList dhts = tree.getElementsByTagName("dht");
+        boolean custom = false;
+        java.util.List<org.w3c.dom.Node> remove = new java.util.ArrayList<>();
+        for (int i = 0; i < dhts.getLength(); i++) {
+            org.w3c.dom.Node dht = dhts.item(i);
+            remove.add(dht);
+            for (org.w3c.dom.Node t = dht.getFirstChild(); t != null; t = t.getNextSibling()) {
+                Object table = ((javax.imageio.metadata.IIOMetadataNode) t).getUserObject();
+                if (table instanceof javax.imageio.plugins.jpeg.JPEGHuffmanTable h && !isStandard(h)) {
+                    custom = true;
+                }
+            }
+        }
+        for (org.w3c.dom.Node n : remove) {
+            n.getParentNode().removeChild(n);
+        }
+        if (!remove.isEmpty()) {
+            md.setFromTree(format, tree);
+        }
+        return custom;
+    }
+
+    private static boolean isStandard(javax.imageio.plugins.jpeg.JPEGHuffmanTable h) {
+        for (javax.imageio.plugins.jpeg.JPEGHuffmanTable std : new javax.imageio.plugins.jpeg.JPEGHuffmanTable[] {
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdDCLuminance,
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdDCChrominance,
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdACLuminance,
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdACChrominance}) {
+            if (java.util.Arrays.equals(h.getLengths(), std.getLengths())
+                    && java.util.Arrays.equals(h.getValues(), std.getValues())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Sets changed palette pixels to the palette entry of their new colour; false if one has none. */

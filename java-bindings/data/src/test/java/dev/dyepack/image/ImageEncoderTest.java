@@ -84,6 +84,42 @@ class ImageEncoderTest {
         assertTrue(Math.abs(JpegQuality.estimate(ImageHeader.parse(q90.bytes(), "o").quantTables()).quality() - 90) <= 2);
     }
 
+    /**
+     * A JPEG whose Huffman tables were optimised for its own data: the new data needs codes those tables
+     * may lack, so the result must still decode cleanly (Images refuses a file the decoder warns about).
+     */
+    @Test
+    void aJpegWithOptimisedHuffmanTablesStillDecodes() throws IOException {
+        int w = 48;
+        byte[] px = TestImages.picture(w, w, 3, 8);
+        javax.imageio.ImageWriter writer = javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+        javax.imageio.plugins.jpeg.JPEGImageWriteParam p =
+                (javax.imageio.plugins.jpeg.JPEGImageWriteParam) writer.getDefaultWriteParam();
+        p.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+        p.setCompressionQuality(0.8f);
+        p.setOptimizeHuffmanTables(true);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (javax.imageio.stream.MemoryCacheImageOutputStream o = new javax.imageio.stream.MemoryCacheImageOutputStream(bytes)) {
+            writer.setOutput(o);
+            writer.write(null, new javax.imageio.IIOImage(TestImages.image(px, w, w, 3), null, null), p);
+        }
+        byte[] source = bytes.toByteArray();
+        byte[] clean = Images.decodeUint8(source, "opt.jpg", 3, w, w);
+        // A change in every 8x8 block (a smooth ramp on the whole image), so every block's new data needs
+        // codes of its own.
+        byte[] intended = clean.clone();
+        for (int i = 0; i < intended.length; i++) {
+            int x = (i / 3) % w;
+            intended[i] = (byte) Math.max(0, Math.min(255, (intended[i] & 0xff) + 60 - x * 2));
+        }
+        ImageEncoder.Encoded e = ImageEncoder.encode(source, "opt.jpg", ImageHeader.parse(source, "opt.jpg"), clean,
+                intended, 3, ImageEncoder.Target.KEEP);
+        byte[] back = Images.decodeUint8(e.bytes(), "out.jpg", 3, w, w);
+        TriggerSurvival s = new TriggerSurvival();
+        s.add(clean, intended, back);
+        assertTrue(s.retained() > 0.5, "retained " + s.retained());
+    }
+
     /** A 16-bit PNG stays 16-bit: untouched samples keep their exact 16-bit value; text chunks stay. */
     @Test
     void aSixteenBitPngKeepsItsDepthAndUntouchedSamples() throws IOException {
