@@ -217,10 +217,11 @@ public final class ImageEncoder {
         if (header.progressive()) {
             param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
         }
-        // The source's Huffman tables code the source's data; optimised ones (PIL's optimize=True, jpegtran)
-        // lack codes the new data may need, so they are dropped: the standard tables then, or tables
-        // optimised for the new data where the source's were optimised too.
-        if (dropHuffmanTables(s.metadata()) && param instanceof javax.imageio.plugins.jpeg.JPEGImageWriteParam jp) {
+        // Optimised Huffman tables (PIL's optimize=True, jpegtran) code the source's data and may lack codes
+        // the new data needs: they are replaced by tables optimised for the new data. The standard tables
+        // code any data and are kept (without tables in the metadata ImageIO would write none at all).
+        if (dropOptimisedHuffmanTables(s.metadata())
+                && param instanceof javax.imageio.plugins.jpeg.JPEGImageWriteParam jp) {
             jp.setOptimizeHuffmanTables(true);
         }
         byte[] out = write(plain(px, header.width(), header.height(), fileChannels), s.metadata(), "jpeg", param);
@@ -265,11 +266,12 @@ public final class ImageEncoder {
     }
 
     /**
-     * Removes the Huffman tables from a JPEG's metadata.
+     * Removes the Huffman tables from a JPEG's metadata when one of them differs from the standard's example
+     * tables (T.81 Annex K.3).
      *
-     * @return whether any of them differed from the standard's example tables (T.81 Annex K.3)
+     * @return whether they were removed
      */
-    private static boolean dropHuffmanTables(IIOMetadata md) throws IOException {
+    private static boolean dropOptimisedHuffmanTables(IIOMetadata md) throws IOException {
         String format = "javax_imageio_jpeg_image_1.0";
         javax.imageio.metadata.IIOMetadataNode tree = (javax.imageio.metadata.IIOMetadataNode) md.getAsTree(format);
         org.w3c.dom.NodeList dhts = tree.getElementsByTagName("dht");
@@ -285,13 +287,14 @@ public final class ImageEncoder {
                 }
             }
         }
+        if (!custom) {
+            return false;
+        }
         for (org.w3c.dom.Node n : remove) {
             n.getParentNode().removeChild(n);
         }
-        if (!remove.isEmpty()) {
-            md.setFromTree(format, tree);
-        }
-        return custom;
+        md.setFromTree(format, tree);
+        return true;
     }
 
     private static boolean isStandard(javax.imageio.plugins.jpeg.JPEGHuffmanTable h) {

@@ -36,6 +36,19 @@ class ImageEncoderTest {
         return null;
     }
 
+    /** Marker segments of one kind before the first scan, counted by walking the segments. */
+    private static int countMarkers(byte[] jpeg, int marker) {
+        int n = 0;
+        int at = 2;
+        while (at + 4 <= jpeg.length && (jpeg[at + 1] & 0xff) != 0xda) {
+            if ((jpeg[at + 1] & 0xff) == marker) {
+                n++;
+            }
+            at += 2 + (((jpeg[at + 2] & 0xff) << 8) | (jpeg[at + 3] & 0xff));
+        }
+        return n;
+    }
+
     private static byte[] stamp(byte[] clean, int w, int channels) {
         byte[] out = clean.clone();
         for (int y = 0; y < 4; y++) {
@@ -67,6 +80,8 @@ class ImageEncoderTest {
                 intended, 3, ImageEncoder.Target.KEEP);
         assertEquals(ImageHeader.Format.JPEG, e.format());
         assertNull(e.note());
+        // Huffman tables are written (a stream without them decodes only where a decoder supplies defaults).
+        assertEquals(countMarkers(source, 0xc4), countMarkers(e.bytes(), 0xc4));
         Node out = TestImages.metadata(e.bytes()).getAsTree(JPEG_FORMAT);
         assertEquals("taken by the owner", find(out, "com", "comment"));
         // Tables and the luminance sampling factors, as ImageIO reads them from both files.
@@ -114,6 +129,7 @@ class ImageEncoderTest {
         }
         ImageEncoder.Encoded e = ImageEncoder.encode(source, "opt.jpg", ImageHeader.parse(source, "opt.jpg"), clean,
                 intended, 3, ImageEncoder.Target.KEEP);
+        assertTrue(countMarkers(e.bytes(), 0xc4) > 0, "Huffman tables written");
         byte[] back = Images.decodeUint8(e.bytes(), "out.jpg", 3, w, w);
         TriggerSurvival s = new TriggerSurvival();
         s.add(clean, intended, back);
