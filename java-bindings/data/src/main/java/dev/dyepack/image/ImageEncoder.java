@@ -217,6 +217,13 @@ public final class ImageEncoder {
         if (header.progressive()) {
             param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
         }
+        // Optimised Huffman tables (PIL's optimize=True, jpegtran) code the source's data and may lack codes
+        // the new data needs: they are replaced by tables optimised for the new data. The standard tables
+        // code any data and are kept (without tables in the metadata ImageIO would write none at all).
+        if (dropOptimisedHuffmanTables(s.metadata())
+                && param instanceof javax.imageio.plugins.jpeg.JPEGImageWriteParam jp) {
+            jp.setOptimizeHuffmanTables(true);
+        }
         byte[] out = write(plain(px, header.width(), header.height(), fileChannels), s.metadata(), "jpeg", param);
         return new Encoded(out, ImageHeader.Format.JPEG, null);
     }
@@ -256,6 +263,52 @@ public final class ImageEncoder {
             }
         }
         return new Encoded(write(raw, s.metadata(), "png", null), ImageHeader.Format.PNG, null);
+    }
+
+    /**
+     * Removes the Huffman tables from a JPEG's metadata when one of them differs from the standard's example
+     * tables (T.81 Annex K.3).
+     *
+     * @return whether they were removed
+     */
+    private static boolean dropOptimisedHuffmanTables(IIOMetadata md) throws IOException {
+        String format = "javax_imageio_jpeg_image_1.0";
+        javax.imageio.metadata.IIOMetadataNode tree = (javax.imageio.metadata.IIOMetadataNode) md.getAsTree(format);
+        org.w3c.dom.NodeList dhts = tree.getElementsByTagName("dht");
+        boolean custom = false;
+        java.util.List<org.w3c.dom.Node> remove = new java.util.ArrayList<>();
+        for (int i = 0; i < dhts.getLength(); i++) {
+            org.w3c.dom.Node dht = dhts.item(i);
+            remove.add(dht);
+            for (org.w3c.dom.Node t = dht.getFirstChild(); t != null; t = t.getNextSibling()) {
+                Object table = ((javax.imageio.metadata.IIOMetadataNode) t).getUserObject();
+                if (table instanceof javax.imageio.plugins.jpeg.JPEGHuffmanTable h && !isStandard(h)) {
+                    custom = true;
+                }
+            }
+        }
+        if (!custom) {
+            return false;
+        }
+        for (org.w3c.dom.Node n : remove) {
+            n.getParentNode().removeChild(n);
+        }
+        md.setFromTree(format, tree);
+        return true;
+    }
+
+    private static boolean isStandard(javax.imageio.plugins.jpeg.JPEGHuffmanTable h) {
+        for (javax.imageio.plugins.jpeg.JPEGHuffmanTable std : new javax.imageio.plugins.jpeg.JPEGHuffmanTable[] {
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdDCLuminance,
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdDCChrominance,
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdACLuminance,
+            javax.imageio.plugins.jpeg.JPEGHuffmanTable.StdACChrominance}) {
+            if (java.util.Arrays.equals(h.getLengths(), std.getLengths())
+                    && java.util.Arrays.equals(h.getValues(), std.getValues())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Sets changed palette pixels to the palette entry of their new colour; false if one has none. */

@@ -364,7 +364,7 @@ public final class ImageFolder implements Samples.Reader {
         int start = dst.position();
         int per = (int) perImage;
         // Images decode independently, so they are decoded on every core, each into its own place.
-        Parallel.forEach(count, i -> {
+        Parallel.forEach(count, decodeThreads(perImage), i -> {
             byte[] px = Images.readUint8(files[(int) first + i], channels, this.width, this.height);
             dst.duplicate().position(start + i * per).put(px);
         });
@@ -403,12 +403,30 @@ public final class ImageFolder implements Samples.Reader {
                     + " bytes but dst has only " + dst.remaining() + " remaining");
         }
         int start = dst.position();
-        Parallel.forEach(indices.length, i -> {
+        Parallel.forEach(indices.length, decodeThreads(per), i -> {
             byte[] px = Images.readUint8(files[(int) indices[i]], channels, width, height);
             dst.duplicate().position(start + (int) (i * per)).put(px);
         });
         dst.position(start + (int) (per * indices.length));
     }
+
+    /**
+     * Decodes at once: every core, but no more than keeps the decoders' memory near
+     * {@link #DECODE_BYTES}. A decode holds the file, the decoded image and the samples, up to about 8 bytes
+     * per output byte (16-bit files through the float path), so huge images decode one at a time, as before.
+     */
+    private static int decodeThreads(long perImageBytes) {
+        return (int) Math.max(1, Math.min(Parallel.THREADS, DECODE_BYTES / Math.max(1, 8 * perImageBytes)));
+    }
+
+    /** The decoders' working memory, all threads together, that {@link #decodeThreads} aims at. */
+    private static final long DECODE_BYTES = 128L << 20;
+
+    /**
+     * File bytes that copies hold in memory at once, in KiB; a file larger than this is read alone. With
+     * {@link Limits} capping one image file, this bounds what the copy threads hold together.
+     */
+    private static final int COPY_KIB = 64 << 10;
 
     /** @return {@code "|u1"}: images are read as 8-bit samples */
     @Override
@@ -577,7 +595,16 @@ public final class ImageFolder implements Samples.Reader {
         return new Copy(Writer.create(finalRoot, classes, false), labels.clone(), link);
     }
 
-    /** What {@link Copy#replace} did. */
+    /**
+     * What {@link Copy#replace} did.
+     *
+     * @param survival      how much of the triggers the written files carry, pooled over the images
+     * @param jpeg          images written as JPEG
+     * @param png           images written as PNG
+     * @param jpegQualities the JPEG qualities written: each source's, estimated from its tables, or the one
+     *                      asked for
+     * @param notes         images whose form had to change, each with why (a palette PNG written as RGB)
+     */
     public record Replaced(TriggerSurvival survival, long jpeg, long png, java.util.SortedSet<Integer> jpegQualities,
             List<String> notes) {}
 
@@ -594,6 +621,7 @@ public final class ImageFolder implements Samples.Reader {
         private final long[] labels;
         private final LinkMode link;
         private final java.util.BitSet written = new java.util.BitSet();
+        private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(COPY_KIB);
 
         private Copy(Writer out, long[] labels, LinkMode link) {
             this.out = out;
@@ -604,6 +632,27 @@ public final class ImageFolder implements Samples.Reader {
         /** @return the folder the files go to until {@link #commit()} */
         public Path tempRoot() {
             return out.tempRoot();
+        }
+
+        /**
+         * Runs {@code work} on file {@code i}'s bytes, read whole after its size is checked against the limit
+         * and its structure walked, while holding its share of {@link #COPY_KIB}.
+         */
+        private <T> T withChecked(int i, Parallel.BytesTask<T> work) throws IOException {
+            long size = Files.size(files[i]);
+            Limits.current().check("image-bytes", size, files[i] + ": an image file of " + size + " bytes, which");
+            int kib = (int) Math.min(COPY_KIB, Math.max(1, (size + 1023) >> 10));
+            try {
+                inFlight.acquire(kib);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while copying an image folder");
+            }
+            try {
+                return work.run(readChecked(i));
+            } finally {
+                inFlight.release(kib);
+            }
         }
 
         /** Reads a file whole after checking its size against the limit, and checks its structure. */
@@ -658,26 +707,28 @@ public final class ImageFolder implements Samples.Reader {
             try {
                 Parallel.forEachIo(todo.length, Parallel.IO_THREADS, k -> {
                     int i = todo[k];
-                    byte[] bytes = readChecked(i);
-                    Path target = out.reserve((int) labels[i], files[i].getFileName().toString());
-                    targets[k] = target;
-                    switch (link) {
-                        case COPY -> Files.write(target, bytes, StandardOpenOption.CREATE_NEW,
-                                StandardOpenOption.WRITE);
-                        case HARD -> {
-                            try {
-                                Files.createLink(target, files[i]);
-                            } catch (IOException | UnsupportedOperationException e) {
-                                throw new InvalidArgumentException(files[i] + ": cannot be hard-linked into "
-                                        + target.getParent() + " (" + e + "); input and output must be on one file "
-                                        + "system that supports hard links, or use --link copy", "link", "hard",
-                                        "copy");
+                    withChecked(i, bytes -> {
+                        Path target = out.reserve((int) labels[i], files[i].getFileName().toString());
+                        targets[k] = target;
+                        switch (link) {
+                            case COPY -> Files.write(target, bytes, StandardOpenOption.CREATE_NEW,
+                                    StandardOpenOption.WRITE);
+                            case HARD -> {
+                                try {
+                                    Files.createLink(target, files[i]);
+                                } catch (IOException | UnsupportedOperationException e) {
+                                    throw new InvalidArgumentException(files[i] + ": cannot be hard-linked into "
+                                            + target.getParent() + " (" + e + "); input and output must be on one file "
+                                            + "system that supports hard links, or use --link copy", "link", "hard",
+                                            "copy");
+                                }
+                            }
+                            case REFLINK -> {
+                                // Cloned in batches below, one cp per class folder and a few hundred files.
                             }
                         }
-                        case REFLINK -> {
-                            // Cloned in batches below, one cp per class folder and a few hundred files.
-                        }
-                    }
+                        return null;
+                    });
                 });
                 if (link == LinkMode.REFLINK) {
                     reflink(todo, targets);
@@ -761,27 +812,29 @@ public final class ImageFolder implements Samples.Reader {
             try {
                 Parallel.forEachIo(indices.length, k -> {
                     int i = (int) indices[k];
-                    byte[] source = readChecked(i);
-                    String name = files[i].getFileName().toString();
-                    ImageHeader h = ImageHeader.parse(source, files[i].toString());
-                    byte[] c = new byte[per];
-                    byte[] t = new byte[per];
-                    clean.duplicate().position(c0 + k * per).get(c);
-                    intended.duplicate().position(i0 + k * per).get(t);
-                    ImageEncoder.Encoded e = ImageEncoder.encode(source, files[i].toString(), h, c, t, channels, target);
-                    String outName = e.format() == h.format() ? name : Writer.pngName(name);
-                    Path file = out.reserve((int) labels[i], outName);
-                    Files.write(file, e.bytes(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    byte[] back = Images.decodeUint8(e.bytes(), file.toString(), channels, width, height);
-                    TriggerSurvival s = new TriggerSurvival();
-                    s.add(c, t, back);
-                    tallies[k] = s;
-                    jpeg[k] = e.format() == ImageHeader.Format.JPEG;
-                    if (jpeg[k]) {
-                        quality[k] = target.jpegQuality() > 0 ? target.jpegQuality()
-                                : JpegQuality.estimate(h.quantTables()).quality();
-                    }
-                    notes[k] = e.note() == null ? null : files[i] + ": " + e.note();
+                    withChecked(i, source -> {
+                        String name = files[i].getFileName().toString();
+                        ImageHeader h = ImageHeader.parse(source, files[i].toString());
+                        byte[] c = new byte[per];
+                        byte[] t = new byte[per];
+                        clean.duplicate().position(c0 + k * per).get(c);
+                        intended.duplicate().position(i0 + k * per).get(t);
+                        ImageEncoder.Encoded e = ImageEncoder.encode(source, files[i].toString(), h, c, t, channels, target);
+                        String outName = e.format() == h.format() ? name : Writer.pngName(name);
+                        Path file = out.reserve((int) labels[i], outName);
+                        Files.write(file, e.bytes(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                        byte[] back = Images.decodeUint8(e.bytes(), file.toString(), channels, width, height);
+                        TriggerSurvival s = new TriggerSurvival();
+                        s.add(c, t, back);
+                        tallies[k] = s;
+                        jpeg[k] = e.format() == ImageHeader.Format.JPEG;
+                        if (jpeg[k]) {
+                            quality[k] = target.jpegQuality() > 0 ? target.jpegQuality()
+                                    : JpegQuality.estimate(h.quantTables()).quality();
+                        }
+                        notes[k] = e.note() == null ? null : files[i] + ": " + e.note();
+                        return null;
+                    });
                 });
             } catch (IOException | RuntimeException e) {
                 out.markBroken();

@@ -100,10 +100,20 @@ final class Parallel {
         }
     }
 
+    /** Work on a file's bytes. */
+    interface BytesTask<T> {
+        T run(byte[] bytes) throws IOException;
+    }
+
     /** As {@link #forEachIo} for tasks without I/O failures of their own. */
     static void forEach(int count, java.util.function.IntConsumer task) {
+        forEach(count, THREADS, task);
+    }
+
+    /** As {@link #forEach(int, java.util.function.IntConsumer)} on up to {@code maxThreads} threads. */
+    static void forEach(int count, int maxThreads, java.util.function.IntConsumer task) {
         try {
-            forEachIo(count, task::accept);
+            forEachIo(count, maxThreads, task::accept);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -36,6 +36,19 @@ class ImageEncoderTest {
         return null;
     }
 
+    /** Marker segments of one kind before the first scan, counted by walking the segments. */
+    private static int countMarkers(byte[] jpeg, int marker) {
+        int n = 0;
+        int at = 2;
+        while (at + 4 <= jpeg.length && (jpeg[at + 1] & 0xff) != 0xda) {
+            if ((jpeg[at + 1] & 0xff) == marker) {
+                n++;
+            }
+            at += 2 + (((jpeg[at + 2] & 0xff) << 8) | (jpeg[at + 3] & 0xff));
+        }
+        return n;
+    }
+
     private static byte[] stamp(byte[] clean, int w, int channels) {
         byte[] out = clean.clone();
         for (int y = 0; y < 4; y++) {
@@ -67,6 +80,8 @@ class ImageEncoderTest {
                 intended, 3, ImageEncoder.Target.KEEP);
         assertEquals(ImageHeader.Format.JPEG, e.format());
         assertNull(e.note());
+        // Huffman tables are written (a stream without them decodes only where a decoder supplies defaults).
+        assertEquals(countMarkers(source, 0xc4), countMarkers(e.bytes(), 0xc4));
         Node out = TestImages.metadata(e.bytes()).getAsTree(JPEG_FORMAT);
         assertEquals("taken by the owner", find(out, "com", "comment"));
         // Tables and the luminance sampling factors, as ImageIO reads them from both files.
@@ -82,6 +97,43 @@ class ImageEncoderTest {
         ImageEncoder.Encoded q90 = ImageEncoder.encode(source, "s.jpg", ImageHeader.parse(source, "s.jpg"), clean,
                 intended, 3, new ImageEncoder.Target(false, 90));
         assertTrue(Math.abs(JpegQuality.estimate(ImageHeader.parse(q90.bytes(), "o").quantTables()).quality() - 90) <= 2);
+    }
+
+    /**
+     * A JPEG whose Huffman tables were optimised for its own data: the new data needs codes those tables
+     * may lack, so the result must still decode cleanly (Images refuses a file the decoder warns about).
+     */
+    @Test
+    void aJpegWithOptimisedHuffmanTablesStillDecodes() throws IOException {
+        int w = 48;
+        byte[] px = TestImages.picture(w, w, 3, 8);
+        javax.imageio.ImageWriter writer = javax.imageio.ImageIO.getImageWritersByFormatName("jpeg").next();
+        javax.imageio.plugins.jpeg.JPEGImageWriteParam p =
+                (javax.imageio.plugins.jpeg.JPEGImageWriteParam) writer.getDefaultWriteParam();
+        p.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+        p.setCompressionQuality(0.8f);
+        p.setOptimizeHuffmanTables(true);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (javax.imageio.stream.MemoryCacheImageOutputStream o = new javax.imageio.stream.MemoryCacheImageOutputStream(bytes)) {
+            writer.setOutput(o);
+            writer.write(null, new javax.imageio.IIOImage(TestImages.image(px, w, w, 3), null, null), p);
+        }
+        byte[] source = bytes.toByteArray();
+        byte[] clean = Images.decodeUint8(source, "opt.jpg", 3, w, w);
+        // A change in every 8x8 block (a smooth ramp on the whole image), so every block's new data needs
+        // codes of its own.
+        byte[] intended = clean.clone();
+        for (int i = 0; i < intended.length; i++) {
+            int x = (i / 3) % w;
+            intended[i] = (byte) Math.max(0, Math.min(255, (intended[i] & 0xff) + 60 - x * 2));
+        }
+        ImageEncoder.Encoded e = ImageEncoder.encode(source, "opt.jpg", ImageHeader.parse(source, "opt.jpg"), clean,
+                intended, 3, ImageEncoder.Target.KEEP);
+        assertTrue(countMarkers(e.bytes(), 0xc4) > 0, "Huffman tables written");
+        byte[] back = Images.decodeUint8(e.bytes(), "out.jpg", 3, w, w);
+        TriggerSurvival s = new TriggerSurvival();
+        s.add(clean, intended, back);
+        assertTrue(s.retained() > 0.5, "retained " + s.retained());
     }
 
     /** A 16-bit PNG stays 16-bit: untouched samples keep their exact 16-bit value; text chunks stay. */
