@@ -46,8 +46,9 @@ class BenchSuiteTest {
         }
         assertFalse(Files.exists(work), "the work folder is deleted");
         long imageFamilies = TriggerFamily.all().stream().filter(f -> f.kind() == DataKind.IMAGES).count();
-        // apply (cp, NumPy), poison random/boundary, folder random/boundary + PIL, families, fit, scoring
-        assertEquals(2 + 2 + 3 + imageFamilies + 2, rows.size(), rows.toString());
+        // apply (cp, NumPy), poison random/boundary, folder random/boundary + PIL, families, fit, scoring,
+        // scoring on a wide head
+        assertEquals(2 + 2 + 3 + imageFamilies + 3, rows.size(), rows.toString());
         assertEquals(List.of("apply", "poison", "poison", "poison", "poison"),
                 commands.stream().map(c -> c.get(0)).toList());
         for (BenchSuite.Row r : rows) {

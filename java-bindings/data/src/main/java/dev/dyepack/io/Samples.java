@@ -1,5 +1,6 @@
 package dev.dyepack.io;
 
+import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -119,7 +120,7 @@ public final class Samples {
     public static void copySamples(Reader from, long first, long count, Writer to) throws IOException {
         long samples = from.shape().length == 0 ? 1 : from.shape()[0];
         if (first < 0 || count < 0 || first > samples || count > samples - first) {
-            throw new dev.dyepack.InvalidArgumentException("samples " + first + ".." + (first + count - 1)
+            throw new InvalidArgumentException("samples " + first + ".." + (first + count - 1)
                     + " are not within the " + samples + " samples of the input");
         }
         long sampleBytes = from.sampleBytes();

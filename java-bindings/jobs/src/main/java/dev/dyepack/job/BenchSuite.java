@@ -371,7 +371,7 @@ public final class BenchSuite {
 
         // A wide head (C = 1000, D = 2048) on random features, prepared (uploaded once, its pairwise norms
         // kept), beside NumPy with its norms computed before the timing too.
-        int wn = sizes.fitSamples() >= 60_000 ? 10_000 : 2_000;
+        int wn = Math.max(100, sizes.fitSamples() / 6);
         int wd = 2048;
         int wc = 1000;
         progress.accept("boundary scoring, wide head");

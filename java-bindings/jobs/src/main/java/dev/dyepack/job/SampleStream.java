@@ -221,6 +221,13 @@ final class SampleStream {
             if (t instanceof Error e) {
                 throw e;
             }
+            if (t instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while streaming samples");
+            }
+            if (t != null) {
+                throw new IOException("streaming samples failed: " + t, t);
+            }
         }
 
         private void join(Thread t) throws IOException {
