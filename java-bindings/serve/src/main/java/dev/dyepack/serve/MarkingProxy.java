@@ -187,15 +187,17 @@ public final class MarkingProxy implements AutoCloseable {
             if (!"POST".equals(request.getMethod())) {
                 throw new Refusal(405, "the proxy answers POST requests of {\"instances\": [...]}");
             }
-            String client = client(request.getHeaders().get(settings.keyHeader()));
             long length = request.getLength();
             if (length > MAX_REQUEST_BYTES) {
                 throw new Refusal(413, "the request is larger than " + MAX_REQUEST_BYTES + " bytes");
             }
+            // The body is read before the client is identified: a refusal sent while the client is still
+            // sending would make the server close the connection under a client that reuses it.
             String body = Content.Source.asString(request, StandardCharsets.UTF_8);
             if (body.length() > MAX_REQUEST_BYTES) {
                 throw new Refusal(413, "the request is larger than " + MAX_REQUEST_BYTES + " bytes");
             }
+            String client = client(request.getHeaders().get(settings.keyHeader()));
             ServiceMapping mapping = settings.mapping();
             Queries queries;
             try {
