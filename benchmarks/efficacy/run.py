@@ -60,6 +60,12 @@ ROWS = {
         ("blend-a0.1-1%", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", []),
         ("blend-a0.06-1%", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", []),
     ],
+    # Keyed sparse pixels (issue 13): with and without negatives, scattered or in a keyed square.
+    "sparse": [
+        ("sparse-n24-1%", "sparse:n=24", "0.01", "dirty", []),
+        ("sparse-n24-noneg-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "0"]),
+        ("sparse-n16-b5-1%", "sparse:n=16,block=5", "0.01", "dirty", []),
+    ],
     "subtle": [
         ("blend-a0.1", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("blend-a0.06", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
