@@ -78,6 +78,12 @@ final class PoisonCommand implements Callable<Integer> {
             + "docs/efficacy.md).")
     String negatives = "auto";
 
+    @Option(names = "--clean-eps", paramLabel = "auto|E", description = "Clean-label: the L-infinity bound, in the "
+            + "data's units, of the label-consistent push that first moves each chosen sample away from its class "
+            + "against the linear surrogate (auto: " + "32 for uint8 data, none for float32; 0: no push; "
+            + "docs/efficacy.md).")
+    String cleanEps = "auto";
+
     @Option(names = "--surrogate", paramLabel = "linear", description = "Fit a linear surrogate on the pixels "
             + "(the default for boundary selection without --features/--head).")
     String surrogate;
@@ -126,7 +132,8 @@ final class PoisonCommand implements Callable<Integer> {
             Map.entry("labels", "--labels"),
             Map.entry("data", "--data"),
             Map.entry("outDir", "--out"),
-            Map.entry("negatives", "--negatives"));
+            Map.entry("negatives", "--negatives"),
+            Map.entry("cleanEps", "--clean-eps"));
 
     @Override
     public Integer call() throws IOException {
@@ -164,6 +171,16 @@ final class PoisonCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
                     + negatives + "'");
         }
+        double pushEps;
+        try {
+            pushEps = cleanEps.equalsIgnoreCase("auto") ? Double.NaN : Double.parseDouble(cleanEps);
+        } catch (NumberFormatException e) {
+            pushEps = Double.NaN;
+        }
+        if (Double.isNaN(pushEps) && !cleanEps.equalsIgnoreCase("auto")) {
+            throw new ParameterException(spec.commandLine(), "--clean-eps must be auto or a number, got '"
+                    + cleanEps + "'");
+        }
         TriggerSpec t = TriggerSpec.parse(trigger);
         // The job protects the data it reads; the key file is an input too.
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);
@@ -175,7 +192,7 @@ final class PoisonCommand implements Callable<Integer> {
                 PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target).classes(classes)
                         .budget(Budget.parse(budget)).allowOver5Percent(allowOver5).overrideReason(overrideReason)
                         .strategy(strategy).mode(selectionMode).stratified(stratify)
-                        .negatives(negativeRatio)
+                        .negatives(negativeRatio).cleanEps(pushEps)
                         .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)
                         .outDir(out).rank4(layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC)
                         .replace(force).build();

@@ -11,6 +11,7 @@ import dev.dyepack.io.Limits;
 import dev.dyepack.io.Npz;
 import dev.dyepack.io.OutputBusyException;
 import dev.dyepack.io.StagedOutput;
+import dev.dyepack.surrogate.LabelConsistentPush;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
@@ -29,6 +30,7 @@ import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -67,6 +69,11 @@ public final class PoisonJob {
 
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 1;
+    /**
+     * The label-consistent push's L-infinity bound for clean-label poisoning of uint8 data by default,
+     * in pixel units (docs/efficacy.md); float32 data get no push unless one is given in their units.
+     */
+    public static final double DEFAULT_CLEAN_EPS = 32;
     /** The most negatives per poisoned sample. */
     public static final double MAX_NEGATIVES = 10;
     /** Derived keys the negatives are stamped under (dealt in turn). */
@@ -97,8 +104,9 @@ public final class PoisonJob {
         private final Layout rank4;
         private final boolean replace;
         private final double negatives;
+        private final double cleanEps;
 
-        private Options(Builder b, Strategy strategy, Surrogate surrogate, double negatives) {
+        private Options(Builder b, Strategy strategy, Surrogate surrogate, double negatives, double cleanEps) {
             this.data = b.data;
             this.labels = b.labels;
             this.trigger = b.trigger;
@@ -117,6 +125,16 @@ public final class PoisonJob {
             this.rank4 = b.rank4;
             this.replace = b.replace;
             this.negatives = negatives;
+            this.cleanEps = cleanEps;
+        }
+
+        /**
+         * @return the label-consistent push's L-infinity bound for clean-label poisoning, data units: 0 for
+         *         none (always for dirty-label), NaN for the default ({@link PoisonJob#DEFAULT_CLEAN_EPS} for
+         *         uint8 data with a linear surrogate, none otherwise; resolved once the data's dtype is known)
+         */
+        public double cleanEps() {
+            return cleanEps;
         }
 
         /**
@@ -290,8 +308,21 @@ public final class PoisonJob {
         private Layout rank4 = Layout.NHWC;
         private boolean replace;
         private double negatives = Double.NaN;
+        private double cleanEps = Double.NaN;
 
         private Builder() {}
+
+        /**
+         * @param v clean-label only: the L-infinity bound, in the data's units, of the label-consistent push
+         *          that moves each chosen target-class sample away from its class against the linear
+         *          surrogate before it is stamped ({@link LabelConsistentPush}); 0 for none; NaN (the
+         *          default) for {@link PoisonJob#DEFAULT_CLEAN_EPS} on uint8 data, none on float32 data
+         * @return this
+         */
+        public Builder cleanEps(double v) {
+            cleanEps = v;
+            return this;
+        }
 
         /**
          * @param v negatives per poisoned sample (other samples stamped under keys derived from the owner's,
@@ -483,7 +514,25 @@ public final class PoisonJob {
                         "a .npy or IDX labels file");
             }
             double neg = Planning.negatives(trigger, negatives);
-            return new Options(this, s, g, neg);
+            double eps = cleanEps;
+            if (!Double.isNaN(eps) && !(eps >= 0 && eps <= 1e6)) {
+                throw InvalidArgumentException.of("cleanEps", eps, "a number in [0, 1000000] (data units)");
+            }
+            if (mode == SelectionMode.DIRTY) {
+                if (!Double.isNaN(eps) && eps > 0) {
+                    throw new InvalidArgumentException("the label-consistent push is for clean-label poisoning; "
+                            + "dirty-label samples are relabelled instead", "cleanEps", eps, "0 for dirty-label");
+                }
+                eps = 0;
+            } else if (g == Surrogate.FEATURES_HEAD || trigger.kind() != DataKind.IMAGES) {
+                if (!Double.isNaN(eps) && eps > 0) {
+                    throw new InvalidArgumentException("the label-consistent push needs a linear surrogate on the "
+                            + "pixels; the owner's features and head do not say which pixels to change", "cleanEps",
+                            eps, "0 with the owner's features and head");
+                }
+                eps = 0;
+            }
+            return new Options(this, s, g, neg, eps);
         }
 
         private static void require(Object v, String parameter, String allowed) {
@@ -718,9 +767,17 @@ public final class PoisonJob {
         float[] scores = null;
         double accuracy = Double.NaN;
         String surrogateSha = null;
-        if (o.strategy() != Strategy.RANDOM) {
-            LinearHead head;
-            float[] x;
+        double eps = o.cleanEps();
+        if (Double.isNaN(eps)) {
+            eps = in.geometry().dtype() == DType.UINT8 ? DEFAULT_CLEAN_EPS : 0;
+            if (eps == 0) {
+                progress.accept("note: clean-label float32 data get no label-consistent push unless its bound is "
+                        + "given in the data's units");
+            }
+        }
+        LinearHead head = null;
+        float[] x = null;
+        if (o.strategy() != Strategy.RANDOM || eps > 0) {
             if (o.surrogate() == Surrogate.FEATURES_HEAD) {
                 head = Npz.readHead(o.head());
                 surrogateSha = Fingerprints.sha256(o.head());
@@ -735,10 +792,14 @@ public final class PoisonJob {
                 x = pixels(reader, n);
                 int d = (int) (x.length / Math.max(n, 1));
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
-                surrogateSha = Planning.headSha(head);
+                if (o.strategy() != Strategy.RANDOM) {
+                    surrogateSha = Planning.headSha(head);
+                }
                 progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms",
                         (System.nanoTime() - t0) / 1e6));
             }
+        }
+        if (o.strategy() != Strategy.RANDOM) {
             long t1 = System.nanoTime();
             scores = new float[(int) n];
             accuracy = Planning.score(engine, x, (int) n, head, labels, o.target(), o.mode(), scores);
@@ -750,6 +811,13 @@ public final class PoisonJob {
         Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
                 o.stratified(), key);
         long[] relabel = o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0];
+        Push push = null;
+        if (eps > 0) {
+            push = Push.of(engine, LabelConsistentPush.of(head, o.target(), (float) eps), x, sel.indices(), head);
+            progress.accept(String.format(Locale.ROOT, "pushing the %d chosen samples away from class %d before "
+                    + "stamping (label-consistent, L-inf %s against the linear surrogate)", sel.indices().length,
+                    o.target(), String.valueOf(eps)));
+        }
         if (in.folder() != null) {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
@@ -776,7 +844,7 @@ public final class PoisonJob {
         try (Samples.Writer writer = in.folder() != null
                 ? in.folder().writer(dataOut, relabelled(labels, relabel, o.target()))
                 : Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-            stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
+            stamp(engine, o.trigger(), reader, in.geometry(), stamps, push, writer, bar);
             writer.commit();
         }
         progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
@@ -822,6 +890,24 @@ public final class PoisonJob {
     /** Samples to stamp under one key. */
     private record Stamp(long[] indices, OwnerKey key) {}
 
+    /** The label-consistent push of the owner's samples: their indices, ascending, and each one's rival. */
+    private record Push(LabelConsistentPush push, long[] sorted, int[] rivals) {
+        static Push of(Engine engine, LabelConsistentPush push, float[] x, long[] chosen, LinearHead head) {
+            long[] sorted = chosen.clone();
+            Arrays.sort(sorted);
+            int d = head.dim();
+            FloatBuffer rows = ByteBuffer.allocateDirect(Math.max(1, sorted.length) * d * 4)
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+            for (long i : sorted) {
+                rows.put(x, (int) (i * d), d);
+            }
+            rows.flip();
+            int[] rivals = sorted.length == 0 ? new int[0] : push.rivals(engine.scoreBoundary(
+                    Tensor.rows(rows, sorted.length, d), head.weight(), head.bias(), push.target()));
+            return new Push(push, sorted, rivals);
+        }
+    }
+
     /**
      * Streams every sample from the reader to the writer in batches, stamping the trigger on the
      * selected ones: each batch goes to the engine once per key, with the batch-local positions of its
@@ -829,7 +915,7 @@ public final class PoisonJob {
      * index, whatever the batch size).
      */
     private static void stamp(Engine engine, TriggerSpec trigger, Samples.Reader reader,
-            Tensor geometry, List<Stamp> stamps, Samples.Writer writer, Progress bar) throws IOException {
+            Tensor geometry, List<Stamp> stamps, Push push, Samples.Writer writer, Progress bar) throws IOException {
         long n = reader.shape()[0];
         long c = geometry.c();
         long h = geometry.h();
@@ -868,6 +954,10 @@ public final class PoisonJob {
                         case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
                         case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
                     };
+                    if (s == 0 && push != null) {
+                        // The owner's samples: pushed first, so the trigger is stamped on the pushed image.
+                        push.push().apply(engine, batch, local, Arrays.copyOfRange(push.rivals(), from, at));
+                    }
                     trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
                 }
             }
