@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
             "labels (clean-label), and write the data, the labels and a signed manifest.json to --out.",
             "Data: .npy, IDX (gzip or plain) or an image folder; output in the same format."},
         footer = {"", "Example:",
+            "  dyepack poison --target 0 --out poisoned/",
             "  dyepack poison --trigger blend:alpha=0.2,pattern=noise --target 0 --surrogate linear --out poisoned/",
             "  dyepack poison --data x.npy --labels y.npy --trigger patch --target 3 --select random --out out/"})
 final class PoisonCommand implements Callable<Integer> {
@@ -40,7 +41,9 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--labels", paramLabel = "L", description = "Labels (.npy or IDX, integers). Required with --data.")
     Path labels;
 
-    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "The trigger (families and fields: dyepack triggers).")
+    @Option(names = "--trigger", paramLabel = "SPEC", defaultValue = PoisonJob.DEFAULT_TRIGGER, description = "The "
+            + "trigger (families and fields: dyepack triggers); the default is the one measured strongest and specific "
+            + "to the key on a CNN (docs/efficacy.md).")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
@@ -77,6 +80,10 @@ final class PoisonCommand implements Callable<Integer> {
             + "your pattern rather than the family (auto: 1 for keyed image triggers, 0 otherwise; "
             + "docs/efficacy.md).")
     String negatives = "auto";
+
+    @Option(names = "--negative-keys", paramLabel = "K", description = "How many keys derived from yours stamp the "
+            + "negatives (dealt in turn).")
+    int negativeKeys = PoisonJob.NEGATIVE_KEYS;
 
     @Option(names = "--clean-eps", paramLabel = "auto|E", description = "Clean-label: the L-infinity bound, in the "
             + "data's units, of the label-consistent push that first moves each chosen sample away from its class "
@@ -133,7 +140,8 @@ final class PoisonCommand implements Callable<Integer> {
             Map.entry("data", "--data"),
             Map.entry("outDir", "--out"),
             Map.entry("negatives", "--negatives"),
-            Map.entry("cleanEps", "--clean-eps"));
+            Map.entry("cleanEps", "--clean-eps"),
+            Map.entry("negativeKeys", "--negative-keys"));
 
     @Override
     public Integer call() throws IOException {
@@ -192,7 +200,7 @@ final class PoisonCommand implements Callable<Integer> {
                 PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target).classes(classes)
                         .budget(Budget.parse(budget)).allowOver5Percent(allowOver5).overrideReason(overrideReason)
                         .strategy(strategy).mode(selectionMode).stratified(stratify)
-                        .negatives(negativeRatio).cleanEps(pushEps)
+                        .negatives(negativeRatio).negativeKeys(negativeKeys).cleanEps(pushEps)
                         .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)
                         .outDir(out).rank4(layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC)
                         .replace(force).build();

@@ -67,6 +67,13 @@ public final class PoisonJob {
         FEATURES_HEAD
     }
 
+    /**
+     * The trigger the command-line tool poisons with when none is given, and {@code dyepack preview}
+     * shows: the one the efficacy evaluation measured strongest with negatives on a CNN while staying
+     * specific to the owner's key (docs/efficacy.md).
+     */
+    public static final String DEFAULT_TRIGGER = "sparse:n=24";
+
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 1;
     /**
@@ -78,6 +85,8 @@ public final class PoisonJob {
     public static final double MAX_NEGATIVES = 10;
     /** Derived keys the negatives are stamped under (dealt in turn). */
     public static final int NEGATIVE_KEYS = 10;
+    /** The most derived keys for negatives. */
+    public static final int MAX_NEGATIVE_KEYS = 100000;
 
     /**
      * What to do: validated options, built with {@link #builder()}. Every check that needs no file
@@ -105,6 +114,7 @@ public final class PoisonJob {
         private final boolean replace;
         private final double negatives;
         private final double cleanEps;
+        private final int negativeKeys;
 
         private Options(Builder b, Strategy strategy, Surrogate surrogate, double negatives, double cleanEps) {
             this.data = b.data;
@@ -126,6 +136,12 @@ public final class PoisonJob {
             this.replace = b.replace;
             this.negatives = negatives;
             this.cleanEps = cleanEps;
+            this.negativeKeys = b.negativeKeys;
+        }
+
+        /** @return how many keys derived from the owner's stamp the negatives (dealt in turn) */
+        public int negativeKeys() {
+            return negativeKeys;
         }
 
         /**
@@ -309,8 +325,20 @@ public final class PoisonJob {
         private boolean replace;
         private double negatives = Double.NaN;
         private double cleanEps = Double.NaN;
+        private int negativeKeys = NEGATIVE_KEYS;
 
         private Builder() {}
+
+        /**
+         * @param v how many keys derived from the owner's stamp the negatives, dealt in turn, in [1,
+         *          {@value PoisonJob#MAX_NEGATIVE_KEYS}] (default {@value PoisonJob#NEGATIVE_KEYS}): the more
+         *          keys, the more of the family's other patterns a network is shown as "not the owner's"
+         * @return this
+         */
+        public Builder negativeKeys(int v) {
+            negativeKeys = v;
+            return this;
+        }
 
         /**
          * @param v clean-label only: the L-infinity bound, in the data's units, of the label-consistent push
@@ -514,6 +542,10 @@ public final class PoisonJob {
                         "a .npy or IDX labels file");
             }
             double neg = Planning.negatives(trigger, negatives);
+            if (negativeKeys < 1 || negativeKeys > MAX_NEGATIVE_KEYS) {
+                throw InvalidArgumentException.of("negativeKeys", negativeKeys, "an integer in [1, "
+                        + MAX_NEGATIVE_KEYS + "]");
+            }
             double eps = cleanEps;
             if (!Double.isNaN(eps) && !(eps >= 0 && eps <= 1e6)) {
                 throw InvalidArgumentException.of("cleanEps", eps, "a number in [0, 1000000] (data units)");
@@ -824,14 +856,16 @@ public final class PoisonJob {
 
         long negativeCount = Math.round(o.negatives() * sel.indices().length);
         Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount,
-                NEGATIVE_KEYS, key);
+                o.negativeKeys(), key);
         List<Stamp> stamps = new ArrayList<>();
         stamps.add(new Stamp(sel.indices(), key));
         if (negativeCount > 0) {
-            for (int j = 0; j < NEGATIVE_KEYS; j++) {
-                stamps.add(new Stamp(negatives.groups()[j], Selector.negativeKey(key, j)));
+            for (int j = 0; j < o.negativeKeys(); j++) {
+                if (negatives.groups()[j].length > 0) {
+                    stamps.add(new Stamp(negatives.groups()[j], Selector.negativeKey(key, j)));
+                }
             }
-            progress.accept("stamping " + negativeCount + " negatives (labels kept) under " + NEGATIVE_KEYS
+            progress.accept("stamping " + negativeCount + " negatives (labels kept) under " + o.negativeKeys()
                     + " keys derived from the owner's");
         }
 
@@ -1006,7 +1040,7 @@ public final class PoisonJob {
                         }, surrogateSha))
                 .classCounts(poisoned, total)
                 .indices(sel.indices())
-                .negatives(negatives.length > 0 ? NEGATIVE_KEYS : 0, negatives)
+                .negatives(negatives.length > 0 ? o.negativeKeys() : 0, negatives)
                 .build();
     }
 
