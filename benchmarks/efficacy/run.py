@@ -66,6 +66,7 @@ ROWS = {
         ("sparse-n24-noneg-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "0"]),
         ("sparse-n16-b5-1%", "sparse:n=16,block=5", "0.01", "dirty", []),
         ("sparse-n24-neg2x400-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "2", "--negative-keys", "400"]),
+        ("sparse-n24-neg4x800-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "4", "--negative-keys", "800"]),
         ("sparse-n24-0.1%", "sparse:n=24", "0.001", "dirty", []),
         ("sparse-n24-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
         ("sparse-n24-clean-eps64-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "64"]),
