@@ -70,6 +70,8 @@ ROWS = {
         ("sparse-n24-0.1%", "sparse:n=24", "0.001", "dirty", []),
         ("sparse-n24-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
         ("sparse-n24-clean-eps64-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "64"]),
+        ("sparse-n24-clean-eps64-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "64", "--negatives", "0"]),
+        ("sparse-n24-clean-eps0-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "0", "--negatives", "0"]),
         ("sparse-n24-clean-eps32-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "32"]),
         ("sparse-n24-clean-eps0-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "0"]),
     ],
