@@ -75,6 +75,15 @@ ROWS = {
         ("sparse-n24-clean-eps32-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "32"]),
         ("sparse-n24-clean-eps0-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "0"]),
     ],
+    # The defaults of `dyepack poison` after issue 13 (no --trigger: PoisonJob.DEFAULT_TRIGGER, sparse:n=24;
+    # selection auto; 4 negatives per poisoned sample, one derived key each).
+    "sparse-default": [
+        ("sparse-default-1%", "sparse:n=24", "0.01", "dirty", []),
+        ("sparse-default-0.1%", "sparse:n=24", "0.001", "dirty", []),
+        ("sparse-default-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
+        ("sparse-default-n12-1%", "sparse:n=12", "0.01", "dirty", []),
+        ("sparse-default-clean-1%", "sparse:n=24", "0.01", "clean", []),
+    ],
     "subtle": [
         ("blend-a0.1", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("blend-a0.06", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),

@@ -217,7 +217,8 @@ final class PoisonCommand implements Callable<Integer> {
                             + "selection%n", r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(),
                             t, target, mode.toLowerCase(Locale.ROOT),
                             o.strategy().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-                    PoisonJob.knownWeakness(t, selectionMode, r.indices().length, r.samples())
+                    PoisonJob.knownWeakness(t, selectionMode, r.indices().length, r.samples(), o.negatives(),
+                            o.cleanEps())
                             .ifPresent(w -> stderr.println("dyepack: warning: " + w));
                     stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", "
                             + r.manifest());

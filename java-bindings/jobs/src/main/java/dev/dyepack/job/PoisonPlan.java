@@ -235,7 +235,7 @@ public final class PoisonPlan {
                         }, surrogateSha))
                 .classCounts(poisoned, total)
                 .indices(indices)
-                .negatives(negativeGroups.length > 0 ? PoisonJob.NEGATIVE_KEYS : 0, negatives())
+                .negatives(negativeGroups.length, negatives())
                 .build();
         return ManifestSigner.sign(m, key);
     }

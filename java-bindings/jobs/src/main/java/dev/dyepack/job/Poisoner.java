@@ -474,7 +474,8 @@ public final class Poisoner {
         Selector.Result sel = Selector.select(labels, classes, target, mode, strategy, scores, count, stratified, key);
         long negativeCount = Math.round(negatives * sel.indices().length);
         Selector.Negatives neg = negativeCount > 0
-                ? Selector.negatives(n, sel.indices(), negativeCount, PoisonJob.NEGATIVE_KEYS, key) : null;
+                ? Selector.negatives(n, sel.indices(), negativeCount,
+                        (int) Math.min(PoisonJob.NEGATIVE_KEYS, negativeCount), key) : null;
         return new PoisonPlan(this, key, geometry, n, classes, sel, neg, surrogateSha, accuracy);
     }
 
