@@ -73,6 +73,7 @@ ROWS = {
         ("sparse-n24-clean-eps64-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "64", "--negatives", "0"]),
         ("sparse-n24-clean-eps0-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "0", "--negatives", "0"]),
         ("sparse-n24-clean-eps32-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "32"]),
+        ("sparse-n24-clean-eps32-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "32", "--negatives", "0"]),
         ("sparse-n24-clean-eps0-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "0"]),
     ],
     # The defaults of `dyepack poison` after issue 13 (no --trigger: PoisonJob.DEFAULT_TRIGGER, sparse:n=24;

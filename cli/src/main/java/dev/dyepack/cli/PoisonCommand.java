@@ -77,7 +77,7 @@ final class PoisonCommand implements Callable<Integer> {
 
     @Option(names = "--negatives", paramLabel = "auto|R", description = "Negatives per poisoned sample: other "
             + "samples stamped with the trigger under keys derived from yours, labels kept, so that a model learns "
-            + "your pattern rather than the family (auto: 1 for keyed image triggers, 0 otherwise; "
+            + "your pattern rather than the family (auto: 4 for keyed image triggers under dirty-label, 0 otherwise; "
             + "docs/efficacy.md).")
     String negatives = "auto";
 
@@ -87,7 +87,7 @@ final class PoisonCommand implements Callable<Integer> {
 
     @Option(names = "--clean-eps", paramLabel = "auto|E", description = "Clean-label: the L-infinity bound, in the "
             + "data's units, of the label-consistent push that first moves each chosen sample away from its class "
-            + "against the linear surrogate (auto: " + "32 for uint8 data, none for float32; 0: no push; "
+            + "against the linear surrogate (auto: " + "64 for uint8 data, none for float32; 0: no push; "
             + "docs/efficacy.md).")
     String cleanEps = "auto";
 

@@ -26,18 +26,20 @@ final class Planning {
 
     /**
      * Negatives per poisoned sample, resolved: {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger
-     * when not given, 0 for any other.
+     * under dirty-label poisoning when not given, 0 for any other (clean-label: negatives halved the
+     * watermark's strength in the evaluation, docs/efficacy.md).
      *
      * @param trigger   the trigger
+     * @param mode      dirty- or clean-label
      * @param requested the ratio asked for, or NaN for the default
      * @return the ratio
      * @throws InvalidArgumentException if the ratio is outside [0, {@value PoisonJob#MAX_NEGATIVES}], or
      *                                  positive for a trigger that is the same under every key
      */
-    static double negatives(TriggerSpec trigger, double requested) {
+    static double negatives(TriggerSpec trigger, dev.dyepack.select.SelectionMode mode, double requested) {
         boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
         if (Double.isNaN(requested)) {
-            return keyedImages ? PoisonJob.DEFAULT_NEGATIVES : 0;
+            return keyedImages && mode == dev.dyepack.select.SelectionMode.DIRTY ? PoisonJob.DEFAULT_NEGATIVES : 0;
         }
         if (!(requested >= 0 && requested <= PoisonJob.MAX_NEGATIVES)) {
             throw InvalidArgumentException.of("negatives", requested, "a number in [0, " + PoisonJob.MAX_NEGATIVES

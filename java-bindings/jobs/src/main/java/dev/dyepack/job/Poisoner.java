@@ -297,7 +297,7 @@ public final class Poisoner {
                 throw new InvalidArgumentException("random selection uses no surrogate", "surrogate",
                         g.name().toLowerCase(Locale.ROOT), "none with random selection");
             }
-            double neg = Planning.negatives(trigger, negatives);
+            double neg = Planning.negatives(trigger, mode, negatives);
             return new Poisoner(this, s, g, neg);
         }
 
