@@ -335,7 +335,8 @@ def main():
             if a.quick:
                 # A check, not a measurement: with 5% poisoned the default watermark takes hold even after three
                 # epochs on a tenth of the data, and a clean model does not answer it.
-                # (Measured here: 59% against 2.8%; the bounds leave room for other PyTorch builds.)
+                # (Measured here with the default trigger and negatives: 99.5% against 4.3%; the bounds leave
+                # room for other PyTorch builds. The previous default, blend, measured 59% against 2.8%.)
                 if not (row["asr"] > 0.3 and row["clean_model_rate"] < 0.1):
                     sys.exit("efficacy --quick: the watermark did not take hold: %s" % line)
                 print("efficacy --quick: ok", flush=True)
