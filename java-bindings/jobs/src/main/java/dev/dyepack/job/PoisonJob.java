@@ -159,7 +159,7 @@ public final class PoisonJob {
 
         /**
          * @return negatives per poisoned sample, resolved: {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image
-         *         trigger unless set, 0 for a keyless one
+         *         trigger under dirty-label unless set, 0 otherwise
          */
         public double negatives() {
             return negatives;
@@ -398,7 +398,7 @@ public final class PoisonJob {
         /**
          * @param v negatives per poisoned sample (other samples stamped under keys derived from the owner's,
          *          labels kept; see {@link Selector#negatives}), in [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the
-         *          default ({@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger, 0 for a keyless one)
+         *          default ({@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger under dirty-label, 0 otherwise)
          * @return this
          */
         public Builder negatives(double v) {

@@ -136,7 +136,7 @@ public final class Poisoner {
 
     /**
      * @return negatives per poisoned sample, resolved as {@code dyepack poison} resolves them:
-     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger unless set, 0 for a keyless one
+     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger under dirty-label unless set, 0 otherwise
      */
     public double negatives() {
         return negatives;
