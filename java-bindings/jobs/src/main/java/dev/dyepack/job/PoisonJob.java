@@ -334,7 +334,7 @@ public final class PoisonJob {
     /** ... and without the push (sparse, and the previous default blend). */
     private static final String CLEAN_UNPUSHED = "TBD";
     /** Measured attack success of the default trigger at 0.1% dirty-label (docs/efficacy.md). */
-    private static final String SMALL_BUDGET_MEASURED = "TBD";
+    private static final String SMALL_BUDGET_MEASURED = "15%";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to
