@@ -332,7 +332,7 @@ public final class PoisonJob {
     /** ... with the push and 1 negative per sample ... */
     private static final String CLEAN_WITH_NEGATIVES = "26%";
     /** ... and without the push (sparse, and the previous default blend). */
-    private static final String CLEAN_UNPUSHED = "TBD";
+    private static final String CLEAN_UNPUSHED = "32%";
     /** Measured attack success of the default trigger at 0.1% dirty-label (docs/efficacy.md). */
     private static final String SMALL_BUDGET_MEASURED = "15%";
 
