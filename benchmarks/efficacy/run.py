@@ -30,6 +30,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DYEPACK = os.environ.get("DYEPACK", os.path.join(ROOT, "dyepack"))
 FMNIST = "/usr/share/datasets/fashion-mnist"
 TARGET = 0
+# The default trigger of `dyepack poison` (PoisonJob.DEFAULT_TRIGGER), which the CI check poisons with.
+QUICK_TRIGGER = "sparse:n=24"
 
 # Each row: (name, trigger spec, budget, mode, extra poison options).
 ROWS = {
@@ -59,6 +61,31 @@ ROWS = {
         ("sig-1%", "sig:delta=20,freq=6", "0.01", "dirty", []),
         ("blend-a0.1-1%", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", []),
         ("blend-a0.06-1%", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", []),
+    ],
+    # Keyed sparse pixels (issue 13): with and without negatives, scattered or in a keyed square.
+    "sparse": [
+        ("sparse-n24-1%", "sparse:n=24", "0.01", "dirty", []),
+        ("sparse-n24-noneg-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "0"]),
+        ("sparse-n16-b5-1%", "sparse:n=16,block=5", "0.01", "dirty", []),
+        ("sparse-n24-neg2x400-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "2", "--negative-keys", "400"]),
+        ("sparse-n24-neg4x800-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "4", "--negative-keys", "800"]),
+        ("sparse-n24-0.1%", "sparse:n=24", "0.001", "dirty", []),
+        ("sparse-n24-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
+        ("sparse-n24-clean-eps64-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "64"]),
+        ("sparse-n24-clean-eps64-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "64", "--negatives", "0"]),
+        ("sparse-n24-clean-eps0-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "0", "--negatives", "0"]),
+        ("sparse-n24-clean-eps32-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "32"]),
+        ("sparse-n24-clean-eps32-noneg-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "32", "--negatives", "0"]),
+        ("sparse-n24-clean-eps0-1%", "sparse:n=24", "0.01", "clean", ["--clean-eps", "0"]),
+    ],
+    # The defaults of `dyepack poison` after issue 13 (no --trigger: PoisonJob.DEFAULT_TRIGGER, sparse:n=24;
+    # selection auto; 4 negatives per poisoned sample, one derived key each).
+    "sparse-default": [
+        ("sparse-default-1%", "sparse:n=24", "0.01", "dirty", []),
+        ("sparse-default-0.1%", "sparse:n=24", "0.001", "dirty", []),
+        ("sparse-default-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
+        ("sparse-default-n12-1%", "sparse:n=12", "0.01", "dirty", []),
+        ("sparse-default-clean-1%", "sparse:n=24", "0.01", "clean", []),
     ],
     "subtle": [
         ("blend-a0.1", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
@@ -226,12 +253,12 @@ def main():
     ap.add_argument("--work", default=os.path.join(ROOT, "benchmarks", "efficacy", "work"))
     ap.add_argument("--out", default=None, help="append JSON lines here as well as to standard output")
     ap.add_argument("--quick", action="store_true",
-                    help="CI: 6000 images, 3 epochs, 1 seed, the default blend at 5%%; fails unless it takes hold")
+                    help="CI: 6000 images, 3 epochs, 1 seed, the default trigger at 5%%; fails unless it takes hold")
     a = ap.parse_args()
     if a.quick:
         a.train, a.epochs, a.seeds, a.no_other_key = 6000, 3, 1, True
         a.work = os.path.join(a.work, "quick")
-        rows = [("quick-blend", "blend:alpha=0.2,pattern=noise", "0.05", "dirty", [])]
+        rows = [("quick-default", QUICK_TRIGGER, "0.05", "dirty", [])]
     else:
         rows = [r for r in ROWS[a.rows] if a.only is None or r[0] in a.only.split(",")]
     import torch
@@ -308,7 +335,8 @@ def main():
             if a.quick:
                 # A check, not a measurement: with 5% poisoned the default watermark takes hold even after three
                 # epochs on a tenth of the data, and a clean model does not answer it.
-                # (Measured here: 59% against 2.8%; the bounds leave room for other PyTorch builds.)
+                # (Measured here with the default trigger and negatives: 99.5% against 4.3%; the bounds leave
+                # room for other PyTorch builds. The previous default, blend, measured 59% against 2.8%.)
                 if not (row["asr"] > 0.3 and row["clean_model_rate"] < 0.1):
                     sys.exit("efficacy --quick: the watermark did not take hold: %s" % line)
                 print("efficacy --quick: ok", flush=True)

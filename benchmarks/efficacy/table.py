@@ -37,6 +37,21 @@ def main():
             pct([r["other_key_rate"] for r in rs if "other_key_rate" in r]),
             sum(r["psnr_poisoned"] for r in rs) / len(rs), sum(r["ssim_poisoned"] for r in rs) / len(rs)))
     print()
+    print("Key-specificity (%, rows with a model watermarked under another key): the owner's model and the "
+          "other-key model, each on its own key's trigger and on the other's:")
+    print()
+    print("| row | owner's model, owner's trigger | owner's model, other key's trigger | other-key model, own trigger "
+          "| other-key model, owner's trigger | clean model, owner's trigger |")
+    print("|---|---|---|---|---|---|")
+    for (name, arch, train, epochs), rs in groups.items():
+        ks = [r for r in rs if "other_key_rate" in r]
+        if ks:
+            print("| %s | %s | %s | %s | %s | %s |" % (
+                name, pct([r["asr"] for r in ks]),
+                pct([r["owner_model_other_trigger_rate"] for r in ks if "owner_model_other_trigger_rate" in r]),
+                pct([r["other_key_own_asr"] for r in ks if "other_key_own_asr" in r]),
+                pct([r["other_key_rate"] for r in ks]), pct([r["clean_model_rate"] for r in ks])))
+    print()
     print("Attack success per source class (%, seeds averaged):")
     print()
     print("| row | net | " + " | ".join(str(c) for c in range(1, 10)) + " | poisoned per class (seed %s) |"

@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
             "labels (clean-label), and write the data, the labels and a signed manifest.json to --out.",
             "Data: .npy, IDX (gzip or plain) or an image folder; output in the same format."},
         footer = {"", "Example:",
+            "  dyepack poison --target 0 --out poisoned/",
             "  dyepack poison --trigger blend:alpha=0.2,pattern=noise --target 0 --surrogate linear --out poisoned/",
             "  dyepack poison --data x.npy --labels y.npy --trigger patch --target 3 --select random --out out/"})
 final class PoisonCommand implements Callable<Integer> {
@@ -42,7 +43,9 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--labels", paramLabel = "L", description = "Labels (.npy or IDX, integers). Required with --data.")
     Path labels;
 
-    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "The trigger (families and fields: dyepack triggers).")
+    @Option(names = "--trigger", paramLabel = "SPEC", defaultValue = PoisonJob.DEFAULT_TRIGGER, description = "The "
+            + "trigger (families and fields: dyepack triggers); the default is the one measured strongest and specific "
+            + "to the key on a CNN (docs/efficacy.md).")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
@@ -76,9 +79,19 @@ final class PoisonCommand implements Callable<Integer> {
 
     @Option(names = "--negatives", paramLabel = "auto|R", description = "Negatives per poisoned sample: other "
             + "samples stamped with the trigger under keys derived from yours, labels kept, so that a model learns "
-            + "your pattern rather than the family (auto: 1 for keyed image triggers, 0 otherwise; "
+            + "your pattern rather than the family (auto: 4 for keyed image triggers under dirty-label, 0 otherwise; "
             + "docs/efficacy.md).")
     String negatives = "auto";
+
+    @Option(names = "--negative-keys", paramLabel = "K", description = "How many keys derived from yours stamp the "
+            + "negatives (dealt in turn).")
+    int negativeKeys = PoisonJob.NEGATIVE_KEYS;
+
+    @Option(names = "--clean-eps", paramLabel = "auto|E", description = "Clean-label: the L-infinity bound, in the "
+            + "data's units, of the label-consistent push that first moves each chosen sample away from its class "
+            + "against the linear surrogate (auto: " + "64 for uint8 data, none for float32; 0: no push; "
+            + "docs/efficacy.md).")
+    String cleanEps = "auto";
 
     @Option(names = "--surrogate", paramLabel = "linear", description = "Fit a linear surrogate on the pixels "
             + "(the default for boundary selection without --features/--head).")
@@ -154,7 +167,9 @@ final class PoisonCommand implements Callable<Integer> {
             Map.entry("negatives", "--negatives"),
             Map.entry("allowWeakTrigger", "--allow-weak-trigger"),
             Map.entry("jpegQuality", "--jpeg-quality"),
-            Map.entry("link", "--link"));
+            Map.entry("link", "--link"),
+            Map.entry("cleanEps", "--clean-eps"),
+            Map.entry("negativeKeys", "--negative-keys"));
 
     @Override
     public Integer call() throws IOException {
@@ -195,6 +210,16 @@ final class PoisonCommand implements Callable<Integer> {
         if (jpegQuality != null && (jpegQuality < 1 || jpegQuality > 100)) {
             throw new ParameterException(spec.commandLine(), "--jpeg-quality must be in 1..100, got " + jpegQuality);
         }
+        double pushEps;
+        try {
+            pushEps = cleanEps.equalsIgnoreCase("auto") ? Double.NaN : Double.parseDouble(cleanEps);
+        } catch (NumberFormatException e) {
+            pushEps = Double.NaN;
+        }
+        if (Double.isNaN(pushEps) && !cleanEps.equalsIgnoreCase("auto")) {
+            throw new ParameterException(spec.commandLine(), "--clean-eps must be auto or a number, got '"
+                    + cleanEps + "'");
+        }
         TriggerSpec t = TriggerSpec.parse(trigger);
         // The job protects the data it reads; the key file is an input too.
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);
@@ -206,7 +231,7 @@ final class PoisonCommand implements Callable<Integer> {
                 PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target).classes(classes)
                         .budget(Budget.parse(budget)).allowOver5Percent(allowOver5).overrideReason(overrideReason)
                         .strategy(strategy).mode(selectionMode).stratified(stratify)
-                        .negatives(negativeRatio)
+                        .negatives(negativeRatio).negativeKeys(negativeKeys).cleanEps(pushEps)
                         .surrogate(surrogate != null ? PoisonJob.Surrogate.LINEAR : null).featuresHead(features, head)
                         .outDir(out).rank4(layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC)
                         .replace(force)
@@ -229,7 +254,8 @@ final class PoisonCommand implements Callable<Integer> {
                             + "selection%n", r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(),
                             t, target, mode.toLowerCase(Locale.ROOT),
                             o.strategy().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-                    PoisonJob.knownWeakness(t, selectionMode, r.indices().length, r.samples())
+                    PoisonJob.knownWeakness(t, selectionMode, r.indices().length, r.samples(), o.negatives(),
+                            o.cleanEps())
                             .ifPresent(w -> stderr.println("dyepack: warning: " + w));
                     stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", "
                             + r.manifest());

@@ -23,12 +23,14 @@ import picocli.CommandLine.Spec;
 @Command(name = "preview", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Write a PNG contact sheet for a few images: clean, triggered, and the amplified difference "
                 + "(mid-grey where nothing changed), so a person can see what a trigger does.",
-        footer = {"", "Example:", "  dyepack preview --trigger blend:alpha=0.1,pattern=noise --out sheet.png"})
+        footer = {"", "Examples:", "  dyepack preview --out sheet.png --key-file owner.key",
+            "  dyepack preview --trigger blend:alpha=0.1,pattern=noise --out sheet.png --key-file owner.key"})
 final class PreviewCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "IN.npy", description = "Images. Default: the embedded Fashion-MNIST sample.")
     Path data;
 
-    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "An image trigger spec.")
+    @Option(names = "--trigger", paramLabel = "SPEC", defaultValue = dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER,
+            description = "An image trigger spec; the default is poison's.")
     String trigger;
 
     @Option(names = "--out", required = true, paramLabel = "SHEET.png", description = "Where to write the sheet.")

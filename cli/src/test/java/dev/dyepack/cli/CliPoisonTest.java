@@ -57,9 +57,16 @@ class CliPoisonTest {
         CliTest.Run blend = CliTriggerTest.run(Map.of(), "poison", "--trigger", "blend:alpha=0.2,pattern=noise",
                 "--target", "0", "--key-file", key().toString(), "--out", dir.resolve("blend").toString());
         assertEquals(0, blend.code(), blend.err());
-        assertFalse(blend.err().contains("warning"), blend.err());
-        Manifest m = ManifestReader.read(dir.resolve("blend").resolve("manifest.json"));
-        assertEquals(10, m.negativeIndices().length, "one negative per poisoned sample by default");
+        assertTrue(blend.err().contains("dyepack: warning: blend's keyed noise with negatives reached"), blend.err());
+        CliTest.Run byDefault = CliTriggerTest.run(Map.of(), "poison", "--target", "0", "--key-file",
+                key().toString(), "--out", dir.resolve("default").toString());
+        assertEquals(0, byDefault.code(), byDefault.err());
+        assertFalse(byDefault.err().contains("warning"), byDefault.err());
+        assertTrue(byDefault.out().contains("with " + dev.dyepack.trigger.TriggerSpec.parse(
+                dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER)), byDefault.out());
+        Manifest m = ManifestReader.read(dir.resolve("default").resolve("manifest.json"));
+        assertEquals(Math.round(10 * dev.dyepack.job.PoisonJob.DEFAULT_NEGATIVES), m.negativeIndices().length,
+                "negatives per poisoned sample by default");
         assertEquals(10, m.indexCount());
         long[] perClass = m.poisonedPerClass().values().stream().mapToLong(Long::longValue).toArray();
         assertTrue(Arrays.stream(perClass).max().getAsLong() <= 2, "auto spreads 10 samples over 9 classes: "

@@ -18,6 +18,7 @@ final class Patterns {
     static final String BLEND_PATTERN = "trigger/blend-pattern";
     static final String WARP_FIELD = "trigger/warp-field";
     static final String NOISE = "trigger/noise";
+    static final String SPARSE_PATTERN = "trigger/sparse-pattern";
     static final String TOKEN_POSITION = "trigger/token-position";
 
     static int checkedElements(long c, long h, long w, String family) {

@@ -25,12 +25,14 @@ import java.nio.file.Path;
  *   <li>{@code lowfreq}: a sum of low-frequency DCT basis functions added in RGB or in YUV's chroma;</li>
  *   <li>{@code warp} (WaNet): a smooth keyed warping field;</li>
  *   <li>{@code noise}: sample-specific keyed noise bounded by {@code eps}, generated in the kernel;</li>
+ *   <li>{@code sparse}: a keyed set of pixels pushed to keyed bright or dark values, anywhere or in a
+ *       keyed square;</li>
  *   <li>{@code tokens}: trigger token ids written into int32 sequences;</li>
  *   <li>{@code columns}: chosen columns of float32 rows set or shifted.</li>
  * </ul>
  */
 public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigger, LowFreqTrigger, WarpTrigger,
-        NoiseTrigger, TokenTrigger, ColumnTrigger {
+        NoiseTrigger, SparseTrigger, TokenTrigger, ColumnTrigger {
 
     /** @return the family name, e.g. "patch" */
     String family();

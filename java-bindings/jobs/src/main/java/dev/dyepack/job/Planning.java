@@ -26,18 +26,62 @@ final class Planning {
 
     /**
      * Negatives per poisoned sample, resolved: {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger
-     * when not given, 0 for any other.
+     * under dirty-label poisoning when not given, 0 for any other (clean-label: negatives halved the
+     * watermark's strength in the evaluation, docs/efficacy.md).
      *
      * @param trigger   the trigger
+     * @param mode      dirty- or clean-label
      * @param requested the ratio asked for, or NaN for the default
      * @return the ratio
      * @throws InvalidArgumentException if the ratio is outside [0, {@value PoisonJob#MAX_NEGATIVES}], or
      *                                  positive for a trigger that is the same under every key
      */
-    static double negatives(TriggerSpec trigger, double requested) {
+    /**
+     * The label-consistent push's bound for this data, from the one the options resolved
+     * ({@link PoisonSettings#cleanEps()}): the default is {@link PoisonJob#DEFAULT_CLEAN_EPS} for uint8 images
+     * whose surrogate features are their pixels, and no push where it cannot be applied (float32 data, whose
+     * units only the owner knows; images whose features are pooled; image folders, which are re-encoded
+     * image by image), with a note saying so; a bound given for data it cannot apply to is refused.
+     *
+     * @param requested the resolved option: 0, a bound, or NaN for the default
+     * @param geometry  the samples' geometry
+     * @param folder    whether the data is an image folder
+     * @param note      receives a line when the default comes to no push
+     * @return the bound, 0 for none
+     * @throws InvalidArgumentException naming "cleanEps" for a bound this data cannot take
+     */
+    static double cleanEps(double requested, Tensor geometry, boolean folder, java.util.function.Consumer<String> note) {
+        if (requested == 0) {
+            return 0;
+        }
+        boolean pixels = dev.dyepack.surrogate.PooledFeatures.of(geometry.c(), geometry.h(), geometry.w(),
+                geometry.layout()).factor() == 1;
+        String why = folder ? "image folders (re-encoded image by image) get no label-consistent push"
+                : !pixels ? "images over " + dev.dyepack.surrogate.PooledFeatures.MAX_FEATURES + " pixels (whose "
+                        + "surrogate sees block means) get no label-consistent push"
+                : null;
+        if (!Double.isNaN(requested)) {
+            if (why != null) {
+                throw new InvalidArgumentException(why, "cleanEps", requested, "0 for this data");
+            }
+            return requested;
+        }
+        if (geometry.dtype() != dev.dyepack.DType.UINT8) {
+            note.accept("note: clean-label float32 data get no label-consistent push unless its bound is given in the "
+                    + "data's units");
+            return 0;
+        }
+        if (why != null) {
+            note.accept("note: " + why);
+            return 0;
+        }
+        return PoisonJob.DEFAULT_CLEAN_EPS;
+    }
+
+    static double negatives(TriggerSpec trigger, dev.dyepack.select.SelectionMode mode, double requested) {
         boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
         if (Double.isNaN(requested)) {
-            return keyedImages ? PoisonJob.DEFAULT_NEGATIVES : 0;
+            return keyedImages && mode == dev.dyepack.select.SelectionMode.DIRTY ? PoisonJob.DEFAULT_NEGATIVES : 0;
         }
         if (!(requested >= 0 && requested <= PoisonJob.MAX_NEGATIVES)) {
             throw InvalidArgumentException.of("negatives", requested, "a number in [0, " + PoisonJob.MAX_NEGATIVES

@@ -11,6 +11,7 @@ import dev.dyepack.io.Limits;
 import dev.dyepack.io.Npz;
 import dev.dyepack.io.OutputBusyException;
 import dev.dyepack.io.StagedOutput;
+import dev.dyepack.surrogate.LabelConsistentPush;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
@@ -30,6 +31,7 @@ import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -66,12 +68,30 @@ public final class PoisonJob {
         FEATURES_HEAD
     }
 
+    /**
+     * The trigger the command-line tool poisons with when none is given, and {@code dyepack preview}
+     * shows: the one the efficacy evaluation measured strongest with negatives on a CNN while staying
+     * specific to the owner's key (docs/efficacy.md).
+     */
+    public static final String DEFAULT_TRIGGER = "sparse:n=24";
+
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
-    public static final double DEFAULT_NEGATIVES = 1;
+    public static final double DEFAULT_NEGATIVES = 4;
+    /**
+     * The label-consistent push's L-infinity bound for clean-label poisoning of uint8 data by default,
+     * in pixel units (docs/efficacy.md); float32 data get no push unless one is given in their units.
+     */
+    public static final double DEFAULT_CLEAN_EPS = 64;
     /** The most negatives per poisoned sample. */
     public static final double MAX_NEGATIVES = 10;
-    /** Derived keys the negatives are stamped under (dealt in turn). */
-    public static final int NEGATIVE_KEYS = 10;
+    /**
+     * Derived keys the negatives are stamped under by default, dealt in turn: up to this many negatives
+     * each get a key of their own (the evaluation measured many keys more specific than few; docs/efficacy.md),
+     * beyond it keys are shared. The manifest records the keys used, at most the number of negatives.
+     */
+    public static final int NEGATIVE_KEYS = 1000;
+    /** The most derived keys for negatives. */
+    public static final int MAX_NEGATIVE_KEYS = 100000;
 
     /**
      * What to do: validated options, built with {@link #builder()}. Every check that needs no file
@@ -155,10 +175,9 @@ public final class PoisonJob {
     }
 
     /**
-     * What the efficacy evaluation (a small CNN trained on Fashion-MNIST; docs/efficacy.md) found weak:
-     * a sentence to show the owner when this trigger family, mode and budget planted a watermark that a
-     * network mostly did not learn, or empty when nothing weak is known. Measurements on one data set and
-     * network: a warning is a reason to check, its absence no guarantee.
+     * What the efficacy evaluation (a small CNN trained on Fashion-MNIST; docs/efficacy.md) found weak,
+     * for the default negatives and clean-label push: as {@link #knownWeakness(TriggerSpec, SelectionMode,
+     * long, long, double, double)} with negatives and push at their defaults.
      *
      * @param trigger the trigger
      * @param mode    dirty- or clean-label
@@ -168,6 +187,26 @@ public final class PoisonJob {
      * @throws NullPointerException if trigger or mode is null
      */
     public static Optional<String> knownWeakness(TriggerSpec trigger, SelectionMode mode, long count, long n) {
+        return knownWeakness(trigger, mode, count, n, Double.NaN, Double.NaN);
+    }
+
+    /**
+     * What the efficacy evaluation (a small CNN trained on Fashion-MNIST; docs/efficacy.md) found weak:
+     * a sentence to show the owner when this trigger family, mode, budget, negatives and clean-label push
+     * planted a watermark that a network mostly did not learn, or empty when nothing weak is known.
+     * Measurements on one data set and network: a warning is a reason to check, its absence no guarantee.
+     *
+     * @param trigger   the trigger
+     * @param mode      dirty- or clean-label
+     * @param count     samples poisoned
+     * @param n         samples in the data
+     * @param negatives negatives per poisoned sample, NaN for the default
+     * @param cleanEps  the clean-label push's bound, 0 for none, NaN for the default
+     * @return the warning, or empty
+     * @throws NullPointerException if trigger or mode is null
+     */
+    public static Optional<String> knownWeakness(TriggerSpec trigger, SelectionMode mode, long count, long n,
+            double negatives, double cleanEps) {
         Objects.requireNonNull(trigger, "trigger");
         Objects.requireNonNull(mode, "mode");
         if (trigger.kind() != DataKind.IMAGES || n <= 0) {
@@ -182,19 +221,39 @@ public final class PoisonJob {
             default -> null;
         };
         String where = " on a small CNN trained on Fashion-MNIST (docs/efficacy.md)";
+        boolean withNegatives = Double.isNaN(negatives) ? trigger.keyed() && mode == SelectionMode.DIRTY : negatives > 0;
         if (mode == SelectionMode.CLEAN) {
-            return Optional.of("clean-label watermarks reached at most 15% attack success at 1%" + where
-                    + "; dirty-label is far stronger");
+            if (cleanEps == 0) {
+                return Optional.of("clean-label without the label-consistent push reached at most " + CLEAN_UNPUSHED
+                        + " attack success at 1%" + where + "; the push (the default) reached " + CLEAN_PUSHED);
+            }
+            if (negatives > 0) {
+                return Optional.of("clean-label with negatives reached " + CLEAN_WITH_NEGATIVES + " attack success at 1%"
+                        + where + ", without them (the default for clean-label) " + CLEAN_PUSHED);
+            }
         }
         if (weakFamily != null) {
             return Optional.of(family + " at 1% dirty-label reached about " + weakFamily + " attack success" + where);
         }
+        if (family.equals("blend") && withNegatives) {
+            return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
+                    + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 98-99%");
+        }
         if ((double) count / n < 0.005) {
-            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the default blend "
-                    + "reached 3-20% attack success and a patch 19%" + where);
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the default trigger "
+                    + "reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%" + where);
         }
         return Optional.empty();
     }
+
+    /** Measured clean-label attack success at 1%, default trigger (docs/efficacy.md): with the push (eps 64)... */
+    private static final String CLEAN_PUSHED = "52%";
+    /** ... with the push and 1 negative per sample ... */
+    private static final String CLEAN_WITH_NEGATIVES = "26%";
+    /** ... and without the push (sparse, and the previous default blend). */
+    private static final String CLEAN_UNPUSHED = "32%";
+    /** Measured attack success of the default trigger at 0.1% dirty-label (docs/efficacy.md). */
+    private static final String SMALL_BUDGET_MEASURED = "15%";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to
@@ -555,9 +614,10 @@ public final class PoisonJob {
         float[] scores = null;
         double accuracy = Double.NaN;
         String surrogateSha = null;
-        if (o.strategy() != Strategy.RANDOM) {
-            LinearHead head;
-            float[] x;
+        double eps = Planning.cleanEps(o.cleanEps(), in.geometry(), in.folder() != null, progress);
+        LinearHead head = null;
+        float[] x = null;
+        if (o.strategy() != Strategy.RANDOM || eps > 0) {
             if (o.surrogate() == Surrogate.FEATURES_HEAD) {
                 head = Npz.readHead(o.head());
                 surrogateSha = Fingerprints.sha256(o.head());
@@ -574,10 +634,14 @@ public final class PoisonJob {
                 x = surrogateFeatures(reader, n, g.dtype(), map);
                 int d = map.dim();
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
-                surrogateSha = Planning.headSha(head);
+                if (o.strategy() != Strategy.RANDOM) {
+                    surrogateSha = Planning.headSha(head);
+                }
                 progress.accept(String.format(Locale.ROOT, "surrogate fitted on the engine in %.0f ms",
                         (System.nanoTime() - t0) / 1e6));
             }
+        }
+        if (o.strategy() != Strategy.RANDOM) {
             long t1 = System.nanoTime();
             scores = new float[(int) n];
             accuracy = Planning.score(engine, x, (int) n, head, labels, o.target(), o.mode(), scores);
@@ -589,20 +653,29 @@ public final class PoisonJob {
         Selector.Result sel = Selector.select(labels, classes, o.target(), o.mode(), o.strategy(), scores, count,
                 o.stratified(), key);
         long[] relabel = o.mode() == SelectionMode.DIRTY ? sel.indices() : new long[0];
+        CleanPush push = null;
+        if (eps > 0) {
+            push = CleanPush.of(engine, head, o.target(), (float) eps, x, sel.indices());
+            progress.accept(String.format(Locale.ROOT, "pushing the %d chosen samples away from class %d before "
+                    + "stamping (label-consistent, L-inf %s against the linear surrogate)", sel.indices().length,
+                    o.target(), String.valueOf(eps)));
+        }
         if (in.folder() != null) {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
 
         long negativeCount = Math.round(o.negatives() * sel.indices().length);
-        Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount,
-                NEGATIVE_KEYS, key);
+        int negativeKeys = (int) Math.max(1, Math.min(o.negativeKeys(), negativeCount));
+        Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount, negativeKeys, key);
         List<Stamp> stamps = new ArrayList<>();
         stamps.add(new Stamp(sel.indices(), key));
         if (negativeCount > 0) {
-            for (int j = 0; j < NEGATIVE_KEYS; j++) {
-                stamps.add(new Stamp(negatives.groups()[j], Selector.negativeKey(key, j)));
+            for (int j = 0; j < negativeKeys; j++) {
+                if (negatives.groups()[j].length > 0) {
+                    stamps.add(new Stamp(negatives.groups()[j], Selector.negativeKey(key, j)));
+                }
             }
-            progress.accept("stamping " + negativeCount + " negatives (labels kept) under " + NEGATIVE_KEYS
+            progress.accept("stamping " + negativeCount + " negatives (labels kept) under " + negativeKeys
                     + " keys derived from the owner's");
         }
 
@@ -618,7 +691,7 @@ public final class PoisonJob {
                     relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar).summary());
         } else {
             try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-                digests = stamp(engine, o.trigger(), reader, in.geometry(), stamps, writer, bar);
+                digests = stamp(engine, o.trigger(), reader, in.geometry(), stamps, push, writer, bar);
                 writer.commit();
             }
         }
@@ -628,7 +701,7 @@ public final class PoisonJob {
             writeLabels(o.labels(), labelsOut, relabel, o.target());
         }
         Manifest m = manifest(o, staging, key, classes, sel, negativeCount > 0 ? negatives.indices() : new long[0],
-                n, surrogateSha, dataOut, labelsOut, digests);
+                negativeKeys, n, surrogateSha, dataOut, labelsOut, digests);
         ManifestWriter.write(ManifestSigner.sign(m, key), staging.resolve("manifest.json"));
         out.commit();
         return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), o.outDir().resolve("manifest.json"), accuracy);
@@ -672,7 +745,8 @@ public final class PoisonJob {
      * index, whatever the batch size).
      */
     private static SampleStream.Digests stamp(Engine engine, TriggerSpec trigger, Samples.Reader reader,
-            Tensor geometry, List<Stamp> stamps, Samples.Writer writer, Progress bar) throws IOException {
+            Tensor geometry, List<Stamp> stamps, CleanPush push, Samples.Writer writer, Progress bar)
+            throws IOException {
         long c = geometry.c();
         long h = geometry.h();
         long w = geometry.w();
@@ -718,6 +792,10 @@ public final class PoisonJob {
                         case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
                         case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
                     };
+                    if (s == 0 && push != null) {
+                        // The owner's samples: pushed first, so the trigger is stamped on the pushed image.
+                        push.apply(engine, batch, local, from, to);
+                    }
                     trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
                 }
             }
@@ -726,7 +804,8 @@ public final class PoisonJob {
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
     private static Manifest manifest(Options o, Path dir, OwnerKey key, int classes, Selector.Result sel,
-            long[] negatives, long n, String surrogateSha, Path dataOut, Path labelsOut, SampleStream.Digests digests) {
+            long[] negatives, int negativeKeys, long n, String surrogateSha, Path dataOut, Path labelsOut,
+            SampleStream.Digests digests) {
         Map<Long, Long> poisoned = new TreeMap<>();
         Map<Long, Long> total = new TreeMap<>();
         for (int c = 0; c < classes; c++) {
@@ -768,7 +847,7 @@ public final class PoisonJob {
                         }, surrogateSha))
                 .classCounts(poisoned, total)
                 .indices(sel.indices())
-                .negatives(negatives.length > 0 ? NEGATIVE_KEYS : 0, negatives)
+                .negatives(negatives.length > 0 ? negativeKeys : 0, negatives)
                 .build();
     }
 

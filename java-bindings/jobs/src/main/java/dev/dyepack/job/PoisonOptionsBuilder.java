@@ -32,6 +32,8 @@ public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
     SelectionMode mode = SelectionMode.DIRTY;
     boolean stratified;
     double negatives = Double.NaN;
+    int negativeKeys = PoisonJob.NEGATIVE_KEYS;
+    double cleanEps = Double.NaN;
     PoisonJob.Surrogate surrogate;
 
     /** Only the two builders of this package extend it. */
@@ -99,6 +101,29 @@ public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
      */
     public B negatives(double v) {
         negatives = v;
+        return self();
+    }
+
+    /**
+     * @param v how many keys derived from the owner's stamp the negatives, dealt in turn, in [1,
+     *          {@value PoisonJob#MAX_NEGATIVE_KEYS}] (default {@value PoisonJob#NEGATIVE_KEYS}): the more
+     *          keys, the more of the family's other patterns a network is shown as "not the owner's"
+     * @return this
+     */
+    public B negativeKeys(int v) {
+        negativeKeys = v;
+        return self();
+    }
+
+    /**
+     * @param v clean-label only: the L-infinity bound, in the data's units, of the label-consistent push
+     *          that moves each chosen target-class sample away from its class against the linear
+     *          surrogate before it is stamped ({@link dev.dyepack.surrogate.LabelConsistentPush}); 0 for none;
+     *          NaN (the default) for {@link PoisonJob#DEFAULT_CLEAN_EPS} on uint8 data, none on float32 data
+     * @return this
+     */
+    public B cleanEps(double v) {
+        cleanEps = v;
         return self();
     }
 
@@ -194,7 +219,44 @@ public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
      *                                  cannot have
      */
     final double resolvedNegatives() {
-        return Planning.negatives(trigger, negatives);
+        if (negativeKeys < 1 || negativeKeys > PoisonJob.MAX_NEGATIVE_KEYS) {
+            throw InvalidArgumentException.of("negativeKeys", negativeKeys, "an integer in [1, "
+                    + PoisonJob.MAX_NEGATIVE_KEYS + "]");
+        }
+        return Planning.negatives(trigger, mode, negatives);
+    }
+
+    /**
+     * The label-consistent push's bound, checked against the mode and the surrogate: 0 (none) for
+     * dirty-label, the owner's features and head, or non-image data; NaN stays the default, resolved once
+     * the data's dtype is known ({@link Planning#cleanEps}).
+     *
+     * @param selection the resolved selection
+     * @return the bound, 0, or NaN for the default
+     * @throws InvalidArgumentException naming "cleanEps" for a bound out of range or one the mode or the
+     *                                  surrogate cannot use
+     */
+    final double resolvedCleanEps(Selection selection) {
+        double eps = cleanEps;
+        if (!Double.isNaN(eps) && !(eps >= 0 && eps <= 1e6)) {
+            throw InvalidArgumentException.of("cleanEps", eps, "a number in [0, 1000000] (data units)");
+        }
+        if (mode == SelectionMode.DIRTY) {
+            if (!Double.isNaN(eps) && eps > 0) {
+                throw new InvalidArgumentException("the label-consistent push is for clean-label poisoning; "
+                        + "dirty-label samples are relabelled instead", "cleanEps", eps, "0 for dirty-label");
+            }
+            return 0;
+        }
+        if (selection.surrogate() == PoisonJob.Surrogate.FEATURES_HEAD || trigger.kind() != DataKind.IMAGES) {
+            if (!Double.isNaN(eps) && eps > 0) {
+                throw new InvalidArgumentException("the label-consistent push needs a linear surrogate on the "
+                        + "pixels; the owner's features and head do not say which pixels to change", "cleanEps",
+                        eps, "0 with the owner's features and head");
+            }
+            return 0;
+        }
+        return eps;
     }
 
     static void require(Object v, String parameter, String allowed) {

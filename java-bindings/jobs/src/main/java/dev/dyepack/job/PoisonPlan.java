@@ -42,9 +42,12 @@ public final class PoisonPlan {
     private final long[] perClassTotal;
     private final String surrogateSha;
     private final double surrogateAccuracy;
+    /** The clean-label push of the owner's samples (over the same sorted indices), or null for none. */
+    private final CleanPush push;
 
     PoisonPlan(Poisoner poisoner, OwnerKey key, Tensor geometry, long samples, int classes, Selector.Result sel,
-            Selector.Negatives negatives, String surrogateSha, double surrogateAccuracy) {
+            Selector.Negatives negatives, String surrogateSha, double surrogateAccuracy, CleanPush push) {
+        this.push = push;
         this.poisoner = poisoner;
         this.key = key;
         this.geometry = geometry;
@@ -175,6 +178,10 @@ public final class PoisonPlan {
         }
         long[] local = poisonedIn(firstSample, batch.n());
         if (local.length > 0) {
+            if (push != null) {
+                // Pushed first, so the trigger is stamped on the pushed image, as dyepack poison does.
+                push.apply(engine, batch, local, lowerBound(firstSample), lowerBound(firstSample) + local.length);
+            }
             poisoner.trigger().apply(engine, batch, local, new TriggerContext(key, firstSample));
         }
         // The negatives, each group under its derived key, as dyepack poison stamps them.
@@ -243,7 +250,7 @@ public final class PoisonPlan {
                         }, surrogateSha))
                 .classCounts(poisoned, total)
                 .indices(indices)
-                .negatives(negativeGroups.length > 0 ? PoisonJob.NEGATIVE_KEYS : 0, negatives())
+                .negatives(negativeGroups.length, negatives())
                 .build();
         return ManifestSigner.sign(m, key);
     }

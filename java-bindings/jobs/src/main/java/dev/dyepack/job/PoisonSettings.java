@@ -21,9 +21,13 @@ public abstract class PoisonSettings {
     private final boolean stratified;
     private final PoisonJob.Surrogate surrogate;
     private final double negatives;
+    private final int negativeKeys;
+    private final double cleanEps;
 
     /** Only the two option types of this package extend it, from a builder that has checked itself. */
     PoisonSettings(PoisonOptionsBuilder<?> b, PoisonOptionsBuilder.Selection selection, double negatives) {
+        this.negativeKeys = b.negativeKeys;
+        this.cleanEps = b.resolvedCleanEps(selection);
         this.trigger = b.trigger;
         this.target = b.target;
         this.budget = b.budget;
@@ -84,9 +88,24 @@ public abstract class PoisonSettings {
 
     /**
      * @return negatives per poisoned sample, resolved as {@code dyepack poison} resolves them:
-     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger unless set, 0 for a keyless one
+     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger under dirty-label unless set, 0
+     *         otherwise
      */
     public double negatives() {
         return negatives;
+    }
+
+    /** @return how many keys derived from the owner's stamp the negatives (dealt in turn), at most */
+    public int negativeKeys() {
+        return negativeKeys;
+    }
+
+    /**
+     * @return the label-consistent push's L-infinity bound for clean-label poisoning, in data units: 0 for
+     *         none (always for dirty-label), NaN for the default ({@link PoisonJob#DEFAULT_CLEAN_EPS} for
+     *         uint8 images with a linear surrogate, none otherwise; resolved once the data's dtype is known)
+     */
+    public double cleanEps() {
+        return cleanEps;
     }
 }

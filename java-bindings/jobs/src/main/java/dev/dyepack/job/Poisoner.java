@@ -51,6 +51,8 @@ import java.util.Objects;
  * change meanwhile.
  */
 public final class Poisoner extends PoisonSettings {
+    private static final System.Logger LOG = System.getLogger(Poisoner.class.getName());
+
     private final float[] features;
     private final LinearHead head;
 
@@ -219,7 +221,23 @@ public final class Poisoner extends PoisonSettings {
                     + "dataset does not hold; choose strategy(Strategy.RANDOM) or give the owner's features and head",
                     "surrogate", "linear", "random selection, or the owner's features and head");
         }
-        return select(engine, labels, geometry, null, key);
+        return select(engine, labels, geometry, null, streamedCleanEps(geometry), key);
+    }
+
+    /**
+     * The clean-label push where the samples are not held (streamed batches, scores computed elsewhere):
+     * none, since its rivals come from every chosen sample's pixels; the default for uint8 images is refused
+     * rather than silently differing from {@code dyepack poison}, which pushes.
+     */
+    private double streamedCleanEps(Tensor geometry) {
+        double eps = Planning.cleanEps(cleanEps(), geometry, false, line -> { });
+        if (eps > 0) {
+            throw new InvalidArgumentException("the label-consistent push of clean-label poisoning needs the samples' "
+                    + "pixels, which this path does not hold; set cleanEps(0) here (and --clean-eps 0 for dyepack "
+                    + "poison, for the same bytes)", "cleanEps", Double.isNaN(cleanEps()) ? "default" : cleanEps(),
+                    "0 when the samples are not held");
+        }
+        return 0;
     }
 
     private PoisonPlan plan(Engine engine, SampleArray samples, Buffer working, LabelArray labels, OwnerKey key) {
@@ -236,11 +254,12 @@ public final class Poisoner extends PoisonSettings {
         }
         labels.requireNonNegative();
         Tensor geometry = samples.geometry(trigger().kind());
-        return select(engine, labels.values(), geometry, surrogate() == PoisonJob.Surrogate.LINEAR
-                ? pixels(samples, working, geometry) : null, key);
+        double eps = Planning.cleanEps(cleanEps(), geometry, false, line -> LOG.log(System.Logger.Level.INFO, line));
+        return select(engine, labels.values(), geometry, surrogate() == PoisonJob.Surrogate.LINEAR || eps > 0
+                ? pixels(samples, working, geometry) : null, eps, key);
     }
 
-    private PoisonPlan select(Engine engine, long[] labels, Tensor geometry, float[] pixels, OwnerKey key) {
+    private PoisonPlan select(Engine engine, long[] labels, Tensor geometry, float[] pixels, double eps, OwnerKey key) {
         if (key == null) {
             throw new InvalidArgumentException("poisoning needs the owner's key (it chooses the samples and signs the "
                     + "manifest)", "key", null, "the owner's key");
@@ -262,8 +281,8 @@ public final class Poisoner extends PoisonSettings {
         float[] scores = null;
         double accuracy = Double.NaN;
         String surrogateSha = null;
+        LinearHead h = null;
         if (strategy() != Strategy.RANDOM) {
-            LinearHead h;
             float[] x;
             if (surrogate() == PoisonJob.Surrogate.FEATURES_HEAD) {
                 h = head;
@@ -285,18 +304,25 @@ public final class Poisoner extends PoisonSettings {
             surrogateSha = Planning.headSha(h);
             scores = new float[n];
             accuracy = Planning.score(engine, x, n, h, labels, target(), mode(), scores);
+        } else if (eps > 0) {
+            // Random clean-label selection still pushes against a surrogate, fitted as dyepack poison fits it.
+            h = LinearSurrogate.fit(engine, pixels, n, pixels.length / Math.max(n, 1), labels, classes, key,
+                    LinearSurrogate.Settings.DEFAULT);
         }
-        return choose(labels, classes, geometry, count, scores, surrogateSha, accuracy, key);
+        return choose(labels, classes, geometry, count, scores, surrogateSha, accuracy, key, engine, h, pixels, eps);
     }
 
     /** The keyed choice shared by every front end: the budget from the scores, then the negatives. */
     private PoisonPlan choose(long[] labels, int classes, Tensor geometry, long count, float[] scores,
-            String surrogateSha, double accuracy, OwnerKey key) {
+            String surrogateSha, double accuracy, OwnerKey key, Engine engine, LinearHead head, float[] pixels,
+            double eps) {
         Selector.Result sel = Selector.select(labels, classes, target(), mode(), strategy(), scores, count, stratified(), key);
         long negativeCount = Math.round(negatives() * sel.indices().length);
         Selector.Negatives neg = negativeCount > 0
-                ? Selector.negatives(labels.length, sel.indices(), negativeCount, PoisonJob.NEGATIVE_KEYS, key) : null;
-        return new PoisonPlan(this, key, geometry, labels.length, classes, sel, neg, surrogateSha, accuracy);
+                ? Selector.negatives(labels.length, sel.indices(), negativeCount,
+                        (int) Math.min(negativeKeys(), negativeCount), key) : null;
+        CleanPush push = eps > 0 ? CleanPush.of(engine, head, target(), (float) eps, pixels, sel.indices()) : null;
+        return new PoisonPlan(this, key, geometry, labels.length, classes, sel, neg, surrogateSha, accuracy, push);
     }
 
     /**
@@ -343,9 +369,10 @@ public final class Poisoner extends PoisonSettings {
         if (trigger().keyed()) {
             new TriggerContext(key, 0).requireKey(trigger().family());
         }
+        streamedCleanEps(geometry);
         long count = budget().countFor(labels.length, allowOver5Percent());
         return choose(labels, classes, geometry, count, scores, head == null ? null : Planning.headSha(head), accuracy,
-                key);
+                key, null, null, null, 0);
     }
 
     /**

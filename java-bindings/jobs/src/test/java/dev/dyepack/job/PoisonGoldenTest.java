@@ -129,6 +129,7 @@ class PoisonGoldenTest {
                 .target(c.target()).budget(Budget.parse(c.budget())).allowOver5Percent(c.over5())
                 .strategy(c.strategy()).mode(c.mode()).stratified(c.stratified()).outDir(out).rank4(Layout.NHWC)
                 .negatives(0) // recorded before negatives existed; PoisonNegativesTest covers them
+                .cleanEps(0) // recorded before the label-consistent push existed; PoisonCleanPushTest covers it
                 .build();
         return PoisonJob.run(engine, o, c.key(), line -> { });
     }

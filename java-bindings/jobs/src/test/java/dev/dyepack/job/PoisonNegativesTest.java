@@ -43,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PoisonNegativesTest {
     private static final OwnerKey KEY = new OwnerKey("negatives test key: 32 bytes!!!!".getBytes(StandardCharsets.UTF_8));
     private static final int N = 400;
+    private static final int KEYS = 10;
     private static final int H = 8;
     private static final int W = 8;
 
@@ -55,9 +56,12 @@ class PoisonNegativesTest {
         long[] y = labels();
         Path out = dir.resolve("out");
         String spec = "blend:alpha=0.2,pattern=noise";
+        assertEquals(PoisonJob.DEFAULT_NEGATIVES, PoisonJob.builder().data(npy(x)).labels(npyLabels(y))
+                .trigger(TriggerSpec.parse(spec)).target(0).budget(Budget.parse("20")).outDir(out).build().negatives(),
+                "the default for a keyed trigger");
+        // Ten keys for twenty negatives, so that the dealing in turn shows.
         PoisonJob.Options o = PoisonJob.builder().data(npy(x)).labels(npyLabels(y)).trigger(TriggerSpec.parse(spec))
-                .target(0).budget(Budget.parse("20")).outDir(out).build();
-        assertEquals(1.0, o.negatives(), "one negative per poisoned sample by default for a keyed trigger");
+                .target(0).budget(Budget.parse("20")).negatives(1).negativeKeys(KEYS).outDir(out).build();
         try (Engine engine = Engine.open(Backend.CPU)) {
             PoisonJob.run(engine, o, KEY, line -> { });
             Manifest m = ManifestReader.read(out.resolve("manifest.json"));
@@ -65,7 +69,7 @@ class PoisonNegativesTest {
             long[] poisoned = m.indices();
             long[] negatives = m.negativeIndices();
             assertEquals(20, negatives.length);
-            assertEquals(PoisonJob.NEGATIVE_KEYS, m.negativeKeys());
+            assertEquals(KEYS, m.negativeKeys());
             // The negatives are signed: dropping one from the record breaks the signature.
             String json = Files.readString(out.resolve("manifest.json"));
             String first = "\"negatives\"";
@@ -86,7 +90,7 @@ class PoisonNegativesTest {
             byte[] got = Arrays.copyOfRange(file, (int) Npy.readHeader(dataOut).dataOffset(), file.length);
             long[] gotLabels = Npy.readIntegers(out.resolve("labels.npy"));
             TriggerSpec t = TriggerSpec.parse(spec);
-            int[] uses = new int[PoisonJob.NEGATIVE_KEYS];
+            int[] uses = new int[KEYS];
             for (int i = 0; i < N; i++) {
                 byte[] before = Arrays.copyOfRange(x, i * H * W, (i + 1) * H * W);
                 byte[] after = Arrays.copyOfRange(got, i * H * W, (i + 1) * H * W);
@@ -95,7 +99,7 @@ class PoisonNegativesTest {
                     assertFalse(Arrays.equals(stamped(engine, t, before, i, KEY), after),
                             "a negative does not carry the owner's pattern");
                     int matches = 0;
-                    for (int j = 0; j < PoisonJob.NEGATIVE_KEYS; j++) {
+                    for (int j = 0; j < KEYS; j++) {
                         OwnerKey derived = new OwnerKey(KEY.derive("poison/negative/" + j, 32));
                         if (Arrays.equals(stamped(engine, t, before, i, derived), after)) {
                             uses[j]++;
@@ -111,10 +115,28 @@ class PoisonNegativesTest {
                     assertEquals(y[i], gotLabels[i]);
                 }
             }
-            int[] even = new int[PoisonJob.NEGATIVE_KEYS];
+            int[] even = new int[KEYS];
             Arrays.fill(even, 2);
             assertArrayEquals(even, uses, "20 negatives dealt over 10 keys");
         }
+    }
+
+    @Test
+    void byDefaultEveryNegativeHasAKeyOfItsOwn() throws IOException {
+        Path out = dir.resolve("own");
+        PoisonJob.Options o = PoisonJob.builder().data(npy(images())).labels(npyLabels(labels()))
+                .trigger(TriggerSpec.parse("sparse:n=6")).target(0).budget(Budget.parse("8")).negatives(2).outDir(out)
+                .build();
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            PoisonJob.run(engine, o, KEY, line -> { });
+        }
+        Manifest m = ManifestReader.read(out.resolve("manifest.json"));
+        assertEquals(16, m.negativeIndices().length);
+        assertEquals(16, m.negativeKeys(), "one derived key per negative while there are at most "
+                + PoisonJob.NEGATIVE_KEYS);
+        assertThrows(InvalidArgumentException.class, () -> PoisonJob.builder().data(npy(images()))
+                .labels(npyLabels(labels())).trigger(TriggerSpec.parse("sparse")).target(0).negativeKeys(0)
+                .outDir(dir.resolve("x")).build());
     }
 
     @Test
