@@ -72,7 +72,7 @@ final class SparkBenchCommand implements Callable<Integer> {
         OwnerKey key = new OwnerKey(raw);
         Arrays.fill(raw, (byte) 0);
         Poisoner poisoner = SparkPoisonCommand.options(spec, trigger, 0, Budget.DEFAULT, "dirty", select, false,
-                "auto", false, null);
+                "auto", false, null).build();
         clear(work);
         Files.createDirectories(work);
         Path parquet = work.resolve("data.parquet");

@@ -64,6 +64,16 @@ final class SparkPoisonCommand implements Callable<Integer> {
             description = "Negatives per poisoned sample: auto or a number.")
     String negatives;
 
+    @Option(names = "--negative-keys", defaultValue = "" + dev.dyepack.job.PoisonJob.NEGATIVE_KEYS, paramLabel = "K",
+            description = "Keys derived from the owner's that stamp the negatives, dealt in turn.")
+    int negativeKeys;
+
+    @Option(names = "--clean-eps", defaultValue = "auto", paramLabel = "EPS",
+            description = "Clean-label only: the label-consistent push's bound, or 0. The push needs every chosen "
+                    + "sample's pixels on one machine, so the Spark path takes 0 only (dyepack poison --clean-eps 0 "
+                    + "gives the same bytes).")
+    String cleanEps;
+
     @Option(names = "--allow-over-5-percent", description = "Allow a budget above 5% (recorded).")
     boolean allowOver5;
 
@@ -92,7 +102,7 @@ final class SparkPoisonCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         Poisoner poisoner = options(spec, trigger, target, budget, mode, select, stratify, negatives, allowOver5,
-                overrideReason);
+                overrideReason).negativeKeys(negativeKeys).cleanEps(parseEps(spec, cleanEps)).build();
         SparkPoisoner sp = SparkPoisoner.of(poisoner, classes);
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, data, keyFile);
         OwnerKey key = SparkMain.key(keyFile, main.env, stderr);
@@ -115,8 +125,24 @@ final class SparkPoisonCommand implements Callable<Integer> {
         return SparkMain.OK;
     }
 
-    /** The options of {@code dyepack poison}, parsed as it parses them. */
-    static Poisoner options(CommandSpec spec, String trigger, int target, String budget, String mode, String select,
+    /** The options of {@code dyepack poison}, parsed as it parses them; the caller adds its own and builds. */
+    /** Parses {@code --clean-eps}: auto (NaN) or a number. */
+    static double parseEps(CommandSpec spec, String v) {
+        if (v.equalsIgnoreCase("auto")) {
+            return Double.NaN;
+        }
+        try {
+            double eps = Double.parseDouble(v);
+            if (!Double.isNaN(eps)) {
+                return eps;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new ParameterException(spec.commandLine(), "--clean-eps must be auto or a number, got '" + v + "'");
+    }
+
+    static Poisoner.Builder options(CommandSpec spec, String trigger, int target, String budget, String mode, String select,
             boolean stratify, String negatives, boolean allowOver5, String overrideReason) {
         Strategy strategy = switch (select.toLowerCase(Locale.ROOT)) {
             case "auto" -> Strategy.AUTO;
@@ -149,6 +175,6 @@ final class SparkPoisonCommand implements Callable<Integer> {
         }
         return Poisoner.builder().trigger(TriggerSpec.parse(trigger)).target(target).budget(Budget.parse(budget))
                 .allowOver5Percent(allowOver5).overrideReason(overrideReason).strategy(strategy).mode(selectionMode)
-                .stratified(stratify).negatives(ratio).build();
+                .stratified(stratify).negatives(ratio);
     }
 }
