@@ -10,6 +10,7 @@ import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.io.EmbeddedSample;
 import dev.dyepack.job.LabelArray;
+import dev.dyepack.job.PoisonJob;
 import dev.dyepack.job.Poisoner;
 import dev.dyepack.job.SampleArray;
 import dev.dyepack.key.OwnerKey;
@@ -123,6 +124,45 @@ class PoisonerCliTest {
         Files.writeString(m, edited);
         v = CliTriggerTest.run(env, "manifest", "verify", "--manifest", m.toString());
         assertEquals(ExitCodes.VERIFY_FAILED, v.code(), "an edited record does not verify");
+    }
+
+    @Test
+    void cleanLabelWithTheDefaultPushInMemoryMatchesTheCli() throws IOException {
+        // uint8 clean-label: dyepack poison pushes the chosen samples away from their class (label-consistent,
+        // the default bound) before stamping; in memory the same push must give the same bytes, under both
+        // the boundary selection and random selection (which fits the surrogate for the push alone).
+        Path images = EmbeddedSample.extractImages(dir);
+        Path labels = EmbeddedSample.extractLabels(dir);
+        String spec = PoisonJob.DEFAULT_TRIGGER;
+        for (Strategy strategy : new Strategy[] {Strategy.AUTO, Strategy.RANDOM}) {
+            Path out = dir.resolve("cli-out");
+            if (Files.exists(out)) {
+                try (var walk = Files.walk(out)) {
+                    walk.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+                }
+            }
+            Cli cli = poisonWithCli(images, labels, "--trigger", spec, "--target", "2", "--budget", "0.02", "--mode",
+                    "clean", "--select", strategy == Strategy.AUTO ? "auto" : "random");
+            byte[] x = CliTest.payload(images);
+            byte[] y = CliTest.payload(labels);
+            byte[] plainlyStamped = x.clone();
+            Poisoner.Result r;
+            try (Engine engine = Engine.open()) {
+                r = Poisoner.builder().trigger(TriggerSpec.parse(spec)).target(2).budget(Budget.parse("0.02"))
+                        .mode(SelectionMode.CLEAN).strategy(strategy).build()
+                        .poison(engine, SampleArray.uint8(x, 1000, 28, 28), LabelArray.uint8(y),
+                                OwnerKey.fromFile(keyFile()));
+                Poisoner.builder().trigger(TriggerSpec.parse(spec)).target(2).budget(Budget.parse("0.02"))
+                        .mode(SelectionMode.CLEAN).strategy(strategy).cleanEps(0).build()
+                        .poison(engine, SampleArray.uint8(plainlyStamped, 1000, 28, 28),
+                                LabelArray.uint8(CliTest.payload(labels)), OwnerKey.fromFile(keyFile()));
+            }
+            assertArrayEquals(cli.manifest().indices(), r.indices(), strategy.toString());
+            assertArrayEquals(cli.data(), x, strategy + ": pushed and stamped in place as dyepack poison does");
+            assertArrayEquals(cli.labels(), y, "clean-label poisoning leaves the labels alone");
+            assertNotEquals(0, java.util.Arrays.mismatch(plainlyStamped, x) + 1,
+                    strategy + ": the default push changed the chosen samples beyond the trigger");
+        }
     }
 
     @Test
