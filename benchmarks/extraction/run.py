@@ -177,7 +177,7 @@ def marked_log(work, name, batches, key):
 
 def verify_marks(work, log_dir, probe, model):
     """The suspect's labels on the probe files, then `dyepack verify --marks --json`."""
-    pred = os.path.join(work, "pred-marks")
+    pred = os.path.join(work, "pred-marks-%d" % os.getpid())
     shutil.rmtree(pred, ignore_errors=True)
     os.makedirs(pred)
     for f in ("marked.npy", "control.npy"):
@@ -191,7 +191,7 @@ def verify_marks(work, log_dir, probe, model):
 
 def verify_watermark(work, manifest, probe, model):
     """The suspect's labels on the data watermark's probe files, then `dyepack verify --json`."""
-    pred = os.path.join(work, "pred-watermark")
+    pred = os.path.join(work, "pred-watermark-%d" % os.getpid())
     shutil.rmtree(pred, ignore_errors=True)
     os.makedirs(pred)
     for f in sorted(os.listdir(probe)):
@@ -554,7 +554,7 @@ def write_plot(rows, path):
     honest = [r for r in rows if r["kind"] == "honest"]
     labels, marks, wm = [], [], []
     for r in shown:
-        suffix = ", 100 clients" if r["kind"] == "trace" else ""
+        suffix = ", 100 clients" if r["kind"] == "trace" else ", %d epochs" % r["epochs"] if r.get("sweep") else ""
         labels.append("%s -> %s, %s, %dk%s" % (r["victim"], r["model"], "probs" if r["trained_on"] == "probabilities"
                                                else "labels", r["queries"] // 1000, suffix))
         marks.append(-math.log10(max(r["p"], 1e-300)))
