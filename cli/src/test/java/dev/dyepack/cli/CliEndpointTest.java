@@ -235,6 +235,16 @@ class CliEndpointTest {
                 }
             });
         }
+        // Any other path is a 404 from a handler that reads the request first: the server's own 404 answers
+        // before the request is read and closes the connection, which a loaded machine can turn into a reset.
+        server.createContext("/", ex -> {
+            try (ex) {
+                ex.getRequestBody().readAllBytes();
+                ex.sendResponseHeaders(404, -1);
+            } catch (Exception e) {
+                // the client has gone
+            }
+        });
         server.start();
         return (tls == null ? "http" : "https") + "://127.0.0.1:" + server.getAddress().getPort();
     }
@@ -353,15 +363,16 @@ class CliEndpointTest {
 
     @Test
     void aSlowServiceIsWaitedForWithinTheTimeoutAndRetried() throws IOException {
-        // The first two requests take 1.5 s; the client gives up on each after 300 ms and tries again.
+        // The first two requests take 5 s; the client gives up on each after 1 s and tries again (a second
+        // leaves a loaded machine room to answer the others in time).
         String url = serve((k, ex) -> {
             if (k <= 2) {
-                Thread.sleep(1500);
+                Thread.sleep(5000);
             }
             return new Object[] {0, null};
         });
         long t0 = System.nanoTime();
-        CliTest.Run r = verify(Map.of(), url + "/probs", "--timeout", "300ms", "--retries", "3", "--backoff", "10ms");
+        CliTest.Run r = verify(Map.of(), url + "/probs", "--timeout", "1s", "--retries", "3", "--backoff", "10ms");
         assertEquals(0, r.code(), r.err());
         assertEquals(probabilityVerdict, r.out());
         assertTrue(requests.get() > 4 * 3, "the slow requests were sent again: " + requests.get());
