@@ -46,10 +46,10 @@ class BenchSuiteTest {
         }
         assertFalse(Files.exists(work), "the work folder is deleted");
         long imageFamilies = TriggerFamily.all().stream().filter(f -> f.kind() == DataKind.IMAGES).count();
-        // apply (cp, NumPy), poison random/boundary, folder random/boundary + PIL, families, fit, scoring,
-        // scoring on a wide head
-        assertEquals(2 + 2 + 3 + imageFamilies + 3, rows.size(), rows.toString());
-        assertEquals(List.of("apply", "poison", "poison", "poison", "poison"),
+        // apply (cp, NumPy), poison random/boundary, folder random/boundary + boundary beside a parallel
+        // decode + a JPEG folder + PIL, families, fit, scoring, scoring on a wide head
+        assertEquals(2 + 2 + 5 + imageFamilies + 3, rows.size(), rows.toString());
+        assertEquals(List.of("apply", "poison", "poison", "poison", "poison", "poison"),
                 commands.stream().map(c -> c.get(0)).toList());
         for (BenchSuite.Row r : rows) {
             assertFalse(r.peer().isBlank(), r.toString());
