@@ -37,7 +37,8 @@ final class SparkPoisonCommand implements Callable<Integer> {
             description = "Repartition the input into P partitions first; 0 keeps its own.")
     int partitions;
 
-    @Option(names = "--trigger", required = true, paramLabel = "SPEC", description = "The trigger (dyepack triggers).")
+    @Option(names = "--trigger", paramLabel = "SPEC", defaultValue = dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER,
+            description = "The trigger (dyepack triggers); the default is dyepack poison's.")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
