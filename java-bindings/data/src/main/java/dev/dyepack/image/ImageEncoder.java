@@ -155,8 +155,19 @@ public final class ImageEncoder {
         return bytes.toByteArray();
     }
 
-    /** An 8-bit gray or RGB image holding the pixels as they are (no colour conversion). */
-    private static BufferedImage plain(byte[] px, int w, int h, int channels) {
+    /**
+     * An 8-bit gray or RGB image holding the pixels as they are (no colour conversion): both types store one
+     * byte per sample with no row padding, so the raster's array is filled directly (writing through
+     * setRGB would gamma-convert gray values).
+     *
+     * @param px       the pixels, HWC (RGB order for 3 channels)
+     * @param w        the width
+     * @param h        the height
+     * @param channels 1 or 3
+     * @return the image
+     * @throws ArrayIndexOutOfBoundsException if px holds fewer than h x w x channels values
+     */
+    public static BufferedImage plain(byte[] px, int w, int h, int channels) {
         BufferedImage img = new BufferedImage(w, h,
                 channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
         byte[] data = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();

@@ -17,7 +17,6 @@ import javax.imageio.stream.ImageOutputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
-import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
@@ -1231,21 +1230,7 @@ public final class ImageFolder implements Samples.Reader {
         }
 
         private static BufferedImage toImage(byte[] px, int height, int width, int channels) {
-            BufferedImage img = new BufferedImage(width, height,
-                    channels == 1 ? BufferedImage.TYPE_BYTE_GRAY : BufferedImage.TYPE_3BYTE_BGR);
-            // Both types store one byte per sample with no row padding, so the raster's array can be
-            // filled directly; writing through setRGB would gamma-convert gray values.
-            byte[] data = ((DataBufferByte) img.getRaster().getDataBuffer()).getData();
-            if (channels == 1) {
-                System.arraycopy(px, 0, data, 0, px.length);
-            } else {
-                for (int i = 0; i < px.length; i += 3) {
-                    data[i] = px[i + 2];
-                    data[i + 1] = px[i + 1];
-                    data[i + 2] = px[i];
-                }
-            }
-            return img;
+            return dev.dyepack.image.ImageEncoder.plain(px, width, height, channels);
         }
 
         private static void writePng(BufferedImage img, Path target) throws IOException {
