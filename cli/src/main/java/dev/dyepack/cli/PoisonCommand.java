@@ -171,6 +171,22 @@ final class PoisonCommand implements Callable<Integer> {
             Map.entry("cleanEps", "--clean-eps"),
             Map.entry("negativeKeys", "--negative-keys"));
 
+    /** Parses an option that is "auto" (NaN: the library's default) or a number. */
+    private double autoOrNumber(String flag, String value) {
+        if (value.equalsIgnoreCase("auto")) {
+            return Double.NaN;
+        }
+        try {
+            double v = Double.parseDouble(value);
+            if (!Double.isNaN(v)) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new ParameterException(spec.commandLine(), flag + " must be auto or a number, got '" + value + "'");
+    }
+
     @Override
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -196,30 +212,11 @@ final class PoisonCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--data and --labels go together (an image folder's "
                     + "labels are its class folders)");
         }
-        double negativeRatio;
-        try {
-            negativeRatio = negatives.equalsIgnoreCase("auto") ? Double.NaN : Double.parseDouble(negatives);
-        } catch (NumberFormatException e) {
-            throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
-                    + negatives + "'");
-        }
-        if (Double.isNaN(negativeRatio) && !negatives.equalsIgnoreCase("auto")) {
-            throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
-                    + negatives + "'");
-        }
+        double negativeRatio = autoOrNumber("--negatives", negatives);
         if (jpegQuality != null && (jpegQuality < 1 || jpegQuality > 100)) {
             throw new ParameterException(spec.commandLine(), "--jpeg-quality must be in 1..100, got " + jpegQuality);
         }
-        double pushEps;
-        try {
-            pushEps = cleanEps.equalsIgnoreCase("auto") ? Double.NaN : Double.parseDouble(cleanEps);
-        } catch (NumberFormatException e) {
-            pushEps = Double.NaN;
-        }
-        if (Double.isNaN(pushEps) && !cleanEps.equalsIgnoreCase("auto")) {
-            throw new ParameterException(spec.commandLine(), "--clean-eps must be auto or a number, got '"
-                    + cleanEps + "'");
-        }
+        double pushEps = autoOrNumber("--clean-eps", cleanEps);
         TriggerSpec t = TriggerSpec.parse(trigger);
         // The job protects the data it reads; the key file is an input too.
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);

@@ -192,16 +192,7 @@ public final class BenchSuite {
         SplittableRandom rng = new SplittableRandom(3);
         for (int i = 0; i < n; i++) {
             Path cls = Files.createDirectories(root.resolve("class-" + (i % 10)));
-            BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
-            byte[] px = new byte[64 * 64];
-            // Smooth content, as photographs are, so PNG compresses it as it would real images.
-            int base = rng.nextInt(256);
-            for (int y = 0; y < 64; y++) {
-                for (int x = 0; x < 64; x++) {
-                    px[y * 64 + x] = (byte) ((base + x * (i % 7) + y * (i % 5) + rng.nextInt(8)) & 0xff);
-                }
-            }
-            img.getRaster().setDataElements(0, 0, 64, 64, px);
+            BufferedImage img = syntheticImage(rng, i);
             ImageIO.write(img, "png", cls.resolve(String.format("img-%05d.png", i)).toFile());
         }
         long bytes;
@@ -250,6 +241,23 @@ public final class BenchSuite {
         deleteTree(root);
     }
 
+    /**
+     * Image i of a bench folder: grey 64x64 with smooth content, as photographs have, so PNG and JPEG
+     * compress it as they would real images.
+     */
+    private static BufferedImage syntheticImage(SplittableRandom rng, int i) {
+        BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
+        byte[] px = new byte[64 * 64];
+        int base = rng.nextInt(256);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                px[y * 64 + x] = (byte) ((base + x * (i % 7) + y * (i % 5) + rng.nextInt(8)) & 0xff);
+            }
+        }
+        img.getRaster().setDataElements(0, 0, 64, 64, px);
+        return img;
+    }
+
     /** The same folder as JPEGs at quality 90: formats and names are kept, unchanged files are copied. */
     private void jpegFolder(List<Row> rows, Path key, int n) throws IOException {
         Path root = work.resolve("folder-jpeg");
@@ -261,15 +269,7 @@ public final class BenchSuite {
         param.setCompressionQuality(0.9f);
         for (int i = 0; i < n; i++) {
             Path cls = Files.createDirectories(root.resolve("class-" + (i % 10)));
-            BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
-            byte[] px = new byte[64 * 64];
-            int base = rng.nextInt(256);
-            for (int y = 0; y < 64; y++) {
-                for (int x = 0; x < 64; x++) {
-                    px[y * 64 + x] = (byte) ((base + x * (i % 7) + y * (i % 5) + rng.nextInt(8)) & 0xff);
-                }
-            }
-            img.getRaster().setDataElements(0, 0, 64, 64, px);
+            BufferedImage img = syntheticImage(rng, i);
             try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(
                     cls.resolve(String.format("img-%05d.jpg", i)).toFile())) {
                 writer.setOutput(out);

@@ -103,7 +103,7 @@ final class SparkPoisonCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         Poisoner poisoner = options(spec, trigger, target, budget, mode, select, stratify, negatives, allowOver5,
-                overrideReason).negativeKeys(negativeKeys).cleanEps(parseEps(spec, cleanEps)).build();
+                overrideReason).negativeKeys(negativeKeys).cleanEps(autoOrNumber(spec, "--clean-eps", cleanEps)).build();
         SparkPoisoner sp = SparkPoisoner.of(poisoner, classes);
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, data, keyFile);
         OwnerKey key = SparkMain.key(keyFile, main.env, stderr);
@@ -127,8 +127,8 @@ final class SparkPoisonCommand implements Callable<Integer> {
     }
 
     /** The options of {@code dyepack poison}, parsed as it parses them; the caller adds its own and builds. */
-    /** Parses {@code --clean-eps}: auto (NaN) or a number. */
-    static double parseEps(CommandSpec spec, String v) {
+    /** Parses an option that is "auto" (NaN: the library's default) or a number. */
+    static double autoOrNumber(CommandSpec spec, String flag, String v) {
         if (v.equalsIgnoreCase("auto")) {
             return Double.NaN;
         }
@@ -140,7 +140,7 @@ final class SparkPoisonCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             // refused below
         }
-        throw new ParameterException(spec.commandLine(), "--clean-eps must be auto or a number, got '" + v + "'");
+        throw new ParameterException(spec.commandLine(), flag + " must be auto or a number, got '" + v + "'");
     }
 
     static Poisoner.Builder options(CommandSpec spec, String trigger, int target, String budget, String mode, String select,
@@ -159,21 +159,7 @@ final class SparkPoisonCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(), "--mode must be dirty or clean, got '" + mode
                     + "'");
         };
-        double ratio;
-        if (negatives.equalsIgnoreCase("auto")) {
-            ratio = Double.NaN;
-        } else {
-            try {
-                ratio = Double.parseDouble(negatives);
-            } catch (NumberFormatException e) {
-                throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
-                        + negatives + "'");
-            }
-            if (Double.isNaN(ratio)) {
-                throw new ParameterException(spec.commandLine(), "--negatives must be auto or a number, got '"
-                        + negatives + "'");
-            }
-        }
+        double ratio = autoOrNumber(spec, "--negatives", negatives);
         return Poisoner.builder().trigger(TriggerSpec.parse(trigger)).target(target).budget(Budget.parse(budget))
                 .allowOver5Percent(allowOver5).overrideReason(overrideReason).strategy(strategy).mode(selectionMode)
                 .stratified(stratify).negatives(ratio);
