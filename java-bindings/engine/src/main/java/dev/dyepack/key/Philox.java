@@ -44,6 +44,20 @@ public final class Philox {
      *         method throws nothing)
      */
     public static int[] block(int c0, int c1, int c2, int c3, int k0, int k1) {
+        int[] out = new int[4];
+        block(c0, c1, c2, c3, k0, k1, out);
+        return out;
+    }
+
+    /**
+     * As {@link #block(int, int, int, int, int, int)}, into a caller's array, so that loops drawing
+     * millions of words (a Fisher-Yates shuffle of every pixel of an image) allocate nothing per block.
+     *
+     * @param out receives the 4 output words at indices 0-3; must have at least 4 elements
+     * @throws ArrayIndexOutOfBoundsException if {@code out} has fewer than 4 elements
+     * @throws NullPointerException           if {@code out} is null
+     */
+    static void block(int c0, int c1, int c2, int c3, int k0, int k1, int[] out) {
         int x0 = c0;
         int x1 = c1;
         int x2 = c2;
@@ -70,6 +84,9 @@ public final class Philox {
             x2 = n2;
             x3 = lo0;
         }
-        return new int[] {x0, x1, x2, x3};
+        out[0] = x0;
+        out[1] = x1;
+        out[2] = x2;
+        out[3] = x3;
     }
 }

@@ -223,6 +223,48 @@ class KeyedRandomTest {
         assertThrows(NullPointerException.class, () -> r.shuffle(1, null));
     }
 
+    /**
+     * The shuffle draws a Philox block per 4 swaps; every key must still give the permutation of the
+     * documented rule (existing manifests, probe sets and sparse triggers depend on it): a plain
+     * Fisher-Yates over {@link KeyedRandom#below}, one call per swap, for several keys, streams (with
+     * high words set) and sizes around the block's 4 words, and shuffles large enough that some first
+     * draws are rejected (about n^2 / 2^33 of them per shuffle of n).
+     */
+    @Test
+    void shuffleMatchesAPlainFisherYatesOverBelow() {
+        Random seeds = new Random(20261130);
+        int rejectedShuffles = 0;
+        int[] sizes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 784, 50_176, 150_001};
+        long[] streams = {0, 1, -1, 0x0123456789abcdefL};
+        for (int k = 0; k < 4; k++) {
+            int[] key = {seeds.nextInt(), seeds.nextInt()};
+            KeyedRandom r = new KeyedRandom(key);
+            for (long stream : streams) {
+                for (int n : sizes) {
+                    long[] expected = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        expected[i] = 3L * i + 1;
+                    }
+                    long[] actual = expected.clone();
+                    boolean rejected = false;
+                    for (int i = n - 1; i > 0; i--) {
+                        long bound = i + 1L;
+                        rejected |= Integer.toUnsignedLong(layoutReference(key, stream, i)) < (1L << 32) % bound;
+                        int j = (int) r.below(stream, i, bound);
+                        long t = expected[i];
+                        expected[i] = expected[j];
+                        expected[j] = t;
+                    }
+                    r.shuffle(stream, actual);
+                    assertArrayEquals(expected, actual, "key " + k + ", stream " + stream + ", n " + n);
+                    rejectedShuffles += rejected ? 1 : 0;
+                }
+            }
+        }
+        // Without a rejected first draw the fallback to below() would be untested.
+        assertTrue(rejectedShuffles > 0, "no shuffle met a rejected draw");
+    }
+
     @Test
     void shuffleMakesEveryPermutationEquallyLikely() {
         KeyedRandom r = new KeyedRandom(KEY);
