@@ -56,7 +56,9 @@ final class BenchCommand implements Callable<Integer> {
         String classPath = System.getProperty("java.class.path");
         String backendName = backend.name();
         BenchSuite.CommandRunner child = args -> {
-            List<String> command = new ArrayList<>(List.of(java, "-cp", classPath, Main.class.getName()));
+            List<String> command = new ArrayList<>(List.of(java));
+            command.addAll(sharedArchiveOptions());
+            command.addAll(List.of("-cp", classPath, Main.class.getName()));
             command.addAll(args);
             command.addAll(List.of("--backend", backendName));
             long t0 = System.nanoTime();
@@ -96,5 +98,19 @@ final class BenchCommand implements Callable<Integer> {
                     StandardCopyOption.ATOMIC_MOVE);
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * The class-data-sharing options this JVM was started with (the launcher's archive), so that the
+     * commands timed in child JVMs start as a user's do.
+     */
+    private static List<String> sharedArchiveOptions() {
+        List<String> out = new ArrayList<>();
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("-XX:SharedArchiveFile=") || a.startsWith("-Xshare:") || a.startsWith("-Xlog:cds")) {
+                out.add(a);
+            }
+        }
+        return out;
     }
 }

@@ -111,7 +111,7 @@ public final class IdxWriter implements Samples.Writer {
         FileChannel ch = null;
         OutputStream stream = null;
         try {
-            ch = FileChannel.open(temp, StandardOpenOption.WRITE);
+            ch = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE);
             stream = new BufferedOutputStream(Channels.newOutputStream(ch), Idx.CHUNK);
             if (gzip) {
                 stream = new Gzip(stream, Idx.CHUNK);
@@ -236,6 +236,27 @@ public final class IdxWriter implements Samples.Writer {
         // The buffered stream writes at the channel's position: empty it first, so the bytes keep their order.
         out.flush();
         written += Npy.transferFully(src, position, count, channel, srcName);
+    }
+
+    /**
+     * Maps data bytes already written to a plain (not gzip) file, read-write, so that they can be changed
+     * in place (see {@link Samples#mapWritten}); the changes reach the disk with {@link #commit()}'s force.
+     *
+     * @throws IllegalStateException if the writer is gzip-compressed, closed or committed, or the range
+     *                               is not written yet
+     * @throws IOException           if mapping fails
+     */
+    java.nio.MappedByteBuffer mapWritten(long offset, long length) throws IOException {
+        requireOpen();
+        if (gzip) {
+            throw new IllegalStateException(finalPath + ": a gzip stream cannot be changed in place");
+        }
+        if (offset < 0 || length < 0 || offset + length > written) {
+            throw new IllegalStateException(finalPath + ": bytes " + offset + ".." + (offset + length)
+                    + " are not written yet (" + written + " are)");
+        }
+        out.flush();
+        return channel.map(FileChannel.MapMode.READ_WRITE, header.length + offset, length);
     }
 
     /**

@@ -76,7 +76,7 @@ public final class NpyWriter implements Samples.Writer {
         Path temp = newTempFile(finalPath);
         FileChannel ch;
         try {
-            ch = FileChannel.open(temp, StandardOpenOption.WRITE);
+            ch = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException | RuntimeException e) {
             try {
                 Files.deleteIfExists(temp);
@@ -213,6 +213,22 @@ public final class NpyWriter implements Samples.Writer {
                     + " of " + header.descr());
         }
         written += Npy.transferFully(src, position, count, channel, srcName);
+    }
+
+    /**
+     * Maps data bytes already written, read-write, so that they can be changed in place (see
+     * {@link Samples#mapWritten}); the changes reach the disk with {@link #commit()}'s force.
+     *
+     * @throws IllegalStateException if the writer is closed or committed, or the range is not written yet
+     * @throws IOException           if mapping fails
+     */
+    java.nio.MappedByteBuffer mapWritten(long offset, long length) throws IOException {
+        requireOpen();
+        if (offset < 0 || length < 0 || offset + length > written) {
+            throw new IllegalStateException(finalPath + ": bytes " + offset + ".." + (offset + length)
+                    + " are not written yet (" + written + " are)");
+        }
+        return channel.map(FileChannel.MapMode.READ_WRITE, headerBytes.length + offset, length);
     }
 
     /**

@@ -158,6 +158,97 @@ public final class Samples {
     }
 
     /**
+     * Whether samples copied from this reader to this writer by {@link #copySamples} can then be changed
+     * in place through {@link #mapWritten}: both are uncompressed files of the same format whose bytes are
+     * the samples' bytes as {@link Reader#readSamples} delivers them ({@code .npy}, plain IDX of 1-byte
+     * elements; wider IDX elements are stored big-endian).
+     *
+     * @param from the reader
+     * @param to   the writer
+     * @return true when {@link #mapWritten} may be used after {@link #copySamples}
+     */
+    public static boolean stampsInPlace(Reader from, Writer to) {
+        return copiesInKernel(from, to) && rawPrefix(to).isPresent()
+                && (from instanceof NpyReader || from instanceof IdxReader r && r.elementSize() == 1);
+    }
+
+    /**
+     * Maps samples {@code [first, first + count)} that the writer already holds (copied or written),
+     * read-write and little-endian, so a job can stamp them in place after copying the whole file inside
+     * the kernel, instead of passing every byte through the JVM. The mapping is the file's own pages: what
+     * is changed through it is in the file, and reaches the disk with the writer's commit (which forces
+     * the file). Only where {@link #stampsInPlace} holds; release the mapping with {@link #unmap}.
+     *
+     * @param to          the writer
+     * @param first       the first sample
+     * @param count       how many samples
+     * @param sampleBytes bytes per sample
+     * @return the samples' bytes, position 0, limit their size
+     * @throws InvalidArgumentException if the writer's format cannot be changed in place
+     * @throws IllegalStateException    if the writer is closed or committed, or the samples are not written yet
+     * @throws IOException              if mapping fails
+     */
+    public static java.nio.ByteBuffer mapWritten(Writer to, long first, long count, long sampleBytes)
+            throws IOException {
+        java.nio.MappedByteBuffer m;
+        if (to instanceof NpyWriter w) {
+            m = w.mapWritten(first * sampleBytes, count * sampleBytes);
+        } else if (to instanceof IdxWriter w && !w.isGzip() && w.elementSize() == 1) {
+            m = w.mapWritten(first * sampleBytes, count * sampleBytes);
+        } else {
+            throw new InvalidArgumentException("samples of this output cannot be changed in place: " + to);
+        }
+        return m.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Releases a mapping from {@link #mapWritten} now rather than when it is collected, so that a job
+     * that maps a large file window by window keeps only one window mapped. The buffer must not be used
+     * afterwards. Where the JDK offers no way to do it, the mapping is released by the garbage collector.
+     *
+     * @param mapped a buffer from {@link #mapWritten}, or null (then nothing happens)
+     */
+    public static void unmap(java.nio.ByteBuffer mapped) {
+        if (mapped == null || !mapped.isDirect()) {
+            return;
+        }
+        Unmapper.release(mapped);
+    }
+
+    /** The JDK's {@code sun.misc.Unsafe.invokeCleaner}, looked up once; absent on JDKs without it. */
+    private static final class Unmapper {
+        private static final java.lang.invoke.MethodHandle CLEANER = find();
+
+        private static java.lang.invoke.MethodHandle find() {
+            try {
+                Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+                java.lang.reflect.Field f = unsafeClass.getDeclaredField("theUnsafe");
+                f.setAccessible(true);
+                Object unsafe = f.get(null);
+                return java.lang.invoke.MethodHandles.lookup()
+                        .findVirtual(unsafeClass, "invokeCleaner",
+                                java.lang.invoke.MethodType.methodType(void.class, java.nio.ByteBuffer.class))
+                        .bindTo(unsafe);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        static void release(java.nio.ByteBuffer mapped) {
+            if (CLEANER == null) {
+                return;
+            }
+            try {
+                CLEANER.invokeExact(mapped);
+            } catch (RuntimeException e) {
+                // A view or slice has no cleaner of its own: it is released with the buffer it came from.
+            } catch (Throwable e) {
+                throw new IllegalStateException("releasing a file mapping failed", e);
+            }
+        }
+    }
+
+    /**
      * The bytes a reader's file holds before sample 0, when the file is exactly those bytes followed by
      * the samples' bytes as {@link Reader#readSamples} delivers them: a {@code .npy} file, or a plain IDX
      * file of 1-byte elements (wider IDX elements are stored big-endian, so their bytes differ). Lets a

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Writes a class-data-sharing archive for the CLI jar: the classes that `apply` and `poison` load,
+# parsed and laid out once, so each later JVM maps them instead of loading them (the launcher uses it;
+# docs/benchmarks.md measures it). Usage: scripts/cds-archive.sh JAR ARCHIVE
+#
+# The archive appears under its final name whole or not at all (written beside it, then renamed), so
+# launchers running at the same time never see half of one. It records the jar's size and time: once the
+# jar is rebuilt the JVM ignores the archive silently, and the launcher only passes an archive newer than
+# the jar. Any failure here leaves no archive and changes nothing else; runs go on without one.
+set -euo pipefail
+jar="$(realpath "$1")"
+archive="$(realpath -m "$2")"
+work="$(mktemp -d "${TMPDIR:-/tmp}/dyepack-cds.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+# A JVM that fails writes its error report into the current folder: keep it in the scratch folder.
+cd "$work"
+# A throwaway key for the training runs (never the owner's): poison needs one.
+head -c 32 /dev/urandom > "$work/key"
+java -XX:DumpLoadedClassList="$work/apply.lst" -jar "$jar" apply --trigger sparse:n=24 --key-file "$work/key" \
+    --out "$work/a.npy" -q
+java -XX:DumpLoadedClassList="$work/poison.lst" -jar "$jar" poison --target 0 --key-file "$work/key" \
+    --out "$work/p" -q
+java -XX:DumpLoadedClassList="$work/random.lst" -jar "$jar" poison --target 0 --select random \
+    --key-file "$work/key" --out "$work/r" -q
+# Java 17 crashes while dumping the lambda proxy classes a list names (in
+# SystemDictionaryShared::adjust_lambda_proxy_class_dictionary); they are left out and load as usual.
+cat "$work/apply.lst" "$work/poison.lst" "$work/random.lst" | grep -v '^@lambda-proxy' | awk '!seen[$0]++' \
+    > "$work/classes.lst"
+java -Xshare:dump -XX:SharedClassListFile="$work/classes.lst" -XX:SharedArchiveFile="$work/dyepack.jsa" \
+    -cp "$jar" > "$work/dump.log" 2>&1
+# The dump names the jar as given; the launcher runs it under the same absolute path.
+mv -f "$work/dyepack.jsa" "$archive.tmp.$$"
+mv -f "$archive.tmp.$$" "$archive"
