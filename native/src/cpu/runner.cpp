@@ -235,6 +235,10 @@ void Runner::fit_linear(const FitArgs &a) {
 }
 
 int64_t Runner::count_nonfinite(const float *values, int64_t n) {
+  // A scan of a few MB takes less than starting a thread: every operand upload (a trigger's pattern and
+  // mask, prepared once per key, hundreds of times when negatives each have a key) scans its values.
+  constexpr int64_t kInline = int64_t{1} << 22;
+  if (n <= kInline) return n > 0 ? loops_.count_nonfinite(values, 0, n) : 0;
   constexpr int64_t kBlock = int64_t{1} << 16;
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   std::vector<int64_t> counts(static_cast<size_t>(blocks), 0);

@@ -159,14 +159,19 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.SPARSE_PATTERN));
         boolean[] bright = new boolean[n];
         int[] where = pixels(rng, n, block, h, w, bright);
-        float[] on = new float[h * w];
-        float[] tone = new float[h * w];
+        // Zero everywhere but at the n pixels, in every channel: written element by element there only
+        // (negatives prepare one pattern per derived key, so this runs a few hundred times per job).
+        float[] mask = new float[Patterns.checkedElements(c, h, w, FAMILY)];
+        float[] pattern = new float[mask.length];
         for (int i = 0; i < n; i++) {
-            on[where[i]] = 1f;
-            tone[where[i]] = bright[i] ? value : low;
+            int y = where[i] / w;
+            int x = where[i] % w;
+            for (int ch = 0; ch < c; ch++) {
+                int at = (int) template.layout().offset(ch, y, x, c, h, w);
+                mask[at] = 1f;
+                pattern[at] = bright[i] ? value : low;
+            }
         }
-        float[] mask = Patterns.fill(c, h, w, template.layout(), (ch, y, x) -> on[y * w + x]);
-        float[] pattern = Patterns.fill(c, h, w, template.layout(), (ch, y, x) -> tone[y * w + x]);
         Operands operands = new Operands(engine);
         operands.floats("pattern", pattern);
         operands.floats("mask", mask);

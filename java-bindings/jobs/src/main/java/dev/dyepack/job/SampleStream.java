@@ -94,7 +94,7 @@ final class SampleStream {
                 out.update(outPrefix.get());
             }
         }
-        if (Samples.stampsInPlace(reader, writer)) {
+        if (stamped != null && Samples.stampsInPlace(reader, writer)) {
             InPlace p = new InPlace(reader, writer, n, per, stamped, in, out, stamper, progress);
             p.run();
             return in == null ? Digests.NONE
@@ -163,11 +163,14 @@ final class SampleStream {
     }
 
     /**
-     * The stream where the output can be changed in place ({@link Samples#stampsInPlace}): the whole file is
-     * copied inside the kernel, window by window, on one thread, while the calling thread stamps each
-     * window holding chosen rows in place through a mapping of the output, once the copy has passed it. No
-     * byte goes through the JVM's buffers to be written: on the development machine writing 575 MB through
+     * The stream for a selection of rows where the output can be changed in place
+     * ({@link Samples#stampsInPlace}): the whole file is copied inside the kernel, window by window, on one
+     * thread, while the calling thread stamps the chosen rows in place through a mapping of the output (of
+     * each chunk, the span from its first to its last chosen row), once the copy has passed them. No byte
+     * goes through the JVM's buffers to be written: on the development machine writing 575 MB through
      * {@code write} cost three to five times the in-kernel copy of the same bytes (docs/benchmarks.md).
+     * Stamping every row is left to the buffered stream: there every page is changed, and changing a
+     * page through a mapping cost more than writing it.
      *
      * <p>With digests a reader thread reads every window (for the input's SHA-256, as before); the output's
      * SHA-256 is taken on the calling thread, from the stamped mapping where the window was stamped and
@@ -275,28 +278,36 @@ final class SampleStream {
             for (long first = 0; first < n && failure == null; first += per) {
                 int count = (int) Math.min(per, n - first);
                 long end = first + count;
-                boolean chosen;
-                if (stamped == null) {
-                    chosen = true;
-                } else {
-                    while (next < stamped.length && stamped[next] < first) {
-                        next++;
-                    }
-                    chosen = next < stamped.length && stamped[next] < end;
+                while (next < stamped.length && stamped[next] < first) {
+                    next++;
+                }
+                // The chosen rows of this chunk span [lo, hi); only they are mapped and stamped.
+                long lo = next < stamped.length && stamped[next] < end ? stamped[next] : -1;
+                long hi = lo;
+                while (next < stamped.length && stamped[next] < end) {
+                    hi = stamped[next] + 1;
+                    next++;
                 }
                 ByteBuffer inBytes = in == null ? null : take(read);
                 if (in != null && inBytes == null) {
                     return;
                 }
-                if (chosen) {
-                    if (!awaitCopied(end)) {
+                if (lo >= 0) {
+                    if (!awaitCopied(hi)) {
                         return;
                     }
-                    ByteBuffer window = Samples.mapWritten(writer, first, count, sampleBytes);
+                    ByteBuffer window = Samples.mapWritten(writer, lo, hi - lo, sampleBytes);
                     try {
-                        stamper.stamp(window.duplicate().order(ByteOrder.LITTLE_ENDIAN), first, count);
+                        stamper.stamp(window.duplicate().order(ByteOrder.LITTLE_ENDIAN), lo, (int) (hi - lo));
                         if (out != null) {
+                            // The output: the input's bytes before and after the span, the stamped span between.
+                            ByteBuffer before = inBytes.duplicate();
+                            before.limit((int) ((lo - first) * sampleBytes));
+                            out.update(before);
                             out.update(window.duplicate());
+                            ByteBuffer after = inBytes.duplicate();
+                            after.position((int) ((hi - first) * sampleBytes));
+                            out.update(after);
                         }
                     } finally {
                         Samples.unmap(window);

@@ -217,4 +217,74 @@ class SampleStreamTest {
                 : in.getFileName().toString()), f32);
         assertFalse(Arrays.equals(payload(in, f32), outPayload), "some rows were stamped");
     }
+
+    /**
+     * Stamping every row: where the output can be changed in place (npy, 1-byte IDX) the file is copied
+     * inside the kernel and stamped through a mapping; the bytes must be the engine's on the whole dataset
+     * in memory, for every chunk size, and the input stays as it was.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"npy-u8", "npy-f32", "idx-u8", "idx-f32", "idx-gz-u8"})
+    void applyToEveryRowIsTheEnginesStampOnTheWholeDataset(String format) throws IOException {
+        boolean f32 = format.endsWith("f32");
+        Random r = new Random(23);
+        byte[] u8 = null;
+        float[] f = null;
+        if (f32) {
+            f = new float[N * H * W];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = r.nextFloat() * 255f;
+            }
+        } else {
+            u8 = new byte[N * H * W];
+            r.nextBytes(u8);
+        }
+        Path in = write(format, u8, f);
+        byte[] before = Files.readAllBytes(in);
+        long[] all = new long[N];
+        for (int i = 0; i < N; i++) {
+            all[i] = i;
+        }
+        byte[] expected = stampedInMemory(payload(in, f32), f32, all, KEY);
+        long sample = (long) H * W * (f32 ? 4 : 1);
+        for (long chunkBytes : new long[] {StampJob.DEFAULT_CHUNK_BYTES, 4 * 7 * sample, 1}) {
+            Path out = dir.resolve("all-" + chunkBytes + "-" + in.getFileName());
+            try (Engine engine = Engine.open(Backend.CPU)) {
+                StampJob.prepare(in, out, TriggerSpec.parse(SPEC), KEY, null, Layout.NHWC).run(engine, chunkBytes);
+            }
+            assertArrayEquals(expected, payload(out, f32), format + ", chunks of " + chunkBytes + " bytes");
+        }
+        assertArrayEquals(before, Files.readAllBytes(in), "the input is never modified");
+    }
+
+    /**
+     * A stamp that fails part-way (here on the third chunk) stops the stream with that failure, and the
+     * writer, never committed, leaves no file behind: no half-stamped output under any name.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"npy-u8", "idx-u8", "idx-gz-u8"})
+    void aFailingStampLeavesNoOutput(String format) throws IOException {
+        byte[] u8 = new byte[N * H * W];
+        new Random(3).nextBytes(u8);
+        Path in = write(format, u8, null);
+        Path out = dir.resolve("failed").resolve("out" + (format.startsWith("npy") ? ".npy" : ".idx"));
+        Files.createDirectories(out.getParent());
+        long sample = (long) H * W;
+        IOException thrown;
+        try (dev.dyepack.io.Samples.Reader reader = dev.dyepack.io.Samples.open(in);
+                dev.dyepack.io.Samples.Writer writer = dev.dyepack.io.Samples.create(out, in, reader.descr(),
+                        reader.shape())) {
+            int[] calls = {0};
+            thrown = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> SampleStream.run(reader,
+                    writer, 4 * 10 * sample, new long[] {5, 50, 120, 200, 250}, true, (chunk, first, count) -> {
+                        if (++calls[0] == 3) {
+                            throw new IOException("stamp failed on purpose");
+                        }
+                    }, Progress.NONE));
+        }
+        assertEquals("stamp failed on purpose", thrown.getMessage());
+        try (var left = Files.list(out.getParent())) {
+            assertEquals(0, left.count(), "nothing is left in the output folder");
+        }
+    }
 }
