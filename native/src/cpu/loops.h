@@ -21,7 +21,8 @@ struct Loops {
   void (*keyed_noise)(const NoiseArgs &args, int64_t begin, int64_t end);
   void (*write_tokens)(const TokenArgs &args, int64_t begin, int64_t end);
   void (*set_columns)(const ColumnArgs &args, int64_t begin, int64_t end);
-  void (*score)(const ScoreArgs &args, int64_t begin, int64_t end);
+  // Returns the non-finite feature values among samples [begin, end) when args.count_nonfinite, else 0.
+  int64_t (*score)(const ScoreArgs &args, int64_t begin, int64_t end);
   // One logit's dot product in the fixed summation order of dyepack_math/scoring.h.
   float (*dot_row)(const float *x, const float *w, int64_t d);
   int64_t (*count_nonfinite)(const float *v, int64_t begin, int64_t end);

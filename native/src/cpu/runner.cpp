@@ -134,9 +134,11 @@ void Runner::set_columns(const ColumnArgs &a) {
   parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.set_columns(a, b, e); });
 }
 
-void Runner::score(const ScoreArgs &a) {
+int64_t Runner::score(const ScoreArgs &a) {
+  std::atomic<int64_t> nonfinite{0};
   parallel_for(a.features.n, a.features.sample_elems * a.classes, threads(),
-               [&](int64_t b, int64_t e) { loops_.score(a, b, e); });
+               [&](int64_t b, int64_t e) { nonfinite += loops_.score(a, b, e); });
+  return nonfinite.load();
 }
 
 void Runner::fit_linear(const FitArgs &a) {
