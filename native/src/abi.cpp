@@ -230,10 +230,38 @@ void check_features_finite(dp_engine &eng, const Batch &x) {
   }
 }
 
+// Host features on a CPU engine are checked by the scoring pass itself (see score).
+bool checked_while_scoring(dp_engine &eng, const Batch &x) {
+  return !x.device && eng.backend->kind() == DP_BACKEND_CPU;
+}
+
+// Scores x. Where checked_while_scoring, the features have not been checked yet: the pass also counts
+// their non-finite values, each row while it is in the core's caches (instead of a pass of its own over
+// memory first), and writes into scratch arrays that reach the caller's only when every value was
+// finite. The caller sees what a check before the work gives: the error naming the first non-finite
+// value with its outputs untouched, or the scores.
 void score(dp_engine &eng, const Batch &x, Values weight, Values bias, Values norms, int64_t classes, int64_t target,
            const ScoreOutputs &out) {
-  eng.backend->score(ScoreArgs{x, weight, bias, norms, classes, target, out.predicted, out.runner_up, out.margin,
-                               out.distance, target >= 0 ? out.target_distance : nullptr});
+  if (!checked_while_scoring(eng, x)) {
+    eng.backend->score(ScoreArgs{x, weight, bias, norms, classes, target, out.predicted, out.runner_up, out.margin,
+                                 out.distance, target >= 0 ? out.target_distance : nullptr});
+    return;
+  }
+  const size_t n = static_cast<size_t>(x.n);
+  std::vector<int32_t> labels(2 * n);
+  std::vector<float> values((target >= 0 ? 3 : 2) * n);
+  ScoreArgs args{x, weight, bias, norms, classes, target, labels.data(), labels.data() + n, values.data(),
+                 values.data() + n, target >= 0 ? values.data() + 2 * n : nullptr};
+  args.count_nonfinite = true;
+  if (host(eng).score(args) > 0) {
+    check_features_finite(eng, x);  // throws, naming the first non-finite value
+    invalid("features hold non-finite values");
+  }
+  std::copy(labels.begin(), labels.begin() + x.n, out.predicted);
+  std::copy(labels.begin() + x.n, labels.end(), out.runner_up);
+  std::copy(values.begin(), values.begin() + x.n, out.margin);
+  std::copy(values.begin() + x.n, values.begin() + 2 * x.n, out.distance);
+  if (target >= 0) std::copy(values.begin() + 2 * x.n, values.end(), out.target_distance);
 }
 
 }  // namespace
@@ -445,7 +473,7 @@ int32_t dp_score_boundary(dp_engine *engine, const dp_tensor *features, const fl
         invalid("weight[" + str(i / d) + ", " + str(i % d) + "] is not finite");
     for (int64_t c = 0; c < classes; ++c)
       if (!std::isfinite(bias[c])) invalid("bias[" + str(c) + "] is not finite");
-    check_features_finite(eng, x);
+    if (!checked_while_scoring(eng, x)) check_features_finite(eng, x);
     if (x.n == 0) return;
     std::vector<float> norms(static_cast<size_t>(classes * classes));
     host(eng).pair_norms(weight, classes, d, norms.data());
@@ -469,7 +497,7 @@ int32_t dp_score_boundary_op(dp_engine *engine, const dp_tensor *features, const
     if (b.count() != classes)
       invalid("bias is an operand of " + str(b.count()) + " values but the head has " + str(classes) + " classes");
     check_outputs(x, target, out);
-    check_features_finite(eng, x);
+    if (!checked_while_scoring(eng, x)) check_features_finite(eng, x);
     if (x.n == 0) return;
     if (w.norms == nullptr || w.norms_classes != classes) {
       auto norms = std::make_unique<dp_operand>();

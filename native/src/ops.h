@@ -116,6 +116,9 @@ struct ScoreArgs {
   int64_t target;          // -1: none
   int32_t *predicted, *runner_up;
   float *margin, *distance, *target_distance;  // host, N each (target_distance null without target)
+  // CPU, host features: also count the features' non-finite values in the same pass (the rows are then
+  // in the core's caches), so that a check does not read them from memory a second time.
+  bool count_nonfinite = false;
 };
 
 // Softmax-regression fit of a linear head (see dp_fit_linear).

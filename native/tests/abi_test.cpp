@@ -338,10 +338,29 @@ void test_score(dp_engine *eng) {
   DP_EXPECT(pred[0] == 0 && run[0] == 1 && dist[0] == 0.0f, "tie: %d %d %g", pred[0], run[0], dist[0]);
   DP_EXPECT(dp_score_boundary(eng, &f, w2, b3, 2, -1, pred, run, margin, dist, nullptr) == DP_OK, "%s", dp_last_error());
   DP_EXPECT(pred[0] == 0 && std::isinf(dist[0]) && margin[0] == 1.0f, "gap: %d %g", pred[0], dist[0]);
-  // Rejections.
+  // Rejections. A non-finite feature leaves every output as it was, also the first sample's (on the
+  // CPU the check runs in the scoring pass, which writes scratch arrays until every row was checked).
   x[3] = NAN;
-  DP_EXPECT(dp_score_boundary(eng, &f, w, b, 3, -1, pred, run, margin, dist, nullptr) == DP_ERR_INVALID_ARGUMENT, "nan");
+  pred[0] = run[0] = -7;
+  margin[0] = dist[0] = tdist[0] = -7.0f;
+  DP_EXPECT(dp_score_boundary(eng, &f, w, b, 3, 1, pred, run, margin, dist, tdist) == DP_ERR_INVALID_ARGUMENT, "nan");
   DP_EXPECT(contains(dp_last_error(), "features[1, 1] is not finite"), "%s", dp_last_error());
+  DP_EXPECT(pred[0] == -7 && run[0] == -7 && margin[0] == -7.0f && dist[0] == -7.0f && tdist[0] == -7.0f,
+            "outputs written before the rejection: %d %d %g %g %g", pred[0], run[0], margin[0], dist[0], tdist[0]);
+  // The same on a wide head (the blocked path for 16 classes and more), the bad value in the last row.
+  {
+    const int64_t wn = 30, wd = 40, wc = 20;
+    std::vector<float> wx(static_cast<size_t>(wn * wd), 0.25f), ww(static_cast<size_t>(wc * wd), 0.5f),
+        wb(static_cast<size_t>(wc), 0.0f), wm(static_cast<size_t>(wn), -7.0f), wdist(static_cast<size_t>(wn), -7.0f);
+    std::vector<int32_t> wp(static_cast<size_t>(wn), -7), wr(static_cast<size_t>(wn), -7);
+    wx[static_cast<size_t>(wn * wd - 3)] = -INFINITY;
+    dp_tensor wf = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, wn, 1, 1, wd, wx.data());
+    DP_EXPECT(dp_score_boundary(eng, &wf, ww.data(), wb.data(), wc, -1, wp.data(), wr.data(), wm.data(), wdist.data(),
+                                nullptr) == DP_ERR_INVALID_ARGUMENT,
+              "wide -inf");
+    DP_EXPECT(contains(dp_last_error(), "features[29, 37] is not finite"), "%s", dp_last_error());
+    DP_EXPECT(wp[0] == -7 && wr[0] == -7 && wm[0] == -7.0f && wdist[0] == -7.0f, "wide outputs written");
+  }
   x[3] = 0.5f;
   DP_EXPECT(dp_score_boundary(eng, &f, w, b, 1, -1, pred, run, margin, dist, nullptr) == DP_ERR_INVALID_ARGUMENT, "C=1");
   DP_EXPECT(dp_score_boundary(eng, &f, w, b, 3, 3, pred, run, margin, dist, tdist) == DP_ERR_INVALID_ARGUMENT, "t=3");

@@ -6,6 +6,8 @@
 //          decision-boundary scoring of raw little-endian float32 files (scripts/bench-score.py
 //          writes them and runs the NumPy peer on the same data in the same run); prints the best
 //          time per backend and, with out.f32, writes [predicted, runner_up, margin, distance] per sample.
+//        dyepack_bench fit [N=60000] [D=784] [C=10] [repeats=3] [threads=0]
+//          the surrogate fit on random features (0 threads: one per hardware thread).
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -104,6 +106,7 @@ int fit_main(int argc, char **argv) {
   const int64_t n = argc > 2 ? std::atoll(argv[2]) : 60000, d = argc > 3 ? std::atoll(argv[3]) : 784,
                 c = argc > 4 ? std::atoll(argv[4]) : 10;
   const int repeats = argc > 5 ? std::atoi(argv[5]) : 3;
+  const int threads = argc > 6 ? std::atoi(argv[6]) : 0;
   const int epochs = 5;
   std::vector<float> x(static_cast<size_t>(n * d));
   std::vector<int32_t> labels(static_cast<size_t>(n));
@@ -133,6 +136,11 @@ int fit_main(int argc, char **argv) {
     std::fprintf(stderr, "bench: %s\n", dp_last_error());
     return 1;
   }
+  if (dp_engine_set_threads(eng, threads) != DP_OK) {
+    std::fprintf(stderr, "bench: %s\n", dp_last_error());
+    dp_engine_destroy(eng);
+    return 1;
+  }
   const double s = best_seconds(repeats, [&] {
     return dp_fit_linear(eng, &t, labels.data(), c, order.data(), epochs, 64, 0.5f, 1e-4f, w.data(), b.data()) == DP_OK;
   });
@@ -142,8 +150,9 @@ int fit_main(int argc, char **argv) {
     std::memcpy(&bits, &v, 4);
     hash = (hash ^ bits) * 0x100000001b3ULL;
   }
-  std::printf("fit %lld x %lld, %lld classes, 5 epochs, batch 64: %.3f s (best of %d); weights hash %016llx\n",
-              static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(c), s, repeats,
+  std::printf("fit %lld x %lld, %lld classes, 5 epochs, batch 64, %d threads: %.3f s (best of %d); weights hash "
+              "%016llx\n",
+              static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(c), threads, s, repeats,
               static_cast<unsigned long long>(hash));
   dp_engine_destroy(eng);
   return 0;

@@ -21,14 +21,22 @@ struct Loops {
   void (*keyed_noise)(const NoiseArgs &args, int64_t begin, int64_t end);
   void (*write_tokens)(const TokenArgs &args, int64_t begin, int64_t end);
   void (*set_columns)(const ColumnArgs &args, int64_t begin, int64_t end);
-  void (*score)(const ScoreArgs &args, int64_t begin, int64_t end);
+  // Returns the non-finite feature values among samples [begin, end) when args.count_nonfinite, else 0.
+  int64_t (*score)(const ScoreArgs &args, int64_t begin, int64_t end);
   // One logit's dot product in the fixed summation order of dyepack_math/scoring.h.
   float (*dot_row)(const float *x, const float *w, int64_t d);
   int64_t (*count_nonfinite)(const float *v, int64_t begin, int64_t end);
   // norms[i*C + j] = ||w_i - w_j|| for rows i in [begin, end), in double, rounded once.
   void (*pair_norms)(const float *weight, int64_t classes, int64_t d, float *norms, int64_t begin, int64_t end);
-  // w[j] -= f * x[j] for j in [0, d): a product, then a difference (never fused), in every variant.
-  void (*sub_scaled)(float *w, const float *x, float f, int64_t d);
+  // The surrogate fit's logits for `count` rows (each d values): z[s*classes + c] = dot_row(rows[s],
+  // weight + c*d, d) + bias[c], the same bits as dot_row.
+  void (*fit_logits)(const float *const *rows, int64_t count, const float *weight, const float *bias,
+                     int64_t classes, int64_t d, float *z);
+  // The surrogate fit's weight step on columns [j0, j1) of every class row c: for k = 0 .. m-1 in
+  // order, w_c[j] = w_c[j] - coef[k*classes + c] * rows[k][j]; then w_c[j] = w_c[j] - decay * w_c[j].
+  // Each product and each difference is its own rounding (never fused), in every variant.
+  void (*fit_update)(float *weight, int64_t classes, int64_t d, const float *const *rows, const float *coef,
+                     int64_t m, float decay, int64_t j0, int64_t j1);
 };
 
 namespace baseline {

@@ -134,9 +134,11 @@ void Runner::set_columns(const ColumnArgs &a) {
   parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.set_columns(a, b, e); });
 }
 
-void Runner::score(const ScoreArgs &a) {
+int64_t Runner::score(const ScoreArgs &a) {
+  std::atomic<int64_t> nonfinite{0};
   parallel_for(a.features.n, a.features.sample_elems * a.classes, threads(),
-               [&](int64_t b, int64_t e) { loops_.score(a, b, e); });
+               [&](int64_t b, int64_t e) { nonfinite += loops_.score(a, b, e); });
+  return nonfinite.load();
 }
 
 void Runner::fit_linear(const FitArgs &a) {
@@ -146,19 +148,20 @@ void Runner::fit_linear(const FitArgs &a) {
   std::fill(weight, weight + classes * d, 0.0f);
   std::fill(bias, bias + classes, 0.0f);
   std::vector<float> grad(static_cast<size_t>(a.batch * classes));  // dLoss/dz of the batch
+  std::vector<float> coef(static_cast<size_t>(a.batch * classes));  // scale * dLoss/dz: each sample's step
+  std::vector<const float *> rows(static_cast<size_t>(a.batch));    // the batch's feature rows, in order
   const Loops &loops = loops_;
 
-  // Forward for samples [b, e) of the batch at `start`: one sample per task, so the split never
-  // changes a value.
-  auto forward = [&](const int64_t *perm, int64_t start, int64_t b, int64_t e) {
+  // Forward for samples [b, e) of the batch at `start`: the logits, the softmax and its gradient per
+  // sample, so the split never changes a value.
+  auto forward = [&](const int64_t *perm, int64_t start, float scale, int64_t b, int64_t e) {
+    if (b >= e) return;
+    for (int64_t k = b; k < e; ++k) rows[static_cast<size_t>(k)] = x + perm[start + k] * d;
+    loops.fit_logits(rows.data() + b, e - b, weight, bias, classes, d, grad.data() + b * classes);
     for (int64_t k = b; k < e; ++k) {
       float *g = grad.data() + k * classes;
-      const float *xi = x + perm[start + k] * d;
       float zmax = -INFINITY;
-      for (int64_t c = 0; c < classes; ++c) {
-        g[c] = loops.dot_row(xi, weight + c * d, d) + bias[c];
-        zmax = std::max(zmax, g[c]);
-      }
+      for (int64_t c = 0; c < classes; ++c) zmax = std::max(zmax, g[c]);
       float sum = 0.0f;
       for (int64_t c = 0; c < classes; ++c) {
         g[c] = std::exp(g[c] - zmax);
@@ -166,22 +169,19 @@ void Runner::fit_linear(const FitArgs &a) {
       }
       for (int64_t c = 0; c < classes; ++c) g[c] /= sum;
       g[a.labels[perm[start + k]]] -= 1.0f;
+      for (int64_t c = 0; c < classes; ++c) coef[static_cast<size_t>(k * classes + c)] = scale * g[c];
     }
   };
-  // Backward and step for classes [b, e): each class row sums its samples in batch order.
-  auto backward = [&](const int64_t *perm, int64_t start, int64_t m, float step, int64_t b, int64_t e) {
-    const float scale = step / static_cast<float>(m);
-    const float decay = step * a.l2;
-    for (int64_t c = b; c < e; ++c) {
-      float *w = weight + c * d;
+  // Backward and step: the weights of columns [j0, j1) of every class row, each summing its samples in
+  // batch order (element-wise, so a split by columns never changes a value), and the biases of
+  // classes [c0, c1). Every sample's product enters, also where its gradient is 0: the weights start
+  // at +0 and a difference is -0 only when its first operand is -0, so they are never -0, and w - 0
+  // and w - (-0) are then w itself, bit for bit, as when such a sample is skipped.
+  auto backward = [&](int64_t m, float scale, float decay, int64_t j0, int64_t j1, int64_t c0, int64_t c1) {
+    if (j0 < j1) loops.fit_update(weight, classes, d, rows.data(), coef.data(), m, decay, j0, j1);
+    for (int64_t c = c0; c < c1; ++c) {
       float gb = 0.0f;
-      for (int64_t k = 0; k < m; ++k) {
-        const float g = grad[static_cast<size_t>(k * classes + c)];
-        gb += g;
-        if (g == 0.0f) continue;
-        loops.sub_scaled(w, x + perm[start + k] * d, scale * g, d);
-      }
-      loops.sub_scaled(w, w, decay, d);
+      for (int64_t k = 0; k < m; ++k) gb += grad[static_cast<size_t>(k * classes + c)];
       bias[c] -= scale * gb;
     }
   };
@@ -189,18 +189,25 @@ void Runner::fit_linear(const FitArgs &a) {
   // One team of threads for the whole fit, meeting at a barrier between the phases of each step:
   // thousands of small steps would otherwise each pay for starting threads.
   const int64_t by_work = std::max<int64_t>(1, (a.batch * d * classes) / kMinElemsPerThread);
-  const int team = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads()), by_work, classes, a.batch}));
+  // Columns go to the team in chunks of 16 (the update's widest vector step).
+  const int64_t chunks = (d + 15) / 16;
+  const int team = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads()), by_work, chunks, a.batch}));
   // member(id, size, barrier): one of `size` threads; the split by id never changes a value.
   auto member = [&](int id, int size, SpinBarrier &barrier) {
+    const int64_t per_column = (chunks + size - 1) / size * 16, per_class = (classes + size - 1) / size;
+    const int64_t j0 = std::min(d, id * per_column), j1 = std::min(d, (id + 1) * per_column);
+    const int64_t c0 = std::min(classes, id * per_class), c1 = std::min(classes, (id + 1) * per_class);
     for (int epoch = 0; epoch < a.epochs; ++epoch) {
       const float step = a.rate / static_cast<float>(1 + epoch);
+      const float decay = step * a.l2;
       const int64_t *perm = a.order + static_cast<int64_t>(epoch) * n;
       for (int64_t start = 0; start < n; start += a.batch) {
         const int64_t m = std::min<int64_t>(a.batch, n - start);
-        const int64_t per_sample = (m + size - 1) / size, per_class = (classes + size - 1) / size;
-        forward(perm, start, std::min(m, id * per_sample), std::min(m, (id + 1) * per_sample));
+        const float scale = step / static_cast<float>(m);
+        const int64_t per_sample = (m + size - 1) / size;
+        forward(perm, start, scale, std::min(m, id * per_sample), std::min(m, (id + 1) * per_sample));
         barrier.wait();
-        backward(perm, start, m, step, std::min(classes, id * per_class), std::min(classes, (id + 1) * per_class));
+        backward(m, scale, decay, j0, j1, c0, c1);
         barrier.wait();
       }
     }

@@ -33,7 +33,8 @@ class Runner {
   void keyed_noise(const NoiseArgs &args);
   void write_tokens(const TokenArgs &args);
   void set_columns(const ColumnArgs &args);
-  void score(const ScoreArgs &args);
+  // Returns the number of non-finite feature values when args.count_nonfinite, else 0.
+  int64_t score(const ScoreArgs &args);
   void fit_linear(const FitArgs &args);
 
   // Number of non-finite values among n.

@@ -108,6 +108,31 @@ class LinearSurrogateTest {
     }
 
     @Test
+    void headFromJavaArrayEqualsHeadFromNativeRows() {
+        // Large enough (4.7 M values) that the array goes to native memory in parts on several threads:
+        // the head must be the one fitted on the same values handed over in one direct buffer.
+        int n = 6000;
+        int d = 784;
+        Random rng = new Random(4);
+        long[] y = new long[n];
+        float[] x = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            y[i] = rng.nextInt(10);
+            for (int e = 0; e < d; e++) {
+                x[i * d + e] = rng.nextFloat() + (e % 10 == y[i] ? 0.5f : 0f);
+            }
+        }
+        LinearSurrogate.Settings one = new LinearSurrogate.Settings(1, 64, 0.5f, 1e-4f);
+        LinearHead fromArray = LinearSurrogate.fit(ENGINE, x, n, d, y, 10, KEY, one);
+        java.nio.FloatBuffer rows = java.nio.ByteBuffer.allocateDirect(x.length * 4)
+                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().put(x).flip();
+        LinearHead fromRows = LinearSurrogate.fit(ENGINE, dev.dyepack.Tensor.rows(rows, n, d), y, 10, KEY, one);
+        assertArrayEquals(fromRows.weight(), fromArray.weight());
+        assertArrayEquals(fromRows.bias(), fromArray.bias());
+        assertTrue(accuracy(fromArray, x, y) > 0.9, "accuracy " + accuracy(fromArray, x, y));
+    }
+
+    @Test
     void refusesInconsistentInput() {
         assertThrows(InvalidArgumentException.class,
                 () -> LinearSurrogate.fit(ENGINE, new float[10], 2, 5, new long[] {0, 3}, 3, KEY,

@@ -1,0 +1,143 @@
+// The surrogate fit (dp_fit_linear) against the rule it promises, bit for bit: a plain statement of
+// mini-batch softmax regression written here from docs/numerics.md, one sample and one element at a
+// time, with no blocking, vectors or threads. Run under the variant DYEPACK_CPU names (ctest runs it
+// once per variant), on 1, 2 and 3 threads, on shapes around the vector steps (8 and 16 columns, 32
+// lanes), class counts around the kernels' blocks, and batches that do not divide the sample count.
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "test_util.h"
+
+using namespace dptest;
+
+namespace {
+
+// The logit's summation order (docs/numerics.md, "Scoring"): 32 partial sums, lane l adding
+// fmaf(x[e], w[e], acc[l]) for e = l, l+32, ... in increasing e, then the tree s = 16, 8, 4, 2, 1.
+float ref_dot(const float *x, const float *w, int64_t d) {
+  float acc[32] = {};
+  for (int64_t e = 0; e < d; ++e) acc[e % 32] = std::fmaf(x[e], w[e], acc[e % 32]);
+  for (int s = 16; s >= 1; s /= 2)
+    for (int l = 0; l < s; ++l) acc[l] = acc[l] + acc[l + s];
+  return acc[0];
+}
+
+// One epoch after another, batches of `batch` samples in the epoch's order: the softmax gradient of
+// every sample of the batch with the weights before the batch, then for each class row and element,
+// w - (scale * g_k) * x_k for the batch's samples k in order (each product and difference rounded),
+// then w - decay * w; the bias takes scale * (the sum of g_k in order). scale = rate / (1 + epoch) / m,
+// decay = rate / (1 + epoch) * l2. With skip_zero, samples whose gradient for the class is exactly 0 are
+// left out of that class's row (the rule's earlier statement; the weights are never -0, so the same bits).
+void ref_fit(const std::vector<float> &x, int64_t n, int64_t d, const std::vector<int32_t> &labels, int64_t classes,
+             const std::vector<int64_t> &order, int epochs, int batch, float rate, float l2, bool skip_zero,
+             std::vector<float> &w, std::vector<float> &b) {
+  w.assign(static_cast<size_t>(classes * d), 0.0f);
+  b.assign(static_cast<size_t>(classes), 0.0f);
+  std::vector<float> g(static_cast<size_t>(batch * classes));
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    const float step = rate / static_cast<float>(1 + epoch);
+    const int64_t *perm = order.data() + epoch * n;
+    for (int64_t start = 0; start < n; start += batch) {
+      const int64_t m = std::min<int64_t>(batch, n - start);
+      for (int64_t k = 0; k < m; ++k) {
+        const float *xi = x.data() + perm[start + k] * d;
+        float *gk = g.data() + k * classes;
+        float zmax = -INFINITY;
+        for (int64_t c = 0; c < classes; ++c) {
+          gk[c] = ref_dot(xi, w.data() + c * d, d) + b[static_cast<size_t>(c)];
+          if (gk[c] > zmax) zmax = gk[c];
+        }
+        float sum = 0.0f;
+        for (int64_t c = 0; c < classes; ++c) {
+          gk[c] = std::exp(gk[c] - zmax);
+          sum += gk[c];
+        }
+        for (int64_t c = 0; c < classes; ++c) gk[c] /= sum;
+        gk[labels[static_cast<size_t>(perm[start + k])]] -= 1.0f;
+      }
+      const float scale = step / static_cast<float>(m), decay = step * l2;
+      for (int64_t c = 0; c < classes; ++c) {
+        float gb = 0.0f;
+        for (int64_t k = 0; k < m; ++k) gb += g[static_cast<size_t>(k * classes + c)];
+        for (int64_t e = 0; e < d; ++e) {
+          float v = w[static_cast<size_t>(c * d + e)];
+          for (int64_t k = 0; k < m; ++k) {
+            const float gk = g[static_cast<size_t>(k * classes + c)];
+            if (skip_zero && gk == 0.0f) continue;
+            const float f = scale * gk;
+            v = v - f * x[static_cast<size_t>(perm[start + k] * d + e)];
+          }
+          w[static_cast<size_t>(c * d + e)] = v - decay * v;
+        }
+        b[static_cast<size_t>(c)] -= scale * gb;
+      }
+    }
+  }
+}
+
+void check(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t classes, int batch, float spread,
+           float rate) {
+  std::vector<float> x(static_cast<size_t>(n * d));
+  std::vector<int32_t> labels(static_cast<size_t>(n));
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    labels[static_cast<size_t>(i)] = static_cast<int32_t>(rng() % static_cast<uint32_t>(classes));
+    for (int64_t e = 0; e < d; ++e)
+      x[static_cast<size_t>(i * d + e)] =
+          spread * (unit(rng) + (e % classes == labels[static_cast<size_t>(i)] ? 1.0f : 0.0f));
+  }
+  const int epochs = 2;
+  std::vector<int64_t> order(static_cast<size_t>(epochs * n));
+  for (int e = 0; e < epochs; ++e) {
+    auto first = order.begin() + e * n;
+    std::iota(first, first + n, 0);
+    std::shuffle(first, first + n, rng);
+  }
+  const float l2 = 1e-3f;
+  std::vector<float> rw, rb, sw, sb;
+  ref_fit(x, n, d, labels, classes, order, epochs, batch, rate, l2, false, rw, rb);
+  ref_fit(x, n, d, labels, classes, order, epochs, batch, rate, l2, true, sw, sb);
+  DP_EXPECT(rw == sw && rb == sb, "n=%lld d=%lld C=%lld: skipping zero gradients changed the reference",
+            static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(classes));
+  dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
+  for (int threads : {1, 2, 3}) {
+    DP_EXPECT(dp_engine_set_threads(eng, threads) == DP_OK, "%s", dp_last_error());
+    std::vector<float> w(rw.size(), 1.0f), b(rb.size(), 1.0f);
+    DP_EXPECT(dp_fit_linear(eng, &t, labels.data(), classes, order.data(), epochs, batch, rate, l2, w.data(),
+                            b.data()) == DP_OK,
+              "fit: %s", dp_last_error());
+    DP_EXPECT(std::memcmp(w.data(), rw.data(), w.size() * 4) == 0 && std::memcmp(b.data(), rb.data(), b.size() * 4) == 0,
+              "n=%lld d=%lld C=%lld batch=%d threads=%d: the fit differs from the rule", static_cast<long long>(n),
+              static_cast<long long>(d), static_cast<long long>(classes), batch, threads);
+  }
+}
+
+}  // namespace
+
+int main() {
+  dp_engine *eng = nullptr;
+  const int32_t st = dp_engine_create(DP_BACKEND_CPU, 0, &eng);
+  if (st == DP_ERR_UNSUPPORTED) {  // DYEPACK_CPU=avx2 on a processor without AVX2
+    std::printf("fit: skipped: %s\n", dp_last_error());
+    return 77;
+  }
+  if (st != DP_OK) {
+    std::fprintf(stderr, "fit: cannot create a CPU engine: %s\n", dp_last_error());
+    return 1;
+  }
+  std::mt19937 rng(11);
+  for (int64_t d : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 100})
+    for (int64_t classes : {2, 3, 4, 5, 7, 10})
+      check(eng, rng, 37, d, classes, 8, 1.0f, 0.5f);
+  // Batches of 1, of the sample count, and larger than it; many classes; Fashion-MNIST's row size.
+  check(eng, rng, 23, 33, 10, 1, 1.0f, 0.5f);
+  check(eng, rng, 23, 33, 10, 23, 1.0f, 0.5f);
+  check(eng, rng, 23, 33, 10, 64, 1.0f, 0.5f);
+  check(eng, rng, 50, 40, 17, 16, 1.0f, 0.5f);
+  check(eng, rng, 130, 784, 10, 64, 1.0f, 0.5f);
+  // Large features and rate: softmax probabilities underflow to 0, so gradients are exactly 0 (and -0).
+  check(eng, rng, 40, 24, 6, 8, 60.0f, 4.0f);
+  dp_engine_destroy(eng);
+  return finish("fit");
+}
