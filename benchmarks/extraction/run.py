@@ -141,6 +141,14 @@ def probs(model, x):
     return np.concatenate(out).astype(np.float32)
 
 
+PROB_MARK = "shift:0.5"
+
+
+def mark_tag(name):
+    """Cache names of logs and clones: the default mark's keep their old form, another mark's carry it."""
+    return name if PROB_MARK == "shift:0.5" else "%s-%s" % (name, PROB_MARK.replace(":", ""))
+
+
 def mark(work, log_dir, client, queries, answers, key):
     """`dyepack mark` on one client's batch; returns the served answers (probabilities)."""
     batch = os.path.join(work, "batches", "%s-%s" % (os.path.basename(log_dir), client))
@@ -151,13 +159,14 @@ def mark(work, log_dir, client, queries, answers, key):
     if os.path.exists(s):
         os.remove(s)
     dyepack("mark", "--queries", q, "--answers", p, "--out", s, "--log", log_dir, "--client", client,
-            "--key-file", key)
+            "--prob-mark", PROB_MARK, "--key-file", key)
     return np.load(s)
 
 
 def marked_log(work, name, batches, key):
     """A log holding the given (client, queries, answers) batches, in order, and its probe set; cached
     (a complete log is marked by a file, so an interrupted run starts the log again)."""
+    name = mark_tag(name)
     log_dir = os.path.join(work, "logs", name)
     probe = log_dir + "-probe"
     done = log_dir + ".complete"
@@ -214,6 +223,7 @@ def serve_log(work, name, victim, batches, key):
     import urllib.request
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import torch
+    name = mark_tag(name)
     log_dir = os.path.join(work, "logs", name)
     probe = log_dir + "-probe"
     done = log_dir + ".complete"
@@ -255,7 +265,7 @@ def serve_log(work, name, victim, batches, key):
     os.chmod(clients, 0o600)
     out = open(os.path.join(work, name + "-serve.out"), "w")
     proc = subprocess.Popen([DYEPACK, "serve", "--quiet", "--upstream", "http://127.0.0.1:%d/predict" % up.server_port,
-                             "--port", str(port), "--log", log_dir, "--clients", clients, "--no-watch",
+                             "--port", str(port), "--log", log_dir, "--clients", clients, "--no-watch", "--prob-mark", PROB_MARK,
                              "--request-path", "/inputs", "--response-path", "/outputs", "--key-file", key],
                             stdout=out, stderr=subprocess.STDOUT)
     served = {}
@@ -291,8 +301,16 @@ def serve_log(work, name, victim, batches, key):
 KEY = None
 
 
+def l1(served, answers):
+    """The mean L1 distance between served and unmarked probability rows, over all answers and over the
+    changed ones."""
+    d = np.abs(served.astype(np.float64) - answers.astype(np.float64)).sum(1)
+    changed = served.argmax(1) != answers.argmax(1)
+    return {"l1_mean": float(d.mean()), "l1_changed": float(d[changed].mean()) if changed.any() else 0.0}
+
+
 def main():
-    global KEY
+    global KEY, PROB_MARK
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
                     help="CI: the MLP victim on 6000 images, one label clone from 5000 queries, 2 honest models")
@@ -312,6 +330,10 @@ def main():
     ap.add_argument("--clients", type=int, default=100, help="clients in the tracing log, the thief included")
     ap.add_argument("--client-queries", type=int, default=500)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--prob-mark", default=PROB_MARK, help="how marked answers are served (dyepack mark --prob-mark)")
+    ap.add_argument("--budgets", default=",".join(map(str, BUDGETS)), help="the thief's query budgets")
+    ap.add_argument("--targets", default="labels,probabilities", help="what clones are trained on")
+    ap.add_argument("--archs", default="", help="only these clone architectures ('' for the grid's)")
     ap.add_argument("--phases", default="clones,sweep,honest,trace",
                     help="what to run (models and logs are cached): clones (victims and their clones), sweep, "
                          "honest, trace")
@@ -322,7 +344,8 @@ def main():
     victim_epochs = dict((k, int(v)) for k, v in (s.split(":") for s in a.victim_epochs.split(",")))
     clone_epochs = dict((int(k), int(v)) for k, v in (s.split(":") for s in a.clone_epochs.split(",")))
     victims = a.victims.split(",")
-    budgets = BUDGETS
+    PROB_MARK = a.prob_mark
+    budgets = tuple(int(b) for b in a.budgets.split(","))
     if a.quick:
         victims, budgets = ["mlp-128"], (5000,)
         a.victim_images, a.honest, a.clients = 6000, 2, 0
@@ -389,7 +412,9 @@ def main():
             acc_served = float((served["users"].argmax(1) == yte).mean())
             changed = float((served["users"].argmax(1) != test_p.argmax(1)).mean())
             row = {"kind": "victim", "victim": v, "model": v, "images": a.victim_images, "epochs": victim_epochs[v],
-                   "test_acc": acc, "test_acc_served": acc_served, "answers_changed": changed}
+                   "test_acc": acc, "test_acc_served": acc_served, "answers_changed": changed,
+                   "prob_mark": PROB_MARK}
+            row.update(l1(served["users"], test_p))
             row.update(verify_watermark(a.work, manifest, wm_probe, victim))
             emit(row)
 
@@ -401,14 +426,16 @@ def main():
             s = served["thief"]
             archs = clones[:1] if a.quick else [c for c in clones if a.grid == "full" or (v, n, c) not in SKIP]
             archs = archs if "clones" in phases else []
+            archs = [c for c in archs if not a.archs or c in a.archs.split(",")]
             for arch in archs:
-                for target in (("labels",) if a.quick else ("labels", "probabilities")):
+                for target in (("labels",) if a.quick else tuple(a.targets.split(","))):
                     y = s.argmax(1) if target == "labels" else s
                     ep = clone_epochs[n]
-                    clone = train(a.work, "clone-%s-%d-%s-%s-%d" % (v, n, arch, target, ep), q, y, arch, ep,
-                                  10 + clones.index(arch))
+                    clone = train(a.work, mark_tag("clone-%s-%d-%s-%s-%d" % (v, n, arch, target, ep)), q, y, arch,
+                                  ep, 10 + clones.index(arch))
                     row = {"kind": "clone", "victim": v, "model": arch, "trained_on": target, "queries": n,
                            "epochs": ep, "answers_changed": float((s.argmax(1) != answers.argmax(1)).mean()),
+                           "prob_mark": PROB_MARK, **l1(s, answers),
                            "test_acc": float((probs(clone, xte).argmax(1) == yte).mean())}
                     row.update(verify_marks(a.work, log_dir, probe, clone))
                     row.update(verify_watermark(a.work, manifest, wm_probe, clone))
@@ -422,11 +449,14 @@ def main():
         n, ep = int(n), int(ep)
         if v not in victims:
             continue
-        log_dir, probe = os.path.join(a.work, "logs", "%s-%d" % (v, n)), os.path.join(a.work, "logs", "%s-%d-probe" % (v, n))
-        s = np.load(os.path.join(a.work, "batches", "%s-%d-thief" % (v, n), "served.npy"))
+        name = mark_tag("%s-%d" % (v, n))
+        log_dir, probe = os.path.join(a.work, "logs", name), os.path.join(a.work, "logs", name + "-probe")
+        s = np.load(os.path.join(a.work, "batches", "%s-thief" % name, "served.npy"))
         q = np.ascontiguousarray(xtr[QUERY_FROM:QUERY_FROM + n])
-        clone = train(a.work, "clone-%s-%d-%s-labels-%d" % (v, n, arch, ep), q, s.argmax(1), arch, ep, 10 + CLONES[v].index(arch))
+        clone = train(a.work, mark_tag("clone-%s-%d-%s-labels-%d" % (v, n, arch, ep)), q, s.argmax(1), arch, ep,
+                      10 + CLONES[v].index(arch))
         row = {"kind": "clone", "victim": v, "model": arch, "trained_on": "labels", "queries": n, "epochs": ep,
+               "prob_mark": PROB_MARK,
                "sweep": True, "test_acc": float((probs(clone, xte).argmax(1) == yte).mean())}
         row.update(verify_marks(a.work, log_dir, probe, clone))
         row.update(verify_watermark(a.work, manifest, wm_probe, clone))
@@ -440,7 +470,7 @@ def main():
         model = train(a.work, "honest-%d-%s-%d-%d" % (h, arch, a.honest_images, a.honest_epochs),
                       *sample(xtr, ytr, a.honest_images, 100 + h), arch, a.honest_epochs, 100 + h)
         for v, log_dir, probe in honest_logs:
-            row = {"kind": "honest", "victim": v, "model": arch, "index": h + 1,
+            row = {"kind": "honest", "victim": v, "model": arch, "index": h + 1, "prob_mark": PROB_MARK,
                    "test_acc": float((probs(model, xte).argmax(1) == yte).mean())}
             row.update(verify_marks(a.work, log_dir, probe, model))
             emit(row)
@@ -465,12 +495,13 @@ def main():
             log_dir, probe, served = serve_log(a.work, "%s-clients" % v, victim, sent, KEY)
             ep = clone_epochs[5000]
             arch = "mlp-256"
-            clone = train(a.work, "trace-%s-%s-%d" % (v, arch, ep), q, served["thief"].argmax(1), arch, ep, 10)
+            clone = train(a.work, mark_tag("trace-%s-%s-%d" % (v, arch, ep)), q, served["thief"].argmax(1), arch, ep, 10)
             asked = {}
             for c, x in sent:
                 asked[c] = np.concatenate([asked[c], x]) if c in asked else x
             changed = sum(int((served[c].argmax(1) != probs(victim, x).argmax(1)).sum()) for c, x in asked.items())
             row = {"kind": "trace", "victim": v, "model": arch, "trained_on": "labels", "queries": 5000,
+                   "prob_mark": PROB_MARK,
                    "epochs": ep, "clients": a.clients,
                    "answers_changed": float((served["thief"].argmax(1) != probs(victim, q).argmax(1)).mean()),
                    "answers_changed_all_clients": changed / sum(len(x) for x in asked.values())}
