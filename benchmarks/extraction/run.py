@@ -3,7 +3,8 @@
 
 Two victims (an MLP and the small CNN of benchmarks/efficacy) are trained on data watermarked by
 `dyepack poison`. A thief queries each with a disjoint split of natural images (1k, 5k, 10k queries);
-`dyepack mark` marks the answers (probabilities; default budget 1%) for client `thief`; knockoff clones are
+`dyepack mark` marks the answers (probabilities; default budget 1%; --prob-mark, default shift:0.5, names how a
+marked answer is served) for client `thief`; knockoff clones are
 trained on the served labels and on the served probabilities (soft-label cross-entropy): two widths of the
 victim's architecture and the other architecture. `dyepack probe-set --marks` draws the probes and
 `dyepack verify --marks --predictions` decides for every clone; beside it `dyepack verify` tests the same
@@ -16,6 +17,8 @@ thief among 99 other clients. docs/extraction.md holds the method and the result
 
   /usr/bin/python3 benchmarks/extraction/run.py                 # the full run (about an hour, one thread)
   /usr/bin/python3 benchmarks/extraction/run.py --quick         # CI: one victim, one clone, 2 honest; pass/fail
+  /usr/bin/python3 benchmarks/extraction/run.py --prob-mark swap --budgets 5000,10000 --phases clones,honest \
+      --targets probabilities                                   # the swap as the shift's peer (same victims, queries)
 
 Writes results.jsonl (one JSON object per model tested), table.md and extraction.png to --out. The owner's
 key is derived from a fixed string (so a rerun marks the same queries), written with mode 0600 and handed
@@ -185,17 +188,27 @@ def marked_log(work, name, batches, key):
 
 
 def verify_marks(work, log_dir, probe, model):
-    """The suspect's labels on the probe files, then `dyepack verify --marks --json`."""
+    """The suspect's labels on the probe files, then `dyepack verify --marks --json`. Beside it, for reference
+    only (not a product decision): a one-sided Mann-Whitney test, pooled over clients, of the suspect's own
+    probability gap (runner-up minus top class, as the log names them) on marked against control probes."""
     pred = os.path.join(work, "pred-marks-%d" % os.getpid())
     shutil.rmtree(pred, ignore_errors=True)
     os.makedirs(pred)
-    for f in ("marked.npy", "control.npy"):
-        np.save(os.path.join(pred, f), probs(model, np.load(os.path.join(probe, f))).argmax(1).astype(np.int64))
+    record = json.load(open(os.path.join(probe, "probe.json")))
+    gaps = {}
+    for f in ("marked", "control"):
+        p = probs(model, np.load(os.path.join(probe, f + ".npy")))
+        np.save(os.path.join(pred, f + ".npy"), p.argmax(1).astype(np.int64))
+        rows = np.arange(len(p))
+        gaps[f] = p[rows, record[f]["runner_up"]] - p[rows, record[f]["top"]]
     v = json.loads(dyepack("verify", "--marks", log_dir, "--probe", probe, "--predictions", pred,
                            "--alpha", str(ALPHA), "--json", "--key-file", KEY))
+    from scipy.stats import mannwhitneyu
     return {"p": v["p_value"], "detected": v["detected"], "implicated": v["implicated"],
             "marked_rate": v["pooled"]["marked_rate"], "control_rate": v["pooled"]["control_rate"],
-            "clients": len(v.get("clients", []))}
+            "clients": len(v.get("clients", [])),
+            "gap_p": float(mannwhitneyu(gaps["marked"], gaps["control"], alternative="greater").pvalue),
+            "gap_marked": float(np.median(gaps["marked"])), "gap_control": float(np.median(gaps["control"]))}
 
 
 def verify_watermark(work, manifest, probe, model):
@@ -545,32 +558,35 @@ def write_table(rows, path, seconds):
     lines = []
     for r in rows:
         if r["kind"] == "victim":
-            lines.append("- victim %s (%d images, %d epochs): test accuracy %.4f, %.4f as served to honest users "
-                         "(%.2f%% of answers changed); data watermark: success %.3f against null %.3f, p = %s"
-                         % (r["model"], r["images"], r["epochs"], r["test_acc"], r["test_acc_served"],
-                            100 * r["answers_changed"], r["wm_success"], r["wm_null"], fmt_p(r["wm_p"])))
+            lines.append("- victim %s (%d images, %d epochs), marks %s: test accuracy %.4f, %.4f as served to honest "
+                         "users (%.2f%% of answers changed; served probabilities moved by %.4f in L1 per answer on "
+                         "average, %.3f per changed answer); data watermark: success %.3f against null %.3f, p = %s"
+                         % (r["model"], r["images"], r["epochs"], r.get("prob_mark", "swap"), r["test_acc"],
+                            r["test_acc_served"], 100 * r["answers_changed"], r.get("l1_mean", float("nan")),
+                            r.get("l1_changed", float("nan")), r["wm_success"], r["wm_null"], fmt_p(r["wm_p"])))
     lines.append("")
-    lines.append("| victim | model | trained on | queries | epochs | test acc | runner-up on marked | on control "
-                 "| marks p (Holm) | implicated | data watermark success | its p |")
-    lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    lines.append("| victim | marks | model | trained on | queries | epochs | test acc | runner-up on marked | on control "
+                 "| marks p (Holm) | implicated | gap p (reference) | data watermark success | its p |")
+    lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     for r in rows:
         if r["kind"] == "victim":
             continue
         name = {"clone": "clone %s", "trace": "clone %%s, among %d clients" % r.get("clients", 0),
                 "trace-honest": "honest %%s, among %d clients" % r.get("clients", 0),
                 "honest": "honest %%s #%d" % r.get("index", 0)}[r["kind"]] % r["model"]
-        lines.append("| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %s |" % (
-            r["victim"], name, r.get("trained_on", "true labels"),
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %s | %s |" % (
+            r["victim"], r.get("prob_mark", "swap"), name, r.get("trained_on", "true labels"),
             r.get("queries", "-"), r.get("epochs", "-"),
             "%.3f" % r["test_acc"] if "test_acc" in r else "-", r["marked_rate"], r["control_rate"], fmt_p(r["p"]),
-            ", ".join(r["implicated"]) or "none",
+            ", ".join(r["implicated"]) or "none", fmt_p(r["gap_p"]) if "gap_p" in r else "-",
             "%.3f" % r["wm_success"] if "wm_success" in r else "-", fmt_p(r["wm_p"]) if "wm_p" in r else "-"))
-    honest = [r for r in rows if r["kind"] == "honest"]
-    if honest:
+    for mark in sorted({r.get("prob_mark", "swap") for r in rows if r["kind"] == "honest"}):
+        honest = [r for r in rows if r["kind"] == "honest" and r.get("prob_mark", "swap") == mark]
         lines.append("")
-        lines.append("honest models flagged at alpha %g: %d of %d tests (%d models); smallest p = %s" % (
-            ALPHA, sum(r["detected"] for r in honest), len(honest), len({r["index"] for r in honest}),
-            fmt_p(min(r["p"] for r in honest))))
+        lines.append("honest models flagged at alpha %g (marks %s): %d of %d tests (%d models); smallest p = %s; "
+                     "smallest gap p (reference) = %s" % (
+                         ALPHA, mark, sum(r["detected"] for r in honest), len(honest), len({r["index"] for r in honest}),
+                         fmt_p(min(r["p"] for r in honest)), fmt_p(min(r.get("gap_p", 1.0) for r in honest))))
     lines.append("")
     lines.append("run time %.0f s" % seconds)
     with open(path, "w") as f:
@@ -586,13 +602,14 @@ def write_plot(rows, path):
     labels, marks, wm = [], [], []
     for r in shown:
         suffix = ", 100 clients" if r["kind"] == "trace" else ", %d epochs" % r["epochs"] if r.get("sweep") else ""
+        suffix += "" if r.get("prob_mark", "swap") == "shift:0.5" else ", %s marks" % r.get("prob_mark", "swap")
         labels.append("%s -> %s, %s, %dk%s" % (r["victim"], r["model"], "probs" if r["trained_on"] == "probabilities"
                                                else "labels", r["queries"] // 1000, suffix))
         marks.append(-math.log10(max(r["p"], 1e-300)))
         wm.append(-math.log10(max(r.get("wm_p", 1.0), 1e-300)))
-    for v in sorted({r["victim"] for r in honest}):
-        ps = [r["p"] for r in honest if r["victim"] == v]
-        labels.append("honest models vs %s log (smallest p of %d)" % (v, len(ps)))
+    for v, m in sorted({(r["victim"], r.get("prob_mark", "swap")) for r in honest}):
+        ps = [r["p"] for r in honest if r["victim"] == v and r.get("prob_mark", "swap") == m]
+        labels.append("honest models vs %s log, %s marks (smallest p of %d)" % (v, m, len(ps)))
         marks.append(-math.log10(max(min(ps), 1e-300)))
         wm.append(0.0)
     y = np.arange(len(labels))
