@@ -3,7 +3,8 @@
 
 Two victims (an MLP and the small CNN of benchmarks/efficacy) are trained on data watermarked by
 `dyepack poison`. A thief queries each with a disjoint split of natural images (1k, 5k, 10k queries);
-`dyepack mark` marks the answers (probabilities; default budget 1%) for client `thief`; knockoff clones are
+`dyepack mark` marks the answers (probabilities; default budget 1%; --prob-mark, default shift:0.5, names how a
+marked answer is served) for client `thief`; knockoff clones are
 trained on the served labels and on the served probabilities (soft-label cross-entropy): two widths of the
 victim's architecture and the other architecture. `dyepack probe-set --marks` draws the probes and
 `dyepack verify --marks --predictions` decides for every clone; beside it `dyepack verify` tests the same
@@ -16,6 +17,8 @@ thief among 99 other clients. docs/extraction.md holds the method and the result
 
   /usr/bin/python3 benchmarks/extraction/run.py                 # the full run (about an hour, one thread)
   /usr/bin/python3 benchmarks/extraction/run.py --quick         # CI: one victim, one clone, 2 honest; pass/fail
+  /usr/bin/python3 benchmarks/extraction/run.py --prob-mark swap --budgets 5000,10000 --phases clones,honest \
+      --targets probabilities                                   # the swap as the shift's peer (same victims, queries)
 
 Writes results.jsonl (one JSON object per model tested), table.md and extraction.png to --out. The owner's
 key is derived from a fixed string (so a rerun marks the same queries), written with mode 0600 and handed
@@ -141,6 +144,14 @@ def probs(model, x):
     return np.concatenate(out).astype(np.float32)
 
 
+PROB_MARK = "shift:0.5"
+
+
+def mark_tag(name):
+    """Cache names of logs and clones: the default mark's keep their old form, another mark's carry it."""
+    return name if PROB_MARK == "shift:0.5" else "%s-%s" % (name, PROB_MARK.replace(":", ""))
+
+
 def mark(work, log_dir, client, queries, answers, key):
     """`dyepack mark` on one client's batch; returns the served answers (probabilities)."""
     batch = os.path.join(work, "batches", "%s-%s" % (os.path.basename(log_dir), client))
@@ -151,13 +162,14 @@ def mark(work, log_dir, client, queries, answers, key):
     if os.path.exists(s):
         os.remove(s)
     dyepack("mark", "--queries", q, "--answers", p, "--out", s, "--log", log_dir, "--client", client,
-            "--key-file", key)
+            "--prob-mark", PROB_MARK, "--key-file", key)
     return np.load(s)
 
 
 def marked_log(work, name, batches, key):
     """A log holding the given (client, queries, answers) batches, in order, and its probe set; cached
     (a complete log is marked by a file, so an interrupted run starts the log again)."""
+    name = mark_tag(name)
     log_dir = os.path.join(work, "logs", name)
     probe = log_dir + "-probe"
     done = log_dir + ".complete"
@@ -176,17 +188,27 @@ def marked_log(work, name, batches, key):
 
 
 def verify_marks(work, log_dir, probe, model):
-    """The suspect's labels on the probe files, then `dyepack verify --marks --json`."""
+    """The suspect's labels on the probe files, then `dyepack verify --marks --json`. Beside it, for reference
+    only (not a product decision): a one-sided Mann-Whitney test, pooled over clients, of the suspect's own
+    probability gap (runner-up minus top class, as the log names them) on marked against control probes."""
     pred = os.path.join(work, "pred-marks-%d" % os.getpid())
     shutil.rmtree(pred, ignore_errors=True)
     os.makedirs(pred)
-    for f in ("marked.npy", "control.npy"):
-        np.save(os.path.join(pred, f), probs(model, np.load(os.path.join(probe, f))).argmax(1).astype(np.int64))
+    record = json.load(open(os.path.join(probe, "probe.json")))
+    gaps = {}
+    for f in ("marked", "control"):
+        p = probs(model, np.load(os.path.join(probe, f + ".npy")))
+        np.save(os.path.join(pred, f + ".npy"), p.argmax(1).astype(np.int64))
+        rows = np.arange(len(p))
+        gaps[f] = p[rows, record[f]["runner_up"]] - p[rows, record[f]["top"]]
     v = json.loads(dyepack("verify", "--marks", log_dir, "--probe", probe, "--predictions", pred,
                            "--alpha", str(ALPHA), "--json", "--key-file", KEY))
+    from scipy.stats import mannwhitneyu
     return {"p": v["p_value"], "detected": v["detected"], "implicated": v["implicated"],
             "marked_rate": v["pooled"]["marked_rate"], "control_rate": v["pooled"]["control_rate"],
-            "clients": len(v.get("clients", []))}
+            "clients": len(v.get("clients", [])),
+            "gap_p": float(mannwhitneyu(gaps["marked"], gaps["control"], alternative="greater").pvalue),
+            "gap_marked": float(np.median(gaps["marked"])), "gap_control": float(np.median(gaps["control"]))}
 
 
 def verify_watermark(work, manifest, probe, model):
@@ -214,6 +236,7 @@ def serve_log(work, name, victim, batches, key):
     import urllib.request
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import torch
+    name = mark_tag(name)
     log_dir = os.path.join(work, "logs", name)
     probe = log_dir + "-probe"
     done = log_dir + ".complete"
@@ -255,7 +278,7 @@ def serve_log(work, name, victim, batches, key):
     os.chmod(clients, 0o600)
     out = open(os.path.join(work, name + "-serve.out"), "w")
     proc = subprocess.Popen([DYEPACK, "serve", "--quiet", "--upstream", "http://127.0.0.1:%d/predict" % up.server_port,
-                             "--port", str(port), "--log", log_dir, "--clients", clients, "--no-watch",
+                             "--port", str(port), "--log", log_dir, "--clients", clients, "--no-watch", "--prob-mark", PROB_MARK,
                              "--request-path", "/inputs", "--response-path", "/outputs", "--key-file", key],
                             stdout=out, stderr=subprocess.STDOUT)
     served = {}
@@ -291,8 +314,16 @@ def serve_log(work, name, victim, batches, key):
 KEY = None
 
 
+def l1(served, answers):
+    """The mean L1 distance between served and unmarked probability rows, over all answers and over the
+    changed ones."""
+    d = np.abs(served.astype(np.float64) - answers.astype(np.float64)).sum(1)
+    changed = served.argmax(1) != answers.argmax(1)
+    return {"l1_mean": float(d.mean()), "l1_changed": float(d[changed].mean()) if changed.any() else 0.0}
+
+
 def main():
-    global KEY
+    global KEY, PROB_MARK
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
                     help="CI: the MLP victim on 6000 images, one label clone from 5000 queries, 2 honest models")
@@ -312,6 +343,10 @@ def main():
     ap.add_argument("--clients", type=int, default=100, help="clients in the tracing log, the thief included")
     ap.add_argument("--client-queries", type=int, default=500)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--prob-mark", default=PROB_MARK, help="how marked answers are served (dyepack mark --prob-mark)")
+    ap.add_argument("--budgets", default=",".join(map(str, BUDGETS)), help="the thief's query budgets")
+    ap.add_argument("--targets", default="labels,probabilities", help="what clones are trained on")
+    ap.add_argument("--archs", default="", help="only these clone architectures ('' for the grid's)")
     ap.add_argument("--phases", default="clones,sweep,honest,trace",
                     help="what to run (models and logs are cached): clones (victims and their clones), sweep, "
                          "honest, trace")
@@ -322,7 +357,8 @@ def main():
     victim_epochs = dict((k, int(v)) for k, v in (s.split(":") for s in a.victim_epochs.split(",")))
     clone_epochs = dict((int(k), int(v)) for k, v in (s.split(":") for s in a.clone_epochs.split(",")))
     victims = a.victims.split(",")
-    budgets = BUDGETS
+    PROB_MARK = a.prob_mark
+    budgets = tuple(int(b) for b in a.budgets.split(","))
     if a.quick:
         victims, budgets = ["mlp-128"], (5000,)
         a.victim_images, a.honest, a.clients = 6000, 2, 0
@@ -389,7 +425,9 @@ def main():
             acc_served = float((served["users"].argmax(1) == yte).mean())
             changed = float((served["users"].argmax(1) != test_p.argmax(1)).mean())
             row = {"kind": "victim", "victim": v, "model": v, "images": a.victim_images, "epochs": victim_epochs[v],
-                   "test_acc": acc, "test_acc_served": acc_served, "answers_changed": changed}
+                   "test_acc": acc, "test_acc_served": acc_served, "answers_changed": changed,
+                   "prob_mark": PROB_MARK}
+            row.update(l1(served["users"], test_p))
             row.update(verify_watermark(a.work, manifest, wm_probe, victim))
             emit(row)
 
@@ -401,14 +439,16 @@ def main():
             s = served["thief"]
             archs = clones[:1] if a.quick else [c for c in clones if a.grid == "full" or (v, n, c) not in SKIP]
             archs = archs if "clones" in phases else []
+            archs = [c for c in archs if not a.archs or c in a.archs.split(",")]
             for arch in archs:
-                for target in (("labels",) if a.quick else ("labels", "probabilities")):
+                for target in (("labels",) if a.quick else tuple(a.targets.split(","))):
                     y = s.argmax(1) if target == "labels" else s
                     ep = clone_epochs[n]
-                    clone = train(a.work, "clone-%s-%d-%s-%s-%d" % (v, n, arch, target, ep), q, y, arch, ep,
-                                  10 + clones.index(arch))
+                    clone = train(a.work, mark_tag("clone-%s-%d-%s-%s-%d" % (v, n, arch, target, ep)), q, y, arch,
+                                  ep, 10 + clones.index(arch))
                     row = {"kind": "clone", "victim": v, "model": arch, "trained_on": target, "queries": n,
                            "epochs": ep, "answers_changed": float((s.argmax(1) != answers.argmax(1)).mean()),
+                           "prob_mark": PROB_MARK, **l1(s, answers),
                            "test_acc": float((probs(clone, xte).argmax(1) == yte).mean())}
                     row.update(verify_marks(a.work, log_dir, probe, clone))
                     row.update(verify_watermark(a.work, manifest, wm_probe, clone))
@@ -422,11 +462,14 @@ def main():
         n, ep = int(n), int(ep)
         if v not in victims:
             continue
-        log_dir, probe = os.path.join(a.work, "logs", "%s-%d" % (v, n)), os.path.join(a.work, "logs", "%s-%d-probe" % (v, n))
-        s = np.load(os.path.join(a.work, "batches", "%s-%d-thief" % (v, n), "served.npy"))
+        name = mark_tag("%s-%d" % (v, n))
+        log_dir, probe = os.path.join(a.work, "logs", name), os.path.join(a.work, "logs", name + "-probe")
+        s = np.load(os.path.join(a.work, "batches", "%s-thief" % name, "served.npy"))
         q = np.ascontiguousarray(xtr[QUERY_FROM:QUERY_FROM + n])
-        clone = train(a.work, "clone-%s-%d-%s-labels-%d" % (v, n, arch, ep), q, s.argmax(1), arch, ep, 10 + CLONES[v].index(arch))
+        clone = train(a.work, mark_tag("clone-%s-%d-%s-labels-%d" % (v, n, arch, ep)), q, s.argmax(1), arch, ep,
+                      10 + CLONES[v].index(arch))
         row = {"kind": "clone", "victim": v, "model": arch, "trained_on": "labels", "queries": n, "epochs": ep,
+               "prob_mark": PROB_MARK,
                "sweep": True, "test_acc": float((probs(clone, xte).argmax(1) == yte).mean())}
         row.update(verify_marks(a.work, log_dir, probe, clone))
         row.update(verify_watermark(a.work, manifest, wm_probe, clone))
@@ -440,7 +483,7 @@ def main():
         model = train(a.work, "honest-%d-%s-%d-%d" % (h, arch, a.honest_images, a.honest_epochs),
                       *sample(xtr, ytr, a.honest_images, 100 + h), arch, a.honest_epochs, 100 + h)
         for v, log_dir, probe in honest_logs:
-            row = {"kind": "honest", "victim": v, "model": arch, "index": h + 1,
+            row = {"kind": "honest", "victim": v, "model": arch, "index": h + 1, "prob_mark": PROB_MARK,
                    "test_acc": float((probs(model, xte).argmax(1) == yte).mean())}
             row.update(verify_marks(a.work, log_dir, probe, model))
             emit(row)
@@ -465,12 +508,13 @@ def main():
             log_dir, probe, served = serve_log(a.work, "%s-clients" % v, victim, sent, KEY)
             ep = clone_epochs[5000]
             arch = "mlp-256"
-            clone = train(a.work, "trace-%s-%s-%d" % (v, arch, ep), q, served["thief"].argmax(1), arch, ep, 10)
+            clone = train(a.work, mark_tag("trace-%s-%s-%d" % (v, arch, ep)), q, served["thief"].argmax(1), arch, ep, 10)
             asked = {}
             for c, x in sent:
                 asked[c] = np.concatenate([asked[c], x]) if c in asked else x
             changed = sum(int((served[c].argmax(1) != probs(victim, x).argmax(1)).sum()) for c, x in asked.items())
             row = {"kind": "trace", "victim": v, "model": arch, "trained_on": "labels", "queries": 5000,
+                   "prob_mark": PROB_MARK,
                    "epochs": ep, "clients": a.clients,
                    "answers_changed": float((served["thief"].argmax(1) != probs(victim, q).argmax(1)).mean()),
                    "answers_changed_all_clients": changed / sum(len(x) for x in asked.values())}
@@ -514,32 +558,35 @@ def write_table(rows, path, seconds):
     lines = []
     for r in rows:
         if r["kind"] == "victim":
-            lines.append("- victim %s (%d images, %d epochs): test accuracy %.4f, %.4f as served to honest users "
-                         "(%.2f%% of answers changed); data watermark: success %.3f against null %.3f, p = %s"
-                         % (r["model"], r["images"], r["epochs"], r["test_acc"], r["test_acc_served"],
-                            100 * r["answers_changed"], r["wm_success"], r["wm_null"], fmt_p(r["wm_p"])))
+            lines.append("- victim %s (%d images, %d epochs), marks %s: test accuracy %.4f, %.4f as served to honest "
+                         "users (%.2f%% of answers changed; served probabilities moved by %.4f in L1 per answer on "
+                         "average, %.3f per changed answer); data watermark: success %.3f against null %.3f, p = %s"
+                         % (r["model"], r["images"], r["epochs"], r.get("prob_mark", "swap"), r["test_acc"],
+                            r["test_acc_served"], 100 * r["answers_changed"], r.get("l1_mean", float("nan")),
+                            r.get("l1_changed", float("nan")), r["wm_success"], r["wm_null"], fmt_p(r["wm_p"])))
     lines.append("")
-    lines.append("| victim | model | trained on | queries | epochs | test acc | runner-up on marked | on control "
-                 "| marks p (Holm) | implicated | data watermark success | its p |")
-    lines.append("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    lines.append("| victim | marks | model | trained on | queries | epochs | test acc | runner-up on marked | on control "
+                 "| marks p (Holm) | implicated | gap p (reference) | data watermark success | its p |")
+    lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     for r in rows:
         if r["kind"] == "victim":
             continue
         name = {"clone": "clone %s", "trace": "clone %%s, among %d clients" % r.get("clients", 0),
                 "trace-honest": "honest %%s, among %d clients" % r.get("clients", 0),
                 "honest": "honest %%s #%d" % r.get("index", 0)}[r["kind"]] % r["model"]
-        lines.append("| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %s |" % (
-            r["victim"], name, r.get("trained_on", "true labels"),
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s | %s | %s | %s |" % (
+            r["victim"], r.get("prob_mark", "swap"), name, r.get("trained_on", "true labels"),
             r.get("queries", "-"), r.get("epochs", "-"),
             "%.3f" % r["test_acc"] if "test_acc" in r else "-", r["marked_rate"], r["control_rate"], fmt_p(r["p"]),
-            ", ".join(r["implicated"]) or "none",
+            ", ".join(r["implicated"]) or "none", fmt_p(r["gap_p"]) if "gap_p" in r else "-",
             "%.3f" % r["wm_success"] if "wm_success" in r else "-", fmt_p(r["wm_p"]) if "wm_p" in r else "-"))
-    honest = [r for r in rows if r["kind"] == "honest"]
-    if honest:
+    for mark in sorted({r.get("prob_mark", "swap") for r in rows if r["kind"] == "honest"}):
+        honest = [r for r in rows if r["kind"] == "honest" and r.get("prob_mark", "swap") == mark]
         lines.append("")
-        lines.append("honest models flagged at alpha %g: %d of %d tests (%d models); smallest p = %s" % (
-            ALPHA, sum(r["detected"] for r in honest), len(honest), len({r["index"] for r in honest}),
-            fmt_p(min(r["p"] for r in honest))))
+        lines.append("honest models flagged at alpha %g (marks %s): %d of %d tests (%d models); smallest p = %s; "
+                     "smallest gap p (reference) = %s" % (
+                         ALPHA, mark, sum(r["detected"] for r in honest), len(honest), len({r["index"] for r in honest}),
+                         fmt_p(min(r["p"] for r in honest)), fmt_p(min(r.get("gap_p", 1.0) for r in honest))))
     lines.append("")
     lines.append("run time %.0f s" % seconds)
     with open(path, "w") as f:
@@ -555,13 +602,14 @@ def write_plot(rows, path):
     labels, marks, wm = [], [], []
     for r in shown:
         suffix = ", 100 clients" if r["kind"] == "trace" else ", %d epochs" % r["epochs"] if r.get("sweep") else ""
+        suffix += "" if r.get("prob_mark", "swap") == "shift:0.5" else ", %s marks" % r.get("prob_mark", "swap")
         labels.append("%s -> %s, %s, %dk%s" % (r["victim"], r["model"], "probs" if r["trained_on"] == "probabilities"
                                                else "labels", r["queries"] // 1000, suffix))
         marks.append(-math.log10(max(r["p"], 1e-300)))
         wm.append(-math.log10(max(r.get("wm_p", 1.0), 1e-300)))
-    for v in sorted({r["victim"] for r in honest}):
-        ps = [r["p"] for r in honest if r["victim"] == v]
-        labels.append("honest models vs %s log (smallest p of %d)" % (v, len(ps)))
+    for v, m in sorted({(r["victim"], r.get("prob_mark", "swap")) for r in honest}):
+        ps = [r["p"] for r in honest if r["victim"] == v and r.get("prob_mark", "swap") == m]
+        labels.append("honest models vs %s log, %s marks (smallest p of %d)" % (v, m, len(ps)))
         marks.append(-math.log10(max(min(ps), 1e-300)))
         wm.append(0.0)
     y = np.arange(len(labels))

@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 /** {@code dyepack mark}: mark a batch of a prediction service's answers before they are served. */
 @Command(name = "mark", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"Mark a batch of answers for one API client: at the queries the model is least sure of, a keyed",
-            "half is served the runner-up class (the two largest values swapped) and the other half kept as controls;",
+            "half is served the runner-up class (by default shifted to lead by a clear margin, see --prob-mark) and the",
+            "other half kept as controls;",
             "both are recorded in the signed, append-only log. About --budget of the answers change. A clone trained",
             "on the answers is later tested with `dyepack probe-set --marks` and `dyepack verify --marks`."},
         footer = {"", "Example:",
@@ -57,6 +58,10 @@ final class MarkCommand implements Callable<Integer> {
             description = "What P holds (auto: probabilities when every row is non-negative and sums to 1).")
     KindOption kind = KindOption.auto;
 
+    @Option(names = "--prob-mark", paramLabel = "swap|shift[:MARGIN]", converter = ProbMarkConverter.class,
+            description = ProbMarkConverter.DESCRIPTION, showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER)
+    dev.dyepack.mark.ProbMark probMark = dev.dyepack.mark.ProbMark.DEFAULT;
+
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to compute the margins.")
     ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
 
@@ -89,7 +94,7 @@ final class MarkCommand implements Callable<Integer> {
         };
         try (Engine engine = backend.open(err)) {
             BatchMarking.Summary s = BatchMarking.run(engine, key, queries, answers, out, log, client, budget, k,
-                    logSize.segmentBytes, logSize.maxBytes);
+                    logSize.segmentBytes, logSize.maxBytes, probMark);
             if (s.droppedTailBytes() > 0) {
                 err.println("warning: the log ended in a partial line (" + s.droppedTailBytes() + " bytes, never "
                         + "acknowledged, from an interrupted append); it was cut off");

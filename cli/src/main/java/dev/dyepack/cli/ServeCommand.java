@@ -76,6 +76,10 @@ final class ServeCommand implements Callable<Integer> {
             + "this factor (capped at a 5% share; 1 for no raise).")
     double watchRaise = 2;
 
+    @Option(names = "--prob-mark", paramLabel = "swap|shift[:MARGIN]", converter = ProbMarkConverter.class,
+            description = ProbMarkConverter.DESCRIPTION, showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER)
+    dev.dyepack.mark.ProbMark probMark = dev.dyepack.mark.ProbMark.DEFAULT;
+
     @Option(names = "--backend", paramLabel = "auto|cpu|cuda", description = "Where to compute the margins.")
     ApplyCommand.BackendOption backend = ApplyCommand.BackendOption.auto;
 
@@ -127,7 +131,7 @@ final class ServeCommand implements Callable<Integer> {
             case logits -> AnswerKind.LOGITS;
         };
         try (Engine engine = backend.open(err); MarkLog markLog = MarkLog.open(log, key, logSize.segmentBytes,
-                logSize.maxBytes)) {
+                logSize.maxBytes, probMark)) {
             if (markLog.droppedTailBytes() > 0) {
                 err.println("warning: the log ended in a partial line (" + markLog.droppedTailBytes() + " bytes, never "
                         + "acknowledged); it was cut off");

@@ -108,7 +108,8 @@ class CliMarkTest {
         for (String client : new String[] {"acme", "globex"}) {
             Path out = dir.resolve(client + "-served.npy");
             CliTest.Run run = CliTest.run("mark", "--queries", qf.toString(), "--answers", pf.toString(), "--out",
-                    out.toString(), "--log", log.toString(), "--client", client, "--key-file", key.toString());
+                    out.toString(), "--log", log.toString(), "--client", client, "--prob-mark", "swap",
+                    "--key-file", key.toString());
             assertEquals(0, run.code(), run.err());
             float[] s = readFloats(out, N * C);
             served.put(client, s);

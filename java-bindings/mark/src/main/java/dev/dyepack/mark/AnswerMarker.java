@@ -32,8 +32,10 @@ import javax.crypto.spec.SecretKeySpec;
  * on the CPU or the GPU with the same bits); each query gets a keyed digest, HMAC-SHA256 of its canonical
  * form (see {@link #canonical}) under the client's own subkey ({@code "mark/client/" + client}), so each
  * client's marks are its own. A query whose margin is under the threshold is logged: when the digest's
- * first bit is set it is <em>marked</em> (the runner-up is served: the two largest values are swapped,
- * everything else unchanged), otherwise it is a <em>control</em> (served unchanged). The threshold is the
+ * first bit is set it is <em>marked</em> (the runner-up is served as the log's {@link ProbMark} says: by
+ * default probability mass moved from the top class to the runner-up until it leads by a clear margin, or the
+ * two largest values swapped; everything else unchanged), otherwise it is a <em>control</em> (served
+ * unchanged). The threshold is the
  * {@code 2 x budget} quantile of the margins seen (a window of the last {@value #WINDOW}), so about half of
  * that share, the budget, of answers is changed; until {@value #WARM_UP} margins have been seen nothing is
  * logged.
@@ -80,8 +82,12 @@ public final class AnswerMarker {
      * @param outcomes  per query what was done
      * @param threshold the margin threshold applied (negative infinity while warming up)
      * @param logged    the log sequence numbers of the entries this batch added
+     * @param top       per query the model's top class
+     * @param runnerUp  per query the model's second class
+     * @param mark      how marked answers were served
      */
-    public record Marking(float[] served, Outcome[] outcomes, float threshold, long[] logged) {
+    public record Marking(float[] served, Outcome[] outcomes, float threshold, long[] logged, int[] top,
+            int[] runnerUp, ProbMark mark) {
         /** @return how many answers were changed */
         public int changed() {
             return (int) Arrays.stream(outcomes).filter(o -> o == Outcome.MARKED).count();
@@ -109,6 +115,7 @@ public final class AnswerMarker {
 
     /**
      * A marker writing to a log; the log's earlier entries are replayed so their queries keep their answers.
+     * Marked answers are served as the log's {@link MarkLog#mark()} says (recorded in its segment lines).
      *
      * @param engine computes the margins (not closed by the marker)
      * @param key    the owner's key
@@ -183,7 +190,8 @@ public final class AnswerMarker {
         }
         checkAnswers(answers, n, classes, kind);
         if (n == 0) {
-            return new Marking(new float[0], new Outcome[0], Float.NEGATIVE_INFINITY, new long[0]);
+            return new Marking(new float[0], new Outcome[0], Float.NEGATIVE_INFINITY, new long[0], new int[0],
+                    new int[0], log.mark());
         }
         BoundaryScores scores = scores(answers, n, classes);
         float threshold = threshold(kind, scores.margin(), clientRate.getOrDefault(client, 1.0));
@@ -233,18 +241,24 @@ public final class AnswerMarker {
             }
         }
         float[] served = answers.clone();
+        ProbMark how = log.mark();
+        double[] row = new double[classes];
         for (int i = 0; i < n; i++) {
             if (outcomes[i] == Outcome.MARKED) {
-                int a = i * classes + scores.predicted()[i];
-                int b = i * classes + scores.runnerUp()[i];
-                float t = served[a];
-                served[a] = served[b];
-                served[b] = t;
+                for (int c = 0; c < classes; c++) {
+                    row[c] = answers[i * classes + c];
+                }
+                int a = scores.predicted()[i];
+                int b = scores.runnerUp()[i];
+                how.apply(row, 0, classes, a, b, kind);
+                served[i * classes + a] = (float) row[a];
+                served[i * classes + b] = (float) row[b];
                 changed++;
             }
         }
         answered += n;
-        return new Marking(served, outcomes, threshold, seqs);
+        return new Marking(served, outcomes, threshold, seqs, scores.predicted().clone(), scores.runnerUp().clone(),
+                how);
     }
 
     /**

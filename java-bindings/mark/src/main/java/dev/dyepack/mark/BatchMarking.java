@@ -29,7 +29,7 @@ public final class BatchMarking {
      * @param answers   answers in the batch
      * @param classes   C
      * @param kind      probabilities or logits
-     * @param marked    answers changed (the runner-up served)
+     * @param marked    answers changed (the runner-up served on top)
      * @param controls  answers logged as controls
      * @param threshold the margin threshold applied
      * @param logged    answers in the log afterwards
@@ -90,6 +90,36 @@ public final class BatchMarking {
      */
     public static Summary run(Engine engine, OwnerKey key, Path queries, Path answers, Path out, Path logDir,
             String client, double budget, AnswerKind kind, long segmentBytes, long maxBytes) throws IOException {
+        return run(engine, key, queries, answers, out, logDir, client, budget, kind, segmentBytes, maxBytes,
+                ProbMark.DEFAULT);
+    }
+
+    /**
+     * Marks one client's batch into a log of the given size limits, serving marked answers as {@code mark} says
+     * (recorded in the log's segment line).
+     *
+     * @param engine       computes the margins
+     * @param key          the owner's key
+     * @param queries      the queries
+     * @param answers      the model's answers to them
+     * @param out          the answers to serve (not one of the inputs)
+     * @param logDir       the mark log
+     * @param client       the client the answers go to
+     * @param budget       the share of answers changed
+     * @param kind         probabilities or logits, or null to tell from the values
+     * @param segmentBytes the size at which a log segment is sealed ({@link MarkLog#open(Path, OwnerKey, long, long)})
+     * @param maxBytes     the size limit of the whole log; beyond it answers are served unmarked
+     * @param mark         how a marked answer is served (the runner-up brought to the top by a swap or a shift)
+     * @return what was done
+     * @throws InvalidInputException    if a file is unusable or the counts differ, or an answer is not finite,
+     *                                  or probabilities do not sum to about 1
+     * @throws InvalidArgumentException for a bad client, budget, output path or log size
+     * @throws UntrustedRecordException if the log does not verify
+     * @throws IOException              if the log or the output cannot be written
+     */
+    public static Summary run(Engine engine, OwnerKey key, Path queries, Path answers, Path out, Path logDir,
+            String client, double budget, AnswerKind kind, long segmentBytes, long maxBytes, ProbMark mark)
+            throws IOException {
         for (Path in : new Path[] {queries, answers}) {
             if (Files.exists(out) && Files.exists(in) && Files.isSameFile(in, out)) {
                 throw new InvalidArgumentException(out + ": the output must not be an input");
@@ -131,7 +161,7 @@ public final class BatchMarking {
         int logged;
         long dropped;
         boolean full;
-        try (MarkLog log = MarkLog.open(logDir, key, segmentBytes, maxBytes)) {
+        try (MarkLog log = MarkLog.open(logDir, key, segmentBytes, maxBytes, mark)) {
             dropped = log.droppedTailBytes();
             full = !log.hasRoom(n);
             AnswerMarker marker = new AnswerMarker(engine, key, log, budget);
@@ -142,25 +172,11 @@ public final class BatchMarking {
             }
             logged = log.loaded().size() + m.logged().length;
         }
-        // Swap in the original values, so float64 answers keep their precision.
+        // Mark the original values, so float64 answers keep their precision.
         double[] served = values.clone();
         for (int i = 0; i < n; i++) {
             if (m.outcomes()[i] == AnswerMarker.Outcome.MARKED) {
-                int a = -1;
-                int b = -1;
-                for (int c = 0; c < classes; c++) {
-                    if (m.served()[i * classes + c] != f[i * classes + c]) {
-                        if (a < 0) {
-                            a = c;
-                        } else {
-                            b = c;
-                        }
-                    }
-                }
-                if (b >= 0) {
-                    served[i * classes + a] = values[i * classes + b];
-                    served[i * classes + b] = values[i * classes + a];
-                }
+                m.mark().apply(served, i * classes, classes, m.top()[i], m.runnerUp()[i], k);
             }
         }
         boolean f8 = descr.equals("<f8");

@@ -41,7 +41,10 @@ import javax.crypto.spec.SecretKeySpec;
  * the first segment) followed by the JSON's UTF-8 bytes: the lines form one chain across segments, so a
  * changed, removed, reordered or inserted line, or a segment removed from the middle, fails the chain.
  * A segment opens with a {@code "segment"} line and, once it reaches its size, is closed by a
- * {@code "seal"} line (its entry count); every segment but the last must be sealed. Answers are
+ * {@code "seal"} line (its entry count); every segment but the last must be sealed. The segment line names
+ * how its marked answers were served ({@code "mark"}: a {@link ProbMark}; a segment line without it, written
+ * before shifts existed, means {@code swap}); a log opened with another mark than its last segment's seals that
+ * segment and begins the next, so every segment's answers were served one way. Answers are
  * {@code "answer"} lines ({@link MarkEntry}); the extraction watch writes {@code "alarm"} lines.
  *
  * <p><b>Durability.</b> {@link #append} writes its lines and forces them to the device before it returns,
@@ -79,6 +82,7 @@ public final class MarkLog implements Closeable {
     private final FileLock lock;
     private final long droppedTailBytes;
     private final List<MarkEntry> loaded;
+    private final ProbMark mark;
     private FileChannel segment;
     private int segmentNumber;
     private long segmentEntries;
@@ -96,13 +100,23 @@ public final class MarkLog implements Closeable {
      * @param droppedTailBytes the bytes of an unacknowledged partial last line ignored
      * @param segments         the number of segments
      * @param lastMac          the MAC of the last line (lowercase hex), which vouches for everything before it
+     * @param marks            how marked answers were served, by the sequence number of the first answer each
+     *                         segment could hold (look one up with {@link #markOf})
      */
     public record Contents(List<MarkEntry> answers, List<Map<String, Object>> alarms, java.util.Set<Long> undelivered,
-            long droppedTailBytes, int segments, String lastMac) {
+            long droppedTailBytes, int segments, String lastMac, java.util.NavigableMap<Long, ProbMark> marks) {
+        /**
+         * @param seq an answer's sequence number
+         * @return how that answer, if marked, was served
+         */
+        public ProbMark markOf(long seq) {
+            Map.Entry<Long, ProbMark> e = marks.floorEntry(seq);
+            return e == null ? ProbMark.SWAP : e.getValue();
+        }
     }
 
-    private MarkLog(Path dir, OwnerKey key, long segmentBytes, long maxBytes, FileChannel lockChannel, FileLock lock)
-            throws IOException {
+    private MarkLog(Path dir, OwnerKey key, long segmentBytes, long maxBytes, FileChannel lockChannel, FileLock lock,
+            ProbMark mark) throws IOException {
         this.dir = dir;
         this.keyFingerprint = key.fingerprint();
         this.mac = newMac(key);
@@ -110,6 +124,7 @@ public final class MarkLog implements Closeable {
         this.maxBytes = maxBytes;
         this.lockChannel = lockChannel;
         this.lock = lock;
+        this.mark = mark;
         Scan scan = scan(dir, mac, true);
         this.droppedTailBytes = scan.dropped;
         this.loaded = List.copyOf(scan.answers);
@@ -123,11 +138,15 @@ public final class MarkLog implements Closeable {
             segmentEntries = scan.lastSegmentEntries;
             segment = FileChannel.open(segmentPath(dir, segmentNumber), StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND);
+            if (!mark.equals(scan.lastMark)) {
+                rotate();
+            }
         }
     }
 
     /**
-     * Opens a log for appending, creating the folder if needed, with the default sizes.
+     * Opens a log for appending, creating the folder if needed, with the default sizes and the default mark
+     * ({@link ProbMark#DEFAULT}).
      *
      * @param dir the log's folder
      * @param key the owner's key
@@ -154,6 +173,28 @@ public final class MarkLog implements Closeable {
      * @throws InvalidArgumentException for sizes out of range
      */
     public static MarkLog open(Path dir, OwnerKey key, long segmentBytes, long maxBytes) throws IOException {
+        return open(dir, key, segmentBytes, maxBytes, ProbMark.DEFAULT);
+    }
+
+    /**
+     * Opens a log for appending whose new answers are marked as {@code mark} says: every segment is verified, an
+     * unacknowledged partial last line is cut off, and if the last segment was begun under another mark it is
+     * sealed and a new one begun.
+     *
+     * @param dir          the log's folder (created if missing)
+     * @param key          the owner's key
+     * @param segmentBytes the size at which a segment is sealed, at least 4096
+     * @param maxBytes     the size limit of the whole log, at least segmentBytes
+     * @param mark         how marked answers are served from now on
+     * @return the log
+     * @throws IOException              if the folder cannot be read or written
+     * @throws UntrustedRecordException if a line's MAC fails, a segment is missing or unsealed before the last
+     * @throws InvalidInputException    if another process holds the log
+     * @throws InvalidArgumentException for sizes out of range
+     */
+    public static MarkLog open(Path dir, OwnerKey key, long segmentBytes, long maxBytes, ProbMark mark)
+            throws IOException {
+        java.util.Objects.requireNonNull(mark, "mark");
         if (segmentBytes < 4096 || maxBytes < segmentBytes) {
             throw new InvalidArgumentException("a mark log's segments must be at least 4096 bytes and its limit at "
                     + "least one segment, got " + segmentBytes + " and " + maxBytes);
@@ -171,7 +212,7 @@ public final class MarkLog implements Closeable {
             throw new InvalidInputException(dir + ": the mark log is open in another process or marker");
         }
         try {
-            return new MarkLog(dir, key, segmentBytes, maxBytes, lc, lock);
+            return new MarkLog(dir, key, segmentBytes, maxBytes, lc, lock, mark);
         } catch (IOException | RuntimeException e) {
             lock.release();
             lc.close();
@@ -199,10 +240,15 @@ public final class MarkLog implements Closeable {
             }
             return new Contents(List.copyOf(s.answers), List.copyOf(s.alarms), java.util.Set.copyOf(s.undelivered),
                     s.dropped, s.segments,
-                    HexFormat.of().formatHex(s.lastMac));
+                    HexFormat.of().formatHex(s.lastMac), java.util.Collections.unmodifiableNavigableMap(s.marks));
         } catch (IOException e) {
             throw new InvalidInputException(dir + ": cannot read the mark log: " + e.getMessage(), e);
         }
+    }
+
+    /** @return how this log's new marked answers are served (its open segment's mark) */
+    public ProbMark mark() {
+        return mark;
     }
 
     /** @return the answers the log held when it was opened, in order */
@@ -329,7 +375,8 @@ public final class MarkLog implements Closeable {
         Path p = segmentPath(dir, number);
         StringBuilder head = new StringBuilder();
         byte[] chain = line(head, "{\"type\":\"segment\",\"format\":" + FORMAT + ",\"segment\":" + number
-                + ",\"key_fingerprint\":" + Json.quote(keyFingerprint) + ",\"created\":"
+                + ",\"key_fingerprint\":" + Json.quote(keyFingerprint) + ",\"mark\":" + Json.quote(mark.toString())
+                + ",\"created\":"
                 + Json.quote(Instant.now().toString()) + "}", lastMac == null ? new byte[32] : lastMac);
         segment = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         ByteBuffer b = ByteBuffer.wrap(head.toString().getBytes(StandardCharsets.UTF_8));
@@ -429,6 +476,8 @@ public final class MarkLog implements Closeable {
         final List<MarkEntry> answers = new ArrayList<>();
         final List<Map<String, Object>> alarms = new ArrayList<>();
         final java.util.Set<Long> undelivered = new java.util.HashSet<>();
+        final java.util.TreeMap<Long, ProbMark> marks = new java.util.TreeMap<>();
+        ProbMark lastMark = ProbMark.SWAP;
         long dropped;
         long bytes;
         int segments;
@@ -515,6 +564,15 @@ public final class MarkLog implements Closeable {
                 if ("segment".equals(type) && !Long.valueOf(number).equals(obj.get("segment"))) {
                     throw new UntrustedRecordException(where + ": the segment line names segment "
                             + obj.get("segment"));
+                }
+                if ("segment".equals(type)) {
+                    try {
+                        s.lastMark = obj.get("mark") == null ? ProbMark.SWAP : ProbMark.parse((String) obj.get("mark"));
+                    } catch (RuntimeException e) {
+                        throw new UntrustedRecordException(where + ": the segment line's mark is malformed (" + e
+                                + ")");
+                    }
+                    s.marks.put((long) s.answers.size(), s.lastMark);
                 }
                 if ("answer".equals(type)) {
                     MarkEntry e = parseAnswer(obj, where);

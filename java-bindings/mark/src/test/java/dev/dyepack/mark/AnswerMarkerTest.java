@@ -101,7 +101,8 @@ class AnswerMarkerTest {
         int n = 20_000;
         float[] p = probabilities(r, n);
         byte[] q = bytes(r, n);
-        try (MarkLog log = MarkLog.open(dir.resolve("log"), KEY)) {
+        try (MarkLog log = MarkLog.open(dir.resolve("log"), KEY, MarkLog.DEFAULT_SEGMENT_BYTES,
+                MarkLog.DEFAULT_MAX_BYTES, ProbMark.SWAP)) {
             AnswerMarker marker = new AnswerMarker(engine, KEY, log, 0.01);
             AnswerMarker.Marking m = marker.mark("alice", Queries.ofBytes(q, n, D), p.clone(), C,
                     AnswerKind.PROBABILITIES);
@@ -181,7 +182,8 @@ class AnswerMarkerTest {
             z[i] = (float) (4 * r.nextGaussian());
         }
         byte[] q = bytes(r, n);
-        try (MarkLog log = MarkLog.open(dir.resolve("log"), KEY)) {
+        try (MarkLog log = MarkLog.open(dir.resolve("log"), KEY, MarkLog.DEFAULT_SEGMENT_BYTES,
+                MarkLog.DEFAULT_MAX_BYTES, ProbMark.SWAP)) {
             AnswerMarker.Marking m = new AnswerMarker(engine, KEY, log, 0.05).mark("c", Queries.ofBytes(q, n, D), z, C,
                     AnswerKind.LOGITS);
             int marked = 0;

@@ -237,7 +237,7 @@ public final class MarkingProxy implements AutoCloseable {
                 throw new Refusal(502, "the upstream's answers cannot be served: " + e.getMessage());
             }
             long[] fresh = m.logged();
-            String text = mapping.serve(upstreamAnswers, served(answers, flat, m));
+            String text = mapping.serve(upstreamAnswers, served(answers, m, kind));
             response.setStatus(200);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             Content.Sink.write(response, true, text, Callback.from(callback::succeeded, failure -> {
@@ -335,31 +335,17 @@ public final class MarkingProxy implements AutoCloseable {
     }
 
     /**
-     * The answers to serve: the upstream's own values, with the top two swapped where the marker marked (so
-     * float64 answers keep their precision and unmarked answers are byte for byte the upstream's values).
+     * The answers to serve: the upstream's own values, marked (the runner-up brought to the top, as the log's
+     * mark says) where the marker marked, so float64 answers keep their precision and unmarked answers are byte
+     * for byte the upstream's values.
      */
-    private static double[][] served(double[][] answers, float[] flat, AnswerMarker.Marking m) {
+    private static double[][] served(double[][] answers, AnswerMarker.Marking m, AnswerKind kind) {
         int classes = answers.length == 0 ? 0 : answers[0].length;
         double[][] out = new double[answers.length][];
         for (int i = 0; i < answers.length; i++) {
             out[i] = answers[i].clone();
-            if (m.outcomes()[i] != AnswerMarker.Outcome.MARKED) {
-                continue;
-            }
-            int a = -1;
-            int b = -1;
-            for (int c = 0; c < classes; c++) {
-                if (m.served()[i * classes + c] != flat[i * classes + c]) {
-                    if (a < 0) {
-                        a = c;
-                    } else {
-                        b = c;
-                    }
-                }
-            }
-            if (b >= 0) {
-                out[i][a] = answers[i][b];
-                out[i][b] = answers[i][a];
+            if (m.outcomes()[i] == AnswerMarker.Outcome.MARKED) {
+                m.mark().apply(out[i], 0, classes, m.top()[i], m.runnerUp()[i], kind);
             }
         }
         return out;

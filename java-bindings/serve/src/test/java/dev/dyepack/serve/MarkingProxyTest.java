@@ -14,6 +14,7 @@ import dev.dyepack.mark.AnswerMarker;
 import dev.dyepack.mark.ExtractionWatch;
 import dev.dyepack.mark.MarkEntry;
 import dev.dyepack.mark.MarkLog;
+import dev.dyepack.mark.ProbMark;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -302,10 +303,17 @@ class MarkingProxyTest {
                 assertEquals(changed, e != null && e.marked(), client + ": an answer is changed exactly when the log "
                         + "has its mark");
                 if (changed) {
-                    float[] swapped = truth.clone();
-                    swapped[e.top()] = truth[e.runnerUp()];
-                    swapped[e.runnerUp()] = truth[e.top()];
-                    assertArrayEquals(swapped, first, "the top two are swapped");
+                    // The default mark: mass moved from the top class to the runner-up until it leads by the
+                    // margin, the pair's mass and every other class as the model answered.
+                    for (int c = 0; c < truth.length; c++) {
+                        if (c != e.top() && c != e.runnerUp()) {
+                            assertEquals(truth[c], first[c], 0f, "class " + c + " is the model's");
+                        }
+                    }
+                    float pair = truth[e.top()] + truth[e.runnerUp()];
+                    assertEquals(pair, first[e.top()] + first[e.runnerUp()], 1e-6f, "the pair keeps its mass");
+                    assertEquals(Math.min(pair, ProbMark.DEFAULT_MARGIN), first[e.runnerUp()] - first[e.top()], 1e-6,
+                            "the runner-up leads by the margin");
                 }
                 changedAnswers += changed ? q.getValue().size() : 0;
                 allAnswers += q.getValue().size();

@@ -15,6 +15,7 @@ import dev.dyepack.manifest.JsonReader;
 import dev.dyepack.mark.AnswerMarker;
 import dev.dyepack.mark.MarkEntry;
 import dev.dyepack.mark.MarkLog;
+import dev.dyepack.mark.ProbMark;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -261,7 +262,8 @@ class ServiceMappingProxyTest {
                 expected[i][c] = (float) expected[i][c];   // the service answers float32
             }
         }
-        try (MarkLog log = MarkLog.open(logDir, KEY)) {
+        try (MarkLog log = MarkLog.open(logDir, KEY, MarkLog.DEFAULT_SEGMENT_BYTES, MarkLog.DEFAULT_MAX_BYTES,
+                ProbMark.SWAP)) {
             AnswerMarker marker = new AnswerMarker(engine, KEY, log, 0.05);
             try (MarkingProxy proxy = new MarkingProxy(settings("/tensor", new ServiceMapping("/inputs/pixels",
                     "/outputs/scores")), marker, log)) {
@@ -305,7 +307,8 @@ class ServiceMappingProxyTest {
         for (int i = 0; i < N; i++) {
             expected[i] = model(row(q, i));
         }
-        try (MarkLog log = MarkLog.open(logDir, KEY)) {
+        try (MarkLog log = MarkLog.open(logDir, KEY, MarkLog.DEFAULT_SEGMENT_BYTES, MarkLog.DEFAULT_MAX_BYTES,
+                ProbMark.SWAP)) {
             AnswerMarker marker = new AnswerMarker(engine, KEY, log, 0.05);
             try (MarkingProxy proxy = new MarkingProxy(settings("/v2/models/m/infer", new ServiceMapping("/inputs/0",
                     "/outputs/0")), marker, log)) {
@@ -335,7 +338,8 @@ class ServiceMappingProxyTest {
         Path logDir = dir.resolve("marks");
         byte[] q = pixels(N, 3);
         String good = tensorRequest(q, N);
-        try (MarkLog log = MarkLog.open(logDir, KEY)) {
+        try (MarkLog log = MarkLog.open(logDir, KEY, MarkLog.DEFAULT_SEGMENT_BYTES, MarkLog.DEFAULT_MAX_BYTES,
+                ProbMark.SWAP)) {
             AnswerMarker marker = new AnswerMarker(engine, KEY, log, 0.05);
             try (MarkingProxy proxy = new MarkingProxy(settings("/tensor", new ServiceMapping("/inputs/pixels",
                     "/outputs/scores")), marker, log)) {
@@ -407,7 +411,8 @@ class ServiceMappingProxyTest {
         for (int i = 0; i < N; i++) {
             expected[i] = model(row(q, i));
         }
-        try (MarkLog log = MarkLog.open(logDir, KEY)) {
+        try (MarkLog log = MarkLog.open(logDir, KEY, MarkLog.DEFAULT_SEGMENT_BYTES, MarkLog.DEFAULT_MAX_BYTES,
+                ProbMark.SWAP)) {
             AnswerMarker marker = new AnswerMarker(engine, KEY, log, 0.05);
             try (MarkingProxy proxy = new MarkingProxy(settings("/instances", ServiceMapping.DEFAULT), marker, log)) {
                 HttpResponse<String> r = post(proxy.port(), "key-alpha", body);
