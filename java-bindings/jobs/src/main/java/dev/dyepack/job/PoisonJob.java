@@ -687,8 +687,10 @@ public final class PoisonJob {
         long t2 = System.nanoTime();
         SampleStream.Digests digests = SampleStream.Digests.NONE;
         if (in.folder() != null) {
-            progress.accept(FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(), stamps,
-                    relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar).summary());
+            FolderStamping.Report report = FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(),
+                    stamps, relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar);
+            progress.accept(report.summary());
+            digests = new SampleStream.Digests(report.inputSha(), report.outputSha());
         } else {
             try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
                 digests = stamp(engine, o.trigger(), reader, in.geometry(), stamps, push, writer, bar);
