@@ -360,8 +360,10 @@ public final class ImageFolder implements Samples.Reader {
         int start = dst.position();
         int per = (int) perImage;
         // Images decode independently, so they are decoded on every core, each into its own place.
+        Limits limits = Limits.current();
         Parallel.forEach(count, decodeThreads(perImage), i -> {
-            byte[] px = Images.readUint8(files[(int) first + i], channels, this.width, this.height);
+            Path f = files[(int) first + i];
+            byte[] px = Images.decodeUint8(readWhole(f, limits), f.toString(), channels, this.width, this.height);
             dst.duplicate().position(start + i * per).put(px);
         });
         dst.position(start + count * per);
@@ -399,11 +401,77 @@ public final class ImageFolder implements Samples.Reader {
                     + " bytes but dst has only " + dst.remaining() + " remaining");
         }
         int start = dst.position();
+        Limits limits = Limits.current();
         Parallel.forEach(indices.length, decodeThreads(per), i -> {
-            byte[] px = Images.readUint8(files[(int) indices[i]], channels, width, height);
+            Path f = files[(int) indices[i]];
+            byte[] px = Images.decodeUint8(readWhole(f, limits), f.toString(), channels, width, height);
             dst.duplicate().position(start + (int) (i * per)).put(px);
         });
         dst.position(start + (int) (per * indices.length));
+    }
+
+    /** Receives decoded images; called from several decoding threads at once, so it must be thread-safe. */
+    @FunctionalInterface
+    public interface ImageSink {
+        /**
+         * @param index  the image's index in the folder
+         * @param pixels its pixels, uint8 H x W x C as {@link #readImages} gives them; the sink may keep the array
+         */
+        void accept(long index, byte[] pixels);
+    }
+
+    /**
+     * Decodes images {@code first .. first+count-1}, each once, on every core, handing each to {@code sink} as
+     * soon as it is decoded, in no particular order: for a consumer that turns images into something smaller
+     * (features) without holding the folder's pixels or passing them through one thread.
+     *
+     * @param first    index of the first image
+     * @param count    number of images, may be 0
+     * @param channels 1 or 3, as for {@link #readImages}
+     * @param sink     receives every image
+     * @throws InvalidArgumentException if the range runs past {@link #size()}, channels is not 1 or 3, or sink
+     *                                  is null
+     * @throws InvalidInputException    if an image cannot be decoded or has another size (of several, the one
+     *                                  with the lowest index is named)
+     */
+    public void decodeEach(long first, int count, int channels, ImageSink sink) {
+        if (channels != 1 && channels != 3) {
+            throw new InvalidArgumentException("channels must be 1 or 3, got " + channels);
+        }
+        if (sink == null) {
+            throw new InvalidArgumentException("sink must not be null");
+        }
+        if (first < 0 || count < 0 || first > files.length || count > files.length - first) {
+            throw new InvalidArgumentException("images " + first + ".." + (first + count - 1) + " are not all in "
+                    + root + ", which holds " + files.length + " images");
+        }
+        Limits limits = Limits.current();
+        Parallel.forEach(count, decodeThreads((long) height * width * channels), i -> {
+            Path f = files[(int) (first + i)];
+            sink.accept(first + i, Images.decodeUint8(readWhole(f, limits), f.toString(), channels, width, height));
+        });
+    }
+
+    /**
+     * A file's bytes in one open and one read (the decoder would read a stream in many small pieces), after
+     * its size is checked against the limit; failures are {@link InvalidInputException}s naming the file.
+     */
+    private static byte[] readWhole(Path f, Limits limits) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            long size = ch.size();
+            limits.check("image-bytes", size, f + ": an image file of " + size + " bytes, which");
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new InvalidInputException(f + ": an image file of " + size + " bytes is more than a Java array "
+                        + "holds");
+            }
+            return readFully(ch, f, (int) size);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(f + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new InvalidInputException(f + ": cannot be read (permission denied)", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(f + ": cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -632,6 +632,10 @@ public final class PoisonJob {
                 progress.accept("fitting a linear surrogate on " + map.describe() + " per image");
                 long t0 = System.nanoTime();
                 x = surrogateFeatures(reader, n, g.dtype(), map);
+                if (in.folder() != null) {
+                    progress.accept(String.format(Locale.ROOT, "decoded %d images into features in %.0f ms", n,
+                            (System.nanoTime() - t0) / 1e6));
+                }
                 int d = map.dim();
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
                 if (o.strategy() != Strategy.RANDOM) {
@@ -911,6 +915,15 @@ public final class PoisonJob {
                     "surrogate", "linear", "the owner's features and head");
         }
         float[] x = new float[(int) elems];
+        if (r instanceof ImageFolder folder && dtype == DType.UINT8) {
+            // Every image decoded once, on every core, straight into its features: no chunk of pixels
+            // passes through one thread.
+            int dim = map.dim();
+            int channels = (int) (r.sampleBytes() / ((long) folder.height() * folder.width()));
+            folder.decodeEach(0, (int) n, channels,
+                    (index, pixels) -> map.mapUint8(ByteBuffer.wrap(pixels), 1, x, (int) (index * dim)));
+            return x;
+        }
         long sampleBytes = Math.max(1, r.sampleBytes());
         int per = (int) Math.max(1, Math.min(Math.max(n, 1), (2L << 20) / sampleBytes));
         ByteBuffer buf = ByteBuffer.allocateDirect((int) (per * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);
