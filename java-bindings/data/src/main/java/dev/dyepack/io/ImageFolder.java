@@ -623,7 +623,7 @@ public final class ImageFolder implements Samples.Reader {
      * image is its input file's bytes under its own name ({@link Copy}). Every output name is decided
      * before anything is written: an image that stays in its class keeps its name; an image moved into
      * another class keeps its name where that class folder has no file of that name, and otherwise gets
-     * the next free name of its own naming pattern in that folder ({@link FolderNames}: {@code img00101.png}
+     * the next free name of its own naming pattern in that folder ({@code FolderNames}: {@code img00101.png}
      * becomes the number after the highest {@code img#####.png} there); {@link Copy#renamed()} lists them.
      *
      * @param finalRoot where the copy appears on {@link Copy#commit()} (see {@link Writer#create})

@@ -47,7 +47,7 @@ import java.util.stream.Stream;
  *       runs.</li>
  *   <li><b>Durability.</b> On {@link #commit()} every file and directory of the staged tree is forced
  *       to disk before the rename (a tree of many files with one {@code syncfs} of its file system, see
- *       {@link Durability}), and the destination's directory after it.</li>
+ *       {@code Durability}), and the destination's directory after it.</li>
  * </ul>
  *
  * <p>Not thread-safe: one staged output belongs to one job.
