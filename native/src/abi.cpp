@@ -8,6 +8,13 @@
 #include <string>
 #include <vector>
 
+#if defined(__linux__)
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#endif
+
 #include "backends.h"
 #include "dyepack/dyepack.h"
 #include "engine.h"
@@ -621,6 +628,25 @@ int32_t dp_operand_destroy(dp_engine *engine, dp_operand *operand) {
 
 int32_t dp_engine_set_stream(dp_engine *engine, void *stream) {
   return locked(engine, [&](dp_engine &eng) { eng.backend->set_stream(stream); });
+}
+
+int32_t dp_sync_filesystem(const char *path) {
+  return guarded([&] {
+    if (path == nullptr || *path == '\0') invalid("path is null or empty");
+#if defined(__linux__)
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int e = errno;
+      invalid(std::string(path) + ": cannot be opened to sync its file system: " + std::strerror(e));
+    }
+    int rc = ::syncfs(fd);
+    int e = errno;
+    ::close(fd);
+    if (rc != 0) fail(DP_ERR_INTERNAL, std::string(path) + ": syncfs failed: " + std::strerror(e));
+#else
+    fail(DP_ERR_UNSUPPORTED, "syncfs is not available on this platform");
+#endif
+  });
 }
 
 }  // extern "C"

@@ -85,6 +85,19 @@ void test_versions() {
   DP_EXPECT(std::strlen(dp_version()) > 0, "empty version");
 }
 
+void test_sync_filesystem() {
+  DP_EXPECT(dp_sync_filesystem(nullptr) == DP_ERR_INVALID_ARGUMENT, "null path accepted");
+  DP_EXPECT(contains(dp_last_error(), "path"), "%s", dp_last_error());
+  DP_EXPECT(dp_sync_filesystem("") == DP_ERR_INVALID_ARGUMENT, "empty path accepted");
+#if defined(__linux__)
+  DP_EXPECT(dp_sync_filesystem("/nonexistent-dyepack-path/x") == DP_ERR_INVALID_ARGUMENT, "missing path accepted");
+  DP_EXPECT(contains(dp_last_error(), "/nonexistent-dyepack-path/x"), "message names the path: %s", dp_last_error());
+  DP_EXPECT(dp_sync_filesystem(".") == DP_OK, "%s", dp_last_error());
+#else
+  DP_EXPECT(dp_sync_filesystem(".") == DP_ERR_UNSUPPORTED, "syncfs claimed off Linux");
+#endif
+}
+
 void test_engine_creation() {
   dp_engine *eng = nullptr;
   DP_EXPECT(dp_engine_create(DP_BACKEND_CPU, 0, &eng) == DP_OK, "%s", dp_last_error());
@@ -386,6 +399,7 @@ int main() {
   dp_engine_destroy(probe);
   test_cpu_variant();
   test_versions();
+  test_sync_filesystem();
   test_engine_creation();
   dp_engine *eng = nullptr;
   if (dp_engine_create(DP_BACKEND_CPU, 0, &eng) != DP_OK) {

@@ -42,8 +42,8 @@ extern "C" {
  * callers built against an older revision keep working; callers that need an addition check
  * dp_abi_revision() >= the revision that brought it. Revision 1: resident operands
  * (DP_MEMORY_OPERAND, dp_operand_*, dp_score_boundary_op, dp_set_columns_op) and caller streams
- * (dp_engine_set_stream). */
-#define DP_ABI_REVISION 1
+ * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. */
+#define DP_ABI_REVISION 2
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -328,6 +328,16 @@ DP_API int32_t dp_operand_destroy(dp_engine *engine, dp_operand *operand);
  * work (dp_operand_destroy waits for it). Operations on host batches, scoring (its outputs are host
  * arrays), dp_memcpy and dp_engine_synchronize return only when done, as without a caller's stream. */
 DP_API int32_t dp_engine_set_stream(dp_engine *engine, void *stream);
+
+/* Write back to stable storage everything cached for the file system that holds `path` (a file or a
+ * directory, opened read-only and closed again): syncfs(2), one flush where forcing each file of a
+ * large tree would cost a journal commit per file. Needs no engine. DP_ERR_UNSUPPORTED where the
+ * platform has no syncfs (everything but Linux): the caller then forces its files itself.
+ * DP_ERR_INVALID_ARGUMENT for a null or empty path, or one that cannot be opened; DP_ERR_INTERNAL
+ * when syncfs reports a write-back error (Linux 5.8 and later report errors of any file of the file
+ * system since it was opened; older kernels report none, as sync(1) reports none). The message names
+ * the path and the system's error text. */
+DP_API int32_t dp_sync_filesystem(const char *path);
 
 #ifdef __cplusplus
 }

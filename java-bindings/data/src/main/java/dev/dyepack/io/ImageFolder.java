@@ -40,11 +40,6 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -98,9 +93,6 @@ public final class ImageFolder implements Samples.Reader {
     };
 
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    /** Threads that force a written folder's files to disk at commit (see {@code Writer.forceAll}). */
-    private static final int SYNC_THREADS = 16;
 
     private final Path root;
     private final List<String> classes;
@@ -363,8 +355,10 @@ public final class ImageFolder implements Samples.Reader {
         int start = dst.position();
         int per = (int) perImage;
         // Images decode independently, so they are decoded on every core, each into its own place.
+        Limits limits = Limits.current();
         Parallel.forEach(count, decodeThreads(perImage), i -> {
-            byte[] px = Images.readUint8(files[(int) first + i], channels, this.width, this.height);
+            Path f = files[(int) first + i];
+            byte[] px = Images.decodeUint8(readWhole(f, limits), f.toString(), channels, this.width, this.height);
             dst.duplicate().position(start + i * per).put(px);
         });
         dst.position(start + count * per);
@@ -402,11 +396,77 @@ public final class ImageFolder implements Samples.Reader {
                     + " bytes but dst has only " + dst.remaining() + " remaining");
         }
         int start = dst.position();
+        Limits limits = Limits.current();
         Parallel.forEach(indices.length, decodeThreads(per), i -> {
-            byte[] px = Images.readUint8(files[(int) indices[i]], channels, width, height);
+            Path f = files[(int) indices[i]];
+            byte[] px = Images.decodeUint8(readWhole(f, limits), f.toString(), channels, width, height);
             dst.duplicate().position(start + (int) (i * per)).put(px);
         });
         dst.position(start + (int) (per * indices.length));
+    }
+
+    /** Receives decoded images; called from several decoding threads at once, so it must be thread-safe. */
+    @FunctionalInterface
+    public interface ImageSink {
+        /**
+         * @param index  the image's index in the folder
+         * @param pixels its pixels, uint8 H x W x C as {@link #readImages} gives them; the sink may keep the array
+         */
+        void accept(long index, byte[] pixels);
+    }
+
+    /**
+     * Decodes images {@code first .. first+count-1}, each once, on every core, handing each to {@code sink} as
+     * soon as it is decoded, in no particular order: for a consumer that turns images into something smaller
+     * (features) without holding the folder's pixels or passing them through one thread.
+     *
+     * @param first    index of the first image
+     * @param count    number of images, may be 0
+     * @param channels 1 or 3, as for {@link #readImages}
+     * @param sink     receives every image
+     * @throws InvalidArgumentException if the range runs past {@link #size()}, channels is not 1 or 3, or sink
+     *                                  is null
+     * @throws InvalidInputException    if an image cannot be decoded or has another size (of several, the one
+     *                                  with the lowest index is named)
+     */
+    public void decodeEach(long first, int count, int channels, ImageSink sink) {
+        if (channels != 1 && channels != 3) {
+            throw new InvalidArgumentException("channels must be 1 or 3, got " + channels);
+        }
+        if (sink == null) {
+            throw new InvalidArgumentException("sink must not be null");
+        }
+        if (first < 0 || count < 0 || first > files.length || count > files.length - first) {
+            throw new InvalidArgumentException("images " + first + ".." + (first + count - 1) + " are not all in "
+                    + root + ", which holds " + files.length + " images");
+        }
+        Limits limits = Limits.current();
+        Parallel.forEach(count, decodeThreads((long) height * width * channels), i -> {
+            Path f = files[(int) (first + i)];
+            sink.accept(first + i, Images.decodeUint8(readWhole(f, limits), f.toString(), channels, width, height));
+        });
+    }
+
+    /**
+     * A file's bytes in one open and one read (the decoder would read a stream in many small pieces), after
+     * its size is checked against the limit; failures are {@link InvalidInputException}s naming the file.
+     */
+    private static byte[] readWhole(Path f, Limits limits) {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            long size = ch.size();
+            limits.check("image-bytes", size, f + ": an image file of " + size + " bytes, which");
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new InvalidInputException(f + ": an image file of " + size + " bytes is more than a Java array "
+                        + "holds");
+            }
+            return readFully(ch, f, (int) size);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidInputException(f + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new InvalidInputException(f + ": cannot be read (permission denied)", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(f + ": cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -560,15 +620,18 @@ public final class ImageFolder implements Samples.Reader {
 
     /**
      * Starts a copy of this folder in which chosen images are replaced by re-encoded ones and every other
-     * image is its input file's bytes under its own name ({@link Copy}). Every output name is checked
-     * before anything is written.
+     * image is its input file's bytes under its own name ({@link Copy}). Every output name is decided
+     * before anything is written: an image that stays in its class keeps its name; an image moved into
+     * another class keeps its name where that class folder has no file of that name, and otherwise gets
+     * the next free name of its own naming pattern in that folder ({@code FolderNames}: {@code img00101.png}
+     * becomes the number after the highest {@code img#####.png} there); {@link Copy#renamed()} lists them.
      *
      * @param finalRoot where the copy appears on {@link Copy#commit()} (see {@link Writer#create})
      * @param labels    the output class of every image, each in [0, classes().size())
      * @param link      how unchanged images are copied
      * @return the copy; close it
      * @throws InvalidArgumentException if an argument is null, labels has the wrong length or a class out of
-     *                                  range, or two images would get the same name in one class folder
+     *                                  range
      * @throws IOException              if the temporary folder cannot be created
      */
     public Copy copy(Path finalRoot, long[] labels, LinkMode link) throws IOException {
@@ -579,19 +642,16 @@ public final class ImageFolder implements Samples.Reader {
             throw new InvalidArgumentException("labels must give a class for each of the " + files.length
                     + " images, got " + (labels == null ? "null" : labels.length));
         }
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        String[] names = new String[files.length];
         for (int i = 0; i < files.length; i++) {
             if (labels[i] < 0 || labels[i] >= classes.size()) {
                 throw new InvalidArgumentException("label " + labels[i] + " of image " + i + " is out of range 0.."
                         + (classes.size() - 1));
             }
-            String where = classes.get((int) labels[i]) + "/" + files[i].getFileName();
-            if (!seen.add(where)) {
-                throw new InvalidArgumentException("two images would be written as " + where + " (an image moved "
-                        + "into another class has the name of one already there); rename one of them");
-            }
+            names[i] = files[i].getFileName().toString();
         }
-        return new Copy(Writer.create(finalRoot, classes, false), labels.clone(), link);
+        String[] outNames = FolderNames.assign(names, this.labels, labels, classes.size());
+        return new Copy(Writer.create(finalRoot, classes, false), labels.clone(), link, outNames);
     }
 
     /**
@@ -622,10 +682,79 @@ public final class ImageFolder implements Samples.Reader {
         private final java.util.BitSet written = new java.util.BitSet();
         private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(COPY_KIB);
 
-        private Copy(Writer out, long[] labels, LinkMode link) {
+        /** The limits in force when the copy started, taken once rather than per file. */
+        private final Limits limits = Limits.current();
+        /** SHA-256 of every input file as read for the copy, by image index. */
+        private final byte[][] inDigest = new byte[files.length][];
+        /** SHA-256 of every output file as written, by image index. */
+        private final byte[][] outDigest = new byte[files.length][];
+        /** The output file name of every image inside its output class folder (see {@link #outputNames}). */
+        private final String[] outNames;
+
+        private Copy(Writer out, long[] labels, LinkMode link, String[] outNames) {
             this.out = out;
             this.labels = labels;
             this.link = link;
+            this.outNames = outNames;
+        }
+
+        /**
+         * The SHA-256 of every input file, as read for the copy, by path relative to the folder ({@code /}-
+         * separated: {@code <class>/<name>}); complete once every image is in the copy.
+         *
+         * @return relative path to 64 lowercase hex digits, in image order (unmodifiable)
+         * @throws IllegalStateException if an image is not in the copy yet
+         */
+        public java.util.Map<String, String> inputDigests() {
+            requireComplete();
+            java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < files.length; i++) {
+                m.put(classes.get(ImageFolder.this.labels[i]) + "/" + files[i].getFileName(),
+                        java.util.HexFormat.of().formatHex(inDigest[i]));
+            }
+            return java.util.Collections.unmodifiableMap(m);
+        }
+
+        /**
+         * The SHA-256 of every file written, by path relative to the copy's folder ({@code <class>/<name>}):
+         * an unchanged image's is its input's (the bytes are the same; the output is not read again), a
+         * replaced image's that of the bytes written. The copy holds exactly these files.
+         *
+         * @return relative path to 64 lowercase hex digits, in image order (unmodifiable)
+         * @throws IllegalStateException if an image is not in the copy yet
+         */
+        public java.util.Map<String, String> outputDigests() {
+            requireComplete();
+            java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < files.length; i++) {
+                m.put(classes.get((int) labels[i]) + "/" + outNames[i], java.util.HexFormat.of().formatHex(outDigest[i]));
+            }
+            return java.util.Collections.unmodifiableMap(m);
+        }
+
+        /**
+         * The images written under another name than their input's (see {@link ImageFolder#copy}), each with
+         * its path in the copy ({@code <class>/<name>}); empty when every image kept its name.
+         *
+         * @return image index to output path, ascending by index (unmodifiable)
+         * @throws IllegalStateException if an image is not in the copy yet
+         */
+        public java.util.SortedMap<Long, String> renamed() {
+            requireComplete();
+            java.util.SortedMap<Long, String> m = new java.util.TreeMap<>();
+            for (int i = 0; i < files.length; i++) {
+                if (!outNames[i].equals(files[i].getFileName().toString())) {
+                    m.put((long) i, classes.get((int) labels[i]) + "/" + outNames[i]);
+                }
+            }
+            return java.util.Collections.unmodifiableSortedMap(m);
+        }
+
+        private void requireComplete() {
+            if (written.cardinality() != files.length) {
+                throw new IllegalStateException(out.tempRoot() + ": " + written.cardinality() + " of " + files.length
+                        + " images written");
+            }
         }
 
         /** @return the folder the files go to until {@link #commit()} */
@@ -634,41 +763,56 @@ public final class ImageFolder implements Samples.Reader {
         }
 
         /**
-         * Runs {@code work} on file {@code i}'s bytes, read whole after its size is checked against the limit
-         * and its structure walked, while holding its share of {@link #COPY_KIB}.
+         * Runs {@code work} on file {@code i}'s bytes, read whole in one pass after its size is checked against
+         * the limit and while holding its share of {@link #COPY_KIB}, once its structure has been walked;
+         * records the bytes' SHA-256 as the input file's digest. One open, one size query and one read per
+         * file: nothing else touches the input.
          */
         private <T> T withChecked(int i, Parallel.BytesTask<T> work) throws IOException {
-            long size = Files.size(files[i]);
-            Limits.current().check("image-bytes", size, files[i] + ": an image file of " + size + " bytes, which");
-            int kib = (int) Math.min(COPY_KIB, Math.max(1, (size + 1023) >> 10));
-            try {
-                inFlight.acquire(kib);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while copying an image folder");
+            Path f = files[i];
+            byte[] bytes;
+            int kib;
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                long size = ch.size();
+                limits.check("image-bytes", size, f + ": an image file of " + size + " bytes, which");
+                if (size > Integer.MAX_VALUE - 8) {
+                    throw new InvalidInputException(f + ": an image file of " + size + " bytes is more than a Java "
+                            + "array holds");
+                }
+                kib = (int) Math.min(COPY_KIB, Math.max(1, (size + 1023) >> 10));
+                try {
+                    inFlight.acquire(kib);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while copying an image folder");
+                }
+                try {
+                    bytes = readFully(ch, f, (int) size);
+                } catch (IOException | RuntimeException e) {
+                    inFlight.release(kib);
+                    throw e;
+                }
             }
             try {
-                return work.run(readChecked(i));
+                check(i, bytes);
+                inDigest[i] = sha256().digest(bytes);
+                return work.run(bytes);
             } finally {
                 inFlight.release(kib);
             }
         }
 
-        /** Reads a file whole after checking its size against the limit, and checks its structure. */
-        private byte[] readChecked(int i) throws IOException {
+        /** Checks a file's structure, size and pixel count ({@link ImageHeader#parse}). */
+        private void check(int i, byte[] bytes) {
             Path f = files[i];
-            long size = Files.size(f);
-            Limits.current().check("image-bytes", size, f + ": an image file of " + size + " bytes, which");
-            byte[] bytes = Files.readAllBytes(f);
             ImageHeader h = ImageHeader.parse(bytes, f.toString());
-            Limits.current().check("pixels", (long) h.width() * h.height(), f + ": the image is " + h.width() + "x"
+            limits.check("pixels", (long) h.width() * h.height(), f + ": the image is " + h.width() + "x"
                     + h.height() + " pixels, which");
             if (h.width() != width || h.height() != height) {
                 throw new InvalidInputException(f + ": image is " + h.width() + "x" + h.height() + " (width x height)"
                         + " but the first image of the folder is " + width + "x" + height
                         + "; all images must have one size");
             }
-            return bytes;
         }
 
         private void claim(int i) {
@@ -707,8 +851,9 @@ public final class ImageFolder implements Samples.Reader {
                 Parallel.forEachIo(todo.length, Parallel.IO_THREADS, k -> {
                     int i = todo[k];
                     withChecked(i, bytes -> {
-                        Path target = out.reserve((int) labels[i], files[i].getFileName().toString());
+                        Path target = out.reserve((int) labels[i], outNames[i]);
                         targets[k] = target;
+                        outDigest[i] = inDigest[i];
                         switch (link) {
                             case COPY -> Files.write(target, bytes, StandardOpenOption.CREATE_NEW,
                                     StandardOpenOption.WRITE);
@@ -812,16 +957,17 @@ public final class ImageFolder implements Samples.Reader {
                 Parallel.forEachIo(indices.length, k -> {
                     int i = (int) indices[k];
                     withChecked(i, source -> {
-                        String name = files[i].getFileName().toString();
                         ImageHeader h = ImageHeader.parse(source, files[i].toString());
                         byte[] c = new byte[per];
                         byte[] t = new byte[per];
                         clean.duplicate().position(c0 + k * per).get(c);
                         intended.duplicate().position(i0 + k * per).get(t);
                         ImageEncoder.Encoded e = ImageEncoder.encode(source, files[i].toString(), h, c, t, channels, target);
-                        String outName = e.format() == h.format() ? name : Writer.pngName(name);
+                        String outName = e.format() == h.format() ? outNames[i] : Writer.pngName(outNames[i]);
                         Path file = out.reserve((int) labels[i], outName);
                         Files.write(file, e.bytes(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                        outNames[i] = outName;
+                        outDigest[i] = sha256().digest(e.bytes());
                         byte[] back = Images.decodeUint8(e.bytes(), file.toString(), channels, width, height);
                         TriggerSurvival s = new TriggerSurvival();
                         s.add(c, t, back);
@@ -881,6 +1027,28 @@ public final class ImageFolder implements Samples.Reader {
         @Override
         public void close() throws IOException {
             out.close();
+        }
+    }
+
+    /** Reads a file of {@code size} bytes whole from an open channel; a file that changed size is refused. */
+    private static byte[] readFully(FileChannel ch, Path f, int size) throws IOException {
+        byte[] bytes = new byte[size];
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) {
+                throw new InvalidInputException(f + ": the file became shorter while it was read (" + b.position()
+                        + " of " + size + " bytes)");
+            }
+        }
+        return bytes;
+    }
+
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            // Every Java SE implementation must provide SHA-256.
+            throw new IllegalStateException("SHA-256 is unavailable in this JDK", e);
         }
     }
 
@@ -979,8 +1147,9 @@ public final class ImageFolder implements Samples.Reader {
      * when complete.
      *
      * <p>Everything goes to a temporary sibling folder {@code .<final-name>.<random>.tmp};
-     * {@link #commit()} forces every file to disk (from up to 16 short-lived threads: one fsync after
-     * another would cost seconds per 10,000 images) and renames the folder to the final name.
+     * {@link #commit()} forces the tree to disk (one {@code syncfs} of its file system where there is one,
+     * see {@code Durability}: one fsync per file would cost seconds per 10,000 images) and renames the
+     * folder to the final name.
      * {@link #close()} without a successful commit deletes the temporary folder, so a failure leaves
      * nothing under the final name. Use it as
      * {@code try (ImageFolder.Writer w = ImageFolder.Writer.create(...)) { w.add(...); ...; w.commit(); }}.
@@ -1267,7 +1436,7 @@ public final class ImageFolder implements Samples.Reader {
                     }
                 }
                 // Forcing after all writes lets the kernel write the files back in bulk first.
-                syncTree(tempRoot);
+                Durability.forceTree(tempRoot);
                 requireAbsentOrEmpty(finalRoot);
                 try {
                     // rename(2) replaces an empty directory and refuses a non-empty one.
@@ -1283,83 +1452,6 @@ public final class ImageFolder implements Samples.Reader {
                 throw e;
             }
             force(finalRoot.toAbsolutePath().getParent());
-        }
-
-        /** Forces every file, then every folder (innermost first), of the tree to disk. */
-        private static void syncTree(Path root) throws IOException {
-            List<Path> files = new ArrayList<>();
-            List<Path> dirs = new ArrayList<>();
-            Files.walkFileTree(root, new SimpleFileVisitor<Path>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    files.add(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    if (e != null) {
-                        throw e;
-                    }
-                    dirs.add(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-            forceAll(files);
-            for (Path d : dirs) {
-                force(d);
-            }
-        }
-
-        /**
-         * Forces files to disk from several threads at once. One fsync after another costs a journal
-         * commit each (10,000 small files took 8.6 s on ext4); concurrent ones share commits (1.0 s
-         * with 16 threads), which matters for datasets of 60,000 images.
-         */
-        private static void forceAll(List<Path> files) throws IOException {
-            if (files.isEmpty()) {
-                return;
-            }
-            ExecutorService pool = Executors.newFixedThreadPool(Math.min(SYNC_THREADS, files.size()), r -> {
-                Thread t = new Thread(r, "dyepack-image-folder-sync");
-                t.setDaemon(true);
-                return t;
-            });
-            try {
-                List<Future<Void>> done = new ArrayList<>();
-                for (Path f : files) {
-                    done.add(pool.submit(() -> {
-                        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-                            ch.force(true);
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<Void> d : done) {
-                    d.get();
-                }
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof IOException) {
-                    throw (IOException) cause;
-                }
-                if (cause instanceof RuntimeException) {
-                    throw (RuntimeException) cause;
-                }
-                throw new IOException("forcing files to disk failed: " + cause, cause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while forcing files to disk");
-            } finally {
-                // Outstanding forces are interrupted and awaited (a minute at most), so that no thread
-                // still holds a file when a failed commit deletes the tree.
-                pool.shutdownNow();
-                try {
-                    pool.awaitTermination(1, TimeUnit.MINUTES);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
         }
 
         /** Forces a directory's entries to disk where a directory can be opened; best effort. */

@@ -251,5 +251,7 @@ public final class DyePackNative {
 
     public static native int dp_operand_destroy(EngineHandle engine, OperandHandle operand);
 
+    public static native int dp_sync_filesystem(@Cast("const char*") BytePointer path);
+
     public static native int dp_engine_set_stream(EngineHandle engine, Pointer stream);
 }

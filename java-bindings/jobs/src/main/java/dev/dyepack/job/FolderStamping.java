@@ -7,6 +7,7 @@ import dev.dyepack.image.ImageEncoder;
 import dev.dyepack.image.TriggerSurvival;
 import dev.dyepack.io.ImageFolder;
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.manifest.Fingerprints;
 import dev.dyepack.trigger.PreparedTrigger;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
@@ -17,6 +18,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -48,9 +51,14 @@ final class FolderStamping {
      * @param png        stamped images written as PNG
      * @param qualities  the JPEG qualities written (estimated from the sources, or the one asked for)
      * @param notes      images whose form had to change, each with why
+     * @param inputSha   the input folder's fingerprint ({@link Fingerprints#treeSha256(Path)}), from the digests
+     *                   taken while copying
+     * @param outputSha  the output folder's fingerprint, from the digests of what was written
+     * @param renamed    moved images written under a new name (their name was taken in the target's folder):
+     *                   image index to output path
      */
     record Report(long copied, TriggerSurvival survival, long jpeg, long png, SortedSet<Integer> qualities,
-            List<String> notes) {
+            List<String> notes, String inputSha, String outputSha, SortedMap<Long, String> renamed) {
         /** @return one line for the user */
         String summary() {
             String q = qualities.isEmpty() ? "" : " at quality " + qualities.first()
@@ -137,7 +145,6 @@ final class FolderStamping {
                     }
                 }
             }
-            Report report = new Report(copied, survival, jpeg, png, qualities, List.copyOf(notes));
             if (survival.retained() < FolderOutput.MIN_TRIGGER_ENERGY) {
                 String what = String.format(Locale.ROOT, "only %.1f%% of the trigger's energy survived encoding the "
                         + "stamped images%s (at least %.0f%% is needed, docs/benchmarks.md)", 100 * survival.retained(),
@@ -152,7 +159,22 @@ final class FolderStamping {
                 progress.accept("warning: " + what);
             }
             copy.commit();
-            return report;
+            // The fingerprints come from the digests taken while copying: the input is not read again, nor
+            // the output (an unchanged file's digest is its input's). Entries the copy skips (hidden or
+            // non-image files) are in the input's fingerprint too, so then the input folder is walked for them.
+            String inputSha = folder.skipped().isEmpty() ? Fingerprints.treeSha256(copy.inputDigests())
+                    : Fingerprints.treeSha256(folder.root(), copy.inputDigests());
+            String outputSha = Fingerprints.treeSha256(copy.outputDigests());
+            SortedMap<Long, String> renamed = copy.renamed();
+            if (!renamed.isEmpty()) {
+                Map.Entry<Long, String> first = renamed.entrySet().iterator().next();
+                progress.accept(String.format(Locale.ROOT, "%d moved image%s took a free name in the target's folder, "
+                        + "theirs being taken there (e.g. %s -> %s)", renamed.size(), renamed.size() == 1 ? "" : "s",
+                        folder.root().relativize(folder.file(first.getKey())).toString().replace('\\', '/'),
+                        first.getValue()));
+            }
+            return new Report(copied, survival, jpeg, png, qualities, List.copyOf(notes), inputSha, outputSha,
+                    renamed);
         }
     }
 

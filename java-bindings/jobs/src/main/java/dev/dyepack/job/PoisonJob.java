@@ -632,6 +632,10 @@ public final class PoisonJob {
                 progress.accept("fitting a linear surrogate on " + map.describe() + " per image");
                 long t0 = System.nanoTime();
                 x = surrogateFeatures(reader, n, g.dtype(), map);
+                if (in.folder() != null) {
+                    progress.accept(String.format(Locale.ROOT, "decoded %d images into features in %.0f ms", n,
+                            (System.nanoTime() - t0) / 1e6));
+                }
                 int d = map.dim();
                 head = LinearSurrogate.fit(engine, x, (int) n, d, labels, classes, key, LinearSurrogate.Settings.DEFAULT);
                 if (o.strategy() != Strategy.RANDOM) {
@@ -687,8 +691,10 @@ public final class PoisonJob {
         long t2 = System.nanoTime();
         SampleStream.Digests digests = SampleStream.Digests.NONE;
         if (in.folder() != null) {
-            progress.accept(FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(), stamps,
-                    relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar).summary());
+            FolderStamping.Report report = FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(),
+                    stamps, relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar);
+            progress.accept(report.summary());
+            digests = new SampleStream.Digests(report.inputSha(), report.outputSha());
         } else {
             try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
                 digests = stamp(engine, o.trigger(), reader, in.geometry(), stamps, push, writer, bar);
@@ -909,6 +915,15 @@ public final class PoisonJob {
                     "surrogate", "linear", "the owner's features and head");
         }
         float[] x = new float[(int) elems];
+        if (r instanceof ImageFolder folder && dtype == DType.UINT8) {
+            // Every image decoded once, on every core, straight into its features: no chunk of pixels
+            // passes through one thread.
+            int dim = map.dim();
+            int channels = (int) (r.sampleBytes() / ((long) folder.height() * folder.width()));
+            folder.decodeEach(0, (int) n, channels,
+                    (index, pixels) -> map.mapUint8(ByteBuffer.wrap(pixels), 1, x, (int) (index * dim)));
+            return x;
+        }
         long sampleBytes = Math.max(1, r.sampleBytes());
         int per = (int) Math.max(1, Math.min(Math.max(n, 1), (2L << 20) / sampleBytes));
         ByteBuffer buf = ByteBuffer.allocateDirect((int) (per * sampleBytes)).order(ByteOrder.LITTLE_ENDIAN);

@@ -68,6 +68,24 @@ public final class Fingerprints {
      * @throws InvalidInputException if a file cannot be read, or an entry is a symbolic link or special file
      */
     public static String treeSha256(Path dir) {
+        return treeSha256(dir, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #treeSha256(Path)}, taking the SHA-256 of the files listed in {@code known} from it rather
+     * than reading them again (a job that has just read or written them has their digests); every other
+     * file below {@code dir} is read, and the walk still refuses links and special files.
+     *
+     * @param dir   the directory
+     * @param known SHA-256 (64 lowercase hex digits) by path relative to {@code dir}, {@code /}-separated
+     * @return 64 lowercase hex digits
+     * @throws InvalidArgumentException if an argument is null
+     * @throws InvalidInputException    if a file cannot be read, or an entry is a symbolic link or special file
+     */
+    public static String treeSha256(Path dir, java.util.Map<String, String> known) {
+        if (dir == null || known == null) {
+            throw new InvalidArgumentException("dir and known must not be null");
+        }
         java.util.List<String> lines = new java.util.ArrayList<>();
         try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) walk::iterator) {
@@ -86,18 +104,58 @@ public final class Fingerprints {
                     throw new InvalidInputException(p + ": is a device, FIFO or other special file, not a regular file");
                 }
                 String rel = dir.relativize(p).toString().replace(java.io.File.separatorChar, '/');
-                lines.add(rel + "\0" + sha256(p) + "\n");
+                String sha = known.get(rel);
+                lines.add(rel + "\0" + (sha != null ? sha : sha256(p)) + "\n");
             }
         } catch (java.io.UncheckedIOException e) {
             throw new InvalidInputException(dir + ": cannot be listed: " + e.getCause().getMessage(), e);
         } catch (IOException e) {
             throw new InvalidInputException(dir + ": cannot be listed: " + e.getMessage(), e);
         }
-        lines.sort((a, b) -> java.util.Arrays.compare(a.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                b.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        MessageDigest digest = newSha256();
+        return treeDigest(lines);
+    }
+
+    /**
+     * The fingerprint {@link #treeSha256(Path)} gives a directory that holds exactly the files listed, with
+     * these SHA-256s, computed without touching the file system: for a folder a job has just written and
+     * whose every file's digest it took while writing.
+     *
+     * @param files SHA-256 (64 lowercase hex digits) by path relative to the directory, {@code /}-separated
+     * @return 64 lowercase hex digits
+     * @throws InvalidArgumentException if {@code files} is null, or a path or digest is null or malformed
+     */
+    public static String treeSha256(java.util.Map<String, String> files) {
+        if (files == null) {
+            throw new InvalidArgumentException("files must not be null");
+        }
+        java.util.List<String> lines = new java.util.ArrayList<>(files.size());
+        for (java.util.Map.Entry<String, String> e : files.entrySet()) {
+            String rel = e.getKey();
+            String sha = e.getValue();
+            if (rel == null || rel.isEmpty() || rel.startsWith("/") || rel.indexOf('\0') >= 0) {
+                throw new InvalidArgumentException("not a relative path: " + rel);
+            }
+            if (sha == null || !sha.matches("[0-9a-f]{64}")) {
+                throw new InvalidArgumentException(rel + ": not a SHA-256 in lowercase hex: " + sha);
+            }
+            lines.add(rel + "\0" + sha + "\n");
+        }
+        return treeDigest(lines);
+    }
+
+    /**
+     * SHA-256 over the lines in ascending order of their UTF-8 bytes, compared as Java compares byte arrays
+     * (signed), as every fingerprint so far was taken; for names in ASCII that is the documented order.
+     */
+    private static String treeDigest(java.util.List<String> lines) {
+        java.util.List<byte[]> bytes = new java.util.ArrayList<>(lines.size());
         for (String line : lines) {
-            digest.update(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            bytes.add(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        bytes.sort(java.util.Arrays::compare);
+        MessageDigest digest = newSha256();
+        for (byte[] line : bytes) {
+            digest.update(line);
         }
         return HexFormat.of().formatHex(digest.digest());
     }
