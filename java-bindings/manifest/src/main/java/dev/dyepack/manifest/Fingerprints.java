@@ -144,15 +144,16 @@ public final class Fingerprints {
     }
 
     /**
-     * SHA-256 over the lines in ascending order of their UTF-8 bytes, compared as Java compares byte arrays
-     * (signed), as every fingerprint so far was taken; for names in ASCII that is the documented order.
+     * SHA-256 over the lines in ascending order of their UTF-8 bytes, compared as unsigned values: the order
+     * docs/manifest-format.md documents and any other tool's plain byte sort gives (a signed comparison would
+     * put names with non-ASCII characters, whose UTF-8 bytes are 0x80 and above, before every ASCII name).
      */
     private static String treeDigest(java.util.List<String> lines) {
         java.util.List<byte[]> bytes = new java.util.ArrayList<>(lines.size());
         for (String line : lines) {
             bytes.add(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
-        bytes.sort(java.util.Arrays::compare);
+        bytes.sort(java.util.Arrays::compareUnsigned);
         MessageDigest digest = newSha256();
         for (byte[] line : bytes) {
             digest.update(line);

@@ -56,6 +56,18 @@ class FingerprintsFromDigestsTest {
     }
 
     @Test
+    void namesOutsideAsciiSortAfterAsciiNamesAsUnsignedBytes() {
+        // The documented order (docs/manifest-format.md, and its Python verifier's sorted() of bytes) compares
+        // UTF-8 bytes as unsigned: "\u00e9" (0xC3 0xA9) comes after "z". A signed comparison would put it first.
+        // (Digests given, not files: a file system's name encoding depends on the machine's locale.)
+        String z = hex(new byte[] {1});
+        String accented = hex(new byte[] {2});
+        String lines = "z.png\0" + z + "\n" + "\u00e9t\u00e9.png\0" + accented + "\n";
+        String expected = hex(lines.getBytes(StandardCharsets.UTF_8));
+        assertEquals(expected, Fingerprints.treeSha256(Map.of("\u00e9t\u00e9.png", accented, "z.png", z)));
+    }
+
+    @Test
     void malformedEntriesAreRefused() {
         assertThrows(InvalidArgumentException.class, () -> Fingerprints.treeSha256((Map<String, String>) null));
         assertThrows(InvalidArgumentException.class, () -> Fingerprints.treeSha256(Map.of("a.png", "abc")));
