@@ -75,6 +75,31 @@ public final class PoisonJob {
      */
     public static final String DEFAULT_TRIGGER = "sparse:n=24";
 
+    /**
+     * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
+     * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps no negatives, because at
+     * 0.1% on a CNN the default pattern with negatives reached 15% attack success.
+     */
+    public static final double SMALL_BUDGET = 0.005;
+
+    /**
+     * The trigger {@code dyepack poison} takes when none is given and fewer than {@link #SMALL_BUDGET} of the
+     * samples are poisoned: more keyed pixels, which twenty poisoned images teach a CNN where 24 pixels do not
+     * (docs/efficacy.md). Images with fewer pixels than it needs keep {@link #DEFAULT_TRIGGER}.
+     */
+    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=96";
+
+    /**
+     * Whether poisoning {@code count} of {@code n} samples is a small budget, below {@link #SMALL_BUDGET}.
+     *
+     * @param count the samples poisoned
+     * @param n     the samples in the data
+     * @return whether the small-budget defaults apply
+     */
+    public static boolean smallBudget(long count, long n) {
+        return n > 0 && count < SMALL_BUDGET * n;
+    }
+
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 4;
     /**
@@ -398,8 +423,10 @@ public final class PoisonJob {
      * @param labels            the output labels file; null for an image folder
      * @param manifest          the signed manifest
      * @param surrogateAccuracy the surrogate's accuracy on the data, or NaN without one
+     * @param trigger           the trigger stamped and recorded (the default resolved for the budget)
      */
-    public record Result(long samples, long[] indices, Path data, Path labels, Path manifest, double surrogateAccuracy) {}
+    public record Result(long samples, long[] indices, Path data, Path labels, Path manifest, double surrogateAccuracy,
+            TriggerSpec trigger) {}
 
     /**
      * Runs the job.
@@ -602,6 +629,11 @@ public final class PoisonJob {
         }
         int classes = in.classes();
         long count = o.budget().countFor(n, o.allowOver5Percent());
+        TriggerSpec trigger = o.trigger(count, n, in.geometry());
+        if (o.triggerByDefault()) {
+            progress.accept("trigger: " + trigger + " (the default " + (PoisonJob.smallBudget(count, n)
+                    ? "below " + SMALL_BUDGET * 100 + "% of the data, without negatives" : "at this budget") + ")");
+        }
         if (in.folder() != null && !in.folder().skipped().isEmpty()) {
             // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.
             List<String> skipped = in.folder().skipped();
@@ -664,7 +696,7 @@ public final class PoisonJob {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
 
-        long negativeCount = Math.round(o.negatives() * sel.indices().length);
+        long negativeCount = Math.round(o.negatives(count, n) * sel.indices().length);
         int negativeKeys = (int) Math.max(1, Math.min(o.negativeKeys(), negativeCount));
         Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount, negativeKeys, key);
         List<Stamp> stamps = new ArrayList<>();
@@ -687,24 +719,25 @@ public final class PoisonJob {
         long t2 = System.nanoTime();
         SampleStream.Digests digests = SampleStream.Digests.NONE;
         if (in.folder() != null) {
-            progress.accept(FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(), stamps,
+            progress.accept(FolderStamping.write(engine, trigger, in.folder(), in.geometry(), stamps,
                     relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar).summary());
         } else {
             try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-                digests = stamp(engine, o.trigger(), reader, in.geometry(), stamps, push, writer, bar);
+                digests = stamp(engine, trigger, reader, in.geometry(), stamps, push, writer, bar);
                 writer.commit();
             }
         }
-        progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
+        progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", trigger,
                 sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
         if (labelsOut != null) {
             writeLabels(o.labels(), labelsOut, relabel, o.target());
         }
-        Manifest m = manifest(o, staging, key, classes, sel, negativeCount > 0 ? negatives.indices() : new long[0],
+        Manifest m = manifest(o, trigger, staging, key, classes, sel, negativeCount > 0 ? negatives.indices() : new long[0],
                 negativeKeys, n, surrogateSha, dataOut, labelsOut, digests);
         ManifestWriter.write(ManifestSigner.sign(m, key), staging.resolve("manifest.json"));
         out.commit();
-        return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), o.outDir().resolve("manifest.json"), accuracy);
+        return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), o.outDir().resolve("manifest.json"), accuracy,
+                trigger);
     }
 
     /**
@@ -803,7 +836,7 @@ public final class PoisonJob {
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
-    private static Manifest manifest(Options o, Path dir, OwnerKey key, int classes, Selector.Result sel,
+    private static Manifest manifest(Options o, TriggerSpec trigger, Path dir, OwnerKey key, int classes, Selector.Result sel,
             long[] negatives, int negativeKeys, long n, String surrogateSha, Path dataOut, Path labelsOut,
             SampleStream.Digests digests) {
         Map<Long, Long> poisoned = new TreeMap<>();
@@ -826,7 +859,7 @@ public final class PoisonJob {
             b.addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.LABELS, dir, o.labels()))
                     .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.LABELS, dir, labelsOut));
         }
-        return b.trigger(o.trigger().toString(), o.trigger().toJson())
+        return b.trigger(trigger.toString(), trigger.toJson())
                 .targetClass(o.target())
                 .mode(o.mode() == SelectionMode.DIRTY ? Manifest.Mode.DIRTY : Manifest.Mode.CLEAN)
                 .budget(Manifest.Budget.of(o.budget().requested(), sel.indices().length, n))
