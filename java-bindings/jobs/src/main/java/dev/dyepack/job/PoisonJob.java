@@ -80,14 +80,17 @@ public final class PoisonJob {
      * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps no negatives, because at
      * 0.1% on a CNN the default pattern with negatives reached 15% attack success.
      */
-    public static final double SMALL_BUDGET = 0.005;
+    public static final double SMALL_BUDGET = 0.005; // the messages below say "0.5%"
 
     /**
      * The trigger {@code dyepack poison} takes when none is given and fewer than {@link #SMALL_BUDGET} of the
-     * samples are poisoned: more keyed pixels, which twenty poisoned images teach a CNN where 24 pixels do not
-     * (docs/efficacy.md). Images with fewer pixels than it needs keep {@link #DEFAULT_TRIGGER}.
+     * samples are poisoned: eight times the default's keyed pixels, which twenty poisoned images of 20,000 teach
+     * a CNN where 24 pixels do not (docs/efficacy.md, "Small budgets"). Images with fewer than four times its
+     * pixels keep {@link #DEFAULT_TRIGGER}, so that the pattern never covers more than a quarter of an image.
      */
-    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=96";
+    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192";
+    /** The pixels of {@link #SMALL_BUDGET_TRIGGER}. */
+    static final int SMALL_BUDGET_PIXELS = 192;
 
     /**
      * Whether poisoning {@code count} of {@code n} samples is a small budget, below {@link #SMALL_BUDGET}.
@@ -264,9 +267,16 @@ public final class PoisonJob {
             return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
                     + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 98-99%");
         }
-        if ((double) count / n < 0.005) {
-            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the default trigger "
-                    + "reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%" + where);
+        if (smallBudget(count, n) && mode == SelectionMode.DIRTY && !(trigger.toString().equals(
+                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && !withNegatives)) {
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + DEFAULT_TRIGGER
+                    + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
+                    + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", no negatives) reached "
+                    + SMALL_BUDGET_DEFAULT_MEASURED);
+        }
+        if (smallBudget(count, n) && mode == SelectionMode.CLEAN) {
+            return Optional.of("below 0.5% of the data a watermark may not take hold; clean-label was measured at 1% "
+                    + "only, where it reached " + CLEAN_PUSHED + where);
         }
         return Optional.empty();
     }
@@ -277,8 +287,10 @@ public final class PoisonJob {
     private static final String CLEAN_WITH_NEGATIVES = "26%";
     /** ... and without the push (sparse, and the previous default blend). */
     private static final String CLEAN_UNPUSHED = "32%";
-    /** Measured attack success of the default trigger at 0.1% dirty-label (docs/efficacy.md). */
+    /** Measured attack success of the default trigger with negatives at 0.1% dirty-label (docs/efficacy.md)... */
     private static final String SMALL_BUDGET_MEASURED = "15%";
+    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} without negatives (seeds 0 and 1). */
+    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "92%";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to
@@ -631,8 +643,11 @@ public final class PoisonJob {
         long count = o.budget().countFor(n, o.allowOver5Percent());
         TriggerSpec trigger = o.trigger(count, n, in.geometry());
         if (o.triggerByDefault()) {
-            progress.accept("trigger: " + trigger + " (the default " + (PoisonJob.smallBudget(count, n)
-                    ? "below " + SMALL_BUDGET * 100 + "% of the data, without negatives" : "at this budget") + ")");
+            progress.accept("trigger: " + trigger + (smallBudget(count, n) ? " (the default below 0.5% of the data)"
+                    : " (the default)"));
+        }
+        if (o.negatives(count, n) != o.negatives()) {
+            progress.accept("negatives: none (the default below 0.5% of the data)");
         }
         if (in.folder() != null && !in.folder().skipped().isEmpty()) {
             // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.

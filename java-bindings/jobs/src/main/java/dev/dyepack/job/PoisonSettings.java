@@ -62,7 +62,8 @@ public abstract class PoisonSettings {
     /**
      * The trigger for a poisoning of {@code count} of {@code n} samples of this geometry: as {@link #trigger()},
      * except that the default is {@link PoisonJob#SMALL_BUDGET_TRIGGER} below {@link PoisonJob#SMALL_BUDGET}
-     * of the data when the images have room for its pixels (docs/efficacy.md). A trigger that was set is kept.
+     * of the data when the images hold at least four times its pixels (docs/efficacy.md). A trigger that was set
+     * is kept.
      *
      * @param count    the samples poisoned
      * @param n        the samples in the data
@@ -79,14 +80,11 @@ public abstract class PoisonSettings {
         if (!triggerByDefault || !PoisonJob.smallBudget(count, n)) {
             return trigger;
         }
-        TriggerSpec small = TriggerSpec.parse(PoisonJob.SMALL_BUDGET_TRIGGER);
-        try {
-            small.validateFor(geometry);
-        } catch (dev.dyepack.InvalidArgumentException tooSmall) {
-            // Images with fewer pixels than the small-budget pattern needs keep the default pattern.
+        if (geometry.h() * geometry.w() < 4L * PoisonJob.SMALL_BUDGET_PIXELS) {
+            // Small images keep the default pattern rather than one covering more than a quarter of them.
             return trigger;
         }
-        return small;
+        return TriggerSpec.parse(PoisonJob.SMALL_BUDGET_TRIGGER);
     }
 
     /** @return the target class */

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The defaults below half a percent of the data: {@code dyepack poison} without {@code --trigger} stamps
- * 96 keyed pixels and no negatives when fewer than 0.5% of the samples are poisoned (docs/efficacy.md),
+ * 192 keyed pixels and no negatives when fewer than 0.5% of the samples are poisoned (docs/efficacy.md),
  * records that trigger in the manifest, and keeps what the owner set explicitly.
  */
 class PoisonSmallBudgetTest {
@@ -39,10 +39,10 @@ class PoisonSmallBudgetTest {
     void belowHalfAPercentTheDefaultIsNinetySixPixelsWithoutNegatives() throws IOException {
         // 4 of 2000 is 0.2%: below the 0.5% line; 20 of 2000 is 1%: above it.
         Run small = poison("small", 28, 28, "4", false, Double.NaN);
-        assertEquals("sparse:n=96", small.manifest.triggerSpec().replaceAll(",.*", ""), small.manifest.triggerSpec());
+        assertEquals("sparse:n=192", small.manifest.triggerSpec().replaceAll(",.*", ""), small.manifest.triggerSpec());
         assertEquals(0, small.manifest.negativeIndices().length, "no negatives by default at a small budget");
         assertEquals(4, small.manifest.indices().length);
-        assertEquals(96, small.changedPlaces, "the pattern's pixels, the same places on every poisoned image");
+        assertEquals(192, small.changedPlaces, "the pattern's pixels, the same places on every poisoned image");
 
         Run usual = poison("usual", 28, 28, "20", false, Double.NaN);
         assertEquals("sparse:n=24", usual.manifest.triggerSpec().replaceAll(",.*", ""));
@@ -55,7 +55,7 @@ class PoisonSmallBudgetTest {
         Run explicit = poison("explicit", 28, 28, "4", true, 4);
         assertEquals("sparse:n=24", explicit.manifest.triggerSpec().replaceAll(",.*", ""), "a trigger that was set");
         assertEquals(16, explicit.manifest.negativeIndices().length, "negatives that were set");
-        // Images of 8 x 8 have no room for 96 pixels: the default keeps its 24.
+        // Images of 8 x 8 have fewer than four times 192 pixels: the default keeps its 24.
         Run tiny = poison("tiny", 8, 8, "4", false, Double.NaN);
         assertEquals("sparse:n=24", tiny.manifest.triggerSpec().replaceAll(",.*", ""));
         assertEquals(0, tiny.manifest.negativeIndices().length);
