@@ -99,6 +99,7 @@ ROWS = {
         ("small-n96-near-noneg-0.1%", "sparse:n=96", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
         ("small-n192-noneg-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "0"]),
         ("small-n128-noneg-0.1%", "sparse:n=128", "0.001", "dirty", ["--negatives", "0"]),
+        ("small-n192-neg1-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "1"]),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
     "subtle": [
