@@ -100,6 +100,7 @@ ROWS = {
         ("small-n192-noneg-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "0"]),
         ("small-n128-noneg-0.1%", "sparse:n=128", "0.001", "dirty", ["--negatives", "0"]),
         ("small-n192-neg1-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "1"]),
+        ("clean-n48-1%", "sparse:n=48", "0.01", "clean", []),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
     "subtle": [

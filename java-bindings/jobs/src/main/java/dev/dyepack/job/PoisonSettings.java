@@ -61,9 +61,9 @@ public abstract class PoisonSettings {
 
     /**
      * The trigger for a poisoning of {@code count} of {@code n} samples of this geometry: as {@link #trigger()},
-     * except that the default is {@link PoisonJob#SMALL_BUDGET_TRIGGER} below {@link PoisonJob#SMALL_BUDGET}
-     * of the data when the images hold at least four times its pixels (docs/efficacy.md). A trigger that was set
-     * is kept.
+     * except that the default is {@link PoisonJob#CLEAN_TRIGGER} for clean-label poisoning and, for dirty-label
+     * poisoning, {@link PoisonJob#SMALL_BUDGET_TRIGGER} below {@link PoisonJob#SMALL_BUDGET} of the data, each
+     * when the images hold at least four times its pixels (docs/efficacy.md). A trigger that was set is kept.
      *
      * @param count    the samples poisoned
      * @param n        the samples in the data
@@ -77,14 +77,24 @@ public abstract class PoisonSettings {
         if (count < 0 || n < 0) {
             throw new IllegalArgumentException("count and n must be >= 0, got " + count + " and " + n);
         }
-        if (!triggerByDefault || !PoisonJob.smallBudget(count, n)) {
+        String spec;
+        int pixels;
+        if (!triggerByDefault) {
+            return trigger;
+        } else if (mode == SelectionMode.CLEAN) {
+            spec = PoisonJob.CLEAN_TRIGGER;
+            pixels = PoisonJob.CLEAN_PIXELS;
+        } else if (PoisonJob.smallBudget(count, n)) {
+            spec = PoisonJob.SMALL_BUDGET_TRIGGER;
+            pixels = PoisonJob.SMALL_BUDGET_PIXELS;
+        } else {
             return trigger;
         }
-        if (geometry.h() * geometry.w() < 4L * PoisonJob.SMALL_BUDGET_PIXELS) {
+        if (geometry.h() * geometry.w() < 4L * pixels) {
             // Small images keep the default pattern rather than one covering more than a quarter of them.
             return trigger;
         }
-        return TriggerSpec.parse(PoisonJob.SMALL_BUDGET_TRIGGER);
+        return TriggerSpec.parse(spec);
     }
 
     /** @return the target class */
