@@ -46,7 +46,7 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--trigger", paramLabel = "SPEC", description = "The trigger (families and fields: dyepack "
             + "triggers); the default is the one measured strongest and specific to the key on a CNN: "
             + PoisonJob.DEFAULT_TRIGGER + "; " + PoisonJob.CLEAN_TRIGGER + " for clean-label; " + PoisonJob.SMALL_BUDGET_TRIGGER
-            + " without negatives when under 0.5% of the samples are poisoned dirty-label (docs/efficacy.md).")
+            + " without negatives when under 0.5%% of the samples are poisoned dirty-label (docs/efficacy.md).")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
