@@ -87,6 +87,22 @@ ROWS = {
         ("sparse-default-n12-1%", "sparse:n=12", "0.01", "dirty", []),
         ("sparse-default-clean-1%", "sparse:n=24", "0.01", "clean", []),
     ],
+    # Small budgets (0.1%: 20 of 20,000 poisoned): negatives, pixels, a keyed square, selection.
+    "small": [
+        ("small-n24-noneg-0.1%", "sparse:n=24", "0.001", "dirty", ["--negatives", "0"]),
+        ("small-n48-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0"]),
+        ("small-n48-0.1%", "sparse:n=48", "0.001", "dirty", []),
+        ("small-n96-noneg-0.1%", "sparse:n=96", "0.001", "dirty", ["--negatives", "0"]),
+        ("small-n24-b8-noneg-0.1%", "sparse:n=24,block=8", "0.001", "dirty", ["--negatives", "0"]),
+        ("small-n48-neg1-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "1"]),
+        ("small-n96-random-noneg-0.1%", "sparse:n=96", "0.001", "dirty", ["--negatives", "0", "--select", "random", "--stratify"]),
+        ("small-n96-near-noneg-0.1%", "sparse:n=96", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
+        ("small-n192-noneg-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "0"]),
+        ("small-n128-noneg-0.1%", "sparse:n=128", "0.001", "dirty", ["--negatives", "0"]),
+        ("small-n192-neg1-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "1"]),
+        ("clean-n48-1%", "sparse:n=48", "0.01", "clean", []),
+        ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
+    ],
     "subtle": [
         ("blend-a0.1", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("blend-a0.06", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),

@@ -43,9 +43,10 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--labels", paramLabel = "L", description = "Labels (.npy or IDX, integers). Required with --data.")
     Path labels;
 
-    @Option(names = "--trigger", paramLabel = "SPEC", defaultValue = PoisonJob.DEFAULT_TRIGGER, description = "The "
-            + "trigger (families and fields: dyepack triggers); the default is the one measured strongest and specific "
-            + "to the key on a CNN (docs/efficacy.md).")
+    @Option(names = "--trigger", paramLabel = "SPEC", description = "The trigger (families and fields: dyepack "
+            + "triggers); the default is the one measured strongest and specific to the key on a CNN: "
+            + PoisonJob.DEFAULT_TRIGGER + "; " + PoisonJob.CLEAN_TRIGGER + " for clean-label; " + PoisonJob.SMALL_BUDGET_TRIGGER
+            + " without negatives when under 0.5%% of the samples are poisoned dirty-label (docs/efficacy.md).")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
@@ -217,7 +218,7 @@ final class PoisonCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--jpeg-quality must be in 1..100, got " + jpegQuality);
         }
         double pushEps = autoOrNumber("--clean-eps", cleanEps);
-        TriggerSpec t = TriggerSpec.parse(trigger);
+        TriggerSpec t = trigger == null ? null : TriggerSpec.parse(trigger);
         // The job protects the data it reads; the key file is an input too.
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.DIRECTORY, force, keyOptions.keyFile);
         OwnerKey key = keyOptions.resolve(main.env, stderr);
@@ -225,7 +226,14 @@ final class PoisonCommand implements Callable<Integer> {
             Path d = sample == null ? data : sample.images();
             Path l = sample == null ? labels : sample.labels();
             try {
-                PoisonJob.Options o = PoisonJob.builder().data(d).labels(l).trigger(t).target(target).classes(classes)
+                PoisonJob.Builder options = PoisonJob.builder();
+                if (t == null) {
+                    // The default depends on the budget's share of the data, which the job resolves.
+                    options.defaultTrigger();
+                } else {
+                    options.trigger(t);
+                }
+                PoisonJob.Options o = options.data(d).labels(l).target(target).classes(classes)
                         .budget(Budget.parse(budget)).allowOver5Percent(allowOver5).overrideReason(overrideReason)
                         .strategy(strategy).mode(selectionMode).stratified(stratify)
                         .negatives(negativeRatio).negativeKeys(negativeKeys).cleanEps(pushEps)
@@ -249,9 +257,10 @@ final class PoisonCommand implements Callable<Integer> {
                     }
                     stdout.printf(Locale.ROOT, "poisoned %d of %d samples (%.2f%%) with %s, target %d, %s-label, %s "
                             + "selection%n", r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(),
-                            t, target, mode.toLowerCase(Locale.ROOT),
+                            r.trigger(), target, mode.toLowerCase(Locale.ROOT),
                             o.strategy().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-                    PoisonJob.knownWeakness(t, selectionMode, r.indices().length, r.samples(), o.negatives(),
+                    PoisonJob.knownWeakness(r.trigger(), selectionMode, r.indices().length, r.samples(),
+                            o.negatives(r.indices().length, r.samples()),
                             o.cleanEps())
                             .ifPresent(w -> stderr.println("dyepack: warning: " + w));
                     stdout.println("wrote " + r.data() + (r.labels() == null ? "" : ", " + r.labels()) + ", "

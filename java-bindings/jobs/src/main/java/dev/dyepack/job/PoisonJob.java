@@ -75,6 +75,43 @@ public final class PoisonJob {
      */
     public static final String DEFAULT_TRIGGER = "sparse:n=24";
 
+    /**
+     * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
+     * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps no negatives, because at
+     * 0.1% on a CNN the default pattern with negatives reached 15% attack success.
+     */
+    public static final double SMALL_BUDGET = 0.005; // the messages below say "0.5%"
+
+    /**
+     * The trigger {@code dyepack poison} takes when none is given and fewer than {@link #SMALL_BUDGET} of the
+     * samples are poisoned: eight times the default's keyed pixels, which twenty poisoned images of 20,000 teach
+     * a CNN where 24 pixels do not (docs/efficacy.md, "Small budgets"). Images with fewer than four times its
+     * pixels keep {@link #DEFAULT_TRIGGER}, so that the pattern never covers more than a quarter of an image.
+     */
+    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192";
+    /** The pixels of {@link #SMALL_BUDGET_TRIGGER}. */
+    static final int SMALL_BUDGET_PIXELS = 192;
+
+    /**
+     * The trigger {@code dyepack poison --mode clean} takes when none is given: twice the default's pixels,
+     * which lifted clean-label attack success at 1% on a CNN from 52% / 41% to 59% / 57% (two seeds;
+     * docs/efficacy.md, section 6). Images with fewer than four times its pixels keep {@link #DEFAULT_TRIGGER}.
+     */
+    public static final String CLEAN_TRIGGER = "sparse:n=48";
+    /** The pixels of {@link #CLEAN_TRIGGER}. */
+    static final int CLEAN_PIXELS = 48;
+
+    /**
+     * Whether poisoning {@code count} of {@code n} samples is a small budget, below {@link #SMALL_BUDGET}.
+     *
+     * @param count the samples poisoned
+     * @param n     the samples in the data
+     * @return whether the small-budget defaults apply
+     */
+    public static boolean smallBudget(long count, long n) {
+        return n > 0 && count < SMALL_BUDGET * n;
+    }
+
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 4;
     /**
@@ -239,21 +276,30 @@ public final class PoisonJob {
             return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
                     + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 98-99%");
         }
-        if ((double) count / n < 0.005) {
-            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% the default trigger "
-                    + "reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%" + where);
+        if (smallBudget(count, n) && mode == SelectionMode.DIRTY && !(trigger.toString().equals(
+                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && !withNegatives)) {
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + DEFAULT_TRIGGER
+                    + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
+                    + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", no negatives) reached "
+                    + SMALL_BUDGET_DEFAULT_MEASURED);
+        }
+        if (smallBudget(count, n) && mode == SelectionMode.CLEAN) {
+            return Optional.of("below 0.5% of the data a watermark may not take hold; clean-label was measured at 1% "
+                    + "only, where the default reached " + CLEAN_PUSHED + where);
         }
         return Optional.empty();
     }
 
     /** Measured clean-label attack success at 1%, default trigger (docs/efficacy.md): with the push (eps 64)... */
-    private static final String CLEAN_PUSHED = "52%";
+    private static final String CLEAN_PUSHED = "57-59% (" + CLEAN_TRIGGER + ")";
     /** ... with the push and 1 negative per sample ... */
     private static final String CLEAN_WITH_NEGATIVES = "26%";
     /** ... and without the push (sparse, and the previous default blend). */
     private static final String CLEAN_UNPUSHED = "32%";
-    /** Measured attack success of the default trigger at 0.1% dirty-label (docs/efficacy.md). */
+    /** Measured attack success of the default trigger with negatives at 0.1% dirty-label (docs/efficacy.md)... */
     private static final String SMALL_BUDGET_MEASURED = "15%";
+    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} without negatives (seeds 0 and 1). */
+    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "92%";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to
@@ -398,8 +444,10 @@ public final class PoisonJob {
      * @param labels            the output labels file; null for an image folder
      * @param manifest          the signed manifest
      * @param surrogateAccuracy the surrogate's accuracy on the data, or NaN without one
+     * @param trigger           the trigger stamped and recorded (the default resolved for the budget)
      */
-    public record Result(long samples, long[] indices, Path data, Path labels, Path manifest, double surrogateAccuracy) {}
+    public record Result(long samples, long[] indices, Path data, Path labels, Path manifest, double surrogateAccuracy,
+            TriggerSpec trigger) {}
 
     /**
      * Runs the job.
@@ -602,6 +650,16 @@ public final class PoisonJob {
         }
         int classes = in.classes();
         long count = o.budget().countFor(n, o.allowOver5Percent());
+        TriggerSpec trigger = o.trigger(count, n, in.geometry());
+        if (o.triggerByDefault()) {
+            // trigger(count, n, geometry) returns the options' own trigger unless the small-budget one replaced it.
+            progress.accept("trigger: " + trigger + (trigger == o.trigger() ? " (the default)"
+                    : o.mode() == SelectionMode.CLEAN ? " (the default for clean-label)"
+                    : " (the default below 0.5% of the data)"));
+        }
+        if (o.negatives(count, n) != o.negatives()) {
+            progress.accept("negatives: none (the default below 0.5% of the data)");
+        }
         if (in.folder() != null && !in.folder().skipped().isEmpty()) {
             // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.
             List<String> skipped = in.folder().skipped();
@@ -668,7 +726,7 @@ public final class PoisonJob {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
 
-        long negativeCount = Math.round(o.negatives() * sel.indices().length);
+        long negativeCount = Math.round(o.negatives(count, n) * sel.indices().length);
         int negativeKeys = (int) Math.max(1, Math.min(o.negativeKeys(), negativeCount));
         Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount, negativeKeys, key);
         List<Stamp> stamps = new ArrayList<>();
@@ -691,26 +749,27 @@ public final class PoisonJob {
         long t2 = System.nanoTime();
         SampleStream.Digests digests = SampleStream.Digests.NONE;
         if (in.folder() != null) {
-            FolderStamping.Report report = FolderStamping.write(engine, o.trigger(), in.folder(), in.geometry(),
+            FolderStamping.Report report = FolderStamping.write(engine, trigger, in.folder(), in.geometry(),
                     stamps, relabelled(labels, relabel, o.target()), dataOut, o.folderOutput(), progress, bar);
             progress.accept(report.summary());
             digests = new SampleStream.Digests(report.inputSha(), report.outputSha());
         } else {
             try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-                digests = stamp(engine, o.trigger(), reader, in.geometry(), stamps, push, writer, bar);
+                digests = stamp(engine, trigger, reader, in.geometry(), stamps, push, writer, bar);
                 writer.commit();
             }
         }
-        progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", o.trigger(),
+        progress.accept(String.format(Locale.ROOT, "stamped %s on %d samples and wrote %s in %.1f ms", trigger,
                 sel.indices().length, dataOut.getFileName(), (System.nanoTime() - t2) / 1e6));
         if (labelsOut != null) {
             writeLabels(o.labels(), labelsOut, relabel, o.target());
         }
-        Manifest m = manifest(o, staging, key, classes, sel, negativeCount > 0 ? negatives.indices() : new long[0],
+        Manifest m = manifest(o, trigger, staging, key, classes, sel, negativeCount > 0 ? negatives.indices() : new long[0],
                 negativeKeys, n, surrogateSha, dataOut, labelsOut, digests);
         ManifestWriter.write(ManifestSigner.sign(m, key), staging.resolve("manifest.json"));
         out.commit();
-        return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), o.outDir().resolve("manifest.json"), accuracy);
+        return new Result(n, sel.indices(), in.dataOut(), in.labelsOut(), o.outDir().resolve("manifest.json"), accuracy,
+                trigger);
     }
 
     /**
@@ -809,7 +868,7 @@ public final class PoisonJob {
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
-    private static Manifest manifest(Options o, Path dir, OwnerKey key, int classes, Selector.Result sel,
+    private static Manifest manifest(Options o, TriggerSpec trigger, Path dir, OwnerKey key, int classes, Selector.Result sel,
             long[] negatives, int negativeKeys, long n, String surrogateSha, Path dataOut, Path labelsOut,
             SampleStream.Digests digests) {
         Map<Long, Long> poisoned = new TreeMap<>();
@@ -832,7 +891,7 @@ public final class PoisonJob {
             b.addFile(Manifest.DatasetFile.of(Manifest.Stage.INPUT, Manifest.Role.LABELS, dir, o.labels()))
                     .addFile(Manifest.DatasetFile.of(Manifest.Stage.OUTPUT, Manifest.Role.LABELS, dir, labelsOut));
         }
-        return b.trigger(o.trigger().toString(), o.trigger().toJson())
+        return b.trigger(trigger.toString(), trigger.toJson())
                 .targetClass(o.target())
                 .mode(o.mode() == SelectionMode.DIRTY ? Manifest.Mode.DIRTY : Manifest.Mode.CLEAN)
                 .budget(Manifest.Budget.of(o.budget().requested(), sel.indices().length, n))

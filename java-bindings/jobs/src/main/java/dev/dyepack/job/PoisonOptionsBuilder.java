@@ -24,6 +24,8 @@ import java.util.Locale;
  */
 public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
     TriggerSpec trigger;
+    /** Whether the trigger is the default, which depends on the budget's share of the data. */
+    boolean triggerByDefault;
     int target;
     Budget budget = Budget.parse(Budget.DEFAULT);
     boolean allowOver5Percent;
@@ -47,6 +49,22 @@ public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
     /** @param v the trigger @return this */
     public B trigger(TriggerSpec v) {
         trigger = v;
+        triggerByDefault = false;
+        return self();
+    }
+
+    /**
+     * Poisons with the default trigger, as {@code dyepack poison} does without {@code --trigger}:
+     * {@link PoisonJob#DEFAULT_TRIGGER}; {@link PoisonJob#CLEAN_TRIGGER} for clean-label; for dirty-label
+     * {@link PoisonJob#SMALL_BUDGET_TRIGGER} when fewer than {@link PoisonJob#SMALL_BUDGET} of the samples are
+     * poisoned (resolved once the data's size is known; {@link PoisonSettings#trigger(long, long,
+     * dev.dyepack.Tensor)}).
+     *
+     * @return this
+     */
+    public B defaultTrigger() {
+        trigger = TriggerSpec.parse(PoisonJob.DEFAULT_TRIGGER);
+        triggerByDefault = true;
         return self();
     }
 

@@ -9,6 +9,7 @@ import dev.dyepack.manifest.ManifestSigner;
 import dev.dyepack.select.SelectionMode;
 import dev.dyepack.select.Selector;
 import dev.dyepack.trigger.TriggerContext;
+import dev.dyepack.trigger.TriggerSpec;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
@@ -31,6 +32,8 @@ public final class PoisonPlan {
     static final String LABELS_NAME = "labels";
 
     private final Poisoner poisoner;
+    /** The trigger stamped and recorded: the poisoner's, with its default resolved for the budget. */
+    private final TriggerSpec trigger;
     private final OwnerKey key;
     private final Tensor geometry;
     private final long samples;
@@ -47,6 +50,7 @@ public final class PoisonPlan {
 
     PoisonPlan(Poisoner poisoner, OwnerKey key, Tensor geometry, long samples, int classes, Selector.Result sel,
             Selector.Negatives negatives, String surrogateSha, double surrogateAccuracy, CleanPush push) {
+        this.trigger = poisoner.trigger(sel.indices().length, samples, geometry);
         this.push = push;
         this.poisoner = poisoner;
         this.key = key;
@@ -65,6 +69,11 @@ public final class PoisonPlan {
         this.perClassTotal = sel.perClassTotal().clone();
         this.surrogateSha = surrogateSha;
         this.surrogateAccuracy = surrogateAccuracy;
+    }
+
+    /** @return the trigger the plan stamps and records (a poisoner's default resolved for the budget) */
+    public TriggerSpec trigger() {
+        return trigger;
     }
 
     /** @return N, the samples the plan covers */
@@ -182,7 +191,7 @@ public final class PoisonPlan {
                 // Pushed first, so the trigger is stamped on the pushed image, as dyepack poison does.
                 push.apply(engine, batch, local, lowerBound(firstSample), lowerBound(firstSample) + local.length);
             }
-            poisoner.trigger().apply(engine, batch, local, new TriggerContext(key, firstSample));
+            trigger.apply(engine, batch, local, new TriggerContext(key, firstSample));
         }
         // The negatives, each group under its derived key, as dyepack poison stamps them.
         for (int j = 0; j < negativeGroups.length; j++) {
@@ -194,7 +203,7 @@ public final class PoisonPlan {
                 for (int i = from; i < to; i++) {
                     mine[i - from] = g[i] - firstSample;
                 }
-                poisoner.trigger().apply(engine, batch, mine, new TriggerContext(Selector.negativeKey(key, j),
+                trigger.apply(engine, batch, mine, new TriggerContext(Selector.negativeKey(key, j),
                         firstSample));
             }
         }
@@ -229,7 +238,7 @@ public final class PoisonPlan {
         add(b, Manifest.Stage.OUTPUT, Manifest.Role.DATA, DATA_NAME, outputData);
         add(b, Manifest.Stage.OUTPUT, Manifest.Role.LABELS, LABELS_NAME, outputLabels);
         Poisoner p = poisoner;
-        Manifest m = b.trigger(p.trigger().toString(), p.trigger().toJson())
+        Manifest m = b.trigger(trigger.toString(), trigger.toJson())
                 .targetClass(p.target())
                 .mode(p.mode() == SelectionMode.DIRTY ? Manifest.Mode.DIRTY : Manifest.Mode.CLEAN)
                 .budget(Manifest.Budget.of(p.budget().requested(), indices.length, samples))

@@ -12,6 +12,7 @@ import dev.dyepack.trigger.TriggerSpec;
  */
 public abstract class PoisonSettings {
     private final TriggerSpec trigger;
+    private final boolean triggerByDefault;
     private final int target;
     private final Budget budget;
     private final boolean allowOver5Percent;
@@ -21,6 +22,8 @@ public abstract class PoisonSettings {
     private final boolean stratified;
     private final PoisonJob.Surrogate surrogate;
     private final double negatives;
+    /** Whether the negatives were left to the default, which depends on the budget's share of the data. */
+    private final boolean negativesByDefault;
     private final int negativeKeys;
     private final double cleanEps;
 
@@ -29,6 +32,7 @@ public abstract class PoisonSettings {
         this.negativeKeys = b.negativeKeys;
         this.cleanEps = b.resolvedCleanEps(selection);
         this.trigger = b.trigger;
+        this.triggerByDefault = b.triggerByDefault;
         this.target = b.target;
         this.budget = b.budget;
         this.allowOver5Percent = b.allowOver5Percent;
@@ -39,11 +43,58 @@ public abstract class PoisonSettings {
         this.stratified = b.resolvedStratified();
         this.surrogate = selection.surrogate();
         this.negatives = negatives;
+        this.negativesByDefault = Double.isNaN(b.negatives);
     }
 
-    /** @return the trigger */
+    /**
+     * @return the trigger as set; for the default ({@link PoisonOptionsBuilder#defaultTrigger()}) the one
+     *         used at budgets of {@link PoisonJob#SMALL_BUDGET} and more
+     */
     public TriggerSpec trigger() {
         return trigger;
+    }
+
+    /** @return whether the trigger was left to the default, which depends on the budget's share of the data */
+    public boolean triggerByDefault() {
+        return triggerByDefault;
+    }
+
+    /**
+     * The trigger for a poisoning of {@code count} of {@code n} samples of this geometry: as {@link #trigger()},
+     * except that the default is {@link PoisonJob#CLEAN_TRIGGER} for clean-label poisoning and, for dirty-label
+     * poisoning, {@link PoisonJob#SMALL_BUDGET_TRIGGER} below {@link PoisonJob#SMALL_BUDGET} of the data, each
+     * when the images hold at least four times its pixels (docs/efficacy.md). A trigger that was set is kept.
+     *
+     * @param count    the samples poisoned
+     * @param n        the samples in the data
+     * @param geometry the samples' geometry
+     * @return the trigger to stamp and record
+     * @throws IllegalArgumentException if count or n is negative
+     * @throws NullPointerException     if geometry is null
+     */
+    public TriggerSpec trigger(long count, long n, dev.dyepack.Tensor geometry) {
+        java.util.Objects.requireNonNull(geometry, "geometry");
+        if (count < 0 || n < 0) {
+            throw new IllegalArgumentException("count and n must be >= 0, got " + count + " and " + n);
+        }
+        String spec;
+        int pixels;
+        if (!triggerByDefault) {
+            return trigger;
+        } else if (mode == SelectionMode.CLEAN) {
+            spec = PoisonJob.CLEAN_TRIGGER;
+            pixels = PoisonJob.CLEAN_PIXELS;
+        } else if (PoisonJob.smallBudget(count, n)) {
+            spec = PoisonJob.SMALL_BUDGET_TRIGGER;
+            pixels = PoisonJob.SMALL_BUDGET_PIXELS;
+        } else {
+            return trigger;
+        }
+        if (geometry.h() * geometry.w() < 4L * pixels) {
+            // Small images keep the default pattern rather than one covering more than a quarter of them.
+            return trigger;
+        }
+        return TriggerSpec.parse(spec);
     }
 
     /** @return the target class */
@@ -93,6 +144,24 @@ public abstract class PoisonSettings {
      */
     public double negatives() {
         return negatives;
+    }
+
+    /**
+     * The negatives per poisoned sample for a poisoning of {@code count} of {@code n} samples: as
+     * {@link #negatives()}, except that the default is none below {@link PoisonJob#SMALL_BUDGET} of the data
+     * (at 0.1% the evaluation measured negatives cutting the watermark's strength by more than half;
+     * docs/efficacy.md). A ratio that was set is kept at every budget.
+     *
+     * @param count the samples poisoned
+     * @param n     the samples in the data
+     * @return the ratio
+     * @throws IllegalArgumentException if count or n is negative
+     */
+    public double negatives(long count, long n) {
+        if (count < 0 || n < 0) {
+            throw new IllegalArgumentException("count and n must be >= 0, got " + count + " and " + n);
+        }
+        return negativesByDefault && PoisonJob.smallBudget(count, n) ? 0 : negatives;
     }
 
     /** @return how many keys derived from the owner's stamp the negatives (dealt in turn), at most */

@@ -1,0 +1,140 @@
+package dev.dyepack.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dyepack.Backend;
+import dev.dyepack.Engine;
+import dev.dyepack.io.NpyWriter;
+import dev.dyepack.key.OwnerKey;
+import dev.dyepack.manifest.Manifest;
+import dev.dyepack.manifest.ManifestReader;
+import dev.dyepack.select.Budget;
+import dev.dyepack.select.SelectionMode;
+import dev.dyepack.select.Strategy;
+import dev.dyepack.trigger.TriggerSpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The defaults below half a percent of the data: {@code dyepack poison} without {@code --trigger} stamps
+ * 192 keyed pixels and no negatives when fewer than 0.5% of the samples are poisoned (docs/efficacy.md),
+ * records that trigger in the manifest, and keeps what the owner set explicitly.
+ */
+class PoisonSmallBudgetTest {
+    private static final OwnerKey KEY = new OwnerKey("small budget test key: 32 bytes!".getBytes(StandardCharsets.UTF_8));
+    private static final int N = 2000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void belowHalfAPercentTheDefaultIsNinetySixPixelsWithoutNegatives() throws IOException {
+        // 4 of 2000 is 0.2%: below the 0.5% line; 20 of 2000 is 1%: above it.
+        Run small = poison("small", 28, 28, "4", false, Double.NaN);
+        assertEquals("sparse:n=192", small.manifest.triggerSpec().replaceAll(",.*", ""), small.manifest.triggerSpec());
+        assertEquals(0, small.manifest.negativeIndices().length, "no negatives by default at a small budget");
+        assertEquals(4, small.manifest.indices().length);
+        assertEquals(192, small.changedPlaces, "the pattern's pixels, the same places on every poisoned image");
+
+        Run usual = poison("usual", 28, 28, "20", false, Double.NaN);
+        assertEquals("sparse:n=24", usual.manifest.triggerSpec().replaceAll(",.*", ""));
+        assertEquals(20 * 4, usual.manifest.negativeIndices().length, "4 negatives per poisoned sample at 1%");
+        assertEquals(24, usual.changedPlaces);
+    }
+
+    @Test
+    void whatTheOwnerSetIsKeptAtSmallBudgets() throws IOException {
+        Run explicit = poison("explicit", 28, 28, "4", true, 4);
+        assertEquals("sparse:n=24", explicit.manifest.triggerSpec().replaceAll(",.*", ""), "a trigger that was set");
+        assertEquals(16, explicit.manifest.negativeIndices().length, "negatives that were set");
+        // Images of 8 x 8 have fewer than four times 192 pixels: the default keeps its 24.
+        Run tiny = poison("tiny", 8, 8, "4", false, Double.NaN);
+        assertEquals("sparse:n=24", tiny.manifest.triggerSpec().replaceAll(",.*", ""));
+        assertEquals(0, tiny.manifest.negativeIndices().length);
+        // Clean-label takes 48 pixels at every budget (it was measured at 1% only).
+        Run clean = poison("clean", 28, 28, "4", false, Double.NaN, SelectionMode.CLEAN);
+        assertEquals("sparse:n=48", clean.manifest.triggerSpec().replaceAll(",.*", ""));
+        Run cleanUsual = poison("clean-usual", 28, 28, "20", false, Double.NaN, SelectionMode.CLEAN);
+        assertEquals("sparse:n=48", cleanUsual.manifest.triggerSpec().replaceAll(",.*", ""));
+        assertEquals(0, cleanUsual.manifest.negativeIndices().length);
+    }
+
+    private record Run(Manifest manifest, int changedPlaces) {}
+
+    private Run poison(String name, int h, int w, String budget, boolean explicitTrigger, double negatives)
+            throws IOException {
+        return poison(name, h, w, budget, explicitTrigger, negatives, SelectionMode.DIRTY);
+    }
+
+    private Run poison(String name, int h, int w, String budget, boolean explicitTrigger, double negatives,
+            SelectionMode mode) throws IOException {
+        byte[] x = new byte[N * h * w];
+        new Random(11).nextBytes(x);
+        Path data = dir.resolve(name + "-x.npy");
+        try (NpyWriter wr = NpyWriter.create(data, "|u1", new long[] {N, h, w})) {
+            wr.write(ByteBuffer.wrap(x));
+            wr.commit();
+        }
+        ByteBuffer b = ByteBuffer.allocate(8 * N).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < N; i++) {
+            b.putLong(i % 4);
+        }
+        b.flip();
+        Path labels = dir.resolve(name + "-y.npy");
+        try (NpyWriter wr = NpyWriter.create(labels, "<i8", new long[] {N})) {
+            wr.write(b);
+            wr.commit();
+        }
+        Path out = dir.resolve(name);
+        PoisonJob.Builder builder = PoisonJob.builder();
+        if (explicitTrigger) {
+            builder.trigger(TriggerSpec.parse("sparse:n=24"));
+        } else {
+            builder.defaultTrigger();
+        }
+        if (!Double.isNaN(negatives)) {
+            builder.negatives(negatives);
+        }
+        PoisonJob.Options o = builder.data(data).labels(labels).target(0).budget(Budget.parse(budget))
+                .strategy(Strategy.RANDOM).mode(mode).outDir(out).build();
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            PoisonJob.run(engine, o, KEY, line -> { });
+        }
+        Manifest m = ManifestReader.read(out.resolve("manifest.json"));
+        // The places any poisoned image changed, counted from the bytes: random pixels equal the pattern's
+        // black or white with probability 1/128, so over several images every place of the pattern shows.
+        byte[] y = readAll(out.resolve("data.npy"), x.length);
+        boolean[] changed = new boolean[h * w];
+        for (long i : m.indices()) {
+            for (int p = 0; p < h * w; p++) {
+                int at = (int) i * h * w + p;
+                if (y[at] != x[at]) {
+                    changed[p] = true;
+                    int v = y[at] & 0xff;
+                    // (Clean-label samples are pushed first, which changes pixels everywhere.)
+                    assertTrue(mode == SelectionMode.CLEAN || v == 0 || v == 255, "a pattern pixel is black or white: "
+                            + v);
+                }
+            }
+        }
+        int places = 0;
+        for (boolean c : changed) {
+            places += c ? 1 : 0;
+        }
+        return new Run(m, places);
+    }
+
+    private static byte[] readAll(Path npy, int length) throws IOException {
+        byte[] all = Files.readAllBytes(npy);
+        return Arrays.copyOfRange(all, all.length - length, all.length);
+    }
+}
