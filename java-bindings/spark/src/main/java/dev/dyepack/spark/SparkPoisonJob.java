@@ -36,6 +36,7 @@ public final class SparkPoisonJob {
      * What a run did.
      *
      * @param samples  the rows
+     * @param trigger  the trigger stamped and recorded (the poisoner's, its default resolved for the budget)
      * @param indices  the poisoned rows' global indices (rank by id), ascending
      * @param ids      the poisoned rows' ids, in the order of {@code indices}
      * @param data     the poisoned Parquet dataset
@@ -44,7 +45,7 @@ public final class SparkPoisonJob {
      * @param writeMs  milliseconds to stamp and write the output
      * @param fingerprintMs milliseconds to fingerprint the input and the output
      */
-    public record Result(long samples, long[] indices, long[] ids, Path data, Path manifest,
+    public record Result(long samples, dev.dyepack.trigger.TriggerSpec trigger, long[] indices, long[] ids, Path data, Path manifest,
             SparkPoisoner.Timings timings, long writeMs, long fingerprintMs) {}
 
     /**
@@ -108,7 +109,7 @@ public final class SparkPoisonJob {
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = r.idsByIndex()[(int) indices[i]];
             }
-            return new Result(n, indices, ids, outDir.resolve("data.parquet"), outDir.resolve("manifest.json"),
+            return new Result(n, r.plan().trigger(), indices, ids, outDir.resolve("data.parquet"), outDir.resolve("manifest.json"),
                     r.timings(), writeMs, fingerprintNs / 1_000_000);
         }
     }

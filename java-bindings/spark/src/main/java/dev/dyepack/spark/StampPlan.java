@@ -47,7 +47,7 @@ final class StampPlan implements Serializable {
     private final SampleColumns columns;
 
     StampPlan(PoisonPlan plan, OwnerKey owner, long[] idsByIndex, SampleColumns columns) {
-        this.spec = plan.poisoner().trigger().toString();
+        this.spec = plan.trigger().toString();
         this.key = owner.exportBytes();
         this.target = plan.poisoner().target();
         this.dirty = plan.poisoner().mode() == SelectionMode.DIRTY;

@@ -14,6 +14,7 @@ import dev.dyepack.manifest.Manifest;
 import dev.dyepack.manifest.ManifestReader;
 import dev.dyepack.manifest.ManifestSigner;
 import dev.dyepack.select.Budget;
+import dev.dyepack.select.SelectionMode;
 import dev.dyepack.select.Strategy;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
@@ -87,7 +88,6 @@ class SparkPoisonEqualityTest {
         Manifest many = ManifestReader.read(r.manifest());
         assertArrayEquals(one.indices(), many.indices(), "manifest indices");
         assertArrayEquals(one.negativeIndices(), many.negativeIndices(), "manifest negatives");
-        assertTrue(one.negativeIndices().length > 0 || !TriggerSpec.parse(TRIGGER).keyed());
         assertTrue(ManifestSigner.verify(many, key).ok(), "the Spark manifest's signature");
         // The manifest records the poisoned data by the SHA-256 of the .npy files convert writes back.
         List<Manifest.DatasetFile> outputs = many.files().stream()
@@ -113,6 +113,35 @@ class SparkPoisonEqualityTest {
         Path out = dir.resolve("spark-auto-" + partitions);
         SparkPoisonJob.Result r = spark(TRIGGER, Strategy.AUTO, partitions, out);
         assertEquals(20, r.indices().length);
+        assertSameAsOneMachine(single, r, out);
+        assertTrue(ManifestReader.read(r.manifest()).negativeIndices().length > 0, "negatives under dirty-label");
+    }
+
+    /**
+     * Without a trigger both paths resolve dyepack poison's default for the mode and the budget's share of
+     * the data: the small-budget default (4 of the 1000 samples, under 0.5%) and the clean-label default.
+     * The clean-label push needs every sample in memory, which the Spark path does not hold: it is off on both.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"dirty 0.004", "clean 0.02"})
+    void theDefaultTriggerIsResolvedAsOnOneMachine(String modeAndBudget) throws IOException {
+        String[] parts = modeAndBudget.split(" ");
+        SelectionMode mode = parts[0].equals("clean") ? SelectionMode.CLEAN : SelectionMode.DIRTY;
+        Budget budget = Budget.parse(parts[1]);
+        Path single = dir.resolve("single-default-" + parts[0]);
+        PoisonJob.Result one;
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            one = PoisonJob.run(engine, PoisonJob.builder().data(images).labels(labels).defaultTrigger().target(0)
+                    .mode(mode).cleanEps(0).budget(budget).outDir(single).build(), key, line -> { });
+        }
+        Poisoner p = Poisoner.builder().defaultTrigger().target(0).mode(mode).cleanEps(0).budget(budget).build();
+        Path out = dir.resolve("spark-default-" + parts[0]);
+        SparkPoisonJob.Result r = SparkPoisonJob.run(LocalSpark.get(), SparkPoisoner.of(p, 0), parquet, 3, out, false,
+                key, line -> { });
+        assertEquals(one.trigger(), r.trigger(), "the trigger stamped");
+        assertEquals(one.trigger().toString(), ManifestReader.read(r.manifest()).triggerSpec(), "the trigger recorded");
+        // The default differs from the one used at 1% dirty-label, or the case tests nothing.
+        assertTrue(!r.trigger().equals(TriggerSpec.parse(PoisonJob.DEFAULT_TRIGGER)), "a resolved default");
         assertSameAsOneMachine(single, r, out);
     }
 

@@ -37,8 +37,9 @@ final class SparkPoisonCommand implements Callable<Integer> {
             description = "Repartition the input into P partitions first; 0 keeps its own.")
     int partitions;
 
-    @Option(names = "--trigger", paramLabel = "SPEC", defaultValue = dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER,
-            description = "The trigger (dyepack triggers); the default is dyepack poison's.")
+    @Option(names = "--trigger", paramLabel = "SPEC",
+            description = "The trigger (dyepack triggers); the default is dyepack poison's, which depends on the "
+                    + "mode and the budget's share of the data.")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
@@ -114,7 +115,7 @@ final class SparkPoisonCommand implements Callable<Integer> {
                 stderr.flush();
             });
             stdout.printf(Locale.ROOT, "poisoned %d of %d samples (%.2f%%) with %s, target %d, %s-label, %s selection%n",
-                    r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(), poisoner.trigger(),
+                    r.indices().length, r.samples(), 100.0 * r.indices().length / r.samples(), r.trigger(),
                     target, mode.toLowerCase(Locale.ROOT),
                     poisoner.strategy().name().toLowerCase(Locale.ROOT).replace('_', '-'));
             stdout.println("wrote " + r.data() + ", " + r.manifest());
@@ -160,7 +161,13 @@ final class SparkPoisonCommand implements Callable<Integer> {
                     + "'");
         };
         double ratio = autoOrNumber(spec, "--negatives", negatives);
-        return Poisoner.builder().trigger(TriggerSpec.parse(trigger)).target(target).budget(Budget.parse(budget))
+        Poisoner.Builder b = Poisoner.builder();
+        if (trigger == null) {
+            b.defaultTrigger();
+        } else {
+            b.trigger(TriggerSpec.parse(trigger));
+        }
+        return b.target(target).budget(Budget.parse(budget))
                 .allowOver5Percent(allowOver5).overrideReason(overrideReason).strategy(strategy).mode(selectionMode)
                 .stratified(stratify).negatives(ratio);
     }
