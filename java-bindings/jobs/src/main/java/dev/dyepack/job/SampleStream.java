@@ -177,7 +177,7 @@ final class SampleStream {
      * from the input's bytes (the same bytes) where it was not, so the two digests run on two threads.
      * Memory: the reader's four buffers and one mapped window of the output at a time.
      */
-    private static final class InPlace {
+    private static final class InPlace extends Stages {
         private final Samples.Reader reader;
         private final Samples.Writer writer;
         private final long n;
@@ -192,7 +192,6 @@ final class SampleStream {
         private final BlockingQueue<ByteBuffer> read;
         /** Samples copied so far; guarded by {@code this}. */
         private long copied;
-        private volatile Throwable failure;
 
         InPlace(Samples.Reader reader, Samples.Writer writer, long n, long per, long[] stamped, MessageDigest in,
                 MessageDigest out, Stamper stamper, Progress progress) {
@@ -336,18 +335,17 @@ final class SampleStream {
             }
             return failure == null;
         }
+    }
 
-        private <T> T take(BlockingQueue<T> q) throws InterruptedException {
-            while (failure == null) {
-                T v = q.poll(50, TimeUnit.MILLISECONDS);
-                if (v != null) {
-                    return v;
-                }
-            }
-            return null;
-        }
+    /**
+     * What the reader, stamping and writer threads of one stream share: the first failure of any of them
+     * (later ones are suppressed into it), which makes every stage stop at its next check.
+     */
+    private abstract static class Stages {
+        volatile Throwable failure;
 
-        private void fail(Throwable t) {
+        /** Records a stage's failure and wakes the stages waiting on this stream. */
+        final void fail(Throwable t) {
             synchronized (this) {
                 if (failure == null) {
                     failure = t;
@@ -358,7 +356,8 @@ final class SampleStream {
             }
         }
 
-        private void join(Thread t) {
+        /** Waits for a stage's thread to end; an interrupt fails the stream and is kept for the caller. */
+        final void join(Thread t) {
             boolean interrupted = false;
             while (t.isAlive()) {
                 try {
@@ -371,6 +370,17 @@ final class SampleStream {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+
+        /** Takes from a queue, giving up (null) once a stage failed. */
+        final <T> T take(BlockingQueue<T> q) throws InterruptedException {
+            while (failure == null) {
+                T v = q.poll(50, TimeUnit.MILLISECONDS);
+                if (v != null) {
+                    return v;
+                }
+            }
+            return null;
         }
     }
 
@@ -401,7 +411,7 @@ final class SampleStream {
     private static final Item END = new Item(null, null);
 
     /** The three stages and their queues. The first failure stops every stage and is rethrown. */
-    private static final class Pipeline {
+    private static final class Pipeline extends Stages {
         private final Samples.Reader reader;
         private final Samples.Writer writer;
         private final List<Segment> plan;
@@ -413,7 +423,6 @@ final class SampleStream {
         private final BlockingQueue<ByteBuffer> free;
         private final BlockingQueue<Item> read;
         private final BlockingQueue<Item> done;
-        private volatile Throwable failure;
 
         Pipeline(Samples.Reader reader, Samples.Writer writer, List<Segment> plan, int buffers, int bufferBytes,
                 MessageDigest in, MessageDigest out, Stamper stamper, Progress progress, long n) {
@@ -449,59 +458,7 @@ final class SampleStream {
             }
             join(readerThread);
             join(writerThread);
-            Throwable t = failure;
-            if (t instanceof IOException e) {
-                throw e;
-            }
-            if (t instanceof RuntimeException e) {
-                throw e;
-            }
-            if (t instanceof Error e) {
-                throw e;
-            }
-            if (t instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while streaming samples");
-            }
-            if (t != null) {
-                throw new IOException("streaming samples failed: " + t, t);
-            }
-        }
-
-        private void join(Thread t) throws IOException {
-            boolean interrupted = false;
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                    fail(new InterruptedIOException("interrupted while streaming samples"));
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        private void fail(Throwable t) {
-            synchronized (this) {
-                if (failure == null) {
-                    failure = t;
-                } else if (failure != t) {
-                    failure.addSuppressed(t);
-                }
-            }
-        }
-
-        /** Takes from a queue, giving up (null) once a stage failed. */
-        private <T> T take(BlockingQueue<T> q) throws InterruptedException {
-            while (failure == null) {
-                T v = q.poll(50, TimeUnit.MILLISECONDS);
-                if (v != null) {
-                    return v;
-                }
-            }
-            return null;
+            rethrow(failure);
         }
 
         private void readAll() {
