@@ -46,7 +46,7 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--trigger", paramLabel = "SPEC", description = "The trigger (families and fields: dyepack "
             + "triggers); the default is the one measured strongest and specific to the key on a CNN: "
             + PoisonJob.DEFAULT_TRIGGER + "; " + PoisonJob.CLEAN_TRIGGER + " for clean-label; " + PoisonJob.SMALL_BUDGET_TRIGGER
-            + " without negatives when under 0.5%% of the samples are poisoned dirty-label (docs/efficacy.md).")
+            + " when under 0.5%% of the samples are poisoned dirty-label (docs/efficacy.md).")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")
@@ -80,8 +80,8 @@ final class PoisonCommand implements Callable<Integer> {
 
     @Option(names = "--negatives", paramLabel = "auto|R", description = "Negatives per poisoned sample: other "
             + "samples stamped with the trigger under keys derived from yours, labels kept, so that a model learns "
-            + "your pattern rather than the family (auto: 4 for keyed image triggers under dirty-label, 0 otherwise; "
-            + "docs/efficacy.md).")
+            + "your pattern rather than the family (auto: 4 for keyed image triggers under dirty-label, 1 when under "
+            + "0.5%% of the samples are poisoned, 0 otherwise; docs/efficacy.md).")
     String negatives = "auto";
 
     @Option(names = "--negative-keys", paramLabel = "K", description = "How many keys derived from yours stamp the "

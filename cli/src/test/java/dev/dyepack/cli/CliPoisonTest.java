@@ -86,18 +86,18 @@ class CliPoisonTest {
         assertTrue(r.out().contains("poisoned 4 of 1000 samples (0.40%) with sparse:n=192"), r.out());
         assertTrue(r.err().contains("trigger: sparse:n=192,"), r.err());
         assertTrue(r.err().contains("(the default below 0.5% of the data)"), r.err());
-        assertTrue(r.err().contains("negatives: none (the default below 0.5% of the data)"), r.err());
+        assertTrue(r.err().contains("negatives: 1 per poisoned sample (the default below 0.5% of the data)"), r.err());
         Manifest m = ManifestReader.read(dir.resolve("small").resolve("manifest.json"));
         assertTrue(m.triggerSpec().startsWith("sparse:n=192"), m.triggerSpec());
-        assertEquals(0, m.negativeIndices().length);
+        assertEquals(4, m.negativeIndices().length, "one negative per poisoned sample");
         assertFalse(r.err().contains("warning"), "the small-budget default was measured strong: " + r.err());
         CliTest.Run usualAtSmall = CliTriggerTest.run(Map.of(), "poison", "--trigger", "sparse:n=24", "--target", "0",
                 "--budget", "4", "--key-file", key().toString(), "--out", dir.resolve("n24").toString());
         assertEquals(0, usualAtSmall.code(), usualAtSmall.err());
         assertTrue(usualAtSmall.err().contains("dyepack: warning: below 0.5% of the data a watermark may not take hold"),
                 usualAtSmall.err());
-        assertEquals(0, ManifestReader.read(dir.resolve("n24").resolve("manifest.json")).negativeIndices().length,
-                "no negatives by default at a small budget, whatever the trigger");
+        assertEquals(4, ManifestReader.read(dir.resolve("n24").resolve("manifest.json")).negativeIndices().length,
+                "one negative per poisoned sample by default at a small budget, whatever the keyed trigger");
         // 5 of 1000 is 0.5%: the usual default, with its negatives.
         CliTest.Run usual = CliTriggerTest.run(Map.of(), "poison", "--target", "0", "--budget", "5", "--key-file",
                 key().toString(), "--out", dir.resolve("usual").toString());

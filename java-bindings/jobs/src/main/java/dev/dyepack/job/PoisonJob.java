@@ -77,8 +77,9 @@ public final class PoisonJob {
 
     /**
      * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
-     * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps no negatives, because at
-     * 0.1% on a CNN the default pattern with negatives reached 15% attack success.
+     * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps at most
+     * {@link #SMALL_BUDGET_NEGATIVES} negatives per poisoned sample, because at 0.1% on a CNN the default
+     * pattern with four negatives reached 15% attack success.
      */
     public static final double SMALL_BUDGET = 0.005; // the messages below say "0.5%"
 
@@ -111,6 +112,14 @@ public final class PoisonJob {
     public static boolean smallBudget(long count, long n) {
         return n > 0 && count < SMALL_BUDGET * n;
     }
+
+    /**
+     * Negatives per poisoned sample by default below {@link #SMALL_BUDGET} (keyed image triggers, dirty-label):
+     * at 0.1% on a CNN one per sample kept 85% / 89% attack success (two seeds) against 92% / 92% with none,
+     * and cut a model watermarked under another key's answer rate to the owner's trigger from 66% to 35%
+     * (docs/efficacy.md, "Small budgets").
+     */
+    public static final double SMALL_BUDGET_NEGATIVES = 1;
 
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 4;
@@ -276,11 +285,13 @@ public final class PoisonJob {
             return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
                     + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 98-99%");
         }
+        double smallNegatives = Double.isNaN(negatives) ? (withNegatives ? SMALL_BUDGET_NEGATIVES : 0) : negatives;
         if (smallBudget(count, n) && mode == SelectionMode.DIRTY && !(trigger.toString().equals(
-                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && !withNegatives)) {
+                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && smallNegatives <= SMALL_BUDGET_NEGATIVES)) {
             return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + DEFAULT_TRIGGER
                     + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
-                    + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", no negatives) reached "
+                    + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", one negative per poisoned sample) "
+                    + "reached "
                     + SMALL_BUDGET_DEFAULT_MEASURED);
         }
         if (smallBudget(count, n) && mode == SelectionMode.CLEAN) {
@@ -298,8 +309,8 @@ public final class PoisonJob {
     private static final String CLEAN_UNPUSHED = "32%";
     /** Measured attack success of the default trigger with negatives at 0.1% dirty-label (docs/efficacy.md)... */
     private static final String SMALL_BUDGET_MEASURED = "15%";
-    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} without negatives (seeds 0 and 1). */
-    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "92%";
+    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0 and 1). */
+    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "85-89%";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to
@@ -658,7 +669,10 @@ public final class PoisonJob {
                     : " (the default below 0.5% of the data)"));
         }
         if (o.negatives(count, n) != o.negatives()) {
-            progress.accept("negatives: none (the default below 0.5% of the data)");
+            double r = o.negatives(count, n);
+            progress.accept("negatives: " + (r == 0 ? "none" : String.format(Locale.ROOT, "%s per poisoned sample",
+                    r == Math.rint(r) ? Long.toString((long) r) : Double.toString(r)))
+                    + " (the default below 0.5% of the data)");
         }
         if (in.folder() != null && !in.folder().skipped().isEmpty()) {
             // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.

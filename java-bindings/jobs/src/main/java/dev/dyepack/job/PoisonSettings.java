@@ -148,9 +148,10 @@ public abstract class PoisonSettings {
 
     /**
      * The negatives per poisoned sample for a poisoning of {@code count} of {@code n} samples: as
-     * {@link #negatives()}, except that the default is none below {@link PoisonJob#SMALL_BUDGET} of the data
-     * (at 0.1% the evaluation measured negatives cutting the watermark's strength by more than half;
-     * docs/efficacy.md). A ratio that was set is kept at every budget.
+     * {@link #negatives()}, except that below {@link PoisonJob#SMALL_BUDGET} of the data the default is at
+     * most {@link PoisonJob#SMALL_BUDGET_NEGATIVES} (at 0.1% the evaluation measured four negatives cutting the
+     * watermark's strength by more than half, and one keeping it above 80%; docs/efficacy.md). A ratio that
+     * was set is kept at every budget.
      *
      * @param count the samples poisoned
      * @param n     the samples in the data
@@ -161,7 +162,8 @@ public abstract class PoisonSettings {
         if (count < 0 || n < 0) {
             throw new IllegalArgumentException("count and n must be >= 0, got " + count + " and " + n);
         }
-        return negativesByDefault && PoisonJob.smallBudget(count, n) ? 0 : negatives;
+        return negativesByDefault && PoisonJob.smallBudget(count, n) ? Math.min(negatives,
+                PoisonJob.SMALL_BUDGET_NEGATIVES) : negatives;
     }
 
     /** @return how many keys derived from the owner's stamp the negatives (dealt in turn), at most */

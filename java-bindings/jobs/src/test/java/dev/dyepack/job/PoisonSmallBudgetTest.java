@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The defaults below half a percent of the data: {@code dyepack poison} without {@code --trigger} stamps
- * 192 keyed pixels and no negatives when fewer than 0.5% of the samples are poisoned (docs/efficacy.md),
+ * 192 keyed pixels and one negative per poisoned sample when fewer than 0.5% of the samples are poisoned
+ * (docs/efficacy.md),
  * records that trigger in the manifest, and keeps what the owner set explicitly.
  */
 class PoisonSmallBudgetTest {
@@ -37,11 +38,11 @@ class PoisonSmallBudgetTest {
     Path dir;
 
     @Test
-    void belowHalfAPercentTheDefaultIsNinetySixPixelsWithoutNegatives() throws IOException {
+    void belowHalfAPercentTheDefaultIs192PixelsWithOneNegativeEach() throws IOException {
         // 4 of 2000 is 0.2%: below the 0.5% line; 20 of 2000 is 1%: above it.
         Run small = poison("small", 28, 28, "4", false, Double.NaN);
         assertEquals("sparse:n=192", small.manifest.triggerSpec().replaceAll(",.*", ""), small.manifest.triggerSpec());
-        assertEquals(0, small.manifest.negativeIndices().length, "no negatives by default at a small budget");
+        assertEquals(4, small.manifest.negativeIndices().length, "one negative per poisoned sample at a small budget");
         assertEquals(4, small.manifest.indices().length);
         assertEquals(192, small.changedPlaces, "the pattern's pixels, the same places on every poisoned image");
 
@@ -59,7 +60,7 @@ class PoisonSmallBudgetTest {
         // Images of 8 x 8 have fewer than four times 192 pixels: the default keeps its 24.
         Run tiny = poison("tiny", 8, 8, "4", false, Double.NaN);
         assertEquals("sparse:n=24", tiny.manifest.triggerSpec().replaceAll(",.*", ""));
-        assertEquals(0, tiny.manifest.negativeIndices().length);
+        assertEquals(4, tiny.manifest.negativeIndices().length, "one negative per poisoned sample");
         // Clean-label takes 48 pixels at every budget (it was measured at 1% only).
         Run clean = poison("clean", 28, 28, "4", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals("sparse:n=48", clean.manifest.triggerSpec().replaceAll(",.*", ""));
