@@ -123,22 +123,29 @@ class SampleStreamTest {
         return out;
     }
 
+    /** N images of H x W random bytes. */
+    private static byte[] randomBytes(Random r) {
+        byte[] u8 = new byte[N * H * W];
+        r.nextBytes(u8);
+        return u8;
+    }
+
+    /** N images of H x W random floats in [0, 255). */
+    private static float[] randomFloats(Random r) {
+        float[] f = new float[N * H * W];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = r.nextFloat() * 255f;
+        }
+        return f;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"npy-u8", "npy-f32", "idx-u8", "idx-f32", "idx-gz-u8"})
     void applyToChosenRowsCopiesTheRestAsTheyAreWhateverTheChunkSize(String format) throws IOException {
         boolean f32 = format.endsWith("f32");
         Random r = new Random(11);
-        byte[] u8 = null;
-        float[] f = null;
-        if (f32) {
-            f = new float[N * H * W];
-            for (int i = 0; i < f.length; i++) {
-                f[i] = r.nextFloat() * 255f;
-            }
-        } else {
-            u8 = new byte[N * H * W];
-            r.nextBytes(u8);
-        }
+        byte[] u8 = f32 ? null : randomBytes(r);
+        float[] f = f32 ? randomFloats(r) : null;
         Path in = write(format, u8, f);
         byte[] before = Files.readAllBytes(in);
         // Runs of every length: neighbours, a lone row, the first and the last row, a long gap.
@@ -228,17 +235,8 @@ class SampleStreamTest {
     void applyToEveryRowIsTheEnginesStampOnTheWholeDataset(String format) throws IOException {
         boolean f32 = format.endsWith("f32");
         Random r = new Random(23);
-        byte[] u8 = null;
-        float[] f = null;
-        if (f32) {
-            f = new float[N * H * W];
-            for (int i = 0; i < f.length; i++) {
-                f[i] = r.nextFloat() * 255f;
-            }
-        } else {
-            u8 = new byte[N * H * W];
-            r.nextBytes(u8);
-        }
+        byte[] u8 = f32 ? null : randomBytes(r);
+        float[] f = f32 ? randomFloats(r) : null;
         Path in = write(format, u8, f);
         byte[] before = Files.readAllBytes(in);
         long[] all = new long[N];

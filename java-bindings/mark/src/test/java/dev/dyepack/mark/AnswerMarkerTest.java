@@ -45,19 +45,7 @@ class AnswerMarkerTest {
 
     /** Random softmax rows from random logits; queries are random bytes. */
     private static float[] probabilities(SplittableRandom r, int n) {
-        float[] p = new float[n * C];
-        for (int i = 0; i < n; i++) {
-            double sum = 0;
-            double[] e = new double[C];
-            for (int c = 0; c < C; c++) {
-                e[c] = Math.exp(3 * r.nextGaussian());
-                sum += e[c];
-            }
-            for (int c = 0; c < C; c++) {
-                p[i * C + c] = (float) (e[c] / sum);
-            }
-        }
-        return p;
+        return RandomAnswers.probabilities(r, n, C, 3);
     }
 
     private static byte[] bytes(SplittableRandom r, int n) {

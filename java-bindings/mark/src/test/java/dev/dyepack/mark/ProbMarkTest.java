@@ -43,19 +43,7 @@ class ProbMarkTest {
     }
 
     private static float[] probabilities(SplittableRandom r, int n) {
-        float[] p = new float[n * C];
-        for (int i = 0; i < n; i++) {
-            double[] e = new double[C];
-            double sum = 0;
-            for (int c = 0; c < C; c++) {
-                e[c] = Math.exp(2 * r.nextGaussian());
-                sum += e[c];
-            }
-            for (int c = 0; c < C; c++) {
-                p[i * C + c] = (float) (e[c] / sum);
-            }
-        }
-        return p;
+        return RandomAnswers.probabilities(r, n, C, 2);
     }
 
     /** The top class and the runner-up, by a plain scan (ties: the lower class first). */
