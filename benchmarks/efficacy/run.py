@@ -82,6 +82,8 @@ ROWS = {
     # selection auto; 4 negatives per poisoned sample, one derived key each).
     "sparse-default": [
         ("sparse-default-1%", "sparse:n=24", "0.01", "dirty", []),
+        ("sparse-default-shiftneg2x2-1%", "sparse:n=24", "0.01", "dirty", ["@shiftneg:2:2"]),
+        ("sparse-default-shiftneg4x3-1%", "sparse:n=24", "0.01", "dirty", ["@shiftneg:4:3"]),
         ("sparse-default-0.1%", "sparse:n=24", "0.001", "dirty", []),
         ("sparse-default-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
         ("sparse-default-n12-1%", "sparse:n=12", "0.01", "dirty", []),
@@ -100,6 +102,7 @@ ROWS = {
         ("small-n192-noneg-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "0"]),
         ("small-n128-noneg-0.1%", "sparse:n=128", "0.001", "dirty", ["--negatives", "0"]),
         ("small-n192-neg1-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "1"]),
+        ("small-n192-neg2-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "2"]),
         ("clean-n48-1%", "sparse:n=48", "0.01", "clean", []),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
@@ -165,7 +168,42 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
                 dyepack("apply", "--data", x_path, "--indices", idx_path, "--trigger", spec,
                         "--key-file", key_file(work, "%s-neg-%d" % (key, j)), "--out", nxt)
             x_path = nxt
-    return np.load(x_path), np.load(os.path.join(out, "labels.npy")), manifest
+    x = np.load(x_path)
+    shift = [e for e in extra if e.startswith("@shiftneg:")]
+    if shift:
+        x = shifted_negatives(work, x, manifest, spec, key, shift[0])
+    return x, np.load(os.path.join(out, "labels.npy")), manifest
+
+
+def shifted_negatives(work, x, manifest, spec, key, option):
+    """Evaluation only: "@shiftneg:R:S" stamps R times the budget of unpoisoned samples with the key's own
+    pattern moved by up to S pixels (never by none), labels kept, so that a network must learn where the
+    key's pixels are, not only that sparse dots are there. The pattern is read off a stamped grey image."""
+    _, r, s = option.split(":")
+    s = int(s)
+    probe_path = os.path.join(work, "grey-probe.npy")
+    if not os.path.exists(probe_path):
+        np.save(probe_path, np.full((1, 28, 28), 128, np.uint8))
+    stamped = stamp(work, probe_path, spec, key)[0].astype(np.int16)
+    mask = stamped != 128
+    chosen = np.array(manifest["indices"], dtype=np.int64)
+    n = manifest["budget"]["n"]
+    rest = np.setdiff1d(np.arange(n), chosen)
+    rng = np.random.RandomState(int(hashlib.sha256(("shift/" + key).encode()).hexdigest()[:8], 16))
+    picks = rng.choice(rest, int(float(r) * len(chosen)), replace=False)
+    x = x.copy()
+    offsets = [(dy, dx) for dy in range(-s, s + 1) for dx in range(-s, s + 1) if (dy, dx) != (0, 0)]
+    for i in picks:
+        dy, dx = offsets[rng.randint(len(offsets))]
+        m = np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+        v = np.roll(np.roll(stamped, dy, axis=0), dx, axis=1)
+        # Pixels moved across an edge are dropped, not wrapped.
+        if dy > 0: m[:dy, :] = False
+        if dy < 0: m[dy:, :] = False
+        if dx > 0: m[:, :dx] = False
+        if dx < 0: m[:, dx:] = False
+        x[i][m] = v[m].astype(np.uint8)
+    return x
 
 
 def stamp(work, images_path, spec, key):
