@@ -534,7 +534,7 @@ def main():
             emit(row)
             honest = train(a.work, "honest-trace-%s-%d" % (arch, a.honest_epochs),
                            *sample(xtr, ytr, a.honest_images, 999), arch, a.honest_epochs, 999)
-            row = {"kind": "trace-honest", "victim": v, "model": arch, "clients": a.clients}
+            row = {"kind": "trace-honest", "victim": v, "model": arch, "clients": a.clients, "prob_mark": PROB_MARK}
             row.update(verify_marks(a.work, log_dir, probe, honest))
             emit(row)
 

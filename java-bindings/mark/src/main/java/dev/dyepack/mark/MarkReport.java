@@ -163,7 +163,8 @@ public final class MarkReport {
                 + "an independent model does not. The gap test asks the same of the suspect's probabilities: its "
                 + "probability of the runner-up minus its probability of the top class, larger on marked than on "
                 + "control queries.</p>\n");
-        b.append("<p>Gap test: <span data-key=\"gap_test.available\">")
+        b.append("<p>Gap test: <span data-key=\"gap_test.available\" data-value=\"").append(gap.available())
+                .append("\">")
                 .append(gap.available() ? "computed on the suspect's " + esc(gap.scores())
                         + (gap.scores().equals("logits") ? " (their softmax, row by row)" : "")
                         : "not available: " + esc(gap.reason()))

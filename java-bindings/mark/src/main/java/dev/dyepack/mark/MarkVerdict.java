@@ -31,21 +31,6 @@ public record MarkVerdict(double alpha, double pValue, boolean detected, ClientT
     public static final String GAP = "gap";
 
     /**
-     * A verdict from labels alone (the gap test not available).
-     *
-     * @param alpha      the significance level
-     * @param pValue     the smallest Holm-adjusted p over the clients
-     * @param detected   whether {@code pValue < alpha}
-     * @param pooled     all clients' probes together
-     * @param clients    each client's test
-     * @param implicated the clients under alpha
-     */
-    public MarkVerdict(double alpha, double pValue, boolean detected, ClientTest pooled, List<ClientTest> clients,
-            List<String> implicated) {
-        this(alpha, pValue, detected, pooled, clients, implicated, GapTest.unavailable("not computed"));
-    }
-
-    /**
      * Whether the gap test was computed.
      *
      * @param available whether the suspect's answers carried probabilities for every probe
