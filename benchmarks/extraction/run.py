@@ -188,27 +188,39 @@ def marked_log(work, name, batches, key):
 
 
 def verify_marks(work, log_dir, probe, model):
-    """The suspect's labels on the probe files, then `dyepack verify --marks --json`. Beside it, for reference
-    only (not a product decision): a one-sided Mann-Whitney test, pooled over clients, of the suspect's own
+    """The suspect's labels on the probe files, then `dyepack verify --marks --json`; then its probabilities, then
+    `dyepack verify --marks --json` again (the label test and the gap test, combined per client by Holm). Beside
+    them, for reference only: a one-sided Mann-Whitney test (scipy), pooled over clients, of the suspect's own
     probability gap (runner-up minus top class, as the log names them) on marked against control probes."""
     pred = os.path.join(work, "pred-marks-%d" % os.getpid())
-    shutil.rmtree(pred, ignore_errors=True)
-    os.makedirs(pred)
+    pred_p = os.path.join(work, "pred-marks-probs-%d" % os.getpid())
+    for d in (pred, pred_p):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
     record = json.load(open(os.path.join(probe, "probe.json")))
     gaps = {}
     for f in ("marked", "control"):
         p = probs(model, np.load(os.path.join(probe, f + ".npy")))
         np.save(os.path.join(pred, f + ".npy"), p.argmax(1).astype(np.int64))
+        np.save(os.path.join(pred_p, f + ".npy"), p)
         rows = np.arange(len(p))
         gaps[f] = p[rows, record[f]["runner_up"]] - p[rows, record[f]["top"]]
     v = json.loads(dyepack("verify", "--marks", log_dir, "--probe", probe, "--predictions", pred,
                            "--alpha", str(ALPHA), "--json", "--key-file", KEY))
+    vp = json.loads(dyepack("verify", "--marks", log_dir, "--probe", probe, "--predictions", pred_p,
+                            "--alpha", str(ALPHA), "--json", "--key-file", KEY))
+    best = vp["clients"][0] if vp["clients"] else {}
     from scipy.stats import mannwhitneyu
     return {"p": v["p_value"], "detected": v["detected"], "implicated": v["implicated"],
             "marked_rate": v["pooled"]["marked_rate"], "control_rate": v["pooled"]["control_rate"],
             "clients": len(v.get("clients", [])),
             "gap_p": float(mannwhitneyu(gaps["marked"], gaps["control"], alternative="greater").pvalue),
-            "gap_marked": float(np.median(gaps["marked"])), "gap_control": float(np.median(gaps["control"]))}
+            "gap_marked": float(np.median(gaps["marked"])), "gap_control": float(np.median(gaps["control"])),
+            # With the suspect's probabilities: the product's verdict, and the best client's two tests.
+            "p_probs": vp["p_value"], "detected_probs": vp["detected"], "implicated_probs": vp["implicated"],
+            "decided_by": vp["decided_by"], "best_client": best.get("client"),
+            "best_label_p": best.get("p_value"), "best_gap_p": best.get("gap_p_value"),
+            "pooled_gap_p": vp["pooled"]["gap_p_value"]}
 
 
 def verify_watermark(work, manifest, probe, model):
@@ -522,7 +534,7 @@ def main():
             emit(row)
             honest = train(a.work, "honest-trace-%s-%d" % (arch, a.honest_epochs),
                            *sample(xtr, ytr, a.honest_images, 999), arch, a.honest_epochs, 999)
-            row = {"kind": "trace-honest", "victim": v, "model": arch, "clients": a.clients}
+            row = {"kind": "trace-honest", "victim": v, "model": arch, "clients": a.clients, "prob_mark": PROB_MARK}
             row.update(verify_marks(a.work, log_dir, probe, honest))
             emit(row)
 
@@ -536,8 +548,10 @@ def main():
         clone = [r for r in rows if r["kind"] == "clone"][0]
         honest = [r for r in rows if r["kind"] == "honest"]
         victim = [r for r in rows if r["kind"] == "victim"][0]
+        # With the suspect's probabilities (both tests, Holm over the two) the same decisions.
         ok = (clone["p"] < 1e-4 and clone["implicated"] == ["thief"] and not any(r["detected"] for r in honest)
-              and victim["test_acc"] - victim["test_acc_served"] <= 0.011)
+              and victim["test_acc"] - victim["test_acc_served"] <= 0.011
+              and clone["implicated_probs"] == ["thief"] and not any(r["detected_probs"] for r in honest))
         if not ok:
             sys.exit("extraction --quick: failed: clone %s, honest %s, victim %s" % (clone, honest, victim))
         print("extraction --quick: ok", flush=True)
@@ -587,6 +601,30 @@ def write_table(rows, path, seconds):
                      "smallest gap p (reference) = %s" % (
                          ALPHA, mark, sum(r["detected"] for r in honest), len(honest), len({r["index"] for r in honest}),
                          fmt_p(min(r["p"] for r in honest)), fmt_p(min(r.get("gap_p", 1.0) for r in honest))))
+    scored = [r for r in rows if r["kind"] != "victim" and "p_probs" in r]
+    if scored:
+        lines.append("")
+        lines.append("With the suspect's probabilities (`dyepack verify --marks` on its (N, C) answers: the label test "
+                     "and the gap test per client, Holm over the two, then Holm over the clients):")
+        lines.append("")
+        lines.append("| victim | marks | model | trained on | queries | p, labels only (Holm) | best client | its label p "
+                     "| its gap p | p, both tests (Holm) | decided by | implicated |")
+        lines.append("|---|---|---|---|---:|---:|---|---:|---:|---:|---|---|")
+        for r in scored:
+            name = {"clone": "clone %s", "trace": "clone %%s, among %d clients" % r.get("clients", 0),
+                    "trace-honest": "honest %%s, among %d clients" % r.get("clients", 0),
+                    "honest": "honest %%s #%d" % r.get("index", 0)}[r["kind"]] % r["model"]
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["victim"], r.get("prob_mark", "swap"), name, r.get("trained_on", "true labels"),
+                r.get("queries", "-"), fmt_p(r["p"]), r["best_client"], fmt_p(r["best_label_p"]),
+                fmt_p(r["best_gap_p"]), fmt_p(r["p_probs"]), r["decided_by"],
+                ", ".join(r["implicated_probs"]) or "none"))
+        honest = [r for r in scored if r["kind"] == "honest"]
+        if honest:
+            lines.append("")
+            lines.append("honest models flagged at alpha %g with probabilities (both tests): %d of %d tests; smallest "
+                         "p = %s" % (ALPHA, sum(r["detected_probs"] for r in honest), len(honest),
+                                     fmt_p(min(r["p_probs"] for r in honest))))
     lines.append("")
     lines.append("run time %.0f s" % seconds)
     with open(path, "w") as f:

@@ -1,6 +1,7 @@
 package dev.dyepack.cli;
 
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.mark.AnswerKind;
 import dev.dyepack.mark.MarkProbeSet;
 import dev.dyepack.mark.MarkReport;
 import dev.dyepack.mark.MarkVerdict;
@@ -31,7 +32,9 @@ import picocli.CommandLine.Spec;
             "each control (exact binomial test); with probabilities also a paired t-test with margin tau. Prints the",
             "decision at alpha and every number behind it. Exit 0 with a decision (detected or not), 2 for unusable",
             "answers, 4 when a signature or fingerprint does not verify. With --marks LOGDIR: test a suspect clone",
-            "against the answer marks of `dyepack mark` or `dyepack serve`, client by client."},
+            "against the answer marks of `dyepack mark` or `dyepack serve`, client by client: on labels (Fisher's exact",
+            "test) and, when the suspect gave probabilities or logits, on its probability gap (runner-up minus top",
+            "class, Mann-Whitney U), the two combined by Holm's method per client, then Holm-adjusted over the clients."},
         footer = {"", "Example:",
             "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key",
             "  dyepack verify --marks marks/ --probe mark-probe/ --predictions clone-answers/ --key-file owner.key"})
@@ -56,8 +59,19 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--predictions", paramLabel = "DIR",
             description = "The suspect's answers: for each probe file X.npy, DIR/X.npy with labels (N,) or "
-                    + "probabilities (N, C). Or ask a service with --endpoint.")
+                    + "probabilities (N, C) (with --marks also logits, see --scores). Or ask a service with --endpoint.")
     Path predictions;
+
+    /** What a suspect's (N, C) answers hold, with --marks. */
+    enum ScoresOption {
+        auto, probabilities, logits
+    }
+
+    @Option(names = "--scores", paramLabel = "auto|probabilities|logits",
+            description = "With --marks: what the suspect's (N, C) answer files hold (auto: probabilities when every "
+                    + "value is in [0, 1] and every row sums to 1, logits when a value is outside [0, 1]). Logits get "
+                    + "their softmax before the gap test.")
+    ScoresOption scores = ScoresOption.auto;
 
     @Mixin
     EndpointOptions endpoint;
@@ -107,6 +121,10 @@ final class VerifyCommand implements Callable<Integer> {
             StagedOutput.check(report, StagedOutput.Kind.DIRECTORY, force, manifest, probe, predictions,
                     keyOptions.keyFile);
         }
+        if (scores != ScoresOption.auto && (marks == null || predictions == null)) {
+            throw new ParameterException(spec.commandLine(), "--scores is for --marks with --predictions (a service "
+                    + "asked with --endpoint answers labels or probabilities)");
+        }
         if (marks != null) {
             if (manifest != null) {
                 throw new ParameterException(spec.commandLine(), "give one of --manifest FILE or --marks LOGDIR");
@@ -151,7 +169,13 @@ final class VerifyCommand implements Callable<Integer> {
 
     private int verifyMarks(OwnerKey key, PrintWriter out) throws IOException {
         MarkVerifier verifier = new MarkVerifier(alpha);
-        MarkVerdict v = predictions != null ? MarkVerification.fromPredictions(marks, probe, predictions, key, verifier)
+        AnswerKind kind = switch (scores) {
+            case auto -> null;
+            case probabilities -> AnswerKind.PROBABILITIES;
+            case logits -> AnswerKind.LOGITS;
+        };
+        MarkVerdict v = predictions != null
+                ? MarkVerification.fromPredictions(marks, probe, predictions, kind, key, verifier)
                 : MarkVerification.fromEndpoint(marks, probe, key, endpoint.settings(main.env), verifier);
         if (report != null) {
             MarkReport.of(v, marks, MarkProbeSet.open(probe, key), key).write(report, force, probe, predictions);
@@ -160,7 +184,11 @@ final class VerifyCommand implements Callable<Integer> {
             out.println(v.toJson());
         } else {
             out.println(v.decision() + String.format(Locale.ROOT, " (p = %.3g at alpha = %s, Holm-adjusted over %d "
-                    + "clients)", v.pValue(), v.alpha(), v.clients().size()));
+                    + "clients%s)", v.pValue(), v.alpha(), v.clients().size(), v.gapTest().available()
+                            ? "; label and gap tests combined per client by Holm; decided by the " + v.decidedBy()
+                                    + " test" : ""));
+            out.println(v.gapTest().available() ? "  gap test on the suspect's " + v.gapTest().scores()
+                    : "  gap test not available: " + v.gapTest().reason());
             out.println("  implicated: " + (v.implicated().isEmpty() ? "none" : String.join(", ", v.implicated())));
             int shown = 0;
             for (MarkVerdict.ClientTest t : v.clients()) {
@@ -177,8 +205,12 @@ final class VerifyCommand implements Callable<Integer> {
     }
 
     private static String line(MarkVerdict.ClientTest t) {
-        return String.format(Locale.ROOT, "  %s: runner-up on marked %d of %d (%.3f), on control %d of %d (%.3f); "
-                + "p = %.3g, Holm p = %.3g", t.client(), t.markedFollowed(), t.marked(), t.markedRate(),
-                t.controlFollowed(), t.control(), t.controlRate(), t.pValue(), t.holmPValue());
+        String label = String.format(Locale.ROOT, "  %s: runner-up on marked %d of %d (%.3f), on control %d of %d "
+                + "(%.3f); p = %.3g", t.client(), t.markedFollowed(), t.marked(), t.markedRate(), t.controlFollowed(),
+                t.control(), t.controlRate(), t.pValue());
+        MarkVerdict.Gap g = t.gap();
+        String gap = g == null ? "" : String.format(Locale.ROOT, "; gap median on marked %+.3f, on control %+.3f; "
+                + "gap p = %.3g; client p = %.3g", g.markedMedian(), g.controlMedian(), g.pValue(), t.clientPValue());
+        return label + gap + String.format(Locale.ROOT, ", Holm p = %.3g", t.holmPValue());
     }
 }

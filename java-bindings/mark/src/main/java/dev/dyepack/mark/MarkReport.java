@@ -33,8 +33,9 @@ import org.apache.commons.statistics.distribution.BetaDistribution;
  * (every number and the provenance: the log's last MAC, the key's fingerprint, the probe set's hashes, the
  * tool's version), a self-contained {@code report.html} (inline CSS, the chart as a {@code data:} URI, every
  * number with {@code data-key}/{@code data-value} equal to the JSON's text) and {@code report.png} (per client,
- * best first, the runner-up rates on marked and control queries with 95% Clopper-Pearson intervals and the
- * Holm-adjusted p-value). Immutable.
+ * best first, the runner-up rates on marked and control queries with 95% Clopper-Pearson intervals, the
+ * Holm-adjusted p-value and, when the suspect gave probabilities, the gap test's p-value). Both tests' p-values,
+ * the gap medians and which test decided are in all three. Immutable.
  */
 public final class MarkReport {
     /** The record's name. */
@@ -144,21 +145,35 @@ public final class MarkReport {
                 + "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
                 + "text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}.d{font-size:1.4em;"
                 + "font-weight:bold}</style></head><body>\n");
+        MarkVerdict.GapTest gap = verdict.gapTest();
         b.append("<h1>Verification against answer marks</h1>\n<p class=\"d\" data-key=\"decision\">")
                 .append(esc(verdict.decision())).append("</p>\n<p>p = ")
-                .append(num("p_value", verdict.pValue(), pText(verdict.pValue()))).append(" (Fisher's exact test, "
-                        + "one-sided, per client, Holm-adjusted over ").append(verdict.clients().size())
+                .append(num("p_value", verdict.pValue(), pText(verdict.pValue())))
+                .append(gap.available() ? " (per client the label test, Fisher's exact test, and the gap test, "
+                        + "Mann-Whitney U, both one-sided, combined by Holm's method over the two; Holm-adjusted over "
+                        : " (Fisher's exact test, one-sided, per client, Holm-adjusted over ")
+                .append(verdict.clients().size())
                 .append(" clients) at alpha = ").append(num("alpha", verdict.alpha(), MarkVerdict.num(verdict.alpha())))
-                .append(". Implicated: <span data-key=\"implicated\">")
+                .append(". Decided by the <span data-key=\"decided_by\">").append(verdict.decidedBy())
+                .append("</span> test. Implicated: <span data-key=\"implicated\">")
                 .append(esc(verdict.implicated().isEmpty() ? "none" : String.join(", ", verdict.implicated())))
                 .append("</span>.</p>\n");
         b.append("<p>A model trained on a client's answers answers the served runner-up more often on that client's "
                 + "marked queries (where the runner-up was served) than on its control queries (where it was not); "
-                + "an independent model does not.</p>\n");
+                + "an independent model does not. The gap test asks the same of the suspect's probabilities: its "
+                + "probability of the runner-up minus its probability of the top class, larger on marked than on "
+                + "control queries.</p>\n");
+        b.append("<p>Gap test: <span data-key=\"gap_test.available\" data-value=\"").append(gap.available())
+                .append("\">")
+                .append(gap.available() ? "computed on the suspect's " + esc(gap.scores())
+                        + (gap.scores().equals("logits") ? " (their softmax, row by row)" : "")
+                        : "not available: " + esc(gap.reason()))
+                .append("</span>.</p>\n");
         b.append("<img alt=\"runner-up rates per client\" src=\"data:image/png;base64,")
                 .append(Base64.getEncoder().encodeToString(png)).append("\">\n");
         b.append("<table><tr><th class=\"l\">client</th><th>marked: runner-up</th><th>rate</th><th>control: "
-                + "runner-up</th><th>rate</th><th>p</th><th>Holm p</th></tr>\n");
+                + "runner-up</th><th>rate</th><th>label p</th><th>gap median, marked</th><th>gap median, control"
+                + "</th><th>gap p</th><th>client p</th><th>Holm p</th><th class=\"l\">decided by</th></tr>\n");
         int i = 0;
         for (MarkVerdict.ClientTest t : verdict.clients()) {
             row(b, t, "clients." + i++);
@@ -173,13 +188,28 @@ public final class MarkReport {
     }
 
     private static void row(StringBuilder b, MarkVerdict.ClientTest t, String key) {
+        MarkVerdict.Gap g = t.gap();
         b.append("<tr><td class=\"l\" data-key=\"").append(key).append(".client\">").append(esc(t.client()))
                 .append("</td><td>").append(t.markedFollowed()).append(" of ").append(t.marked()).append("</td><td>")
                 .append(num(key + ".marked_rate", t.markedRate(), pct(t.markedRate()))).append("</td><td>")
                 .append(t.controlFollowed()).append(" of ").append(t.control()).append("</td><td>")
                 .append(num(key + ".control_rate", t.controlRate(), pct(t.controlRate()))).append("</td><td>")
                 .append(num(key + ".p_value", t.pValue(), pText(t.pValue()))).append("</td><td>")
-                .append(num(key + ".holm_p_value", t.holmPValue(), pText(t.holmPValue()))).append("</td></tr>\n");
+                .append(g == null || !Double.isFinite(g.markedMedian()) ? "-"
+                        : num(key + ".marked_gap_median", g.markedMedian(), gapText(g.markedMedian())))
+                .append("</td><td>")
+                .append(g == null || !Double.isFinite(g.controlMedian()) ? "-"
+                        : num(key + ".control_gap_median", g.controlMedian(), gapText(g.controlMedian())))
+                .append("</td><td>")
+                .append(g == null ? "-" : num(key + ".gap_p_value", g.pValue(), pText(g.pValue()))).append("</td><td>")
+                .append(num(key + ".client_p_value", t.clientPValue(), pText(t.clientPValue()))).append("</td><td>")
+                .append(num(key + ".holm_p_value", t.holmPValue(), pText(t.holmPValue())))
+                .append("</td><td class=\"l\" data-key=\"").append(key).append(".decided_by\">")
+                .append(t.decidedBy()).append("</td></tr>\n");
+    }
+
+    private static String gapText(double gap) {
+        return String.format(Locale.ROOT, "%+.3f", gap);
     }
 
     private static String num(String key, double v, String shown) {
@@ -226,7 +256,8 @@ public final class MarkReport {
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
             g.setColor(new Color(0x22, 0x22, 0x22));
             g.drawString(verdict.decision() + "  (p = " + pText(verdict.pValue()) + ", alpha = "
-                    + MarkVerdict.num(verdict.alpha()) + ")", left, 25);
+                    + MarkVerdict.num(verdict.alpha()) + (verdict.gapTest().available() ? "; decided by the "
+                            + verdict.decidedBy() + " test" : "") + ")", left, 25);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             for (int k = 0; k <= 4; k++) {
                 int y = bottom - (bottom - top) * k / 4;
@@ -248,6 +279,12 @@ public final class MarkReport {
                 String name = t.client().length() > 14 ? t.client().substring(0, 13) + "…" : t.client();
                 g.drawString(name, x0, bottom + 16);
                 g.drawString("p=" + pText(t.holmPValue()), x0, bottom + 32);
+                if (t.gap() != null) {
+                    // Smaller, so that twelve clients' labels fit side by side.
+                    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
+                    g.drawString("gap " + pText(t.gap().pValue()), x0, bottom + 47);
+                    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+                }
             }
         } finally {
             g.dispose();

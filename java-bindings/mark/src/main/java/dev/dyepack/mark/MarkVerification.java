@@ -8,7 +8,6 @@ import dev.dyepack.verify.SuspectModel;
 import dev.dyepack.verify.Verification;
 import dev.dyepack.verify.endpoint.EndpointSettings;
 import dev.dyepack.verify.endpoint.EndpointSuspect;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -21,7 +20,9 @@ public final class MarkVerification {
 
     /**
      * From prediction files: {@code predictions/marked.npy} and {@code predictions/control.npy} hold the
-     * suspect's answers to the probe files of the same names, labels (N,) or probabilities (N, C).
+     * suspect's answers to the probe files of the same names, labels (N,) or scores (N, C), the kind of scores
+     * recognised as {@link #fromPredictions(Path, Path, Path, AnswerKind, OwnerKey, MarkVerifier)} does with
+     * {@code scores} null.
      *
      * @param logDir      the mark log
      * @param probeDir    the probe set
@@ -34,13 +35,53 @@ public final class MarkVerification {
      */
     public static MarkVerdict fromPredictions(Path logDir, Path probeDir, Path predictions, OwnerKey key,
             MarkVerifier verifier) {
-        MarkProbeSet set = opened(logDir, probeDir, key);
-        return verifier.verify(set, read(predictions, MarkProbeSet.MARKED, set.marked().size(), set.classes()),
-                read(predictions, MarkProbeSet.CONTROL, set.control().size(), set.classes()));
+        return fromPredictions(logDir, probeDir, predictions, null, key, verifier);
     }
 
     /**
-     * With a model held in the JVM, or any {@link SuspectModel}.
+     * From prediction files: {@code predictions/marked.npy} and {@code predictions/control.npy} hold the
+     * suspect's answers to the probe files of the same names: labels (N,) of integers, or scores (N, C) of
+     * float32 or float64, every score finite. Scores are probabilities (each in [0, 1], each row summing to 1
+     * within {@link Answers#SUM_TOLERANCE}) or logits, whose softmax is taken per row (in double precision) before
+     * the gap test, so the gap is always one of probabilities, as in the evaluation that measured it. With
+     * {@code scores} null the kind is recognised per file: probabilities when every value lies in [0, 1] and
+     * every row sums to 1, logits when some value lies outside [0, 1]; values all in [0, 1] whose rows do not
+     * all sum to 1 are refused (broken probabilities are not silently taken for logits), and both files must be
+     * of one kind.
+     *
+     * @param logDir      the mark log
+     * @param probeDir    the probe set
+     * @param predictions the folder of answers
+     * @param scores      what (N, C) answers hold, or null to recognise it
+     * @param key         the owner's key
+     * @param verifier    the test's settings
+     * @return the verdict
+     * @throws UntrustedRecordException if the log or the probe set does not verify, or they do not belong together
+     * @throws InvalidInputException    if an answer file is missing or unusable: another number of answers than
+     *                                  the probe file has probes, another number of classes than the log's
+     *                                  answers, a score that is not finite, a row of declared probabilities
+     *                                  that does not sum to 1
+     */
+    public static MarkVerdict fromPredictions(Path logDir, Path probeDir, Path predictions, AnswerKind scores,
+            OwnerKey key, MarkVerifier verifier) {
+        MarkProbeSet set = opened(logDir, probeDir, key);
+        SuspectScores marked = SuspectScores.read(predictions.resolve(MarkProbeSet.MARKED), MarkProbeSet.MARKED,
+                set.marked().size(), set.classes(), scores);
+        SuspectScores control = SuspectScores.read(predictions.resolve(MarkProbeSet.CONTROL), MarkProbeSet.CONTROL,
+                set.control().size(), set.classes(), scores);
+        if (marked.kind() != null && control.kind() != null && marked.kind() != control.kind()) {
+            throw new InvalidInputException(predictions + ": " + MarkProbeSet.MARKED + " holds "
+                    + SuspectScores.name(marked.kind()) + " but " + MarkProbeSet.CONTROL + " holds "
+                    + SuspectScores.name(control.kind()) + "; answer both probe files in one form, or declare "
+                    + "which the scores are");
+        }
+        AnswerKind kind = marked.kind() != null ? marked.kind() : control.kind();
+        return verifier.verify(set, marked.answers(), control.answers(), kind);
+    }
+
+    /**
+     * With a model held in the JVM, or any {@link SuspectModel}; its probability answers are also tested on the
+     * probability gap.
      *
      * @param logDir   the mark log
      * @param probeDir the probe set
@@ -59,7 +100,9 @@ public final class MarkVerification {
     }
 
     /**
-     * With a prediction service reached over HTTP, in the verification's request and response shapes.
+     * With a prediction service reached over HTTP, in the verification's request and response shapes: labels, or
+     * probabilities (then the gap test is computed too); a service that answers logits is refused, as in the
+     * verification (the response shape carries probabilities).
      *
      * @param logDir   the mark log
      * @param probeDir the probe set
@@ -81,15 +124,6 @@ public final class MarkVerification {
         MarkProbeSet set = MarkProbeSet.open(probeDir, key);
         set.checkAgainst(logDir, key);
         return set;
-    }
-
-    private static Answers read(Path predictions, String name, int n, int classes) {
-        Path file = predictions.resolve(name);
-        if (!Files.isRegularFile(file)) {
-            throw new InvalidInputException(file + ": missing; the suspect's answers to the probe file " + name
-                    + " must be saved under the same name");
-        }
-        return Answers.read(file, n, classes);
     }
 
     /**
