@@ -142,7 +142,7 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
     """Poisons with the CLI. An option "@neg:R:K" (evaluation only) then stamps R times the budget of
     other samples with the same family under K other keys, keeping their labels (negatives)."""
     neg = [e for e in extra if e.startswith("@neg:")]
-    opts = [e for e in extra if not e.startswith("@neg:")]
+    opts = [e for e in extra if not e.startswith("@")]
     # The command is part of the cache's key: another build may poison differently. Delete the work
     # directory after changing the code behind ./dyepack.
     tag = hashlib.sha256(json.dumps([DYEPACK, data, spec, budget, mode, opts, key]).encode()).hexdigest()[:16]
