@@ -42,8 +42,9 @@ extern "C" {
  * callers built against an older revision keep working; callers that need an addition check
  * dp_abi_revision() >= the revision that brought it. Revision 1: resident operands
  * (DP_MEMORY_OPERAND, dp_operand_*, dp_score_boundary_op, dp_set_columns_op) and caller streams
- * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. */
-#define DP_ABI_REVISION 2
+ * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. Revision 3: SHA-256 over caller-owned state
+ * (DP_SHA256_STATE_BYTES, dp_sha256_init, dp_sha256_update, dp_sha256_final, dp_sha256_implementation). */
+#define DP_ABI_REVISION 3
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -338,6 +339,30 @@ DP_API int32_t dp_engine_set_stream(dp_engine *engine, void *stream);
  * system since it was opened; older kernels report none, as sync(1) reports none). The message names
  * the path and the system's error text. */
 DP_API int32_t dp_sync_filesystem(const char *path);
+
+/* SHA-256 (FIPS 180-4), streamed. The state is DP_SHA256_STATE_BYTES of the caller's memory, of any
+ * alignment, owned and freed by the caller; one state serves one thread at a time, distinct states
+ * any number of threads. Needs no engine. The compression runs on the processor's SHA extensions
+ * where it has them, else in portable C (the same digest); the environment variable DYEPACK_SHA256
+ * (portable or sha-ni) or DYEPACK_CPU=baseline, read once per process, forces a choice. */
+#define DP_SHA256_STATE_BYTES 128
+
+/* Starts a digest in `state`. DP_ERR_INVALID_ARGUMENT for a null state; DP_ERR_UNSUPPORTED when
+ * DYEPACK_SHA256=sha-ni names extensions this processor lacks (and INVALID_ARGUMENT when it names no
+ * variant). */
+DP_API int32_t dp_sha256_init(void *state);
+
+/* Adds `n` bytes at `data` (which may be null when n is 0). DP_ERR_INVALID_ARGUMENT for a null state,
+ * a state dp_sha256_init did not start (or dp_sha256_final ended), or null data with n > 0. */
+DP_API int32_t dp_sha256_update(void *state, const void *data, size_t n);
+
+/* Writes the 32-byte digest of everything added to `out` and ends the state (dp_sha256_init starts it
+ * again). DP_ERR_INVALID_ARGUMENT for a null state or out, or a state not started. */
+DP_API int32_t dp_sha256_final(void *state, uint8_t *out);
+
+/* "sha-ni" or "portable": the compression this process uses (NULL with the reason in dp_last_error()
+ * when the environment names a variant that cannot run). A static string. */
+DP_API const char *dp_sha256_implementation(void);
 
 #ifdef __cplusplus
 }

@@ -254,4 +254,15 @@ public final class DyePackNative {
     public static native int dp_sync_filesystem(@Cast("const char*") BytePointer path);
 
     public static native int dp_engine_set_stream(EngineHandle engine, Pointer stream);
+
+    /** {@code DP_SHA256_STATE_BYTES}: the caller-owned state of one SHA-256 digest. */
+    public static final int DP_SHA256_STATE_BYTES = 128;
+
+    public static native int dp_sha256_init(Pointer state);
+
+    public static native int dp_sha256_update(Pointer state, @Cast("const void*") Pointer data, @Cast("size_t") long n);
+
+    public static native int dp_sha256_final(Pointer state, @Cast("uint8_t*") BytePointer out);
+
+    public static native @Cast("const char*") BytePointer dp_sha256_implementation();
 }
