@@ -31,6 +31,15 @@ public final class FileCopy {
     }
 
     /**
+     * Whether the native library, and so {@link #copy}, is usable in this process.
+     *
+     * @return true when it loaded
+     */
+    public static boolean available() {
+        return NativeLibrary.isLoaded();
+    }
+
+    /**
      * Receives each copied file on the thread that called {@link #copy}: in ascending index order among
      * the files copied in one pass through the arena, not across passes (a file too large for what was
      * left of the arena comes in a later pass, after files of higher index).
