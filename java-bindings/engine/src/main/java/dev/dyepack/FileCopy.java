@@ -82,6 +82,7 @@ public final class FileCopy {
      * @param sink         receives each copied file's bytes and digest
      * @throws InvalidArgumentException if an argument is null or out of range, or the arrays differ in length
      * @throws NativeLibraryException   if the native library is not loaded
+     * @throws InvalidInputException    if a source became shorter while it was copied
      * @throws NoSuchFileException      if a source does not exist (the message is its path)
      * @throws AccessDeniedException    if a source cannot be read for want of permission
      * @throws FileAlreadyExistsException if a target exists
@@ -299,13 +300,19 @@ public final class FileCopy {
             }
         }
 
-        /** The exception for a native failure, of the type Java's own file API would throw. */
-        private IOException exception(int i, int status, int errno, String nativeMessage) {
+        /**
+         * The exception for a native failure, of the type Java's own file API would throw; a source that
+         * ended before its size is damaged input.
+         */
+        private Exception exception(int i, int status, int errno, String nativeMessage) {
             boolean read = status == DyePackNative.DP_COPY_READ;
             Path file = read ? sources[i] : targets[i];
             // The message names the lowest failure of the call; for any other, name the file and the errno.
             String message = nativeMessage.startsWith(file.toAbsolutePath().toString()) ? nativeMessage
                     : file + (read ? ": cannot be read" : ": cannot be written") + " (errno " + errno + ")";
+            if (read && errno == 0) {
+                return new InvalidInputException(message);
+            }
             return switch (errno) {
                 case 2 -> read ? new NoSuchFileException(file.toString(), null, "no such file")
                         : new IOException(message);
