@@ -176,6 +176,11 @@ public final class Images {
         if (channels != 1 && channels != 3) {
             throw new InvalidArgumentException("channels must be 1 or 3, got " + channels);
         }
+        // The commonest dataset PNGs (8-bit gray or RGB, plain) without ImageIO's per-image machinery.
+        byte[] plain = PlainPng.decode(bytes, channels, width, height, Limits.current().pixels());
+        if (plain != null) {
+            return plain;
+        }
         BufferedImage img;
         try {
             img = decode(name, new java.io.ByteArrayInputStream(bytes), width, height);
