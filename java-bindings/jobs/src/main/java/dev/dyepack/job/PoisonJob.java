@@ -26,6 +26,7 @@ import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearSurrogate;
 import dev.dyepack.surrogate.PooledFeatures;
 import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.PreparedTrigger;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
@@ -844,41 +845,51 @@ public final class PoisonJob {
         }
         Arrays.sort(union);
         int[] cursor = new int[sorted.length];
-        // The manifest needs the SHA-256 of the input and output data: taken while streaming, so the files
-        // are not read again afterwards (where a file's bytes are not the samples', the manifest hashes it).
-        return SampleStream.run(reader, writer, StampJob.DEFAULT_CHUNK_BYTES, union, true, (chunk, first, count) -> {
-            for (int s = 0; s < sorted.length; s++) {
-                int from = cursor[s];
-                while (from > 0 && sorted[s][from - 1] >= first) {
-                    from--;
-                }
-                while (from < sorted[s].length && sorted[s][from] < first) {
-                    from++;
-                }
-                int to = from;
-                while (to < sorted[s].length && sorted[s][to] < first + count) {
-                    to++;
-                }
-                cursor[s] = to;
-                if (to > from) {
-                    long[] local = new long[to - from];
-                    for (int i = from; i < to; i++) {
-                        local[i - from] = sorted[s][i] - first;
+        // The owner's trigger is prepared once for the whole file (its rows lie in many chunks; preparing a
+        // keyed pattern of a large image costs more than stamping it); a negative key's, which stamps one
+        // row or a few, when a chunk first needs it, and released after that chunk.
+        try (PreparedTrigger owner = trigger.prepare(engine, geometry, TriggerContext.of(stamps.get(0).key()))) {
+            // The manifest needs the SHA-256 of the input and output data: taken while streaming, so the
+            // files are not read again afterwards (where a file's bytes are not the samples', the manifest
+            // hashes it).
+            return SampleStream.run(reader, writer, StampJob.DEFAULT_CHUNK_BYTES, union, true, (chunk, first, count) -> {
+                for (int s = 0; s < sorted.length; s++) {
+                    int from = cursor[s];
+                    while (from > 0 && sorted[s][from - 1] >= first) {
+                        from--;
                     }
-                    ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
-                    Tensor batch = switch (geometry.dtype()) {
-                        case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
-                        case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
-                        case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
-                    };
-                    if (s == 0 && push != null) {
-                        // The owner's samples: pushed first, so the trigger is stamped on the pushed image.
-                        push.apply(engine, batch, local, from, to);
+                    while (from < sorted[s].length && sorted[s][from] < first) {
+                        from++;
                     }
-                    trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
+                    int to = from;
+                    while (to < sorted[s].length && sorted[s][to] < first + count) {
+                        to++;
+                    }
+                    cursor[s] = to;
+                    if (to > from) {
+                        long[] local = new long[to - from];
+                        for (int i = from; i < to; i++) {
+                            local[i - from] = sorted[s][i] - first;
+                        }
+                        ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
+                        Tensor batch = switch (geometry.dtype()) {
+                            case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
+                            case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
+                            case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
+                        };
+                        if (s == 0 && push != null) {
+                            // The owner's samples: pushed first, so the trigger is stamped on the pushed image.
+                            push.apply(engine, batch, local, from, to);
+                        }
+                        if (s == 0) {
+                            owner.apply(batch, local, first);
+                        } else {
+                            trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
+                        }
+                    }
                 }
-            }
-        }, bar);
+            }, bar);
+        }
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */
