@@ -30,6 +30,7 @@ import dev.dyepack.trigger.PreparedTrigger;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -815,6 +816,12 @@ public final class PoisonJob {
         return out;
     }
 
+    /**
+     * Keys whose triggers are prepared ahead of the stream at most at once: a few chunks' worth of negatives,
+     * in bounded memory (a prepared trigger of a 224 x 224 x 3 image holds about 1.2 MB of operands).
+     */
+    private static final int PREPARED_AHEAD = 8;
+
     /** Samples to stamp under one key. */
     record Stamp(long[] indices, OwnerKey key) {}
 
@@ -845,10 +852,13 @@ public final class PoisonJob {
         }
         Arrays.sort(union);
         int[] cursor = new int[sorted.length];
-        // The owner's trigger is prepared once for the whole file (its rows lie in many chunks; preparing a
-        // keyed pattern of a large image costs more than stamping it); a negative key's, which stamps one
-        // row or a few, when a chunk first needs it, and released after that chunk.
-        try (PreparedTrigger owner = trigger.prepare(engine, geometry, TriggerContext.of(stamps.get(0).key()))) {
+        // Each key's trigger is prepared once, ahead of the stream, on a thread of its own (preparing a keyed
+        // pattern of a large image costs more than stamping it, and there is one key per negative).
+        List<OwnerKey> keys = new ArrayList<>();
+        for (Stamp st : stamps) {
+            keys.add(st.key());
+        }
+        try (KeyedTriggers triggers = new KeyedTriggers(engine, trigger, geometry, keys, sorted, PREPARED_AHEAD)) {
             // The manifest needs the SHA-256 of the input and output data: taken while streaming, so the
             // files are not read again afterwards (where a file's bytes are not the samples', the manifest
             // hashes it).
@@ -881,13 +891,17 @@ public final class PoisonJob {
                             // The owner's samples: pushed first, so the trigger is stamped on the pushed image.
                             push.apply(engine, batch, local, from, to);
                         }
-                        if (s == 0) {
-                            owner.apply(batch, local, first);
-                        } else {
-                            trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
+                        PreparedTrigger prepared;
+                        try {
+                            prepared = triggers.get(s);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new InterruptedIOException("interrupted while preparing the trigger");
                         }
+                        prepared.apply(batch, local, first);
                     }
                 }
+                triggers.passed(first + count);
             }, bar);
         }
     }
