@@ -42,8 +42,10 @@ extern "C" {
  * callers built against an older revision keep working; callers that need an addition check
  * dp_abi_revision() >= the revision that brought it. Revision 1: resident operands
  * (DP_MEMORY_OPERAND, dp_operand_*, dp_score_boundary_op, dp_set_columns_op) and caller streams
- * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. */
-#define DP_ABI_REVISION 2
+ * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. Revision 3: SHA-256 over caller-owned state
+ * (DP_SHA256_STATE_BYTES, dp_sha256_init, dp_sha256_update, dp_sha256_final, dp_sha256_implementation) and
+ * the batch file copy (dp_copy_files, dp_copy_status). */
+#define DP_ABI_REVISION 3
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -338,6 +340,62 @@ DP_API int32_t dp_engine_set_stream(dp_engine *engine, void *stream);
  * system since it was opened; older kernels report none, as sync(1) reports none). The message names
  * the path and the system's error text. */
 DP_API int32_t dp_sync_filesystem(const char *path);
+
+/* SHA-256 (FIPS 180-4), streamed. The state is DP_SHA256_STATE_BYTES of the caller's memory, of any
+ * alignment, owned and freed by the caller; one state serves one thread at a time, distinct states
+ * any number of threads. Needs no engine. The compression runs on the processor's SHA extensions
+ * where it has them, else in portable C (the same digest); the environment variable DYEPACK_SHA256
+ * (portable or sha-ni) or DYEPACK_CPU=baseline, read once per process, forces a choice. */
+#define DP_SHA256_STATE_BYTES 128
+
+/* Starts a digest in `state`. DP_ERR_INVALID_ARGUMENT for a null state; DP_ERR_UNSUPPORTED when
+ * DYEPACK_SHA256=sha-ni names extensions this processor lacks (and INVALID_ARGUMENT when it names no
+ * variant). */
+DP_API int32_t dp_sha256_init(void *state);
+
+/* Adds `n` bytes at `data` (which may be null when n is 0). DP_ERR_INVALID_ARGUMENT for a null state,
+ * a state dp_sha256_init did not start (or dp_sha256_final ended), or null data with n > 0. */
+DP_API int32_t dp_sha256_update(void *state, const void *data, size_t n);
+
+/* Writes the 32-byte digest of everything added to `out` and ends the state (dp_sha256_init starts it
+ * again). DP_ERR_INVALID_ARGUMENT for a null state or out, or a state not started. */
+DP_API int32_t dp_sha256_final(void *state, uint8_t *out);
+
+/* "sha-ni" or "portable": the compression this process uses (NULL with the reason in dp_last_error()
+ * when the environment names a variant that cannot run). A static string. */
+DP_API const char *dp_sha256_implementation(void);
+
+/* What happened to one file of dp_copy_files. */
+typedef enum dp_copy_status {
+  DP_COPY_OK = 0,        /* copied; its bytes are in the arena and its digest is written */
+  DP_COPY_READ = 1,      /* the source could not be opened, examined or read (errno in errors[i]; 0 when
+                            it ended before the size it had when opened) */
+  DP_COPY_WRITE = 2,     /* the target could not be created (EEXIST: it exists; it is never replaced) or
+                            written (errno in errors[i]); a target created and then not written whole is
+                            removed again */
+  DP_COPY_TOO_LARGE = 3, /* the source holds more than max_file_bytes (its size is in sizes[i]); untouched */
+  DP_COPY_NOT_DONE = 4   /* not started: no room left in the arena, or a file before it failed; the
+                            target was not created */
+} dp_copy_status;
+
+/* Copies `count` files, each from the NUL-terminated path at names + source_at[i] to a new file at
+ * names + target_at[i] (created with O_EXCL, mode 0666 less the umask; never overwriting), on up to
+ * `threads` threads, with one read and one write per file where the system allows; computes the
+ * SHA-256 of the bytes copied into digests + 32*i; and leaves those bytes in the caller's `arena` at
+ * offsets[i] (sizes[i] long) so the caller can examine them without reading the file again. Files
+ * are started in index order; a file that no longer fits into what is left of the arena is
+ * DP_COPY_NOT_DONE (call again with those), as is every file after one that failed (so the failure
+ * with the lowest index is always known). Nothing is synced (see dp_sync_filesystem). Needs no
+ * engine. Outputs per file: statuses[i] (dp_copy_status), errors[i] (errno or 0), sizes[i],
+ * offsets[i], digests. Returns DP_OK when no file failed (some may be NOT_DONE); DP_ERR_INTERNAL when
+ * one did, with dp_last_error() naming the path of the failure with the lowest index and the system's
+ * error text; DP_ERR_INVALID_ARGUMENT for a negative count, threads < 1, or a null array (the arena
+ * may be null when arena_bytes is 0), before anything is touched; DP_ERR_UNSUPPORTED where the
+ * platform is not POSIX. */
+DP_API int32_t dp_copy_files(int64_t count, const char *names, const int64_t *source_at, const int64_t *target_at,
+                             uint64_t max_file_bytes, uint8_t *arena, uint64_t arena_bytes, int32_t threads,
+                             int32_t *statuses, int32_t *errors, uint64_t *sizes, uint64_t *offsets,
+                             uint8_t *digests);
 
 #ifdef __cplusplus
 }

@@ -846,6 +846,15 @@ public final class ImageFolder implements Samples.Reader {
             for (int i : todo) {
                 written.set(i);
             }
+            if (link == LinkMode.COPY && dev.dyepack.FileCopy.available()) {
+                try {
+                    copyNatively(todo);
+                } catch (IOException | RuntimeException e) {
+                    out.markBroken();
+                    throw e;
+                }
+                return;
+            }
             Path[] targets = new Path[todo.length];
             try {
                 Parallel.forEachIo(todo.length, Parallel.IO_THREADS, k -> {
@@ -880,6 +889,56 @@ public final class ImageFolder implements Samples.Reader {
             } catch (IOException | RuntimeException e) {
                 out.markBroken();
                 throw e;
+            }
+        }
+
+        /**
+         * {@link #copyUnchanged} for {@link LinkMode#COPY} through the native library's batch copy: the same
+         * files, checks, digests and failure (that of the lowest image index) as the loop of Java file calls,
+         * without its per-file cost in system time. Each file is read once; its bytes are checked from the
+         * copy's memory.
+         */
+        private void copyNatively(int[] todo) throws IOException {
+            Path[] sources = new Path[todo.length];
+            Path[] targets = new Path[todo.length];
+            int reserveFailed = Integer.MAX_VALUE;
+            RuntimeException reserveFailure = null;
+            for (int k = 0; k < todo.length; k++) {
+                int i = todo[k];
+                sources[k] = files[i];
+                try {
+                    targets[k] = out.reserve((int) labels[i], outNames[i]);
+                } catch (RuntimeException e) {
+                    reserveFailed = k;
+                    reserveFailure = e;
+                    break;
+                }
+            }
+            int copied = Math.min(todo.length, reserveFailed);
+            long maxBytes = Math.min(limits.imageBytes(), Integer.MAX_VALUE - 8);
+            // A failure of a file before the first name that could not be taken comes first, as in the loop.
+            dev.dyepack.FileCopy.copy(java.util.Arrays.copyOf(sources, copied), java.util.Arrays.copyOf(targets,
+                        copied), maxBytes, Parallel.IO_THREADS, new dev.dyepack.FileCopy.Sink() {
+                            @Override
+                            public void copied(int k, ByteBuffer bytes, byte[] sha256) {
+                                int i = todo[k];
+                                byte[] image = new byte[bytes.remaining()];
+                                bytes.get(image);
+                                check(i, image);
+                                inDigest[i] = sha256;
+                                outDigest[i] = sha256;
+                            }
+
+                            @Override
+                            public void tooLarge(int k, long size) {
+                                Path f = files[todo[k]];
+                                limits.check("image-bytes", size, f + ": an image file of " + size + " bytes, which");
+                                throw new InvalidInputException(f + ": an image file of " + size + " bytes is more "
+                                        + "than a Java array holds");
+                            }
+                        });
+            if (reserveFailure != null) {
+                throw reserveFailure;
             }
         }
 

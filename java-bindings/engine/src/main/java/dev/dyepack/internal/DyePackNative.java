@@ -254,4 +254,28 @@ public final class DyePackNative {
     public static native int dp_sync_filesystem(@Cast("const char*") BytePointer path);
 
     public static native int dp_engine_set_stream(EngineHandle engine, Pointer stream);
+
+    /** {@code DP_SHA256_STATE_BYTES}: the caller-owned state of one SHA-256 digest. */
+    public static final int DP_SHA256_STATE_BYTES = 128;
+
+    public static native int dp_sha256_init(Pointer state);
+
+    public static native int dp_sha256_update(Pointer state, @Cast("const void*") Pointer data, @Cast("size_t") long n);
+
+    public static native int dp_sha256_final(Pointer state, @Cast("uint8_t*") BytePointer out);
+
+    public static native @Cast("const char*") BytePointer dp_sha256_implementation();
+
+    public static final int DP_COPY_OK = 0;
+    public static final int DP_COPY_READ = 1;
+    public static final int DP_COPY_WRITE = 2;
+    public static final int DP_COPY_TOO_LARGE = 3;
+    public static final int DP_COPY_NOT_DONE = 4;
+
+    public static native int dp_copy_files(long count, @Cast("const char*") BytePointer names,
+            @Cast("const int64_t*") LongPointer sourceAt, @Cast("const int64_t*") LongPointer targetAt,
+            @Cast("uint64_t") long maxFileBytes, @Cast("uint8_t*") BytePointer arena, @Cast("uint64_t") long arenaBytes,
+            int threads, @Cast("int32_t*") IntPointer statuses, @Cast("int32_t*") IntPointer errors,
+            @Cast("uint64_t*") LongPointer sizes, @Cast("uint64_t*") LongPointer offsets,
+            @Cast("uint8_t*") BytePointer digests);
 }
