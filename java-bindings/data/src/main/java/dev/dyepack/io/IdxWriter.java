@@ -215,11 +215,6 @@ public final class IdxWriter implements Samples.Writer {
         return header.clone();
     }
 
-    /** As {@link NpyWriter#writeBack}: the bytes written so far to disk, the file uncommitted. */
-    void writeBack() throws IOException {
-        channel.force(false);
-    }
-
     /**
      * Appends {@code count} bytes of a plain IDX file's data (stored big-endian, as this writer stores
      * them), from {@code position}, inside the kernel. Only for a writer that is not gzip-compressed.

@@ -216,16 +216,6 @@ public final class NpyWriter implements Samples.Writer {
     }
 
     /**
-     * Starts writing to disk the bytes written so far and waits for it ({@code fdatasync}); the file stays
-     * uncommitted. May run on another thread while {@link #write} continues.
-     *
-     * @throws IOException if the file system reports a failure
-     */
-    void writeBack() throws IOException {
-        channel.force(false);
-    }
-
-    /**
      * Maps data bytes already written, read-write, so that they can be changed in place (see
      * {@link Samples#mapWritten}); the changes reach the disk with {@link #commit()}'s force.
      *

@@ -145,23 +145,6 @@ public final class Samples {
     }
 
     /**
-     * Writes to disk what the writer has written so far, without committing it, so that the commit's
-     * final force has less left to do: a job calls it on another thread while it goes on writing, and the
-     * disk works while the processor does. Does nothing for writers that buffer in the JVM (gzip IDX) or
-     * that it does not know.
-     *
-     * @param to the writer
-     * @throws IOException if the file system reports a failure (the commit would report it too)
-     */
-    public static void writeBack(Writer to) throws IOException {
-        if (to instanceof NpyWriter w) {
-            w.writeBack();
-        } else if (to instanceof IdxWriter w && !w.isGzip()) {
-            w.writeBack();
-        }
-    }
-
-    /**
      * Whether {@link #copySamples} copies between these two inside the kernel, reading nothing through
      * the reader's own state (so it may run beside positional reads of the same reader on another thread).
      *

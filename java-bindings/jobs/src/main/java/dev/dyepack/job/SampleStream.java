@@ -48,14 +48,13 @@ final class SampleStream {
     }
 
     /** Buffers in flight: one being read, one being stamped, one being written, one spare. */
-    private static final int BUFFERS = Integer.getInteger("dyepack.stream.buffers", 4);
-    static final long FLUSH_BYTES = Long.getLong("dyepack.stream.flush", 0);
+    private static final int BUFFERS = 4;
     /**
      * The most bytes per buffer (unless one sample is larger). A chunk is read, stamped, hashed and
      * written while it is still in the processor's cache; 16 MiB chunks, which are not, made writing a
      * 575 MB file three to six times slower than copying it on the development machine, 2 MiB ones 1.2x.
      */
-    private static final long MAX_BUFFER_BYTES = Long.getLong("dyepack.stream.buffer", 2L << 20);
+    private static final long MAX_BUFFER_BYTES = 2L << 20;
 
     private SampleStream() {}
 
@@ -77,7 +76,7 @@ final class SampleStream {
             Stamper stamper, Progress progress) throws IOException {
         long n = reader.shape().length == 0 ? 1 : reader.shape()[0];
         long sampleBytes = Math.max(1, reader.sampleBytes());
-        long bufferBytes = Math.min(MAX_BUFFER_BYTES, Math.max(chunkBytes, 1) / 4);
+        long bufferBytes = Math.min(MAX_BUFFER_BYTES, Math.max(chunkBytes, 1) / BUFFERS);
         long per = Math.max(1, Math.min(Math.max(n, 1), bufferBytes / sampleBytes));
         per = Math.min(per, Integer.MAX_VALUE / sampleBytes);
         StreamDigest in = null;
@@ -449,12 +448,6 @@ final class SampleStream {
             writerThread.setDaemon(true);
             readerThread.start();
             writerThread.start();
-            Thread flusher = null;
-            if (FLUSH_BYTES > 0) {
-                flusher = new Thread(this::flushAll, "dyepack-stream-flush");
-                flusher.setDaemon(true);
-                flusher.start();
-            }
             try {
                 stampAll();
             } catch (Throwable t) {
@@ -462,13 +455,6 @@ final class SampleStream {
             }
             join(readerThread);
             join(writerThread);
-            if (flusher != null) {
-                synchronized (this) {
-                    writingDone = true;
-                    notifyAll();
-                }
-                join(flusher);
-            }
             rethrow(failure);
         }
 
@@ -515,29 +501,6 @@ final class SampleStream {
             }
         }
 
-        private long writtenBytes;
-        private long flushedBytes;
-        private boolean writingDone;
-
-        private void flushAll() {
-            try {
-                while (true) {
-                    synchronized (this) {
-                        while (!writingDone && failure == null && writtenBytes - flushedBytes < FLUSH_BYTES) {
-                            wait(50);
-                        }
-                        if (writingDone || failure != null) {
-                            return;
-                        }
-                        flushedBytes = writtenBytes;
-                    }
-                    Samples.writeBack(writer);
-                }
-            } catch (Throwable t) {
-                fail(t);
-            }
-        }
-
         private void writeAll() {
             try {
                 while (true) {
@@ -553,17 +516,8 @@ final class SampleStream {
                         if (out != null) {
                             out.update(b.duplicate());
                         }
-                        int size = b.remaining();
                         writer.write(b);
                         free.add(b);
-                        if (FLUSH_BYTES > 0) {
-                            synchronized (this) {
-                                writtenBytes += size;
-                                if (writtenBytes - flushedBytes >= FLUSH_BYTES) {
-                                    notifyAll();
-                                }
-                            }
-                        }
                     }
                     progress.update("stamping", s.first() + s.count(), n);
                 }
