@@ -180,7 +180,9 @@ public final class KeyedRandom {
             }
             long bound = i + 1L;
             long u = Integer.toUnsignedLong(words[i & 3]);
-            int j = (int) (u >= (1L << 32) % bound ? u % bound : below(stream, i, bound));
+            // 2^32 mod bound is below bound, so a draw at or above bound is accepted without computing it
+            // (a long remainder is a runtime call in the JIT's quick compiler, which the CLI runs with).
+            int j = (int) (u >= bound || u >= (1L << 32) % bound ? u % bound : below(stream, i, bound));
             long t = array[i];
             array[i] = array[j];
             array[j] = t;
