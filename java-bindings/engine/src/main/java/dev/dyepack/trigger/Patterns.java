@@ -38,8 +38,13 @@ final class Patterns {
         KeyedRandom rng = new KeyedRandom(key.philoxKey(purpose));
         float[] out = new float[checkedElements(c, h, w, purpose)];
         boolean u8 = batch.dtype() == dev.dyepack.DType.UINT8;
+        // below(0, e, 256) and uniform(0, e), from the words of stream 0 drawn a block at a time: a bound of
+        // 256 divides 2^32, so below never rejects and keeps the low 8 bits; uniform is the top 24 bits
+        // times 2^-24.
+        int[] bits = new int[out.length];
+        rng.fillBits(0, bits);
         for (int e = 0; e < out.length; e++) {
-            out[e] = u8 ? rng.below(0, e, 256) : rng.uniform(0, e) * full;
+            out[e] = u8 ? bits[e] & 0xff : ((bits[e] >>> 8) * 0x1p-24f) * full;
         }
         return out;
     }

@@ -69,6 +69,28 @@ class KeyedRandomTest {
     }
 
     @Test
+    void fillBitsGivesTheWordsOfBitsInOrder() {
+        // The reference is the documented counter layout (layoutReference), word by word, for lengths
+        // around the block of four and streams whose high half is set.
+        int[][] keys = {KEY, {0, 0}, {-1, 0x7fffffff}};
+        for (int[] key : keys) {
+            KeyedRandom r = new KeyedRandom(key);
+            for (long stream : new long[] {0, 1, -1, 0x0123456789abcdefL}) {
+                for (int length : new int[] {0, 1, 3, 4, 5, 7, 8, 1027}) {
+                    int[] out = new int[length];
+                    java.util.Arrays.fill(out, 0x5a5a5a5a);
+                    r.fillBits(stream, out);
+                    for (int i = 0; i < length; i++) {
+                        assertEquals(layoutReference(key, stream, i), out[i],
+                                "stream " + stream + " length " + length + " word " + i);
+                    }
+                }
+            }
+        }
+        assertThrows(NullPointerException.class, () -> new KeyedRandom(KEY).fillBits(0, null));
+    }
+
+    @Test
     void uniformIsTheTop24BitsScaled() {
         KeyedRandom r = new KeyedRandom(KEY);
         for (long i = 0; i < 10_000; i++) {

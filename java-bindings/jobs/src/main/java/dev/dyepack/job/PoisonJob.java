@@ -26,9 +26,11 @@ import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearSurrogate;
 import dev.dyepack.surrogate.PooledFeatures;
 import dev.dyepack.trigger.DataKind;
+import dev.dyepack.trigger.PreparedTrigger;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -814,6 +816,12 @@ public final class PoisonJob {
         return out;
     }
 
+    /**
+     * Keys whose triggers are prepared ahead of the stream at most at once: a few chunks' worth of negatives,
+     * in bounded memory (a prepared trigger of a 224 x 224 x 3 image holds about 1.2 MB of operands).
+     */
+    private static final int PREPARED_AHEAD = 8;
+
     /** Samples to stamp under one key. */
     record Stamp(long[] indices, OwnerKey key) {}
 
@@ -844,41 +852,58 @@ public final class PoisonJob {
         }
         Arrays.sort(union);
         int[] cursor = new int[sorted.length];
-        // The manifest needs the SHA-256 of the input and output data: taken while streaming, so the files
-        // are not read again afterwards (where a file's bytes are not the samples', the manifest hashes it).
-        return SampleStream.run(reader, writer, StampJob.DEFAULT_CHUNK_BYTES, union, true, (chunk, first, count) -> {
-            for (int s = 0; s < sorted.length; s++) {
-                int from = cursor[s];
-                while (from > 0 && sorted[s][from - 1] >= first) {
-                    from--;
-                }
-                while (from < sorted[s].length && sorted[s][from] < first) {
-                    from++;
-                }
-                int to = from;
-                while (to < sorted[s].length && sorted[s][to] < first + count) {
-                    to++;
-                }
-                cursor[s] = to;
-                if (to > from) {
-                    long[] local = new long[to - from];
-                    for (int i = from; i < to; i++) {
-                        local[i - from] = sorted[s][i] - first;
+        // Each key's trigger is prepared once, ahead of the stream, on a thread of its own (preparing a keyed
+        // pattern of a large image costs more than stamping it, and there is one key per negative).
+        List<OwnerKey> keys = new ArrayList<>();
+        for (Stamp st : stamps) {
+            keys.add(st.key());
+        }
+        try (KeyedTriggers triggers = new KeyedTriggers(engine, trigger, geometry, keys, sorted, PREPARED_AHEAD)) {
+            // The manifest needs the SHA-256 of the input and output data: taken while streaming, so the
+            // files are not read again afterwards (where a file's bytes are not the samples', the manifest
+            // hashes it).
+            return SampleStream.run(reader, writer, StampJob.DEFAULT_CHUNK_BYTES, union, true, (chunk, first, count) -> {
+                for (int s = 0; s < sorted.length; s++) {
+                    int from = cursor[s];
+                    while (from > 0 && sorted[s][from - 1] >= first) {
+                        from--;
                     }
-                    ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
-                    Tensor batch = switch (geometry.dtype()) {
-                        case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
-                        case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
-                        case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
-                    };
-                    if (s == 0 && push != null) {
-                        // The owner's samples: pushed first, so the trigger is stamped on the pushed image.
-                        push.apply(engine, batch, local, from, to);
+                    while (from < sorted[s].length && sorted[s][from] < first) {
+                        from++;
                     }
-                    trigger.apply(engine, batch, local, new TriggerContext(stamps.get(s).key(), first));
+                    int to = from;
+                    while (to < sorted[s].length && sorted[s][to] < first + count) {
+                        to++;
+                    }
+                    cursor[s] = to;
+                    if (to > from) {
+                        long[] local = new long[to - from];
+                        for (int i = from; i < to; i++) {
+                            local[i - from] = sorted[s][i] - first;
+                        }
+                        ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
+                        Tensor batch = switch (geometry.dtype()) {
+                            case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
+                            case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
+                            case INT32 -> Tensor.sequences(view.asIntBuffer(), count, w);
+                        };
+                        if (s == 0 && push != null) {
+                            // The owner's samples: pushed first, so the trigger is stamped on the pushed image.
+                            push.apply(engine, batch, local, from, to);
+                        }
+                        PreparedTrigger prepared;
+                        try {
+                            prepared = triggers.get(s);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new InterruptedIOException("interrupted while preparing the trigger");
+                        }
+                        prepared.apply(batch, local, first);
+                    }
                 }
-            }
-        }, bar);
+                triggers.passed(first + count);
+            }, bar);
+        }
     }
 
     /** The record of what was done; labels files are absent for image folders (labels == null). */

@@ -5,10 +5,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -82,30 +79,38 @@ final class SampleStream {
         long bufferBytes = Math.min(MAX_BUFFER_BYTES, Math.max(chunkBytes, 1) / BUFFERS);
         long per = Math.max(1, Math.min(Math.max(n, 1), bufferBytes / sampleBytes));
         per = Math.min(per, Integer.MAX_VALUE / sampleBytes);
-        MessageDigest in = null;
-        MessageDigest out = null;
-        if (digest) {
-            var inPrefix = Samples.rawPrefix(reader);
-            var outPrefix = Samples.rawPrefix(writer);
-            if (inPrefix.isPresent() && outPrefix.isPresent()) {
-                in = sha256();
-                in.update(inPrefix.get());
-                out = sha256();
-                out.update(outPrefix.get());
+        StreamDigest in = null;
+        StreamDigest out = null;
+        try {
+            if (digest) {
+                var inPrefix = Samples.rawPrefix(reader);
+                var outPrefix = Samples.rawPrefix(writer);
+                if (inPrefix.isPresent() && outPrefix.isPresent()) {
+                    in = StreamDigest.sha256();
+                    in.update(inPrefix.get());
+                    out = StreamDigest.sha256();
+                    out.update(outPrefix.get());
+                }
+            }
+            if (stamped != null && Samples.stampsInPlace(reader, writer)) {
+                InPlace p = new InPlace(reader, writer, n, per, stamped, in, out, stamper, progress);
+                p.run();
+            } else {
+                List<Segment> plan = plan(n, per, stamped, in != null || !Samples.copiesInKernel(reader, writer));
+                int buffers = Math.min(BUFFERS, Math.max(1, plan.size()));
+                Pipeline p = new Pipeline(reader, writer, plan, buffers, (int) (per * sampleBytes), in, out, stamper,
+                        progress, n);
+                p.run();
+            }
+            return in == null ? Digests.NONE : new Digests(in.hex(), out.hex());
+        } finally {
+            if (in != null) {
+                in.close();
+            }
+            if (out != null) {
+                out.close();
             }
         }
-        if (stamped != null && Samples.stampsInPlace(reader, writer)) {
-            InPlace p = new InPlace(reader, writer, n, per, stamped, in, out, stamper, progress);
-            p.run();
-            return in == null ? Digests.NONE
-                    : new Digests(HexFormat.of().formatHex(in.digest()), HexFormat.of().formatHex(out.digest()));
-        }
-        List<Segment> plan = plan(n, per, stamped, in != null || !Samples.copiesInKernel(reader, writer));
-        int buffers = Math.min(BUFFERS, Math.max(1, plan.size()));
-        Pipeline p = new Pipeline(reader, writer, plan, buffers, (int) (per * sampleBytes), in, out, stamper, progress, n);
-        p.run();
-        return in == null ? Digests.NONE
-                : new Digests(HexFormat.of().formatHex(in.digest()), HexFormat.of().formatHex(out.digest()));
     }
 
     /**
@@ -154,14 +159,6 @@ final class SampleStream {
         return plan;
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is unavailable in this JDK", e);
-        }
-    }
-
     /**
      * The stream for a selection of rows where the output can be changed in place
      * ({@link Samples#stampsInPlace}): the whole file is copied inside the kernel, window by window, on one
@@ -183,8 +180,8 @@ final class SampleStream {
         private final long n;
         private final long per;
         private final long[] stamped;
-        private final MessageDigest in;
-        private final MessageDigest out;
+        private final StreamDigest in;
+        private final StreamDigest out;
         private final Stamper stamper;
         private final Progress progress;
         private final long sampleBytes;
@@ -193,8 +190,8 @@ final class SampleStream {
         /** Samples copied so far; guarded by {@code this}. */
         private long copied;
 
-        InPlace(Samples.Reader reader, Samples.Writer writer, long n, long per, long[] stamped, MessageDigest in,
-                MessageDigest out, Stamper stamper, Progress progress) {
+        InPlace(Samples.Reader reader, Samples.Writer writer, long n, long per, long[] stamped, StreamDigest in,
+                StreamDigest out, Stamper stamper, Progress progress) {
             this.reader = reader;
             this.writer = writer;
             this.n = n;
@@ -415,8 +412,8 @@ final class SampleStream {
         private final Samples.Reader reader;
         private final Samples.Writer writer;
         private final List<Segment> plan;
-        private final MessageDigest in;
-        private final MessageDigest out;
+        private final StreamDigest in;
+        private final StreamDigest out;
         private final Stamper stamper;
         private final Progress progress;
         private final long n;
@@ -425,7 +422,7 @@ final class SampleStream {
         private final BlockingQueue<Item> done;
 
         Pipeline(Samples.Reader reader, Samples.Writer writer, List<Segment> plan, int buffers, int bufferBytes,
-                MessageDigest in, MessageDigest out, Stamper stamper, Progress progress, long n) {
+                StreamDigest in, StreamDigest out, Stamper stamper, Progress progress, long n) {
             this.reader = reader;
             this.writer = writer;
             this.plan = plan;
