@@ -168,6 +168,31 @@ void check(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t clas
   dp_operand_destroy(eng, bo);
 }
 
+// A non-finite feature anywhere (the check runs inside the scoring pass on a CPU engine, 8 values a
+// step with a scalar tail) is refused with the outputs untouched.
+void check_nonfinite(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t classes) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> w(static_cast<size_t>(classes * d)), b(static_cast<size_t>(classes));
+  for (auto &v : w) v = 0.1f * normal(rng);
+  for (auto &v : b) v = normal(rng);
+  const float bad_values[3] = {NAN, INFINITY, -INFINITY};
+  for (int64_t at : {int64_t{0}, n * d / 2 + 3, n * d - 1}) {
+    std::vector<float> x(static_cast<size_t>(n * d));
+    for (auto &v : x) v = normal(rng);
+    x[static_cast<size_t>(at)] = bad_values[at % 3];
+    dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
+    Scores got(n);
+    const Scores untouched(n);
+    DP_EXPECT(dp_score_boundary(eng, &t, w.data(), b.data(), classes, -1, got.pred.data(), got.run.data(),
+                                got.margin.data(), got.dist.data(), nullptr) == DP_ERR_INVALID_ARGUMENT,
+              "n=%lld d=%lld C=%lld: a non-finite feature at %lld was accepted", static_cast<long long>(n),
+              static_cast<long long>(d), static_cast<long long>(classes), static_cast<long long>(at));
+    DP_EXPECT(std::strstr(dp_last_error(), "is not finite") != nullptr, "message: %s", dp_last_error());
+    DP_EXPECT(first_difference(got, untouched, n) < 0, "outputs written on a refused call (value at %lld)",
+              static_cast<long long>(at));
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -195,6 +220,9 @@ int main() {
   check(eng, rng, 8, 31, 1000, true);
   check(eng, rng, 5, 33, 1000, true);
   check(eng, rng, 3, 1, 1000, false);
+  check_nonfinite(eng, rng, 29, 33, 17);
+  check_nonfinite(eng, rng, 9, 2048, 40);
+  check_nonfinite(eng, rng, 5, 7, 3);
   dp_engine_destroy(eng);
   return finish("score");
 }
