@@ -153,7 +153,7 @@ std::shared_ptr<const float> Runner::prepare_head(const float *weight, int64_t c
   if (floats == 0) return nullptr;
   AlignedFloats out = aligned_floats(floats);
   float *dst = out.get();
-  parallel_for(loops_.head_panels(classes), d * 16, threads(),
+  parallel_for(loops_.head_panels(classes), d * 16 /* about a panel's floats */, threads(),
                [&](int64_t b, int64_t e) { loops_.prepare_head(weight, classes, d, dst, b, e); });
   // (Should the control block fail to allocate, shared_ptr frees the floats with the deleter.)
   return std::shared_ptr<const float>(out.release(), [](const float *f) { std::free(const_cast<float *>(f)); });
