@@ -248,10 +248,12 @@ bool checked_while_scoring(dp_engine &eng, const Batch &x) {
 // finite. The caller sees what a check before the work gives: the error naming the first non-finite
 // value with its outputs untouched, or the scores.
 void score(dp_engine &eng, const Batch &x, Values weight, Values bias, Values norms, int64_t classes, int64_t target,
-           const ScoreOutputs &out) {
+           const ScoreOutputs &out, const float *prepared_head = nullptr) {
   if (!checked_while_scoring(eng, x)) {
-    eng.backend->score(ScoreArgs{x, weight, bias, norms, classes, target, out.predicted, out.runner_up, out.margin,
-                                 out.distance, target >= 0 ? out.target_distance : nullptr});
+    ScoreArgs args{x, weight, bias, norms, classes, target, out.predicted, out.runner_up, out.margin,
+                   out.distance, target >= 0 ? out.target_distance : nullptr};
+    args.prepared_head = prepared_head;
+    eng.backend->score(args);
     return;
   }
   const size_t n = static_cast<size_t>(x.n);
@@ -260,6 +262,7 @@ void score(dp_engine &eng, const Batch &x, Values weight, Values bias, Values no
   ScoreArgs args{x, weight, bias, norms, classes, target, labels.data(), labels.data() + n, values.data(),
                  values.data() + n, target >= 0 ? values.data() + 2 * n : nullptr};
   args.count_nonfinite = true;
+  args.prepared_head = prepared_head;
   if (host(eng).score(args) > 0) {
     check_features_finite(eng, x);  // throws, naming the first non-finite value
     invalid("features hold non-finite values");
@@ -514,7 +517,16 @@ int32_t dp_score_boundary_op(dp_engine *engine, const dp_tensor *features, const
       w.norms = std::move(norms);  // no queued work reads the old ones: scoring returns when done
       w.norms_classes = classes;
     }
-    score(eng, x, w.view(), b.view(), w.norms->view(), classes, target, out);
+    // The CPU's layout of the head, kept like the norms (only where the CPU scores these features).
+    const float *prepared = nullptr;
+    if (!x.device && eng.backend->kind() == DP_BACKEND_CPU) {
+      if (w.cpu_head_classes != classes) {
+        w.cpu_head = host(eng).prepare_head(w.values.data(), classes, d);
+        w.cpu_head_classes = classes;
+      }
+      prepared = w.cpu_head.get();
+    }
+    score(eng, x, w.view(), b.view(), w.norms->view(), classes, target, out, prepared);
   });
 }
 

@@ -17,6 +17,10 @@ struct dp_operand {
   // `norms_classes` classes, itself resident.
   int64_t norms_classes = 0;
   std::unique_ptr<dp_operand> norms;
+  // Likewise on a CPU engine: the head laid out as its loops score it (cpu::Runner::prepare_head; null
+  // where they read the weights as given), for `cpu_head_classes` classes.
+  int64_t cpu_head_classes = 0;
+  std::shared_ptr<const float> cpu_head;
 
   int64_t count() const { return static_cast<int64_t>(values.size()); }
   dp::Values view() const { return dp::Values{values.data(), device.get()}; }

@@ -119,6 +119,9 @@ struct ScoreArgs {
   // CPU, host features: also count the features' non-finite values in the same pass (the rows are then
   // in the core's caches), so that a check does not read them from memory a second time.
   bool count_nonfinite = false;
+  // CPU: the head as the engine's loops lay it out for this shape (cpu::Runner::prepare_head), when the
+  // caller keeps one (a resident head); null: the runner lays it out for this call.
+  const float *prepared_head = nullptr;
 };
 
 // Softmax-regression fit of a linear head (see dp_fit_linear).

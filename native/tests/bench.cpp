@@ -6,9 +6,16 @@
 //          decision-boundary scoring of raw little-endian float32 files (scripts/bench-score.py
 //          writes them and runs the NumPy peer on the same data in the same run); prints the best
 //          time per backend and, with out.f32, writes [predicted, runner_up, margin, distance] per sample.
+//        dyepack_bench score-op [N=10000] [D=2048] [C=1000] [repeats=5] [threads=0]
+//          decision-boundary scoring of random normal features with a prepared head (dp_operand: the
+//          head uploaded and its derived data built once, as `dyepack bench` does); prints the best time,
+//          the GFLOP/s of the logits and an FNV-1a hash of every output's bits, so that a change to the
+//          scorer can be checked to give the same bits.
 //        dyepack_bench fit [N=60000] [D=784] [C=10] [repeats=3] [threads=0]
 //          the surrogate fit on random features (0 threads: one per hardware thread).
 #include <chrono>
+#include <cmath>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -99,6 +106,77 @@ int score_main(int argc, char **argv) {
   return 0;
 }
 
+int score_op_main(int argc, char **argv) {
+  const int64_t n = argc > 2 ? std::atoll(argv[2]) : 10000, d = argc > 3 ? std::atoll(argv[3]) : 2048,
+                c = argc > 4 ? std::atoll(argv[4]) : 1000;
+  const int repeats = argc > 5 ? std::atoi(argv[5]) : 5;
+  const int threads = argc > 6 ? std::atoi(argv[6]) : 0;
+  uint64_t state = 0x2545f4914f6cdd1dULL;
+  auto uniform = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (static_cast<double>(state >> 11) + 0.5) / 9007199254740992.0;
+  };
+  // Box-Muller: random normal values, as the bench suite's Java rows use.
+  auto normal = [&] { return std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()); };
+  std::vector<float> x(static_cast<size_t>(n * d)), w(static_cast<size_t>(c * d)), b(static_cast<size_t>(c));
+  for (float &v : x) v = static_cast<float>(normal());
+  for (float &v : w) v = static_cast<float>(0.05 * normal());
+  for (float &v : b) v = static_cast<float>(normal());
+  std::vector<int32_t> pred(static_cast<size_t>(n)), run(static_cast<size_t>(n));
+  std::vector<float> margin(static_cast<size_t>(n)), dist(static_cast<size_t>(n)), tdist(static_cast<size_t>(n));
+  dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
+  dp_engine *eng = nullptr;
+  dp_operand *wo = nullptr, *bo = nullptr;
+  if (dp_engine_create(DP_BACKEND_CPU, 0, &eng) != DP_OK || dp_engine_set_threads(eng, threads) != DP_OK ||
+      dp_operand_create(eng, w.data(), c * d, &wo) != DP_OK || dp_operand_create(eng, b.data(), c, &bo) != DP_OK) {
+    std::fprintf(stderr, "bench: %s\n", dp_last_error());
+    return 1;
+  }
+  const int64_t target = c > 1 ? 1 : 0;
+  auto call = [&] {
+    return dp_score_boundary_op(eng, &t, wo, bo, c, target, pred.data(), run.data(), margin.data(), dist.data(),
+                                tdist.data()) == DP_OK;
+  };
+  if (!call()) {  // the first call derives the head's data (norms); not timed, as a prepared head's
+    std::fprintf(stderr, "bench: %s\n", dp_last_error());
+    return 1;
+  }
+  // Process CPU time per call too: with threads = 1 it is the call's own work, which other processes on
+  // a loaded machine disturb much less than the wall time.
+  double cpu_best = 1e30;
+  const double s = best_seconds(repeats, [&] {
+    timespec t0, t1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    const bool ok = call();
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    cpu_best = std::min(cpu_best, static_cast<double>(t1.tv_sec - t0.tv_sec) + 1e-9 * static_cast<double>(t1.tv_nsec - t0.tv_nsec));
+    return ok;
+  });
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  auto mix = [&hash](const void *p) {
+    uint32_t bits;
+    std::memcpy(&bits, p, 4);
+    hash = (hash ^ bits) * 0x100000001b3ULL;
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t k = static_cast<size_t>(i);
+    mix(&pred[k]);
+    mix(&run[k]);
+    mix(&margin[k]);
+    mix(&dist[k]);
+    mix(&tdist[k]);
+  }
+  const double flop = 2.0 * static_cast<double>(n) * static_cast<double>(d) * static_cast<double>(c);
+  std::printf("score-op %lld x %lld, %lld classes, %d threads: %.3f ms (best of %d), %.1f GFLOP/s; CPU %.3f ms, "
+              "%.1f GFLOP/s per CPU-second; outputs hash %016llx\n",
+              static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(c), threads, s * 1e3,
+              repeats, flop / s / 1e9, cpu_best * 1e3, flop / cpu_best / 1e9, static_cast<unsigned long long>(hash));
+  dp_engine_destroy(eng);
+  return 0;
+}
+
 // The surrogate fit on N x D random features in [0, 1) with class-dependent means, C classes; prints the
 // time and an FNV-1a hash of the fitted weights' bits, so a change to the fit can be checked to give
 // the same bits.
@@ -161,6 +239,7 @@ int fit_main(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc > 1 && std::strcmp(argv[1], "score") == 0) return score_main(argc, argv);
   if (argc > 1 && std::strcmp(argv[1], "fit") == 0) return fit_main(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "score-op") == 0) return score_op_main(argc, argv);
   const int64_t n = argc > 1 ? std::atoll(argv[1]) : 20000;
   const int64_t h = argc > 2 ? std::atoll(argv[2]) : 224;
   const int64_t w = argc > 3 ? std::atoll(argv[3]) : 224;

@@ -6,6 +6,9 @@
 #define DYEPACK_SRC_CPU_LOOPS_H
 
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 
 #include "ops.h"
 
@@ -22,7 +25,14 @@ struct Loops {
   void (*write_tokens)(const TokenArgs &args, int64_t begin, int64_t end);
   void (*set_columns)(const ColumnArgs &args, int64_t begin, int64_t end);
   // Returns the non-finite feature values among samples [begin, end) when args.count_nonfinite, else 0.
+  // Where head_floats(classes, d) > 0, args.prepared_head must hold the head laid out by prepare_head.
   int64_t (*score)(const ScoreArgs &args, int64_t begin, int64_t end);
+  // Floats of the layout this variant scores a head of this shape from, or 0 when it reads the weights
+  // as given (classes x d).
+  int64_t (*head_floats)(int64_t classes, int64_t d);
+  // Writes panels [begin, end) of that layout (a panel: a block of classes; head_panels of them).
+  void (*prepare_head)(const float *weight, int64_t classes, int64_t d, float *out, int64_t begin, int64_t end);
+  int64_t (*head_panels)(int64_t classes);
   // One logit's dot product in the fixed summation order of dyepack_math/scoring.h.
   float (*dot_row)(const float *x, const float *w, int64_t d);
   int64_t (*count_nonfinite)(const float *v, int64_t begin, int64_t end);
@@ -38,6 +48,16 @@ struct Loops {
   void (*fit_update)(float *weight, int64_t classes, int64_t d, const float *const *rows, const float *coef,
                      int64_t m, float decay, int64_t j0, int64_t j1);
 };
+
+// Floats aligned to a cache line (the loops' packed operands: an aligned 32-byte vector never spans
+// two lines), freed with std::free.
+using AlignedFloats = std::unique_ptr<float[], void (*)(void *)>;
+inline AlignedFloats aligned_floats(int64_t count) {
+  const size_t bytes = (static_cast<size_t>(count > 0 ? count : 1) * sizeof(float) + 63) / 64 * 64;
+  float *p = static_cast<float *>(std::aligned_alloc(64, bytes));
+  if (p == nullptr) throw std::bad_alloc();
+  return AlignedFloats(p, &std::free);
+}
 
 namespace baseline {
 extern const Loops kLoops;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <system_error>
 #include <thread>
@@ -135,10 +136,27 @@ void Runner::set_columns(const ColumnArgs &a) {
 }
 
 int64_t Runner::score(const ScoreArgs &a) {
+  std::shared_ptr<const float> head;
+  ScoreArgs args = a;
+  if (args.prepared_head == nullptr) {
+    head = prepare_head(a.weight.host, a.classes, a.features.sample_elems);
+    args.prepared_head = head.get();
+  }
   std::atomic<int64_t> nonfinite{0};
-  parallel_for(a.features.n, a.features.sample_elems * a.classes, threads(),
-               [&](int64_t b, int64_t e) { nonfinite += loops_.score(a, b, e); });
+  parallel_for(args.features.n, args.features.sample_elems * args.classes, threads(),
+               [&](int64_t b, int64_t e) { nonfinite += loops_.score(args, b, e); });
   return nonfinite.load();
+}
+
+std::shared_ptr<const float> Runner::prepare_head(const float *weight, int64_t classes, int64_t d) {
+  const int64_t floats = loops_.head_floats(classes, d);
+  if (floats == 0) return nullptr;
+  AlignedFloats out = aligned_floats(floats);
+  float *dst = out.get();
+  parallel_for(loops_.head_panels(classes), d * 16 /* about a panel's floats */, threads(),
+               [&](int64_t b, int64_t e) { loops_.prepare_head(weight, classes, d, dst, b, e); });
+  // (Should the control block fail to allocate, shared_ptr frees the floats with the deleter.)
+  return std::shared_ptr<const float>(out.release(), [](const float *f) { std::free(const_cast<float *>(f)); });
 }
 
 void Runner::fit_linear(const FitArgs &a) {

@@ -5,6 +5,7 @@
 #define DYEPACK_SRC_CPU_RUNNER_H
 
 #include <cstdint>
+#include <memory>
 
 #include "cpu/loops.h"
 #include "cpu/variant.h"
@@ -33,8 +34,13 @@ class Runner {
   void keyed_noise(const NoiseArgs &args);
   void write_tokens(const TokenArgs &args);
   void set_columns(const ColumnArgs &args);
-  // Returns the number of non-finite feature values when args.count_nonfinite, else 0.
+  // Returns the number of non-finite feature values when args.count_nonfinite, else 0. Lays the head
+  // out for this call (prepare_head) unless args.prepared_head holds it.
   int64_t score(const ScoreArgs &args);
+  // The head laid out as this runner's loops score a head of this shape from (for a caller that keeps
+  // it across calls, as a resident head does: args.prepared_head), or null when they read the weights
+  // as given. Depends on the variant, never on the thread count.
+  std::shared_ptr<const float> prepare_head(const float *weight, int64_t classes, int64_t d);
   void fit_linear(const FitArgs &args);
 
   // Number of non-finite values among n.
