@@ -377,6 +377,7 @@ def main():
                 ox, oy, _ = poison(a.work, data, labels, spec, budget, mode, extra, rival)
                 om = train(ox, oy, a.arch, a.epochs, seed)
                 row["other_key_rate"] = float((predict(om, trig) == TARGET).mean())
+                row["other_key_clean_acc"] = float((predict(om, xte) == yte).mean())
                 rival_trig = stamp(a.work, nt_path, spec, rival)
                 row["other_key_own_asr"] = float((predict(om, rival_trig) == TARGET).mean())
                 # What a verifier's control keys see: the owner's model on another key's trigger.
