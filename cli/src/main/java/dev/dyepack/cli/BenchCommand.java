@@ -102,23 +102,15 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * The JIT options the launcher ({@code ./dyepack}) gives a command: {@code apply} and {@code poison} on
-     * an array file run with the quick compiler alone (their heavy work is native; the optimising compiler
-     * only takes CPU from them), so the bench times them as a user's runs are started.
+     * The JIT options the launcher ({@code ./dyepack}) gives a command: {@code apply} and {@code poison} run
+     * with the quick compiler alone (their heavy work is native, or short per-image loops for image folders;
+     * the optimising compiler only takes CPU from them), so the bench times them as a user's runs are started.
      */
     private static List<String> jitOptions(List<String> args) {
         if (args.isEmpty() || !(args.get(0).equals("apply") || args.get(0).equals("poison"))) {
             return List.of();
         }
-        String data = null;
-        for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).startsWith("--data=")) {
-                data = args.get(i).substring("--data=".length());
-            } else if (args.get(i).equals("--data") && i + 1 < args.size()) {
-                data = args.get(i + 1);
-            }
-        }
-        return data == null || Files.isRegularFile(Path.of(data)) ? List.of("-XX:TieredStopAtLevel=1") : List.of();
+        return List.of("-XX:TieredStopAtLevel=1");
     }
 
     /**

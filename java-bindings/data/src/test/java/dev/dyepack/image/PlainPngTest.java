@@ -32,6 +32,98 @@ class PlainPngTest {
         return noisy ? rng.nextInt(256) : (base + 3 * x + 5 * y + rng.nextInt(4)) & 0xff;
     }
 
+    /**
+     * A PNG whose every row, the first included, uses {@code filter} (0-4), filtered by PNG's rules as
+     * written out in the specification: a, b, c are the left, upper and upper-left samples, 0 outside the
+     * image.
+     */
+    private static byte[] pngWithFilter(byte[] px, int w, int h, int bpp, int filter) throws IOException {
+        int stride = w * bpp;
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        for (int y = 0; y < h; y++) {
+            raw.write(filter);
+            for (int x = 0; x < stride; x++) {
+                int v = px[y * stride + x] & 0xff;
+                int a = x >= bpp ? px[y * stride + x - bpp] & 0xff : 0;
+                int b = y > 0 ? px[(y - 1) * stride + x] & 0xff : 0;
+                int c = x >= bpp && y > 0 ? px[(y - 1) * stride + x - bpp] & 0xff : 0;
+                int pred = switch (filter) {
+                    case 0 -> 0;
+                    case 1 -> a;
+                    case 2 -> b;
+                    case 3 -> (a + b) / 2;
+                    default -> {
+                        int p = a + b - c;
+                        int pa = Math.abs(p - a);
+                        int pb = Math.abs(p - b);
+                        int pc = Math.abs(p - c);
+                        yield pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+                    }
+                };
+                raw.write((v - pred) & 0xff);
+            }
+        }
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater();
+        deflater.setInput(raw.toByteArray());
+        deflater.finish();
+        ByteArrayOutputStream z = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        while (!deflater.finished()) {
+            z.write(buf, 0, deflater.deflate(buf));
+        }
+        deflater.end();
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10});
+        byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h)
+                .put(new byte[] {8, (byte) (bpp == 1 ? 0 : 2), 0, 0, 0}).array();
+        chunk(file, "IHDR", ihdr);
+        chunk(file, "IDAT", z.toByteArray());
+        chunk(file, "IEND", new byte[0]);
+        return file.toByteArray();
+    }
+
+    private static void chunk(ByteArrayOutputStream file, String type, byte[] data) throws IOException {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        crc.update(t);
+        crc.update(data);
+        file.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        file.write(t);
+        file.write(data);
+        file.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    @Test
+    void everyFilterOnEveryRowIncludingTheFirstGivesTheSamples() throws IOException {
+        SplittableRandom rng = new SplittableRandom(16);
+        for (int bpp : new int[] {1, 3}) {
+            for (int filter = 0; filter <= 4; filter++) {
+                for (int round = 0; round < 12; round++) {
+                    int w = 1 + rng.nextInt(40);
+                    int h = 1 + rng.nextInt(20);
+                    byte[] px = new byte[w * h * bpp];
+                    for (int i = 0; i < px.length; i++) {
+                        px[i] = (byte) (round % 2 == 0 ? rng.nextInt(256) : (7 * (i % (w * bpp)) + 3 * (i / (w * bpp))
+                                + rng.nextInt(5)));
+                    }
+                    byte[] file = pngWithFilter(px, w, h, bpp, filter);
+                    String what = "filter " + filter + ", " + w + "x" + h + "x" + bpp;
+                    assertArrayEquals(px, PlainPng.decode(file, bpp, w, h, NO_LIMIT), what);
+                    if (round == 0) {
+                        // ImageIO reads the hand-made file as the same samples: it is a valid PNG.
+                        BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(file));
+                        int[] got = img.getRaster().getPixels(0, 0, w, h, (int[]) null);
+                        byte[] asBytes = new byte[got.length];
+                        for (int i = 0; i < got.length; i++) {
+                            asBytes[i] = (byte) got[i];
+                        }
+                        assertArrayEquals(px, asBytes, what + ", read by ImageIO");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void graySamplesAreTheWrittenOnes() throws IOException {
         SplittableRandom rng = new SplittableRandom(14);

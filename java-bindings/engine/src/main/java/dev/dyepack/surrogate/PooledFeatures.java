@@ -114,21 +114,32 @@ public final class PooledFeatures {
             }
             return;
         }
-        // Integer sums are exact, so the mean is the same as a double sum's; the bytes are copied out in
-        // bulk, which is faster than reading a direct buffer element by element.
-        long[] sums = new long[dim()];
-        double[] exact = new double[dim()];
-        byte[] image = new byte[per];
+        // Sums of uint8 values are integers far below 2^53, so a double holds each exactly: the mean is the
+        // same as an integer sum's. A heap buffer is read from its array in place (the folder path hands one
+        // image per call, and copying it out cost as much as the sums); a direct one is copied out in bulk,
+        // which is faster than reading it element by element.
+        double[] sums = new double[dim()];
+        byte[] image;
+        int at;
+        if (src.hasArray()) {
+            image = src.array();
+            at = src.arrayOffset() + base;
+        } else {
+            image = new byte[per];
+            at = 0;
+        }
         for (int s = 0; s < count; s++) {
             java.util.Arrays.fill(sums, 0);
-            src.get(base + s * per, image);
+            int from = at;
+            if (!src.hasArray()) {
+                src.get(base + s * per, image);
+            } else {
+                from = at + s * per;
+            }
             for (int e = 0; e < per; e++) {
-                sums[featureOf[e]] += image[e] & 0xff;
+                sums[featureOf[e]] += image[from + e] & 0xff;
             }
-            for (int f = 0; f < sums.length; f++) {
-                exact[f] = sums[f];
-            }
-            finish(exact, 255.0, out, offset + s * dim());
+            finish(sums, 255.0, out, offset + s * dim());
         }
     }
 
