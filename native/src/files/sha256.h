@@ -21,6 +21,10 @@ struct Sha256State {
 
 constexpr uint32_t kSha256Magic = 0x53483235u;  // "SH25"
 
+// The round constants K0..K63: the first 32 bits of the fractional parts of the cube roots of the
+// first 64 primes (FIPS 180-4, 4.2.2). 16-byte aligned for the SHA-NI path's vector loads.
+alignas(16) extern const uint32_t kSha256Round[64];
+
 // Compresses `blocks` consecutive 64-byte blocks into h.
 using Sha256Compress = void (*)(uint32_t h[8], const uint8_t *data, size_t blocks);
 
