@@ -23,17 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CliMarkGapTest {
     private static final int N = 3000;
-    private static final int C = 5;
+    private static final int C = CliMarkTest.C; // the classes of CliMarkTest.probabilities
     private static final int D = 12;
 
     @TempDir
     Path dir;
-
-    private static byte[] f4(float[] v) {
-        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(v);
-        return b.array();
-    }
 
     private static byte[] f8(double[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
@@ -72,22 +66,11 @@ class CliMarkGapTest {
     void theGapTestIsReportedBesideTheLabelTestAndIsNotAvailableForLabels() throws IOException {
         Path key = Files.writeString(dir.resolve("owner.key"), "cli mark gap test owner key, 32 bytes");
         SplittableRandom r = new SplittableRandom(21);
-        float[] p = new float[N * C];
-        for (int i = 0; i < N; i++) {
-            double[] e = new double[C];
-            double sum = 0;
-            for (int c = 0; c < C; c++) {
-                e[c] = Math.exp(2 * r.nextGaussian());
-                sum += e[c];
-            }
-            for (int c = 0; c < C; c++) {
-                p[i * C + c] = (float) (e[c] / sum);
-            }
-        }
+        float[] p = CliMarkTest.probabilities(r, N);
         byte[] q = new byte[N * D];
         r.nextBytes(q);
         Path qf = CliTest.npy(dir.resolve("q.npy"), "|u1", new long[] {N, D}, q);
-        Path pf = CliTest.npy(dir.resolve("p.npy"), "<f4", new long[] {N, C}, f4(p));
+        Path pf = CliTest.npy(dir.resolve("p.npy"), "<f4", new long[] {N, C}, CliMarkTest.f4(p));
         Path log = dir.resolve("marks");
         Path served = dir.resolve("served.npy");
         CliTest.Run mark = CliTest.run("mark", "--queries", qf.toString(), "--answers", pf.toString(), "--out",

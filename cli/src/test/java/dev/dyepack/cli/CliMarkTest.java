@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code mark}, {@code probe-set --marks} and {@code verify --marks} end to end, and their bad input. */
 class CliMarkTest {
     private static final int N = 3000;
-    private static final int C = 5;
+    static final int C = 5;
     private static final int D = 12;
 
     @TempDir
@@ -34,7 +34,8 @@ class CliMarkTest {
         return Files.writeString(dir.resolve("owner.key"), "cli mark test owner key, 32 bytes");
     }
 
-    private static float[] probabilities(SplittableRandom r, int n) {
+    /** n rows of C softmax probabilities of random logits (standard deviation 2): ties are rare, margins vary. */
+    static float[] probabilities(SplittableRandom r, int n) {
         float[] p = new float[n * C];
         for (int i = 0; i < n; i++) {
             double[] e = new double[C];
@@ -50,7 +51,8 @@ class CliMarkTest {
         return p;
     }
 
-    private static byte[] f4(float[] v) {
+    /** Little-endian float32 bytes, as a {@code <f4} .npy holds them. */
+    static byte[] f4(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);
         return b.array();
