@@ -17,6 +17,7 @@ Usage: scripts/bench-score-rounds.py BUILD_DIR [--before DIR] [--rounds 3] [--re
        [N D C]   (default shape 10000 2048 1000, the wide head of `dyepack bench`)
 """
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -40,10 +41,13 @@ rng = np.random.default_rng(1)
 x = rng.standard_normal((n, d), dtype=np.float32)
 w = (rng.standard_normal((c, d), dtype=np.float32) * np.float32(0.05)).astype(np.float32)
 b = rng.standard_normal(c, dtype=np.float32)
-rows = np.arange(n)
-w64 = w.astype(np.float64)
-sq = (w64 * w64).sum(axis=1)
-norms = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (w64 @ w64.T), 0.0)).astype(np.float32)
+# The peer is the bench's own (bench-peers.py), so both time exactly the same NumPy work.
+_spec = importlib.util.spec_from_file_location("bench_peers", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "java-bindings", "jobs", "src", "main", "resources", "dev",
+    "dyepack", "job", "bench-peers.py"))
+peers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(peers)
+norms = peers.head_norms(np, w)
 
 
 def numpy_best():
@@ -51,17 +55,9 @@ def numpy_best():
     for _ in range(args.repeats):
         c0 = time.process_time()
         t0 = time.perf_counter()
-        z = x @ w.T + b
-        top2 = np.argpartition(-z, 1, axis=1)[:, :2]
-        y = top2[:, 0]
-        zy = z[rows, y]
-        margin = zy - z[rows, top2[:, 1]]
-        dist = (zy[:, None] - z) / norms[y]
-        dist[rows, y] = np.inf
-        dist.min(axis=1)
+        peers.score_once(np, x, w, b, norms)
         best = min(best, time.perf_counter() - t0)
         cpu = min(cpu, time.process_time() - c0)
-        del z, dist, margin
     return best, cpu
 
 
