@@ -68,9 +68,9 @@ final class VerifyCommand implements Callable<Integer> {
     }
 
     @Option(names = "--scores", paramLabel = "auto|probabilities|logits",
-            description = "With --marks: what the suspect's (N, C) answer files hold (auto: probabilities when every "
-                    + "value is in [0, 1] and every row sums to 1, logits when a value is outside [0, 1]). Logits get "
-                    + "their softmax before the gap test.")
+            description = "With --marks: what the suspect's (N, C) answers hold, in files or from --endpoint (auto: "
+                    + "probabilities when every value is in [0, 1] and every row sums to 1, logits when a value is "
+                    + "outside [0, 1]). Logits get their softmax before the gap test.")
     ScoresOption scores = ScoresOption.auto;
 
     @Mixin
@@ -121,9 +121,9 @@ final class VerifyCommand implements Callable<Integer> {
             StagedOutput.check(report, StagedOutput.Kind.DIRECTORY, force, manifest, probe, predictions,
                     keyOptions.keyFile);
         }
-        if (scores != ScoresOption.auto && (marks == null || predictions == null)) {
-            throw new ParameterException(spec.commandLine(), "--scores is for --marks with --predictions (a service "
-                    + "asked with --endpoint answers labels or probabilities)");
+        if (scores != ScoresOption.auto && marks == null) {
+            throw new ParameterException(spec.commandLine(), "--scores is for --marks (the data watermark's test takes "
+                    + "labels or probabilities)");
         }
         if (marks != null) {
             if (manifest != null) {
@@ -176,7 +176,7 @@ final class VerifyCommand implements Callable<Integer> {
         };
         MarkVerdict v = predictions != null
                 ? MarkVerification.fromPredictions(marks, probe, predictions, kind, key, verifier)
-                : MarkVerification.fromEndpoint(marks, probe, key, endpoint.settings(main.env), verifier);
+                : MarkVerification.fromEndpoint(marks, probe, key, endpoint.settings(main.env), kind, verifier);
         if (report != null) {
             MarkReport.of(v, marks, MarkProbeSet.open(probe, key), key).write(report, force, probe, predictions);
         }

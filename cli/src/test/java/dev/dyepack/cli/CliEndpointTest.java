@@ -493,7 +493,7 @@ class CliEndpointTest {
         garbage.put("{\"predictions\": [" + "11,".repeat(99) + "11]}", "not a class in [0, 10)");
         garbage.put("{\"predictions\": [" + "1.5,".repeat(99) + "1]}", "1.5");
         garbage.put("{\"predictions\": [" + "\"cat\",".repeat(99) + "\"cat\"]}", "the string \"cat\"");
-        garbage.put("{\"predictions\": [" + "[0.5,0.5],".repeat(99) + "[0.5,0.5]]}", "2 probabilities");
+        garbage.put("{\"predictions\": [" + "[0.5,0.5],".repeat(99) + "[0.5,0.5]]}", "has 2 scores");
         garbage.put("{\"predictions\": [" + "[0.5,0.5,0,0,0,0,0,0,0,\"x\"],".repeat(99) + "[1,0,0,0,0,0,0,0,0,0]]}",
                 "not a number");
         garbage.put("{\"predictions\": [" + "[0.9,0.5,0,0,0,0,0,0,0,0],".repeat(99) + "[1,0,0,0,0,0,0,0,0,0]]}",

@@ -4,16 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.dyepack.io.Samples;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +50,11 @@ class CliMarkGapTest {
         }
     }
 
+    /** Logits: log p (at least 1e-12) plus a constant of the query's (the softmax gives p back); else p. */
+    private static double score(float[] row, int c, byte[] query, boolean logits) {
+        return logits ? Math.log(Math.max(row[c], 1e-12)) + Math.floorMod(Arrays.hashCode(query), 7) : row[c];
+    }
+
     /** A suspect's answers to both probe files: the rows its table gives each probe's query. */
     private static void answer(Path probe, Path pred, Map<String, float[]> table, boolean logits) throws IOException {
         Files.createDirectories(pred);
@@ -54,8 +65,7 @@ class CliMarkGapTest {
             for (int i = 0; i < n; i++) {
                 float[] row = table.get(Arrays.toString(Arrays.copyOfRange(q, i * D, i * D + D)));
                 for (int c = 0; c < C; c++) {
-                    // Logits: log p plus a per-row constant (the softmax gives p back).
-                    out[i * C + c] = logits ? Math.log(row[c]) + (i % 7) : row[c];
+                    out[i * C + c] = score(row, c, Arrays.copyOfRange(q, i * D, i * D + D), logits);
                 }
             }
             CliTest.npy(pred.resolve(f), "<f8", new long[] {n, C}, f8(out));
@@ -143,10 +153,117 @@ class CliMarkGapTest {
         assertTrue(l.out().contains("gap test not available: the suspect's answers are labels only"), l.out());
         assertFalse(l.out().contains("gap p ="), l.out());
 
-        // --scores belongs to --marks with --predictions.
+        // --scores belongs to --marks.
         CliTest.Run misplaced = CliTest.run("verify", "--manifest", "m.json", "--probe", probe.toString(),
                 "--predictions", labels.toString(), "--scores", "logits", "--key-file", key.toString());
         assertEquals(2, misplaced.code());
         assertTrue(misplaced.err().contains("--scores is for --marks"), misplaced.err());
+    }
+
+    /**
+     * A suspect behind a service that answers with its table's rows for the queries it is sent (the default request
+     * and response shapes): logits or probabilities, or labels.
+     */
+    private static HttpServer serve(Map<String, float[]> table, String form) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", ex -> {
+            String request = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            Matcher m = Pattern.compile("\\[([0-9,]+)\\]").matcher(request);
+            StringBuilder b = new StringBuilder("{\"predictions\":[");
+            boolean first = true;
+            while (m.find()) {
+                String[] parts = m.group(1).split(",");
+                byte[] query = new byte[parts.length];
+                for (int d = 0; d < parts.length; d++) {
+                    query[d] = (byte) Integer.parseInt(parts[d]);
+                }
+                float[] row = table.get(Arrays.toString(query));
+                b.append(first ? "" : ",");
+                first = false;
+                if (form.equals("labels")) {
+                    int best = 0;
+                    for (int c = 1; c < C; c++) {
+                        best = row[c] > row[best] ? c : best;
+                    }
+                    b.append(best);
+                } else {
+                    b.append('[');
+                    for (int c = 0; c < C; c++) {
+                        b.append(c == 0 ? "" : ",").append(score(row, c, query, form.equals("logits")));
+                    }
+                    b.append(']');
+                }
+            }
+            byte[] body = b.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(body);
+            }
+        });
+        server.start();
+        return server;
+    }
+
+    @Test
+    void aServiceAnsweringLogitsGetsTheVerdictOfTheSameLogitsInFiles() throws IOException {
+        Path key = Files.writeString(dir.resolve("owner.key"), "cli mark gap endpoint owner key, 32 b");
+        SplittableRandom r = new SplittableRandom(33);
+        float[] p = CliMarkTest.probabilities(r, N);
+        byte[] q = new byte[N * D];
+        r.nextBytes(q);
+        Path qf = CliTest.npy(dir.resolve("q.npy"), "|u1", new long[] {N, D}, q);
+        Path pf = CliTest.npy(dir.resolve("p.npy"), "<f4", new long[] {N, C}, CliMarkTest.f4(p));
+        Path log = dir.resolve("marks");
+        Path served = dir.resolve("served.npy");
+        assertEquals(0, CliTest.run("mark", "--queries", qf.toString(), "--answers", pf.toString(), "--out",
+                served.toString(), "--log", log.toString(), "--client", "acme", "--key-file", key.toString()).code());
+        Path probe = dir.resolve("probe");
+        assertEquals(0, CliTest.run("probe-set", "--marks", log.toString(), "--out", probe.toString(), "--key-file",
+                key.toString()).code());
+        float[] s = new float[N * C];
+        ByteBuffer.wrap(rows(served)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(s);
+        Map<String, float[]> clone = new HashMap<>();
+        for (int i = 0; i < N; i++) {
+            clone.put(Arrays.toString(Arrays.copyOfRange(q, i * D, i * D + D)), Arrays.copyOfRange(s, i * C, i * C + C));
+        }
+        Path files = dir.resolve("clone-logits");
+        answer(probe, files, clone, true);
+        CliTest.Run fromFiles = CliTest.run("verify", "--marks", log.toString(), "--probe", probe.toString(),
+                "--predictions", files.toString(), "--json", "--key-file", key.toString());
+        assertEquals(0, fromFiles.code(), fromFiles.err());
+        assertTrue(fromFiles.out().contains("\"scores\":\"logits\""), fromFiles.out());
+        assertTrue(fromFiles.out().startsWith("{\"decision\":\"detected\""), fromFiles.out());
+
+        for (String form : new String[] {"logits", "probabilities", "labels"}) {
+            HttpServer server = serve(clone, form);
+            try {
+                String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/predict";
+                CliTest.Run v = CliTest.run("verify", "--marks", log.toString(), "--probe", probe.toString(),
+                        "--endpoint", url, "--json", "--key-file", key.toString());
+                assertEquals(0, v.code(), form + ": " + v.err());
+                assertTrue(v.out().startsWith("{\"decision\":\"detected\""), form + ": " + v.out());
+                if (form.equals("logits")) {
+                    // The same logits, over HTTP: the same verdict to the last digit.
+                    assertEquals(fromFiles.out(), v.out());
+                } else if (form.equals("probabilities")) {
+                    assertTrue(v.out().contains("\"scores\":\"probabilities\""), v.out());
+                } else {
+                    assertTrue(v.out().contains("\"available\":false"), v.out());
+                }
+                if (form.equals("logits")) {
+                    // Declared probabilities, the service's logits are refused, naming the service and the problem.
+                    CliTest.Run declared = CliTest.run("verify", "--marks", log.toString(), "--probe",
+                            probe.toString(), "--endpoint", url, "--scores", "probabilities", "--key-file",
+                            key.toString());
+                    assertEquals(2, declared.code(), declared.out());
+                    assertTrue(declared.err().contains("endpoint " + url) && declared.err().contains(
+                            "must lie in [0, 1]"), declared.err());
+                    assertEquals("", declared.out());
+                }
+            } finally {
+                server.stop(0);
+            }
+        }
     }
 }

@@ -100,9 +100,9 @@ public final class MarkVerification {
     }
 
     /**
-     * With a prediction service reached over HTTP, in the verification's request and response shapes: labels, or
-     * probabilities (then the gap test is computed too); a service that answers logits is refused, as in the
-     * verification (the response shape carries probabilities).
+     * With a prediction service reached over HTTP, in the verification's request and response shapes, its answers
+     * recognised as labels or probabilities and logits taken too (as {@link #fromEndpoint(Path, Path, OwnerKey,
+     * EndpointSettings, AnswerKind, MarkVerifier)} with {@code scores} null).
      *
      * @param logDir   the mark log
      * @param probeDir the probe set
@@ -116,8 +116,53 @@ public final class MarkVerification {
      */
     public static MarkVerdict fromEndpoint(Path logDir, Path probeDir, OwnerKey key, EndpointSettings endpoint,
             MarkVerifier verifier) {
+        return fromEndpoint(logDir, probeDir, key, endpoint, null, verifier);
+    }
+
+    /**
+     * With a prediction service reached over HTTP, in the verification's request and response shapes: per probe a
+     * label, or a row of C scores, probabilities or logits, taken as {@link #fromPredictions(Path, Path, Path,
+     * AnswerKind, OwnerKey, MarkVerifier)} takes an answer file's (logits become their softmax, then the gap test
+     * is computed too). Both probe files must be answered in one form.
+     *
+     * @param logDir   the mark log
+     * @param probeDir the probe set
+     * @param key      the owner's key
+     * @param endpoint the service and how to talk to it
+     * @param scores   what the service's score rows hold, or null to recognise it
+     * @param verifier the test's settings
+     * @return the verdict
+     * @throws UntrustedRecordException if the log or the probe set does not verify, or they do not belong together
+     * @throws InvalidInputException    if the service fails within its retries or answers anything but one valid
+     *                                  answer per probe
+     */
+    public static MarkVerdict fromEndpoint(Path logDir, Path probeDir, OwnerKey key, EndpointSettings endpoint,
+            AnswerKind scores, MarkVerifier verifier) {
         MarkProbeSet set = opened(logDir, probeDir, key);
-        return withModel(logDir, probeDir, key, new EndpointSuspect(endpoint, set.classes()), verifier);
+        EndpointSuspect suspect = new EndpointSuspect(endpoint, set.classes());
+        SuspectScores marked = asked(suspect, set, MarkProbeSet.MARKED, "marked", endpoint, scores);
+        SuspectScores control = asked(suspect, set, MarkProbeSet.CONTROL, "control", endpoint, scores);
+        if (marked.kind() != null && control.kind() != null && marked.kind() != control.kind()) {
+            throw new InvalidInputException("endpoint " + endpoint.uri() + ": answered " + MarkProbeSet.MARKED
+                    + " with " + SuspectScores.name(marked.kind()) + " but " + MarkProbeSet.CONTROL + " with "
+                    + SuspectScores.name(control.kind()) + "; declare which the scores are");
+        }
+        AnswerKind kind = marked.kind() != null ? marked.kind() : control.kind();
+        return verifier.verify(set, marked.answers(), control.answers(), kind);
+    }
+
+    private static SuspectScores asked(EndpointSuspect suspect, MarkProbeSet set, String file, String name,
+            EndpointSettings endpoint, AnswerKind declared) {
+        EndpointSuspect.Scores s = suspect.scores(probes(set.dir().resolve(file), name));
+        if (s.labelsOnly()) {
+            try {
+                return new SuspectScores(Answers.ofLabels(s.labels(), set.classes()), null);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException("endpoint " + endpoint.uri() + " (" + name + "): " + e.getMessage(), e);
+            }
+        }
+        return SuspectScores.of("endpoint " + endpoint.uri() + " (" + name + ")", s.scores(), s.n(), s.classes(),
+                declared);
     }
 
     private static MarkProbeSet opened(Path logDir, Path probeDir, OwnerKey key) {

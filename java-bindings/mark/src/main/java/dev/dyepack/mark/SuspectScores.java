@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * A suspect's answers to one mark probe file, read from an {@code .npy}: labels (N,), or scores (N, C) that are
+ * A suspect's answers to one mark probe file, read from an {@code .npy} or a service: labels (N,), or scores (N, C) that are
  * probabilities or logits (see {@link MarkVerification#fromPredictions(Path, Path, Path, AnswerKind,
- * dev.dyepack.key.OwnerKey, MarkVerifier)}). Logits become their row-wise softmax, so the answers carry
+ * dev.dyepack.key.OwnerKey, MarkVerifier)}), or the same from a service. Logits become their row-wise softmax, so the answers carry
  * probabilities either way.
  *
  * @param answers the answers
@@ -71,13 +71,26 @@ record SuspectScores(Answers answers, AnswerKind kind) {
                 v[i] = f64 ? buf.getDouble() : buf.getFloat();
             }
         }
+        return of(file.toString(), v, n, classes, declared);
+    }
+
+    /**
+     * Scores already read (from a file or a service), checked and taken for probabilities or logits.
+     *
+     * @param where    the file or service and probe file, for messages
+     * @param v        n x C scores, row-major
+     * @param n        answers
+     * @param classes  C
+     * @param declared what the scores hold, or null to recognise it
+     */
+    static SuspectScores of(String where, double[] v, int n, int classes, AnswerKind declared) {
         for (int i = 0; i < v.length; i++) {
             if (!Double.isFinite(v[i])) {
-                throw new InvalidInputException(file + ": the score of class " + (i % classes) + " for answer "
+                throw new InvalidInputException(where + ": the score of class " + (i % classes) + " for answer "
                         + (i / classes) + " is " + v[i] + "; scores must be finite");
             }
         }
-        AnswerKind kind = declared != null ? declared : recognise(file, v, classes);
+        AnswerKind kind = declared != null ? declared : recognise(where, v, classes);
         float[] p = new float[v.length];
         if (kind == AnswerKind.LOGITS) {
             softmax(v, classes, p);
@@ -89,12 +102,12 @@ record SuspectScores(Answers answers, AnswerKind kind) {
         try {
             return new SuspectScores(Answers.ofProbabilities(p, n, classes), kind);
         } catch (InvalidInputException e) {
-            throw new InvalidInputException(file + ": " + e.getMessage(), e);
+            throw new InvalidInputException(where + ": " + e.getMessage(), e);
         }
     }
 
     /** Probabilities when every value is in [0, 1] and every row sums to 1; logits when a value is outside. */
-    private static AnswerKind recognise(Path file, double[] v, int classes) {
+    private static AnswerKind recognise(String where, double[] v, int classes) {
         for (double x : v) {
             if (x < 0 || x > 1) {
                 return AnswerKind.LOGITS;
@@ -106,7 +119,7 @@ record SuspectScores(Answers answers, AnswerKind kind) {
                 sum += v[i * classes + c];
             }
             if (Math.abs(sum - 1) > Answers.SUM_TOLERANCE) {
-                throw new InvalidInputException(file + ": every score lies in [0, 1] as probabilities do, but the "
+                throw new InvalidInputException(where + ": every score lies in [0, 1] as probabilities do, but the "
                         + "scores of answer " + i + " sum to " + sum + ", not 1; give softmax outputs, or declare "
                         + "the scores logits");
             }

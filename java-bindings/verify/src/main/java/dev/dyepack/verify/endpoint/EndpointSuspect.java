@@ -93,6 +93,24 @@ public final class EndpointSuspect implements SuspectModel {
     }
 
     /**
+     * A service's answers to one probe file as it gave them: a label per probe, or a row of C finite scores per
+     * probe, not yet taken for probabilities. {@link #answer} takes them for probabilities; a caller that also
+     * accepts logits (the answer-mark verification) reads them from here.
+     *
+     * @param name    the probe file, for messages
+     * @param n       probes
+     * @param classes C
+     * @param labels  the labels, or null when the service answered scores
+     * @param scores  n x C scores, row-major, or null when it answered labels
+     */
+    public record Scores(String name, int n, int classes, int[] labels, double[] scores) {
+        /** @return whether the service answered labels (else scores) */
+        public boolean labelsOnly() {
+            return scores == null;
+        }
+    }
+
+    /**
      * Sends the probes in batches and gathers the answers.
      *
      * @param probes the samples of one probe file
@@ -102,10 +120,36 @@ public final class EndpointSuspect implements SuspectModel {
      */
     @Override
     public synchronized Answers answer(Probes probes) {
+        Scores s = scores(probes);
+        try {
+            if (s.labelsOnly()) {
+                return Answers.ofLabels(s.labels(), classes);
+            }
+            float[] p = new float[s.scores().length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = (float) s.scores()[i];
+            }
+            return Answers.ofProbabilities(p, s.n(), classes);
+        } catch (InvalidInputException e) {
+            throw bad(probes.name(), e.getMessage());
+        }
+    }
+
+    /**
+     * Sends the probes in batches and gathers the answers as the service gave them: labels in [0, C), or rows of C
+     * finite numbers (probabilities or logits: that is for the caller to decide).
+     *
+     * @param probes the samples of one probe file
+     * @return the answers (every batch must answer in the same form)
+     * @throws InvalidInputException if the service cannot be reached within the retries, answers an HTTP
+     *                               error, or answers anything but one label or one row of C finite numbers
+     *                               per probe
+     */
+    public synchronized Scores scores(Probes probes) {
         int n = probes.size();
         int per = probes.values().length / Math.max(n, 1);
         int[] labels = new int[n];
-        float[] probabilities = null;
+        double[] scores = null;
         Boolean asLabels = null;
         for (int start = 0; start < n; start += settings.batch()) {
             int count = Math.min(settings.batch(), n - start);
@@ -116,28 +160,24 @@ public final class EndpointSuspect implements SuspectModel {
                 boolean label = a instanceof Number;
                 if (!label && !(a instanceof List<?>)) {
                     throw bad(where, "answer " + (start + i) + " is " + describe(a)
-                            + "; expected a class label or a list of probabilities");
+                            + "; expected a class label or a list of class scores");
                 }
                 if (asLabels == null) {
                     asLabels = label;
-                    probabilities = label ? null : new float[n * classes];
+                    scores = label ? null : new double[Math.multiplyExact(n, classes)];
                 } else if (asLabels != label) {
-                    throw bad(where, "answer " + (start + i) + " is " + (label ? "a label" : "a list of probabilities")
+                    throw bad(where, "answer " + (start + i) + " is " + (label ? "a label" : "a list of scores")
                             + " but earlier answers were not; answer all probes in one form");
                 }
                 if (label) {
                     labels[start + i] = label(a, start + i, where);
                 } else {
-                    probabilitiesOf((List<?>) a, start + i, where, probabilities);
+                    scoresOf((List<?>) a, start + i, where, scores);
                 }
             }
         }
-        try {
-            return asLabels == null || asLabels ? Answers.ofLabels(labels, classes)
-                    : Answers.ofProbabilities(probabilities, n, classes);
-        } catch (InvalidInputException e) {
-            throw bad(probes.name(), e.getMessage());
-        }
+        boolean l = asLabels == null || asLabels;
+        return new Scores(probes.name(), n, classes, l ? labels : null, l ? null : scores);
     }
 
     private String where(String file, int start, int count) {
@@ -156,17 +196,20 @@ public final class EndpointSuspect implements SuspectModel {
         return (int) d;
     }
 
-    private void probabilitiesOf(List<?> row, int i, String where, float[] out) {
+    private void scoresOf(List<?> row, int i, String where, double[] out) {
         if (row.size() != classes) {
-            throw bad(where, "answer " + i + " has " + row.size() + " probabilities; the manifest's data has "
-                    + classes + " classes");
+            throw bad(where, "answer " + i + " has " + row.size() + " scores; the probe set's data has " + classes
+                    + " classes");
         }
         for (int c = 0; c < classes; c++) {
             if (!(row.get(c) instanceof Number d)) {
-                throw bad(where, "probability " + c + " of answer " + i + " is " + describe(row.get(c))
-                        + ", not a number");
+                throw bad(where, "score " + c + " of answer " + i + " is " + describe(row.get(c)) + ", not a number");
             }
-            out[i * classes + c] = d.floatValue();
+            double v = d.doubleValue();
+            if (!Double.isFinite(v)) {
+                throw bad(where, "score " + c + " of answer " + i + " is " + v + "; scores must be finite");
+            }
+            out[i * classes + c] = v;
         }
     }
 
