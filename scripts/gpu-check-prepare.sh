@@ -33,7 +33,7 @@ cp "$junit" "$dest/junit-console.jar"
 cp -r $engine/target/classes "$dest/classpath/classes"
 cp -r $engine/target/test-classes "$dest/test-classes"
 # Runtime jars only: the console launcher brings its own JUnit.
-tr ':' '\n' <$engine/target/cp.txt | grep -v -e '/org/junit/' -e '/org/opentest4j/' -e '/org/apiguardian/' \
+tr ':' '\n' <$engine/target/cp.txt | grep -v -e '/org/junit/' -e '/org/opentest4j/' -e '/org/apiguardian/' -e '/net/jqwik/' \
   | while read -r jar; do [[ -n "$jar" ]] && cp "$jar" "$dest/classpath/"; done
 # The JavaCPP CUDA presets integration (java-bindings/cuda-presets): its classes and GPU tests, and the
 # presets' Java and JNI jars (about 6 MiB; the CUDA 13 runtime they link comes from the machine's toolkit,
@@ -46,6 +46,23 @@ cp -r $presets/target/classes "$dest/classpath/cuda-presets-classes"
 cp -r $presets/target/test-classes/. "$dest/test-classes/"
 tr ':' '\n' <$presets/target/cp.txt | grep '/org/bytedeco/cuda/' \
   | while read -r jar; do [[ -n "$jar" ]] && cp "$jar" "$dest/classpath/"; done
+# Answer marking on device memory (java-bindings/mark): its classes, the jars it needs besides the engine,
+# and only its GPU test (the module's other tests need Java modules this runtime leaves out).
+mark=java-bindings/mark
+mvn -B -q -pl $mark -am -DskipTests -Dmaven.javadoc.skip=true test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$root/$mark/target/cp.txt" -Dmdep.includeScope=runtime >/dev/null
+cp -r $mark/target/classes "$dest/classpath/mark-classes"
+mkdir -p "$dest/test-classes/dev/dyepack/mark"
+cp $mark/target/test-classes/dev/dyepack/mark/{GpuAnswerMarkerTest,RandomAnswers}*.class "$dest/test-classes/dev/dyepack/mark/"
+# In the reactor a module is its classes folder, elsewhere its jar; the engine is already there.
+tr ':' '\n' <$mark/target/cp.txt | grep -v -e '/org/junit/' -e '/org/opentest4j/' -e '/org/apiguardian/' \
+  -e '/dyepack-engine/' -e '/java-bindings/engine/' -e '/org/bytedeco/' | while read -r entry; do
+  if [[ -d "$entry" ]]; then
+    cp -r "$entry" "$dest/classpath/$(basename "$(dirname "$(dirname "$entry")")")-classes"
+  elif [[ -n "$entry" ]]; then
+    cp "$entry" "$dest/classpath/"
+  fi
+done
 # The class path the check script passes: the classes folder plus every jar.
 (cd "$dest/classpath" && ls)
 du -sh "$dest"

@@ -8,6 +8,8 @@ import dev.dyepack.internal.RawPointer;
 import dev.dyepack.internal.Status;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -930,6 +932,110 @@ public final class Engine implements AutoCloseable {
 
     private static long count(long[] indices) {
         return indices == null ? DyePackNative.DP_ALL_SAMPLES : indices.length;
+    }
+
+    /**
+     * Copies bytes of a tensor, in host or device memory, into a direct host buffer: as many as {@code dst} has
+     * remaining, from {@code offset} bytes into the tensor; {@code dst}'s position is not changed. A device tensor's
+     * bytes are read after the work this engine queued.
+     *
+     * @param src    the tensor (a device tensor needs a CUDA engine)
+     * @param offset bytes into the tensor, &gt;= 0
+     * @param dst    a direct buffer
+     * @throws InvalidArgumentException if {@code dst} is not direct, the range lies outside the tensor, or a device
+     *                                  tensor is given to a CPU engine
+     * @throws CudaException            if the copy fails
+     */
+    public void copyToHost(Tensor src, long offset, ByteBuffer dst) {
+        Objects.requireNonNull(dst, "dst");
+        checkRange(src, offset, dst.remaining(), "src");
+        copyBytes(RawPointer.addressOf(checkDirect(dst), 1), false, src.address() + offset, src.isDevice(),
+                dst.remaining());
+        Reference.reachabilityFence(src);
+    }
+
+    /**
+     * Copies the remaining bytes of a direct host buffer into a tensor, in host or device memory, from
+     * {@code offset} bytes into it; {@code src}'s position is not changed. Into a device tensor the bytes land
+     * after the work this engine queued, and are in place on return.
+     *
+     * @param src    a direct buffer
+     * @param dst    the tensor (a device tensor needs a CUDA engine)
+     * @param offset bytes into the tensor, &gt;= 0
+     * @throws InvalidArgumentException if {@code src} is not direct, the range lies outside the tensor, or a device
+     *                                  tensor is given to a CPU engine
+     * @throws CudaException            if the copy fails
+     */
+    public void copyFromHost(ByteBuffer src, Tensor dst, long offset) {
+        Objects.requireNonNull(src, "src");
+        checkRange(dst, offset, src.remaining(), "dst");
+        copyBytes(dst.address() + offset, dst.isDevice(), RawPointer.addressOf(checkDirect(src), 1), false,
+                src.remaining());
+        Reference.reachabilityFence(dst);
+    }
+
+    /**
+     * Copies all of one tensor's bytes into another of the same size, in host or device memory either (a tensor
+     * onto itself does nothing).
+     *
+     * @param src the tensor read
+     * @param dst the tensor written, of {@code src.bytes()} bytes
+     * @throws InvalidArgumentException if the sizes differ or the two overlap partly, or a device tensor is given
+     *                                  to a CPU engine
+     * @throws CudaException            if the copy fails
+     */
+    public void copy(Tensor src, Tensor dst) {
+        Objects.requireNonNull(src, "src");
+        Objects.requireNonNull(dst, "dst");
+        if (src.bytes() != dst.bytes()) {
+            throw new InvalidArgumentException("cannot copy " + src + " (" + src.bytes() + " bytes) into " + dst + " ("
+                    + dst.bytes() + " bytes)");
+        }
+        if (src.isDevice() == dst.isDevice() && src.address() == dst.address()) {
+            return;
+        }
+        if (src.isDevice() == dst.isDevice() && src.address() < dst.address() + dst.bytes()
+                && dst.address() < src.address() + src.bytes()) {
+            throw new InvalidArgumentException("cannot copy between overlapping tensors");
+        }
+        checkRange(src, 0, src.bytes(), "src");
+        checkRange(dst, 0, dst.bytes(), "dst");
+        copyBytes(dst.address(), dst.isDevice(), src.address(), src.isDevice(), src.bytes());
+        Reference.reachabilityFence(src);
+        Reference.reachabilityFence(dst);
+    }
+
+    private void checkRange(Tensor t, long offset, long bytes, String name) {
+        Objects.requireNonNull(t, name);
+        if (offset < 0 || bytes < 0 || offset > t.bytes() - bytes) {
+            throw new InvalidArgumentException(name + ": bytes " + offset + ".." + (offset + bytes) + " lie outside "
+                    + t + " (" + t.bytes() + " bytes)");
+        }
+        if (t.isDevice() && backend != Backend.CUDA) {
+            throw new InvalidArgumentException(name + " is in device memory but this engine runs on the "
+                    + backend.name().toLowerCase(Locale.ROOT) + "; open a CUDA engine for device tensors");
+        }
+    }
+
+    private static ByteBuffer checkDirect(ByteBuffer b) {
+        if (!b.isDirect()) {
+            throw new InvalidArgumentException("the host buffer must be direct (allocateDirect)");
+        }
+        return b;
+    }
+
+    private void copyBytes(long dst, boolean dstDevice, long src, boolean srcDevice, long bytes) {
+        if (bytes == 0) {
+            return;
+        }
+        if (!dstDevice && !srcDevice) {
+            Pointer.memcpy(new RawPointer(dst), new RawPointer(src), bytes);
+            return;
+        }
+        int kind = dstDevice && srcDevice ? DyePackNative.DP_COPY_DEVICE_TO_DEVICE
+                : dstDevice ? DyePackNative.DP_COPY_HOST_TO_DEVICE : DyePackNative.DP_COPY_DEVICE_TO_HOST;
+        withHandle(h -> Status.check(DyePackNative.dp_memcpy(h, new RawPointer(dst), new RawPointer(src), bytes,
+                kind)));
     }
 
     /**

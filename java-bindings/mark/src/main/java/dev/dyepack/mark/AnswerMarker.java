@@ -1,6 +1,7 @@
 package dev.dyepack.mark;
 
 import dev.dyepack.BoundaryScores;
+import dev.dyepack.DType;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
@@ -44,6 +45,10 @@ import javax.crypto.spec.SecretKeySpec;
  * in the log and replayed (also after a restart), and a query answered unchanged is remembered (the last
  * {@value #REMEMBERED} of them in memory) and stays unchanged even if the threshold later rises above its
  * margin.
+ *
+ * <p>Answers come as a host array, or as a tensor in host memory or in the device memory of the engine's CUDA
+ * device ({@link #mark(String, Queries, Tensor, Tensor, AnswerKind)}), whose margins are then computed on the
+ * device.
  *
  * <p>{@link #mark} returns only after the batch's log entries are on the device, so every mark served is
  * recorded; if logging fails it throws and nothing should be served from that batch. Thread-safe (batches
@@ -190,10 +195,106 @@ public final class AnswerMarker {
         }
         checkAnswers(answers, n, classes, kind);
         if (n == 0) {
-            return new Marking(new float[0], new Outcome[0], Float.NEGATIVE_INFINITY, new long[0], new int[0],
-                    new int[0], log.mark());
+            return empty();
         }
-        BoundaryScores scores = scores(answers, n, classes);
+        return decide(client, queries, answers, classes, kind, scores(answers, n, classes));
+    }
+
+    /**
+     * Marks one client's batch whose answers are a tensor, in host memory or in device memory of the engine's CUDA
+     * device (for serving code whose model leaves its logits or probabilities on the GPU). The margins and
+     * runner-ups are computed by the engine on the tensor where it lies (on the device for a device tensor, with
+     * the same bits as on the CPU); the rows are also read to the host once, for the checks of the array form and
+     * for the few marked rows' new values. The answers to serve are written into {@code served} (a tensor of the
+     * same shape, host or device, which may be {@code answers} itself to mark in place): every row copied, then each
+     * marked row written over, only after the batch's log entries are on the device. If writing the served answers
+     * fails, the batch's new entries are recorded as undelivered (left out of probe sets) and the error is thrown:
+     * serve nothing from that batch.
+     *
+     * @param client  the API client (letters, digits and {@code ._@:+-}, at most 128)
+     * @param queries the queries, N of them
+     * @param answers float32 rows (N, C) from {@link Tensor#rows} or {@link Tensor#onDevice} with C = H = 1 and
+     *                W = the classes, at least 2 (not changed unless it is also {@code served})
+     * @param served  where the answers to serve go: float32 rows of the same shape
+     * @param kind    probabilities or logits
+     * @return what was done; its {@link Marking#served()} holds the served answers on the host too
+     * @throws InvalidInputException    as {@link #mark(String, Queries, float[], int, AnswerKind)} does
+     * @throws InvalidArgumentException for a bad client name, a tensor of another dtype or shape, or a device
+     *                                  tensor on a CPU engine
+     * @throws dev.dyepack.CudaException if a device copy or the scoring fails on the device
+     * @throws IOException              if the log cannot record the batch's marks (serve nothing from it then)
+     */
+    public synchronized Marking mark(String client, Queries queries, Tensor answers, Tensor served, AnswerKind kind)
+            throws IOException {
+        checkClient(client);
+        Objects.requireNonNull(kind, "kind");
+        checkRows(answers, "answers");
+        checkRows(served, "served");
+        int n = queries.size();
+        if (answers.n() != n) {
+            throw new InvalidInputException("the batch has " + n + " queries but " + answers.n() + " answers");
+        }
+        if (served.n() != answers.n() || served.w() != answers.w()) {
+            throw new InvalidArgumentException("served must have the answers' shape (" + answers.n() + ", "
+                    + answers.w() + "), got (" + served.n() + ", " + served.w() + ")");
+        }
+        int classes = Math.toIntExact(answers.w());
+        if (classes < 2) {
+            throw new InvalidArgumentException("answers need at least 2 classes, got " + classes);
+        }
+        if (n == 0) {
+            return empty();
+        }
+        ByteBuffer host = ByteBuffer.allocateDirect(Math.toIntExact(answers.bytes())).order(ByteOrder.nativeOrder());
+        engine.copyToHost(answers, 0, host);
+        float[] values = new float[n * classes];
+        host.asFloatBuffer().get(values);
+        checkAnswers(values, n, classes, kind);
+        float[] identity = new float[classes * classes];
+        for (int c = 0; c < classes; c++) {
+            identity[c * classes + c] = 1f;
+        }
+        Marking m = decide(client, queries, values, classes, kind,
+                engine.scoreBoundary(answers, identity, new float[classes], -1));
+        try {
+            engine.copy(answers, served);
+            ByteBuffer row = ByteBuffer.allocateDirect(classes * 4).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < n; i++) {
+                if (m.outcomes()[i] == Outcome.MARKED) {
+                    row.clear();
+                    row.asFloatBuffer().put(m.served(), i * classes, classes);
+                    engine.copyFromHost(row, served, (long) i * classes * 4);
+                }
+            }
+        } catch (RuntimeException e) {
+            if (m.logged().length > 0) {
+                try {
+                    log.appendUndelivered(m.logged());
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+        return m;
+    }
+
+    private Marking empty() {
+        return new Marking(new float[0], new Outcome[0], Float.NEGATIVE_INFINITY, new long[0], new int[0], new int[0],
+                log.mark());
+    }
+
+    private static void checkRows(Tensor t, String name) {
+        Objects.requireNonNull(t, name);
+        if (t.dtype() != DType.FLOAT32 || t.c() != 1 || t.h() != 1) {
+            throw new InvalidArgumentException(name + " must be float32 rows (N, C) with C = H = 1, got " + t);
+        }
+    }
+
+    /** The batch's decisions, log entries and served answers, from its checked answers and their scores. */
+    private Marking decide(String client, Queries queries, float[] answers, int classes, AnswerKind kind,
+            BoundaryScores scores) throws IOException {
+        int n = queries.size();
         float threshold = threshold(kind, scores.margin(), clientRate.getOrDefault(client, 1.0));
         Outcome[] outcomes = new Outcome[n];
         List<MarkEntry> fresh = new ArrayList<>();

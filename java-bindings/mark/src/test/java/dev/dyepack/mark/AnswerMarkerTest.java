@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.dyepack.Backend;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidInputException;
+import dev.dyepack.Tensor;
 import dev.dyepack.key.OwnerKey;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
@@ -217,5 +219,75 @@ class AnswerMarkerTest {
         assertTrue(logged.size() > 0 && logged.size() <= 0.02 * n + 2, logged.size() + " logged");
         assertTrue(logged.stream().allMatch(e -> e.client().equals("a")));
         assertEquals(HexFormat.of().formatHex(new byte[0]), "");
+    }
+
+    /** A direct native-order copy of the values, as float32 rows. */
+    static Tensor rows(float[] v, int n) {
+        FloatBuffer b = ByteBuffer.allocateDirect(v.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        b.put(v).flip();
+        return Tensor.rows(b, n, C);
+    }
+
+    static float[] values(FloatBuffer b) {
+        float[] v = new float[b.remaining()];
+        b.duplicate().get(v);
+        return v;
+    }
+
+    @Test
+    void answersInATensorAreMarkedAsTheArrayFormMarksThem() throws Exception {
+        SplittableRandom r = new SplittableRandom(5);
+        int n = 3000;
+        float[] p = probabilities(r, n);
+        byte[] q = bytes(r, n);
+        Queries queries = Queries.ofBytes(q, n, D);
+        AnswerMarker.Marking expected;
+        try (MarkLog log = MarkLog.open(dir.resolve("array"), KEY)) {
+            expected = new AnswerMarker(engine, KEY, log, 0.02).mark("acme", queries, p, C, AnswerKind.PROBABILITIES);
+        }
+        assertTrue(expected.changed() > 0);
+        FloatBuffer in = ByteBuffer.allocateDirect(p.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        in.put(p).flip();
+        FloatBuffer out = ByteBuffer.allocateDirect(p.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        try (MarkLog log = MarkLog.open(dir.resolve("tensor"), KEY)) {
+            AnswerMarker marker = new AnswerMarker(engine, KEY, log, 0.02);
+            AnswerMarker.Marking m = marker.mark("acme", queries, Tensor.rows(in, n, C), Tensor.rows(out, n, C),
+                    AnswerKind.PROBABILITIES);
+            assertArrayEquals(expected.outcomes(), m.outcomes());
+            assertEquals(expected.threshold(), m.threshold());
+            assertArrayEquals(expected.served(), m.served());
+            assertArrayEquals(expected.served(), values(out), "the served tensor holds the served answers");
+            assertArrayEquals(p, values(in), "the answers' tensor is not changed");
+
+            // In place: the same tensor as answers and served; the second batch replays the first's decisions.
+            FloatBuffer inPlace = ByteBuffer.allocateDirect(p.length * 4).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            inPlace.put(p).flip();
+            Tensor both = Tensor.rows(inPlace, n, C);
+            AnswerMarker.Marking again = marker.mark("acme", queries, both, both, AnswerKind.PROBABILITIES);
+            assertArrayEquals(expected.outcomes(), again.outcomes());
+            assertArrayEquals(expected.served(), values(inPlace));
+
+            // Refused, naming the problem, with nothing logged and nothing written.
+            long entries = MarkLog.read(dir.resolve("tensor"), KEY).answers().size();
+            float[] nan = p.clone();
+            nan[9 * C + 2] = Float.NaN;
+            FloatBuffer untouched = ByteBuffer.allocateDirect(p.length * 4).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            Tensor target = Tensor.rows(untouched, n, C);
+            assertTrue(assertThrows(InvalidInputException.class, () -> marker.mark("acme", queries, rows(nan, n),
+                    target, AnswerKind.PROBABILITIES)).getMessage().contains("answer 9"));
+            Tensor device = Tensor.onDevice(1 << 20, dev.dyepack.DType.FLOAT32, dev.dyepack.Layout.NHWC, n, 1, 1, C);
+            String onCpu = assertThrows(dev.dyepack.InvalidArgumentException.class, () -> marker.mark("acme", queries,
+                    device, target, AnswerKind.PROBABILITIES)).getMessage();
+            assertTrue(onCpu.contains("device memory") && onCpu.contains("CUDA engine"), onCpu);
+            assertTrue(assertThrows(dev.dyepack.InvalidArgumentException.class, () -> marker.mark("acme", queries,
+                    rows(p, n), rows(java.util.Arrays.copyOf(p, (n - 1) * C), n - 1), AnswerKind.PROBABILITIES))
+                    .getMessage().contains("shape"));
+            assertArrayEquals(new float[p.length], values(untouched), "nothing written on a refusal");
+            assertEquals(entries, MarkLog.read(dir.resolve("tensor"), KEY).answers().size());
+        }
+        assertEquals(MarkLog.read(dir.resolve("array"), KEY).answers().stream().map(MarkEntry::digest).toList(),
+                MarkLog.read(dir.resolve("tensor"), KEY).answers().stream().map(MarkEntry::digest).toList());
     }
 }
