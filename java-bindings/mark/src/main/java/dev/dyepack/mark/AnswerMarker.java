@@ -1,5 +1,6 @@
 package dev.dyepack.mark;
 
+import dev.dyepack.Backend;
 import dev.dyepack.BoundaryScores;
 import dev.dyepack.DType;
 import dev.dyepack.Engine;
@@ -19,6 +20,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -241,6 +243,20 @@ public final class AnswerMarker {
         int classes = Math.toIntExact(answers.w());
         if (classes < 2) {
             throw new InvalidArgumentException("answers need at least 2 classes, got " + classes);
+        }
+        // Refused before anything is scored or logged: what would fail only when the served rows are written.
+        for (Tensor t : new Tensor[] {answers, served}) {
+            if (t.isDevice() && engine.backend() != Backend.CUDA) {
+                throw new InvalidArgumentException((t == answers ? "answers" : "served") + " are in device memory "
+                        + "but the marker's engine runs on the " + engine.backend().name().toLowerCase(Locale.ROOT)
+                        + "; open a CUDA engine for device tensors");
+            }
+        }
+        if (answers.isDevice() == served.isDevice() && answers.address() != served.address()
+                && answers.address() < served.address() + served.bytes()
+                && served.address() < answers.address() + answers.bytes()) {
+            throw new InvalidArgumentException("served overlaps answers without being the same rows; give separate "
+                    + "memory, or the answers' own tensor to mark in place");
         }
         if (n == 0) {
             return empty();

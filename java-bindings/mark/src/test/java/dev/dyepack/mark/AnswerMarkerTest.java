@@ -281,6 +281,16 @@ class AnswerMarkerTest {
             String onCpu = assertThrows(dev.dyepack.InvalidArgumentException.class, () -> marker.mark("acme", queries,
                     device, target, AnswerKind.PROBABILITIES)).getMessage();
             assertTrue(onCpu.contains("device memory") && onCpu.contains("CUDA engine"), onCpu);
+            String servedOnCpu = assertThrows(dev.dyepack.InvalidArgumentException.class, () -> marker.mark("acme",
+                    queries, rows(p, n), device, AnswerKind.PROBABILITIES)).getMessage();
+            assertTrue(servedOnCpu.startsWith("served are in device memory"), servedOnCpu);
+            FloatBuffer shared = ByteBuffer.allocateDirect((p.length + C) * 4).order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            shared.put(p).flip();
+            Tensor first = Tensor.rows(shared.duplicate().position(0).limit(p.length).slice(), n, C);
+            Tensor shifted = Tensor.rows(shared.duplicate().position(C).limit(p.length + C).slice(), n, C);
+            assertTrue(assertThrows(dev.dyepack.InvalidArgumentException.class, () -> marker.mark("acme", queries,
+                    first, shifted, AnswerKind.PROBABILITIES)).getMessage().contains("overlaps"));
             assertTrue(assertThrows(dev.dyepack.InvalidArgumentException.class, () -> marker.mark("acme", queries,
                     rows(p, n), rows(java.util.Arrays.copyOf(p, (n - 1) * C), n - 1), AnswerKind.PROBABILITIES))
                     .getMessage().contains("shape"));
