@@ -72,10 +72,16 @@ class CliMarkGapTest {
         }
     }
 
-    @Test
-    void theGapTestIsReportedBesideTheLabelTestAndIsNotAvailableForLabels() throws IOException {
-        Path key = Files.writeString(dir.resolve("owner.key"), "cli mark gap test owner key, 32 bytes");
-        SplittableRandom r = new SplittableRandom(21);
+    /**
+     * A client's batch marked and its probe set written: the key, the log, the probe set, and per query (its bytes as
+     * a string) the row acme was served and the model's own row.
+     */
+    private record Marked(Path key, Path log, Path probe, Map<String, float[]> served, Map<String, float[]> own) {
+    }
+
+    private Marked marked(long seed, String keyText) throws IOException {
+        Path key = Files.writeString(dir.resolve("owner.key"), keyText);
+        SplittableRandom r = new SplittableRandom(seed);
         float[] p = CliMarkTest.probabilities(r, N);
         byte[] q = new byte[N * D];
         r.nextBytes(q);
@@ -98,6 +104,17 @@ class CliMarkGapTest {
             clone.put(k, Arrays.copyOfRange(s, i * C, i * C + C));
             own.put(k, Arrays.copyOfRange(p, i * C, i * C + C));
         }
+        return new Marked(key, log, probe, clone, own);
+    }
+
+    @Test
+    void theGapTestIsReportedBesideTheLabelTestAndIsNotAvailableForLabels() throws IOException {
+        Marked m = marked(21, "cli mark gap test owner key, 32 bytes");
+        Path key = m.key();
+        Path log = m.log();
+        Path probe = m.probe();
+        Map<String, float[]> clone = m.served();
+        Map<String, float[]> own = m.own();
 
         // A suspect that answers exactly what acme was served, as probabilities: both tests see it.
         Path clonePred = dir.resolve("clone");
@@ -207,26 +224,11 @@ class CliMarkGapTest {
 
     @Test
     void aServiceAnsweringLogitsGetsTheVerdictOfTheSameLogitsInFiles() throws IOException {
-        Path key = Files.writeString(dir.resolve("owner.key"), "cli mark gap endpoint owner key, 32 b");
-        SplittableRandom r = new SplittableRandom(33);
-        float[] p = CliMarkTest.probabilities(r, N);
-        byte[] q = new byte[N * D];
-        r.nextBytes(q);
-        Path qf = CliTest.npy(dir.resolve("q.npy"), "|u1", new long[] {N, D}, q);
-        Path pf = CliTest.npy(dir.resolve("p.npy"), "<f4", new long[] {N, C}, CliMarkTest.f4(p));
-        Path log = dir.resolve("marks");
-        Path served = dir.resolve("served.npy");
-        assertEquals(0, CliTest.run("mark", "--queries", qf.toString(), "--answers", pf.toString(), "--out",
-                served.toString(), "--log", log.toString(), "--client", "acme", "--key-file", key.toString()).code());
-        Path probe = dir.resolve("probe");
-        assertEquals(0, CliTest.run("probe-set", "--marks", log.toString(), "--out", probe.toString(), "--key-file",
-                key.toString()).code());
-        float[] s = new float[N * C];
-        ByteBuffer.wrap(rows(served)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(s);
-        Map<String, float[]> clone = new HashMap<>();
-        for (int i = 0; i < N; i++) {
-            clone.put(Arrays.toString(Arrays.copyOfRange(q, i * D, i * D + D)), Arrays.copyOfRange(s, i * C, i * C + C));
-        }
+        Marked m = marked(33, "cli mark gap endpoint owner key, 32 b");
+        Path key = m.key();
+        Path log = m.log();
+        Path probe = m.probe();
+        Map<String, float[]> clone = m.served();
         Path files = dir.resolve("clone-logits");
         answer(probe, files, clone, true);
         CliTest.Run fromFiles = CliTest.run("verify", "--marks", log.toString(), "--probe", probe.toString(),
