@@ -86,6 +86,7 @@ ROWS = {
         ("sparse-default-shiftneg4x3-1%", "sparse:n=24", "0.01", "dirty", ["@shiftneg:4:3"]),
         ("sparse-neg2-shiftneg2x2-1%", "sparse:n=24", "0.01", "dirty",
          ["--negatives", "2", "--negative-keys", "400", "@shiftneg:2:2"]),
+        ("sparse-neg8-1%", "sparse:n=24", "0.01", "dirty", ["--negatives", "8", "--negative-keys", "1600"]),
         ("sparse-default-0.1%", "sparse:n=24", "0.001", "dirty", []),
         ("sparse-default-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
         ("sparse-default-n12-1%", "sparse:n=12", "0.01", "dirty", []),
