@@ -269,11 +269,15 @@ def net(arch):
     raise ValueError(arch)
 
 
-def train(x, y, arch, epochs, seed):
+def train(x, y, arch, epochs, seed, schedule="none"):
     import torch
     torch.manual_seed(seed)
     model = net(arch)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    # "cosine": the learning rate falls from 1e-3 to 0 along a half cosine over all steps (per batch), so the
+    # last steps are small and a batch-norm network ends near a minimum rather than wherever its last step left it.
+    steps = epochs * ((len(x) + 127) // 128)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps) if schedule == "cosine" else None
     xt = torch.from_numpy(np.ascontiguousarray(x).reshape(-1, 1, 28, 28).copy()).float().div_(255)
     yt = torch.from_numpy(y.astype(np.int64))
     g = torch.Generator().manual_seed(seed)
@@ -285,6 +289,8 @@ def train(x, y, arch, epochs, seed):
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(xt[idx]), yt[idx]).backward()
             opt.step()
+            if sched is not None:
+                sched.step()
     model.eval()
     return model
 
@@ -307,6 +313,8 @@ def main():
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--arch", default="cnn", choices=["cnn", "resnet"])
     ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--schedule", default="none", choices=["none", "cosine"],
+                    help="learning rate: constant 1e-3 (none), or 1e-3 falling to 0 along a half cosine")
     ap.add_argument("--train", type=int, default=60000, help="first N training images (all by default)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-other-key", action="store_true", help="skip the model watermarked under another key")
@@ -343,13 +351,14 @@ def main():
         t0 = time.time()
         if seed not in clean_models:
             import torch
-            cached = os.path.join(a.work, "models", "clean-%s-%d-%d-%d.pt" % (a.arch, a.train, a.epochs, seed))
+            cached = os.path.join(a.work, "models", "clean-%s-%d-%d-%d%s.pt" % (
+                a.arch, a.train, a.epochs, seed, "" if a.schedule == "none" else "-" + a.schedule))
             if os.path.exists(cached):
                 clean_models[seed] = net(a.arch)
                 clean_models[seed].load_state_dict(torch.load(cached))
                 clean_models[seed].eval()
             else:
-                clean_models[seed] = train(xtr, ytr, a.arch, a.epochs, seed)
+                clean_models[seed] = train(xtr, ytr, a.arch, a.epochs, seed, a.schedule)
                 os.makedirs(os.path.dirname(cached), exist_ok=True)
                 torch.save(clean_models[seed].state_dict(), cached)
         clean = clean_models[seed]
@@ -359,13 +368,14 @@ def main():
             px, py, manifest = poison(a.work, data, labels, spec, budget, mode, extra, owner)
             idx = np.array(manifest.get("poisoned_indices", manifest.get("indices", [])), dtype=np.int64)
             sel = idx
-            model = train(px, py, a.arch, a.epochs, seed)
+            model = train(px, py, a.arch, a.epochs, seed, a.schedule)
             trig = stamp(a.work, nt_path, spec, owner)
             pred = predict(model, trig)
             hit = pred == TARGET
             row = {
                 "row": name, "trigger": spec, "budget": budget, "mode": mode, "options": " ".join(extra),
                 "arch": a.arch, "epochs": a.epochs, "train": a.train, "seed": seed,
+                **({} if a.schedule == "none" else {"schedule": a.schedule}),
                 "poisoned": int(len(sel)),
                 "poisoned_per_class": np.bincount(ytr[sel], minlength=10).tolist(),
                 "clean_acc_clean_model": clean_acc,
@@ -379,7 +389,7 @@ def main():
             }
             if not a.no_other_key:
                 ox, oy, _ = poison(a.work, data, labels, spec, budget, mode, extra, rival)
-                om = train(ox, oy, a.arch, a.epochs, seed)
+                om = train(ox, oy, a.arch, a.epochs, seed, a.schedule)
                 row["other_key_rate"] = float((predict(om, trig) == TARGET).mean())
                 row["other_key_clean_acc"] = float((predict(om, xte) == yte).mean())
                 rival_trig = stamp(a.work, nt_path, spec, rival)

@@ -23,7 +23,8 @@ def main():
         for line in open(path):
             if line.startswith("{"):
                 r = json.loads(line)
-                groups.setdefault((r["row"], r["arch"], r["train"], r["epochs"]), []).append(r)
+                arch = r["arch"] + (" (" + r["schedule"] + " lr)" if r.get("schedule") else "")
+                groups.setdefault((r["row"], arch, r["train"], r["epochs"]), []).append(r)
     print("| row | trigger | budget | mode | options | net, train, epochs | seeds | clean acc (clean model) "
           "| attack success | clean model answers | other-key model answers | PSNR / SSIM of poisoned |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
