@@ -1029,7 +1029,8 @@ public final class Engine implements AutoCloseable {
             return;
         }
         if (!dstDevice && !srcDevice) {
-            Pointer.memcpy(new RawPointer(dst), new RawPointer(src), bytes);
+            // Under the engine's lock like every call, so that a closed engine refuses it too.
+            withHandle(h -> Pointer.memcpy(new RawPointer(dst), new RawPointer(src), bytes));
             return;
         }
         int kind = dstDevice && srcDevice ? DyePackNative.DP_COPY_DEVICE_TO_DEVICE

@@ -79,6 +79,9 @@ class EngineCopyTest {
             dst.duplicate().get(overlap);
             assertArrayEquals(a, overlap);
         }
+        Engine closed = Engine.open(Backend.CPU);
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> closed.copy(s, d), "a closed engine copies nothing");
     }
 
     @Test

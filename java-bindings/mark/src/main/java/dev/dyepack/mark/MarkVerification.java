@@ -123,7 +123,8 @@ public final class MarkVerification {
      * With a prediction service reached over HTTP, in the verification's request and response shapes: per probe a
      * label, or a row of C scores, probabilities or logits, taken as {@link #fromPredictions(Path, Path, Path,
      * AnswerKind, OwnerKey, MarkVerifier)} takes an answer file's (logits become their softmax, then the gap test
-     * is computed too). Both probe files must be answered in one form.
+     * is computed too). Scores for both probe files must be of one kind; labels for one and scores for the other
+     * leave the gap test out, as answer files of those forms do.
      *
      * @param logDir   the mark log
      * @param probeDir the probe set
