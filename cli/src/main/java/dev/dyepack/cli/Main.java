@@ -9,7 +9,10 @@ import dev.dyepack.NoGpuException;
 import dev.dyepack.key.OwnerKey;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,16 +21,37 @@ import picocli.CommandLine.ScopeType;
 /** The {@code dyepack} command: subcommands parse, call the library, and print. */
 @Command(name = "dyepack", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Protective data poisoning: plant and prove keyed backdoor watermarks.",
-        subcommands = {InfoCommand.class, TriggersCommand.class, ApplyCommand.class, PreviewCommand.class,
-            ScoreCommand.class, PoisonCommand.class, ManifestCommand.class, ProbeSetCommand.class, VerifyCommand.class,
-            MarkCommand.class, ServeCommand.class,
-            MonitorCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  dyepack info",
             "  dyepack apply --trigger patch:size=3,pos=br,value=255 --out stamped.npy",
             "  dyepack apply --data images.npy --indices picked.txt --trigger patch:size=4,pos=tl --out out.npy",
             "  DYEPACK_KEY=... dyepack preview --trigger warp:k=4,s=0.5 --out sheet.png"})
 public final class Main implements Runnable {
+    /**
+     * The subcommands by name, in the order the help lists them; each is made, and its picocli model built, only
+     * when a command line needs it (see {@link #commandLine(Map, String...)}).
+     */
+    static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("info", InfoCommand::new);
+        m.put("triggers", TriggersCommand::new);
+        m.put("apply", ApplyCommand::new);
+        m.put("preview", PreviewCommand::new);
+        m.put("score", ScoreCommand::new);
+        m.put("poison", PoisonCommand::new);
+        m.put("manifest", ManifestCommand::new);
+        m.put("probe-set", ProbeSetCommand::new);
+        m.put("verify", VerifyCommand::new);
+        m.put("mark", MarkCommand::new);
+        m.put("serve", ServeCommand::new);
+        m.put("monitor", MonitorCommand::new);
+        m.put("bench", BenchCommand::new);
+        m.put("help", CommandLine.HelpCommand::new);
+        return Collections.unmodifiableMap(m);
+    }
+
     /** The environment the commands read DYEPACK_KEY from (the process's, or a test's). */
     final Map<String, String> env;
 
@@ -86,7 +110,28 @@ public final class Main implements Runnable {
      * @return the configured command line
      */
     public static CommandLine commandLine(Map<String, String> env) {
+        return commandLine(env, new String[0]);
+    }
+
+    /**
+     * As {@link #commandLine(Map)}, for one run on the arguments {@code run}: when the first argument names a subcommand
+     * (other than {@code help}), only that subcommand is built. picocli builds every command's model up front
+     * (its options, mixins, converters and help texts, by reflection), and the whole tree was a third of the
+     * time a short run took from start to exit; anything else (no arguments, a global option first, a mistyped
+     * name, help) gets the whole tree, so help, suggestions and errors are what they always were.
+     *
+     * @param env  the environment
+     * @param run  the arguments the command line will execute
+     * @return the configured command line
+     */
+    public static CommandLine commandLine(Map<String, String> env, String... run) {
         CommandLine cl = new CommandLine(new Main(env));
+        String first = run.length > 0 ? run[0] : null;
+        if (first != null && !first.equals("help") && SUBCOMMANDS.containsKey(first)) {
+            cl.addSubcommand(first, SUBCOMMANDS.get(first).get());
+        } else {
+            SUBCOMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+        }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         // Integer.parseInt takes any Unicode digit (full-width '３' is 3); a number on the command line
         // is ASCII digits only, so what is recorded is what was typed.
@@ -262,6 +307,6 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         // Previews draw with AWT; a server has no display, and none is needed.
         System.setProperty("java.awt.headless", "true");
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(System.getenv(), args).execute(args));
     }
 }

@@ -35,7 +35,7 @@ class CliTriggerTest {
     static CliTest.Run run(Map<String, String> env, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine(env);
+        CommandLine cl = Main.commandLine(env, args);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         return new CliTest.Run(cl.execute(args), out.toString(), err.toString());
