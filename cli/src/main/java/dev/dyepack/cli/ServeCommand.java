@@ -131,12 +131,11 @@ final class ServeCommand implements Callable<Integer> {
             case logits -> AnswerKind.LOGITS;
         };
         try (Engine engine = backend.open(err); MarkLog markLog = MarkLog.open(log, key, logSize.segmentBytes,
-                logSize.maxBytes, probMark)) {
+                logSize.maxBytes, probMark); AnswerMarker marker = new AnswerMarker(engine, key, markLog, budget)) {
             if (markLog.droppedTailBytes() > 0) {
                 err.println("warning: the log ended in a partial line (" + markLog.droppedTailBytes() + " bytes, never "
                         + "acknowledged); it was cut off");
             }
-            AnswerMarker marker = new AnswerMarker(engine, key, markLog, budget);
             MarkingProxy proxy = new MarkingProxy(new MarkingProxy.Settings(upstream, bind, port, keyHeader, table,
                     Duration.ofSeconds(timeout), k, watch ? ExtractionWatch.Settings.DEFAULT : null, watchRaise, mapping),
                     marker,

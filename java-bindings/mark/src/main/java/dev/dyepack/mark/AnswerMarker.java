@@ -55,8 +55,12 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>{@link #mark} returns only after the batch's log entries are on the device, so every mark served is
  * recorded; if logging fails it throws and nothing should be served from that batch. Thread-safe (batches
  * are marked one at a time).
+ *
+ * <p>The marker keeps, per class count, the identity head its margins are scored under as resident operands of
+ * its engine; {@link #close()} releases them (before the engine is closed; closing the engine releases them
+ * too). The log and the engine belong to the caller.
  */
-public final class AnswerMarker {
+public final class AnswerMarker implements AutoCloseable {
     /** The default share of answers changed. */
     public static final double DEFAULT_BUDGET = 0.01;
     /** The largest budget accepted (marks are meant to be rare). */
@@ -67,6 +71,8 @@ public final class AnswerMarker {
     public static final int WARM_UP = 500;
     /** Unchanged answers remembered so that they stay unchanged. */
     public static final int REMEMBERED = 1 << 20;
+    /** Identity heads kept on the engine, one per class count seen (a service answers with one count). */
+    static final int HEADS_KEPT = 4;
     /** Tolerance of a probability row's sum. */
     public static final double SUM_TOLERANCE = 1e-3;
     private static final Pattern CLIENT = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
@@ -117,6 +123,22 @@ public final class AnswerMarker {
         }
     };
     private final Map<String, Double> clientRate = new HashMap<>();
+    /** Identity heads by class count, the least recently used released beyond {@value #HEADS_KEPT}. */
+    private final Map<Integer, Engine.Operand[]> identityHeads = new LinkedHashMap<>(8, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Engine.Operand[]> eldest) {
+            if (size() <= HEADS_KEPT) {
+                return false;
+            }
+            for (Engine.Operand o : eldest.getValue()) {
+                o.close();
+            }
+            return true;
+        }
+    };
+    private boolean closed;
     private long answered;
     private long changed;
 
@@ -181,9 +203,11 @@ public final class AnswerMarker {
      *                                  negative or do not sum to about 1, or a float query is not finite
      * @throws InvalidArgumentException for a bad client name or class count
      * @throws IOException              if the log cannot record the batch's marks (serve nothing from it then)
+     * @throws IllegalStateException    after {@link #close()}
      */
     public synchronized Marking mark(String client, Queries queries, float[] answers, int classes, AnswerKind kind)
             throws IOException {
+        checkOpen();
         checkClient(client);
         Objects.requireNonNull(kind, "kind");
         if (classes < 2) {
@@ -225,9 +249,11 @@ public final class AnswerMarker {
      *                                  tensor on a CPU engine
      * @throws dev.dyepack.CudaException if a device copy or the scoring fails on the device
      * @throws IOException              if the log cannot record the batch's marks (serve nothing from it then)
+     * @throws IllegalStateException    after {@link #close()}
      */
     public synchronized Marking mark(String client, Queries queries, Tensor answers, Tensor served, AnswerKind kind)
             throws IOException {
+        checkOpen();
         checkClient(client);
         Objects.requireNonNull(kind, "kind");
         checkRows(answers, "answers");
@@ -266,12 +292,7 @@ public final class AnswerMarker {
         float[] values = new float[n * classes];
         host.asFloatBuffer().get(values);
         checkAnswers(values, n, classes, kind);
-        float[] identity = new float[classes * classes];
-        for (int c = 0; c < classes; c++) {
-            identity[c * classes + c] = 1f;
-        }
-        Marking m = decide(client, queries, values, classes, kind,
-                engine.scoreBoundary(answers, identity, new float[classes], -1));
+        Marking m = decide(client, queries, values, classes, kind, scores(answers, classes));
         try {
             engine.copy(answers, served);
             ByteBuffer row = ByteBuffer.allocateDirect(classes * 4).order(ByteOrder.nativeOrder());
@@ -293,6 +314,12 @@ public final class AnswerMarker {
             throw e;
         }
         return m;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the answer marker is closed");
+        }
     }
 
     private Marking empty() {
@@ -444,11 +471,46 @@ public final class AnswerMarker {
     private BoundaryScores scores(float[] answers, int n, int classes) {
         FloatBuffer rows = ByteBuffer.allocateDirect(answers.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
         rows.put(answers).flip();
-        float[] identity = new float[classes * classes];
-        for (int c = 0; c < classes; c++) {
-            identity[c * classes + c] = 1f;
+        return scores(Tensor.rows(rows, n, classes), classes);
+    }
+
+    /**
+     * The engine's scores of answer rows under the identity head of their class count, kept as resident operands
+     * (uploaded, and their pairwise distances computed, once per class count rather than once per batch: for
+     * 1,000 classes that was most of a batch's time).
+     */
+    private BoundaryScores scores(Tensor rows, int classes) {
+        Engine.Operand[] head = identityHeads.get(classes);
+        if (head == null) {
+            float[] identity = new float[Math.multiplyExact(classes, classes)];
+            for (int c = 0; c < classes; c++) {
+                identity[c * classes + c] = 1f;
+            }
+            Engine.Operand weight = engine.upload(identity);
+            try {
+                head = new Engine.Operand[] {weight, engine.upload(new float[classes])};
+            } catch (RuntimeException e) {
+                weight.close();
+                throw e;
+            }
+            identityHeads.put(classes, head);
         }
-        return engine.scoreBoundary(Tensor.rows(rows, n, classes), identity, new float[classes], -1);
+        return engine.scoreBoundary(rows, head[0], head[1], -1);
+    }
+
+    /**
+     * Releases the identity heads this marker keeps on its engine (neither the engine nor the log is closed). A
+     * second call does nothing; marking after it throws {@link IllegalStateException}.
+     */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        for (Engine.Operand[] head : identityHeads.values()) {
+            for (Engine.Operand o : head) {
+                o.close();
+            }
+        }
+        identityHeads.clear();
     }
 
     /** The threshold for this batch: the quantile of the window with the batch; then the batch joins the window. */

@@ -161,10 +161,10 @@ public final class BatchMarking {
         int logged;
         long dropped;
         boolean full;
-        try (MarkLog log = MarkLog.open(logDir, key, segmentBytes, maxBytes, mark)) {
+        try (MarkLog log = MarkLog.open(logDir, key, segmentBytes, maxBytes, mark);
+                AnswerMarker marker = new AnswerMarker(engine, key, log, budget)) {
             dropped = log.droppedTailBytes();
             full = !log.hasRoom(n);
-            AnswerMarker marker = new AnswerMarker(engine, key, log, budget);
             try {
                 m = marker.mark(client, q, f, classes, k);
             } catch (InvalidInputException e) {

@@ -300,4 +300,34 @@ class AnswerMarkerTest {
         assertEquals(MarkLog.read(dir.resolve("array"), KEY).answers().stream().map(MarkEntry::digest).toList(),
                 MarkLog.read(dir.resolve("tensor"), KEY).answers().stream().map(MarkEntry::digest).toList());
     }
+
+    @Test
+    void identityHeadsAreKeptPerClassCountBoundedAndReleasedOnClose() throws Exception {
+        SplittableRandom r = new SplittableRandom(6);
+        int n = 40;
+        byte[] q = bytes(r, n);
+        try (Engine own = Engine.open(Backend.CPU); MarkLog log = MarkLog.open(dir.resolve("log"), KEY)) {
+            AnswerMarker marker = new AnswerMarker(own, KEY, log, 0.01);
+            int[] counts = {2, 3, 4, 5, 6, 3, 3};
+            for (int classes : counts) {
+                float[] p = RandomAnswers.probabilities(r, n, classes, 3);
+                AnswerMarker.Marking m = marker.mark("a", Queries.ofBytes(q, n, D), p, classes,
+                        AnswerKind.PROBABILITIES);
+                for (int i = 0; i < n; i++) {
+                    int top = 0;
+                    for (int c = 1; c < classes; c++) {
+                        top = p[i * classes + c] > p[i * classes + top] ? c : top;
+                    }
+                    assertEquals(top, m.top()[i], classes + " classes, answer " + i);
+                }
+            }
+            // Five class counts seen, the four most recent kept: a weight and a bias each.
+            assertEquals(2 * AnswerMarker.HEADS_KEPT, own.residentOperands());
+            marker.close();
+            assertEquals(0, own.residentOperands(), "close releases every head");
+            assertThrows(IllegalStateException.class, () -> marker.mark("a", Queries.ofBytes(q, n, D),
+                    RandomAnswers.probabilities(r, n, 3, 3), 3, AnswerKind.PROBABILITIES));
+            marker.close();
+        }
+    }
 }
