@@ -38,6 +38,7 @@ public final class NpyWriter implements Samples.Writer {
     /** The bytes before the data: the file is these followed by exactly the data bytes written. */
     private final byte[] headerBytes;
     private long written;
+    private DirectWrites direct;
     private boolean committed;
     private boolean closed;
 
@@ -187,9 +188,36 @@ public final class NpyWriter implements Samples.Writer {
                     + " would exceed the " + header.dataBytes() + " data bytes of shape " + header.shapeString()
                     + " of " + header.descr());
         }
+        if (direct != null) {
+            int n = src.remaining();
+            direct.write(src);
+            written += n;
+            return;
+        }
         while (src.hasRemaining()) {
             written += channel.write(src);
         }
+    }
+
+    /**
+     * Writes the data from here on around the page cache ({@code O_DIRECT}), where the file system of the file
+     * takes direct writes: gathered into aligned buffers and written whole by a background thread while the caller
+     * goes on, nothing left for {@link #commit()}'s force to write back (see {@link DirectWrites}). For a writer fed
+     * only by {@link #write}; {@link #transferFrom} and {@link #mapWritten} are then refused. The bytes of the file
+     * are the same either way. Off when the system property {@code dyepack.directWrites} is {@code false}.
+     *
+     * @return whether the data will be written directly (false: through the page cache, as without this call)
+     * @throws IllegalStateException if the writer is closed or committed, or data was written already
+     */
+    public boolean writeAroundCache() {
+        requireOpen();
+        if (written != 0) {
+            throw new IllegalStateException(finalPath + ": direct writes must be chosen before any data is written");
+        }
+        if (direct == null && !"false".equals(System.getProperty("dyepack.directWrites"))) {
+            direct = DirectWrites.open(tempPath, headerBytes);
+        }
+        return direct != null;
     }
 
     /** @return the bytes the file holds before its data (its header), a copy */
@@ -207,6 +235,7 @@ public final class NpyWriter implements Samples.Writer {
      */
     void transferFrom(FileChannel src, long position, long count, String srcName) throws IOException {
         requireOpen();
+        requireBuffered();
         if (count > header.dataBytes() - written) {
             throw new IllegalStateException(finalPath + ": copying " + count + " more bytes after " + written
                     + " would exceed the " + header.dataBytes() + " data bytes of shape " + header.shapeString()
@@ -224,6 +253,7 @@ public final class NpyWriter implements Samples.Writer {
      */
     java.nio.MappedByteBuffer mapWritten(long offset, long length) throws IOException {
         requireOpen();
+        requireBuffered();
         if (offset < 0 || length < 0 || offset + length > written) {
             throw new IllegalStateException(finalPath + ": bytes " + offset + ".." + (offset + length)
                     + " are not written yet (" + written + " are)");
@@ -247,6 +277,9 @@ public final class NpyWriter implements Samples.Writer {
             if (written != header.dataBytes()) {
                 throw new IllegalStateException(finalPath + ": " + written + " data bytes were written but shape "
                         + header.shapeString() + " of " + header.descr() + " needs " + header.dataBytes());
+            }
+            if (direct != null) {
+                direct.finish(headerBytes.length + written);
             }
             channel.force(true);
             channel.close();
@@ -273,9 +306,18 @@ public final class NpyWriter implements Samples.Writer {
         }
         closed = true;
         try {
+            if (direct != null) {
+                direct.close();
+            }
             channel.close();
         } finally {
             Files.deleteIfExists(tempPath);
+        }
+    }
+
+    private void requireBuffered() {
+        if (direct != null) {
+            throw new IllegalStateException(finalPath + ": the data is written directly; only write() appends to it");
         }
     }
 

@@ -158,6 +158,17 @@ public final class Samples {
     }
 
     /**
+     * Asks a writer that will be fed only by {@link Writer#write} to write around the page cache where it can
+     * ({@link NpyWriter#writeAroundCache}); other writers go on as they are.
+     *
+     * @param to the writer, before any data is written to it
+     * @return whether its data will be written directly
+     */
+    public static boolean writeAroundCache(Writer to) {
+        return to instanceof NpyWriter w && w.writeAroundCache();
+    }
+
+    /**
      * Whether samples copied from this reader to this writer by {@link #copySamples} can then be changed
      * in place through {@link #mapWritten}: both are uncompressed files of the same format whose bytes are
      * the samples' bytes as {@link Reader#readSamples} delivers them ({@code .npy}, plain IDX of 1-byte

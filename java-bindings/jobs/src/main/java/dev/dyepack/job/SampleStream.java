@@ -97,6 +97,11 @@ final class SampleStream {
                 p.run();
             } else {
                 List<Segment> plan = plan(n, per, stamped, in != null || !Samples.copiesInKernel(reader, writer));
+                if (plan.stream().noneMatch(Segment::copy)) {
+                    // Every byte passes through the buffers: written around the page cache where the file system
+                    // allows (docs/benchmarks.md: as fast as cp + sync, where the page cache's write-back varied).
+                    Samples.writeAroundCache(writer);
+                }
                 int buffers = Math.min(BUFFERS, Math.max(1, plan.size()));
                 Pipeline p = new Pipeline(reader, writer, plan, buffers, (int) (per * sampleBytes), in, out, stamper,
                         progress, n);
