@@ -129,12 +129,17 @@ final class DirectWrites implements AutoCloseable {
         s.flip();
         stageAt += length;
         pending.add(io.submit(() -> {
-            long p = at;
-            while (s.hasRemaining()) {
-                p += channel.write(s, p);
+            try {
+                long p = at;
+                while (s.hasRemaining()) {
+                    p += channel.write(s, p);
+                }
+            } finally {
+                // Back to the pool even after a failure, so that the caller never waits for a buffer that
+                // will not come; it finds the failure in check().
+                s.clear();
+                free.add(s);
             }
-            s.clear();
-            free.add(s);
             return null;
         }));
         check(false);
