@@ -56,6 +56,12 @@ final class SampleStream {
      */
     private static final long MAX_BUFFER_BYTES = 2L << 20;
 
+    /**
+     * The least output written around the page cache: below it the aligned buffers and threads cost more than the
+     * page cache's write-back of so little (a file of ten images took 47 ms more to write directly).
+     */
+    static final long DIRECT_MIN_BYTES = 64L << 20;
+
     private SampleStream() {}
 
     /**
@@ -97,7 +103,7 @@ final class SampleStream {
                 p.run();
             } else {
                 List<Segment> plan = plan(n, per, stamped, in != null || !Samples.copiesInKernel(reader, writer));
-                if (plan.stream().noneMatch(Segment::copy)) {
+                if (plan.stream().noneMatch(Segment::copy) && n * sampleBytes >= DIRECT_MIN_BYTES) {
                     // Every byte passes through the buffers: written around the page cache where the file system
                     // allows (docs/benchmarks.md: as fast as cp + sync, where the page cache's write-back varied).
                     Samples.writeAroundCache(writer);

@@ -3,6 +3,7 @@ package dev.dyepack.job;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dyepack.Backend;
 import dev.dyepack.Engine;
@@ -252,6 +253,44 @@ class SampleStreamTest {
             }
             assertArrayEquals(expected, payload(out, f32), format + ", chunks of " + chunkBytes + " bytes");
         }
+        assertArrayEquals(before, Files.readAllBytes(in), "the input is never modified");
+    }
+
+    /**
+     * Stamping every row of an output past {@link SampleStream#DIRECT_MIN_BYTES}: written around the page cache
+     * where the file system allows, the bytes are those written through it (which the test above checks against
+     * the engine), and the input stays as it was.
+     */
+    @org.junit.jupiter.api.Test
+    void aLargeOutputWrittenAroundTheCacheHasTheBytesOfOneWrittenThroughIt() throws IOException {
+        long n = 700;
+        int h = 100;
+        int w = 1000;
+        assertTrue(n * h * w >= SampleStream.DIRECT_MIN_BYTES);
+        byte[] u8 = new byte[(int) (n * h * w)];
+        new Random(31).nextBytes(u8);
+        Path in = dir.resolve("large.npy");
+        try (NpyWriter wr = NpyWriter.create(in, "|u1", new long[] {n, h, w})) {
+            wr.write(ByteBuffer.wrap(u8));
+            wr.commit();
+        }
+        byte[] before = Files.readAllBytes(in);
+        Path direct = dir.resolve("direct.npy");
+        Path cached = dir.resolve("cached.npy");
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            StampJob.prepare(in, direct, TriggerSpec.parse(SPEC), KEY, null, Layout.NHWC).run(engine,
+                    StampJob.DEFAULT_CHUNK_BYTES);
+            System.setProperty("dyepack.directWrites", "false");
+            try {
+                StampJob.prepare(in, cached, TriggerSpec.parse(SPEC), KEY, null, Layout.NHWC).run(engine,
+                        StampJob.DEFAULT_CHUNK_BYTES);
+            } finally {
+                System.clearProperty("dyepack.directWrites");
+            }
+        }
+        assertTrue(Arrays.equals(Files.readAllBytes(cached), Files.readAllBytes(direct)),
+                "the same bytes around the cache and through it");
+        assertFalse(Arrays.equals(before, Files.readAllBytes(direct)), "the rows were stamped");
         assertArrayEquals(before, Files.readAllBytes(in), "the input is never modified");
     }
 
