@@ -202,8 +202,12 @@ public final class BenchSuite {
         String size = String.format(Locale.ROOT, "a folder of %,d grey 64x64 PNGs (%d MB), 10 classes", n,
                 bytes >> 20);
         progress.accept("poison an image folder vs cp -r");
+        // Nothing written is deleted until every folder job has run: ext4 skips the inodes of files deleted in
+        // the last minute or more when it creates new ones, and a job creating 10,000 files right after 10,000
+        // were deleted spent seconds in that scan (docs/benchmarks.md), whichever job came second.
+        List<Path> written = new java.util.ArrayList<>();
         double cp = shell("cp -r " + q(root) + " " + q(work.resolve("folder-copy")) + " && sync");
-        deleteTree(work.resolve("folder-copy"));
+        written.add(work.resolve("folder-copy"));
         double random = Double.NaN;
         double boundary = Double.NaN;
         for (String select : List.of("random", "boundary")) {
@@ -219,7 +223,7 @@ public final class BenchSuite {
             } catch (IOException e) {
                 rows.add(failed(job, e));
             }
-            deleteTree(out);
+            written.add(out);
         }
         // Boundary selection must decode every image (the surrogate fits on all pixels): its floor is a
         // parallel decode of the folder, timed here in this JVM on every core.
@@ -233,12 +237,13 @@ public final class BenchSuite {
                     + Runtime.getRuntime().availableProcessors() + " cores (`ImageFolder.readImages`, in process)",
                     decode));
         }
-        jpegFolder(rows, key, n);
+        jpegFolder(rows, key, n, written);
         String pil = peer(peers, "folder-poison", root.toString(), work.resolve("folder-pil").toString(), "0.01");
-        deleteTree(work.resolve("folder-pil"));
+        written.add(work.resolve("folder-pil"));
         rows.add(row("`poison` 1% of " + size + ", random selection", random, "PIL: copy the folder, blend 1%, save",
                 pil));
-        deleteTree(root);
+        written.add(root);
+        written.forEach(BenchSuite::deleteTree);
     }
 
     /**
@@ -259,7 +264,7 @@ public final class BenchSuite {
     }
 
     /** The same folder as JPEGs at quality 90: formats and names are kept, unchanged files are copied. */
-    private void jpegFolder(List<Row> rows, Path key, int n) throws IOException {
+    private void jpegFolder(List<Row> rows, Path key, int n, List<Path> written) throws IOException {
         Path root = work.resolve("folder-jpeg");
         progress.accept("writing " + n + " grey 64x64 JPEGs (quality 90) in 10 classes");
         SplittableRandom rng = new SplittableRandom(4);
@@ -285,7 +290,7 @@ public final class BenchSuite {
                 n, bytes >> 20);
         progress.accept("poison a JPEG folder vs cp -r");
         double cp = shell("cp -r " + q(root) + " " + q(work.resolve("folder-jpeg-copy")) + " && sync");
-        deleteTree(work.resolve("folder-jpeg-copy"));
+        written.add(work.resolve("folder-jpeg-copy"));
         Path out = work.resolve("folder-jpeg-poisoned");
         String job = "`poison` 1% of " + size + ", random selection (JPEGs kept, at their quality)";
         try {
@@ -295,8 +300,8 @@ public final class BenchSuite {
         } catch (IOException e) {
             rows.add(failed(job, e));
         }
-        deleteTree(out);
-        deleteTree(root);
+        written.add(out);
+        written.add(root);
     }
 
     // ------------------------------------------------------------------ library operations in this JVM
