@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
 
 /**
  * A file's bytes written around the page cache ({@code O_DIRECT}): gathered into aligned buffers and written as
- * whole blocks at block-aligned offsets by a background thread while the caller fills the next buffer. On the
+ * whole blocks at block-aligned offsets by two background threads while the caller fills the next buffer. On the
  * development machine's virtual disk, writing 575 MB this way took 0.50-0.78 s, about what {@code cp} + {@code sync}
  * took in the same minutes, where writing it through the page cache and forcing it took 0.9-2.9 s, the page cache's
  * write-back being what varied (docs/benchmarks.md). The last block is padded, and {@link #finish} cuts the file

@@ -201,7 +201,7 @@ public final class NpyWriter implements Samples.Writer {
 
     /**
      * Writes the data from here on around the page cache ({@code O_DIRECT}), where the file system of the file
-     * takes direct writes: gathered into aligned buffers and written whole by a background thread while the caller
+     * takes direct writes: gathered into aligned buffers and written whole by background threads while the caller
      * goes on, nothing left for {@link #commit()}'s force to write back (see {@link DirectWrites}). For a writer fed
      * only by {@link #write}; {@link #transferFrom} and {@link #mapWritten} are then refused. The bytes of the file
      * are the same either way. Off when the system property {@code dyepack.directWrites} is {@code false}.
