@@ -91,6 +91,7 @@ ROWS = {
         ("sparse-default-a0.5-1%", "sparse:n=24,alpha=0.5", "0.01", "dirty", []),
         ("sparse-default-n12-1%", "sparse:n=12", "0.01", "dirty", []),
         ("sparse-default-n48-1%", "sparse:n=48", "0.01", "dirty", []),
+        ("sparse-default-n32-1%", "sparse:n=32", "0.01", "dirty", []),
         ("sparse-default-clean-1%", "sparse:n=24", "0.01", "clean", []),
     ],
     # Small budgets (0.1%: 20 of 20,000 poisoned): negatives, pixels, a keyed square, selection.

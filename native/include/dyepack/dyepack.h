@@ -44,8 +44,9 @@ extern "C" {
  * (DP_MEMORY_OPERAND, dp_operand_*, dp_score_boundary_op, dp_set_columns_op) and caller streams
  * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. Revision 3: SHA-256 over caller-owned state
  * (DP_SHA256_STATE_BYTES, dp_sha256_init, dp_sha256_update, dp_sha256_final, dp_sha256_implementation) and
- * the batch file copy (dp_copy_files, dp_copy_status). */
-#define DP_ABI_REVISION 3
+ * the batch file copy (dp_copy_files, dp_copy_status). Revision 4: keyed random words and the keyed
+ * shuffle (dp_keyed_bits, dp_keyed_shuffle). */
+#define DP_ABI_REVISION 4
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -218,6 +219,21 @@ DP_API int32_t dp_warp(dp_engine *engine, const dp_tensor *batch, const dp_tenso
  * never on how it was batched. eps: finite, >= 0 (<= 255 for uint8); first_sample >= 0. */
 DP_API int32_t dp_keyed_noise(dp_engine *engine, const dp_tensor *batch, uint32_t key0, uint32_t key1, float eps,
                               int64_t first_sample, const int64_t *indices, int64_t n_indices);
+
+/* The words of a keyed stream, without an engine: out[i] = word i % 4 of Philox4x32-10 with key
+ * (key0, key1) and counter (lo(i / 4), hi(i / 4), lo(stream), hi(stream)) for i in [0, count): the
+ * layout of dp_keyed_noise and of dev.dyepack.key.KeyedRandom's bits(stream, i). Keyed patterns (a
+ * blend's noise for every negative key) are drawn here rather than word by word in Java.
+ * DP_ERR_INVALID_ARGUMENT for count < 0, or a null out with count > 0. */
+DP_API int32_t dp_keyed_bits(uint32_t key0, uint32_t key1, uint64_t stream, uint32_t *out, int64_t count);
+
+/* A keyed Fisher-Yates shuffle of values[0, count) in place, without an engine: for i from count - 1
+ * down to 1, swap values[i] and values[j], j = below(stream, i, i + 1) of dev.dyepack.key.KeyedRandom
+ * (the word of dp_keyed_bits at index i, read as unsigned, modulo i + 1 when it is at or above
+ * 2^32 mod (i + 1); otherwise the draws of a retry stream private to (stream, i) under the key XOR
+ * (0x44507274, 0x72793031), as KeyedRandom.below documents). DP_ERR_INVALID_ARGUMENT for count outside
+ * [0, 2^31], or null values with count > 0. */
+DP_API int32_t dp_keyed_shuffle(uint32_t key0, uint32_t key1, uint64_t stream, int64_t *values, int64_t count);
 
 /* Token trigger, in place: for the i-th selected sequence, seq[positions[i] + j] = ids[j], j < k.
  * batch: int32, C = H = 1, W = L. ids: host, k >= 1 values. positions: host, one per selected

@@ -251,6 +251,12 @@ public final class DyePackNative {
 
     public static native int dp_operand_destroy(EngineHandle engine, OperandHandle operand);
 
+    public static native int dp_keyed_bits(@Cast("uint32_t") int key0, @Cast("uint32_t") int key1,
+            @Cast("uint64_t") long stream, @Cast("uint32_t*") int[] out, long count);
+
+    public static native int dp_keyed_shuffle(@Cast("uint32_t") int key0, @Cast("uint32_t") int key1,
+            @Cast("uint64_t") long stream, @Cast("int64_t*") long[] values, long count);
+
     public static native int dp_sync_filesystem(@Cast("const char*") BytePointer path);
 
     public static native int dp_engine_set_stream(EngineHandle engine, Pointer stream);

@@ -76,13 +76,16 @@ class KeyedRandomTest {
         for (int[] key : keys) {
             KeyedRandom r = new KeyedRandom(key);
             for (long stream : new long[] {0, 1, -1, 0x0123456789abcdefL}) {
-                for (int length : new int[] {0, 1, 3, 4, 5, 7, 8, 1027}) {
+                for (int length : new int[] {0, 1, 3, 4, 5, 7, 8, KeyedRandom.NATIVE_MIN - 1, KeyedRandom.NATIVE_MIN, 1027, 150_529}) {
                     int[] out = new int[length];
                     java.util.Arrays.fill(out, 0x5a5a5a5a);
                     r.fillBits(stream, out);
+                    int[] portable = new int[length];
+                    r.fillBitsPortable(stream, portable);
                     for (int i = 0; i < length; i++) {
                         assertEquals(layoutReference(key, stream, i), out[i],
                                 "stream " + stream + " length " + length + " word " + i);
+                        assertEquals(out[i], portable[i], "portable loop, stream " + stream + " word " + i);
                     }
                 }
             }
@@ -256,7 +259,8 @@ class KeyedRandomTest {
     void shuffleMatchesAPlainFisherYatesOverBelow() {
         Random seeds = new Random(20261130);
         int rejectedShuffles = 0;
-        int[] sizes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 784, 50_176, 150_001};
+        int[] sizes = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 784, KeyedRandom.NATIVE_MIN - 1, KeyedRandom.NATIVE_MIN, 50_176,
+                150_001};
         long[] streams = {0, 1, -1, 0x0123456789abcdefL};
         for (int k = 0; k < 4; k++) {
             int[] key = {seeds.nextInt(), seeds.nextInt()};
@@ -277,14 +281,52 @@ class KeyedRandomTest {
                         expected[i] = expected[j];
                         expected[j] = t;
                     }
+                    long[] portable = actual.clone();
                     r.shuffle(stream, actual);
                     assertArrayEquals(expected, actual, "key " + k + ", stream " + stream + ", n " + n);
+                    r.shufflePortable(stream, portable);
+                    assertArrayEquals(expected, portable, "portable loop, key " + k + ", stream " + stream + ", n " + n);
                     rejectedShuffles += rejected ? 1 : 0;
                 }
             }
         }
         // Without a rejected first draw the fallback to below() would be untested.
         assertTrue(rejectedShuffles > 0, "no shuffle met a rejected draw");
+    }
+
+    /**
+     * Long arrays go to the native loops (dp_keyed_bits, dp_keyed_shuffle) wherever the library is
+     * loaded, as it is for these tests; they must give the Java loops' words and swaps, including the
+     * retry draws of large shuffles (about n^2 / 2^34 rejected first draws per shuffle of n: some 60
+     * for 2^20).
+     */
+    @Test
+    void nativeLoopsGiveTheJavaLoopsResults() {
+        assertTrue(dev.dyepack.internal.NativeLibrary.isLoaded(), "the native library must be loaded for these tests");
+        Random seeds = new Random(42);
+        for (int k = 0; k < 3; k++) {
+            int[] key = {seeds.nextInt(), seeds.nextInt()};
+            KeyedRandom r = new KeyedRandom(key);
+            long stream = seeds.nextLong();
+            int[] bits = new int[1 << 20];
+            int[] bitsPortable = new int[bits.length];
+            r.fillBits(stream, bits);
+            r.fillBitsPortable(stream, bitsPortable);
+            assertArrayEquals(bitsPortable, bits, "key " + k);
+            long[] values = new long[1 << 20];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = i;
+            }
+            long[] portable = values.clone();
+            r.shuffle(stream, values);
+            r.shufflePortable(stream, portable);
+            assertArrayEquals(portable, values, "key " + k);
+        }
+        // The native entry points check their arguments like the rest of the ABI.
+        assertEquals(dev.dyepack.internal.DyePackNative.DP_ERR_INVALID_ARGUMENT,
+                dev.dyepack.internal.DyePackNative.dp_keyed_bits(1, 2, 0, new int[4], -1));
+        assertEquals(dev.dyepack.internal.DyePackNative.DP_ERR_INVALID_ARGUMENT,
+                dev.dyepack.internal.DyePackNative.dp_keyed_shuffle(1, 2, 0, new long[4], (1L << 31) + 1));
     }
 
     @Test
