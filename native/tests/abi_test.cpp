@@ -272,6 +272,48 @@ void test_philox_known_answer(dp_engine *eng) {
   DP_EXPECT(std::memcmp(alone.data(), x.data() + 4, 16) == 0, "noise must not depend on batching");
 }
 
+// dp_keyed_bits gives the same words as dp_keyed_noise's generator (the Random123 known answer for
+// key (0, 0), stream 0), a stream's later blocks at their counters, and dp_keyed_shuffle a
+// permutation that depends on the key and stream only; both check their arguments.
+void test_keyed_words_and_shuffle() {
+  const uint32_t kat[4] = {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u};
+  std::vector<uint32_t> w(7, 0xdeadbeefu);
+  DP_EXPECT(dp_keyed_bits(0, 0, 0, w.data(), 3) == DP_OK, "%s", dp_last_error());
+  for (int j = 0; j < 3; ++j) DP_EXPECT(w[size_t(j)] == kat[j], "word %d: %08x", j, w[size_t(j)]);
+  DP_EXPECT(w[3] == 0xdeadbeefu, "wrote past count");
+  // Words 4..6 (block 1) against the noise trigger's draws of elements 4..6 of sample 0.
+  DP_EXPECT(dp_keyed_bits(0, 0, 0, w.data(), 7) == DP_OK, "%s", dp_last_error());
+  dp_engine *eng = nullptr;
+  DP_EXPECT(dp_engine_create(DP_BACKEND_CPU, 0, &eng) == DP_OK, "%s", dp_last_error());
+  std::vector<float> x(8, 0.0f);
+  dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, 1, 1, 8, x.data());
+  DP_EXPECT(dp_keyed_noise(eng, &t, 0, 0, 1.0f, 0, nullptr, DP_ALL_SAMPLES) == DP_OK, "%s", dp_last_error());
+  dp_engine_destroy(eng);
+  for (int j = 0; j < 7; ++j) {
+    const float u = static_cast<float>(w[size_t(j)] >> 8) / 16777216.0f;
+    DP_EXPECT(x[size_t(j)] == 2.0f * u - 1.0f, "word %d against the noise trigger's element", j);
+  }
+  DP_EXPECT(dp_keyed_bits(0, 0, 0, nullptr, 0) == DP_OK, "an empty fill with no buffer");
+  DP_EXPECT(dp_keyed_bits(0, 0, 0, nullptr, 1) == DP_ERR_INVALID_ARGUMENT, "null out accepted");
+  DP_EXPECT(dp_keyed_bits(0, 0, 0, w.data(), -1) == DP_ERR_INVALID_ARGUMENT, "negative count accepted");
+  DP_EXPECT(contains(dp_last_error(), "count"), "%s", dp_last_error());
+
+  std::vector<int64_t> a(1000), b(1000), c(1000);
+  for (int64_t i = 0; i < 1000; ++i) a[size_t(i)] = b[size_t(i)] = c[size_t(i)] = i;
+  DP_EXPECT(dp_keyed_shuffle(5, 6, 7, a.data(), 1000) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(dp_keyed_shuffle(5, 6, 7, b.data(), 1000) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(dp_keyed_shuffle(5, 6, 8, c.data(), 1000) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(a == b, "the same key and stream must give the same permutation");
+  DP_EXPECT(a != c, "another stream must give another permutation");
+  std::vector<int64_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 1000; ++i) DP_EXPECT(sorted[size_t(i)] == i, "not a permutation at %lld", (long long)i);
+  DP_EXPECT(dp_keyed_shuffle(5, 6, 7, nullptr, 2) == DP_ERR_INVALID_ARGUMENT, "null values accepted");
+  DP_EXPECT(dp_keyed_shuffle(5, 6, 7, a.data(), (int64_t{1} << 31) + 1) == DP_ERR_INVALID_ARGUMENT,
+            "a count over 2^31 accepted");
+  DP_EXPECT(contains(dp_last_error(), "2^31"), "%s", dp_last_error());
+}
+
 // The other primitives reject bad arguments with a message and write nothing.
 void test_trigger_rejections(dp_engine *eng) {
   std::vector<uint8_t> img(2 * 3 * 4 * 5, 7);
@@ -399,6 +441,7 @@ int main() {
   dp_engine_destroy(probe);
   test_cpu_variant();
   test_versions();
+  test_keyed_words_and_shuffle();
   test_sync_filesystem();
   test_engine_creation();
   dp_engine *eng = nullptr;
