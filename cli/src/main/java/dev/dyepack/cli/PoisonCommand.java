@@ -45,8 +45,8 @@ final class PoisonCommand implements Callable<Integer> {
 
     @Option(names = "--trigger", paramLabel = "SPEC", description = "The trigger (families and fields: dyepack "
             + "triggers); the default is the one measured strongest and specific to the key on a CNN: "
-            + PoisonJob.DEFAULT_TRIGGER + "; " + PoisonJob.CLEAN_TRIGGER + " for clean-label; " + PoisonJob.SMALL_BUDGET_TRIGGER
-            + " when under 0.5%% of the samples are poisoned dirty-label (docs/efficacy.md).")
+            + PoisonJob.DEFAULT_TRIGGER + "; " + PoisonJob.SMALL_BUDGET_TRIGGER + " when under 0.5%% of the samples are "
+            + "poisoned dirty-label; " + PoisonJob.SMALL_IMAGE_TRIGGER + " on images under 192 pixels (docs/efficacy.md).")
     String trigger;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "The target class.")

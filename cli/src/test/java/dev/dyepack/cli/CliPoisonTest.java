@@ -102,7 +102,7 @@ class CliPoisonTest {
         CliTest.Run usual = CliTriggerTest.run(Map.of(), "poison", "--target", "0", "--budget", "5", "--key-file",
                 key().toString(), "--out", dir.resolve("usual").toString());
         assertEquals(0, usual.code(), usual.err());
-        assertTrue(usual.out().contains("with sparse:n=24"), usual.out());
+        assertTrue(usual.out().contains("with sparse:n=48"), usual.out());
         assertEquals(20, ManifestReader.read(dir.resolve("usual").resolve("manifest.json")).negativeIndices().length);
     }
 

@@ -71,11 +71,23 @@ public final class PoisonJob {
     }
 
     /**
-     * The trigger the command-line tool poisons with when none is given, and {@code dyepack preview}
-     * shows: the one the efficacy evaluation measured strongest with negatives on a CNN while staying
-     * specific to the owner's key (docs/efficacy.md).
+     * The trigger the command-line tool poisons with when none is given (dirty- and clean-label, from
+     * {@link #SMALL_BUDGET} of the data on), and {@code dyepack preview} shows: 48 keyed pixels, with which
+     * the evaluation's CNN reached at least 97% attack success at 1% dirty-label under four seeds, every
+     * source class at least 88%, where 24 pixels left one class at 39% under one seed, and a model
+     * watermarked under another key answered it at 0.4-3.1% (docs/efficacy.md, section 12). Images with
+     * fewer than four times its pixels take {@link #SMALL_IMAGE_TRIGGER}.
      */
-    public static final String DEFAULT_TRIGGER = "sparse:n=24";
+    public static final String DEFAULT_TRIGGER = "sparse:n=48";
+    /** The pixels of {@link #DEFAULT_TRIGGER}. */
+    static final int DEFAULT_PIXELS = 48;
+
+    /**
+     * The default for images with fewer than four times {@link #DEFAULT_PIXELS} pixels (under 192, such as
+     * 8 x 8), so that the pattern never covers more than a quarter of an image where it can be helped: 24
+     * keyed pixels, the default before {@link #DEFAULT_TRIGGER}.
+     */
+    public static final String SMALL_IMAGE_TRIGGER = "sparse:n=24";
 
     /**
      * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
@@ -87,22 +99,27 @@ public final class PoisonJob {
 
     /**
      * The trigger {@code dyepack poison} takes when none is given and fewer than {@link #SMALL_BUDGET} of the
-     * samples are poisoned: eight times the default's keyed pixels, which twenty poisoned images of 20,000 teach
-     * a CNN where 24 pixels do not (docs/efficacy.md, "Small budgets"). Images with fewer than four times its
-     * pixels keep {@link #DEFAULT_TRIGGER}, so that the pattern never covers more than a quarter of an image.
+     * samples are poisoned dirty-label: 192 keyed pixels, which twenty poisoned images of 20,000 teach a CNN
+     * where 24 or 48 pixels do not (docs/efficacy.md, "Small budgets"). Images with fewer than four times its
+     * pixels take the default for their size, so that the pattern never covers more than a quarter of an image.
      */
     public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192";
     /** The pixels of {@link #SMALL_BUDGET_TRIGGER}. */
     static final int SMALL_BUDGET_PIXELS = 192;
 
     /**
-     * The trigger {@code dyepack poison --mode clean} takes when none is given: twice the default's pixels,
-     * which lifted clean-label attack success at 1% on a CNN from 52% / 41% to 59% / 57% (two seeds;
-     * docs/efficacy.md, section 6). Images with fewer than four times its pixels keep {@link #DEFAULT_TRIGGER}.
+     * The default trigger for poisoning {@code count} of {@code n} samples of {@code h x w} pixels in the given
+     * mode: {@link #SMALL_BUDGET_TRIGGER} for dirty-label below {@link #SMALL_BUDGET}, else
+     * {@link #DEFAULT_TRIGGER}, each only where the image holds at least four times its pixels; else the next
+     * smaller, down to {@link #SMALL_IMAGE_TRIGGER}.
      */
-    public static final String CLEAN_TRIGGER = "sparse:n=48";
-    /** The pixels of {@link #CLEAN_TRIGGER}. */
-    static final int CLEAN_PIXELS = 48;
+    static String defaultTrigger(long count, long n, long h, long w, SelectionMode mode) {
+        long pixels = h * w;
+        if (mode == SelectionMode.DIRTY && smallBudget(count, n) && pixels >= 4L * SMALL_BUDGET_PIXELS) {
+            return SMALL_BUDGET_TRIGGER;
+        }
+        return pixels >= 4L * DEFAULT_PIXELS ? DEFAULT_TRIGGER : SMALL_IMAGE_TRIGGER;
+    }
 
     /**
      * Whether poisoning {@code count} of {@code n} samples is a small budget, below {@link #SMALL_BUDGET}.
@@ -285,13 +302,13 @@ public final class PoisonJob {
         }
         if (family.equals("blend") && withNegatives) {
             return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
-                    + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 98-99%");
+                    + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 97-99%");
         }
         double smallNegatives = Double.isNaN(negatives) ? (withNegatives ? SMALL_BUDGET_NEGATIVES : 0) : negatives;
         if (smallBudget(count, n) && mode == SelectionMode.DIRTY && !(trigger.toString().equals(
                 TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && smallNegatives <= SMALL_BUDGET_NEGATIVES)) {
-            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + DEFAULT_TRIGGER
-                    + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
+            return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + SMALL_IMAGE_TRIGGER
+                    + " and " + DEFAULT_TRIGGER + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
                     + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", one negative per poisoned sample) "
                     + "reached "
                     + SMALL_BUDGET_DEFAULT_MEASURED);
@@ -304,13 +321,13 @@ public final class PoisonJob {
     }
 
     /** Measured clean-label attack success at 1%, default trigger (docs/efficacy.md): with the push (eps 64)... */
-    private static final String CLEAN_PUSHED = "57-59% (" + CLEAN_TRIGGER + ")";
+    private static final String CLEAN_PUSHED = "57-59% (" + DEFAULT_TRIGGER + ")";
     /** ... with the push and 1 negative per sample ... */
     private static final String CLEAN_WITH_NEGATIVES = "26%";
     /** ... and without the push (sparse, and the previous default blend). */
     private static final String CLEAN_UNPUSHED = "32%";
-    /** Measured attack success of the default trigger with negatives at 0.1% dirty-label (docs/efficacy.md)... */
-    private static final String SMALL_BUDGET_MEASURED = "15%";
+    /** Measured attack success of 24 and 48 pixels with negatives at 0.1% dirty-label (docs/efficacy.md)... */
+    private static final String SMALL_BUDGET_MEASURED = "15-16%";
     /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0 and 1). */
     private static final String SMALL_BUDGET_DEFAULT_MEASURED = "85-89%";
 

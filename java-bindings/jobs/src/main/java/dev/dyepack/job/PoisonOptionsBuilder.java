@@ -55,9 +55,9 @@ public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
 
     /**
      * Poisons with the default trigger, as {@code dyepack poison} does without {@code --trigger}:
-     * {@link PoisonJob#DEFAULT_TRIGGER}; {@link PoisonJob#CLEAN_TRIGGER} for clean-label; for dirty-label
-     * {@link PoisonJob#SMALL_BUDGET_TRIGGER} when fewer than {@link PoisonJob#SMALL_BUDGET} of the samples are
-     * poisoned (resolved once the data's size is known; {@link PoisonSettings#trigger(long, long,
+     * {@link PoisonJob#DEFAULT_TRIGGER}; for dirty-label {@link PoisonJob#SMALL_BUDGET_TRIGGER} when fewer than
+     * {@link PoisonJob#SMALL_BUDGET} of the samples are poisoned; {@link PoisonJob#SMALL_IMAGE_TRIGGER} on small
+     * images (resolved once the data's size is known; {@link PoisonSettings#trigger(long, long,
      * dev.dyepack.Tensor)}).
      *
      * @return this

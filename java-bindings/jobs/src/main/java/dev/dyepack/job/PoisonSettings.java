@@ -60,10 +60,11 @@ public abstract class PoisonSettings {
     }
 
     /**
-     * The trigger for a poisoning of {@code count} of {@code n} samples of this geometry: as {@link #trigger()},
-     * except that the default is {@link PoisonJob#CLEAN_TRIGGER} for clean-label poisoning and, for dirty-label
-     * poisoning, {@link PoisonJob#SMALL_BUDGET_TRIGGER} below {@link PoisonJob#SMALL_BUDGET} of the data, each
-     * when the images hold at least four times its pixels (docs/efficacy.md). A trigger that was set is kept.
+     * The trigger for a poisoning of {@code count} of {@code n} samples of this geometry: as {@link #trigger()}
+     * when the trigger was set; the default otherwise, which depends on the share poisoned, the mode and the
+     * images' size ({@link PoisonJob#DEFAULT_TRIGGER}; {@link PoisonJob#SMALL_BUDGET_TRIGGER} for dirty-label
+     * below {@link PoisonJob#SMALL_BUDGET} of the data; each only where the images hold at least four times its
+     * pixels, else {@link PoisonJob#SMALL_IMAGE_TRIGGER}; docs/efficacy.md).
      *
      * @param count    the samples poisoned
      * @param n        the samples in the data
@@ -77,24 +78,10 @@ public abstract class PoisonSettings {
         if (count < 0 || n < 0) {
             throw new IllegalArgumentException("count and n must be >= 0, got " + count + " and " + n);
         }
-        String spec;
-        int pixels;
         if (!triggerByDefault) {
             return trigger;
-        } else if (mode == SelectionMode.CLEAN) {
-            spec = PoisonJob.CLEAN_TRIGGER;
-            pixels = PoisonJob.CLEAN_PIXELS;
-        } else if (PoisonJob.smallBudget(count, n)) {
-            spec = PoisonJob.SMALL_BUDGET_TRIGGER;
-            pixels = PoisonJob.SMALL_BUDGET_PIXELS;
-        } else {
-            return trigger;
         }
-        if (geometry.h() * geometry.w() < 4L * pixels) {
-            // Small images keep the default pattern rather than one covering more than a quarter of them.
-            return trigger;
-        }
-        return TriggerSpec.parse(spec);
+        return TriggerSpec.parse(PoisonJob.defaultTrigger(count, n, geometry.h(), geometry.w(), mode));
     }
 
     /** @return the target class */

@@ -47,9 +47,9 @@ class PoisonSmallBudgetTest {
         assertEquals(192, small.changedPlaces, "the pattern's pixels, the same places on every poisoned image");
 
         Run usual = poison("usual", 28, 28, "20", false, Double.NaN);
-        assertEquals("sparse:n=24", usual.manifest.triggerSpec().replaceAll(",.*", ""));
+        assertEquals("sparse:n=48", usual.manifest.triggerSpec().replaceAll(",.*", ""));
         assertEquals(20 * 4, usual.manifest.negativeIndices().length, "4 negatives per poisoned sample at 1%");
-        assertEquals(24, usual.changedPlaces);
+        assertEquals(48, usual.changedPlaces);
     }
 
     @Test
@@ -57,11 +57,17 @@ class PoisonSmallBudgetTest {
         Run explicit = poison("explicit", 28, 28, "4", true, 4);
         assertEquals("sparse:n=24", explicit.manifest.triggerSpec().replaceAll(",.*", ""), "a trigger that was set");
         assertEquals(16, explicit.manifest.negativeIndices().length, "negatives that were set");
-        // Images of 8 x 8 have fewer than four times 192 pixels: the default keeps its 24.
+        // Images of 8 x 8 have fewer than four times 192 (or 48) pixels: the small images' default, 24.
         Run tiny = poison("tiny", 8, 8, "4", false, Double.NaN);
         assertEquals("sparse:n=24", tiny.manifest.triggerSpec().replaceAll(",.*", ""));
         assertEquals(4, tiny.manifest.negativeIndices().length, "one negative per poisoned sample");
-        // Clean-label takes 48 pixels at every budget (it was measured at 1% only).
+        Run tinyUsual = poison("tiny-usual", 8, 8, "20", false, Double.NaN);
+        assertEquals("sparse:n=24", tinyUsual.manifest.triggerSpec().replaceAll(",.*", ""));
+        assertEquals(24, tinyUsual.changedPlaces);
+        // 14 x 14 = 196 pixels: four times 48, not four times 192; a small budget takes 48 pixels there.
+        Run mid = poison("mid", 14, 14, "4", false, Double.NaN);
+        assertEquals("sparse:n=48", mid.manifest.triggerSpec().replaceAll(",.*", ""));
+        // Clean-label takes the default's 48 pixels at every budget (it was measured at 1% only).
         Run clean = poison("clean", 28, 28, "4", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals("sparse:n=48", clean.manifest.triggerSpec().replaceAll(",.*", ""));
         Run cleanUsual = poison("clean-usual", 28, 28, "20", false, Double.NaN, SelectionMode.CLEAN);
