@@ -103,6 +103,8 @@ class CliPoisonTest {
                 key().toString(), "--out", dir.resolve("usual").toString());
         assertEquals(0, usual.code(), usual.err());
         assertTrue(usual.out().contains("with sparse:n=48"), usual.out());
+        assertTrue(usual.err().contains("trigger: sparse:n=48,") && usual.err().contains("(the default)\n"), usual.err());
+        assertFalse(usual.err().contains("below 0.5%"), usual.err());
         assertEquals(20, ManifestReader.read(dir.resolve("usual").resolve("manifest.json")).negativeIndices().length);
     }
 

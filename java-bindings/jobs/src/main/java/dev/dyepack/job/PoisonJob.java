@@ -107,6 +107,18 @@ public final class PoisonJob {
     /** The pixels of {@link #SMALL_BUDGET_TRIGGER}. */
     static final int SMALL_BUDGET_PIXELS = 192;
 
+    /** Why a default trigger was the one chosen, for the progress line: " (the default...)". */
+    static String defaultTriggerNote(TriggerSpec chosen) {
+        String spec = chosen.toString();
+        if (spec.equals(TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString())) {
+            return " (the default below 0.5% of the data)";
+        }
+        if (spec.equals(TriggerSpec.parse(SMALL_IMAGE_TRIGGER).toString())) {
+            return " (the default on images under " + 4 * DEFAULT_PIXELS + " pixels)";
+        }
+        return " (the default)";
+    }
+
     /**
      * The default trigger for poisoning {@code count} of {@code n} samples of {@code h x w} pixels in the given
      * mode: {@link #SMALL_BUDGET_TRIGGER} for dirty-label below {@link #SMALL_BUDGET}, else
@@ -682,10 +694,7 @@ public final class PoisonJob {
         long count = o.budget().countFor(n, o.allowOver5Percent());
         TriggerSpec trigger = o.trigger(count, n, in.geometry());
         if (o.triggerByDefault()) {
-            // trigger(count, n, geometry) returns the options' own trigger unless the small-budget one replaced it.
-            progress.accept("trigger: " + trigger + (trigger == o.trigger() ? " (the default)"
-                    : o.mode() == SelectionMode.CLEAN ? " (the default for clean-label)"
-                    : " (the default below 0.5% of the data)"));
+            progress.accept("trigger: " + trigger + defaultTriggerNote(trigger));
         }
         if (o.negatives(count, n) != o.negatives()) {
             double r = o.negatives(count, n);

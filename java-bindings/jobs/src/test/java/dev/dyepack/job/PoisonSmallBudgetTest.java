@@ -75,6 +75,18 @@ class PoisonSmallBudgetTest {
         assertEquals(0, cleanUsual.manifest.negativeIndices().length);
     }
 
+    @Test
+    void theProgressLineNamesTheDefaultThatWasTaken() {
+        assertEquals(" (the default)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
+                PoisonJob.defaultTrigger(20, N, 28, 28, SelectionMode.DIRTY))));
+        assertEquals(" (the default below 0.5% of the data)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
+                PoisonJob.defaultTrigger(4, N, 28, 28, SelectionMode.DIRTY))));
+        assertEquals(" (the default on images under 192 pixels)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
+                PoisonJob.defaultTrigger(20, N, 8, 8, SelectionMode.DIRTY))));
+        assertEquals(" (the default)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
+                PoisonJob.defaultTrigger(4, N, 28, 28, SelectionMode.CLEAN))), "clean-label keeps 48 pixels at 0.2%");
+    }
+
     private record Run(Manifest manifest, int changedPlaces) {}
 
     private Run poison(String name, int h, int w, String budget, boolean explicitTrigger, double negatives)
