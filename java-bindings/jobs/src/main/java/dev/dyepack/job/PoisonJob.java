@@ -308,6 +308,12 @@ public final class PoisonJob {
                 return Optional.of("clean-label with negatives reached " + CLEAN_WITH_NEGATIVES + " attack success at 1%"
                         + where + ", without them (the default for clean-label) " + CLEAN_PUSHED);
             }
+            if (family.equals("sparse")) {
+                // The measured default is not dependable either: say so, and how to check (docs/efficacy.md, section 9).
+                return Optional.of("clean-label with the default push reached " + CLEAN_PUSHED + " attack success at 1%"
+                        + where + ", dirty-label 97-99%: check the watermark on a model trained on this output "
+                        + "(dyepack verify) before relying on it");
+            }
         }
         if (weakFamily != null) {
             return Optional.of(family + " at 1% dirty-label reached about " + weakFamily + " attack success" + where);
@@ -333,7 +339,8 @@ public final class PoisonJob {
     }
 
     /** Measured clean-label attack success at 1%, default trigger (docs/efficacy.md): with the push (eps 64)... */
-    private static final String CLEAN_PUSHED = "57-59% (" + DEFAULT_TRIGGER + ")";
+    private static final String CLEAN_PUSHED = "57-63% under three of four seeds and 13.5% under the fourth ("
+            + DEFAULT_TRIGGER + ")";
     /** ... with the push and 1 negative per sample ... */
     private static final String CLEAN_WITH_NEGATIVES = "26%";
     /** ... and without the push (sparse, and the previous default blend). */
