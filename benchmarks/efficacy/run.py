@@ -113,6 +113,7 @@ ROWS = {
         ("small-n192-neg1-shiftneg10x2-0.1%", "sparse:n=192", "0.001", "dirty",
          ["--negatives", "1", "@shiftneg:10:2"]),
         ("clean-n48-1%", "sparse:n=48", "0.01", "clean", []),
+        ("clean-n48-targetvals-1%", "sparse:n=48", "0.01", "clean", ["@targetvals"]),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
     "subtle": [
@@ -181,7 +182,32 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
     shift = [e for e in extra if e.startswith("@shiftneg:")]
     if shift:
         x = shifted_negatives(work, x, manifest, spec, key, shift[0])
+    if "@targetvals" in extra:
+        chosen = np.array(manifest["indices"], dtype=np.int64)
+        x = x.copy()
+        x[chosen] = with_target_values(work, x[chosen], spec, key, data, labels)
     return x, np.load(os.path.join(out, "labels.npy")), manifest
+
+
+def key_mask(work, spec, key):
+    """The places of a key's sparse pattern, read off a stamped mid-grey image."""
+    probe_path = os.path.join(work, "grey-probe.npy")
+    if not os.path.exists(probe_path):
+        np.save(probe_path, np.full((1, 28, 28), 128, np.uint8))
+    return stamp(work, probe_path, spec, key)[0] != 128
+
+
+def with_target_values(work, images, spec, key, data, labels):
+    """Evaluation only ("@targetvals"): the key's places keep their keyed positions but take the value that
+    points towards the target class, white where the target class's mean image is brighter than the other
+    classes' mean image and black elsewhere (the L-infinity step of a mean-difference linear surrogate), in
+    the poisoned images and in the test images alike: keyed in where, chosen in what (Narcissus-style)."""
+    x, y = np.load(data), np.load(labels)
+    toward = x[y == TARGET].mean(axis=0) > x[y != TARGET].mean(axis=0)
+    mask = key_mask(work, spec, key)
+    out = images.copy()
+    out[:, mask] = np.where(toward, 255, 0).astype(np.uint8)[mask]
+    return out
 
 
 def shifted_negatives(work, x, manifest, spec, key, option):
@@ -392,6 +418,8 @@ def main():
             sel = idx
             model = train(px, py, a.arch, a.epochs, seed, a.schedule)
             trig = stamp(a.work, nt_path, spec, owner)
+            if "@targetvals" in extra:
+                trig = with_target_values(a.work, trig, spec, owner, data, labels)
             pred = predict(model, trig)
             hit = pred == TARGET
             row = {
@@ -415,6 +443,8 @@ def main():
                 row["other_key_rate"] = float((predict(om, trig) == TARGET).mean())
                 row["other_key_clean_acc"] = float((predict(om, xte) == yte).mean())
                 rival_trig = stamp(a.work, nt_path, spec, rival)
+                if "@targetvals" in extra:
+                    rival_trig = with_target_values(a.work, rival_trig, spec, rival, data, labels)
                 row["other_key_own_asr"] = float((predict(om, rival_trig) == TARGET).mean())
                 # What a verifier's control keys see: the owner's model on another key's trigger.
                 row["owner_model_other_trigger_rate"] = float((predict(model, rival_trig) == TARGET).mean())
