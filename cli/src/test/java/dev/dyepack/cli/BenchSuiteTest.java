@@ -61,4 +61,31 @@ class BenchSuiteTest {
         assertEquals(rows.size() + 2, table.lines().filter(l -> l.startsWith("|")).count(), table);
         assertTrue(table.contains("`apply` blend to 100 x 224x224x3 uint8"), table);
     }
+
+    @Test
+    void theArrayCommandsAndTheirCopyTakeTurnsAndReportTheMedian() throws IOException {
+        List<String> commands = new ArrayList<>();
+        BenchSuite.CommandRunner inProcess = args -> {
+            commands.add(args.get(0) + (args.contains("--select") ? " " + args.get(args.indexOf("--select") + 1) : ""));
+            CliTest.Run r = CliTriggerTest.run(Map.of(), args.toArray(String[]::new));
+            assertEquals(0, r.code(), args + ": " + r.err());
+            // Made-up times, so the median is known: apply takes 1, 5 (rounds 1 and 2).
+            return args.get(0).equals("apply") ? (commands.stream().filter(c -> c.equals("apply")).count() == 1 ? 1 : 5)
+                    : 2;
+        };
+        Path work = dir.resolve("work-rounds");
+        List<BenchSuite.Row> rows;
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            rows = new BenchSuite(work, new BenchSuite.Sizes(100, 100, 1000, 2), inProcess, null, line -> { })
+                    .run(engine);
+        }
+        assertEquals(List.of("apply", "poison random", "poison boundary", "apply", "poison random", "poison boundary",
+                "poison random", "poison boundary", "poison random"), commands, "two alternating rounds, then the folders");
+        BenchSuite.Row apply = rows.get(0);
+        assertTrue(apply.job().endsWith("(median of 2 rounds)") && apply.peer().startsWith("`cp` + `sync` (median"),
+                apply.toString());
+        assertEquals("3.00 s", apply.dyepack(), "the median of 1 and 5");
+        assertTrue(rows.get(2).job().startsWith("`poison` 1%, random") && rows.get(2).dyepack().equals("2.00 s"),
+                rows.get(2).toString());
+    }
 }

@@ -40,7 +40,9 @@ import javax.imageio.ImageIO;
  *
  * <p>Jobs that users run as commands ({@code apply}, {@code poison} on a large {@code .npy} and on an
  * image folder) are timed as whole command runs in a child JVM (so the time includes the JVM's start, as a
- * user sees it), beside {@code cp} + {@code sync} or {@code cp -r} of the same input. Library operations
+ * user sees it), beside {@code cp} + {@code sync} or {@code cp -r} of the same input; those on the large
+ * {@code .npy} and its copy take turns for up to three rounds (no more than the repeats) and report their
+ * medians. Library operations
  * (every trigger family, the surrogate fit, boundary scoring) are timed in this JVM, best of several
  * repeats, beside a {@code memcpy} of the same bytes or NumPy. The NumPy and PIL peers run from a script
  * shipped in this jar ({@code bench-peers.py}) with the {@code python3} on the PATH; where it or a library
@@ -154,31 +156,48 @@ public final class BenchSuite {
         writeLabels(labels, n, 10, 2);
         String size = String.format(Locale.ROOT, "%,d x 224x224x3 uint8 (%d MB)", n, Files.size(data) >> 20);
 
-        progress.accept("apply blend vs cp + sync");
-        double cp = shell("cp " + q(data) + " " + q(work.resolve("copy.npy")) + " && sync");
-        Files.delete(work.resolve("copy.npy"));
-        double apply = run(List.of("apply", "--data", data.toString(), "--trigger",
-                "blend:alpha=0.2,pattern=noise", "--key-file", key.toString(), "--out", work.resolve("applied.npy")
-                        .toString()));
-        Files.delete(work.resolve("applied.npy"));
-        rows.add(row("`apply` blend to " + size, apply, "`cp` + `sync`", cp));
+        // The copy and the commands take turns, round after round, and each row reports its median: on a
+        // virtual disk one run of either moves by half its time or more between quiet runs (docs/benchmarks.md).
+        int rounds = Math.min(COMMAND_ROUNDS, sizes.repeats());
+        String per = rounds == 1 ? "" : " (median of " + rounds + " rounds)";
+        double[] cp = new double[rounds];
+        double[] apply = new double[rounds];
+        List<String> selects = List.of("random", "boundary");
+        double[][] poison = new double[selects.size()][rounds];
+        IOException[] failures = new IOException[selects.size()];
+        for (int r = 0; r < rounds; r++) {
+            progress.accept("apply blend vs cp + sync" + (rounds == 1 ? "" : ", round " + (r + 1) + " of " + rounds));
+            cp[r] = shell("cp " + q(data) + " " + q(work.resolve("copy.npy")) + " && sync");
+            Files.delete(work.resolve("copy.npy"));
+            apply[r] = run(List.of("apply", "--data", data.toString(), "--trigger", "blend:alpha=0.2,pattern=noise",
+                    "--key-file", key.toString(), "--out", work.resolve("applied.npy").toString()));
+            Files.delete(work.resolve("applied.npy"));
+            for (int j = 0; j < selects.size(); j++) {
+                String select = selects.get(j);
+                if (failures[j] != null) {
+                    continue;
+                }
+                progress.accept("poison 1%, " + select + " selection");
+                Path out = work.resolve("poisoned-" + select);
+                try {
+                    poison[j][r] = run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
+                            "--trigger", "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select,
+                            "--key-file", key.toString(), "--out", out.toString()));
+                } catch (IOException e) {
+                    failures[j] = e;
+                }
+                deleteTree(out);
+            }
+        }
+        double copy = median(cp);
+        rows.add(row("`apply` blend to " + size + per, median(apply), "`cp` + `sync`" + per, copy));
         String np = peer(peers, "blend", data.toString(), work.resolve("np.npy").toString(), "0.2");
         Files.deleteIfExists(work.resolve("np.npy"));
-        rows.add(row("`apply` blend to " + size, apply, "NumPy chunked blend + fsync", np));
-
-        for (String select : List.of("random", "boundary")) {
-            progress.accept("poison 1%, " + select + " selection");
-            Path out = work.resolve("poisoned-" + select);
-            String job = "`poison` 1%, " + select + " selection, same file";
-            try {
-                double t = run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
-                        "--trigger", "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select,
-                        "--key-file", key.toString(), "--out", out.toString()));
-                rows.add(row(job, t, "`cp` + `sync`", cp));
-            } catch (IOException e) {
-                rows.add(failed(job, e));
-            }
-            deleteTree(out);
+        rows.add(row("`apply` blend to " + size + per, median(apply), "NumPy chunked blend + fsync", np));
+        for (int j = 0; j < selects.size(); j++) {
+            String job = "`poison` 1%, " + selects.get(j) + " selection, same file" + per;
+            rows.add(failures[j] != null ? failed(job, failures[j]) : row(job, median(poison[j]), "`cp` + `sync`" + per,
+                    copy));
         }
         Files.delete(data);
     }
@@ -412,6 +431,17 @@ public final class BenchSuite {
     @FunctionalInterface
     private interface Job {
         void run() throws Exception;
+    }
+
+    /** Rounds of the array-file commands and their copy, alternating; each row reports the median. */
+    private static final int COMMAND_ROUNDS = 3;
+
+    /** The median (the mean of the middle two for an even count). */
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        int m = v.length / 2;
+        return v.length % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
     }
 
     private double best(Job job) {
