@@ -114,6 +114,7 @@ ROWS = {
          ["--negatives", "1", "@shiftneg:10:2"]),
         ("clean-n48-1%", "sparse:n=48", "0.01", "clean", []),
         ("clean-n48-targetvals-1%", "sparse:n=48", "0.01", "clean", ["@targetvals"]),
+        ("clean-n96-1%", "sparse:n=96", "0.01", "clean", []),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
     "subtle": [
