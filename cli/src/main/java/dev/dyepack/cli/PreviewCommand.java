@@ -29,8 +29,9 @@ final class PreviewCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "IN.npy", description = "Images. Default: the embedded Fashion-MNIST sample.")
     Path data;
 
-    @Option(names = "--trigger", paramLabel = "SPEC", defaultValue = dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER,
-            description = "An image trigger spec; the default is poison's.")
+    @Option(names = "--trigger", paramLabel = "SPEC", description = "An image trigger spec; the default is poison's "
+            + "for the images' size: " + dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER + ", "
+            + dev.dyepack.job.PoisonJob.SMALL_IMAGE_TRIGGER + " on images under 192 pixels.")
     String trigger;
 
     @Option(names = "--out", required = true, paramLabel = "SHEET.png", description = "Where to write the sheet.")
@@ -68,15 +69,17 @@ final class PreviewCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        TriggerSpec t = TriggerSpec.parse(trigger);
+        TriggerSpec given = trigger == null ? null : TriggerSpec.parse(trigger);
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, data, keyOptions.keyFile);
-        OwnerKey key = keyOptions.resolve(main.env, stderr, t.keyed());
+        // The defaults are keyed sparse patterns.
+        OwnerKey key = keyOptions.resolve(main.env, stderr, given == null || given.keyed());
         try (SampleFiles sample = data == null ? SampleFiles.extract(stderr) : null) {
             Path input = sample == null ? data : sample.images();
+            Layout rank4 = layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC;
+            TriggerSpec t = given != null ? given : Preview.defaultTrigger(input, rank4);
             BufferedImage sheet;
             try (Engine engine = Engine.open(Backend.CPU)) {
-                sheet = Preview.render(engine, input, layout == ApplyCommand.LayoutOption.nchw ? Layout.NCHW : Layout.NHWC,
-                        t, key, first, count, amplify, scale);
+                sheet = Preview.render(engine, input, rank4, t, key, first, count, amplify, scale);
             }
             ContactSheet.write(sheet, out, force, input);
             stdout.println("wrote " + out + " (" + sheet.getWidth() + "x" + sheet.getHeight() + "): clean, " + t

@@ -112,6 +112,19 @@ class CliTriggerTest {
     }
 
     @Test
+    void previewShowsPoisonsDefaultForTheImagesSize() throws IOException {
+        CliTest.Run sample = run(Map.of("DYEPACK_KEY", SECRET), "preview", "--out", dir.resolve("a.png").toString());
+        assertEquals(0, sample.code(), sample.err());
+        assertTrue(sample.out().contains("clean, sparse:n=48,"), "28 x 28: the default " + sample.out());
+        // 10 x 10 images hold fewer than four times 48 pixels: poison would take 24 there, and so does the sheet.
+        Path small = CliTest.npy(dir.resolve("small.npy"), "|u1", new long[] {4, 10, 10}, new byte[400]);
+        CliTest.Run tiny = run(Map.of("DYEPACK_KEY", SECRET), "preview", "--data", small.toString(), "--out",
+                dir.resolve("b.png").toString());
+        assertEquals(0, tiny.code(), tiny.err());
+        assertTrue(tiny.out().contains("clean, sparse:n=24,"), tiny.out());
+    }
+
+    @Test
     void tokensAndColumnsFromTheCommandLine() throws IOException {
         int n = 4;
         int len = 6;

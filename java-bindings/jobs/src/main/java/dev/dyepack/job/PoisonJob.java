@@ -126,11 +126,23 @@ public final class PoisonJob {
      * smaller, down to {@link #SMALL_IMAGE_TRIGGER}.
      */
     static String defaultTrigger(long count, long n, long h, long w, SelectionMode mode) {
-        long pixels = h * w;
-        if (mode == SelectionMode.DIRTY && smallBudget(count, n) && pixels >= 4L * SMALL_BUDGET_PIXELS) {
+        if (mode == SelectionMode.DIRTY && smallBudget(count, n) && h * w >= 4L * SMALL_BUDGET_PIXELS) {
             return SMALL_BUDGET_TRIGGER;
         }
-        return pixels >= 4L * DEFAULT_PIXELS ? DEFAULT_TRIGGER : SMALL_IMAGE_TRIGGER;
+        return defaultTrigger(h, w);
+    }
+
+    /**
+     * The default trigger for images of {@code h x w} pixels from {@link #SMALL_BUDGET} of the data on (what
+     * {@code dyepack preview} shows when no trigger is given): {@link #DEFAULT_TRIGGER}, or
+     * {@link #SMALL_IMAGE_TRIGGER} on images with fewer than four times its pixels.
+     *
+     * @param h the images' height
+     * @param w the images' width
+     * @return the trigger's spec
+     */
+    public static String defaultTrigger(long h, long w) {
+        return h * w >= 4L * DEFAULT_PIXELS ? DEFAULT_TRIGGER : SMALL_IMAGE_TRIGGER;
     }
 
     /**

@@ -31,6 +31,28 @@ public final class Preview {
     private Preview() {}
 
     /**
+     * The trigger {@code dyepack poison} takes by default for these images' size ({@link PoisonJob#defaultTrigger(long,
+     * long)}), what the sheet shows when no trigger is given.
+     *
+     * @param input the images, .npy or IDX, of shape (N, H, W) or (N, H, W, C) / (N, C, H, W)
+     * @param rank4 the layout of a rank-4 file
+     * @return the default trigger
+     * @throws InvalidInputException if the input is unreadable or not images
+     */
+    public static TriggerSpec defaultTrigger(Path input, Layout rank4) {
+        try (Samples.Reader reader = Samples.open(input)) {
+            long[] shape = reader.shape();
+            if (shape.length != 3 && shape.length != 4) {
+                throw new InvalidInputException(input + ": expected images of shape (N, H, W) or (N, H, W, C), got "
+                        + Arrays.toString(shape));
+            }
+            long h = shape.length == 3 ? shape[1] : rank4 == Layout.NHWC ? shape[1] : shape[2];
+            long w = shape.length == 3 ? shape[2] : rank4 == Layout.NHWC ? shape[2] : shape[3];
+            return TriggerSpec.parse(PoisonJob.defaultTrigger(h, w));
+        }
+    }
+
+    /**
      * Renders the sheet for images {@code first .. first+count-1} of an .npy file.
      *
      * @param engine  the engine to stamp with
