@@ -75,7 +75,7 @@ class CliPoisonTest {
         CliTest.Run clean = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--target", "0", "--key-file",
                 key().toString(), "--out", dir.resolve("clean-default").toString());
         assertEquals(0, clean.code(), clean.err());
-        assertTrue(clean.err().contains("dyepack: warning: clean-label with the default push reached")
+        assertTrue(clean.err().contains("dyepack: warning: clean-label with this trigger and the push reached")
                 && clean.err().contains("dyepack verify"), clean.err());
         CliTest.Run bad = CliTriggerTest.run(Map.of(), "poison", "--trigger", "sig", "--target", "0", "--negatives",
                 "1", "--key-file", key().toString(), "--out", dir.resolve("sig").toString());

@@ -320,9 +320,9 @@ public final class PoisonJob {
                 return Optional.of("clean-label with negatives reached " + CLEAN_WITH_NEGATIVES + " attack success at 1%"
                         + where + ", without them (the default for clean-label) " + CLEAN_PUSHED);
             }
-            if (family.equals("sparse")) {
+            if (trigger.toString().equals(TriggerSpec.parse(DEFAULT_TRIGGER).toString())) {
                 // The measured default is not dependable either: say so, and how to check (docs/efficacy.md, section 9).
-                return Optional.of("clean-label with the default push reached " + CLEAN_PUSHED + " attack success at 1%"
+                return Optional.of("clean-label with this trigger and the push reached " + CLEAN_PUSHED + " attack success at 1%"
                         + where + ", dirty-label 96-99%: check the watermark on a model trained on this output "
                         + "(dyepack verify) before relying on it");
             }
