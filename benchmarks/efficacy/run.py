@@ -190,12 +190,17 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
     return x, np.load(os.path.join(out, "labels.npy")), manifest
 
 
-def key_mask(work, spec, key):
-    """The places of a key's sparse pattern, read off a stamped mid-grey image."""
+def stamped_grey(work, spec, key):
+    """A mid-grey 28x28 image stamped with a key's pattern: the pattern's places are where it is not 128."""
     probe_path = os.path.join(work, "grey-probe.npy")
     if not os.path.exists(probe_path):
         np.save(probe_path, np.full((1, 28, 28), 128, np.uint8))
-    return stamp(work, probe_path, spec, key)[0] != 128
+    return stamp(work, probe_path, spec, key)[0]
+
+
+def key_mask(work, spec, key):
+    """The places of a key's sparse pattern."""
+    return stamped_grey(work, spec, key) != 128
 
 
 def with_target_values(work, images, spec, key, data, labels):
@@ -217,10 +222,7 @@ def shifted_negatives(work, x, manifest, spec, key, option):
     key's pixels are, not only that sparse dots are there. The pattern is read off a stamped grey image."""
     _, r, s = option.split(":")
     s = int(s)
-    probe_path = os.path.join(work, "grey-probe.npy")
-    if not os.path.exists(probe_path):
-        np.save(probe_path, np.full((1, 28, 28), 128, np.uint8))
-    stamped = stamp(work, probe_path, spec, key)[0].astype(np.int16)
+    stamped = stamped_grey(work, spec, key).astype(np.int16)
     mask = stamped != 128
     chosen = np.array(manifest["indices"], dtype=np.int64)
     n = manifest["budget"]["n"]

@@ -41,15 +41,22 @@ public final class Preview {
      */
     public static TriggerSpec defaultTrigger(Path input, Layout rank4) {
         try (Samples.Reader reader = Samples.open(input)) {
-            long[] shape = reader.shape();
-            if (shape.length != 3 && shape.length != 4) {
-                throw new InvalidInputException(input + ": expected images of shape (N, H, W) or (N, H, W, C), got "
-                        + Arrays.toString(shape));
-            }
-            long h = shape.length == 3 ? shape[1] : rank4 == Layout.NHWC ? shape[1] : shape[2];
-            long w = shape.length == 3 ? shape[2] : rank4 == Layout.NHWC ? shape[2] : shape[3];
-            return TriggerSpec.parse(PoisonJob.defaultTrigger(h, w));
+            long[] chw = imageGeometry(input, reader.shape(), rank4);
+            return TriggerSpec.parse(PoisonJob.defaultTrigger(chw[1], chw[2]));
         }
+    }
+
+    /** C, H and W of images of shape (N, H, W), or rank 4 in the given layout. */
+    private static long[] imageGeometry(Path input, long[] shape, Layout rank4) {
+        if (shape.length != 3 && shape.length != 4) {
+            throw new InvalidInputException(input + ": expected images of shape (N, H, W) or (N, H, W, C), got "
+                    + Arrays.toString(shape));
+        }
+        if (shape.length == 3) {
+            return new long[] {1, shape[1], shape[2]};
+        }
+        return rank4 == Layout.NHWC ? new long[] {shape[3], shape[1], shape[2]}
+                : new long[] {shape[1], shape[2], shape[3]};
     }
 
     /**
@@ -86,14 +93,11 @@ public final class Preview {
                 throw new InvalidInputException(input + ": " + e.getMessage(), e);
             }
             long[] shape = reader.shape();
-            if (shape.length != 3 && shape.length != 4) {
-                throw new InvalidInputException(input + ": expected images of shape (N, H, W) or (N, H, W, C), got "
-                        + Arrays.toString(shape));
-            }
+            long[] chw = imageGeometry(input, shape, rank4);
             Layout layout = shape.length == 3 ? Layout.NHWC : rank4;
-            long c = shape.length == 3 ? 1 : rank4 == Layout.NHWC ? shape[3] : shape[1];
-            long h = shape.length == 3 ? shape[1] : rank4 == Layout.NHWC ? shape[1] : shape[2];
-            long w = shape.length == 3 ? shape[2] : rank4 == Layout.NHWC ? shape[2] : shape[3];
+            long c = chw[0];
+            long h = chw[1];
+            long w = chw[2];
             if (first < 0 || first >= shape[0]) {
                 throw new InvalidArgumentException("first image " + first + " is out of range [0, " + shape[0] + ")");
             }
