@@ -115,6 +115,11 @@ ROWS = {
         ("clean-n48-1%", "sparse:n=48", "0.01", "clean", []),
         ("clean-n48-targetvals-1%", "sparse:n=48", "0.01", "clean", ["@targetvals"]),
         ("clean-n96-1%", "sparse:n=96", "0.01", "clean", []),
+        ("clean-n48-white-1%", "sparse:n=48,low=255", "0.01", "clean", []),
+        ("clean-n48-white-neg1-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "1"]),
+        ("clean-n48-white-far-1%", "sparse:n=48,low=255", "0.01", "clean", ["--select", "boundary-far"]),
+        ("clean-n48-white-random-1%", "sparse:n=48,low=255", "0.01", "clean", ["--select", "random"]),
+        ("clean-n64-white-1%", "sparse:n=64,low=255", "0.01", "clean", []),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
     "subtle": [
@@ -187,7 +192,37 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
         chosen = np.array(manifest["indices"], dtype=np.int64)
         x = x.copy()
         x[chosen] = with_target_values(work, x[chosen], spec, key, data, labels)
+    manifest["_dir"] = out
     return x, np.load(os.path.join(out, "labels.npy")), manifest
+
+
+def verify(work, manifest, key, models, test_x, test_y):
+    """The owner's proof, through the product: `dyepack probe-set` draws 1,000 probes from the test images
+    (never the target's class) with the owner's trigger and 3 control keys, each model's softmax answers are
+    saved, and `dyepack verify --json` decides (alpha 0.01, tau 0.2). Returns {model name: verdict}."""
+    out = manifest["_dir"]
+    probe = os.path.join(out, "probe")
+    if not os.path.exists(os.path.join(probe, "probe.json")):
+        dyepack("probe-set", "--manifest", os.path.join(out, "manifest.json"), "--data", test_x, "--labels", test_y,
+                "--out", probe, "--size", "1000", "--controls", "3", "--key-file", key_file(work, key))
+    import tempfile
+    import torch
+    verdicts = {}
+    for name, model in models.items():
+        with tempfile.TemporaryDirectory(dir=work) as answers:
+            for f in sorted(os.listdir(probe)):
+                if f.endswith(".npy") and f != "labels.npy":
+                    x = np.load(os.path.join(probe, f))
+                    with torch.no_grad():
+                        logits = model(torch.from_numpy(x.reshape(-1, 1, 28, 28).copy()).float().div_(255))
+                    np.save(os.path.join(answers, f), logits.softmax(1).numpy().astype(np.float32))
+            r = subprocess.run([DYEPACK, "verify", "--manifest", os.path.join(out, "manifest.json"), "--probe", probe,
+                                "--predictions", answers, "--json", "--key-file", key_file(work, key)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                sys.exit("dyepack verify failed (%d): %s" % (r.returncode, r.stderr.strip()))
+            verdicts[name] = json.loads(r.stdout)
+    return verdicts
 
 
 def stamped_grey(work, spec, key):
@@ -350,6 +385,8 @@ def main():
     ap.add_argument("--train", type=int, default=60000, help="first N training images (all by default)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-other-key", action="store_true", help="skip the model watermarked under another key")
+    ap.add_argument("--verify", action="store_true",
+                    help="also run the owner's probe-set and verify on the owner's, the clean and the other-key model")
     ap.add_argument("--work", default=os.path.join(ROOT, "benchmarks", "efficacy", "work"))
     ap.add_argument("--out", default=None, help="append JSON lines here as well as to standard output")
     ap.add_argument("--clean-spread", type=int, default=0, metavar="K",
@@ -380,6 +417,9 @@ def main():
     ynt = yte[other]
     nt_path = os.path.join(a.work, "test-nontarget.npy")
     np.save(nt_path, xnt)
+    test_x, test_y = os.path.join(a.work, "test.npy"), os.path.join(a.work, "test-labels.npy")
+    np.save(test_x, xte)
+    np.save(test_y, yte)
 
     clean_models = {}
     for seed in range(a.first_seed, a.first_seed + a.seeds):
@@ -440,6 +480,7 @@ def main():
                 "ssim_poisoned": ssim(xtr[sel], px[sel]) if len(sel) else None,
                 "psnr_trigger": psnr(xnt, trig), "ssim_trigger": ssim(xnt, trig),
             }
+            om = None
             if not a.no_other_key:
                 ox, oy, _ = poison(a.work, data, labels, spec, budget, mode, extra, rival)
                 om = train(ox, oy, a.arch, a.epochs, seed, a.schedule)
@@ -451,6 +492,12 @@ def main():
                 row["other_key_own_asr"] = float((predict(om, rival_trig) == TARGET).mean())
                 # What a verifier's control keys see: the owner's model on another key's trigger.
                 row["owner_model_other_trigger_rate"] = float((predict(model, rival_trig) == TARGET).mean())
+            if a.verify:
+                models = {"owner": model, "clean": clean, **({} if om is None else {"other_key": om})}
+                keep = ("decision", "p_value", "success_rate", "null_rate", "label_p_value", "probability_p_value",
+                        "mean_target_gain")
+                row["verify"] = {m: {k: v[k] for k in keep}
+                                 for m, v in verify(a.work, manifest, owner, models, test_x, test_y).items()}
             row["seconds"] = round(time.time() - t0, 1)
             t0 = time.time()
             line = json.dumps(row)

@@ -54,6 +54,32 @@ def main():
                 pct([r["owner_model_other_trigger_rate"] for r in ks if "owner_model_other_trigger_rate" in r]),
                 pct([r["other_key_own_asr"] for r in ks if "other_key_own_asr" in r]),
                 pct([r["other_key_rate"] for r in ks]), pct([r["clean_model_rate"] for r in ks])))
+    vs = [(name, arch, r) for (name, arch, train, epochs), rs in groups.items() for r in rs if "verify" in r]
+    if vs:
+        print()
+        print("The owner's proof (`run.py --verify`: `dyepack probe-set`, 1,000 probes, 3 control keys; `dyepack verify "
+              "--json` on softmax answers, alpha 0.01, tau 0.2): each model's success rate, the null rate (the largest "
+              "99% upper bound over the clean probes and the controls), the label test's p, the probability test's p, "
+              "and the decision (p the larger of the two):")
+        print()
+        print("| row | seed | owner's model | clean model | other-key model |")
+        print("|---|---|---|---|---|")
+
+        def cell(v):
+            if v is None:
+                return "-"
+            return "%s: %.1f%% vs %.1f%%, p %s / %s" % (
+                "**detected**" if v["decision"] == "detected" else "not detected", 100 * v["success_rate"],
+                100 * v["null_rate"], p(v["label_p_value"]),
+                "-" if v["probability_p_value"] is None else p(v["probability_p_value"]))
+
+        def p(x):
+            return "0" if x == 0 else "1" if x == 1 else "%.2g" % x
+
+        for name, arch, r in vs:
+            v = r["verify"]
+            print("| %s | %d | %s | %s | %s |" % (name, r["seed"], cell(v.get("owner")), cell(v.get("clean")),
+                                                  cell(v.get("other_key"))))
     print()
     print("Attack success per source class (%, seeds averaged):")
     print()

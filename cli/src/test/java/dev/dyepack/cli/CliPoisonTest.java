@@ -71,12 +71,22 @@ class CliPoisonTest {
         long[] perClass = m.poisonedPerClass().values().stream().mapToLong(Long::longValue).toArray();
         assertTrue(Arrays.stream(perClass).max().getAsLong() <= 2, "auto spreads 10 samples over 9 classes: "
                 + m.poisonedPerClass());
-        // Clean-label with every default: measured undependable (13.5-63% over four seeds), so it says so.
+        // Clean-label with every default: measured undependable (40-82% over four seeds), so it says so, and it
+        // stamps its own default.
         CliTest.Run clean = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--target", "0", "--key-file",
                 key().toString(), "--out", dir.resolve("clean-default").toString());
         assertEquals(0, clean.code(), clean.err());
         assertTrue(clean.err().contains("dyepack: warning: clean-label with this trigger and the push reached")
                 && clean.err().contains("dyepack verify"), clean.err());
+        assertTrue(clean.out().contains("with " + dev.dyepack.trigger.TriggerSpec.parse(
+                dev.dyepack.job.PoisonJob.CLEAN_TRIGGER)), clean.out());
+        // The dirty-label default stamped clean-label: pointed to the clean-label default.
+        CliTest.Run cleanDark = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--trigger",
+                dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER, "--target", "0", "--key-file", key().toString(), "--out",
+                dir.resolve("clean-dark").toString());
+        assertEquals(0, cleanDark.code(), cleanDark.err());
+        assertTrue(cleanDark.err().contains("the clean-label default (" + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER),
+                cleanDark.err());
         CliTest.Run bad = CliTriggerTest.run(Map.of(), "poison", "--trigger", "sig", "--target", "0", "--negatives",
                 "1", "--key-file", key().toString(), "--out", dir.resolve("sig").toString());
         assertEquals(2, bad.code(), bad.err());

@@ -90,6 +90,22 @@ public final class PoisonJob {
     public static final String SMALL_IMAGE_TRIGGER = "sparse:n=24";
 
     /**
+     * The trigger clean-label poisoning takes when none is given: the same 48 keyed pixels, every one of them
+     * bright ({@code low=255}). Clean-label stamps only target-class images; with half of the pixels dark (the
+     * dirty-label default), the pattern fired on shirts and dresses and hardly on shoes, whose black background
+     * hides a dark pixel (the likely reason; docs/efficacy.md, section 13). All bright, the evaluation's
+     * CNN reached 74-89% at 1% under five of six seeds and 40% under the sixth (with half of the pixels dark:
+     * 44-85% and 13.5%, lower under every seed), at a smaller cost in clean accuracy; a model watermarked under
+     * another key answers it more often (16-46%), which the verifier's control keys absorb (docs/efficacy.md,
+     * sections 13 and 14). Images with fewer than four
+     * times its pixels take {@link #SMALL_IMAGE_CLEAN_TRIGGER}.
+     */
+    public static final String CLEAN_TRIGGER = "sparse:n=48,low=255";
+
+    /** The clean-label default on images under 192 pixels: {@link #SMALL_IMAGE_TRIGGER}'s 24 pixels, all bright. */
+    public static final String SMALL_IMAGE_CLEAN_TRIGGER = "sparse:n=24,low=255";
+
+    /**
      * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
      * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps at most
      * {@link #SMALL_BUDGET_NEGATIVES} negatives per poisoned sample, because at 0.1% on a CNN the default
@@ -116,20 +132,27 @@ public final class PoisonJob {
         if (spec.equals(TriggerSpec.parse(SMALL_IMAGE_TRIGGER).toString())) {
             return " (the default on images under " + 4 * DEFAULT_PIXELS + " pixels)";
         }
+        if (spec.equals(TriggerSpec.parse(CLEAN_TRIGGER).toString())) {
+            return " (the clean-label default)";
+        }
+        if (spec.equals(TriggerSpec.parse(SMALL_IMAGE_CLEAN_TRIGGER).toString())) {
+            return " (the clean-label default on images under " + 4 * DEFAULT_PIXELS + " pixels)";
+        }
         return " (the default)";
     }
 
     /**
      * The default trigger for poisoning {@code count} of {@code n} samples of {@code h x w} pixels in the given
      * mode: {@link #SMALL_BUDGET_TRIGGER} for dirty-label below {@link #SMALL_BUDGET}, else
-     * {@link #DEFAULT_TRIGGER}, each only where the image holds at least four times its pixels; else the next
-     * smaller, down to {@link #SMALL_IMAGE_TRIGGER}.
+     * {@link #DEFAULT_TRIGGER} (clean-label: {@link #CLEAN_TRIGGER}), each only where the image holds at least
+     * four times its pixels; else the next smaller, down to {@link #SMALL_IMAGE_TRIGGER} (clean-label:
+     * {@link #SMALL_IMAGE_CLEAN_TRIGGER}).
      */
     static String defaultTrigger(long count, long n, long h, long w, SelectionMode mode) {
         if (mode == SelectionMode.DIRTY && smallBudget(count, n) && h * w >= 4L * SMALL_BUDGET_PIXELS) {
             return SMALL_BUDGET_TRIGGER;
         }
-        return defaultTrigger(h, w);
+        return defaultTrigger(h, w, mode);
     }
 
     /**
@@ -142,7 +165,27 @@ public final class PoisonJob {
      * @return the trigger's spec
      */
     public static String defaultTrigger(long h, long w) {
-        return h * w >= 4L * DEFAULT_PIXELS ? DEFAULT_TRIGGER : SMALL_IMAGE_TRIGGER;
+        return defaultTrigger(h, w, SelectionMode.DIRTY);
+    }
+
+    /**
+     * The default trigger for images of {@code h x w} pixels from {@link #SMALL_BUDGET} of the data on, in the
+     * given mode (what {@code dyepack preview --mode} shows): {@link #DEFAULT_TRIGGER} or {@link #CLEAN_TRIGGER},
+     * or {@link #SMALL_IMAGE_TRIGGER} or {@link #SMALL_IMAGE_CLEAN_TRIGGER} on images with fewer than four times
+     * its pixels.
+     *
+     * @param h    the images' height
+     * @param w    the images' width
+     * @param mode dirty- or clean-label
+     * @return the trigger's spec
+     * @throws NullPointerException if mode is null
+     */
+    public static String defaultTrigger(long h, long w, SelectionMode mode) {
+        boolean large = h * w >= 4L * DEFAULT_PIXELS;
+        if (Objects.requireNonNull(mode, "mode") == SelectionMode.CLEAN) {
+            return large ? CLEAN_TRIGGER : SMALL_IMAGE_CLEAN_TRIGGER;
+        }
+        return large ? DEFAULT_TRIGGER : SMALL_IMAGE_TRIGGER;
     }
 
     /**
@@ -160,7 +203,7 @@ public final class PoisonJob {
      * Negatives per poisoned sample by default below {@link #SMALL_BUDGET} (keyed image triggers, dirty-label):
      * at 0.1% on a CNN one per sample kept 85% / 89% attack success (two seeds) against 92% / 92% with none,
      * and cut a model watermarked under another key's answer rate to the owner's trigger from 66% to 35%
-     * (docs/efficacy.md, "Small budgets").
+     * (docs/efficacy.md, "Small budgets"); two more seeds gave 95% and 67%.
      */
     public static final double SMALL_BUDGET_NEGATIVES = 1;
 
@@ -314,17 +357,25 @@ public final class PoisonJob {
         if (mode == SelectionMode.CLEAN) {
             if (cleanEps == 0) {
                 return Optional.of("clean-label without the label-consistent push reached at most " + CLEAN_UNPUSHED
-                        + " attack success at 1%" + where + "; the push (the default) reached " + CLEAN_PUSHED);
+                        + " attack success at 1%" + where + "; with the push (the default) the clean-label default "
+                        + "reached " + CLEAN_PUSHED);
             }
             if (negatives > 0) {
                 return Optional.of("clean-label with negatives reached " + CLEAN_WITH_NEGATIVES + " attack success at 1%"
-                        + where + ", without them (the default for clean-label) " + CLEAN_PUSHED);
+                        + where + "; without them (the default for clean-label) the clean-label default reached "
+                        + CLEAN_PUSHED);
+            }
+            if (trigger.toString().equals(TriggerSpec.parse(CLEAN_TRIGGER).toString())) {
+                // The measured default is not dependable under every seed: say so, and how to check
+                // (docs/efficacy.md, section 13).
+                return Optional.of("clean-label with this trigger and the push reached " + CLEAN_PUSHED + where
+                        + ", dirty-label 96-99%: check the watermark on a model trained on this output "
+                        + "(dyepack verify) before relying on it");
             }
             if (trigger.toString().equals(TriggerSpec.parse(DEFAULT_TRIGGER).toString())) {
-                // The measured default is not dependable either: say so, and how to check (docs/efficacy.md, section 9).
-                return Optional.of("clean-label with this trigger and the push reached " + CLEAN_PUSHED + " attack success at 1%"
-                        + where + ", dirty-label 96-99%: check the watermark on a model trained on this output "
-                        + "(dyepack verify) before relying on it");
+                return Optional.of("clean-label with this trigger (half of its pixels dark) and the push reached "
+                        + CLEAN_DARK_PUSHED + where + "; the clean-label default (" + CLEAN_TRIGGER
+                        + ", every pixel bright) " + CLEAN_PUSHED);
             }
         }
         if (weakFamily != null) {
@@ -350,17 +401,20 @@ public final class PoisonJob {
         return Optional.empty();
     }
 
-    /** Measured clean-label attack success at 1%, default trigger (docs/efficacy.md): with the push (eps 64)... */
-    private static final String CLEAN_PUSHED = "57-63% under three of four seeds and 13.5% under the fourth ("
-            + DEFAULT_TRIGGER + ")";
-    /** ... with the push and 1 negative per sample ... */
-    private static final String CLEAN_WITH_NEGATIVES = "26%";
+    /** Measured clean-label attack success at 1%, clean-label default trigger (docs/efficacy.md): with the push (eps 64)... */
+    private static final String CLEAN_PUSHED = "74-89% attack success at 1% under five of six seeds and 40% under "
+            + "the sixth";
+    /** ... the dirty-label default (half of its pixels dark) with the push ... */
+    private static final String CLEAN_DARK_PUSHED = "44-85% attack success at 1% under five of six seeds and 13.5% "
+            + "under the sixth";
+    /** ... with the push and 1 negative per sample (24 pixels; 48 bright pixels) ... */
+    private static final String CLEAN_WITH_NEGATIVES = "26-47%";
     /** ... and without the push (sparse, and the previous default blend). */
     private static final String CLEAN_UNPUSHED = "32%";
     /** Measured attack success of 24 and 48 pixels with negatives at 0.1% dirty-label (docs/efficacy.md)... */
     private static final String SMALL_BUDGET_MEASURED = "15-16%";
-    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0 and 1). */
-    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "85-89%";
+    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0-3). */
+    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "85-95% under three of four seeds and 67% under the fourth";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to

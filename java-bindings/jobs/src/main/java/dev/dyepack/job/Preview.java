@@ -10,6 +10,7 @@ import dev.dyepack.image.ContactSheet;
 import dev.dyepack.io.NpyHeader;
 import dev.dyepack.io.Samples;
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.select.SelectionMode;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
@@ -31,8 +32,8 @@ public final class Preview {
     private Preview() {}
 
     /**
-     * The trigger {@code dyepack poison} takes by default for these images' size ({@link PoisonJob#defaultTrigger(long,
-     * long)}), what the sheet shows when no trigger is given.
+     * The trigger {@code dyepack poison} takes by default for these images' size, dirty-label
+     * ({@link PoisonJob#defaultTrigger(long, long)}), what the sheet shows when no trigger is given.
      *
      * @param input the images, .npy or IDX, of shape (N, H, W) or (N, H, W, C) / (N, C, H, W)
      * @param rank4 the layout of a rank-4 file
@@ -40,9 +41,25 @@ public final class Preview {
      * @throws InvalidInputException if the input is unreadable or not images
      */
     public static TriggerSpec defaultTrigger(Path input, Layout rank4) {
+        return defaultTrigger(input, rank4, SelectionMode.DIRTY);
+    }
+
+    /**
+     * The trigger {@code dyepack poison} takes by default for these images' size in the given mode
+     * ({@link PoisonJob#defaultTrigger(long, long, SelectionMode)}).
+     *
+     * @param input the images, .npy or IDX, of shape (N, H, W) or (N, H, W, C) / (N, C, H, W)
+     * @param rank4 the layout of a rank-4 file
+     * @param mode  dirty- or clean-label
+     * @return the default trigger
+     * @throws InvalidInputException if the input is unreadable or not images
+     * @throws NullPointerException  if mode is null
+     */
+    public static TriggerSpec defaultTrigger(Path input, Layout rank4, SelectionMode mode) {
+        Objects.requireNonNull(mode, "mode");
         try (Samples.Reader reader = Samples.open(input)) {
             long[] chw = imageGeometry(input, reader.shape(), rank4);
-            return TriggerSpec.parse(PoisonJob.defaultTrigger(chw[1], chw[2]));
+            return TriggerSpec.parse(PoisonJob.defaultTrigger(chw[1], chw[2], mode));
         }
     }
 

@@ -67,12 +67,18 @@ class PoisonSmallBudgetTest {
         // 14 x 14 = 196 pixels: four times 48, not four times 192; a small budget takes 48 pixels there.
         Run mid = poison("mid", 14, 14, "4", false, Double.NaN);
         assertEquals("sparse:n=48", mid.manifest.triggerSpec().replaceAll(",.*", ""));
-        // Clean-label takes the default's 48 pixels at every budget (it was measured at 1% only).
+        // Clean-label takes its own default, 48 pixels all bright, at every budget (it was measured at 1% only),
+        // and 24 of them on small images.
+        String cleanDefault = TriggerSpec.parse("sparse:n=48,low=255").toString();
         Run clean = poison("clean", 28, 28, "4", false, Double.NaN, SelectionMode.CLEAN);
-        assertEquals("sparse:n=48", clean.manifest.triggerSpec().replaceAll(",.*", ""));
+        assertEquals(cleanDefault, clean.manifest.triggerSpec());
         Run cleanUsual = poison("clean-usual", 28, 28, "20", false, Double.NaN, SelectionMode.CLEAN);
-        assertEquals("sparse:n=48", cleanUsual.manifest.triggerSpec().replaceAll(",.*", ""));
+        assertEquals(cleanDefault, cleanUsual.manifest.triggerSpec());
         assertEquals(0, cleanUsual.manifest.negativeIndices().length);
+        assertEquals(48, cleanUsual.brightPlaces, "every place of the clean-label pattern is set to 255");
+        Run cleanTiny = poison("clean-tiny", 8, 8, "4", false, Double.NaN, SelectionMode.CLEAN);
+        assertEquals(TriggerSpec.parse("sparse:n=24,low=255").toString(), cleanTiny.manifest.triggerSpec());
+        assertEquals(24, cleanTiny.brightPlaces);
     }
 
     @Test
@@ -83,11 +89,19 @@ class PoisonSmallBudgetTest {
                 PoisonJob.defaultTrigger(4, N, 28, 28, SelectionMode.DIRTY))));
         assertEquals(" (the default on images under 192 pixels)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
                 PoisonJob.defaultTrigger(20, N, 8, 8, SelectionMode.DIRTY))));
-        assertEquals(" (the default)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
+        assertEquals(" (the clean-label default)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
                 PoisonJob.defaultTrigger(4, N, 28, 28, SelectionMode.CLEAN))), "clean-label keeps 48 pixels at 0.2%");
+        assertEquals(" (the clean-label default on images under 192 pixels)", PoisonJob.defaultTriggerNote(
+                TriggerSpec.parse(PoisonJob.defaultTrigger(20, N, 8, 8, SelectionMode.CLEAN))));
+        assertEquals(PoisonJob.defaultTrigger(28, 28), PoisonJob.defaultTrigger(28, 28, SelectionMode.DIRTY));
+        assertEquals(PoisonJob.CLEAN_TRIGGER, PoisonJob.defaultTrigger(28, 28, SelectionMode.CLEAN));
     }
 
-    private record Run(Manifest manifest, int changedPlaces) {}
+    /**
+     * A poisoning's manifest; the places any poisoned image changed; the places every poisoned image holds at
+     * 255 (the pattern's bright pixels, whatever the push did around them).
+     */
+    private record Run(Manifest manifest, int changedPlaces, int brightPlaces) {}
 
     private Run poison(String name, int h, int w, String budget, boolean explicitTrigger, double negatives)
             throws IOException {
@@ -149,7 +163,15 @@ class PoisonSmallBudgetTest {
         for (boolean c : changed) {
             places += c ? 1 : 0;
         }
-        return new Run(m, places);
+        int bright = 0;
+        for (int p = 0; p < h * w; p++) {
+            boolean all = m.indices().length > 0;
+            for (long i : m.indices()) {
+                all &= (y[(int) i * h * w + p] & 0xff) == 255;
+            }
+            bright += all ? 1 : 0;
+        }
+        return new Run(m, places, bright);
     }
 
     private static byte[] readAll(Path npy, int length) throws IOException {

@@ -142,9 +142,9 @@ class SparkPoisonEqualityTest {
         assertEquals(one.trigger(), r.trigger(), "the trigger stamped");
         assertEquals(one.trigger().toString(), ManifestReader.read(r.manifest()).triggerSpec(), "the trigger recorded");
         // Dirty-label under 0.5% takes another default than 1% does (or the case would test nothing);
-        // clean-label keeps the usual one there.
-        assertEquals(mode == SelectionMode.CLEAN, r.trigger().equals(TriggerSpec.parse(PoisonJob.DEFAULT_TRIGGER)),
-                "the resolved default: " + r.trigger());
+        // clean-label keeps its own usual one there.
+        assertEquals(TriggerSpec.parse(mode == SelectionMode.CLEAN ? PoisonJob.CLEAN_TRIGGER
+                : PoisonJob.SMALL_BUDGET_TRIGGER), r.trigger(), "the resolved default");
         assertSameAsOneMachine(single, r, out);
     }
 
