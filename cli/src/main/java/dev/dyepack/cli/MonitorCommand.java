@@ -50,6 +50,11 @@ final class MonitorCommand implements Callable<Integer> {
     @Option(names = "--tau", paramLabel = "T", description = "Margin of the probability test.")
     double tau = Verifier.DEFAULT_TAU;
 
+    @Option(names = "--label-margin", paramLabel = "M", description = "Margin of the label test: the triggered "
+            + "probes' target rate is tested against the null rate plus M (a model trained under another key can "
+            + "answer the owner's trigger a few points above the controls).")
+    double labelMargin = Verifier.DEFAULT_MARGIN;
+
     @Mixin
     EndpointOptions endpoint;
 
@@ -68,7 +73,7 @@ final class MonitorCommand implements Callable<Integer> {
         if (endpoint.url == null) {
             throw new ParameterException(spec.commandLine(), "monitoring needs the suspect's --endpoint URL");
         }
-        Verifier verifier = new Verifier(alpha, tau);
+        Verifier verifier = new Verifier(alpha, tau, labelMargin);
         OwnerKey key = keyOptions.resolve(main.env, spec.commandLine().getErr());
         if (key == null) {
             throw new ParameterException(spec.commandLine(), "monitoring needs the owner's key: --key-file FILE or "

@@ -29,12 +29,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "verify", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = {"Check the manifest's and the probe set's signatures, then test the suspect's answers: the",
             "triggered probes' target rate against the largest Clopper-Pearson upper bound over the clean probes and",
-            "each control (exact binomial test); with probabilities also a paired t-test with margin tau. Prints the",
-            "decision at alpha and every number behind it. Exit 0 with a decision (detected or not), 2 for unusable",
-            "answers, 4 when a signature or fingerprint does not verify. With --marks LOGDIR: test a suspect clone",
-            "against the answer marks of `dyepack mark` or `dyepack serve`, client by client: on labels (Fisher's exact",
-            "test) and, when the suspect gave probabilities or logits, on its probability gap (runner-up minus top",
-            "class, Mann-Whitney U), the two combined by Holm's method per client, then Holm-adjusted over the clients."},
+            "each control plus a margin (exact binomial test); with probabilities also a paired t-test with margin",
+            "tau. Prints the decision at alpha and every number behind it. Exit 0 with a decision (detected or not),",
+            "2 for unusable answers, 4 when a signature or fingerprint does not verify. With --marks LOGDIR: test a",
+            "suspect clone against the answer marks of `dyepack mark` or `dyepack serve`, client by client: on labels",
+            "(Fisher's exact test) and, when the suspect gave probabilities or logits, on its probability gap",
+            "(runner-up minus top class, Mann-Whitney U), the two combined by Holm's method per client, then",
+            "Holm-adjusted over the clients."},
         footer = {"", "Example:",
             "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key",
             "  dyepack verify --marks marks/ --probe mark-probe/ --predictions clone-answers/ --key-file owner.key"})
@@ -82,6 +83,11 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--tau", paramLabel = "T", description = "Margin of the probability test.")
     double tau = Verifier.DEFAULT_TAU;
 
+    @Option(names = "--label-margin", paramLabel = "M", description = "Margin of the label test: the triggered "
+            + "probes' target rate is tested against the null rate plus M (a model trained under another key can "
+            + "answer the owner's trigger a few points above the controls).")
+    double labelMargin = Verifier.DEFAULT_MARGIN;
+
     @Option(names = "--json", description = "Print exactly one JSON object instead of the summary.")
     boolean json;
 
@@ -106,7 +112,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Verifier verifier = new Verifier(alpha, tau);
+        Verifier verifier = new Verifier(alpha, tau, labelMargin);
         OwnerKey key = keyOptions.resolve(main.env, err);
         if (key == null) {
             throw new ParameterException(spec.commandLine(), "verifying needs the owner's key: --key-file FILE or "
@@ -158,7 +164,8 @@ final class VerifyCommand implements Callable<Integer> {
                 out.println(String.format(Locale.ROOT, "  %s: target rate %.4f, bound %.4f", c.name(), c.rate(),
                         c.upperBound()));
             }
-            out.println(String.format(Locale.ROOT, "  label test p = %.3g", v.labelPValue())
+            out.println(String.format(Locale.ROOT, "  label test (against the null rate + margin %s) p = %.3g",
+                    v.margin(), v.labelPValue())
                     + (v.probabilityPValue() == null ? "" : String.format(Locale.ROOT,
                             "; probability test (mean target gain %.4f, tau %s) p = %.3g", v.meanGain(), v.tau(),
                             v.probabilityPValue())));

@@ -138,7 +138,7 @@ final class ReportChart {
         g.setStroke(new BasicStroke(1f));
         g.setFont(small);
         g.drawString(String.format(Locale.ROOT, "null rate %.2f%%: the largest one-sided %s%% upper bound of the clean "
-                + "and control rates; the p-value tests the triggered rate against it", 100 * v.nullRate(),
+                + "and control rates; the p-value tests the triggered rate against it plus a margin", 100 * v.nullRate(),
                 Report.num(100 * (1 - v.alpha()))), 100, 121);
 
         g.setColor(INK);

@@ -79,10 +79,16 @@ final class ReportPage {
                 .append(num("verdict.hits", v.hits(), Integer.toString(v.hits()))).append(" triggered answers "
                         + "equal to the target (success rate ")
                 .append(num("verdict.success_rate", v.successRate(), pct(v.successRate())))
-                .append(") against that null rate; its p-value, ")
+                .append(") against that null rate plus a margin of ")
+                .append(num("verdict.label_margin", v.margin(), pct(v.margin())))
+                .append("; its p-value, ")
                 .append(num("verdict.label_p_value", v.labelPValue(), Report.pText(v.labelPValue())))
                 .append(", is the probability of at least that many target answers from a model whose rate on "
-                        + "triggered images is no higher than the null rate.");
+                        + "triggered images is no higher than the null rate plus the margin. The margin is there "
+                        + "because a model trained on data watermarked by someone else, with the same kind of "
+                        + "trigger under another key, answers each key's pattern at a rate of its own, and can "
+                        + "answer the owner's a few points above the controls by chance of how the patterns "
+                        + "overlap.");
         if (v.probabilityPValue() != null) {
             b.append(" The suspect also returned class probabilities, so a second test was run: a one-sided "
                     + "paired t-test that the target-class probability rises by more than a margin of ")
@@ -104,10 +110,11 @@ final class ReportPage {
                         + "the clean images and every control, so a model that merely reacts to this kind of "
                         + "pattern, rather than to the owner's key, raises the null with it and is not reported. "
                         + "A model that did not learn the owner's trigger answers the target on triggered images "
-                        + "no more often than on the clean images or on some control; a wrong detection then needs "
-                        + "either that the null fall below its rate (probability at most alpha) or that the "
-                        + "binomial test err (at most alpha), so it happens with probability at most twice alpha, "
-                        + "and less in practice since the null is the largest of several bounds. A result of "
+                        + "about as often as on the clean images or on some control; a wrong detection then needs "
+                        + "the owner's pattern to draw more answers than the strongest control by more than the "
+                        + "margin, beyond what the binomial test allows at alpha. That is rare but not bounded by "
+                        + "alpha alone: it rests on three or so controls showing how far another key's pattern can "
+                        + "stray, which the margin covers for what has been measured. A result of "
                         + "<i>not detected</i> is not proof that the model never saw the owner's data.</p>\n");
 
         b.append("<h2>Chart</h2>\n<img id=\"chart\" alt=\"Target-class rate of the triggered, clean and control "

@@ -11,6 +11,7 @@ import java.util.Locale;
  * @param hits          triggered probes answered with the target
  * @param successRate   hits / probes
  * @param nullRate      the conservative null: the largest upper bound over clean probes and controls
+ * @param margin        the label test's margin: it tests the success rate against nullRate + margin
  * @param labelPValue   the exact binomial test's p-value
  * @param probabilityPValue the paired t-test's p-value, or null for label-only answers
  * @param meanGain      the mean rise of the target's probability from clean to triggered, or null
@@ -22,9 +23,9 @@ import java.util.Locale;
  * @param clean         the target rate on clean probes
  * @param controls      the target rate under each control trigger
  */
-public record Verdict(int target, int probes, int hits, double successRate, double nullRate, double labelPValue,
-        Double probabilityPValue, Double meanGain, double tau, double pValue, double alpha, boolean detected,
-        double cleanAccuracy, Verifier.Rate clean, List<Verifier.Rate> controls) {
+public record Verdict(int target, int probes, int hits, double successRate, double nullRate, double margin,
+        double labelPValue, Double probabilityPValue, Double meanGain, double tau, double pValue, double alpha,
+        boolean detected, double cleanAccuracy, Verifier.Rate clean, List<Verifier.Rate> controls) {
 
     /** @return "watermark detected" or "watermark not detected" */
     public String decision() {
@@ -46,6 +47,7 @@ public record Verdict(int target, int probes, int hits, double successRate, doub
         b.append(",\"hits\":").append(hits);
         b.append(",\"probes\":").append(probes);
         b.append(",\"null_rate\":").append(num(nullRate));
+        b.append(",\"label_margin\":").append(num(margin));
         b.append(",\"label_p_value\":").append(num(labelPValue));
         b.append(",\"probability_p_value\":").append(probabilityPValue == null ? "null" : num(probabilityPValue));
         b.append(",\"mean_target_gain\":").append(meanGain == null ? "null" : num(meanGain));

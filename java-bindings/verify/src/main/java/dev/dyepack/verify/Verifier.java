@@ -18,7 +18,11 @@ import org.apache.commons.statistics.inference.TTest;
  * 1 - alpha, of the target rate over the clean probes and over each control set (the same trigger
  * family and parameters under keys that are not the owner's). An honest model that drifts toward the
  * target on the owner's kind of trigger drifts on the controls too and raises the null with it. The
- * p-value is that of a one-sided exact binomial test of the triggered hits against the null rate.
+ * p-value is that of a one-sided exact binomial test of the triggered hits against the null rate plus a
+ * margin (default {@link #DEFAULT_MARGIN}): a model that learnt the trigger family under another key answers
+ * each key's pattern at a rate of its own, so the owner's pattern can sit a few points above three controls
+ * for reasons the probes' binomial noise does not cover (measured on CNNs: up to 6 points; docs/efficacy.md,
+ * section 14). The margin asks the owner's trigger to beat the strongest control by more than that.
  *
  * <p><b>Probability test</b> (when the answers are probabilities): also a one-sided paired t-test that
  * the target-class probability rises by more than a margin tau from a clean probe to its triggered
@@ -27,16 +31,26 @@ import org.apache.commons.statistics.inference.TTest;
  *
  * <p>Distributions and tests are Apache Commons Statistics'. Thread-safe and immutable.
  *
- * @param alpha the significance level, in (0, 0.5]
- * @param tau   the margin of the probability test, in [0, 1)
+ * @param alpha  the significance level, in (0, 0.5]
+ * @param tau    the margin of the probability test, in [0, 1)
+ * @param margin the margin of the label test over the null rate, in [0, 1)
  */
-public record Verifier(double alpha, double tau) {
+public record Verifier(double alpha, double tau, double margin) {
     /** The default significance level. */
     public static final double DEFAULT_ALPHA = 0.01;
     /** The default margin of the probability test. */
     public static final double DEFAULT_TAU = 0.2;
+    /**
+     * The default margin of the label test: 5 points above the null rate. On the evaluation's CNNs a model
+     * watermarked under another key answered the owner's trigger up to 6.3 points above the largest of its
+     * controls' rates (once in 22 key pairs; label-test p 2.6e-10 without a margin, 0.14 with this one), and every
+     * owner's model under the defaults cleared its null by 19 points or more (docs/efficacy.md, section 14).
+     */
+    public static final double DEFAULT_MARGIN = 0.05;
 
-    /** @throws InvalidArgumentException for alpha outside (0, 0.5] or tau outside [0, 1) */
+    /**
+     * @throws InvalidArgumentException for alpha outside (0, 0.5], or tau or margin outside [0, 1)
+     */
     public Verifier {
         if (!(alpha > 0 && alpha <= 0.5)) {
             throw InvalidArgumentException.of("alpha", alpha, "in (0, 0.5]");
@@ -44,11 +58,24 @@ public record Verifier(double alpha, double tau) {
         if (!(tau >= 0 && tau < 1)) {
             throw InvalidArgumentException.of("tau", tau, "in [0, 1)");
         }
+        if (!(margin >= 0 && margin < 1)) {
+            throw InvalidArgumentException.of("margin", margin, "in [0, 1)");
+        }
     }
 
-    /** @return a verifier at alpha = 0.01, tau = 0.2 */
+    /**
+     * A verifier with the default label-test margin.
+     *
+     * @param alpha the significance level, in (0, 0.5]
+     * @param tau   the margin of the probability test, in [0, 1)
+     */
+    public Verifier(double alpha, double tau) {
+        this(alpha, tau, DEFAULT_MARGIN);
+    }
+
+    /** @return a verifier at alpha = 0.01, tau = 0.2, margin = 0.05 */
     public static Verifier defaults() {
-        return new Verifier(DEFAULT_ALPHA, DEFAULT_TAU);
+        return new Verifier(DEFAULT_ALPHA, DEFAULT_TAU, DEFAULT_MARGIN);
     }
 
     /**
@@ -119,8 +146,9 @@ public record Verifier(double alpha, double tau) {
             nullRate = Math.max(nullRate, r.upperBound());
         }
         int hits = triggered.count(target);
-        double labelP = nullRate >= 1.0 ? 1.0
-                : BinomialTest.withDefaults().with(AlternativeHypothesis.GREATER_THAN).test(n, hits, nullRate)
+        double tested = nullRate + margin;
+        double labelP = tested >= 1.0 ? 1.0
+                : BinomialTest.withDefaults().with(AlternativeHypothesis.GREATER_THAN).test(n, hits, tested)
                         .getPValue();
         int correct = 0;
         for (int i = 0; i < n; i++) {
@@ -143,8 +171,8 @@ public record Verifier(double alpha, double tau) {
             probabilityP = pairedP(up, base, meanGain);
         }
         double p = probabilityP == null ? labelP : Math.max(labelP, probabilityP);
-        return new Verdict(target, n, hits, (double) hits / n, nullRate, labelP, probabilityP, meanGain, tau, p,
-                alpha, p < alpha, (double) correct / n, cleanRate, List.copyOf(controlRates));
+        return new Verdict(target, n, hits, (double) hits / n, nullRate, margin, labelP, probabilityP, meanGain, tau,
+                p, alpha, p < alpha, (double) correct / n, cleanRate, List.copyOf(controlRates));
     }
 
     /** One-sided paired t-test of mean(up - base) > tau; a constant difference decides by its sign. */

@@ -106,7 +106,8 @@ class ReportInChromiumTest {
             keys.add(key);
         }
         for (String needed : List.of("decision", "verdict.p_value", "verdict.alpha", "verdict.success_rate",
-                "verdict.null_rate", "verdict.label_p_value", "verdict.probability_p_value", "verdict.clean_accuracy",
+                "verdict.null_rate", "verdict.label_margin", "verdict.label_p_value", "verdict.probability_p_value",
+                "verdict.clean_accuracy",
                 "provenance.manifest_sha256", "provenance.key_fingerprint", "provenance.probe_record_sha256",
                 "provenance.probe_files_sha256.triggered.npy", "provenance.tool_version")) {
             assertTrue(keys.contains(needed), needed + " is on the page");

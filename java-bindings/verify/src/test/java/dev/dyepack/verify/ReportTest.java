@@ -84,6 +84,7 @@ class ReportTest {
             assertEquals(v.alpha(), (Double) j.get("verdict.alpha"));
             assertEquals(v.successRate(), (Double) j.get("verdict.success_rate"));
             assertEquals(v.nullRate(), (Double) j.get("verdict.null_rate"));
+            assertEquals(v.margin(), (Double) j.get("verdict.label_margin"));
             assertEquals(v.labelPValue(), (Double) j.get("verdict.label_p_value"));
             assertEquals(v.cleanAccuracy(), (Double) j.get("verdict.clean_accuracy"));
             assertEquals(v.detected(), j.get("verdict.detected"));

@@ -84,21 +84,51 @@ class VerifierTest {
     }
 
     @Test
-    void labelPValueIsTheExactBinomialTailAgainstTheLargestBound() {
+    void labelPValueIsTheExactBinomialTailAgainstTheLargestBoundPlusTheMargin() {
         int n = 200;
-        Verifier v = new Verifier(0.01, 0.2);
         Answers clean = labels(n, 10, 0, 2, 1);
         Answers triggered = labels(n, 10, 0, 30, 2);
         List<Verifier.Named> controls = List.of(new Verifier.Named("control-1", labels(n, 10, 0, 9, 3)),
                 new Verifier.Named("control-2", labels(n, 10, 0, 4, 4)));
-        Verdict d = v.verify(0, truth(n, 10), clean, triggered, controls);
         double expectedNull = upperBoundByBisection(9, n, 0.99); // control-1 has the most target answers
-        assertEquals(expectedNull, d.nullRate(), 1e-9);
-        assertEquals(upperTail(n, 30, d.nullRate()), d.labelPValue(), 1e-12 + 1e-9 * d.labelPValue());
-        assertEquals(30.0 / n, d.successRate());
-        assertEquals(d.labelPValue(), d.pValue());
-        assertNull(d.probabilityPValue());
-        assertEquals(d.pValue() < 0.01, d.detected());
+        for (double margin : new double[] {0, 0.03, Verifier.DEFAULT_MARGIN}) {
+            Verdict d = new Verifier(0.01, 0.2, margin).verify(0, truth(n, 10), clean, triggered, controls);
+            assertEquals(expectedNull, d.nullRate(), 1e-9, "the null does not move with the margin");
+            assertEquals(margin, d.margin());
+            assertEquals(upperTail(n, 30, expectedNull + margin), d.labelPValue(), 1e-12 + 1e-9 * d.labelPValue(),
+                    "margin " + margin);
+            assertEquals(30.0 / n, d.successRate());
+            assertEquals(d.labelPValue(), d.pValue());
+            assertNull(d.probabilityPValue());
+            assertEquals(d.pValue() < 0.01, d.detected());
+        }
+        assertEquals(Verifier.DEFAULT_MARGIN, new Verifier(0.01, 0.2).margin(), "the two-argument form's margin");
+        assertEquals(Verifier.DEFAULT_MARGIN, Verifier.defaults().margin());
+        // A margin that takes the tested rate to 1 or past it leaves nothing to detect.
+        Verdict all = new Verifier(0.01, 0.2, 0.99).verify(0, truth(n, 10), clean, triggered, controls);
+        assertEquals(1.0, all.labelPValue());
+        assertFalse(all.detected());
+    }
+
+    @Test
+    void aModelTrainedUnderAnotherKeyAFewPointsAboveItsControlsIsNotAccused() {
+        // As measured on a CNN (docs/efficacy.md, section 14): an other-key model answered the owner's trigger
+        // on 157 of 1,000 probes, its controls on at most 70: without a margin the label test accuses it.
+        int n = 1000;
+        Answers clean = labels(n, 10, 0, 6, 1);
+        Answers triggered = labels(n, 10, 0, 157, 2);
+        List<Verifier.Named> controls = List.of(new Verifier.Named("control-1", labels(n, 10, 0, 70, 3)),
+                new Verifier.Named("control-2", labels(n, 10, 0, 55, 4)),
+                new Verifier.Named("control-3", labels(n, 10, 0, 61, 5)));
+        Verdict without = new Verifier(0.01, 0.2, 0).verify(0, truth(n, 10), clean, triggered, controls);
+        assertTrue(without.detected(), "p = " + without.pValue());
+        Verdict with = Verifier.defaults().verify(0, truth(n, 10), clean, triggered, controls);
+        assertFalse(with.detected(), "p = " + with.pValue());
+        assertEquals(upperTail(n, 157, upperBoundByBisection(70, n, 0.99) + Verifier.DEFAULT_MARGIN),
+                with.labelPValue(), 1e-12 + 1e-9 * with.labelPValue());
+        // The owner's model, far above its controls, is detected either way.
+        Verdict owner = Verifier.defaults().verify(0, truth(n, 10), clean, labels(n, 10, 0, 414, 6), controls);
+        assertTrue(owner.pValue() < 1e-30, "p = " + owner.pValue());
     }
 
     @Test
@@ -186,5 +216,8 @@ class VerifierTest {
         assertThrows(InvalidArgumentException.class, () -> new Verifier(0, 0.2));
         assertThrows(InvalidArgumentException.class, () -> new Verifier(0.01, 1));
         assertThrows(InvalidArgumentException.class, () -> new Verifier(Double.NaN, 0.2));
+        assertThrows(InvalidArgumentException.class, () -> new Verifier(0.01, 0.2, -0.01));
+        assertThrows(InvalidArgumentException.class, () -> new Verifier(0.01, 0.2, 1));
+        assertThrows(InvalidArgumentException.class, () -> new Verifier(0.01, 0.2, Double.NaN));
     }
 }
