@@ -494,9 +494,9 @@ def main():
                 row["owner_model_other_trigger_rate"] = float((predict(model, rival_trig) == TARGET).mean())
             if a.verify:
                 models = {"owner": model, "clean": clean, **({} if om is None else {"other_key": om})}
-                keep = ("decision", "p_value", "success_rate", "null_rate", "label_p_value", "probability_p_value",
-                        "mean_target_gain")
-                row["verify"] = {m: {k: v[k] for k in keep}
+                keep = ("decision", "p_value", "success_rate", "null_rate", "label_margin", "label_p_value",
+                        "probability_p_value", "mean_target_gain")
+                row["verify"] = {m: {k: v[k] for k in keep if k in v}
                                  for m, v in verify(a.work, manifest, owner, models, test_x, test_y).items()}
             row["seconds"] = round(time.time() - t0, 1)
             t0 = time.time()
