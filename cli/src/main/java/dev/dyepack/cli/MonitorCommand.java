@@ -73,6 +73,9 @@ final class MonitorCommand implements Callable<Integer> {
         if (endpoint.url == null) {
             throw new ParameterException(spec.commandLine(), "monitoring needs the suspect's --endpoint URL");
         }
+        if (!(labelMargin >= 0 && labelMargin < 1)) {
+            throw new ParameterException(spec.commandLine(), "--label-margin must be in [0, 1), got " + labelMargin);
+        }
         Verifier verifier = new Verifier(alpha, tau, labelMargin);
         OwnerKey key = keyOptions.resolve(main.env, spec.commandLine().getErr());
         if (key == null) {

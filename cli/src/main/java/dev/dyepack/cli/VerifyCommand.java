@@ -112,6 +112,9 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (!(labelMargin >= 0 && labelMargin < 1)) {
+            throw new ParameterException(spec.commandLine(), "--label-margin must be in [0, 1), got " + labelMargin);
+        }
         Verifier verifier = new Verifier(alpha, tau, labelMargin);
         OwnerKey key = keyOptions.resolve(main.env, err);
         if (key == null) {

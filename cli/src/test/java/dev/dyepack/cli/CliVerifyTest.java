@@ -223,6 +223,39 @@ class CliVerifyTest {
         }
     }
 
+    @Test
+    void aSuspectAFewPointsAboveItsControlsIsNotAccusedUnderTheLabelMargin() throws Exception {
+        // As a model watermarked under another key answered a CNN's owner's trigger (docs/efficacy.md, section
+        // 14): the target on 16% of the triggered probes and on 7% of each control's, the truth elsewhere.
+        Path answers = Files.createDirectories(dir.resolve("margin-answers"));
+        long[] truth = Samples.labels(probe.resolve("labels.npy"));
+        int n = truth.length;
+        for (String file : List.of("clean.npy", "triggered.npy", "control-1.npy", "control-2.npy", "control-3.npy")) {
+            int share = file.equals("triggered.npy") ? 16 : file.startsWith("control") ? 7 : 0;
+            ByteBuffer lab = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) {
+                lab.putLong(i % 100 < share ? 0 : truth[i]);
+            }
+            write(answers.resolve(file), "<i8", new long[] {n}, lab.flip());
+        }
+        String manifest = poisoned.resolve("manifest.json").toString();
+        CliTest.Run byDefault = CliTriggerTest.run(Map.of(), "verify", "--manifest", manifest, "--probe",
+                probe.toString(), "--predictions", answers.toString(), "--json", "--key-file", ownerKey.toString());
+        assertEquals(0, byDefault.code(), byDefault.err());
+        assertTrue(byDefault.out().contains("\"decision\":\"not_detected\"")
+                && byDefault.out().contains("\"label_margin\":0.05"), byDefault.out());
+        CliTest.Run none = CliTriggerTest.run(Map.of(), "verify", "--manifest", manifest, "--probe",
+                probe.toString(), "--predictions", answers.toString(), "--label-margin", "0", "--key-file",
+                ownerKey.toString());
+        assertEquals(0, none.code(), none.err());
+        assertTrue(none.out().startsWith("watermark detected") && none.out().contains("margin 0.0"), none.out());
+        CliTest.Run bad = CliTriggerTest.run(Map.of(), "verify", "--manifest", manifest, "--probe",
+                probe.toString(), "--predictions", answers.toString(), "--label-margin", "1.5", "--key-file",
+                ownerKey.toString());
+        assertEquals(ExitCodes.INVALID_INPUT, bad.code(), bad.err());
+        assertTrue(bad.err().contains("--label-margin must be in [0, 1), got 1.5"), bad.err());
+    }
+
     private static byte[] payload(Path npy) {
         try (Samples.Reader r = Samples.open(npy)) {
             int n = Math.toIntExact(r.shape()[0]);
