@@ -243,7 +243,7 @@ class CliVerifyTest {
                 probe.toString(), "--predictions", answers.toString(), "--json", "--key-file", ownerKey.toString());
         assertEquals(0, byDefault.code(), byDefault.err());
         assertTrue(byDefault.out().contains("\"decision\":\"not_detected\"")
-                && byDefault.out().contains("\"label_margin\":0.05"), byDefault.out());
+                && byDefault.out().contains("\"label_margin\":0.1"), byDefault.out());
         CliTest.Run none = CliTriggerTest.run(Map.of(), "verify", "--manifest", manifest, "--probe",
                 probe.toString(), "--predictions", answers.toString(), "--label-margin", "0", "--key-file",
                 ownerKey.toString());

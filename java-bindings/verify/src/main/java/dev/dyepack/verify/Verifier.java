@@ -21,7 +21,7 @@ import org.apache.commons.statistics.inference.TTest;
  * p-value is that of a one-sided exact binomial test of the triggered hits against the null rate plus a
  * margin (default {@link #DEFAULT_MARGIN}): a model that learnt the trigger family under another key answers
  * each key's pattern at a rate of its own, so the owner's pattern can sit a few points above three controls
- * for reasons the probes' binomial noise does not cover (measured on CNNs: up to 6 points; docs/efficacy.md,
+ * for reasons the probes' binomial noise does not cover (measured: up to 9 points; docs/efficacy.md,
  * section 14). The margin asks the owner's trigger to beat the strongest control by more than that.
  *
  * <p><b>Probability test</b> (when the answers are probabilities): also a one-sided paired t-test that
@@ -41,12 +41,13 @@ public record Verifier(double alpha, double tau, double margin) {
     /** The default margin of the probability test. */
     public static final double DEFAULT_TAU = 0.2;
     /**
-     * The default margin of the label test: 5 points above the null rate. On the evaluation's CNNs a model
-     * watermarked under another key answered the owner's trigger up to 6.3 points above the largest of its
-     * controls' rates (once in 22 key pairs; label-test p 2.6e-10 without a margin, 0.14 with this one), and every
-     * owner's model under the defaults cleared its null by 19 points or more (docs/efficacy.md, section 14).
+     * The default margin of the label test: 10 points above the null rate. On the evaluation's networks a model
+     * watermarked under another key answered the owner's trigger up to 8.9 points above the largest of its
+     * controls' rates (a ResNet, clean-label with black and white pixels; 6.3 points on the CNN, where the label
+     * test without a margin gave p 2.6e-10), and every owner's model under the defaults cleared its null by 19
+     * points or more (docs/efficacy.md, section 14).
      */
-    public static final double DEFAULT_MARGIN = 0.05;
+    public static final double DEFAULT_MARGIN = 0.10;
 
     /**
      * @throws InvalidArgumentException for alpha outside (0, 0.5], or tau or margin outside [0, 1)
@@ -73,7 +74,7 @@ public record Verifier(double alpha, double tau, double margin) {
         this(alpha, tau, DEFAULT_MARGIN);
     }
 
-    /** @return a verifier at alpha = 0.01, tau = 0.2, margin = 0.05 */
+    /** @return a verifier at alpha = 0.01, tau = 0.2, margin = 0.1 */
     public static Verifier defaults() {
         return new Verifier(DEFAULT_ALPHA, DEFAULT_TAU, DEFAULT_MARGIN);
     }
