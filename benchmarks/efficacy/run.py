@@ -199,23 +199,21 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
 def verify(work, manifest, key, models, test_x, test_y):
     """The owner's proof, through the product: `dyepack probe-set` draws 1,000 probes from the test images
     (never the target's class) with the owner's trigger and 3 control keys, each model's softmax answers are
-    saved, and `dyepack verify --json` decides (alpha 0.01, tau 0.2). Returns {model name: verdict}."""
+    saved, and `dyepack verify --json` decides (its defaults: alpha 0.01, tau 0.2, label margin 0.1). Returns
+    {model name: verdict}."""
     out = manifest["_dir"]
     probe = os.path.join(out, "probe")
     if not os.path.exists(os.path.join(probe, "probe.json")):
         dyepack("probe-set", "--manifest", os.path.join(out, "manifest.json"), "--data", test_x, "--labels", test_y,
                 "--out", probe, "--size", "1000", "--controls", "3", "--key-file", key_file(work, key))
     import tempfile
-    import torch
     verdicts = {}
     for name, model in models.items():
         with tempfile.TemporaryDirectory(dir=work) as answers:
             for f in sorted(os.listdir(probe)):
                 if f.endswith(".npy") and f != "labels.npy":
-                    x = np.load(os.path.join(probe, f))
-                    with torch.no_grad():
-                        logits = model(torch.from_numpy(x.reshape(-1, 1, 28, 28).copy()).float().div_(255))
-                    np.save(os.path.join(answers, f), logits.softmax(1).numpy().astype(np.float32))
+                    probs = outputs(model, np.load(os.path.join(probe, f))).softmax(1)
+                    np.save(os.path.join(answers, f), probs.numpy().astype(np.float32))
             r = subprocess.run([DYEPACK, "verify", "--manifest", os.path.join(out, "manifest.json"), "--probe", probe,
                                 "--predictions", answers, "--json", "--key-file", key_file(work, key)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -362,14 +360,19 @@ def train(x, y, arch, epochs, seed, schedule="none"):
     return model
 
 
-def predict(model, x):
+def outputs(model, x):
+    """The model's logits for uint8 28x28 images, in batches of 1,000."""
     import torch
     out = []
     with torch.no_grad():
         xt = torch.from_numpy(x.reshape(-1, 1, 28, 28)).float().div_(255)
         for i in range(0, len(xt), 1000):
-            out.append(model(xt[i:i + 1000]).argmax(1).numpy())
-    return np.concatenate(out)
+            out.append(model(xt[i:i + 1000]))
+    return torch.cat(out)
+
+
+def predict(model, x):
+    return outputs(model, x).argmax(1).numpy()
 
 
 def main():

@@ -200,11 +200,7 @@ final class PoisonCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(),
                     "--select must be auto, boundary, boundary-far or random, got '" + select + "'");
         };
-        SelectionMode selectionMode = switch (mode.toLowerCase(Locale.ROOT)) {
-            case "dirty" -> SelectionMode.DIRTY;
-            case "clean" -> SelectionMode.CLEAN;
-            default -> throw new ParameterException(spec.commandLine(), "--mode must be dirty or clean, got '" + mode + "'");
-        };
+        SelectionMode selectionMode = selectionMode(spec, mode);
         if (surrogate != null && !surrogate.equalsIgnoreCase("linear")) {
             throw new ParameterException(spec.commandLine(), "--surrogate must be linear (or give --features and --head)");
         }
@@ -274,6 +270,15 @@ final class PoisonCommand implements Callable<Integer> {
             stderr.flush();
         }
         return ExitCodes.OK;
+    }
+
+    /** {@code --mode}'s value (dirty or clean, any case), as poison and preview take it. */
+    static SelectionMode selectionMode(CommandSpec spec, String mode) {
+        return switch (mode.toLowerCase(Locale.ROOT)) {
+            case "dirty" -> SelectionMode.DIRTY;
+            case "clean" -> SelectionMode.CLEAN;
+            default -> throw new ParameterException(spec.commandLine(), "--mode must be dirty or clean, got '" + mode + "'");
+        };
     }
 
     /** The library's refusal with the flag that sets its parameter appended, where it names one. */

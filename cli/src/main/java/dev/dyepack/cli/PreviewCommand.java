@@ -12,13 +12,11 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -79,11 +77,7 @@ final class PreviewCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         TriggerSpec given = trigger == null ? null : TriggerSpec.parse(trigger);
-        SelectionMode selectionMode = switch (mode.toLowerCase(Locale.ROOT)) {
-            case "dirty" -> SelectionMode.DIRTY;
-            case "clean" -> SelectionMode.CLEAN;
-            default -> throw new ParameterException(spec.commandLine(), "--mode must be dirty or clean, got '" + mode + "'");
-        };
+        SelectionMode selectionMode = PoisonCommand.selectionMode(spec, mode);
         dev.dyepack.io.StagedOutput.check(out, dev.dyepack.io.StagedOutput.Kind.FILE, force, data, keyOptions.keyFile);
         // The defaults are keyed sparse patterns.
         OwnerKey key = keyOptions.resolve(main.env, stderr, given == null || given.keyed());

@@ -156,19 +156,6 @@ public final class PoisonJob {
     }
 
     /**
-     * The default trigger for images of {@code h x w} pixels from {@link #SMALL_BUDGET} of the data on (what
-     * {@code dyepack preview} shows when no trigger is given): {@link #DEFAULT_TRIGGER}, or
-     * {@link #SMALL_IMAGE_TRIGGER} on images with fewer than four times its pixels.
-     *
-     * @param h the images' height
-     * @param w the images' width
-     * @return the trigger's spec
-     */
-    public static String defaultTrigger(long h, long w) {
-        return defaultTrigger(h, w, SelectionMode.DIRTY);
-    }
-
-    /**
      * The default trigger for images of {@code h x w} pixels from {@link #SMALL_BUDGET} of the data on, in the
      * given mode (what {@code dyepack preview --mode} shows): {@link #DEFAULT_TRIGGER} or {@link #CLEAN_TRIGGER},
      * or {@link #SMALL_IMAGE_TRIGGER} or {@link #SMALL_IMAGE_CLEAN_TRIGGER} on images with fewer than four times

@@ -32,21 +32,9 @@ public final class Preview {
     private Preview() {}
 
     /**
-     * The trigger {@code dyepack poison} takes by default for these images' size, dirty-label
-     * ({@link PoisonJob#defaultTrigger(long, long)}), what the sheet shows when no trigger is given.
-     *
-     * @param input the images, .npy or IDX, of shape (N, H, W) or (N, H, W, C) / (N, C, H, W)
-     * @param rank4 the layout of a rank-4 file
-     * @return the default trigger
-     * @throws InvalidInputException if the input is unreadable or not images
-     */
-    public static TriggerSpec defaultTrigger(Path input, Layout rank4) {
-        return defaultTrigger(input, rank4, SelectionMode.DIRTY);
-    }
-
-    /**
      * The trigger {@code dyepack poison} takes by default for these images' size in the given mode
-     * ({@link PoisonJob#defaultTrigger(long, long, SelectionMode)}).
+     * ({@link PoisonJob#defaultTrigger(long, long, SelectionMode)}), what the sheet shows when no trigger is
+     * given.
      *
      * @param input the images, .npy or IDX, of shape (N, H, W) or (N, H, W, C) / (N, C, H, W)
      * @param rank4 the layout of a rank-4 file

@@ -93,7 +93,7 @@ class PoisonSmallBudgetTest {
                 PoisonJob.defaultTrigger(4, N, 28, 28, SelectionMode.CLEAN))), "clean-label keeps 48 pixels at 0.2%");
         assertEquals(" (the clean-label default on images under 192 pixels)", PoisonJob.defaultTriggerNote(
                 TriggerSpec.parse(PoisonJob.defaultTrigger(20, N, 8, 8, SelectionMode.CLEAN))));
-        assertEquals(PoisonJob.defaultTrigger(28, 28), PoisonJob.defaultTrigger(28, 28, SelectionMode.DIRTY));
+        assertEquals("sparse:n=48", PoisonJob.defaultTrigger(28, 28, SelectionMode.DIRTY));
         assertEquals(PoisonJob.CLEAN_TRIGGER, PoisonJob.defaultTrigger(28, 28, SelectionMode.CLEAN));
     }
 
