@@ -45,8 +45,9 @@ extern "C" {
  * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. Revision 3: SHA-256 over caller-owned state
  * (DP_SHA256_STATE_BYTES, dp_sha256_init, dp_sha256_update, dp_sha256_final, dp_sha256_implementation) and
  * the batch file copy (dp_copy_files, dp_copy_status). Revision 4: keyed random words and the keyed
- * shuffle (dp_keyed_bits, dp_keyed_shuffle). */
-#define DP_ABI_REVISION 4
+ * shuffle (dp_keyed_bits, dp_keyed_shuffle). Revision 5: early write-back of one file (dp_start_writeback) and
+ * two digests at once (dp_sha256_update2). */
+#define DP_ABI_REVISION 5
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -357,6 +358,16 @@ DP_API int32_t dp_engine_set_stream(dp_engine *engine, void *stream);
  * the path and the system's error text. */
 DP_API int32_t dp_sync_filesystem(const char *path);
 
+/* Starts writing the file's dirty cached pages to its device and returns without waiting for them
+ * (Linux: sync_file_range with SYNC_FILE_RANGE_WRITE over the whole file; pages already being written
+ * are skipped). A hint, not a flush: it makes nothing durable, and the caller still forces the file,
+ * but a force that follows finds most of the file already written. For a file written in the page
+ * cache piece by piece, called after each piece so that the device writes while the caller goes on.
+ * Returns DP_ERR_UNSUPPORTED on other platforms (nothing happens), DP_ERR_INVALID_ARGUMENT for a null
+ * or empty path or one that cannot be opened, DP_ERR_INTERNAL when the system refuses (the message
+ * names the path and the system's error text). */
+DP_API int32_t dp_start_writeback(const char *path);
+
 /* SHA-256 (FIPS 180-4), streamed. The state is DP_SHA256_STATE_BYTES of the caller's memory, of any
  * alignment, owned and freed by the caller; one state serves one thread at a time, distinct states
  * any number of threads. Needs no engine. The compression runs on the processor's SHA extensions
@@ -372,6 +383,14 @@ DP_API int32_t dp_sha256_init(void *state);
 /* Adds `n` bytes at `data` (which may be null when n is 0). DP_ERR_INVALID_ARGUMENT for a null state,
  * a state dp_sha256_init did not start (or dp_sha256_final ended), or null data with n > 0. */
 DP_API int32_t dp_sha256_update(void *state, const void *data, size_t n);
+
+/* As dp_sha256_update(state_a, data_a, n) followed by dp_sha256_update(state_b, data_b, n), with the
+ * same results, on one thread: where the two states stand at the same offset within a block (two
+ * digests fed the same lengths from the start always do), their whole blocks are compressed together,
+ * which the SHA extensions run about 1.5 times as fast as one after the other. For two files hashed
+ * side by side (the input and output of a stream, whose lengths match). The states must be distinct;
+ * the data may be the same bytes. The errors of dp_sha256_update, for either state. */
+DP_API int32_t dp_sha256_update2(void *state_a, const void *data_a, void *state_b, const void *data_b, size_t n);
 
 /* Writes the 32-byte digest of everything added to `out` and ends the state (dp_sha256_init starts it
  * again). DP_ERR_INVALID_ARGUMENT for a null state or out, or a state not started. */

@@ -45,6 +45,21 @@ int32_t dp_sha256_update(void *state, const void *data, size_t n) {
   });
 }
 
+int32_t dp_sha256_update2(void *state_a, const void *data_a, void *state_b, const void *data_b, size_t n) {
+  return dp::guarded([&] {
+    if (state_a == state_b) dp::invalid("the two SHA-256 states are the same state");
+    Sha256State a = load_started(state_a);
+    Sha256State b = load_started(state_b);
+    if ((data_a == nullptr || data_b == nullptr) && n > 0)
+      dp::invalid("SHA-256 data is null but its length is " + std::to_string(n));
+    if (n == 0) return;
+    dp::files::sha256_update2(a, static_cast<const uint8_t *>(data_a), b, static_cast<const uint8_t *>(data_b), n,
+                              dp::files::sha256_variant());
+    std::memcpy(state_a, &a, sizeof a);
+    std::memcpy(state_b, &b, sizeof b);
+  });
+}
+
 int32_t dp_sha256_final(void *state, uint8_t *out) {
   return dp::guarded([&] {
     Sha256State s = load_started(state);

@@ -38,7 +38,8 @@ inline uint32_t load_big_endian(const uint8_t *p) {
 Sha256Variant choose_variant() {
   const char *sha = std::getenv("DYEPACK_SHA256");
   const std::string value = sha ? sha : "";
-  const Sha256Variant portable{sha256_compress_portable, "portable"};
+  const Sha256Variant portable{sha256_compress_portable, sha256_compress2_portable, "portable"};
+  const Sha256Variant shani{sha256_compress_shani, sha256_compress2_shani, "sha-ni"};
   if (value == "portable") return portable;
   if (!value.empty() && value != "sha-ni") {
     invalid("DYEPACK_SHA256='" + value + "' is not a SHA-256 variant; use portable or sha-ni (or leave it unset "
@@ -47,12 +48,12 @@ Sha256Variant choose_variant() {
   if (value == "sha-ni") {
     if (!sha256_processor_has_shani())
       fail(DP_ERR_UNSUPPORTED, "DYEPACK_SHA256=sha-ni but this processor lacks the SHA extensions; unset it");
-    return {sha256_compress_shani, "sha-ni"};
+    return shani;
   }
   // DYEPACK_CPU=baseline asks for x86-64 without extensions everywhere, the hash included.
   const char *cpu = std::getenv("DYEPACK_CPU");
   if (cpu != nullptr && std::string(cpu) == "baseline") return portable;
-  return sha256_processor_has_shani() ? Sha256Variant{sha256_compress_shani, "sha-ni"} : portable;
+  return sha256_processor_has_shani() ? shani : portable;
 }
 
 }  // namespace
@@ -135,6 +136,40 @@ void sha256_update(Sha256State &s, const uint8_t *data, size_t n, Sha256Compress
     std::memcpy(s.block, data, n);
     s.buffered = uint32_t(n);
   }
+}
+
+void sha256_compress2_portable(uint32_t ha[8], const uint8_t *a, uint32_t hb[8], const uint8_t *b, size_t blocks) {
+  sha256_compress_portable(ha, a, blocks);
+  sha256_compress_portable(hb, b, blocks);
+}
+
+void sha256_update2(Sha256State &a, const uint8_t *da, Sha256State &b, const uint8_t *db, size_t n,
+                    const Sha256Variant &variant) {
+  if (a.buffered != b.buffered) {
+    // Their blocks start at different offsets of the data: nothing to compress together.
+    sha256_update(a, da, n, variant.compress);
+    sha256_update(b, db, n, variant.compress);
+    return;
+  }
+  // Both fill their partial block from the same offset and then stand at a block boundary together.
+  const size_t head = a.buffered == 0 ? 0 : (64 - a.buffered < n ? 64 - a.buffered : n);
+  sha256_update(a, da, head, variant.compress);
+  sha256_update(b, db, head, variant.compress);
+  da += head;
+  db += head;
+  n -= head;
+  const size_t blocks = n / 64;
+  if (blocks > 0) {
+    // a.buffered == b.buffered == 0 here (a head that did not fill the block took all of n).
+    variant.compress2(a.h, da, b.h, db, blocks);
+    a.total += blocks * 64;
+    b.total += blocks * 64;
+    da += blocks * 64;
+    db += blocks * 64;
+    n -= blocks * 64;
+  }
+  sha256_update(a, da, n, variant.compress);
+  sha256_update(b, db, n, variant.compress);
 }
 
 void sha256_final(Sha256State &s, uint8_t out[32], Sha256Compress compress) {

@@ -307,6 +307,26 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         // Previews draw with AWT; a server has no display, and none is needed.
         System.setProperty("java.awt.headless", "true");
+        warmUp(args);
         System.exit(commandLine(System.getenv(), args).execute(args));
+    }
+
+    /** The commands that stream a dataset through the engine, whose time a user compares with a copy's. */
+    private static final java.util.Set<String> STREAMING = java.util.Set.of("apply", "poison");
+
+    /**
+     * For the streaming commands, loads the native library on a second thread while this one parses the command
+     * line (picocli reflects over the command's annotations for about a tenth of a second; loading the
+     * library and its classes takes about a twentieth, and the two overlap on any machine with two cores:
+     * docs/benchmarks.md). The first use of the library waits for that load to finish (the JVM's class
+     * initialisation lock), and a failure is kept and reported there, as without this.
+     */
+    private static void warmUp(String[] args) {
+        if (args.length == 0 || !STREAMING.contains(args[0])) {
+            return;
+        }
+        Thread t = new Thread(dev.dyepack.internal.NativeLibrary::isLoaded, "dyepack-load");
+        t.setDaemon(true);
+        t.start();
     }
 }

@@ -46,9 +46,11 @@ class BenchSuiteTest {
         }
         assertFalse(Files.exists(work), "the work folder is deleted");
         long imageFamilies = TriggerFamily.all().stream().filter(f -> f.kind() == DataKind.IMAGES).count();
-        // apply (cp, NumPy), poison random/boundary, folder random/boundary + boundary beside a parallel
-        // decode + a JPEG folder + PIL, families, fit, scoring, scoring on a wide head
-        assertEquals(2 + 2 + 5 + imageFamilies + 3, rows.size(), rows.toString());
+        // apply (cp, NumPy, in process), poison random/boundary/random in process, folder random/boundary +
+        // boundary beside a parallel decode + a JPEG folder + PIL, families, fit, scoring, scoring on a wide head
+        assertEquals(3 + 3 + 5 + imageFamilies + 3, rows.size(), rows.toString());
+        assertTrue(rows.get(2).job().contains("in process") && rows.get(5).job().contains("in process"),
+                rows.toString());
         assertEquals(List.of("apply", "poison", "poison", "poison", "poison", "poison"),
                 commands.stream().map(c -> c.get(0)).toList());
         for (BenchSuite.Row r : rows) {
@@ -85,7 +87,7 @@ class BenchSuiteTest {
         assertTrue(apply.job().endsWith("(median of 2 rounds)") && apply.peer().startsWith("`cp` + `sync` (median"),
                 apply.toString());
         assertEquals("3.00 s", apply.dyepack(), "the median of 1 and 5");
-        assertTrue(rows.get(2).job().startsWith("`poison` 1%, random") && rows.get(2).dyepack().equals("2.00 s"),
-                rows.get(2).toString());
+        assertTrue(rows.get(3).job().startsWith("`poison` 1%, random") && rows.get(3).dyepack().equals("2.00 s"),
+                rows.get(3).toString());
     }
 }

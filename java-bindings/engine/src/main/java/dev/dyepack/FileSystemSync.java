@@ -16,6 +16,9 @@ import org.bytedeco.javacpp.BytePointer;
  * <p>Stateless and thread-safe.
  */
 public final class FileSystemSync {
+    /** The ABI revision that brought {@code dp_start_writeback}. */
+    private static final int WRITEBACK_REVISION = 5;
+
     private FileSystemSync() {
     }
 
@@ -37,13 +40,8 @@ public final class FileSystemSync {
         if (!NativeLibrary.isLoaded()) {
             return false;
         }
-        // File names reach the kernel in the encoding the JDK uses for them, not necessarily UTF-8.
-        String jnu = System.getProperty("sun.jnu.encoding");
-        Charset charset = jnu != null && Charset.isSupported(jnu) ? Charset.forName(jnu) : Charset.defaultCharset();
-        byte[] name = path.toAbsolutePath().toString().getBytes(charset);
         int status;
-        try (BytePointer p = new BytePointer(name.length + 1L)) {
-            p.put(name).put(name.length, (byte) 0);
+        try (BytePointer p = nativePath(path)) {
             status = DyePackNative.dp_sync_filesystem(p);
         }
         if (status == DyePackNative.DP_OK) {
@@ -54,5 +52,51 @@ public final class FileSystemSync {
         }
         String message = NativeLibrary.string(DyePackNative.dp_last_error());
         throw new IOException(message.isEmpty() ? path + ": syncfs failed with status " + status : message);
+    }
+
+    /**
+     * Starts writing one file's cached pages to its device and returns at once ({@code sync_file_range(2)}
+     * with {@code SYNC_FILE_RANGE_WRITE}, through the native library). Nothing becomes durable by it: the
+     * writer still forces the file when it is complete, but that force then waits only for what was
+     * written since. A job that fills a large file in the page cache calls it after each piece, so the
+     * device writes while the job goes on instead of all at the end (docs/benchmarks.md).
+     *
+     * @param file the file (a regular file this process may open for reading)
+     * @return true when write-back was started; false where the platform has no such call (everything but
+     *         Linux) or the native library is not loaded or too old; nothing happened then
+     * @throws InvalidArgumentException if {@code file} is null
+     * @throws IOException              if the file cannot be opened or the system refuses (the message names
+     *                                  the file and the error)
+     */
+    public static boolean startWriteback(Path file) throws IOException {
+        if (file == null) {
+            throw new InvalidArgumentException("file must not be null");
+        }
+        if (!NativeLibrary.isLoaded() || DyePackNative.dp_abi_revision() < WRITEBACK_REVISION) {
+            return false;
+        }
+        int status;
+        try (BytePointer p = nativePath(file)) {
+            status = DyePackNative.dp_start_writeback(p);
+        }
+        if (status == DyePackNative.DP_OK) {
+            return true;
+        }
+        if (status == DyePackNative.DP_ERR_UNSUPPORTED) {
+            return false;
+        }
+        String message = NativeLibrary.string(DyePackNative.dp_last_error());
+        throw new IOException(message.isEmpty() ? file + ": starting write-back failed with status " + status
+                : message);
+    }
+
+    /** The path as the kernel takes it: in the encoding the JDK uses for file names (not necessarily UTF-8). */
+    private static BytePointer nativePath(Path path) {
+        String jnu = System.getProperty("sun.jnu.encoding");
+        Charset charset = jnu != null && Charset.isSupported(jnu) ? Charset.forName(jnu) : Charset.defaultCharset();
+        byte[] name = path.toAbsolutePath().toString().getBytes(charset);
+        BytePointer p = new BytePointer(name.length + 1L);
+        p.put(name).put(name.length, (byte) 0);
+        return p;
     }
 }

@@ -19,6 +19,8 @@ import org.bytedeco.javacpp.Pointer;
 public final class Sha256 implements AutoCloseable {
     /** Bytes of heap data copied to native memory per call. */
     private static final int STAGING_BYTES = 64 * 1024;
+    /** The ABI revision that brought {@code dp_sha256_update2}. */
+    private static final int BOTH_REVISION = 5;
 
     private BytePointer state;
     private BytePointer staging;
@@ -140,6 +142,40 @@ public final class Sha256 implements AutoCloseable {
             }
         }
         return this;
+    }
+
+    /**
+     * Adds {@code x}'s remaining bytes to {@code a} and {@code y}'s to {@code b}, as {@code a.update(x)} and
+     * {@code b.update(y)} would, with the same digests. Where both are direct buffers of the same length the
+     * two are hashed together on this thread: the processor's SHA extensions run two digests interleaved
+     * about 1.5 times as fast as one after the other, which lets a stream take the SHA-256 of its input and
+     * of its output on one core (docs/benchmarks.md). Otherwise one after the other.
+     *
+     * @param a a digest
+     * @param x the bytes for {@code a}; its position moves to its limit
+     * @param b another digest (not {@code a})
+     * @param y the bytes for {@code b} (may be a view of the same memory as {@code x}); its position moves to
+     *          its limit
+     * @throws InvalidArgumentException if an argument is null, or {@code a} and {@code b} are the same digest
+     * @throws IllegalStateException    if either digest was closed
+     */
+    public static void updateBoth(Sha256 a, ByteBuffer x, Sha256 b, ByteBuffer y) {
+        if (a == null || x == null || b == null || y == null) {
+            throw new InvalidArgumentException("digests and buffers must not be null");
+        }
+        if (a == b) {
+            throw new InvalidArgumentException("the two digests must be distinct");
+        }
+        int n = x.remaining();
+        if (!x.isDirect() || !y.isDirect() || y.remaining() != n || n == 0
+                || DyePackNative.dp_abi_revision() < BOTH_REVISION) {
+            a.update(x);
+            b.update(y);
+            return;
+        }
+        Status.check(DyePackNative.dp_sha256_update2(a.live(), new Pointer(x), b.live(), new Pointer(y), n));
+        x.position(x.limit());
+        y.position(y.limit());
     }
 
     /**

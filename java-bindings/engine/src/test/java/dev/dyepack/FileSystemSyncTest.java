@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code syncfs} through the native library: done on Linux, declined elsewhere, failures named. */
+/**
+ * {@code syncfs} and a file's early write-back through the native library: done on Linux, declined elsewhere,
+ * failures named, the files' bytes unchanged.
+ */
 class FileSystemSyncTest {
     @TempDir
     Path dir;
@@ -28,6 +32,23 @@ class FileSystemSyncTest {
     }
 
     @Test
+    void startsTheWriteBackOfAFileOnLinuxAndChangesNothingInIt() throws IOException {
+        Path f = dir.resolve("large");
+        byte[] bytes = new byte[3 << 20];
+        new java.util.Random(5).nextBytes(bytes);
+        Files.write(f, bytes);
+        boolean linux = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux");
+        assertEquals(linux, FileSystemSync.startWriteback(f));
+        // Again while those pages may still be on their way (they are skipped), and after more was appended.
+        Files.write(f, new byte[] {7}, java.nio.file.StandardOpenOption.APPEND);
+        assertEquals(linux, FileSystemSync.startWriteback(f));
+        byte[] read = Files.readAllBytes(f);
+        assertEquals(bytes.length + 1, read.length);
+        assertArrayEquals(bytes, Arrays.copyOf(read, bytes.length));
+        assertEquals(7, read[bytes.length]);
+    }
+
+    @Test
     void aMissingPathIsNamedAndNullRefused() {
         Path missing = dir.resolve("missing").resolve("x");
         if (System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
@@ -35,5 +56,11 @@ class FileSystemSyncTest {
             assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
         }
         assertThrows(InvalidArgumentException.class, () -> FileSystemSync.sync(null));
+        if (System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            IOException e = assertThrows(IOException.class, () -> FileSystemSync.startWriteback(missing));
+            assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains("write-back"),
+                    e.getMessage());
+        }
+        assertThrows(InvalidArgumentException.class, () -> FileSystemSync.startWriteback(null));
     }
 }

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The native SHA-256 against the JDK's {@code MessageDigest}, on lengths around the 64-byte block and
  * its 56-byte padding limit and on a few MB, fed whole and in random pieces through every kind of
- * input (array ranges, heap, direct and read-only buffers); the portable compression too, in a child
- * JVM where {@code DYEPACK_SHA256=portable} forces it.
+ * input (array ranges, heap, direct and read-only buffers), and two at once ({@link Sha256#updateBoth}); the
+ * portable compression too, in a child JVM where {@code DYEPACK_SHA256=portable} forces it.
  */
 class Sha256Test {
     private static final int[] LENGTHS = {0, 1, 55, 56, 63, 64, 65, 1000, 3 * 1024 * 1024 + 17};
@@ -54,6 +54,21 @@ class Sha256Test {
         IllegalStateException e = assertThrows(IllegalStateException.class, sha::digest);
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> sha.update(new byte[1], 0, 1));
+    }
+
+    @Test
+    void twoDigestsAtOnceRefuseOneDigestTwiceNullsAndClosedDigests() {
+        ByteBuffer bytes = ByteBuffer.allocateDirect(128);
+        Sha256 b = new Sha256();
+        try (Sha256 a = new Sha256()) {
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                    () -> Sha256.updateBoth(a, bytes.duplicate(), a, bytes.duplicate()));
+            assertTrue(e.getMessage().contains("distinct"), e.getMessage());
+            assertThrows(InvalidArgumentException.class, () -> Sha256.updateBoth(a, null, b, bytes.duplicate()));
+            assertThrows(InvalidArgumentException.class, () -> Sha256.updateBoth(null, bytes.duplicate(), b, bytes));
+            b.close();
+            assertThrows(IllegalStateException.class, () -> Sha256.updateBoth(a, bytes.duplicate(), b, bytes.duplicate()));
+        }
     }
 
     @Test
@@ -101,6 +116,51 @@ class Sha256Test {
                         String kind = whole.isDirect() ? "direct" : whole.isReadOnly() ? "read-only heap" : "heap";
                         assertEquals(hex(want), hex(sha.digest()), kind + " buffers, " + where);
                     }
+                }
+            }
+        }
+        checkBoth(random);
+    }
+
+    /**
+     * Two digests fed side by side through {@link Sha256#updateBoth} against the JDK's digests of each stream
+     * alone: direct buffers (taken together), a heap buffer beside a direct one (one after the other), the same
+     * memory for both, and streams whose blocks start at different offsets (after prefixes of 3 and 5 bytes).
+     */
+    static void checkBoth(Random random) throws NoSuchAlgorithmException {
+        MessageDigest jdk = MessageDigest.getInstance("SHA-256");
+        try (Sha256 a = new Sha256(); Sha256 b = new Sha256()) {
+            for (int length : LENGTHS) {
+                byte[] x = new byte[length];
+                byte[] y = new byte[length];
+                random.nextBytes(x);
+                random.nextBytes(y);
+                ByteBuffer dx = ByteBuffer.allocateDirect(length).put(x).flip();
+                ByteBuffer dy = ByteBuffer.allocateDirect(length).put(y).flip();
+                byte[][] prefixes = {{}, {}, {1, 2, 3}, {1, 2, 3, 4, 5}};
+                for (int round = 0; round < 4; ++round) {
+                    int[] cuts = cuts(random, length, 1 + random.nextInt(6));
+                    byte[] pa = round < 2 ? prefixes[0] : prefixes[2];
+                    byte[] pb = round < 2 ? prefixes[1] : prefixes[3];
+                    boolean sameMemory = round == 1;
+                    ByteBuffer second = sameMemory ? dx : round == 3 ? ByteBuffer.wrap(y) : dy;
+                    a.update(pa, 0, pa.length);
+                    b.update(pb, 0, pb.length);
+                    for (int i = 0; i + 1 < cuts.length; ++i) {
+                        ByteBuffer px = dx.duplicate().limit(cuts[i + 1]).position(cuts[i]);
+                        ByteBuffer py = second.duplicate().limit(cuts[i + 1]).position(cuts[i]);
+                        Sha256.updateBoth(a, px, b, py);
+                        if (px.hasRemaining() || py.hasRemaining()) {
+                            throw new AssertionError("updateBoth left a buffer's position before its limit");
+                        }
+                    }
+                    jdk.update(pa);
+                    String wantA = hex(jdk.digest(x));
+                    jdk.update(pb);
+                    String wantB = hex(jdk.digest(sameMemory ? x : y));
+                    String where = length + " bytes, round " + round + ", cut at " + Arrays.toString(cuts);
+                    assertEquals(wantA, hex(a.digest()), "first of two, " + where);
+                    assertEquals(wantB, hex(b.digest()), "second of two, " + where);
                 }
             }
         }

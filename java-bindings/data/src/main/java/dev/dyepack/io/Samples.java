@@ -169,6 +169,24 @@ public final class Samples {
     }
 
     /**
+     * The file a writer is filling before its commit moves it into place, where the writer is a plain file
+     * ({@code .npy}, uncompressed IDX), so that a job may start its write-back early
+     * ({@code FileSystemSync.startWriteback}).
+     *
+     * @param to the writer
+     * @return its staging file, or empty for other writers
+     */
+    public static java.util.Optional<Path> stagingFile(Writer to) {
+        if (to instanceof NpyWriter w) {
+            return java.util.Optional.of(w.tempPath());
+        }
+        if (to instanceof IdxWriter w && !w.isGzip()) {
+            return java.util.Optional.of(w.tempPath());
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Whether samples copied from this reader to this writer by {@link #copySamples} can then be changed
      * in place through {@link #mapWritten}: both are uncompressed files of the same format whose bytes are
      * the samples' bytes as {@link Reader#readSamples} delivers them ({@code .npy}, plain IDX of 1-byte

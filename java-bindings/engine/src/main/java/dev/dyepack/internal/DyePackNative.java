@@ -259,6 +259,8 @@ public final class DyePackNative {
 
     public static native int dp_sync_filesystem(@Cast("const char*") BytePointer path);
 
+    public static native int dp_start_writeback(@Cast("const char*") BytePointer path);
+
     public static native int dp_engine_set_stream(EngineHandle engine, Pointer stream);
 
     /** {@code DP_SHA256_STATE_BYTES}: the caller-owned state of one SHA-256 digest. */
@@ -267,6 +269,9 @@ public final class DyePackNative {
     public static native int dp_sha256_init(Pointer state);
 
     public static native int dp_sha256_update(Pointer state, @Cast("const void*") Pointer data, @Cast("size_t") long n);
+
+    public static native int dp_sha256_update2(Pointer stateA, @Cast("const void*") Pointer dataA, Pointer stateB,
+            @Cast("const void*") Pointer dataB, @Cast("size_t") long n);
 
     public static native int dp_sha256_final(Pointer state, @Cast("uint8_t*") BytePointer out);
 

@@ -6,6 +6,7 @@ import dev.dyepack.Layout;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.NpyWriter;
 import dev.dyepack.key.OwnerKey;
+import dev.dyepack.select.Strategy;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.surrogate.LinearSurrogate;
 import dev.dyepack.trigger.DataKind;
@@ -136,7 +137,7 @@ public final class BenchSuite {
             try (InputStream in = BenchSuite.class.getResourceAsStream("bench-peers.py")) {
                 Files.copy(in, peers);
             }
-            bigNpy(rows, key, peers);
+            bigNpy(rows, engine, key, peers);
             folder(rows, key, peers);
             inProcess(rows, engine, peers);
             return rows;
@@ -147,7 +148,7 @@ public final class BenchSuite {
 
     // ------------------------------------------------------------------ commands on a large .npy
 
-    private void bigNpy(List<Row> rows, Path key, Path peers) throws IOException {
+    private void bigNpy(List<Row> rows, Engine engine, Path key, Path peers) throws IOException {
         int n = sizes.bigImages();
         Path data = work.resolve("big.npy");
         Path labels = work.resolve("big-labels.npy");
@@ -162,6 +163,12 @@ public final class BenchSuite {
         String per = rounds == 1 ? "" : " (median of " + rounds + " rounds)";
         double[] cp = new double[rounds];
         double[] apply = new double[rounds];
+        // The same jobs through the library in this JVM, as Java training code runs them: the stream alone,
+        // without a JVM's start (about 0.3-0.4 s of every command on the development machine).
+        double[] applyInProcess = new double[rounds];
+        double[] poisonInProcess = new double[rounds];
+        OwnerKey owner = OwnerKey.fromFile(key);
+        TriggerSpec blend = TriggerSpec.parse(BLEND);
         List<String> selects = List.of("random", "boundary");
         double[][] poison = new double[selects.size()][rounds];
         IOException[] failures = new IOException[selects.size()];
@@ -169,8 +176,11 @@ public final class BenchSuite {
             progress.accept("apply blend vs cp + sync" + (rounds == 1 ? "" : ", round " + (r + 1) + " of " + rounds));
             cp[r] = shell("cp " + q(data) + " " + q(work.resolve("copy.npy")) + " && sync");
             Files.delete(work.resolve("copy.npy"));
-            apply[r] = run(List.of("apply", "--data", data.toString(), "--trigger", "blend:alpha=0.2,pattern=noise",
+            apply[r] = run(List.of("apply", "--data", data.toString(), "--trigger", BLEND,
                     "--key-file", key.toString(), "--out", work.resolve("applied.npy").toString()));
+            Files.delete(work.resolve("applied.npy"));
+            applyInProcess[r] = timed(() -> StampJob.prepare(data, work.resolve("applied.npy"), blend, owner, null,
+                    Layout.NHWC).run(engine, StampJob.DEFAULT_CHUNK_BYTES));
             Files.delete(work.resolve("applied.npy"));
             for (int j = 0; j < selects.size(); j++) {
                 String select = selects.get(j);
@@ -181,24 +191,32 @@ public final class BenchSuite {
                 Path out = work.resolve("poisoned-" + select);
                 try {
                     poison[j][r] = run(List.of("poison", "--data", data.toString(), "--labels", labels.toString(),
-                            "--trigger", "blend:alpha=0.2,pattern=noise", "--target", "0", "--select", select,
-                            "--key-file", key.toString(), "--out", out.toString()));
+                            "--target", "0", "--select", select, "--key-file", key.toString(), "--out",
+                            out.toString()));
                 } catch (IOException e) {
                     failures[j] = e;
                 }
                 deleteTree(out);
             }
+            PoisonJob.Options random = PoisonJob.builder().data(data).labels(labels).defaultTrigger().target(0)
+                    .strategy(Strategy.RANDOM).outDir(work.resolve("poisoned-in-process")).build();
+            poisonInProcess[r] = timed(() -> PoisonJob.run(engine, random, owner, line -> { }));
+            deleteTree(work.resolve("poisoned-in-process"));
         }
         double copy = median(cp);
         rows.add(row("`apply` blend to " + size + per, median(apply), "`cp` + `sync`" + per, copy));
         String np = peer(peers, "blend", data.toString(), work.resolve("np.npy").toString(), "0.2");
         Files.deleteIfExists(work.resolve("np.npy"));
         rows.add(row("`apply` blend to " + size + per, median(apply), "NumPy chunked blend + fsync", np));
+        rows.add(row("`apply` blend, same file, in process (`StampJob`, as Java code calls it)" + per,
+                median(applyInProcess), "`cp` + `sync`" + per, copy));
         for (int j = 0; j < selects.size(); j++) {
-            String job = "`poison` 1%, " + selects.get(j) + " selection, same file" + per;
+            String job = "`poison` 1%, " + selects.get(j) + " selection, the default trigger, same file" + per;
             rows.add(failures[j] != null ? failed(job, failures[j]) : row(job, median(poison[j]), "`cp` + `sync`" + per,
                     copy));
         }
+        rows.add(row("`poison` 1%, random selection, the default trigger, same file, in process (`PoisonJob`)" + per,
+                median(poisonInProcess), "`cp` + `sync`" + per, copy));
         Files.delete(data);
     }
 
@@ -431,6 +449,23 @@ public final class BenchSuite {
     @FunctionalInterface
     private interface Job {
         void run() throws Exception;
+    }
+
+    /** The blend that {@code apply} stamps on the large file (the table measured it). */
+    private static final String BLEND = "blend:alpha=0.2,pattern=noise";
+
+    /** Runs a library job once in this JVM, after {@link #settle}; returns its wall seconds. */
+    private static double timed(Job job) throws IOException {
+        settle();
+        long t0 = System.nanoTime();
+        try {
+            job.run();
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("bench job failed: " + e.getMessage(), e);
+        }
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     /** Rounds of the array-file commands and their copy, alternating; each row reports the median. */

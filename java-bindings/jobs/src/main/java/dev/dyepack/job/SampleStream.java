@@ -1,10 +1,12 @@
 package dev.dyepack.job;
 
+import dev.dyepack.FileSystemSync;
 import dev.dyepack.io.Samples;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -180,10 +182,12 @@ final class SampleStream {
      * Stamping every row is left to the buffered stream: there every page is changed, and changing a
      * page through a mapping cost more than writing it.
      *
-     * <p>With digests a reader thread reads every window (for the input's SHA-256, as before); the output's
-     * SHA-256 is taken on the calling thread, from the stamped mapping where the window was stamped and
-     * from the input's bytes (the same bytes) where it was not, so the two digests run on two threads.
-     * Memory: the reader's four buffers and one mapped window of the output at a time.
+     * <p>With digests a reader thread reads every window, and the calling thread takes the input's SHA-256
+     * and the output's together ({@link StreamDigest#updateBoth}: interleaved on one core, about 1.5 times
+     * as fast as two digests one after the other, leaving the other core to the copy; docs/benchmarks.md),
+     * the output's from the stamped mapping where the window was stamped and from the input's bytes (the
+     * same bytes) where it was not. Memory: the reader's four buffers and one mapped window of the output
+     * at a time.
      */
     private static final class InPlace extends Stages {
         private final Samples.Reader reader;
@@ -247,9 +251,13 @@ final class SampleStream {
             try {
                 // Windows of 16 chunks: few enough system calls, and stamping can follow the copy closely.
                 long window = Math.max(per, Math.min(n, 16 * per));
+                Path staged = Samples.stagingFile(writer).orElse(null);
                 for (long first = 0; first < n && failure == null; first += window) {
                     long count = Math.min(window, n - first);
                     Samples.copySamples(reader, first, count, writer);
+                    // The copied window goes to the device now, while the digests run, rather than all in the
+                    // commit's force at the end (docs/benchmarks.md: 0.3-0.4 s of a 575 MB poison).
+                    staged = startWriteback(staged);
                     synchronized (this) {
                         copied = first + count;
                         notifyAll();
@@ -257,6 +265,22 @@ final class SampleStream {
                 }
             } catch (Throwable t) {
                 fail(t);
+            }
+        }
+
+        /**
+         * Starts the staged file's write-back; returns the file, or null once the platform has no such call or
+         * the system refused it (a hint only: the commit's force still writes everything and reports a failing
+         * device, so the stream goes on without hints).
+         */
+        private static Path startWriteback(Path staged) {
+            if (staged == null) {
+                return null;
+            }
+            try {
+                return FileSystemSync.startWriteback(staged) ? staged : null;
+            } catch (IOException e) {
+                return null;
             }
         }
 
@@ -272,7 +296,6 @@ final class SampleStream {
                     b.limit((int) (count * sampleBytes));
                     reader.readSamples(first, count, b);
                     b.flip();
-                    in.update(b.duplicate());
                     read.add(b);
                 }
             } catch (Throwable t) {
@@ -308,20 +331,21 @@ final class SampleStream {
                         stamper.stamp(window.duplicate().order(ByteOrder.LITTLE_ENDIAN), lo, (int) (hi - lo));
                         if (out != null) {
                             // The output: the input's bytes before and after the span, the stamped span between.
-                            ByteBuffer before = inBytes.duplicate();
-                            before.limit((int) ((lo - first) * sampleBytes));
-                            out.update(before);
-                            out.update(window.duplicate());
-                            ByteBuffer after = inBytes.duplicate();
-                            after.position((int) ((hi - first) * sampleBytes));
-                            out.update(after);
+                            int from = (int) ((lo - first) * sampleBytes);
+                            int to = (int) ((hi - first) * sampleBytes);
+                            ByteBuffer before = inBytes.duplicate().limit(from);
+                            StreamDigest.updateBoth(in, before, out, before.duplicate());
+                            StreamDigest.updateBoth(in, inBytes.duplicate().limit(to).position(from), out,
+                                    window.duplicate());
+                            ByteBuffer after = inBytes.duplicate().position(to);
+                            StreamDigest.updateBoth(in, after, out, after.duplicate());
                         }
                     } finally {
                         Samples.unmap(window);
                     }
                 } else if (out != null) {
                     // Not stamped: the output's bytes are the input's.
-                    out.update(inBytes.duplicate());
+                    StreamDigest.updateBoth(in, inBytes.duplicate(), out, inBytes.duplicate());
                 }
                 if (inBytes != null) {
                     free.add(inBytes);

@@ -78,6 +78,20 @@ final class StreamDigest implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds {@code x} to {@code a} and {@code y} to {@code b} (equal lengths), as two {@link #update(ByteBuffer)}
+     * calls would; native digests of direct buffers are taken together, interleaved on this thread
+     * ({@link Sha256#updateBoth}).
+     */
+    static void updateBoth(StreamDigest a, ByteBuffer x, StreamDigest b, ByteBuffer y) {
+        if (a.nativeDigest != null && b.nativeDigest != null) {
+            Sha256.updateBoth(a.nativeDigest, x, b.nativeDigest, y);
+        } else {
+            a.update(x);
+            b.update(y);
+        }
+    }
+
     /** @return the digest of everything added, as 64 lowercase hex digits */
     String hex() {
         return HexFormat.of().formatHex(nativeDigest != null ? nativeDigest.digest() : jdkDigest.digest());
