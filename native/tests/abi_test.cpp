@@ -9,6 +9,11 @@
 
 #include "test_util.h"
 
+#if defined(__linux__)
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
 using namespace dptest;
 
 namespace {
@@ -96,6 +101,67 @@ void test_sync_filesystem() {
 #else
   DP_EXPECT(dp_sync_filesystem(".") == DP_ERR_UNSUPPORTED, "syncfs claimed off Linux");
 #endif
+}
+
+// dp_start_writeback: a hint on Linux for a file that exists, refused (naming it) for one that does not.
+void test_start_writeback() {
+  DP_EXPECT(dp_start_writeback(nullptr) == DP_ERR_INVALID_ARGUMENT, "null path accepted");
+  DP_EXPECT(dp_start_writeback("") == DP_ERR_INVALID_ARGUMENT, "empty path accepted");
+#if defined(__linux__)
+  DP_EXPECT(dp_start_writeback("/nonexistent-dyepack-path/x") == DP_ERR_INVALID_ARGUMENT, "missing path accepted");
+  DP_EXPECT(contains(dp_last_error(), "/nonexistent-dyepack-path/x"), "message names the path: %s", dp_last_error());
+  char name[] = "/tmp/dyepack-writeback-XXXXXX";
+  int fd = ::mkstemp(name);
+  DP_EXPECT(fd >= 0, "mkstemp");
+  if (fd >= 0) {
+    const std::vector<char> bytes(1 << 20, 'w');
+    DP_EXPECT(::write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size()), "write");
+    DP_EXPECT(dp_start_writeback(name) == DP_OK, "%s", dp_last_error());
+    struct stat st;
+    DP_EXPECT(::fstat(fd, &st) == 0 && st.st_size == off_t(bytes.size()), "the file is as written");
+    ::close(fd);
+    ::unlink(name);
+  }
+#else
+  DP_EXPECT(dp_start_writeback(".") == DP_ERR_UNSUPPORTED, "sync_file_range claimed off Linux");
+#endif
+}
+
+// dp_block_means_u8 against sums taken here pixel by pixel, in both layouts; bad arguments refused.
+void test_block_means() {
+  const int64_t c = 2, h = 7, w = 5, f = 3, n = 2, bh = 3, bw = 2;
+  std::vector<uint8_t> hwc(size_t(n * c * h * w)), chw(hwc.size());
+  for (int64_t s = 0; s < n; ++s)
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const uint8_t v = uint8_t((s * 131 + y * 31 + x * 7 + ch * 101) % 256);
+          hwc[size_t(s * c * h * w + (y * w + x) * c + ch)] = v;
+          chw[size_t(s * c * h * w + (ch * h + y) * w + x)] = v;
+        }
+  std::vector<float> a(size_t(n * bh * bw * c), -1.0f), b(a.size(), -1.0f);
+  DP_EXPECT(dp_block_means_u8(hwc.data(), n, c, h, w, 0, f, a.data()) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(dp_block_means_u8(chw.data(), n, c, h, w, 1, f, b.data()) == DP_OK, "%s", dp_last_error());
+  for (int64_t s = 0; s < n; ++s)
+    for (int64_t by = 0; by < bh; ++by)
+      for (int64_t bx = 0; bx < bw; ++bx)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          uint64_t sum = 0, count = 0;
+          for (int64_t y = by * f; y < std::min(h, by * f + f); ++y)
+            for (int64_t x = bx * f; x < std::min(w, bx * f + f); ++x, ++count)
+              sum += hwc[size_t(s * c * h * w + (y * w + x) * c + ch)];
+          const size_t at = size_t(s * bh * bw * c + (by * bw + bx) * c + ch);
+          const float want = float(double(sum) / (255.0 * double(count)));
+          DP_EXPECT(a[at] == want, "NHWC block %lld,%lld,%lld: %g, want %g", (long long)by, (long long)bx,
+                    (long long)ch, double(a[at]), double(want));
+          DP_EXPECT(b[at] == want, "NCHW block %lld,%lld,%lld", (long long)by, (long long)bx, (long long)ch);
+        }
+  DP_EXPECT(dp_block_means_u8(hwc.data(), -1, c, h, w, 0, f, a.data()) == DP_ERR_INVALID_ARGUMENT, "negative count");
+  DP_EXPECT(dp_block_means_u8(hwc.data(), n, 0, h, w, 0, f, a.data()) == DP_ERR_INVALID_ARGUMENT, "no channels");
+  DP_EXPECT(dp_block_means_u8(hwc.data(), n, c, h, w, 0, 8, a.data()) == DP_ERR_INVALID_ARGUMENT, "factor past max(h, w)");
+  DP_EXPECT(contains(dp_last_error(), "block size 8"), "%s", dp_last_error());
+  DP_EXPECT(dp_block_means_u8(nullptr, n, c, h, w, 0, f, a.data()) == DP_ERR_INVALID_ARGUMENT, "null images");
+  DP_EXPECT(dp_block_means_u8(nullptr, 0, c, h, w, 0, f, nullptr) == DP_OK, "nothing to do");
 }
 
 void test_engine_creation() {
@@ -442,6 +508,8 @@ int main() {
   test_cpu_variant();
   test_versions();
   test_keyed_words_and_shuffle();
+  test_start_writeback();
+  test_block_means();
   test_sync_filesystem();
   test_engine_creation();
   dp_engine *eng = nullptr;

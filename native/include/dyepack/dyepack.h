@@ -46,7 +46,7 @@ extern "C" {
  * (DP_SHA256_STATE_BYTES, dp_sha256_init, dp_sha256_update, dp_sha256_final, dp_sha256_implementation) and
  * the batch file copy (dp_copy_files, dp_copy_status). Revision 4: keyed random words and the keyed
  * shuffle (dp_keyed_bits, dp_keyed_shuffle). Revision 5: early write-back of one file (dp_start_writeback) and
- * two digests at once (dp_sha256_update2). */
+ * two digests at once (dp_sha256_update2), block means of uint8 images (dp_block_means_u8). */
 #define DP_ABI_REVISION 5
 
 /* Status codes. 0 is success; every other value names a class of failure. */
@@ -235,6 +235,17 @@ DP_API int32_t dp_keyed_bits(uint32_t key0, uint32_t key1, uint64_t stream, uint
  * (0x44507274, 0x72793031), as KeyedRandom.below documents). DP_ERR_INVALID_ARGUMENT for count outside
  * [0, 2^31], or null values with count > 0. */
 DP_API int32_t dp_keyed_shuffle(uint32_t key0, uint32_t key1, uint64_t stream, int64_t *values, int64_t count);
+
+/* The features a linear surrogate is fitted on for large images (dev.dyepack.surrogate.PooledFeatures):
+ * for each of `count` uint8 images of c x h x w at `images` (one after another; NHWC, or NCHW when
+ * `nchw` is nonzero), the mean of every factor x factor block of pixels of every channel (edge blocks
+ * hold fewer pixels), divided by 255: the exact integer sum divided in double by 255 x the block's pixel
+ * count, rounded once to float32. Written to `out` as ceil(h/f) x ceil(w/f) x c floats per image, in
+ * (block row, block column, channel) order, whatever the layout. Needs no engine; one thread.
+ * DP_ERR_INVALID_ARGUMENT for a negative count, a dimension below 1, a factor outside [1, max(h, w)], or
+ * null pointers with count > 0. */
+DP_API int32_t dp_block_means_u8(const uint8_t *images, int64_t count, int64_t c, int64_t h, int64_t w, int32_t nchw,
+                                 int64_t factor, float *out);
 
 /* Token trigger, in place: for the i-th selected sequence, seq[positions[i] + j] = ids[j], j < k.
  * batch: int32, C = H = 1, W = L. ids: host, k >= 1 values. positions: host, one per selected

@@ -257,6 +257,9 @@ public final class DyePackNative {
     public static native int dp_keyed_shuffle(@Cast("uint32_t") int key0, @Cast("uint32_t") int key1,
             @Cast("uint64_t") long stream, @Cast("int64_t*") long[] values, long count);
 
+    public static native int dp_block_means_u8(@Cast("const uint8_t*") Pointer images, long count, long c, long h, long w,
+            int nchw, long factor, FloatPointer out);
+
     public static native int dp_sync_filesystem(@Cast("const char*") BytePointer path);
 
     public static native int dp_start_writeback(@Cast("const char*") BytePointer path);

@@ -98,6 +98,36 @@ class PooledFeaturesTest {
         }
     }
 
+    /**
+     * Direct buffers are pooled by the native library, heap buffers by the Java loop the test above checks
+     * against its reference: the two give the same bits, in both layouts, from a buffer's position into an
+     * array's offset.
+     */
+    @Test
+    void theNativeMeansOfDirectBuffersAreTheJavaLoopsBitForBit() {
+        Random r = new Random(21);
+        for (int[] shape : new int[][] {{3, 224, 224}, {3, 37, 29}, {1, 40, 40}, {1, 1000, 3}, {2, 33, 47}, {4, 64, 9}}) {
+            for (Layout layout : new Layout[] {Layout.NHWC, Layout.NCHW}) {
+                PooledFeatures m = PooledFeatures.of(shape[0], shape[1], shape[2], layout);
+                int per = shape[0] * shape[1] * shape[2];
+                int n = 3;
+                byte[] images = new byte[5 + n * per];
+                r.nextBytes(images);
+                ByteBuffer direct = ByteBuffer.allocateDirect(images.length).put(images).position(5);
+                ByteBuffer heap = ByteBuffer.wrap(images).position(5);
+                float[] fromNative = new float[7 + n * m.dim()];
+                float[] fromJava = new float[7 + n * m.dim()];
+                m.mapUint8(direct, n, fromNative, 7);
+                m.mapUint8(heap, n, fromJava, 7);
+                assertEquals(5, direct.position(), "the buffer's position is not moved");
+                String what = java.util.Arrays.toString(shape) + " " + layout + " (factor " + m.factor() + ")";
+                for (int i = 0; i < fromJava.length; i++) {
+                    assertEquals(Float.floatToIntBits(fromJava[i]), Float.floatToIntBits(fromNative[i]), what + ", value " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void refusesTooSmallBuffers() {
         PooledFeatures m = PooledFeatures.of(1, 4, 4, Layout.NHWC);
