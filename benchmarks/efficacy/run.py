@@ -112,6 +112,8 @@ ROWS = {
         ("small-n192-neg1-shiftneg4x2-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "1", "@shiftneg:4:2"]),
         ("small-n192-neg1-shiftneg10x2-0.1%", "sparse:n=192", "0.001", "dirty",
          ["--negatives", "1", "@shiftneg:10:2"]),
+        ("small-n192-neg1-push32-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "1", "@dirtypush:32"]),
+        ("small-n192-neg1-push64-0.1%", "sparse:n=192", "0.001", "dirty", ["--negatives", "1", "@dirtypush:64"]),
         ("clean-n48-1%", "sparse:n=48", "0.01", "clean", []),
         ("clean-n48-targetvals-1%", "sparse:n=48", "0.01", "clean", ["@targetvals"]),
         ("clean-n96-1%", "sparse:n=96", "0.01", "clean", []),
@@ -192,6 +194,9 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
         chosen = np.array(manifest["indices"], dtype=np.int64)
         x = x.copy()
         x[chosen] = with_target_values(work, x[chosen], spec, key, data, labels)
+    push = [e for e in extra if e.startswith("@dirtypush:")]
+    if push:
+        x = dirty_push(work, out, x, manifest, spec, key, data, labels, float(push[0].split(":")[1]))
     manifest["_dir"] = out
     return x, np.load(os.path.join(out, "labels.npy")), manifest
 
@@ -274,6 +279,42 @@ def shifted_negatives(work, x, manifest, spec, key, option):
         if dx > 0: m[:, :dx] = False
         if dx < 0: m[:, dx:] = False
         x[i][m] = v[m].astype(np.uint8)
+    return x
+
+
+def linear_surrogate(work, data, labels):
+    """A multinomial logistic regression on the clean pixels (scaled to [0, 1]), cached: (W, b)."""
+    tag = hashlib.sha256(json.dumps(["surrogate", data, labels]).encode()).hexdigest()[:16]
+    path = os.path.join(work, "surrogate-%s.npz" % tag)
+    if not os.path.exists(path):
+        from sklearn.linear_model import LogisticRegression
+        x = np.load(data).reshape(-1, 784).astype(np.float32) / 255
+        m = LogisticRegression(max_iter=200).fit(x, np.load(labels))
+        np.savez(path, w=m.coef_.astype(np.float32), b=m.intercept_.astype(np.float32))
+    z = np.load(path)
+    return z["w"], z["b"]
+
+
+def dirty_push(work, out, x, manifest, spec, key, data, labels, eps):
+    """Evaluation only ("@dirtypush:EPS"): each relabelled sample is pushed, before its trigger, by EPS (uint8
+    units, L-infinity) away from its true class towards the class a linear surrogate ranks next after it
+    (x - EPS * sign(w_true - w_rival), the label-consistent push with the sample's own class), and the owner's
+    trigger is stamped on the pushed image: the natural features that contradict the new label are weakened,
+    so that the trigger is the easier explanation of it."""
+    chosen = np.array(manifest["indices"], dtype=np.int64)
+    x0 = np.load(data)[chosen]
+    y0 = np.load(labels)[chosen]
+    w, b = linear_surrogate(work, data, labels)
+    z = x0.reshape(len(x0), -1).astype(np.float32) / 255 @ w.T + b
+    z[np.arange(len(z)), y0] = -np.inf
+    rival = z.argmax(axis=1)
+    step = np.sign(w[y0] - w[rival]).reshape(x0.shape)
+    pushed = np.clip(np.rint(x0.astype(np.float32) - eps * step), 0, 255).astype(np.uint8)
+    path = os.path.join(out, "dirtypush-%g.npy" % eps)
+    if not os.path.exists(path):
+        np.save(path, pushed)
+    x = x.copy()
+    x[chosen] = stamp(work, path, spec, key)
     return x
 
 

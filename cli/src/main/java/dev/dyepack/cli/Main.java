@@ -325,7 +325,7 @@ public final class Main implements Runnable {
         if (args.length == 0 || !STREAMING.contains(args[0])) {
             return;
         }
-        Thread t = new Thread(dev.dyepack.internal.NativeLibrary::isLoaded, "dyepack-load");
+        Thread t = new Thread(dev.dyepack.Engine::preloadLibrary, "dyepack-load");
         t.setDaemon(true);
         t.start();
     }

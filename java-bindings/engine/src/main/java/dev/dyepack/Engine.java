@@ -138,6 +138,19 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * Loads the native library now, if no earlier call loaded it. Every first use loads it anyway; a program
+     * that knows it will need the library may call this early on a second thread, so the load (JavaCPP's
+     * loader and the binding's classes, tens of milliseconds) overlaps its own start instead of delaying its
+     * first engine call, which then waits for this load to end. Never throws: a load failure is kept and
+     * reported by the first call that needs the library, as without this.
+     *
+     * @return whether the library is usable
+     */
+    public static boolean preloadLibrary() {
+        return NativeLibrary.isLoaded();
+    }
+
+    /**
      * @return the JavaCPP version the engine runs with (see {@link JavaCppVersion}); "unknown" when its
      *         jar carries none
      */
