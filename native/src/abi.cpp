@@ -283,6 +283,37 @@ void clear_last_error() { t_last_error.clear(); }
 
 using namespace dp;
 
+namespace {
+
+// The system calls made on a file named by path.
+enum class PathCall { kSyncFilesystem, kStartWriteback };
+
+// Opens `path` read-only, makes the call on the descriptor and closes it: syncfs, or sync_file_range over
+// the whole file (offset 0, length 0: however long it has grown) starting its write-back. A null, empty
+// or unopenable path is an invalid argument, a failing call DP_ERR_INTERNAL, each message naming the path
+// and the system's error text. Off Linux DP_ERR_UNSUPPORTED, naming the call.
+void on_path(const char *path, PathCall call) {
+  const bool sync = call == PathCall::kSyncFilesystem;
+  const char *name = sync ? "syncfs" : "sync_file_range";
+  if (path == nullptr || *path == '\0') invalid("path is null or empty");
+#if defined(__linux__)
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    invalid(std::string(path) + ": cannot be opened to " + (sync ? "sync its file system" : "start its write-back") +
+            ": " + std::strerror(e));
+  }
+  int rc = sync ? ::syncfs(fd) : ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) fail(DP_ERR_INTERNAL, std::string(path) + ": " + name + " failed: " + std::strerror(e));
+#else
+  fail(DP_ERR_UNSUPPORTED, std::string(name) + " is not available on this platform");
+#endif
+}
+
+}  // namespace
+
 extern "C" {
 
 const char *dp_version(void) { return DYEPACK_VERSION_STRING; }
@@ -643,42 +674,11 @@ int32_t dp_engine_set_stream(dp_engine *engine, void *stream) {
 }
 
 int32_t dp_sync_filesystem(const char *path) {
-  return guarded([&] {
-    if (path == nullptr || *path == '\0') invalid("path is null or empty");
-#if defined(__linux__)
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      int e = errno;
-      invalid(std::string(path) + ": cannot be opened to sync its file system: " + std::strerror(e));
-    }
-    int rc = ::syncfs(fd);
-    int e = errno;
-    ::close(fd);
-    if (rc != 0) fail(DP_ERR_INTERNAL, std::string(path) + ": syncfs failed: " + std::strerror(e));
-#else
-    fail(DP_ERR_UNSUPPORTED, "syncfs is not available on this platform");
-#endif
-  });
+  return guarded([&] { on_path(path, PathCall::kSyncFilesystem); });
 }
 
 int32_t dp_start_writeback(const char *path) {
-  return guarded([&] {
-    if (path == nullptr || *path == '\0') invalid("path is null or empty");
-#if defined(__linux__)
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      int e = errno;
-      invalid(std::string(path) + ": cannot be opened to start its write-back: " + std::strerror(e));
-    }
-    // Offset 0 and length 0: the whole file, however long it has grown.
-    int rc = ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    int e = errno;
-    ::close(fd);
-    if (rc != 0) fail(DP_ERR_INTERNAL, std::string(path) + ": sync_file_range failed: " + std::strerror(e));
-#else
-    fail(DP_ERR_UNSUPPORTED, "sync_file_range is not available on this platform");
-#endif
-  });
+  return guarded([&] { on_path(path, PathCall::kStartWriteback); });
 }
 
 }  // extern "C"

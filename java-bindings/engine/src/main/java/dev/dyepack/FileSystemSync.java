@@ -5,6 +5,7 @@ import dev.dyepack.internal.NativeLibrary;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
+import java.util.function.ToIntFunction;
 import org.bytedeco.javacpp.BytePointer;
 
 /**
@@ -40,18 +41,7 @@ public final class FileSystemSync {
         if (!NativeLibrary.isLoaded()) {
             return false;
         }
-        int status;
-        try (BytePointer p = nativePath(path)) {
-            status = DyePackNative.dp_sync_filesystem(p);
-        }
-        if (status == DyePackNative.DP_OK) {
-            return true;
-        }
-        if (status == DyePackNative.DP_ERR_UNSUPPORTED) {
-            return false;
-        }
-        String message = NativeLibrary.string(DyePackNative.dp_last_error());
-        throw new IOException(message.isEmpty() ? path + ": syncfs failed with status " + status : message);
+        return call(path, DyePackNative::dp_sync_filesystem, "syncfs");
     }
 
     /**
@@ -75,9 +65,17 @@ public final class FileSystemSync {
         if (!NativeLibrary.isLoaded() || DyePackNative.dp_abi_revision() < WRITEBACK_REVISION) {
             return false;
         }
+        return call(file, DyePackNative::dp_start_writeback, "starting write-back");
+    }
+
+    /**
+     * Makes a native call on a path: true when done, false when the platform lacks it; otherwise the library's
+     * message (which names the path and the system's error) as an IOException.
+     */
+    private static boolean call(Path path, ToIntFunction<BytePointer> call, String what) throws IOException {
         int status;
-        try (BytePointer p = nativePath(file)) {
-            status = DyePackNative.dp_start_writeback(p);
+        try (BytePointer p = nativePath(path)) {
+            status = call.applyAsInt(p);
         }
         if (status == DyePackNative.DP_OK) {
             return true;
@@ -86,8 +84,7 @@ public final class FileSystemSync {
             return false;
         }
         String message = NativeLibrary.string(DyePackNative.dp_last_error());
-        throw new IOException(message.isEmpty() ? file + ": starting write-back failed with status " + status
-                : message);
+        throw new IOException(message.isEmpty() ? path + ": " + what + " failed with status " + status : message);
     }
 
     /** The path as the kernel takes it: in the encoding the JDK uses for file names (not necessarily UTF-8). */
