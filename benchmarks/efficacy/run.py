@@ -428,6 +428,9 @@ def main():
                     help="learning rate: constant 1e-3 (none), or 1e-3 falling to 0 along a half cosine")
     ap.add_argument("--train", type=int, default=60000, help="first N training images (all by default)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--training-seed-offset", type=int, default=0, metavar="K",
+                    help="train every network of seed S (clean, owner's, other key's) with training seed S + K "
+                         "(initialisation and batch order), keeping S's keys: tells a key's effect from the training run's")
     ap.add_argument("--no-other-key", action="store_true", help="skip the model watermarked under another key")
     ap.add_argument("--verify", action="store_true",
                     help="also run the owner's probe-set and verify on the owner's, the clean and the other-key model")
@@ -471,13 +474,13 @@ def main():
         if seed not in clean_models:
             import torch
             cached = os.path.join(a.work, "models", "clean-%s-%d-%d-%d%s.pt" % (
-                a.arch, a.train, a.epochs, seed, "" if a.schedule == "none" else "-" + a.schedule))
+                a.arch, a.train, a.epochs, seed + a.training_seed_offset, "" if a.schedule == "none" else "-" + a.schedule))
             if os.path.exists(cached):
                 clean_models[seed] = net(a.arch)
                 clean_models[seed].load_state_dict(torch.load(cached))
                 clean_models[seed].eval()
             else:
-                clean_models[seed] = train(xtr, ytr, a.arch, a.epochs, seed, a.schedule)
+                clean_models[seed] = train(xtr, ytr, a.arch, a.epochs, seed + a.training_seed_offset, a.schedule)
                 os.makedirs(os.path.dirname(cached), exist_ok=True)
                 torch.save(clean_models[seed].state_dict(), cached)
         clean = clean_models[seed]
@@ -503,7 +506,7 @@ def main():
             px, py, manifest = poison(a.work, data, labels, spec, budget, mode, extra, owner)
             idx = np.array(manifest.get("poisoned_indices", manifest.get("indices", [])), dtype=np.int64)
             sel = idx
-            model = train(px, py, a.arch, a.epochs, seed, a.schedule)
+            model = train(px, py, a.arch, a.epochs, seed + a.training_seed_offset, a.schedule)
             trig = stamp(a.work, nt_path, spec, owner)
             if "@targetvals" in extra:
                 trig = with_target_values(a.work, trig, spec, owner, data, labels)
@@ -513,6 +516,7 @@ def main():
                 "row": name, "trigger": spec, "budget": budget, "mode": mode, "options": " ".join(extra),
                 "arch": a.arch, "epochs": a.epochs, "train": a.train, "seed": seed,
                 **({} if a.schedule == "none" else {"schedule": a.schedule}),
+                **({} if a.training_seed_offset == 0 else {"training_seed": seed + a.training_seed_offset}),
                 "poisoned": int(len(sel)),
                 "poisoned_per_class": np.bincount(ytr[sel], minlength=10).tolist(),
                 "clean_acc_clean_model": clean_acc,
@@ -527,7 +531,7 @@ def main():
             om = None
             if not a.no_other_key:
                 ox, oy, _ = poison(a.work, data, labels, spec, budget, mode, extra, rival)
-                om = train(ox, oy, a.arch, a.epochs, seed, a.schedule)
+                om = train(ox, oy, a.arch, a.epochs, seed + a.training_seed_offset, a.schedule)
                 row["other_key_rate"] = float((predict(om, trig) == TARGET).mean())
                 row["other_key_clean_acc"] = float((predict(om, xte) == yte).mean())
                 rival_trig = stamp(a.work, nt_path, spec, rival)
