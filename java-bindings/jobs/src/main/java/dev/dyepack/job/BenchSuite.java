@@ -43,7 +43,8 @@ import javax.imageio.ImageIO;
  * image folder) are timed as whole command runs in a child JVM (so the time includes the JVM's start, as a
  * user sees it), beside {@code cp} + {@code sync} or {@code cp -r} of the same input; those on the large
  * {@code .npy} and its copy take turns for up to three rounds (no more than the repeats) and report their
- * medians. Library operations
+ * medians, as do {@code apply} and {@code poison} run in this JVM through the library (as Java training code
+ * runs them: the stream without a JVM's start). Library operations
  * (every trigger family, the surrogate fit, boundary scoring) are timed in this JVM, best of several
  * repeats, beside a {@code memcpy} of the same bytes or NumPy. The NumPy and PIL peers run from a script
  * shipped in this jar ({@code bench-peers.py}) with the {@code python3} on the PATH; where it or a library
@@ -167,6 +168,7 @@ public final class BenchSuite {
         // without a JVM's start (about 0.3-0.4 s of every command on the development machine).
         double[] applyInProcess = new double[rounds];
         double[] poisonInProcess = new double[rounds];
+        IOException[] inProcessFailures = new IOException[2];
         OwnerKey owner = OwnerKey.fromFile(key);
         TriggerSpec blend = TriggerSpec.parse(BLEND);
         List<String> selects = List.of("random", "boundary");
@@ -179,9 +181,15 @@ public final class BenchSuite {
             apply[r] = run(List.of("apply", "--data", data.toString(), "--trigger", BLEND,
                     "--key-file", key.toString(), "--out", work.resolve("applied.npy").toString()));
             Files.delete(work.resolve("applied.npy"));
-            applyInProcess[r] = timed(() -> StampJob.prepare(data, work.resolve("applied.npy"), blend, owner, null,
-                    Layout.NHWC).run(engine, StampJob.DEFAULT_CHUNK_BYTES));
-            Files.delete(work.resolve("applied.npy"));
+            if (inProcessFailures[0] == null) {
+                try {
+                    applyInProcess[r] = timed(() -> StampJob.prepare(data, work.resolve("applied.npy"), blend, owner,
+                            null, Layout.NHWC).run(engine, StampJob.DEFAULT_CHUNK_BYTES));
+                } catch (IOException e) {
+                    inProcessFailures[0] = e;
+                }
+                Files.deleteIfExists(work.resolve("applied.npy"));
+            }
             for (int j = 0; j < selects.size(); j++) {
                 String select = selects.get(j);
                 if (failures[j] != null) {
@@ -198,25 +206,34 @@ public final class BenchSuite {
                 }
                 deleteTree(out);
             }
-            PoisonJob.Options random = PoisonJob.builder().data(data).labels(labels).defaultTrigger().target(0)
-                    .strategy(Strategy.RANDOM).outDir(work.resolve("poisoned-in-process")).build();
-            poisonInProcess[r] = timed(() -> PoisonJob.run(engine, random, owner, line -> { }));
-            deleteTree(work.resolve("poisoned-in-process"));
+            if (inProcessFailures[1] == null) {
+                PoisonJob.Options random = PoisonJob.builder().data(data).labels(labels).defaultTrigger().target(0)
+                        .strategy(Strategy.RANDOM).outDir(work.resolve("poisoned-in-process")).build();
+                try {
+                    poisonInProcess[r] = timed(() -> PoisonJob.run(engine, random, owner, line -> { }));
+                } catch (IOException e) {
+                    inProcessFailures[1] = e;
+                }
+                deleteTree(work.resolve("poisoned-in-process"));
+            }
         }
         double copy = median(cp);
         rows.add(row("`apply` blend to " + size + per, median(apply), "`cp` + `sync`" + per, copy));
         String np = peer(peers, "blend", data.toString(), work.resolve("np.npy").toString(), "0.2");
         Files.deleteIfExists(work.resolve("np.npy"));
         rows.add(row("`apply` blend to " + size + per, median(apply), "NumPy chunked blend + fsync", np));
-        rows.add(row("`apply` blend, same file, in process (`StampJob`, as Java code calls it)" + per,
-                median(applyInProcess), "`cp` + `sync`" + per, copy));
+        String applyJob = "`apply` blend, same file, in process (`StampJob`, as Java code calls it)" + per;
+        rows.add(inProcessFailures[0] != null ? failed(applyJob, inProcessFailures[0])
+                : row(applyJob, median(applyInProcess), "`cp` + `sync`" + per, copy));
         for (int j = 0; j < selects.size(); j++) {
             String job = "`poison` 1%, " + selects.get(j) + " selection, the default trigger, same file" + per;
             rows.add(failures[j] != null ? failed(job, failures[j]) : row(job, median(poison[j]), "`cp` + `sync`" + per,
                     copy));
         }
-        rows.add(row("`poison` 1%, random selection, the default trigger, same file, in process (`PoisonJob`)" + per,
-                median(poisonInProcess), "`cp` + `sync`" + per, copy));
+        String poisonJob = "`poison` 1%, random selection, the default trigger, same file, in process (`PoisonJob`)"
+                + per;
+        rows.add(inProcessFailures[1] != null ? failed(poisonJob, inProcessFailures[1])
+                : row(poisonJob, median(poisonInProcess), "`cp` + `sync`" + per, copy));
         Files.delete(data);
     }
 
