@@ -390,8 +390,8 @@ public final class PoisonJob {
     }
 
     /** Measured clean-label attack success at 1%, clean-label default trigger (docs/efficacy.md): with the push (eps 64)... */
-    private static final String CLEAN_PUSHED = "73-89% attack success at 1% in ten of eleven training runs and 40% "
-            + "in the eleventh";
+    private static final String CLEAN_PUSHED = "71-89% attack success at 1% in twelve of thirteen training runs and "
+            + "40% in the thirteenth";
     /** ... the dirty-label default (half of its pixels dark) with the push ... */
     private static final String CLEAN_DARK_PUSHED = "44-85% attack success at 1% under five of six seeds and 13.5% "
             + "under the sixth";
@@ -402,7 +402,7 @@ public final class PoisonJob {
     /** Measured attack success of 24 and 48 pixels with negatives at 0.1% dirty-label (docs/efficacy.md)... */
     private static final String SMALL_BUDGET_MEASURED = "15-16%";
     /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0-3). */
-    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "82-98% in six of nine training runs and 67-72% "
+    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "82-99% in ten of thirteen training runs and 67-72% "
             + "in the other three";
 
     /**
