@@ -121,7 +121,8 @@ public final class PooledFeatures {
             }
             return;
         }
-        if (src.isDirect() && NativeLibrary.isLoaded() && DyePackNative.dp_abi_revision() >= NATIVE_REVISION) {
+        if (count > 0 && src.isDirect() && NativeLibrary.isLoaded()
+                && DyePackNative.dp_abi_revision() >= NATIVE_REVISION) {
             // The same means from the native library (exact integer sums, one division in double): the loop
             // below runs at about 0.3 GB/s under the quick JIT compiler the CLI uses, which made reading the
             // features of a 575 MB file take 1.2-1.9 s of `poison --select boundary` (docs/benchmarks.md).

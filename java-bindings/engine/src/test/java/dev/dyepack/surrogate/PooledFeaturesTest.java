@@ -120,6 +120,9 @@ class PooledFeaturesTest {
                 m.mapUint8(direct, n, fromNative, 7);
                 m.mapUint8(heap, n, fromJava, 7);
                 assertEquals(5, direct.position(), "the buffer's position is not moved");
+                float[] untouched = fromNative.clone();
+                m.mapUint8(direct, 0, fromNative, 7);
+                assertTrue(java.util.Arrays.equals(untouched, fromNative), "no images, nothing written");
                 String what = java.util.Arrays.toString(shape) + " " + layout + " (factor " + m.factor() + ")";
                 for (int i = 0; i < fromJava.length; i++) {
                     assertEquals(Float.floatToIntBits(fromJava[i]), Float.floatToIntBits(fromNative[i]), what + ", value " + i);
