@@ -45,8 +45,8 @@ extern "C" {
  * (dp_engine_set_stream). Revision 2: dp_sync_filesystem. Revision 3: SHA-256 over caller-owned state
  * (DP_SHA256_STATE_BYTES, dp_sha256_init, dp_sha256_update, dp_sha256_final, dp_sha256_implementation) and
  * the batch file copy (dp_copy_files, dp_copy_status). Revision 4: keyed random words and the keyed
- * shuffle (dp_keyed_bits, dp_keyed_shuffle). Revision 5: early write-back of one file (dp_start_writeback) and
- * two digests at once (dp_sha256_update2), block means of uint8 images (dp_block_means_u8). */
+ * shuffle (dp_keyed_bits, dp_keyed_shuffle). Revision 5: early write-back of one file (dp_start_writeback),
+ * two digests at once (dp_sha256_update2) and block means of uint8 images (dp_block_means_u8). */
 #define DP_ABI_REVISION 5
 
 /* Status codes. 0 is success; every other value names a class of failure. */
