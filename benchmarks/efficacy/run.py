@@ -124,6 +124,16 @@ ROWS = {
         ("clean-n64-white-1%", "sparse:n=64,low=255", "0.01", "clean", []),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
+    # The pattern keyed by cell (sparse cell=C): two keys differ at the scale a pooling network keeps.
+    "cells": [
+        ("cells-n192-c4-neg1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c4-s50-neg1-0.1%", "sparse:n=192,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c7-s50-neg1-0.1%", "sparse:n=192,cell=7,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n96-c4-s50-neg1-0.1%", "sparse:n=96,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c4-s50-neg2-0.1%", "sparse:n=192,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "2"]),
+        ("cells-n48-c4-s50-1%", "sparse:n=48,cell=4,share=0.5", "0.01", "dirty", []),
+        ("cells-clean-n48-white-c4-s50-1%", "sparse:n=48,low=255,cell=4,share=0.5", "0.01", "clean", []),
+    ],
     "subtle": [
         ("blend-a0.1", "blend:alpha=0.1,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("blend-a0.06", "blend:alpha=0.06,pattern=noise", "0.01", "dirty", ["--select", "random", "--stratify"]),

@@ -13,7 +13,9 @@ import java.util.Objects;
  * values ({@code value} or {@code low}) with weight alpha, in every channel:
  * {@code x' = (1 - alpha) x + alpha t} at those pixels, nothing elsewhere. The pixels are drawn
  * without repetition from the whole image ({@code block=0}) or from a {@code block x block} square at a
- * keyed place. One pattern per key, the same for every sample.
+ * keyed place. One pattern per key, the same for every sample. With {@code cell=C} the pattern is keyed at
+ * the scale of C x C cells as well: the pixels are drawn from a keyed share of the cells, and every pixel
+ * of a cell takes that cell's keyed value ({@link #cellPixels}).
  *
  * <p>Why it exists: a network learns "i.i.d. noise of this strength means the target" from a blended
  * noise trigger, so a model watermarked under another key answers the owner's noise as well. Two keys
@@ -29,8 +31,11 @@ import java.util.Objects;
  * @param alpha the weight of the pattern at the chosen pixels, in (0, 1]; 1 sets them exactly
  * @param value the bright value (0..255 for uint8 data)
  * @param low   the dark value
+ * @param cell  0 to key each pixel's value; C to key the image's C x C cells (requires {@code block=0})
+ * @param share with {@code cell}: the keyed share of the cells that hold pixels, in (0, 1]; 1 without it
  */
-public record SparseTrigger(int n, int block, float alpha, float value, float low) implements TriggerSpec {
+public record SparseTrigger(int n, int block, float alpha, float value, float low, int cell, float share)
+        implements TriggerSpec {
     /** The family name in spec strings. */
     public static final String FAMILY = "sparse";
 
@@ -44,14 +49,23 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
             "the bright value");
     static final TriggerParameter LOW = TriggerParameter.number("low", "0", -Float.MAX_VALUE, Float.MAX_VALUE,
             "the dark value");
+    static final TriggerParameter CELL = TriggerParameter.integer("cell", "0", 0, 1 << 20,
+            "0: each pixel's value keyed; C: the image in C x C cells, each cell's value and presence keyed");
+    static final TriggerParameter SHARE = TriggerParameter.number("share", "1", Float.MIN_VALUE, 1f,
+            "with cell=C: the keyed share of the cells the pixels are drawn from");
 
     /** The family's registry entry. */
     static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES,
             "keyed sparse pixels: keyed places, keyed bright or dark values", "always",
-            java.util.List.of(N, BLOCK, ALPHA, VALUE, LOW), SparseTrigger::fromFields);
+            java.util.List.of(N, BLOCK, ALPHA, VALUE, LOW, CELL, SHARE), SparseTrigger::fromFields);
 
     /** The default: 24 pixels anywhere in the image, set to keyed white or black. */
-    public static final SparseTrigger DEFAULT = new SparseTrigger(24, 0, 1f, 255f, 0f);
+    public static final SparseTrigger DEFAULT = new SparseTrigger(24, 0, 1f, 255f, 0f, 0, 1f);
+
+    /** A pattern keyed pixel by pixel: {@code cell=0}, so {@code share} is 1 and the spec omits both. */
+    public SparseTrigger(int n, int block, float alpha, float value, float low) {
+        this(n, block, alpha, value, low, 0, 1f);
+    }
 
     /** @throws InvalidArgumentException for out-of-range parameters */
     public SparseTrigger {
@@ -60,6 +74,16 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         ALPHA.checkNumber(FAMILY, alpha);
         VALUE.checkNumber(FAMILY, value);
         LOW.checkNumber(FAMILY, low);
+        CELL.checkInteger(FAMILY, cell);
+        SHARE.checkNumber(FAMILY, share);
+        if (cell > 0 && block > 0) {
+            throw new InvalidArgumentException("sparse: cell=" + cell + " keys the whole image in cells and cannot be"
+                    + " combined with block=" + block, "cell", cell, "0 when block is set");
+        }
+        if (cell == 0 && share != 1f) {
+            throw new InvalidArgumentException("sparse: share=" + SpecFormat.number(share) + " needs cell=C",
+                    "share", share, "1 without cell");
+        }
         if (block > 0 && (long) block * block < n) {
             throw new InvalidArgumentException("sparse: n=" + n + " pixels do not fit a " + block + " x " + block
                     + " block", "n", n, "at most " + (long) block * block);
@@ -68,7 +92,8 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
 
     static SparseTrigger fromFields(Map<String, String> raw) {
         return new SparseTrigger(N.readInteger(FAMILY, raw, 24), BLOCK.readInteger(FAMILY, raw, 0),
-                ALPHA.readNumber(FAMILY, raw, 1f), VALUE.readNumber(FAMILY, raw, 255f), LOW.readNumber(FAMILY, raw, 0f));
+                ALPHA.readNumber(FAMILY, raw, 1f), VALUE.readNumber(FAMILY, raw, 255f), LOW.readNumber(FAMILY, raw, 0f),
+                CELL.readInteger(FAMILY, raw, 0), SHARE.readNumber(FAMILY, raw, 1f));
     }
 
     @Override
@@ -94,6 +119,10 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         p.put("alpha", alpha);
         p.put("value", value);
         p.put("low", low);
+        if (cell > 0) { // omitted otherwise: the spec (and so every manifest) of a pattern keyed by pixel is unchanged
+            p.put("cell", cell);
+            p.put("share", share);
+        }
         return p;
     }
 
@@ -106,10 +135,17 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
             throw new InvalidArgumentException("sparse: block " + block + " is larger than the " + h + " x " + w
                     + " image", "block", block, "at most " + Math.min(h, w));
         }
-        long region = block == 0 ? h * w : (long) block * block;
+        if (cell > Math.min(h, w)) {
+            throw new InvalidArgumentException("sparse: cell " + cell + " is larger than the " + h + " x " + w
+                    + " image", "cell", cell, "at most " + Math.min(h, w));
+        }
+        long region = cell > 0 ? litPixelsAtLeast((int) h, (int) w)
+                : block == 0 ? h * w : (long) block * block;
         if (n > region) {
             throw new InvalidArgumentException("sparse: n=" + n + " exceeds the " + region + " pixels of the "
-                    + (block == 0 ? h + " x " + w + " image" : block + " x " + block + " block"), "n", n,
+                    + (cell > 0 ? "smallest " + litCells((int) h, (int) w) + " cells of " + cell + " x " + cell
+                    + " (share " + SpecFormat.number(share) + ")"
+                    : block == 0 ? h + " x " + w + " image" : block + " x " + block + " block"), "n", n,
                     "at most " + region);
         }
         float max = TriggerSpec.maxValue(batch);
@@ -149,6 +185,90 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         return out;
     }
 
+    /**
+     * Whether the pattern fits an image of {@code h x w} pixels: its block and cells no larger than the
+     * image, and its n pixels no more than the region they are drawn from holds (what stamping such an image
+     * would otherwise refuse).
+     *
+     * @param h the image's height
+     * @param w the image's width
+     * @return whether {@code n} pixels can be drawn
+     */
+    public boolean fits(long h, long w) {
+        if (h < 1 || w < 1 || h * w > Integer.MAX_VALUE || block > Math.min(h, w) || cell > Math.min(h, w)) {
+            return false;
+        }
+        long region = cell > 0 ? litPixelsAtLeast((int) h, (int) w) : block == 0 ? h * w : (long) block * block;
+        return n <= region;
+    }
+
+    /** The number of lit cells of an h x w image: share of them, rounded, at least one. */
+    int litCells(int h, int w) {
+        long cells = (long) ceilDiv(h, cell) * ceilDiv(w, cell);
+        return (int) Math.max(1, Math.min(cells, Math.round((double) share * cells)));
+    }
+
+    /** The fewest pixels the lit cells can hold (edge cells are smaller): what n must not exceed. */
+    long litPixelsAtLeast(int h, int w) {
+        int gh = ceilDiv(h, cell);
+        int gw = ceilDiv(w, cell);
+        long[] areas = new long[gh * gw];
+        for (int r = 0; r < gh; r++) {
+            for (int q = 0; q < gw; q++) {
+                areas[r * gw + q] = (long) (Math.min(h, (r + 1) * cell) - r * cell) * (Math.min(w, (q + 1) * cell) - q * cell);
+            }
+        }
+        java.util.Arrays.sort(areas);
+        long sum = 0;
+        for (int i = 0; i < litCells(h, w); i++) {
+            sum += areas[i];
+        }
+        return sum;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    /**
+     * The keyed pattern's pixels when it is keyed by cell ({@code cell=C}): the image in C x C cells
+     * (those at the right and bottom edges smaller), numbered row-major; stream 3 is a Fisher-Yates
+     * shuffle of the cells, whose first {@link #litCells} are lit; stream 1 a shuffle of the lit cells'
+     * pixels in row-major order (the first n are taken); stream 2 word j's lowest bit makes every pixel
+     * of cell j bright. So two keys differ at the scale of a cell, which a network that pools survives.
+     */
+    int[] cellPixels(KeyedRandom key, int h, int w, boolean[] bright) {
+        int gw = ceilDiv(w, cell);
+        int cells = ceilDiv(h, cell) * gw;
+        long[] order = new long[cells];
+        for (int i = 0; i < cells; i++) {
+            order[i] = i;
+        }
+        key.shuffle(3, order);
+        boolean[] lit = new boolean[cells];
+        for (int i = 0, m = litCells(h, w); i < m; i++) {
+            lit[(int) order[i]] = true;
+        }
+        long[] pool = new long[h * w];
+        int size = 0;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                if (lit[(y / cell) * gw + x / cell]) {
+                    pool[size++] = (long) y * w + x;
+                }
+            }
+        }
+        pool = java.util.Arrays.copyOf(pool, size);
+        key.shuffle(1, pool);
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            int at = (int) pool[i];
+            out[i] = at;
+            bright[i] = (key.bits(2, (at / w / cell) * gw + (at % w) / cell) & 1) != 0;
+        }
+        return out;
+    }
+
     @Override
     public PreparedTrigger prepare(Engine engine, Tensor template, TriggerContext context) {
         Objects.requireNonNull(context, "context");
@@ -158,7 +278,7 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         int w = (int) template.w();
         KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.SPARSE_PATTERN));
         boolean[] bright = new boolean[n];
-        int[] where = pixels(rng, n, block, h, w, bright);
+        int[] where = cell > 0 ? cellPixels(rng, h, w, bright) : pixels(rng, n, block, h, w, bright);
         // Zero everywhere but at the n pixels, in every channel: written element by element there only
         // (negatives prepare one pattern per derived key, so this runs a few hundred times per job).
         float[] mask = new float[Patterns.checkedElements(c, h, w, FAMILY)];

@@ -54,6 +54,102 @@ class SparseTriggerFamilyTest {
         return out;
     }
 
+    /**
+     * The documented draw keyed by cell ({@code cell=C}): cells of C x C numbered row-major (the last row
+     * and column of cells cut by the image's edge), stream 3 shuffles the cells and the first
+     * {@code max(1, round(share * cells))} are lit, stream 1 shuffles the lit cells' pixels (row-major) and
+     * the first n are taken, stream 2 word j's lowest bit is cell j's tone.
+     */
+    private static int[][] documentedCellPixels(OwnerKey key, int n, int cell, double share, int h, int w) {
+        KeyedRandom r = new KeyedRandom(key.philoxKey("trigger/sparse-pattern"));
+        int gw = (w + cell - 1) / cell;
+        int cells = ((h + cell - 1) / cell) * gw;
+        int[] order = new int[cells];
+        for (int i = 0; i < cells; i++) {
+            order[i] = i;
+        }
+        for (int i = cells - 1; i > 0; i--) {
+            int j = (int) r.below(3, i, i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        long lit = Math.max(1, Math.min(cells, Math.round(share * cells)));
+        Set<Integer> on = new HashSet<>();
+        for (int i = 0; i < lit; i++) {
+            on.add(order[i]);
+        }
+        java.util.List<Integer> pool = new java.util.ArrayList<>();
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                if (on.contains((y / cell) * gw + x / cell)) {
+                    pool.add(y * w + x);
+                }
+            }
+        }
+        for (int i = pool.size() - 1; i > 0; i--) {
+            int j = (int) r.below(1, i, i + 1);
+            pool.set(i, pool.set(j, pool.get(i)));
+        }
+        int[][] out = new int[n][2];
+        for (int i = 0; i < n; i++) {
+            int at = pool.get(i);
+            out[i][0] = at;
+            out[i][1] = r.bits(2, (at / w / cell) * gw + (at % w) / cell) & 1;
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0} {1} C={2} {3}x{4} n={5} cell={6} share={7}")
+    @CsvSource({
+        "UINT8, NHWC, 1, 28, 28, 192, 4, 1",
+        "UINT8, NHWC, 1, 28, 28, 192, 4, 0.5",
+        "UINT8, NCHW, 3, 13, 17, 40, 4, 0.5",
+        "FLOAT32, NHWC, 2, 9, 11, 7, 3, 0.2",
+        "UINT8, NHWC, 1, 5, 5, 25, 5, 1",
+    })
+    void aPatternKeyedByCellStampsTheDocumentedPixels(DType dtype, Layout layout, int c, int h, int w, int n,
+            int cell, double share) {
+        Batch b = FamilyReference.randomBatch(new Random(h * 37L + w + n + cell), dtype, layout, 3, c, h, w);
+        float value = dtype == DType.UINT8 ? 255f : 2f;
+        float low = dtype == DType.UINT8 ? 0f : -1f;
+        String spec = "sparse:n=" + n + ",cell=" + cell + ",share=" + share + ",value=" + SpecFormat.number(value)
+                + ",low=" + SpecFormat.number(low);
+        long[] idx = {2, 0};
+        float[] got = b.run(TriggerSpec.parse(spec), idx, TriggerContext.of(KEY_B).at(5));
+        float[] expected = b.values.clone();
+        for (long s : idx) {
+            for (int[] p : documentedCellPixels(KEY_B, n, cell, share, h, w)) {
+                for (int ch = 0; ch < c; ch++) {
+                    int at = b.at((int) s, ch, p[0] / w, p[0] % w);
+                    expected[at] = FamilyReference.store(dtype, p[1] == 1 ? value : low);
+                }
+            }
+        }
+        FamilyReference.assertExact(b, expected, got, spec);
+    }
+
+    @Test
+    void aPatternKeyedByCellHasOneTonePerCellAndLightsOnlyItsShare() {
+        for (OwnerKey key : new OwnerKey[] {KEY_A, KEY_B, FamilyReference.key("a third key for the cells")}) {
+            Batch b = FamilyReference.filled(DType.UINT8, Layout.NHWC, 1, 1, 28, 28, 128f);
+            float[] got = b.run(TriggerSpec.parse("sparse:n=192,cell=4,share=0.5"), null, TriggerContext.of(key));
+            java.util.Map<Integer, Float> tone = new java.util.HashMap<>();
+            int changed = 0;
+            for (int e = 0; e < got.length; e++) {
+                if (got[e] != 128f) {
+                    changed++;
+                    Float before = tone.put((e / 28 / 4) * 7 + (e % 28) / 4, got[e]);
+                    assertTrue(before == null || before == got[e], "one tone per cell at pixel " + e);
+                }
+            }
+            assertEquals(192, changed, "n pixels change on a grey image");
+            // 49 cells, half of them lit (round(24.5) = 25 cells of 16 pixels): 192 pixels touch at most 25.
+            assertTrue(tone.size() <= 25 && tone.size() >= 12, tone.size() + " cells hold the pattern");
+            assertTrue(tone.containsValue(0f) && tone.containsValue(255f), "both tones occur: " + tone.values());
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1} C={2} {3}x{4} n={5} block={6} alpha={7}")
     @CsvSource({
         "UINT8, NHWC, 1, 28, 28, 24, 0, 1",
@@ -150,6 +246,16 @@ class SparseTriggerFamilyTest {
         FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:n=10,block=3"), "do not fit a 3 x 3 block");
         FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:alpha=0"), "alpha");
         FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:n=0"), "n must be");
+        FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:n=4,block=3,cell=2"), "cell=2", "block=3");
+        FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:share=0.5"), "share=0.5 needs cell");
+        FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:cell=2,share=0"), "share");
+        FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:cell=2,share=NaN"), "share");
+        FamilyReference.assertRefused(() -> FamilyReference.apply(TriggerSpec.parse("sparse:n=4,cell=7"), small,
+                null, TriggerContext.of(KEY_A)), "cell 7");
+        // 6 x 6 in 4 x 4 cells: one of 16 pixels, two of 8, one of 4; a share of 0.25 lights one cell, so
+        // n may not exceed the 4 pixels of the smallest.
+        FamilyReference.assertRefused(() -> FamilyReference.apply(TriggerSpec.parse("sparse:n=5,cell=4,share=0.25"),
+                small, null, TriggerContext.of(KEY_A)), "n=5", "4 pixels", "1 cells of 4 x 4");
         for (int i = 0; i < buf.capacity(); i++) {
             assertEquals(0, buf.get(i), "nothing written");
         }
@@ -160,7 +266,12 @@ class SparseTriggerFamilyTest {
     void specsRoundTripAndListTheirFields() {
         FamilyReference.assertRoundTrip("sparse", "sparse");
         FamilyReference.assertRoundTrip("sparse:n=16,block=5,alpha=0.5,value=200,low=20", "sparse");
-        FamilyReference.assertUnknownFieldNamesAllowed("sparse", "n, block, alpha, value, low");
+        FamilyReference.assertRoundTrip("sparse:n=192,cell=4,share=0.5", "sparse");
+        FamilyReference.assertUnknownFieldNamesAllowed("sparse", "n, block, alpha, value, low, cell, share");
         assertEquals(SparseTrigger.DEFAULT, TriggerSpec.parse("sparse"));
+        // A pattern keyed by pixel writes the spec (and so the manifest) it always did.
+        assertEquals("sparse:n=192,block=0,alpha=1,value=255,low=0", TriggerSpec.parse("sparse:n=192").toString());
+        assertEquals("sparse:n=192,block=0,alpha=1,value=255,low=0,cell=4,share=0.5",
+                TriggerSpec.parse("sparse:n=192,cell=4,share=0.5").toString());
     }
 }

@@ -27,6 +27,7 @@ import dev.dyepack.surrogate.LinearSurrogate;
 import dev.dyepack.surrogate.PooledFeatures;
 import dev.dyepack.trigger.DataKind;
 import dev.dyepack.trigger.PreparedTrigger;
+import dev.dyepack.trigger.SparseTrigger;
 import dev.dyepack.trigger.TriggerContext;
 import dev.dyepack.trigger.TriggerSpec;
 import java.io.IOException;
@@ -117,10 +118,15 @@ public final class PoisonJob {
     /**
      * The trigger {@code dyepack poison} takes when none is given and fewer than {@link #SMALL_BUDGET} of the
      * samples are poisoned dirty-label: 192 keyed pixels, which twenty poisoned images of 20,000 teach a CNN
-     * where 24 or 48 pixels do not (docs/efficacy.md, "Small budgets"). Images with fewer than four times its
-     * pixels take the default for their size, so that the pattern never covers more than a quarter of an image.
+     * where 24 or 48 pixels do not (docs/efficacy.md, "Small budgets"), keyed by 4 x 4 cell: drawn from a keyed
+     * half of the cells, each cell's pixels all bright or all dark as the key says. Two keys then differ at
+     * the scale a pooling network keeps: at 0.1% the evaluation's CNN reached 92-100% in eleven of twelve
+     * training runs (six seeds, two runs each) and 73% in the twelfth, higher in every run than the same pixels
+     * keyed one by one (67-99%), and a model watermarked under another key answered the owner's trigger at
+     * 0.1-32% instead of 2.5-76% (docs/efficacy.md, section 15). Images with fewer than four
+     * times its pixels, or too narrow for its cells, take the default for their size.
      */
-    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192";
+    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192,cell=4,share=0.5";
     /** The pixels of {@link #SMALL_BUDGET_TRIGGER}. */
     static final int SMALL_BUDGET_PIXELS = 192;
 
@@ -150,7 +156,8 @@ public final class PoisonJob {
      * {@link #SMALL_IMAGE_CLEAN_TRIGGER}).
      */
     static String defaultTrigger(long count, long n, long h, long w, SelectionMode mode) {
-        if (mode == SelectionMode.DIRTY && smallBudget(count, n) && h * w >= 4L * SMALL_BUDGET_PIXELS) {
+        if (mode == SelectionMode.DIRTY && smallBudget(count, n) && h * w >= 4L * SMALL_BUDGET_PIXELS
+                && ((SparseTrigger) TriggerSpec.parse(SMALL_BUDGET_TRIGGER)).fits(h, w)) {
             return SMALL_BUDGET_TRIGGER;
         }
         return defaultTrigger(h, w, mode);
@@ -401,9 +408,9 @@ public final class PoisonJob {
     private static final String CLEAN_UNPUSHED = "32%";
     /** Measured attack success of 24 and 48 pixels with negatives at 0.1% dirty-label (docs/efficacy.md)... */
     private static final String SMALL_BUDGET_MEASURED = "15-16%";
-    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0-3). */
-    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "82-99% in ten of thirteen training runs and 67-72% "
-            + "in the other three";
+    /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0-5, two runs each). */
+    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "92-100% in eleven of twelve training runs and 73% "
+            + "in the twelfth";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to
