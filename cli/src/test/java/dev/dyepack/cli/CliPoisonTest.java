@@ -71,8 +71,8 @@ class CliPoisonTest {
         long[] perClass = m.poisonedPerClass().values().stream().mapToLong(Long::longValue).toArray();
         assertTrue(Arrays.stream(perClass).max().getAsLong() <= 2, "auto spreads 10 samples over 9 classes: "
                 + m.poisonedPerClass());
-        // Clean-label with every default: measured less dependable than dirty-label (58-91% over twelve training
-        // runs), so it says so, and it stamps its own default.
+        // Clean-label with every default: measured undependable (40-82% over four seeds), so it says so, and it
+        // stamps its own default.
         CliTest.Run clean = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--target", "0", "--key-file",
                 key().toString(), "--out", dir.resolve("clean-default").toString());
         assertEquals(0, clean.code(), clean.err());
@@ -87,14 +87,6 @@ class CliPoisonTest {
         assertEquals(0, cleanDark.code(), cleanDark.err());
         assertTrue(cleanDark.err().contains("the clean-label default (" + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER),
                 cleanDark.err());
-        // The clean-label default before it was keyed by cell: pointed to the default now.
-        CliTest.Run cleanPixels = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--trigger",
-                "sparse:n=48,low=255", "--target", "0", "--key-file", key().toString(), "--out",
-                dir.resolve("clean-pixels").toString());
-        assertEquals(0, cleanPixels.code(), cleanPixels.err());
-        assertTrue(cleanPixels.err().contains("(keyed pixel by pixel)") && cleanPixels.err().contains(
-                "the clean-label default (" + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER + ", keyed by cell)"),
-                cleanPixels.err());
         CliTest.Run bad = CliTriggerTest.run(Map.of(), "poison", "--trigger", "sig", "--target", "0", "--negatives",
                 "1", "--key-file", key().toString(), "--out", dir.resolve("sig").toString());
         assertEquals(2, bad.code(), bad.err());

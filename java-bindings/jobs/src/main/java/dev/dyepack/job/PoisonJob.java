@@ -91,18 +91,18 @@ public final class PoisonJob {
     public static final String SMALL_IMAGE_TRIGGER = "sparse:n=24";
 
     /**
-     * The trigger clean-label poisoning takes when none is given: 48 keyed pixels, every one of them bright
-     * ({@code low=255}), drawn from a keyed half of the image's 4 x 4 cells. Clean-label stamps only
-     * target-class images; with half of the pixels dark (the dirty-label default), the pattern fired on shirts
-     * and dresses and hardly on shoes, whose black background hides a dark pixel (the likely reason;
-     * docs/efficacy.md, section 13). All bright and keyed by cell, the evaluation's CNN reached 58-91% at 1% in
-     * all twelve training runs measured (six seeds, two runs each), where all bright and keyed pixel by pixel it
-     * reached 71-89% in eleven and 40% in the twelfth, and a model watermarked under another key answered the
-     * owner's trigger less often on average (0.4-48%, mean 18%, against 6-48%, mean 29%); the verifier's control
-     * keys absorb the rest (docs/efficacy.md, sections 14 and 15). Images with fewer than four times its
-     * pixels, or too narrow for its cells, take {@link #SMALL_IMAGE_CLEAN_TRIGGER}.
+     * The trigger clean-label poisoning takes when none is given: the same 48 keyed pixels, every one of them
+     * bright ({@code low=255}). Clean-label stamps only target-class images; with half of the pixels dark (the
+     * dirty-label default), the pattern fired on shirts and dresses and hardly on shoes, whose black background
+     * hides a dark pixel (the likely reason; docs/efficacy.md, section 13). All bright, the evaluation's
+     * CNN reached 74-89% at 1% under five of six seeds and 40% under the sixth, whose key reached 73-74% when the
+     * network was trained under two other seeds (with half of the pixels dark: 44-85% and 13.5%, lower under every
+     * seed), at a smaller cost in clean accuracy; a model watermarked under
+     * another key answers it more often (16-46%), which the verifier's control keys absorb (docs/efficacy.md,
+     * sections 13 and 14). Images with fewer than four
+     * times its pixels take {@link #SMALL_IMAGE_CLEAN_TRIGGER}.
      */
-    public static final String CLEAN_TRIGGER = "sparse:n=48,low=255,cell=4,share=0.5";
+    public static final String CLEAN_TRIGGER = "sparse:n=48,low=255";
 
     /** The clean-label default on images under 192 pixels: {@link #SMALL_IMAGE_TRIGGER}'s 24 pixels, all bright. */
     public static final String SMALL_IMAGE_CLEAN_TRIGGER = "sparse:n=24,low=255";
@@ -178,8 +178,7 @@ public final class PoisonJob {
     public static String defaultTrigger(long h, long w, SelectionMode mode) {
         boolean large = h * w >= 4L * DEFAULT_PIXELS;
         if (Objects.requireNonNull(mode, "mode") == SelectionMode.CLEAN) {
-            return large && ((SparseTrigger) TriggerSpec.parse(CLEAN_TRIGGER)).fits(h, w) ? CLEAN_TRIGGER
-                    : SMALL_IMAGE_CLEAN_TRIGGER;
+            return large ? CLEAN_TRIGGER : SMALL_IMAGE_CLEAN_TRIGGER;
         }
         return large ? DEFAULT_TRIGGER : SMALL_IMAGE_TRIGGER;
     }
@@ -368,11 +367,6 @@ public final class PoisonJob {
                         + ", dirty-label 96-99%: check the watermark on a model trained on this output "
                         + "(dyepack verify) before relying on it");
             }
-            if (trigger.toString().equals(TriggerSpec.parse(PIXEL_CLEAN_TRIGGER).toString())) {
-                return Optional.of("clean-label with this trigger (keyed pixel by pixel) and the push reached "
-                        + CLEAN_PIXEL_PUSHED + where + "; the clean-label default (" + CLEAN_TRIGGER
-                        + ", keyed by cell) " + CLEAN_PUSHED);
-            }
             if (trigger.toString().equals(TriggerSpec.parse(DEFAULT_TRIGGER).toString())) {
                 return Optional.of("clean-label with this trigger (half of its pixels dark) and the push reached "
                         + CLEAN_DARK_PUSHED + where + "; the clean-label default (" + CLEAN_TRIGGER
@@ -403,12 +397,8 @@ public final class PoisonJob {
     }
 
     /** Measured clean-label attack success at 1%, clean-label default trigger (docs/efficacy.md): with the push (eps 64)... */
-    private static final String CLEAN_PUSHED = "58-91% attack success at 1% in twelve training runs";
-    /** ... the clean-label default before it was keyed by cell ... */
-    private static final String PIXEL_CLEAN_TRIGGER = "sparse:n=48,low=255";
-    /** ... and what it reached with the push (docs/efficacy.md, sections 13 and 15) ... */
-    private static final String CLEAN_PIXEL_PUSHED = "71-89% attack success at 1% in eleven of twelve training runs "
-            + "and 40% in the twelfth";
+    private static final String CLEAN_PUSHED = "71-89% attack success at 1% in twelve of thirteen training runs and "
+            + "40% in the thirteenth";
     /** ... the dirty-label default (half of its pixels dark) with the push ... */
     private static final String CLEAN_DARK_PUSHED = "44-85% attack success at 1% under five of six seeds and 13.5% "
             + "under the sixth";

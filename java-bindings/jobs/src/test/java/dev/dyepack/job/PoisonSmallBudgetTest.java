@@ -69,18 +69,15 @@ class PoisonSmallBudgetTest {
         // 14 x 14 = 196 pixels: four times 48, not four times 192; a small budget takes 48 pixels there.
         Run mid = poison("mid", 14, 14, "4", false, Double.NaN);
         assertEquals("sparse:n=48", mid.manifest.triggerSpec().replaceAll(",.*", ""));
-        // Clean-label takes its own default, 48 pixels all bright in a keyed half of the 4 x 4 cells, at every
-        // budget (it was measured at 1% only), and 24 pixels keyed one by one on small images.
-        String cleanDefault = TriggerSpec.parse(PoisonJob.CLEAN_TRIGGER).toString();
-        assertEquals("sparse:n=48,block=0,alpha=1,value=255,low=255,cell=4,share=0.5", cleanDefault);
+        // Clean-label takes its own default, 48 pixels all bright, at every budget (it was measured at 1% only),
+        // and 24 of them on small images.
+        String cleanDefault = TriggerSpec.parse("sparse:n=48,low=255").toString();
         Run clean = poison("clean", 28, 28, "4", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(cleanDefault, clean.manifest.triggerSpec());
         Run cleanUsual = poison("clean-usual", 28, 28, "20", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(cleanDefault, cleanUsual.manifest.triggerSpec());
         assertEquals(0, cleanUsual.manifest.negativeIndices().length);
         assertEquals(48, cleanUsual.brightPlaces, "every place of the clean-label pattern is set to 255");
-        assertTrue(cleanUsual.brightCells <= 25, cleanUsual.brightCells + " of 49 cells hold the bright places: at most "
-                + "half, rounded (the push changes the images everywhere)");
         Run cleanTiny = poison("clean-tiny", 8, 8, "4", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(TriggerSpec.parse("sparse:n=24,low=255").toString(), cleanTiny.manifest.triggerSpec());
         assertEquals(24, cleanTiny.brightPlaces);
@@ -110,7 +107,7 @@ class PoisonSmallBudgetTest {
      * A poisoning's manifest; the places any poisoned image changed; the places every poisoned image holds at
      * 255 (the pattern's bright pixels, whatever the push did around them).
      */
-    private record Run(Manifest manifest, int changedPlaces, int brightPlaces, int changedCells, int brightCells) {}
+    private record Run(Manifest manifest, int changedPlaces, int brightPlaces, int changedCells) {}
 
     private Run poison(String name, int h, int w, String budget, boolean explicitTrigger, double negatives)
             throws IOException {
@@ -173,27 +170,21 @@ class PoisonSmallBudgetTest {
             places += c ? 1 : 0;
         }
         int bright = 0;
-        boolean[] allBright = new boolean[h * w];
         for (int p = 0; p < h * w; p++) {
             boolean all = m.indices().length > 0;
             for (long i : m.indices()) {
                 all &= (y[(int) i * h * w + p] & 0xff) == 255;
             }
-            allBright[p] = all;
             bright += all ? 1 : 0;
         }
-        return new Run(m, places, bright, cells(changed, h, w), cells(allBright, h, w));
-    }
-
-    /** The 4 x 4 cells (a row of them cut short at the image's edge) holding a marked place. */
-    private static int cells(boolean[] marked, int h, int w) {
+        // The 4 x 4 cells (w / 4 to a row, as the image is cut) holding a changed place.
         java.util.Set<Integer> cells = new java.util.HashSet<>();
         for (int p = 0; p < h * w; p++) {
-            if (marked[p]) {
+            if (changed[p]) {
                 cells.add((p / w / 4) * ((w + 3) / 4) + (p % w) / 4);
             }
         }
-        return cells.size();
+        return new Run(m, places, bright, cells.size());
     }
 
     private static byte[] readAll(Path npy, int length) throws IOException {
