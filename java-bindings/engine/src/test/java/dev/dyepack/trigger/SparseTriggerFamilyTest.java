@@ -55,6 +55,24 @@ class SparseTriggerFamilyTest {
     }
 
     /**
+     * The batch after the blend rule at the given pixels ({@code {y * W + x, bright}}) in every channel of the
+     * listed samples: what a sparse stamp must write, computed pixel by pixel here.
+     */
+    private static float[] blended(Batch b, long[] idx, int[][] px, float alpha, float value, float low) {
+        float[] expected = b.values.clone();
+        for (long s : idx) {
+            for (int[] p : px) {
+                for (int ch = 0; ch < b.c; ch++) {
+                    int at = b.at((int) s, ch, p[0] / b.w, p[0] % b.w);
+                    expected[at] = FamilyReference.store(b.dtype, FamilyReference.blend(b.values[at], alpha,
+                            p[1] == 1 ? value : low));
+                }
+            }
+        }
+        return expected;
+    }
+
+    /**
      * The documented draw keyed by cell ({@code cell=C}): cells of C x C numbered row-major (the last row
      * and column of cells cut by the image's edge), stream 3 shuffles the cells and the first
      * {@code max(1, round(share * cells))} are lit, stream 1 shuffles the lit cells' pixels (row-major) and
@@ -117,15 +135,7 @@ class SparseTriggerFamilyTest {
                 + ",low=" + SpecFormat.number(low);
         long[] idx = {2, 0};
         float[] got = b.run(TriggerSpec.parse(spec), idx, TriggerContext.of(KEY_B).at(5));
-        float[] expected = b.values.clone();
-        for (long s : idx) {
-            for (int[] p : documentedCellPixels(KEY_B, n, cell, share, h, w)) {
-                for (int ch = 0; ch < c; ch++) {
-                    int at = b.at((int) s, ch, p[0] / w, p[0] % w);
-                    expected[at] = FamilyReference.store(dtype, p[1] == 1 ? value : low);
-                }
-            }
-        }
+        float[] expected = blended(b, idx, documentedCellPixels(KEY_B, n, cell, share, h, w), 1f, value, low);
         FamilyReference.assertExact(b, expected, got, spec);
     }
 
@@ -167,17 +177,7 @@ class SparseTriggerFamilyTest {
                 + ",low=" + SpecFormat.number(low);
         long[] idx = {3, 1};
         float[] got = b.run(TriggerSpec.parse(spec), idx, TriggerContext.of(KEY_A).at(1000));
-        float[] expected = b.values.clone();
-        int[][] px = documentedPixels(KEY_A, n, block, h, w);
-        for (long s : idx) {
-            for (int[] p : px) {
-                for (int ch = 0; ch < c; ch++) {
-                    int at = b.at((int) s, ch, p[0] / w, p[0] % w);
-                    expected[at] = FamilyReference.store(dtype, FamilyReference.blend(b.values[at], alpha,
-                            p[1] == 1 ? value : low));
-                }
-            }
-        }
+        float[] expected = blended(b, idx, documentedPixels(KEY_A, n, block, h, w), alpha, value, low);
         FamilyReference.assertExact(b, expected, got, spec);
     }
 
