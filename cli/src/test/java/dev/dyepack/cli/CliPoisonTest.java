@@ -104,7 +104,7 @@ class CliPoisonTest {
         assertTrue(r.err().contains("(the default below 0.5% of the data)"), r.err());
         assertTrue(r.err().contains("negatives: 1 per poisoned sample (the default below 0.5% of the data)"), r.err());
         Manifest m = ManifestReader.read(dir.resolve("small").resolve("manifest.json"));
-        assertTrue(m.triggerSpec().startsWith("sparse:n=192") && m.triggerSpec().endsWith(",cell=4,share=0.5"),
+        assertTrue(m.triggerSpec().startsWith("sparse:n=192") && m.triggerSpec().endsWith(",cell=4,share=1"),
                 m.triggerSpec());
         assertEquals(4, m.negativeIndices().length, "one negative per poisoned sample");
         assertFalse(r.err().contains("warning"), "the small-budget default was measured strong: " + r.err());

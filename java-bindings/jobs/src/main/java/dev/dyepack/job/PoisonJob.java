@@ -118,15 +118,17 @@ public final class PoisonJob {
     /**
      * The trigger {@code dyepack poison} takes when none is given and fewer than {@link #SMALL_BUDGET} of the
      * samples are poisoned dirty-label: 192 keyed pixels, which twenty poisoned images of 20,000 teach a CNN
-     * where 24 or 48 pixels do not (docs/efficacy.md, "Small budgets"), keyed by 4 x 4 cell: drawn from a keyed
-     * half of the cells, each cell's pixels all bright or all dark as the key says. Two keys then differ at
-     * the scale a pooling network keeps: at 0.1% the evaluation's CNN reached 92-100% in eleven of twelve
-     * training runs (six seeds, two runs each) and 73% in the twelfth, higher in every run than the same pixels
-     * keyed one by one (67-99%), and a model watermarked under another key answered the owner's trigger at
-     * 0.1-32% instead of 2.5-76% (docs/efficacy.md, section 15). Images with fewer than four
-     * times its pixels, or too narrow for its cells, take the default for their size.
+     * where 24 or 48 pixels do not (docs/efficacy.md, "Small budgets"), their tones keyed by 4 x 4 cell (every
+     * pixel of a cell bright, or every one dark, as the key says). Two keys then differ at the scale a pooling
+     * network keeps: at 0.1% a model watermarked under another key answered the owner's trigger at a mean of 16%
+     * on the evaluation's CNN (twelve training runs) where the pixels keyed one by one gave 33%, at the same
+     * strength (88-98% in ten runs, 76% and 45% in two, against 67-99%), and the small ResNet reached 83-87%
+     * against 64-92%. Drawing the pixels from a keyed half
+     * of the cells ({@code share=0.5}) was stronger still on the CNN but fell to 32-65% on the ResNet
+     * (docs/efficacy.md, section 15). Images with fewer than four times its pixels, or narrower than a cell,
+     * take the default for their size.
      */
-    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192,cell=4,share=0.5";
+    public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192,cell=4";
     /** The pixels of {@link #SMALL_BUDGET_TRIGGER}. */
     static final int SMALL_BUDGET_PIXELS = 192;
 
@@ -409,8 +411,8 @@ public final class PoisonJob {
     /** Measured attack success of 24 and 48 pixels with negatives at 0.1% dirty-label (docs/efficacy.md)... */
     private static final String SMALL_BUDGET_MEASURED = "15-16%";
     /** ... and of the small-budget default, {@link #SMALL_BUDGET_TRIGGER} with one negative (seeds 0-5, two runs each). */
-    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "92-100% in eleven of twelve training runs and 73% "
-            + "in the twelfth";
+    private static final String SMALL_BUDGET_DEFAULT_MEASURED = "88-98% in ten of twelve training runs and 76% and 45% "
+            + "in the other two";
 
     /**
      * Starts options: data, trigger and output directory are required; the budget defaults to

@@ -41,17 +41,18 @@ class PoisonSmallBudgetTest {
     void belowHalfAPercentTheDefaultIs192PixelsWithOneNegativeEach() throws IOException {
         // 4 of 2000 is 0.2%: below the 0.5% line; 20 of 2000 is 1%: above it.
         Run small = poison("small", 28, 28, "4", false, Double.NaN);
-        assertEquals("sparse:n=192,block=0,alpha=1,value=255,low=0,cell=4,share=0.5", small.manifest.triggerSpec(),
-                "192 pixels keyed by 4 x 4 cell, half of the cells");
+        assertEquals("sparse:n=192,block=0,alpha=1,value=255,low=0,cell=4,share=1", small.manifest.triggerSpec(),
+                "192 pixels, their tones keyed by 4 x 4 cell");
         assertEquals(4, small.manifest.negativeIndices().length, "one negative per poisoned sample at a small budget");
         assertEquals(4, small.manifest.indices().length);
         assertEquals(192, small.changedPlaces, "the pattern's pixels, the same places on every poisoned image");
-        assertTrue(small.changedCells <= 25, small.changedCells + " of 49 cells hold the pattern: at most half, rounded");
+        assertEquals(0, small.mixedCells, "every 4 x 4 cell's pattern pixels share one tone");
 
         Run usual = poison("usual", 28, 28, "20", false, Double.NaN);
         assertEquals("sparse:n=48", usual.manifest.triggerSpec().replaceAll(",.*", ""));
         assertEquals(20 * 4, usual.manifest.negativeIndices().length, "4 negatives per poisoned sample at 1%");
         assertEquals(48, usual.changedPlaces);
+        assertTrue(usual.mixedCells > 0, "the 1% default keys each pixel's tone: no cell mixes them");
     }
 
     @Test
@@ -96,10 +97,10 @@ class PoisonSmallBudgetTest {
         assertEquals(" (the clean-label default on images under 192 pixels)", PoisonJob.defaultTriggerNote(
                 TriggerSpec.parse(PoisonJob.defaultTrigger(20, N, 8, 8, SelectionMode.CLEAN))));
         assertEquals("sparse:n=48", PoisonJob.defaultTrigger(28, 28, SelectionMode.DIRTY));
-        // 5 x 160 holds four times 192 pixels, but half of its 4 x 4 cells (the narrow bottom row first) may hold
-        // only 160: the cells do not fit, so a small budget takes the default for the size.
-        assertEquals(PoisonJob.DEFAULT_TRIGGER, PoisonJob.defaultTrigger(4, N, 5, 160, SelectionMode.DIRTY));
-        assertEquals(PoisonJob.SMALL_BUDGET_TRIGGER, PoisonJob.defaultTrigger(4, N, 6, 128, SelectionMode.DIRTY));
+        // 3 x 300 holds four times 192 pixels but is narrower than a 4 x 4 cell: a small budget takes the default
+        // for the size there.
+        assertEquals(PoisonJob.DEFAULT_TRIGGER, PoisonJob.defaultTrigger(4, N, 3, 300, SelectionMode.DIRTY));
+        assertEquals(PoisonJob.SMALL_BUDGET_TRIGGER, PoisonJob.defaultTrigger(4, N, 4, 192, SelectionMode.DIRTY));
         assertEquals(PoisonJob.CLEAN_TRIGGER, PoisonJob.defaultTrigger(28, 28, SelectionMode.CLEAN));
     }
 
@@ -107,7 +108,7 @@ class PoisonSmallBudgetTest {
      * A poisoning's manifest; the places any poisoned image changed; the places every poisoned image holds at
      * 255 (the pattern's bright pixels, whatever the push did around them).
      */
-    private record Run(Manifest manifest, int changedPlaces, int brightPlaces, int changedCells) {}
+    private record Run(Manifest manifest, int changedPlaces, int brightPlaces, int mixedCells) {}
 
     private Run poison(String name, int h, int w, String budget, boolean explicitTrigger, double negatives)
             throws IOException {
@@ -177,14 +178,20 @@ class PoisonSmallBudgetTest {
             }
             bright += all ? 1 : 0;
         }
-        // The 4 x 4 cells (w / 4 to a row, as the image is cut) holding a changed place.
-        java.util.Set<Integer> cells = new java.util.HashSet<>();
-        for (int p = 0; p < h * w; p++) {
+        // The 4 x 4 cells (a row of them cut short at the image's edge) whose changed places, on the first
+        // poisoned image, hold both black and white (dirty-label only: clean-label pushes change every pixel).
+        java.util.Map<Integer, Integer> tone = new java.util.HashMap<>();
+        java.util.Set<Integer> mixed = new java.util.HashSet<>();
+        for (int p = 0; p < h * w && mode == SelectionMode.DIRTY && m.indices().length > 0; p++) {
             if (changed[p]) {
-                cells.add((p / w / 4) * ((w + 3) / 4) + (p % w) / 4);
+                int cell = (p / w / 4) * ((w + 3) / 4) + (p % w) / 4;
+                Integer before = tone.put(cell, y[(int) m.indices()[0] * h * w + p] & 0xff);
+                if (before != null && before != (y[(int) m.indices()[0] * h * w + p] & 0xff)) {
+                    mixed.add(cell);
+                }
             }
         }
-        return new Run(m, places, bright, cells.size());
+        return new Run(m, places, bright, mixed.size());
     }
 
     private static byte[] readAll(Path npy, int length) throws IOException {
