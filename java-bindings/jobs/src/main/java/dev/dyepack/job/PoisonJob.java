@@ -123,10 +123,9 @@ public final class PoisonJob {
      * network keeps: at 0.1% a model watermarked under another key answered the owner's trigger at a mean of 16%
      * on the evaluation's CNN (twelve training runs) where the pixels keyed one by one gave 33%, at the same
      * strength (88-98% in ten runs, 76% and 45% in two, against 67-99%), and the small ResNet reached 83-87%
-     * against 64-92%. Drawing the pixels from a keyed half
-     * of the cells ({@code share=0.5}) was stronger still on the CNN but fell to 32-65% on the ResNet
-     * (docs/efficacy.md, section 15). Images with fewer than four times its pixels, or narrower than a cell,
-     * take the default for their size.
+     * against 64-92%. Drawing the pixels from a keyed half of the cells ({@code share=0.5}) was stronger still
+     * on the CNN but fell to 32-65% on the ResNet (docs/efficacy.md, section 15). Images with fewer than four
+     * times its pixels, or narrower than a cell, take the default for their size.
      */
     public static final String SMALL_BUDGET_TRIGGER = "sparse:n=192,cell=4";
     /** The pixels of {@link #SMALL_BUDGET_TRIGGER}. */
