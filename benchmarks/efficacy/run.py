@@ -131,7 +131,6 @@ ROWS = {
         ("cells-n192-c7-s50-neg1-0.1%", "sparse:n=192,cell=7,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n96-c4-s50-neg1-0.1%", "sparse:n=96,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n192-c4-s50-neg2-0.1%", "sparse:n=192,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "2"]),
-        ("cells-n192-c4-s30-neg1-0.1%", "sparse:n=192,cell=4,share=0.3", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n48-c4-s50-1%", "sparse:n=48,cell=4,share=0.5", "0.01", "dirty", []),
         ("cells-clean-n48-white-c4-s50-1%", "sparse:n=48,low=255,cell=4,share=0.5", "0.01", "clean", []),
     ],
