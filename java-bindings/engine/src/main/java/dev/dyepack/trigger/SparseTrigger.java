@@ -139,8 +139,7 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
             throw new InvalidArgumentException("sparse: cell " + cell + " is larger than the " + h + " x " + w
                     + " image", "cell", cell, "at most " + Math.min(h, w));
         }
-        long region = cell > 0 ? litPixelsAtLeast((int) h, (int) w)
-                : block == 0 ? h * w : (long) block * block;
+        long region = region((int) h, (int) w);
         if (n > region) {
             throw new InvalidArgumentException("sparse: n=" + n + " exceeds the " + region + " pixels of the "
                     + (cell > 0 ? "smallest " + litCells((int) h, (int) w) + " cells of " + cell + " x " + cell
@@ -198,8 +197,12 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         if (h < 1 || w < 1 || h * w > Integer.MAX_VALUE || block > Math.min(h, w) || cell > Math.min(h, w)) {
             return false;
         }
-        long region = cell > 0 ? litPixelsAtLeast((int) h, (int) w) : block == 0 ? h * w : (long) block * block;
-        return n <= region;
+        return n <= region((int) h, (int) w);
+    }
+
+    /** The pixels the n are drawn from in an h x w image: the whole image, the block, or the fewest the lit cells hold. */
+    private long region(int h, int w) {
+        return cell > 0 ? litPixelsAtLeast(h, w) : block == 0 ? (long) h * w : (long) block * block;
     }
 
     /** The number of lit cells of an h x w image: share of them, rounded, at least one. */
