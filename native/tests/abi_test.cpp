@@ -1,6 +1,6 @@
 // C ABI tests on the CPU backend: argument checks (error code, message, nothing written) and the
 // blend rule against an independent reference. ctest runs it once per CPU variant
-// (DYEPACK_CPU=baseline and avx2); it exits 77 (skipped) when the variant asked for cannot run here.
+// (DYEPACK_CPU=baseline, avx2 and avx512); it exits 77 (skipped) when the variant asked for cannot run here.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -69,12 +69,12 @@ void test_cpu_variant() {
               dp_engine_reason(eng), asked.c_str());
   DP_EXPECT(contains(dp_engine_reason(eng), " loops"), "reason '%s' should name the CPU loops", dp_engine_reason(eng));
   dp_engine_destroy(eng);
-  for (const char *bad : {"sse9", "AVX2", "avx2 "}) {
+  for (const char *bad : {"sse9", "AVX2", "avx2 ", "avx-512", "avx512f"}) {
     setenv("DYEPACK_CPU", bad, 1);
     eng = nullptr;
     DP_EXPECT(dp_engine_create(DP_BACKEND_CPU, 0, &eng) == DP_ERR_INVALID_ARGUMENT, "DYEPACK_CPU='%s' accepted", bad);
     DP_EXPECT(eng == nullptr, "no engine on failure");
-    DP_EXPECT(contains(dp_last_error(), "DYEPACK_CPU") && contains(dp_last_error(), "baseline or avx2"), "%s",
+    DP_EXPECT(contains(dp_last_error(), "DYEPACK_CPU") && contains(dp_last_error(), "baseline, avx2 or avx512"), "%s",
               dp_last_error());
     DP_EXPECT(dp_engine_create(DP_BACKEND_AUTO, 0, &eng) == DP_ERR_INVALID_ARGUMENT, "AUTO accepted '%s'", bad);
   }
@@ -498,7 +498,8 @@ void test_score(dp_engine *eng) {
 }  // namespace
 
 int main() {
-  // The variant ctest asks for must exist here; on a processor without AVX2 the avx2 run skips.
+  // The variant ctest asks for must exist here; on a processor without AVX2 (AVX-512) the avx2
+  // (avx512) run skips.
   dp_engine *probe = nullptr;
   if (dp_engine_create(DP_BACKEND_CPU, 0, &probe) == DP_ERR_UNSUPPORTED) {
     std::printf("abi_test: skipped: %s\n", dp_last_error());

@@ -118,7 +118,7 @@ void check(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t clas
 int main() {
   dp_engine *eng = nullptr;
   const int32_t st = dp_engine_create(DP_BACKEND_CPU, 0, &eng);
-  if (st == DP_ERR_UNSUPPORTED) {  // DYEPACK_CPU=avx2 on a processor without AVX2
+  if (st == DP_ERR_UNSUPPORTED) {  // DYEPACK_CPU names a variant this processor cannot run
     std::printf("fit: skipped: %s\n", dp_last_error());
     return 77;
   }

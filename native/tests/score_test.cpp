@@ -198,7 +198,7 @@ void check_nonfinite(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, in
 int main() {
   dp_engine *eng = nullptr;
   const int32_t st = dp_engine_create(DP_BACKEND_CPU, 0, &eng);
-  if (st == DP_ERR_UNSUPPORTED) {  // DYEPACK_CPU=avx2 on a processor without AVX2
+  if (st == DP_ERR_UNSUPPORTED) {  // DYEPACK_CPU names a variant this processor cannot run
     std::printf("score: skipped: %s\n", dp_last_error());
     return 77;
   }
@@ -208,13 +208,17 @@ int main() {
   }
   std::mt19937 rng(29);
   // C = 2 is the least the engine scores (one class has no boundary); 15, 16 and 17 straddle the wide
-  // kernel's threshold and its 16-class panels.
-  for (int64_t classes : {2, 15, 16, 17})
+  // kernel's threshold and the avx2 variant's 16-class panels, 31, 32 and 33 the avx512 variant's
+  // 32-class ones.
+  for (int64_t classes : {2, 15, 16, 17, 31, 32, 33})
     for (int64_t d : {1, 31, 32, 33, 2048})
       for (bool ties : {false, true}) check(eng, rng, 13, d, classes, ties);
-  // Blocks of 144 samples and tiles of 6 with remainders, split over 3 threads at uneven points.
+  // Blocks of 144 samples and tiles of 6 (avx512: 12) with remainders, split over 3 threads at uneven
+  // points; fewer samples than a tile.
   check(eng, rng, 301, 33, 17, true);
   check(eng, rng, 151, 65, 40, false);
+  check(eng, rng, 157, 47, 70, true);
+  check(eng, rng, 11, 70, 33, false);
   // The wide head of the benchmark, few samples (the rule is slow), and odd feature counts.
   check(eng, rng, 7, 2048, 1000, false);
   check(eng, rng, 8, 31, 1000, true);

@@ -1,8 +1,10 @@
-// The two CPU variants against each other: every CPU operation under DYEPACK_CPU=baseline and
-// DYEPACK_CPU=avx2 on the same random inputs must give the same bytes (uint8, int32) and the same
-// bits (float32), as the numerics rule demands. The shapes straddle the avx2 loops' 8- and 32-wide
-// steps, so both their vector bodies and their scalar tails are compared with the baseline's
-// scalar loops (the code the kernels share). Exits 77 (skipped) where the processor has no AVX2.
+// The CPU variants against each other: every CPU operation under DYEPACK_CPU=avx2 and under
+// DYEPACK_CPU=avx512, on the same random inputs as under DYEPACK_CPU=baseline, must give the same
+// bytes (uint8, int32) and the same bits (float32), as the numerics rule demands. The shapes straddle
+// the vector loops' 8-, 16- and 32-wide steps and the wide scorer's tiles and panels, so their vector
+// bodies and their scalar tails are compared with the baseline's scalar loops (the code the kernels
+// share). A variant the processor cannot run is reported as skipped; where it runs neither, the test
+// exits 77 (skipped).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -14,11 +16,13 @@ using namespace dptest;
 
 namespace {
 
+// The baseline engine and one other variant's.
 struct Variants {
-  dp_engine *base = nullptr, *avx2 = nullptr;
+  dp_engine *base = nullptr, *other = nullptr;
+  const char *name = "";
   ~Variants() {
     dp_engine_destroy(base);
-    dp_engine_destroy(avx2);
+    dp_engine_destroy(other);
   }
 };
 
@@ -60,18 +64,18 @@ void compare(Variants &v, std::mt19937 &rng, const char *what, int dtype, int64_
       const int64_t *idx = all ? nullptr : subset.data();
       const int64_t n_idx = all ? DP_ALL_SAMPLES : static_cast<int64_t>(subset.size());
       std::vector<unsigned char> out[2] = {input, input};
-      dp_engine *engines[2] = {v.base, v.avx2};
+      dp_engine *engines[2] = {v.base, v.other};
       for (int k = 0; k < 2; ++k) {
         dp_engine_set_threads(engines[k], threads);
         dp_tensor t = tensor(dtype, nchw ? DP_LAYOUT_NCHW : DP_LAYOUT_NHWC, n, c, h, w, n ? out[k].data() : nullptr);
-        DP_EXPECT(op(engines[k], t, idx, n_idx) == DP_OK, "%s (%s): %s", what, k ? "avx2" : "baseline", dp_last_error());
+        DP_EXPECT(op(engines[k], t, idx, n_idx) == DP_OK, "%s (%s): %s", what, k ? v.name : "baseline", dp_last_error());
       }
       size_t first = 0;
       while (first < input.size() && out[0][first] == out[1][first]) ++first;
       DP_EXPECT(first == input.size(),
-                "%s dtype=%d n=%lld c=%lld h=%lld w=%lld nchw=%d all=%d threads=%d: baseline and avx2 differ at byte %zu",
+                "%s dtype=%d n=%lld c=%lld h=%lld w=%lld nchw=%d all=%d threads=%d: baseline and %s differ at byte %zu",
                 what, dtype, static_cast<long long>(n), static_cast<long long>(c), static_cast<long long>(h),
-                static_cast<long long>(w), nchw, all, threads, first);
+                static_cast<long long>(w), nchw, all, threads, v.name, first);
     }
 }
 
@@ -160,7 +164,8 @@ void compare_rows(Variants &v, std::mt19937 &rng, int64_t n, int64_t width) {
             });
 }
 
-// Scoring (avx2: four 8-wide accumulators; baseline: the 32-lane scalar definition) and the fit.
+// Scoring (baseline: the 32-lane scalar definition; avx2: 8-wide accumulators, and from 16 classes
+// the wide scorer's 6 x 16 tiles; avx512: its 12 x 32 tiles) and the fit.
 void compare_scoring(Variants &v, std::mt19937 &rng, int64_t n, int64_t d, int64_t classes) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> x(static_cast<size_t>(n * d)), w(static_cast<size_t>(classes * d)), b(static_cast<size_t>(classes));
@@ -173,7 +178,7 @@ void compare_scoring(Variants &v, std::mt19937 &rng, int64_t n, int64_t d, int64
     std::vector<int32_t> pred, run;
     std::vector<float> margin, dist, tdist;
   } out[2];
-  dp_engine *engines[2] = {v.base, v.avx2};
+  dp_engine *engines[2] = {v.base, v.other};
   for (int k = 0; k < 2; ++k) {
     Out &o = out[k];
     for (auto *vec : {&o.pred, &o.run}) vec->resize(static_cast<size_t>(n));
@@ -187,8 +192,8 @@ void compare_scoring(Variants &v, std::mt19937 &rng, int64_t n, int64_t d, int64
                 std::memcmp(out[0].margin.data(), out[1].margin.data(), bytes) == 0 &&
                 std::memcmp(out[0].dist.data(), out[1].dist.data(), bytes) == 0 &&
                 std::memcmp(out[0].tdist.data(), out[1].tdist.data(), bytes) == 0,
-            "score n=%lld d=%lld C=%lld: baseline and avx2 differ", static_cast<long long>(n), static_cast<long long>(d),
-            static_cast<long long>(classes));
+            "score n=%lld d=%lld C=%lld: baseline and %s differ", static_cast<long long>(n), static_cast<long long>(d),
+            static_cast<long long>(classes), v.name);
 
   std::vector<int32_t> labels(static_cast<size_t>(n));
   for (auto &l : labels) l = static_cast<int32_t>(rng() % static_cast<uint32_t>(classes));
@@ -209,30 +214,15 @@ void compare_scoring(Variants &v, std::mt19937 &rng, int64_t n, int64_t d, int64
   }
   DP_EXPECT(std::memcmp(fw[0].data(), fw[1].data(), fw[0].size() * 4) == 0 &&
                 std::memcmp(fb[0].data(), fb[1].data(), fb[0].size() * 4) == 0,
-            "fit n=%lld d=%lld C=%lld: baseline and avx2 differ", static_cast<long long>(n), static_cast<long long>(d),
-            static_cast<long long>(classes));
+            "fit n=%lld d=%lld C=%lld: baseline and %s differ", static_cast<long long>(n), static_cast<long long>(d),
+            static_cast<long long>(classes), v.name);
 }
 
-}  // namespace
-
-int main() {
-  Variants v;
-  if (create_with("baseline", &v.base) != DP_OK) {
-    std::fprintf(stderr, "variants: cannot create a baseline engine: %s\n", dp_last_error());
-    return 1;
-  }
-  const int32_t st = create_with("avx2", &v.avx2);
-  if (st == DP_ERR_UNSUPPORTED) {
-    std::printf("variants: skipped: %s\n", dp_last_error());
-    return 77;
-  }
-  if (st != DP_OK) {
-    std::fprintf(stderr, "variants: cannot create an avx2 engine: %s\n", dp_last_error());
-    return 1;
-  }
+// Every comparison, baseline against v.other.
+void compare_all(Variants &v) {
   std::mt19937 rng(7);
-  // Elements per image around the 8- and 32-wide steps, and odd shapes with 1, 3 and 4 channels.
-  for (int64_t e : {1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 1000})
+  // Elements per image around the 8-, 16- and 32-wide steps, and odd shapes with 1, 3 and 4 channels.
+  for (int64_t e : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000})
     for (int64_t n : {0, 1, 5}) compare_images(v, rng, n, 1, 1, e);
   compare_images(v, rng, 5, 3, 41, 37);
   compare_images(v, rng, 7, 4, 9, 17);
@@ -241,10 +231,46 @@ int main() {
   for (int64_t d : {1, 7, 31, 32, 33, 64, 65, 257})
     for (int64_t classes : {2, 10}) compare_scoring(v, rng, 37, d, classes);
   compare_scoring(v, rng, 200, 784, 10);
-  // The blocked AVX2 scorer's edges: sample tiles (24 samples of D = 2048) and class blocks (12 classes)
-  // with remainders, an odd sample count, class counts that are not a multiple of the 4-class block.
+  // The blocked scorers' edges: sample tiles (6 or 12 samples), blocks of tiles (144 samples, fewer
+  // for long rows), class panels (16 or 32 classes) with remainders, an odd sample count, class counts
+  // on either side of a panel, and fewer samples than a tile.
   compare_scoring(v, rng, 101, 2048, 37);
   compare_scoring(v, rng, 67, 33, 1000);
   compare_scoring(v, rng, 3, 100, 7);
+  compare_scoring(v, rng, 157, 300, 16);
+  compare_scoring(v, rng, 289, 45, 31);
+  compare_scoring(v, rng, 13, 97, 32);
+  compare_scoring(v, rng, 11, 64, 33);
+  compare_scoring(v, rng, 150, 4100, 48);
+}
+
+}  // namespace
+
+int main() {
+  int compared = 0;
+  for (const char *name : {"avx2", "avx512"}) {
+    Variants v;
+    v.name = name;
+    if (create_with("baseline", &v.base) != DP_OK) {
+      std::fprintf(stderr, "variants: cannot create a baseline engine: %s\n", dp_last_error());
+      return 1;
+    }
+    const int32_t st = create_with(name, &v.other);
+    if (st == DP_ERR_UNSUPPORTED) {
+      std::printf("variants: %s skipped: %s\n", name, dp_last_error());
+      continue;
+    }
+    if (st != DP_OK) {
+      std::fprintf(stderr, "variants: cannot create an %s engine: %s\n", name, dp_last_error());
+      return 1;
+    }
+    compare_all(v);
+    std::printf("variants: baseline and %s compared\n", name);
+    ++compared;
+  }
+  if (compared == 0) {
+    std::printf("variants: skipped: this processor runs no vector variant\n");
+    return 77;
+  }
   return finish("variants");
 }

@@ -1,5 +1,5 @@
 // The loop bodies of the CPU backend, one table per instruction-set variant (loops.inc, compiled
-// once as loops_baseline.cpp and once as loops_avx2.cpp). Each entry handles one contiguous range of
+// once as loops_baseline.cpp, once as loops_avx2.cpp and once as loops_avx512.cpp). Each entry handles one contiguous range of
 // the work ([begin, end) of the selected samples, rows or values); cpu::Runner splits the work
 // across threads and never changes what is computed.
 #ifndef DYEPACK_SRC_CPU_LOOPS_H
@@ -63,6 +63,9 @@ namespace baseline {
 extern const Loops kLoops;
 }
 namespace avx2 {
+extern const Loops kLoops;
+}
+namespace avx512 {
 extern const Loops kLoops;
 }
 

@@ -101,8 +101,17 @@ int hardware_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-Runner::Runner(Variant variant)
-    : variant_(variant), loops_(variant == Variant::kAvx2 ? avx2::kLoops : baseline::kLoops) {}
+namespace {
+const Loops &loops_of(Variant variant) {
+  switch (variant) {
+    case Variant::kAvx512: return avx512::kLoops;
+    case Variant::kAvx2: return avx2::kLoops;
+    default: return baseline::kLoops;
+  }
+}
+}  // namespace
+
+Runner::Runner(Variant variant) : variant_(variant), loops_(loops_of(variant)) {}
 
 void Runner::mask_blend(const BlendArgs &a) {
   const std::vector<float> w = weights(a.amount, a.mask.host, a.batch.sample_elems);

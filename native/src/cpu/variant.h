@@ -8,23 +8,28 @@ namespace dp {
 namespace cpu {
 
 // baseline: x86-64 without extensions (fmaf is a correctly rounded library call); avx2: AVX2+FMA
-// (fmaf is one instruction, and hand-written 8-wide loops where they pay). Same bits either way.
-enum class Variant { kBaseline, kAvx2 };
+// (fmaf is one instruction, and hand-written 8-wide loops where they pay); avx512: the avx2 loops, and
+// 16-wide ones where the multiply-add units are the limit (a wide head's logits). Same bits every way.
+enum class Variant { kBaseline, kAvx2, kAvx512 };
 
-// "baseline" or "avx2", as DYEPACK_CPU spells them.
+// "baseline", "avx2" or "avx512", as DYEPACK_CPU spells them.
 const char *variant_name(Variant v);
 
 // True when this processor runs the avx2 variant (AVX2 and FMA).
 bool processor_has_avx2();
+
+// True when this processor (and its operating system, which must save the 512-bit registers) runs the
+// avx512 variant: the avx2 variant's features and AVX-512 F, VL, DQ and BW.
+bool processor_has_avx512();
 
 struct VariantChoice {
   Variant variant;
   std::string description;  // e.g. "avx2 loops, the best this processor runs"
 };
 
-// Reads DYEPACK_CPU now: unset or empty picks the best variant the processor runs; "baseline" or
-// "avx2" picks that one. Throws Error(DP_ERR_INVALID_ARGUMENT) for any other value and
-// Error(DP_ERR_UNSUPPORTED) for avx2 on a processor without AVX2 and FMA, naming the variable.
+// Reads DYEPACK_CPU now: unset or empty picks the best variant the processor runs; "baseline", "avx2"
+// or "avx512" picks that one. Throws Error(DP_ERR_INVALID_ARGUMENT) for any other value and
+// Error(DP_ERR_UNSUPPORTED) for a variant this processor cannot run, naming the variable.
 VariantChoice choose_variant();
 
 }  // namespace cpu
