@@ -2,6 +2,7 @@ package dev.dyepack.image;
 
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
+import dev.dyepack.io.Limits;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.DataBufferByte;
@@ -241,6 +242,19 @@ public final class ImageEncoder {
 
     private static Encoded png(byte[] source, String name, ImageHeader header, byte[] clean, byte[] pixels,
             int channels) throws IOException {
+        // The commonest PNGs (8-bit gray or RGB, no palette, transparency or interlacing, only text, time and
+        // pixel-size chunks) are written without ImageIO: the same samples, every other chunk kept as it was.
+        int plainChannels = header.bitDepth() != 8 || header.interlaced() ? 0
+                : header.colorType() == 0 ? 1 : header.colorType() == 2 ? 3 : 0;
+        if (plainChannels != 0) {
+            byte[] fileClean = plainChannels == channels ? clean
+                    : Images.decodeUint8(source, name, plainChannels, header.width(), header.height());
+            byte[] out = PlainPng.reencode(source, toFileChannels(clean, pixels, channels, fileClean, plainChannels),
+                    Limits.current().pixels());
+            if (out != null) {
+                return new Encoded(out, ImageHeader.Format.PNG, null);
+            }
+        }
         Source s = readSource(source, name, true);
         BufferedImage raw = s.raw();
         ColorModel cm = raw.getColorModel();

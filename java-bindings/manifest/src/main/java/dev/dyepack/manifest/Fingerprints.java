@@ -115,6 +115,20 @@ public final class Fingerprints {
         return treeDigest(lines);
     }
 
+    /** Whether {@code s} is 64 lowercase hex digits (a loop, not a regular expression: called per file). */
+    private static boolean isLowerHexSha256(String s) {
+        if (s == null || s.length() != 64) {
+            return false;
+        }
+        for (int i = 0; i < 64; i++) {
+            char c = s.charAt(i);
+            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * The fingerprint {@link #treeSha256(Path)} gives a directory that holds exactly the files listed, with
      * these SHA-256s, computed without touching the file system: for a folder a job has just written and
@@ -135,7 +149,7 @@ public final class Fingerprints {
             if (rel == null || rel.isEmpty() || rel.startsWith("/") || rel.indexOf('\0') >= 0) {
                 throw new InvalidArgumentException("not a relative path: " + rel);
             }
-            if (sha == null || !sha.matches("[0-9a-f]{64}")) {
+            if (!isLowerHexSha256(sha)) {
                 throw new InvalidArgumentException(rel + ": not a SHA-256 in lowercase hex: " + sha);
             }
             lines.add(rel + "\0" + sha + "\n");

@@ -3,6 +3,7 @@ package dev.dyepack.manifest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dyepack.InvalidArgumentException;
 import java.io.IOException;
@@ -73,5 +74,15 @@ class FingerprintsFromDigestsTest {
         assertThrows(InvalidArgumentException.class, () -> Fingerprints.treeSha256(Map.of("a.png", "abc")));
         assertThrows(InvalidArgumentException.class,
                 () -> Fingerprints.treeSha256(Map.of("/a.png", hex(new byte[0]))));
+        // A digest must be exactly 64 lowercase hex digits: one too many or too few, an uppercase digit, a
+        // letter past f, a character just outside each digit range.
+        String good = hex(new byte[0]);
+        assertEquals(64, good.length());
+        for (String bad : new String[] {good + "0", good.substring(1), "A" + good.substring(1), "g" + good.substring(1),
+            "/" + good.substring(1), ":" + good.substring(1), "`" + good.substring(1), good.substring(1) + " "}) {
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                    () -> Fingerprints.treeSha256(Map.of("a.png", bad)), bad);
+            assertTrue(e.getMessage().contains("a.png"), e.getMessage());
+        }
     }
 }
