@@ -47,19 +47,7 @@ class PlainPngTest {
                 int a = x >= bpp ? px[y * stride + x - bpp] & 0xff : 0;
                 int b = y > 0 ? px[(y - 1) * stride + x] & 0xff : 0;
                 int c = x >= bpp && y > 0 ? px[(y - 1) * stride + x - bpp] & 0xff : 0;
-                int pred = switch (filter) {
-                    case 0 -> 0;
-                    case 1 -> a;
-                    case 2 -> b;
-                    case 3 -> (a + b) / 2;
-                    default -> {
-                        int p = a + b - c;
-                        int pa = Math.abs(p - a);
-                        int pb = Math.abs(p - b);
-                        int pc = Math.abs(p - c);
-                        yield pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-                    }
-                };
+                int pred = TestImages.pngPredictor(filter, a, b, c);
                 raw.write((v - pred) & 0xff);
             }
         }

@@ -20,6 +20,26 @@ final class TestImages {
     private TestImages() {
     }
 
+    /**
+     * PNG's predictor for filter type {@code filter} (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth) as the
+     * specification writes it: a, b, c are the left, upper and upper-left samples, 0 outside the image.
+     */
+    static int pngPredictor(int filter, int a, int b, int c) {
+        return switch (filter) {
+            case 0 -> 0;
+            case 1 -> a;
+            case 2 -> b;
+            case 3 -> (a + b) / 2;
+            default -> {
+                int p = a + b - c;
+                int pa = Math.abs(p - a);
+                int pb = Math.abs(p - b);
+                int pc = Math.abs(p - c);
+                yield pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+            }
+        };
+    }
+
     /** A smooth picture with some noise, 8-bit gray (channels 1) or RGB (3), as interleaved bytes. */
     static byte[] picture(int w, int h, int channels, long seed) {
         Random rng = new Random(seed);
