@@ -41,6 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  * 4672c74, before they became one. The manifest file itself is not hashed: it holds its creation time.
  * The image-folder outputs were recorded again when folders began to stay themselves (unchanged files
  * copied, stamped ones in their own format and name); their indices, and every array output, did not change.
+ * The 14 stamped PNGs of the folder cases were recorded again when plain 8-bit PNGs began to be written
+ * without ImageIO ({@code PlainPng.reencode}: the same samples in another zlib stream); no other line changed.
  *
  * <p>The inputs are generated from fixed seeds and the keys are fixed, so the expectation in
  * {@code poison-golden.txt} is independent of the code under test. To see the current values after an
