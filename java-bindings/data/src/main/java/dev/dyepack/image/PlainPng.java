@@ -188,14 +188,16 @@ final class PlainPng {
      * one when it had several). Declines with null where {@link #decode} would, or when {@code samples} is
      * not H x W x the file's own channel count.
      *
-     * @param png     the source file's bytes
-     * @param samples the new samples, uint8 H x W x (1 for a gray file, 3 for RGB)
+     * @param png        the source file's bytes
+     * @param samples    the new samples, uint8 H x W x (1 for a gray file, 3 for RGB)
+     * @param pixelLimit the most pixels allowed
      * @return the new file, or null (the caller then writes through ImageIO)
      */
     static byte[] reencode(byte[] png, byte[] samples, long pixelLimit) {
         Layout l = layout(png, -1, -1, pixelLimit);
-        if (l == null || (long) l.width() * l.height() * l.channels() != samples.length) {
-            return null;
+        if (l == null || (long) l.width() * l.height() * l.channels() != samples.length
+                || (long) samples.length + l.height() > (Integer.MAX_VALUE - 8) / 2) {
+            return null;  // (the filtered rows and the deflated stream, which can outgrow them, must fit arrays)
         }
         byte[] filtered = filter(samples, l.width(), l.height(), l.channels());
         Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
