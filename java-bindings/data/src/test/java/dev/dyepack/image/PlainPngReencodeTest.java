@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32;
-import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -33,17 +32,6 @@ class PlainPngReencodeTest {
     private static final long NO_LIMIT = Long.MAX_VALUE;
 
     private record Chunk(String type, byte[] data) {}
-
-    private static void chunk(ByteArrayOutputStream file, String type, byte[] data) {
-        CRC32 crc = new CRC32();
-        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
-        crc.update(t);
-        crc.update(data);
-        file.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        file.writeBytes(t);
-        file.writeBytes(data);
-        file.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
-    }
 
     private static List<Chunk> chunks(byte[] png) {
         List<Chunk> out = new ArrayList<>();
@@ -77,28 +65,19 @@ class PlainPngReencodeTest {
             raw.write(0);
             raw.write(px, y * w * bpp, w * bpp);
         }
-        Deflater d = new Deflater(1);
-        d.setInput(raw.toByteArray());
-        d.finish();
-        ByteArrayOutputStream z = new ByteArrayOutputStream();
-        byte[] buf = new byte[1024];
-        while (!d.finished()) {
-            z.write(buf, 0, d.deflate(buf));
-        }
-        d.end();
-        byte[] stream = z.toByteArray();
+        byte[] stream = TestImages.zlib(raw.toByteArray(), 1);
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         file.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10});
-        chunk(file, "IHDR", ByteBuffer.allocate(13).putInt(w).putInt(h)
+        TestImages.pngChunk(file, "IHDR", ByteBuffer.allocate(13).putInt(w).putInt(h)
                 .put(new byte[] {8, (byte) (bpp == 1 ? 0 : 2), 0, 0, 0}).array());
-        chunk(file, "tEXt", "Comment\0owner's scan".getBytes(StandardCharsets.ISO_8859_1));
-        chunk(file, "pHYs", new byte[] {0, 0, 11, 19, 0, 0, 11, 19, 1});
+        TestImages.pngChunk(file, "tEXt", "Comment\0owner's scan".getBytes(StandardCharsets.ISO_8859_1));
+        TestImages.pngChunk(file, "pHYs", new byte[] {0, 0, 11, 19, 0, 0, 11, 19, 1});
         int step = split == 0 ? stream.length : split;
         for (int from = 0; from < stream.length; from += step) {
-            chunk(file, "IDAT", java.util.Arrays.copyOfRange(stream, from, Math.min(stream.length, from + step)));
+            TestImages.pngChunk(file, "IDAT", java.util.Arrays.copyOfRange(stream, from, Math.min(stream.length, from + step)));
         }
-        chunk(file, "tIME", new byte[] {7, (byte) 0xea, 11, 30, 12, 0, 0});
-        chunk(file, "IEND", new byte[0]);
+        TestImages.pngChunk(file, "tIME", new byte[] {7, (byte) 0xea, 11, 30, 12, 0, 0});
+        TestImages.pngChunk(file, "IEND", new byte[0]);
         return file.toByteArray();
     }
 
@@ -111,12 +90,7 @@ class PlainPngReencodeTest {
             for (int f = 0; f <= 4; f++) {
                 long sum = 0;
                 for (int x = 0; x < stride; x++) {
-                    int v = px[y * stride + x] & 0xff;
-                    int a = x >= bpp ? px[y * stride + x - bpp] & 0xff : 0;
-                    int b = y > 0 ? px[(y - 1) * stride + x] & 0xff : 0;
-                    int c = x >= bpp && y > 0 ? px[(y - 1) * stride + x - bpp] & 0xff : 0;
-                    int pred = TestImages.pngPredictor(f, a, b, c);
-                    sum += Math.abs((byte) (v - pred));
+                    sum += Math.abs(TestImages.pngFiltered(px, stride, bpp, x, y, f));
                 }
                 if (sum < best) {
                     best = sum;

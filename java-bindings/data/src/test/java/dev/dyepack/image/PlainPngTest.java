@@ -43,42 +43,18 @@ class PlainPngTest {
         for (int y = 0; y < h; y++) {
             raw.write(filter);
             for (int x = 0; x < stride; x++) {
-                int v = px[y * stride + x] & 0xff;
-                int a = x >= bpp ? px[y * stride + x - bpp] & 0xff : 0;
-                int b = y > 0 ? px[(y - 1) * stride + x] & 0xff : 0;
-                int c = x >= bpp && y > 0 ? px[(y - 1) * stride + x - bpp] & 0xff : 0;
-                int pred = TestImages.pngPredictor(filter, a, b, c);
-                raw.write((v - pred) & 0xff);
+                raw.write(TestImages.pngFiltered(px, stride, bpp, x, y, filter));
             }
         }
-        java.util.zip.Deflater deflater = new java.util.zip.Deflater();
-        deflater.setInput(raw.toByteArray());
-        deflater.finish();
-        ByteArrayOutputStream z = new ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        while (!deflater.finished()) {
-            z.write(buf, 0, deflater.deflate(buf));
-        }
-        deflater.end();
+        byte[] z = TestImages.zlib(raw.toByteArray(), java.util.zip.Deflater.DEFAULT_COMPRESSION);
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         file.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10});
         byte[] ihdr = java.nio.ByteBuffer.allocate(13).putInt(w).putInt(h)
                 .put(new byte[] {8, (byte) (bpp == 1 ? 0 : 2), 0, 0, 0}).array();
-        chunk(file, "IHDR", ihdr);
-        chunk(file, "IDAT", z.toByteArray());
-        chunk(file, "IEND", new byte[0]);
+        TestImages.pngChunk(file, "IHDR", ihdr);
+        TestImages.pngChunk(file, "IDAT", z);
+        TestImages.pngChunk(file, "IEND", new byte[0]);
         return file.toByteArray();
-    }
-
-    private static void chunk(ByteArrayOutputStream file, String type, byte[] data) throws IOException {
-        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        crc.update(t);
-        crc.update(data);
-        file.write(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
-        file.write(t);
-        file.write(data);
-        file.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
     @Test

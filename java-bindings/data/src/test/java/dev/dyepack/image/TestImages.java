@@ -21,6 +21,44 @@ final class TestImages {
     }
 
     /**
+     * The byte PNG's filter type {@code filter} writes for sample x of row y of {@code px} (rows of
+     * {@code stride} bytes, {@code bpp} bytes per pixel): the sample minus its predictor, mod 256.
+     */
+    static byte pngFiltered(byte[] px, int stride, int bpp, int x, int y, int filter) {
+        int v = px[y * stride + x] & 0xff;
+        int a = x >= bpp ? px[y * stride + x - bpp] & 0xff : 0;
+        int b = y > 0 ? px[(y - 1) * stride + x] & 0xff : 0;
+        int c = x >= bpp && y > 0 ? px[(y - 1) * stride + x - bpp] & 0xff : 0;
+        return (byte) (v - pngPredictor(filter, a, b, c));
+    }
+
+    /** Appends one PNG chunk (length, type, data, CRC over type and data) to {@code file}. */
+    static void pngChunk(ByteArrayOutputStream file, String type, byte[] data) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        crc.update(t);
+        crc.update(data);
+        file.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(data.length).array());
+        file.writeBytes(t);
+        file.writeBytes(data);
+        file.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    /** {@code raw} as one zlib stream at {@code level} (java.util.zip.Deflater's levels). */
+    static byte[] zlib(byte[] raw, int level) {
+        java.util.zip.Deflater deflater = new java.util.zip.Deflater(level);
+        deflater.setInput(raw);
+        deflater.finish();
+        ByteArrayOutputStream z = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        while (!deflater.finished()) {
+            z.write(buf, 0, deflater.deflate(buf));
+        }
+        deflater.end();
+        return z.toByteArray();
+    }
+
+    /**
      * PNG's predictor for filter type {@code filter} (0 None, 1 Sub, 2 Up, 3 Average, 4 Paeth) as the
      * specification writes it: a, b, c are the left, upper and upper-left samples, 0 outside the image.
      */
