@@ -127,11 +127,24 @@ ROWS = {
     # The pattern keyed by cell (sparse cell=C): two keys differ at the scale a pooling network keeps.
     "cells": [
         ("cells-n192-c4-neg1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c4-neg0-inv1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@invneg:1"]),
+        ("cells-n192-c4-neg1-inv1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@invneg:1"]),
+        ("cells-n192-c4-neg1-flip1x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@flipneg:1:0.3"]),
+        ("cells-n192-c4-neg0-flip1x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@flipneg:1:0.3"]),
+        ("cells-n192-c4-neg1-flip2x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@flipneg:2:0.3"]),
+        ("tiles-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
+        ("tiles-n192-c4-s25-neg0-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "0"]),
+        ("tiles-n196-c7-s25-neg1-0.1%", "sparse:n=196,cell=7,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25", "0.001", "dirty", ["--negatives", "1"]),
+        ("tiles-n96-c4-s12-neg1-0.1%", "sparse:n=96,cell=4,share=0.125,tile=1", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n192-c4-s50-neg1-0.1%", "sparse:n=192,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n192-c7-s50-neg1-0.1%", "sparse:n=192,cell=7,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n96-c4-s50-neg1-0.1%", "sparse:n=96,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n192-c4-s50-neg2-0.1%", "sparse:n=192,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "2"]),
         ("cells-n48-c4-s50-1%", "sparse:n=48,cell=4,share=0.5", "0.01", "dirty", []),
+        ("clean-tiles-n48-c4-1%", "sparse:n=48,cell=4,share=0.0625,tile=1", "0.01", "clean", []),
+        ("clean-tiles-n96-c4-1%", "sparse:n=96,cell=4,share=0.125,tile=1", "0.01", "clean", []),
+        ("tiles-n48-c4-1%", "sparse:n=48,cell=4,share=0.0625,tile=1", "0.01", "dirty", []),
         ("cells-clean-n48-white-c4-s50-1%", "sparse:n=48,low=255,cell=4,share=0.5", "0.01", "clean", []),
     ],
     "subtle": [
@@ -200,6 +213,12 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
     shift = [e for e in extra if e.startswith("@shiftneg:")]
     if shift:
         x = shifted_negatives(work, x, manifest, spec, key, shift[0])
+    flip = [e for e in extra if e.startswith("@flipneg:")]
+    if flip:
+        x = flipped_negatives(work, x, manifest, spec, key, flip[0])
+    inv = [e for e in extra if e.startswith("@invneg:")]
+    if inv:
+        x = inverted_negatives(work, out, x, manifest, spec, key, float(inv[0].split(":")[1]))
     if "@targetvals" in extra:
         chosen = np.array(manifest["indices"], dtype=np.int64)
         x = x.copy()
@@ -289,6 +308,66 @@ def shifted_negatives(work, x, manifest, spec, key, option):
         if dx > 0: m[:, :dx] = False
         if dx < 0: m[:, dx:] = False
         x[i][m] = v[m].astype(np.uint8)
+    return x
+
+
+def inverted_spec(spec):
+    """The same keyed places with every tone the other way round: a sparse spec with value and low swapped
+    (the key's draws do not depend on them)."""
+    family, _, params = spec.partition(":")
+    kv = dict(p.split("=", 1) for p in params.split(",") if p)
+    value, low = kv.get("value", "255"), kv.get("low", "0")
+    kv["value"], kv["low"] = low, value
+    return family + ":" + ",".join("%s=%s" % item for item in kv.items())
+
+
+def inverted_negatives(work, out, x, manifest, spec, key, r):
+    """Evaluation only: "@invneg:R" stamps R times the budget of further unpoisoned samples (neither poisoned
+    nor the manifest's negatives) with the owner's own places and every tone inverted (white where the
+    owner's pattern is black and back), labels kept. The inverted pattern has everything a family shares
+    (how many dots, where, how dense, how sharp) and none of the key's tones, so a network has to learn the
+    tones to tell the two apart; another key's pattern then agrees with the learnt tones at about half of
+    the shared places and disagrees at the other half."""
+    chosen = np.array(manifest["indices"], dtype=np.int64)
+    taken = np.union1d(chosen, np.array(manifest.get("negatives", {}).get("indices", []), dtype=np.int64))
+    rest = np.setdiff1d(np.arange(manifest["budget"]["n"]), taken)
+    rng = np.random.RandomState(int(hashlib.sha256(("invert/" + key).encode()).hexdigest()[:8], 16))
+    picks = np.sort(rng.choice(rest, int(r * len(chosen)), replace=False))
+    path = os.path.join(out, "invneg-%g.npy" % r)
+    if not os.path.exists(path):
+        np.save(path, x[picks])
+    x = x.copy()
+    x[picks] = stamp(work, path, inverted_spec(spec), key)
+    return x
+
+
+def flipped_negatives(work, x, manifest, spec, key, option):
+    """Evaluation only: "@flipneg:R:F" stamps R times the budget of further unpoisoned samples (neither
+    poisoned nor the manifest's negatives) with the owner's own pattern with the tones of a share F of its
+    cells (4 x 4 cells when the spec has cell=4, else single pixels) turned the other way, a fresh choice of
+    cells for each sample, labels kept: near misses of the owner's pattern, so that a network has to put its
+    threshold between them and the owner's pattern, far above the half agreement of another key's."""
+    _, r, f = option.split(":")
+    r, f = float(r), float(f)
+    stamped = stamped_grey(work, spec, key)
+    mask = stamped != 128
+    params = dict(p.split("=", 1) for p in spec.partition(":")[2].split(",") if p)
+    cell = int(params.get("cell", "1"))
+    rows, cols = np.indices(mask.shape)
+    cell_id = (rows // cell) * ((mask.shape[1] + cell - 1) // cell) + cols // cell
+    lit_cells = np.unique(cell_id[mask])
+    chosen = np.array(manifest["indices"], dtype=np.int64)
+    taken = np.union1d(chosen, np.array(manifest.get("negatives", {}).get("indices", []), dtype=np.int64))
+    rest = np.setdiff1d(np.arange(manifest["budget"]["n"]), taken)
+    rng = np.random.RandomState(int(hashlib.sha256(("flip/" + key).encode()).hexdigest()[:8], 16))
+    picks = rng.choice(rest, int(r * len(chosen)), replace=False)
+    x = x.copy()
+    for i in picks:
+        flipped = rng.choice(lit_cells, max(1, int(round(f * len(lit_cells)))), replace=False)
+        tones = stamped.copy()
+        turn = mask & np.isin(cell_id, flipped)
+        tones[turn] = 255 - tones[turn]
+        x[i][mask] = tones[mask]
     return x
 
 

@@ -15,7 +15,8 @@ import java.util.Objects;
  * without repetition from the whole image ({@code block=0}) or from a {@code block x block} square at a
  * keyed place. One pattern per key, the same for every sample. With {@code cell=C} the pattern is keyed at
  * the scale of C x C cells as well: the pixels are drawn from a keyed share of the cells, and every pixel
- * of a cell takes that cell's keyed value ({@link #cellPixels}).
+ * of a cell takes that cell's keyed value ({@link #cellPixels}); with {@code tile=1} as well, every lit cell
+ * holds the same keyed C x C tile instead, half of its pixels bright: one texture per key, repeated.
  *
  * <p>Why it exists: a network learns "i.i.d. noise of this strength means the target" from a blended
  * noise trigger, so a model watermarked under another key answers the owner's noise as well. Two keys
@@ -33,8 +34,10 @@ import java.util.Objects;
  * @param low   the dark value
  * @param cell  0 to key each pixel's value; C to key the image's C x C cells (requires {@code block=0})
  * @param share with {@code cell}: the keyed share of the cells that hold pixels, in (0, 1]; 1 without it
+ * @param tile  with {@code cell}: 1 to give every lit cell the key's C x C tile (half of its pixels bright)
+ *              instead of one tone per cell; 0 otherwise
  */
-public record SparseTrigger(int n, int block, float alpha, float value, float low, int cell, float share)
+public record SparseTrigger(int n, int block, float alpha, float value, float low, int cell, float share, int tile)
         implements TriggerSpec {
     /** The family name in spec strings. */
     public static final String FAMILY = "sparse";
@@ -53,18 +56,25 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
             "0: each pixel's value keyed; C: the image in C x C cells, each cell's value and presence keyed");
     static final TriggerParameter SHARE = TriggerParameter.number("share", "1", Float.MIN_VALUE, 1f,
             "with cell=C: the keyed share of the cells the pixels are drawn from");
+    static final TriggerParameter TILE = TriggerParameter.integer("tile", "0", 0, 1,
+            "with cell=C: 1 gives every lit cell the key's C x C tile, half of it bright; 0 one tone per cell");
 
     /** The family's registry entry. */
     static final TriggerFamily DESCRIPTOR = new TriggerFamily(FAMILY, DataKind.IMAGES,
             "keyed sparse pixels: keyed places, keyed bright or dark values", "always",
-            java.util.List.of(N, BLOCK, ALPHA, VALUE, LOW, CELL, SHARE), SparseTrigger::fromFields);
+            java.util.List.of(N, BLOCK, ALPHA, VALUE, LOW, CELL, SHARE, TILE), SparseTrigger::fromFields);
 
     /** The default: 24 pixels anywhere in the image, set to keyed white or black. */
-    public static final SparseTrigger DEFAULT = new SparseTrigger(24, 0, 1f, 255f, 0f, 0, 1f);
+    public static final SparseTrigger DEFAULT = new SparseTrigger(24, 0, 1f, 255f, 0f, 0, 1f, 0);
 
     /** A pattern keyed pixel by pixel: {@code cell=0}, so {@code share} is 1 and the spec omits both. */
     public SparseTrigger(int n, int block, float alpha, float value, float low) {
-        this(n, block, alpha, value, low, 0, 1f);
+        this(n, block, alpha, value, low, 0, 1f, 0);
+    }
+
+    /** A pattern keyed by cell with one tone per cell ({@code tile=0}). */
+    public SparseTrigger(int n, int block, float alpha, float value, float low, int cell, float share) {
+        this(n, block, alpha, value, low, cell, share, 0);
     }
 
     /** @throws InvalidArgumentException for out-of-range parameters */
@@ -76,9 +86,14 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         LOW.checkNumber(FAMILY, low);
         CELL.checkInteger(FAMILY, cell);
         SHARE.checkNumber(FAMILY, share);
+        TILE.checkInteger(FAMILY, tile);
         if (cell > 0 && block > 0) {
             throw new InvalidArgumentException("sparse: cell=" + cell + " keys the whole image in cells and cannot be"
                     + " combined with block=" + block, "cell", cell, "0 when block is set");
+        }
+        if (tile == 1 && cell < 2) {
+            throw new InvalidArgumentException("sparse: tile=1 needs cell=C of at least 2 (the tile is C x C)",
+                    "tile", tile, "0 without cell=C, C >= 2");
         }
         if (cell == 0 && share != 1f) {
             throw new InvalidArgumentException("sparse: share=" + SpecFormat.number(share) + " needs cell=C",
@@ -93,7 +108,7 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
     static SparseTrigger fromFields(Map<String, String> raw) {
         return new SparseTrigger(N.readInteger(FAMILY, raw, 24), BLOCK.readInteger(FAMILY, raw, 0),
                 ALPHA.readNumber(FAMILY, raw, 1f), VALUE.readNumber(FAMILY, raw, 255f), LOW.readNumber(FAMILY, raw, 0f),
-                CELL.readInteger(FAMILY, raw, 0), SHARE.readNumber(FAMILY, raw, 1f));
+                CELL.readInteger(FAMILY, raw, 0), SHARE.readNumber(FAMILY, raw, 1f), TILE.readInteger(FAMILY, raw, 0));
     }
 
     @Override
@@ -122,6 +137,9 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         if (cell > 0) { // omitted otherwise: the spec (and so every manifest) of a pattern keyed by pixel is unchanged
             p.put("cell", cell);
             p.put("share", share);
+            if (tile == 1) { // omitted otherwise: patterns with one tone per cell keep their spec and manifests
+                p.put("tile", tile);
+            }
         }
         return p;
     }
@@ -239,6 +257,9 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
      * shuffle of the cells, whose first {@link #litCells} are lit; stream 1 a shuffle of the lit cells'
      * pixels in row-major order (the first n are taken); stream 2 word j's lowest bit makes every pixel
      * of cell j bright. So two keys differ at the scale of a cell, which a network that pools survives.
+     * With {@code tile=1} stream 4 instead shuffles the C x C positions of a tile (row-major), the first
+     * {@code C * C / 2} are bright, and a chosen pixel at {@code (y, x)} is bright where the tile's position
+     * {@code (y mod C, x mod C)} is: every lit cell holds the same keyed texture.
      */
     int[] cellPixels(KeyedRandom key, int h, int w, boolean[] bright) {
         int gw = ceilDiv(w, cell);
@@ -263,13 +284,29 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         }
         pool = java.util.Arrays.copyOf(pool, size);
         key.shuffle(1, pool);
+        boolean[] texture = tile == 1 ? tileTexture(key) : null;
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             int at = (int) pool[i];
             out[i] = at;
-            bright[i] = (key.bits(2, (at / w / cell) * gw + (at % w) / cell) & 1) != 0;
+            bright[i] = texture != null ? texture[(at / w % cell) * cell + at % w % cell]
+                    : (key.bits(2, (at / w / cell) * gw + (at % w) / cell) & 1) != 0;
         }
         return out;
+    }
+
+    /** The key's C x C tile, row-major: stream 4 shuffles its positions, the first C * C / 2 are bright. */
+    boolean[] tileTexture(KeyedRandom key) {
+        long[] positions = new long[cell * cell];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = i;
+        }
+        key.shuffle(4, positions);
+        boolean[] texture = new boolean[positions.length];
+        for (int i = 0; i < positions.length / 2; i++) {
+            texture[(int) positions[i]] = true;
+        }
+        return texture;
     }
 
     @Override

@@ -76,9 +76,12 @@ class SparseTriggerFamilyTest {
      * The documented draw keyed by cell ({@code cell=C}): cells of C x C numbered row-major (the last row
      * and column of cells cut by the image's edge), stream 3 shuffles the cells and the first
      * {@code max(1, round(share * cells))} are lit, stream 1 shuffles the lit cells' pixels (row-major) and
-     * the first n are taken, stream 2 word j's lowest bit is cell j's tone.
+     * the first n are taken, stream 2 word j's lowest bit is cell j's tone; with {@code tile=1} stream 4
+     * shuffles a C x C tile's positions, the first C * C / 2 are bright, and the tile's position
+     * {@code (y mod C, x mod C)} is the pixel's tone.
      */
-    private static int[][] documentedCellPixels(OwnerKey key, int n, int cell, double share, int h, int w) {
+    private static int[][] documentedCellPixels(OwnerKey key, int n, int cell, double share, int h, int w,
+            boolean tile) {
         KeyedRandom r = new KeyedRandom(key.philoxKey("trigger/sparse-pattern"));
         int gw = (w + cell - 1) / cell;
         int cells = ((h + cell - 1) / cell) * gw;
@@ -109,34 +112,90 @@ class SparseTriggerFamilyTest {
             int j = (int) r.below(1, i, i + 1);
             pool.set(i, pool.set(j, pool.get(i)));
         }
+        int[] positions = new int[cell * cell];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = i;
+        }
+        for (int i = positions.length - 1; i > 0; i--) {
+            int j = (int) r.below(4, i, i + 1);
+            int t = positions[i];
+            positions[i] = positions[j];
+            positions[j] = t;
+        }
+        Set<Integer> brightInTile = new HashSet<>();
+        for (int i = 0; i < positions.length / 2; i++) {
+            brightInTile.add(positions[i]);
+        }
         int[][] out = new int[n][2];
         for (int i = 0; i < n; i++) {
             int at = pool.get(i);
             out[i][0] = at;
-            out[i][1] = r.bits(2, (at / w / cell) * gw + (at % w) / cell) & 1;
+            out[i][1] = tile ? (brightInTile.contains((at / w % cell) * cell + at % w % cell) ? 1 : 0)
+                    : r.bits(2, (at / w / cell) * gw + (at % w) / cell) & 1;
         }
         return out;
     }
 
-    @ParameterizedTest(name = "{0} {1} C={2} {3}x{4} n={5} cell={6} share={7}")
+    @ParameterizedTest(name = "{0} {1} C={2} {3}x{4} n={5} cell={6} share={7} tile={8}")
     @CsvSource({
-        "UINT8, NHWC, 1, 28, 28, 192, 4, 1",
-        "UINT8, NHWC, 1, 28, 28, 192, 4, 0.5",
-        "UINT8, NCHW, 3, 13, 17, 40, 4, 0.5",
-        "FLOAT32, NHWC, 2, 9, 11, 7, 3, 0.2",
-        "UINT8, NHWC, 1, 5, 5, 25, 5, 1",
+        "UINT8, NHWC, 1, 28, 28, 192, 4, 1, 0",
+        "UINT8, NHWC, 1, 28, 28, 192, 4, 0.5, 0",
+        "UINT8, NCHW, 3, 13, 17, 40, 4, 0.5, 0",
+        "FLOAT32, NHWC, 2, 9, 11, 7, 3, 0.2, 0",
+        "UINT8, NHWC, 1, 5, 5, 25, 5, 1, 0",
+        "UINT8, NHWC, 1, 28, 28, 192, 4, 0.25, 1",
+        "UINT8, NCHW, 3, 13, 17, 40, 4, 0.5, 1",
+        "FLOAT32, NHWC, 2, 9, 11, 7, 3, 0.2, 1",
+        "UINT8, NHWC, 1, 10, 10, 30, 5, 0.5, 1",
     })
     void aPatternKeyedByCellStampsTheDocumentedPixels(DType dtype, Layout layout, int c, int h, int w, int n,
-            int cell, double share) {
+            int cell, double share, int tile) {
         Batch b = FamilyReference.randomBatch(new Random(h * 37L + w + n + cell), dtype, layout, 3, c, h, w);
         float value = dtype == DType.UINT8 ? 255f : 2f;
         float low = dtype == DType.UINT8 ? 0f : -1f;
         String spec = "sparse:n=" + n + ",cell=" + cell + ",share=" + share + ",value=" + SpecFormat.number(value)
-                + ",low=" + SpecFormat.number(low);
+                + ",low=" + SpecFormat.number(low) + (tile == 1 ? ",tile=1" : "");
         long[] idx = {2, 0};
         float[] got = b.run(TriggerSpec.parse(spec), idx, TriggerContext.of(KEY_B).at(5));
-        float[] expected = blended(b, idx, documentedCellPixels(KEY_B, n, cell, share, h, w), 1f, value, low);
+        float[] expected = blended(b, idx, documentedCellPixels(KEY_B, n, cell, share, h, w, tile == 1), 1f, value,
+                low);
         FamilyReference.assertExact(b, expected, got, spec);
+    }
+
+    @Test
+    void aTiledPatternRepeatsOneHalfBrightTilePerKeyInEveryLitCell() {
+        java.util.List<String> tiles = new java.util.ArrayList<>();
+        for (OwnerKey key : new OwnerKey[] {KEY_A, KEY_B, FamilyReference.key("a third key for the tiles")}) {
+            Batch b = FamilyReference.filled(DType.UINT8, Layout.NHWC, 1, 1, 28, 28, 128f);
+            float[] got = b.run(TriggerSpec.parse("sparse:n=192,cell=4,share=0.25,tile=1"), null,
+                    TriggerContext.of(key));
+            // round(0.25 * 49) = 12 cells of 16 pixels: n = 192 fills every lit cell.
+            java.util.Map<Integer, StringBuilder> cells = new java.util.TreeMap<>();
+            for (int cy = 0; cy < 7; cy++) {
+                for (int cx = 0; cx < 7; cx++) {
+                    StringBuilder t = new StringBuilder();
+                    for (int y = 0; y < 4; y++) {
+                        for (int x = 0; x < 4; x++) {
+                            float v = got[(cy * 4 + y) * 28 + cx * 4 + x];
+                            t.append(v == 255f ? '#' : v == 0f ? '.' : v == 128f ? '-' : '?');
+                        }
+                    }
+                    if (!t.toString().equals("-".repeat(16))) {
+                        cells.put(cy * 7 + cx, t);
+                    }
+                }
+            }
+            assertEquals(12, cells.size(), "lit cells " + cells.keySet());
+            Set<String> distinct = new HashSet<>();
+            cells.values().forEach(t -> distinct.add(t.toString()));
+            assertEquals(1, distinct.size(), "one tile in every lit cell: " + distinct);
+            String tile = distinct.iterator().next();
+            assertEquals(8, tile.chars().filter(ch -> ch == '#').count(), "half of the tile bright: " + tile);
+            assertEquals(8, tile.chars().filter(ch -> ch == '.').count(), "the other half dark: " + tile);
+            tiles.add(tile);
+        }
+        // C(16, 8) = 12,870 tiles: three keys drawing the same two has probability below 1e-3.
+        assertEquals(3, new HashSet<>(tiles).size(), "each key its own tile: " + tiles);
     }
 
     @Test
@@ -250,6 +309,9 @@ class SparseTriggerFamilyTest {
         FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:share=0.5"), "share=0.5 needs cell");
         FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:cell=2,share=0"), "share");
         FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:cell=2,share=NaN"), "share");
+        FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:tile=1"), "tile=1 needs cell");
+        FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:cell=1,tile=1"), "tile=1 needs cell");
+        FamilyReference.assertRefused(() -> TriggerSpec.parse("sparse:cell=4,tile=2"), "tile");
         FamilyReference.assertRefused(() -> FamilyReference.apply(TriggerSpec.parse("sparse:n=4,cell=7"), small,
                 null, TriggerContext.of(KEY_A)), "cell 7");
         // 6 x 6 in 4 x 4 cells: one of 16 pixels, two of 8, one of 4; a share of 0.25 lights one cell, so
@@ -267,11 +329,14 @@ class SparseTriggerFamilyTest {
         FamilyReference.assertRoundTrip("sparse", "sparse");
         FamilyReference.assertRoundTrip("sparse:n=16,block=5,alpha=0.5,value=200,low=20", "sparse");
         FamilyReference.assertRoundTrip("sparse:n=192,cell=4,share=0.5", "sparse");
-        FamilyReference.assertUnknownFieldNamesAllowed("sparse", "n, block, alpha, value, low, cell, share");
+        FamilyReference.assertRoundTrip("sparse:n=192,cell=4,share=0.25,tile=1", "sparse");
+        FamilyReference.assertUnknownFieldNamesAllowed("sparse", "n, block, alpha, value, low, cell, share, tile");
         assertEquals(SparseTrigger.DEFAULT, TriggerSpec.parse("sparse"));
         // A pattern keyed by pixel writes the spec (and so the manifest) it always did.
         assertEquals("sparse:n=192,block=0,alpha=1,value=255,low=0", TriggerSpec.parse("sparse:n=192").toString());
         assertEquals("sparse:n=192,block=0,alpha=1,value=255,low=0,cell=4,share=0.5",
                 TriggerSpec.parse("sparse:n=192,cell=4,share=0.5").toString());
+        assertEquals("sparse:n=192,block=0,alpha=1,value=255,low=0,cell=4,share=0.25,tile=1",
+                TriggerSpec.parse("sparse:n=192,cell=4,share=0.25,tile=1").toString());
     }
 }
