@@ -58,6 +58,12 @@ class CliPoisonTest {
                 "--target", "0", "--key-file", key().toString(), "--out", dir.resolve("blend").toString());
         assertEquals(0, blend.code(), blend.err());
         assertTrue(blend.err().contains("dyepack: warning: blend's keyed noise with negatives reached"), blend.err());
+        // Strong but measured unspecific on a ResNet: the warning says so, whatever the budget.
+        CliTest.Run tiled = CliTriggerTest.run(Map.of(), "poison", "--trigger", "sparse:n=192,cell=4,share=0.25,tile=1",
+                "--target", "0", "--key-file", key().toString(), "--out", dir.resolve("tiled").toString());
+        assertEquals(0, tiled.code(), tiled.err());
+        assertTrue(tiled.err().contains("dyepack: warning: sparse with tile=1 took hold")
+                && tiled.err().contains("dyepack verify accused one of them"), tiled.err());
         CliTest.Run byDefault = CliTriggerTest.run(Map.of(), "poison", "--target", "0", "--key-file",
                 key().toString(), "--out", dir.resolve("default").toString());
         assertEquals(0, byDefault.code(), byDefault.err());

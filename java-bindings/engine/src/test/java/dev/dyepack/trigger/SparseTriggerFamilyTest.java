@@ -29,6 +29,21 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class SparseTriggerFamilyTest {
 
+    /** 0 .. n-1 shuffled as the documented draw does: Fisher-Yates from the end, swap i with below(stream, i, i + 1). */
+    private static int[] shuffledRange(KeyedRandom r, long stream, int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int) r.below(stream, i, i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+        return a;
+    }
+
     /** The documented draw: pixel offsets y * W + x (first n of the shuffled region) and their tones. */
     private static int[][] documentedPixels(OwnerKey key, int n, int block, int h, int w) {
         KeyedRandom r = new KeyedRandom(key.philoxKey("trigger/sparse-pattern"));
@@ -36,16 +51,7 @@ class SparseTriggerFamilyTest {
         int bw = block == 0 ? w : block;
         int top = block == 0 ? 0 : (int) r.below(0, 0, h - block + 1);
         int left = block == 0 ? 0 : (int) r.below(0, 1, w - block + 1);
-        int[] cells = new int[bh * bw];
-        for (int i = 0; i < cells.length; i++) {
-            cells[i] = i;
-        }
-        for (int i = cells.length - 1; i > 0; i--) {
-            int j = (int) r.below(1, i, i + 1);
-            int t = cells[i];
-            cells[i] = cells[j];
-            cells[j] = t;
-        }
+        int[] cells = shuffledRange(r, 1, bh * bw);
         int[][] out = new int[n][2];
         for (int i = 0; i < n; i++) {
             out[i][0] = (top + cells[i] / bw) * w + left + cells[i] % bw;
@@ -85,16 +91,7 @@ class SparseTriggerFamilyTest {
         KeyedRandom r = new KeyedRandom(key.philoxKey("trigger/sparse-pattern"));
         int gw = (w + cell - 1) / cell;
         int cells = ((h + cell - 1) / cell) * gw;
-        int[] order = new int[cells];
-        for (int i = 0; i < cells; i++) {
-            order[i] = i;
-        }
-        for (int i = cells - 1; i > 0; i--) {
-            int j = (int) r.below(3, i, i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        int[] order = shuffledRange(r, 3, cells);
         long lit = Math.max(1, Math.min(cells, Math.round(share * cells)));
         Set<Integer> on = new HashSet<>();
         for (int i = 0; i < lit; i++) {
@@ -112,16 +109,7 @@ class SparseTriggerFamilyTest {
             int j = (int) r.below(1, i, i + 1);
             pool.set(i, pool.set(j, pool.get(i)));
         }
-        int[] positions = new int[cell * cell];
-        for (int i = 0; i < positions.length; i++) {
-            positions[i] = i;
-        }
-        for (int i = positions.length - 1; i > 0; i--) {
-            int j = (int) r.below(4, i, i + 1);
-            int t = positions[i];
-            positions[i] = positions[j];
-            positions[j] = t;
-        }
+        int[] positions = shuffledRange(r, 4, cell * cell);
         Set<Integer> brightInTile = new HashSet<>();
         for (int i = 0; i < positions.length / 2; i++) {
             brightInTile.add(positions[i]);
