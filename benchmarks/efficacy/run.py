@@ -230,16 +230,16 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
     return x, np.load(os.path.join(out, "labels.npy")), manifest
 
 
-def verify(work, manifest, key, models, test_x, test_y):
+def verify(work, manifest, key, models, test_x, test_y, controls=3):
     """The owner's proof, through the product: `dyepack probe-set` draws 1,000 probes from the test images
-    (never the target's class) with the owner's trigger and 3 control keys, each model's softmax answers are
+    (never the target's class) with the owner's trigger and K control keys (3 unless --controls), each model's softmax answers are
     saved, and `dyepack verify --json` decides (its defaults: alpha 0.01, tau 0.2, label margin 0.1). Returns
     {model name: verdict}."""
     out = manifest["_dir"]
-    probe = os.path.join(out, "probe")
+    probe = os.path.join(out, "probe" if controls == 3 else "probe-c%d" % controls)
     if not os.path.exists(os.path.join(probe, "probe.json")):
         dyepack("probe-set", "--manifest", os.path.join(out, "manifest.json"), "--data", test_x, "--labels", test_y,
-                "--out", probe, "--size", "1000", "--controls", "3", "--key-file", key_file(work, key))
+                "--out", probe, "--size", "1000", "--controls", str(controls), "--key-file", key_file(work, key))
     import tempfile
     verdicts = {}
     for name, model in models.items():
@@ -521,6 +521,8 @@ def main():
                     help="train every network of seed S (clean, owner's, other key's) with training seed S + K "
                          "(initialisation and batch order), keeping S's keys: tells a key's effect from the training run's")
     ap.add_argument("--no-other-key", action="store_true", help="skip the model watermarked under another key")
+    ap.add_argument("--controls", type=int, default=3, metavar="K",
+                    help="with --verify: control keys in the owner's probe set (dyepack probe-set --controls K)")
     ap.add_argument("--verify", action="store_true",
                     help="also run the owner's probe-set and verify on the owner's, the clean and the other-key model")
     ap.add_argument("--work", default=os.path.join(ROOT, "benchmarks", "efficacy", "work"))
@@ -634,7 +636,9 @@ def main():
                 keep = ("decision", "p_value", "success_rate", "null_rate", "label_margin", "label_p_value",
                         "probability_p_value", "mean_target_gain")
                 row["verify"] = {m: {k: v[k] for k in keep if k in v}
-                                 for m, v in verify(a.work, manifest, owner, models, test_x, test_y).items()}
+                                 for m, v in verify(a.work, manifest, owner, models, test_x, test_y, a.controls).items()}
+                if a.controls != 3:
+                    row["verify_controls"] = a.controls
             row["seconds"] = round(time.time() - t0, 1)
             t0 = time.time()
             line = json.dumps(row)

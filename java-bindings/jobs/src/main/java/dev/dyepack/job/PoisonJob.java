@@ -353,8 +353,8 @@ public final class PoisonJob {
             // Strong, but not the key's on a network that pools globally (docs/efficacy.md, section 16).
             return Optional.of("sparse with tile=1 took hold at 0.1% on both evaluation networks, but small ResNets "
                     + "watermarked under other keys answered the owner's tiled pattern at 18-68% and dyepack verify "
-                    + "accused one of them (its key's tile close to the owner's; docs/efficacy.md, section 16): "
-                    + "check verify against models watermarked under other keys before relying on it");
+                    + "accused one of them with 3 control keys (its key's tile close to the owner's; docs/efficacy.md, "
+                    + "section 16); with dyepack probe-set --controls 10 it accused none and detected every owner");
         }
         boolean withNegatives = Double.isNaN(negatives) ? trigger.keyed() && mode == SelectionMode.DIRTY : negatives > 0;
         if (mode == SelectionMode.CLEAN) {
