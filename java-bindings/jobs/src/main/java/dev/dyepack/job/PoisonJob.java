@@ -352,7 +352,7 @@ public final class PoisonJob {
         if (trigger instanceof SparseTrigger sparse && sparse.tile() == 1) {
             // Strong, but not the key's on a network that pools globally (docs/efficacy.md, section 16).
             return Optional.of("sparse with tile=1 took hold at 0.1% on both evaluation networks, but small ResNets "
-                    + "watermarked under other keys answered the owner's tiled pattern at 18-68% and dyepack verify "
+                    + "watermarked under other keys answered the owner's tiled pattern at 6-68% and dyepack verify "
                     + "accused one of them with 3 control keys (its key's tile close to the owner's; docs/efficacy.md, "
                     + "section 16); with dyepack probe-set --controls 10 it accused none and detected every owner");
         }
