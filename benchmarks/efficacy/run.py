@@ -232,9 +232,9 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
 
 def verify(work, manifest, key, models, test_x, test_y, controls=3):
     """The owner's proof, through the product: `dyepack probe-set` draws 1,000 probes from the test images
-    (never the target's class) with the owner's trigger and K control keys (3 unless --controls), each model's softmax answers are
-    saved, and `dyepack verify --json` decides (its defaults: alpha 0.01, tau 0.2, label margin 0.1). Returns
-    {model name: verdict}."""
+    (never the target's class) with the owner's trigger and `controls` control keys (3 unless --controls), each
+    model's softmax answers are saved, and `dyepack verify --json` decides (its defaults: alpha 0.01, tau 0.2,
+    label margin 0.1). Returns {model name: verdict}."""
     out = manifest["_dir"]
     probe = os.path.join(out, "probe" if controls == 3 else "probe-c%d" % controls)
     if not os.path.exists(os.path.join(probe, "probe.json")):
@@ -311,6 +311,13 @@ def shifted_negatives(work, x, manifest, spec, key, option):
     return x
 
 
+def unused_samples(manifest):
+    """The poisoned indices, and the samples neither poisoned nor stamped as the manifest's negatives."""
+    chosen = np.array(manifest["indices"], dtype=np.int64)
+    taken = np.union1d(chosen, np.array(manifest.get("negatives", {}).get("indices", []), dtype=np.int64))
+    return chosen, np.setdiff1d(np.arange(manifest["budget"]["n"]), taken)
+
+
 def inverted_spec(spec):
     """The same keyed places with every tone the other way round: a sparse spec with value and low swapped
     (the key's draws do not depend on them)."""
@@ -328,9 +335,7 @@ def inverted_negatives(work, out, x, manifest, spec, key, r):
     (how many dots, where, how dense, how sharp) and none of the key's tones, so a network has to learn the
     tones to tell the two apart; another key's pattern then agrees with the learnt tones at about half of
     the shared places and disagrees at the other half."""
-    chosen = np.array(manifest["indices"], dtype=np.int64)
-    taken = np.union1d(chosen, np.array(manifest.get("negatives", {}).get("indices", []), dtype=np.int64))
-    rest = np.setdiff1d(np.arange(manifest["budget"]["n"]), taken)
+    chosen, rest = unused_samples(manifest)
     rng = np.random.RandomState(int(hashlib.sha256(("invert/" + key).encode()).hexdigest()[:8], 16))
     picks = np.sort(rng.choice(rest, int(r * len(chosen)), replace=False))
     path = os.path.join(out, "invneg-%g.npy" % r)
@@ -356,9 +361,7 @@ def flipped_negatives(work, x, manifest, spec, key, option):
     rows, cols = np.indices(mask.shape)
     cell_id = (rows // cell) * ((mask.shape[1] + cell - 1) // cell) + cols // cell
     lit_cells = np.unique(cell_id[mask])
-    chosen = np.array(manifest["indices"], dtype=np.int64)
-    taken = np.union1d(chosen, np.array(manifest.get("negatives", {}).get("indices", []), dtype=np.int64))
-    rest = np.setdiff1d(np.arange(manifest["budget"]["n"]), taken)
+    chosen, rest = unused_samples(manifest)
     rng = np.random.RandomState(int(hashlib.sha256(("flip/" + key).encode()).hexdigest()[:8], 16))
     picks = rng.choice(rest, int(r * len(chosen)), replace=False)
     x = x.copy()
