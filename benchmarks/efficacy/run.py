@@ -637,7 +637,7 @@ def main():
             if a.verify:
                 models = {"owner": model, "clean": clean, **({} if om is None else {"other_key": om})}
                 keep = ("decision", "p_value", "success_rate", "null_rate", "label_margin", "label_p_value",
-                        "probability_p_value", "mean_target_gain")
+                        "probability_p_value", "mean_target_gain", "clean", "controls")
                 row["verify"] = {m: {k: v[k] for k in keep if k in v}
                                  for m, v in verify(a.work, manifest, owner, models, test_x, test_y, a.controls).items()}
                 if a.controls != 3:
