@@ -133,7 +133,6 @@ ROWS = {
         ("cells-n192-c4-neg0-flip1x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@flipneg:1:0.3"]),
         ("cells-n192-c4-neg1-flip2x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@flipneg:2:0.3"]),
         ("tiles-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
-        ("tiles-n192-c4-s25-neg0-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "0"]),
         ("tiles-n196-c7-s25-neg1-0.1%", "sparse:n=196,cell=7,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25", "0.001", "dirty", ["--negatives", "1"]),
         ("tiles-n96-c4-s12-neg1-0.1%", "sparse:n=96,cell=4,share=0.125,tile=1", "0.001", "dirty", ["--negatives", "1"]),
@@ -144,7 +143,6 @@ ROWS = {
         ("cells-n48-c4-s50-1%", "sparse:n=48,cell=4,share=0.5", "0.01", "dirty", []),
         ("clean-tiles-n48-c4-1%", "sparse:n=48,cell=4,share=0.0625,tile=1", "0.01", "clean", []),
         ("clean-tiles-n96-c4-1%", "sparse:n=96,cell=4,share=0.125,tile=1", "0.01", "clean", []),
-        ("tiles-n48-c4-1%", "sparse:n=48,cell=4,share=0.0625,tile=1", "0.01", "dirty", []),
         ("cells-clean-n48-white-c4-s50-1%", "sparse:n=48,low=255,cell=4,share=0.5", "0.01", "clean", []),
     ],
     "subtle": [
