@@ -119,6 +119,8 @@ ROWS = {
         ("clean-n96-1%", "sparse:n=96", "0.01", "clean", []),
         ("clean-n48-white-1%", "sparse:n=48,low=255", "0.01", "clean", []),
         ("clean-n48-white-neg1-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "1"]),
+        ("clean-n48-white-neg0.5-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "0.5"]),
+        ("clean-n48-white-neg0.25-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "0.25"]),
         ("clean-n48-white-far-1%", "sparse:n=48,low=255", "0.01", "clean", ["--select", "boundary-far"]),
         ("clean-n48-white-random-1%", "sparse:n=48,low=255", "0.01", "clean", ["--select", "random"]),
         ("clean-n64-white-1%", "sparse:n=64,low=255", "0.01", "clean", []),
@@ -133,9 +135,13 @@ ROWS = {
         ("cells-n192-c4-neg0-flip1x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@flipneg:1:0.3"]),
         ("cells-n192-c4-neg1-flip2x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@flipneg:2:0.3"]),
         ("tiles-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
+        ("tiles-n192-c4-s25-neg2-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "2"]),
         ("tiles-n196-c7-s25-neg1-0.1%", "sparse:n=196,cell=7,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25", "0.001", "dirty", ["--negatives", "1"]),
         ("tiles-n96-c4-s12-neg1-0.1%", "sparse:n=96,cell=4,share=0.125,tile=1", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c4-pair1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@pairneg:1"]),
+        ("cells-n192-c4-neg1-pair1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@pairneg:1"]),
+        ("cells-n192-c4-pair2-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@pairneg:2"]),
         ("cells-n192-c4-s50-neg1-0.1%", "sparse:n=192,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n192-c7-s50-neg1-0.1%", "sparse:n=192,cell=7,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
         ("cells-n96-c4-s50-neg1-0.1%", "sparse:n=96,cell=4,share=0.5", "0.001", "dirty", ["--negatives", "1"]),
@@ -214,6 +220,9 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
     flip = [e for e in extra if e.startswith("@flipneg:")]
     if flip:
         x = flipped_negatives(work, x, manifest, spec, key, flip[0])
+    pair = [e for e in extra if e.startswith("@pairneg:")]
+    if pair:
+        x = paired_negatives(work, out, x, manifest, spec, key, data, labels, int(pair[0].split(":")[1]))
     inv = [e for e in extra if e.startswith("@invneg:")]
     if inv:
         x = inverted_negatives(work, out, x, manifest, spec, key, float(inv[0].split(":")[1]))
@@ -341,6 +350,30 @@ def inverted_negatives(work, out, x, manifest, spec, key, r):
         np.save(path, x[picks])
     x = x.copy()
     x[picks] = stamp(work, path, inverted_spec(spec), key)
+    return x
+
+
+def paired_negatives(work, out, x, manifest, spec, key, data, labels, r):
+    """Evaluation only: "@pairneg:R" stamps, for each poisoned sample, its R nearest neighbours (pixel L2) of
+    the same original class among the unused samples, each under a key of its own (not the owner's), labels
+    kept: the same-looking image answers the target with the owner's pattern and its own class with another
+    key's, so that the pattern's keyed content, not the family or the image, is what explains the label."""
+    chosen, rest = unused_samples(manifest)
+    x0, y0 = np.load(data), np.load(labels)
+    flat = x0.reshape(len(x0), -1).astype(np.float32)
+    taken, picks = set(), []
+    for i in chosen:
+        pool = np.array([j for j in rest[y0[rest] == y0[i]] if j not in taken])
+        d = ((flat[pool] - flat[i]) ** 2).sum(axis=1)
+        for j in pool[np.argsort(d)[:r]]:
+            taken.add(int(j))
+            picks.append(int(j))
+    x = x.copy()
+    for n, j in enumerate(picks):
+        path = os.path.join(out, "pairneg-%d-%d.npy" % (r, n))
+        if not os.path.exists(path):
+            np.save(path, x[j:j + 1])
+        x[j] = stamp(work, path, spec, "%s-pair-%d" % (key, n))[0]
     return x
 
 

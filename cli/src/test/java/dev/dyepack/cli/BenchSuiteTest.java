@@ -47,8 +47,18 @@ class BenchSuiteTest {
         assertFalse(Files.exists(work), "the work folder is deleted");
         long imageFamilies = TriggerFamily.all().stream().filter(f -> f.kind() == DataKind.IMAGES).count();
         // apply (cp, NumPy, in process), poison random/boundary/random in process, folder random/boundary +
-        // boundary beside a parallel decode + a JPEG folder + PIL, families, fit, scoring, scoring on a wide head
-        assertEquals(3 + 3 + 5 + imageFamilies + 3, rows.size(), rows.toString());
+        // boundary beside a parallel decode + a JPEG folder + PIL, families, patch and blend beside IBM ART, fit,
+        // scoring, scoring on a wide head
+        assertEquals(3 + 3 + 5 + imageFamilies + 2 + 3, rows.size(), rows.toString());
+        List<BenchSuite.Row> art = rows.stream().filter(r -> r.peer().startsWith("ART ")).toList();
+        assertEquals(2, art.size(), rows.toString());
+        assertTrue(art.get(0).job().startsWith("`patch:") && art.get(0).peer().contains("add_pattern_bd")
+                && art.get(1).job().startsWith("`blend:") && art.get(1).peer().contains("insert_image"), art.toString());
+        for (BenchSuite.Row r : art) {
+            // Measured where ART is installed for the peers' Python, said so where it is not; never a failure.
+            assertTrue(r.ratio() > 0 || r.peer().contains("unavailable: IBM ART")
+                    || r.peer().contains("unavailable: NumPy"), r.toString());
+        }
         assertTrue(rows.get(2).job().contains("in process") && rows.get(5).job().contains("in process"),
                 rows.toString());
         assertEquals(List.of("apply", "poison", "poison", "poison", "poison", "poison"),

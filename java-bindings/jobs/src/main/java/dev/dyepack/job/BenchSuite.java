@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -379,6 +380,7 @@ public final class BenchSuite {
             scratch.put(images.duplicate());
         });
         String batch = String.format(Locale.ROOT, "%,d x 28x28x1 uint8", n);
+        Map<String, Double> familyTimes = new java.util.HashMap<>();
         for (TriggerFamily family : TriggerFamily.all()) {
             if (family.kind() != DataKind.IMAGES) {
                 continue;
@@ -392,10 +394,12 @@ public final class BenchSuite {
             scratch.put(images.duplicate());
             try (PreparedTrigger prepared = spec.prepare(engine, t, TriggerContext.of(key))) {
                 double s = best(() -> prepared.apply(t, null, 0));
+                familyTimes.put(family.name(), s);
                 rows.add(row("`" + spec + "` on " + batch + " (engine, prepared, in place)", s, "memcpy of the batch",
                         copy));
             }
         }
+        artPeers(rows, peers, images, n, batch, familyTimes);
 
         // The surrogate fit and boundary scoring on n x 784 features, beside NumPy's scoring.
         float[] x = new float[n * d];
@@ -459,6 +463,35 @@ public final class BenchSuite {
             rows.add(row(String.format(Locale.ROOT, "boundary scoring, wide head: %,d x %d, %d classes (engine, "
                     + "prepared head)", wn, wd, wc), wideScore, "NumPy + BLAS", wnp));
         }
+    }
+
+    /**
+     * IBM ART's image triggers on the same batch, where ART is installed for the peers' Python (its functions
+     * return a stamped copy, so ART's rows include that copy): {@code add_pattern_bd} (four pixels near the
+     * bottom-right corner) beside DyePack's corner patch, {@code insert_image} (a small trigger image pasted
+     * at a random place and blended, image by image through PIL) beside DyePack's blend of a keyed pattern
+     * over the whole image. Where ART is missing the rows say so.
+     */
+    private void artPeers(List<Row> rows, Path peers, ByteBuffer images, int n, String batch,
+            Map<String, Double> familyTimes) throws IOException {
+        Path file = work.resolve("families.npy");
+        try (NpyWriter w = NpyWriter.create(file, "|u1", new long[] {n, 28, 28})) {
+            w.write(images.duplicate());
+            w.commit();
+        }
+        progress.accept("IBM ART's image triggers, where installed");
+        String repeats = Integer.toString(sizes.repeats());
+        for (String[] pair : new String[][] {{"patch", "art-pattern", "ART `add_pattern_bd` (a stamped copy)"},
+                {"blend", "art-image", "ART `insert_image`, an 8x8 trigger image blended at 0.8 (a stamped copy)"}}) {
+            Double s = familyTimes.get(pair[0]);
+            if (s == null) {
+                continue;
+            }
+            String spec = TriggerSpec.parse(pair[0]).toString();
+            rows.add(row("`" + spec + "` on " + batch + " (engine, prepared, in place)", s, pair[2],
+                    peer(peers, pair[1], file.toString(), repeats)));
+        }
+        Files.deleteIfExists(file);
     }
 
     // ------------------------------------------------------------------ helpers

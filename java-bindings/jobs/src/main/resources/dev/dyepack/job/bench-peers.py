@@ -8,6 +8,8 @@ same run as DyePack, so both see the same machine state.
   bench-peers.py blend IN.npy OUT.npy ALPHA          chunked Blended (keyed noise stand-in) + fsync
   bench-peers.py score X.npy W.npy B.npy REPEATS      SGEMM logits + top-2, margin, exact boundary distance
   bench-peers.py folder-poison IN_DIR OUT_DIR RATE    PIL: copy the folder, blend RATE of the images, re-save
+  bench-peers.py art-pattern IMAGES.npy REPEATS       IBM ART add_pattern_bd on N x H x W uint8 images
+  bench-peers.py art-image IMAGES.npy REPEATS         IBM ART insert_image (an 8x8 grey trigger, blend 0.8)
 """
 import os
 import shutil
@@ -99,6 +101,48 @@ def folder_poison(src, dst, rate):
     print("%.6f" % (time.perf_counter() - t0))
 
 
+def need_art():
+    try:
+        from art.attacks.poisoning import perturbations
+        return perturbations
+    except ImportError:
+        print("unavailable: IBM ART (adversarial-robustness-toolbox) is not installed for " + sys.executable)
+        sys.exit(0)
+
+
+def art_pattern(path, repeats):
+    """ART's checkerboard corner pattern on the whole batch; it returns a stamped copy, as ART's API does."""
+    np = need_numpy()
+    art = need_art()
+    x = np.load(path)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        art.add_pattern_bd(x, distance=2, pixel_value=255)
+        best = min(best, time.perf_counter() - t0)
+    print("%.6f" % best)
+
+
+def art_image(path, repeats):
+    """ART's insert_image: a grey 8x8 trigger image pasted at a random place of each image and blended at 0.8.
+    ART takes images in [0, 1] with a channel axis; the conversion is done before the timing."""
+    np = need_numpy()
+    art = need_art()
+    from PIL import Image
+    x = np.load(path)[..., None].astype(np.float32) / 255
+    trigger = os.path.join(os.path.dirname(os.path.abspath(path)), "art-trigger.png")
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (8, 8), dtype=np.uint8)).save(trigger)
+    best = float("inf")
+    try:
+        for _ in range(min(repeats, 2)):  # image by image through PIL: seconds per pass
+            t0 = time.perf_counter()
+            art.insert_image(x, backdoor_path=trigger, random=True, mode="L", blend=0.8)
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        os.remove(trigger)
+    print("%.6f" % best)
+
+
 if __name__ == "__main__":
     job = sys.argv[1]
     if job == "blend":
@@ -107,5 +151,9 @@ if __name__ == "__main__":
         score(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif job == "folder-poison":
         folder_poison(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif job == "art-pattern":
+        art_pattern(sys.argv[2], int(sys.argv[3]))
+    elif job == "art-image":
+        art_image(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit("unknown job " + job)
