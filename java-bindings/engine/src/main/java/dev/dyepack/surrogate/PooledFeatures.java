@@ -27,8 +27,14 @@ import org.bytedeco.javacpp.Pointer;
  * <p>Immutable and thread-safe.
  */
 public final class PooledFeatures {
-    /** The most features per image. */
+    /** The most features per image, unless the system property {@link #MAX_FEATURES_PROPERTY} sets another bound. */
     public static final int MAX_FEATURES = 1024;
+    /**
+     * An evaluation setting: the most features per image, an integer from 1 to {@link #MAX_FEATURES}, so that
+     * the surrogate of images the default leaves as pixels can be fitted on block means and the two selections
+     * compared on the same data (docs/benchmarks.md, "The surrogate on features of bounded size").
+     */
+    public static final String MAX_FEATURES_PROPERTY = "dyepack.surrogate.maxFeatures";
     /** The ABI revision that brought {@code dp_block_means_u8}. */
     private static final int NATIVE_REVISION = 5;
 
@@ -74,11 +80,32 @@ public final class PooledFeatures {
         if (layout == null) {
             throw new InvalidArgumentException("layout must not be null");
         }
+        int most = maxFeatures();
         int f = 1;
-        while (f < Math.max(h, w) && ceilDiv(h, f) * ceilDiv(w, f) * c > MAX_FEATURES) {
+        while (f < Math.max(h, w) && ceilDiv(h, f) * ceilDiv(w, f) * c > most) {
             f++;
         }
         return new PooledFeatures((int) c, (int) h, (int) w, layout, f);
+    }
+
+    /**
+     * @return {@link #MAX_FEATURES}, or the bound {@link #MAX_FEATURES_PROPERTY} sets
+     * @throws InvalidArgumentException if the property is set to anything but an integer in [1, MAX_FEATURES]
+     */
+    static int maxFeatures() {
+        String v = System.getProperty(MAX_FEATURES_PROPERTY);
+        if (v == null) {
+            return MAX_FEATURES;
+        }
+        try {
+            int most = Integer.parseInt(v.strip());
+            if (most >= 1 && most <= MAX_FEATURES) {
+                return most;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw InvalidArgumentException.of(MAX_FEATURES_PROPERTY, v, "an integer in [1, " + MAX_FEATURES + "]");
     }
 
     private static long ceilDiv(long a, long b) {

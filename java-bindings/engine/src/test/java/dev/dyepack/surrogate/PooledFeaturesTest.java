@@ -31,6 +31,28 @@ class PooledFeaturesTest {
     }
 
     @Test
+    void theEvaluationBoundPoolsSmallImagesAndRefusesNonsense() {
+        String key = PooledFeatures.MAX_FEATURES_PROPERTY;
+        try {
+            System.setProperty(key, "196");
+            PooledFeatures map = PooledFeatures.of(1, 28, 28, Layout.NHWC);
+            assertEquals(2, map.factor(), "28x28 at most 196 values: 2x2 blocks");
+            assertEquals(196, map.dim());
+            System.setProperty(key, " 49 ");
+            assertEquals(4, PooledFeatures.of(1, 28, 28, Layout.NHWC).factor());
+            for (String bad : new String[] {"0", "-3", "1025", "12.5", "many", ""}) {
+                System.setProperty(key, bad);
+                InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                        () -> PooledFeatures.of(1, 28, 28, Layout.NHWC), bad);
+                assertTrue(e.getMessage().contains(key) && e.getMessage().contains("[1, 1024]"), e.getMessage());
+            }
+        } finally {
+            System.clearProperty(key);
+        }
+        assertEquals(1, PooledFeatures.of(1, 28, 28, Layout.NHWC).factor(), "the default again");
+    }
+
+    @Test
     void largeImagesBecomeBlockMeansOfAtMost1024Values() {
         PooledFeatures big = PooledFeatures.of(3, 224, 224, Layout.NHWC);
         assertEquals(13, big.factor(), "the smallest block that brings 224x224x3 to at most 1,024 values");
