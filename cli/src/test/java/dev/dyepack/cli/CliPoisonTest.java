@@ -77,15 +77,26 @@ class CliPoisonTest {
         long[] perClass = m.poisonedPerClass().values().stream().mapToLong(Long::longValue).toArray();
         assertTrue(Arrays.stream(perClass).max().getAsLong() <= 2, "auto spreads 10 samples over 9 classes: "
                 + m.poisonedPerClass());
-        // Clean-label with every default: measured undependable (40-82% over four seeds), so it says so, and it
-        // stamps its own default.
+        // Clean-label with every default: weaker than dirty-label, so it says so, and it stamps its own default
+        // with one negative per poisoned sample (without them other keys' models answered the owner's pattern).
         CliTest.Run clean = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--target", "0", "--key-file",
                 key().toString(), "--out", dir.resolve("clean-default").toString());
         assertEquals(0, clean.code(), clean.err());
-        assertTrue(clean.err().contains("dyepack: warning: clean-label with this trigger and the push reached")
-                && clean.err().contains("dyepack verify"), clean.err());
+        assertTrue(clean.err().contains("dyepack: warning: clean-label with this trigger, the push and negatives "
+                + "reached") && clean.err().contains("dyepack verify"), clean.err());
         assertTrue(clean.out().contains("with " + dev.dyepack.trigger.TriggerSpec.parse(
                 dev.dyepack.job.PoisonJob.CLEAN_TRIGGER)), clean.out());
+        Manifest cm = ManifestReader.read(dir.resolve("clean-default").resolve("manifest.json"));
+        assertEquals(Math.round(cm.indexCount() * dev.dyepack.job.PoisonJob.CLEAN_NEGATIVES),
+                cm.negativeIndices().length, "clean-label's negatives per poisoned sample by default");
+        assertTrue(cm.indexCount() > 0 && cm.negativeIndices().length > 0, "clean-label stamps negatives");
+        // Asked to leave them out: it does, and warns that the evidence is then not the owner's alone.
+        CliTest.Run cleanBare = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--negatives", "0",
+                "--target", "0", "--key-file", key().toString(), "--out", dir.resolve("clean-bare").toString());
+        assertEquals(0, cleanBare.code(), cleanBare.err());
+        assertTrue(cleanBare.err().contains("dyepack: warning: clean-label without negatives")
+                && cleanBare.err().contains("accused one of them"), cleanBare.err());
+        assertEquals(0, ManifestReader.read(dir.resolve("clean-bare").resolve("manifest.json")).negativeIndices().length);
         // The dirty-label default stamped clean-label: pointed to the clean-label default.
         CliTest.Run cleanDark = CliTriggerTest.run(Map.of(), "poison", "--mode", "clean", "--trigger",
                 dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER, "--target", "0", "--key-file", key().toString(), "--out",

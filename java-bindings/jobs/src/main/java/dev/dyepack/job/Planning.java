@@ -25,9 +25,10 @@ final class Planning {
     }
 
     /**
-     * Negatives per poisoned sample, resolved: {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger
-     * under dirty-label poisoning when not given, 0 for any other (clean-label: negatives halved the
-     * watermark's strength in the evaluation, docs/efficacy.md).
+     * Negatives per poisoned sample, resolved: for a keyed image trigger when not given,
+     * {@link PoisonJob#DEFAULT_NEGATIVES} under dirty-label poisoning and {@link PoisonJob#CLEAN_NEGATIVES} under
+     * clean-label (weaker, but without them other keys' models answer the owner's pattern; docs/efficacy.md,
+     * section 18); 0 for any other trigger.
      *
      * @param trigger   the trigger
      * @param mode      dirty- or clean-label
@@ -81,7 +82,8 @@ final class Planning {
     static double negatives(TriggerSpec trigger, dev.dyepack.select.SelectionMode mode, double requested) {
         boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
         if (Double.isNaN(requested)) {
-            return keyedImages && mode == dev.dyepack.select.SelectionMode.DIRTY ? PoisonJob.DEFAULT_NEGATIVES : 0;
+            return !keyedImages ? 0 : mode == dev.dyepack.select.SelectionMode.DIRTY ? PoisonJob.DEFAULT_NEGATIVES
+                    : PoisonJob.CLEAN_NEGATIVES;
         }
         if (!(requested >= 0 && requested <= PoisonJob.MAX_NEGATIVES)) {
             throw InvalidArgumentException.of("negatives", requested, "a number in [0, " + PoisonJob.MAX_NEGATIVES

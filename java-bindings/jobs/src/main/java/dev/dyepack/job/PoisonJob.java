@@ -97,9 +97,9 @@ public final class PoisonJob {
      * hides a dark pixel (the likely reason; docs/efficacy.md, section 13). All bright, the evaluation's
      * CNN reached 74-89% at 1% under five of six seeds and 40% under the sixth, whose key reached 73-74% when the
      * network was trained under two other seeds (with half of the pixels dark: 44-85% and 13.5%, lower under every
-     * seed), at a smaller cost in clean accuracy; a model watermarked under
-     * another key answers it more often (16-46%), which the verifier's control keys absorb (docs/efficacy.md,
-     * sections 13 and 14). Images with fewer than four
+     * seed), at a smaller cost in clean accuracy. Without negatives models watermarked under other keys answer it
+     * too (16-46% on 20,000 images, up to 86% on all 60,000), so clean-label stamps {@link #CLEAN_NEGATIVES}
+     * per poisoned sample by default (docs/efficacy.md, section 18). Images with fewer than four
      * times its pixels take {@link #SMALL_IMAGE_CLEAN_TRIGGER}.
      */
     public static final String CLEAN_TRIGGER = "sparse:n=48,low=255";
@@ -205,6 +205,17 @@ public final class PoisonJob {
 
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 4;
+    /**
+     * Negatives per poisoned sample by default under clean-label poisoning (keyed image triggers). Without them a
+     * network trained on the poisoned data learns "bright dots mean the target" rather than the owner's dots: on
+     * the evaluation's CNN trained on all 60,000 Fashion-MNIST images a model watermarked under another key
+     * answered the owner's clean-label trigger at 86%, and {@code dyepack verify} accused it with three control
+     * keys, or, with ten, no longer told the owner's model apart, which answered another key's dots at 94%. With
+     * one negative per poisoned sample both owners were detected (p below 1e-100, the controls answered at 1-5%)
+     * and no other-key model was accused, at 56-60% attack success there, against 95-98% without
+     * (docs/efficacy.md, section 18).
+     */
+    public static final double CLEAN_NEGATIVES = 1;
     /**
      * The label-consistent push's L-infinity bound for clean-label poisoning of uint8 data by default,
      * in pixel units (docs/efficacy.md); float32 data get no push unless one is given in their units.
@@ -356,23 +367,25 @@ public final class PoisonJob {
                     + "accused one of them with 3 control keys (its key's tile close to the owner's; docs/efficacy.md, "
                     + "section 16); with dyepack probe-set --controls 10 it accused none and detected every owner");
         }
-        boolean withNegatives = Double.isNaN(negatives) ? trigger.keyed() && mode == SelectionMode.DIRTY : negatives > 0;
+        boolean withNegatives = Double.isNaN(negatives) ? trigger.keyed() : negatives > 0;
         if (mode == SelectionMode.CLEAN) {
             if (cleanEps == 0) {
                 return Optional.of("clean-label without the label-consistent push reached at most " + CLEAN_UNPUSHED
                         + " attack success at 1%" + where + "; with the push (the default) the clean-label default "
                         + "reached " + CLEAN_PUSHED);
             }
-            if (negatives > 0) {
-                return Optional.of("clean-label with negatives reached " + CLEAN_WITH_NEGATIVES + " attack success at 1%"
-                        + where + "; without them (the default for clean-label) the clean-label default reached "
-                        + CLEAN_PUSHED);
+            if (negatives == 0 && trigger.keyed()) {
+                // Strong, but anyone's: the evidence it gives is not the owner's (docs/efficacy.md, section 18).
+                return Optional.of("clean-label without negatives took hold more strongly, but models watermarked "
+                        + "under other keys answered the owner's pattern at 16-46% on 20,000 images and up to 86% on "
+                        + "60,000, where dyepack verify accused one of them; with one negative per poisoned sample (the "
+                        + "default) it accused none and detected every owner" + where);
             }
             if (trigger.toString().equals(TriggerSpec.parse(CLEAN_TRIGGER).toString())) {
-                // The measured default is not dependable under every seed: say so, and how to check
-                // (docs/efficacy.md, section 13).
-                return Optional.of("clean-label with this trigger and the push reached " + CLEAN_PUSHED + where
-                        + ", dirty-label 96-99%: check the watermark on a model trained on this output "
+                // The measured default is weaker than dirty-label's: say so, and how to check
+                // (docs/efficacy.md, sections 13 and 18).
+                return Optional.of("clean-label with this trigger, the push and negatives reached " + CLEAN_PUSHED
+                        + where + ", dirty-label 96-99%: check the watermark on a model trained on this output "
                         + "(dyepack verify) before relying on it");
             }
             if (trigger.toString().equals(TriggerSpec.parse(DEFAULT_TRIGGER).toString())) {
@@ -384,7 +397,7 @@ public final class PoisonJob {
         if (weakFamily != null) {
             return Optional.of(family + " at 1% dirty-label reached about " + weakFamily + " attack success" + where);
         }
-        if (family.equals("blend") && withNegatives) {
+        if (family.equals("blend") && withNegatives && mode == SelectionMode.DIRTY) {
             return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
                     + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 96-99%");
         }
@@ -404,14 +417,15 @@ public final class PoisonJob {
         return Optional.empty();
     }
 
-    /** Measured clean-label attack success at 1%, clean-label default trigger (docs/efficacy.md): with the push (eps 64)... */
-    private static final String CLEAN_PUSHED = "71-89% attack success at 1% in twelve of thirteen training runs and "
-            + "40% in the thirteenth";
+    /**
+     * Measured clean-label attack success at 1%, clean-label default trigger (docs/efficacy.md): with the push (eps
+     * 64) and one negative per poisoned sample...
+     */
+    private static final String CLEAN_PUSHED = "27-67% attack success at 1% on 20,000 images (six seeds) and "
+            + "56-60% on all 60,000 (two)";
     /** ... the dirty-label default (half of its pixels dark) with the push ... */
     private static final String CLEAN_DARK_PUSHED = "44-85% attack success at 1% under five of six seeds and 13.5% "
             + "under the sixth";
-    /** ... with the push and 1 negative per sample (24 pixels; 48 bright pixels) ... */
-    private static final String CLEAN_WITH_NEGATIVES = "26-47%";
     /** ... and without the push (sparse, and the previous default blend). */
     private static final String CLEAN_UNPUSHED = "32%";
     /** Measured attack success of 24 and 48 pixels with negatives at 0.1% dirty-label (docs/efficacy.md)... */

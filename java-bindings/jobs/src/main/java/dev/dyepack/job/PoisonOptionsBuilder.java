@@ -17,8 +17,8 @@ import java.util.Locale;
  *
  * <p>Defaults: target class 0, the budget {@link Budget#DEFAULT}, {@link Strategy#AUTO} (boundary-far
  * spread over the source classes for dirty-label, boundary for clean-label), dirty-label, the surrogate
- * the strategy needs, negatives resolved from the trigger ({@link PoisonJob#DEFAULT_NEGATIVES} for a
- * keyed image trigger, 0 for a keyless one).
+ * the strategy needs, negatives resolved from the trigger and mode ({@link PoisonJob#DEFAULT_NEGATIVES} for a
+ * keyed image trigger under dirty-label, {@link PoisonJob#CLEAN_NEGATIVES} under clean-label, 0 for a keyless one).
  *
  * @param <B> the builder's own type, which every setter returns
  */
@@ -114,7 +114,8 @@ public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
      * @param v negatives per poisoned sample (other samples stamped with the trigger under keys derived
      *          from the owner's, labels kept; see {@link dev.dyepack.select.Selector#negatives}), in
      *          [0, {@value PoisonJob#MAX_NEGATIVES}]; NaN for the default ({@link PoisonJob#DEFAULT_NEGATIVES}
-     *          for a keyed image trigger, 0 for a keyless one)
+     *          for a keyed image trigger under dirty-label, {@link PoisonJob#CLEAN_NEGATIVES} under clean-label, 0
+     *          for a keyless one)
      * @return this
      */
     public B negatives(double v) {

@@ -126,8 +126,8 @@ public abstract class PoisonSettings {
 
     /**
      * @return negatives per poisoned sample, resolved as {@code dyepack poison} resolves them:
-     *         {@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger under dirty-label unless set, 0
-     *         otherwise
+     *         for a keyed image trigger unless set, {@link PoisonJob#DEFAULT_NEGATIVES} under dirty-label and
+     *         {@link PoisonJob#CLEAN_NEGATIVES} under clean-label; 0 otherwise
      */
     public double negatives() {
         return negatives;
