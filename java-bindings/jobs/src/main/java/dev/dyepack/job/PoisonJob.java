@@ -374,7 +374,7 @@ public final class PoisonJob {
                         + " attack success at 1%" + where + "; with the push (the default) the clean-label default "
                         + "reached " + CLEAN_PUSHED);
             }
-            if (negatives == 0 && trigger.keyed()) {
+            if (negatives == 0 && trigger instanceof SparseTrigger) {
                 // Strong, but anyone's: the evidence it gives is not the owner's (docs/efficacy.md, section 18).
                 return Optional.of("clean-label without negatives took hold more strongly, but models watermarked "
                         + "under other keys answered the owner's pattern at 16-46% on 20,000 images and up to 86% on "
