@@ -77,7 +77,8 @@ class PoisonSmallBudgetTest {
         assertEquals(cleanDefault, clean.manifest.triggerSpec());
         Run cleanUsual = poison("clean-usual", 28, 28, "20", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(cleanDefault, cleanUsual.manifest.triggerSpec());
-        assertEquals(0, cleanUsual.manifest.negativeIndices().length);
+        assertEquals(20, cleanUsual.manifest.negativeIndices().length, "clean-label: one negative per poisoned sample");
+        assertEquals(4, clean.manifest.negativeIndices().length, "and as many below 0.5%");
         assertEquals(48, cleanUsual.brightPlaces, "every place of the clean-label pattern is set to 255");
         Run cleanTiny = poison("clean-tiny", 8, 8, "4", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(TriggerSpec.parse("sparse:n=24,low=255").toString(), cleanTiny.manifest.triggerSpec());
