@@ -211,8 +211,8 @@ public final class PoisonJob {
      * the evaluation's CNN trained on all 60,000 Fashion-MNIST images a model watermarked under another key
      * answered the owner's clean-label trigger at 86%, and {@code dyepack verify} accused it with three control
      * keys, or, with ten, no longer told the owner's model apart, which answered another key's dots at 94%. With
-     * one negative per poisoned sample both owners were detected (p below 1e-100, the controls answered at 1-5%)
-     * and no other-key model was accused, at 56-60% attack success there, against 95-98% without
+     * one negative per poisoned sample both owners were detected (p below 1e-100, their controls answered at 5.2%
+     * or less) and no other-key model was accused, at 56-60% attack success there, against 95-98% without
      * (docs/efficacy.md, section 18).
      */
     public static final double CLEAN_NEGATIVES = 1;
