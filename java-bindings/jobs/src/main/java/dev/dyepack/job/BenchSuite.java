@@ -395,8 +395,7 @@ public final class BenchSuite {
             try (PreparedTrigger prepared = spec.prepare(engine, t, TriggerContext.of(key))) {
                 double s = best(() -> prepared.apply(t, null, 0));
                 familyTimes.put(family.name(), s);
-                rows.add(row("`" + spec + "` on " + batch + " (engine, prepared, in place)", s, "memcpy of the batch",
-                        copy));
+                rows.add(row(familyJob(spec, batch), s, "memcpy of the batch", copy));
             }
         }
         artPeers(rows, peers, images, n, batch, familyTimes);
@@ -487,11 +486,15 @@ public final class BenchSuite {
             if (s == null) {
                 continue;
             }
-            String spec = TriggerSpec.parse(pair[0]).toString();
-            rows.add(row("`" + spec + "` on " + batch + " (engine, prepared, in place)", s, pair[2],
+            rows.add(row(familyJob(TriggerSpec.parse(pair[0]), batch), s, pair[2],
                     peer(peers, pair[1], file.toString(), repeats)));
         }
         Files.deleteIfExists(file);
+    }
+
+    /** The job column of a trigger family's row on the in-memory batch. */
+    private static String familyJob(TriggerSpec spec, String batch) {
+        return "`" + spec + "` on " + batch + " (engine, prepared, in place)";
     }
 
     // ------------------------------------------------------------------ helpers
