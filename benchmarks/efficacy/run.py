@@ -124,11 +124,18 @@ ROWS = {
         ("clean-n48-white-far-1%", "sparse:n=48,low=255", "0.01", "clean", ["--select", "boundary-far"]),
         ("clean-n48-white-random-1%", "sparse:n=48,low=255", "0.01", "clean", ["--select", "random"]),
         ("clean-n64-white-1%", "sparse:n=64,low=255", "0.01", "clean", []),
+        ("clean-n64-white-neg1-1%", "sparse:n=64,low=255", "0.01", "clean", ["--negatives", "1"]),
+        ("clean-n96-white-neg1-1%", "sparse:n=96,low=255", "0.01", "clean", ["--negatives", "1"]),
+        ("clean-n96-white-neg2-1%", "sparse:n=96,low=255", "0.01", "clean", ["--negatives", "2"]),
         ("small-n48-near-noneg-0.1%", "sparse:n=48", "0.001", "dirty", ["--negatives", "0", "--select", "boundary", "--stratify"]),
     ],
     # The pattern keyed by cell (sparse cell=C): two keys differ at the scale a pooling network keeps.
     "cells": [
         ("cells-n192-c4-neg1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c4-neg2-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "2"]),
+        ("cells-n192-c4-neg3-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "3"]),
+        ("cells-n192-c4-neg1-0.2%", "sparse:n=192,cell=4", "0.002", "dirty", ["--negatives", "1"]),
+        ("cells-n192-c4-neg2-0.2%", "sparse:n=192,cell=4", "0.002", "dirty", ["--negatives", "2"]),
         ("cells-n192-c4-neg0-inv1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@invneg:1"]),
         ("cells-n192-c4-neg1-inv1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@invneg:1"]),
         ("cells-n192-c4-neg1-flip1x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@flipneg:1:0.3"]),
@@ -262,6 +269,36 @@ def verify(work, manifest, key, models, test_x, test_y, controls=3):
                 sys.exit("dyepack verify failed (%d): %s" % (r.returncode, r.stderr.strip()))
             verdicts[name] = json.loads(r.stdout)
     return verdicts
+
+
+def key_rank(work, nt_path, spec, owner_trig, models, seed, k, probes=1000):
+    """Evaluation only ("--key-rank K"): where the owner's key ranks, for each model, among K keys drawn at random
+    (named "rank-S-J", independent of the owner's and the other key). Each model's answer rate to the target on the
+    first `probes` non-target test images stamped under each key is compared with its rate under the owner's key on
+    the same images. A model that was not trained on the owner's data cannot tell the owner's key from K random
+    ones: the owner's key is as likely as any of them to rank first, so p = (1 + #{keys answered at least as
+    often}) / (K + 1) is an exact p-value under that null, whatever the model learnt (a stranger's key close to the
+    owner's included), at the price of K probe sets. Returns {model: {"rate", "p", "max_control", "controls_ge"}}."""
+    sub = os.path.join(work, "test-nontarget-%d.npy" % probes)
+    if not os.path.exists(sub):
+        np.save(sub, np.load(nt_path)[:probes])
+    controls = [stamp(work, sub, spec, "rank-%d-%d" % (seed, j)) for j in range(k)]
+    out = {}
+    for name, model in models.items():
+        own_hits = predict(model, owner_trig[:probes]) == TARGET
+        hits = [predict(model, c) == TARGET for c in controls]
+        entry = {}
+        # The same test on the first 100 and 200 probes too: what fewer queries per key would have decided.
+        for m in sorted({100, 200, probes}):
+            if m > probes:
+                continue
+            own = int(own_hits[:m].sum())
+            counts = [int(h[:m].sum()) for h in hits]
+            ge = sum(c >= own for c in counts)
+            entry[str(m)] = {"hits": own, "p": (1 + ge) / (k + 1), "max_control": max(counts), "controls_ge": ge,
+                             "median_control": float(np.median(counts)), "control_hits": counts}
+        out[name] = entry
+    return out
 
 
 def stamped_grey(work, spec, key):
@@ -557,6 +594,8 @@ def main():
     ap.add_argument("--no-other-key", action="store_true", help="skip the model watermarked under another key")
     ap.add_argument("--controls", type=int, default=3, metavar="K",
                     help="with --verify: control keys in the owner's probe set (dyepack probe-set --controls K)")
+    ap.add_argument("--key-rank", type=int, default=0, metavar="K",
+                    help="also rank the owner's key among K random keys for each model (an exact test; see key_rank)")
     ap.add_argument("--verify", action="store_true",
                     help="also run the owner's probe-set and verify on the owner's, the clean and the other-key model")
     ap.add_argument("--work", default=os.path.join(ROOT, "benchmarks", "efficacy", "work"))
@@ -673,6 +712,9 @@ def main():
                                  for m, v in verify(a.work, manifest, owner, models, test_x, test_y, a.controls).items()}
                 if a.controls != 3:
                     row["verify_controls"] = a.controls
+            if a.key_rank:
+                models = {"owner": model, "clean": clean, **({} if om is None else {"other_key": om})}
+                row["key_rank"] = key_rank(a.work, nt_path, spec, trig, models, seed, a.key_rank)
             row["seconds"] = round(time.time() - t0, 1)
             t0 = time.time()
             line = json.dumps(row)
