@@ -244,16 +244,17 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
     return x, np.load(os.path.join(out, "labels.npy")), manifest
 
 
-def verify(work, manifest, key, models, test_x, test_y, controls=3):
+def verify(work, manifest, key, models, test_x, test_y, controls=3, size=1000):
     """The owner's proof, through the product: `dyepack probe-set` draws 1,000 probes from the test images
     (never the target's class) with the owner's trigger and `controls` control keys (3 unless --controls), each
     model's softmax answers are saved, and `dyepack verify --json` decides (its defaults: alpha 0.01, tau 0.2,
     label margin 0.1). Returns {model name: verdict}."""
     out = manifest["_dir"]
-    probe = os.path.join(out, "probe" if controls == 3 else "probe-c%d" % controls)
+    probe = os.path.join(out, ("probe" if controls == 3 else "probe-c%d" % controls)
+                         + ("" if size == 1000 else "-s%d" % size))
     if not os.path.exists(os.path.join(probe, "probe.json")):
         dyepack("probe-set", "--manifest", os.path.join(out, "manifest.json"), "--data", test_x, "--labels", test_y,
-                "--out", probe, "--size", "1000", "--controls", str(controls), "--key-file", key_file(work, key))
+                "--out", probe, "--size", str(size), "--controls", str(controls), "--key-file", key_file(work, key))
     import tempfile
     verdicts = {}
     for name, model in models.items():
@@ -596,6 +597,9 @@ def main():
                     help="with --verify: control keys in the owner's probe set (dyepack probe-set --controls K)")
     ap.add_argument("--key-rank", type=int, default=0, metavar="K",
                     help="also rank the owner's key among K random keys for each model (an exact test; see key_rank)")
+    ap.add_argument("--probe-size", type=int, default=1000, metavar="N",
+                    help="with --verify: probes per set (dyepack probe-set --size N; 100 with --controls 199 for "
+                         "the key-rank test)")
     ap.add_argument("--verify", action="store_true",
                     help="also run the owner's probe-set and verify on the owner's, the clean and the other-key model")
     ap.add_argument("--work", default=os.path.join(ROOT, "benchmarks", "efficacy", "work"))
@@ -707,11 +711,14 @@ def main():
             if a.verify:
                 models = {"owner": model, "clean": clean, **({} if om is None else {"other_key": om})}
                 keep = ("decision", "p_value", "success_rate", "null_rate", "label_margin", "label_p_value",
-                        "probability_p_value", "mean_target_gain", "clean", "controls")
+                        "probability_p_value", "mean_target_gain", "clean", "controls", "key_rank")
                 row["verify"] = {m: {k: v[k] for k in keep if k in v}
-                                 for m, v in verify(a.work, manifest, owner, models, test_x, test_y, a.controls).items()}
+                                 for m, v in verify(a.work, manifest, owner, models, test_x, test_y, a.controls,
+                                                    a.probe_size).items()}
                 if a.controls != 3:
                     row["verify_controls"] = a.controls
+                if a.probe_size != 1000:
+                    row["verify_probes"] = a.probe_size
             if a.key_rank:
                 models = {"owner": model, "clean": clean, **({} if om is None else {"other_key": om})}
                 row["key_rank"] = key_rank(a.work, nt_path, spec, trig, models, seed, a.key_rank)

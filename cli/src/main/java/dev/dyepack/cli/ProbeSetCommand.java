@@ -53,7 +53,9 @@ final class ProbeSetCommand implements Callable<Integer> {
     int size = ProbeSet.DEFAULT_SIZE;
 
     @Option(names = "--controls", paramLabel = "K", description = "Control sets: the trigger under control keys, or for a keyless trigger the same family "
-            + "with other parameters (a patch at other corners, a signal at other frequencies), as many as it has.")
+            + "with other parameters (a patch at other corners, a signal at other frequencies), as many as it has. "
+            + "At least 100 (alpha 0.01; 199 recommended, with a smaller --size such as 100) add the exact key-rank "
+            + "test, which then decides: the owner's trigger must be answered more often than every control key's.")
     int controls = ProbeSet.DEFAULT_CONTROLS;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The probe set's folder.")
@@ -110,9 +112,9 @@ final class ProbeSetCommand implements Callable<Integer> {
                                     .map(TriggerSpec::toString).toList()) + ")");
             out.println("probe set: " + set.labels().length + " probes of classes other than " + set.target() + ", "
                     + set.controls() + what + "; files: "
-                    + String.join(", ", set.probeNames().stream().map(n -> set.probeFile(n).getFileName().toString())
-                            .toList()) + " in " + this.out + "; save the suspect's answers to each as NAME.npy ("
-                    + String.join(", ", set.probeNames()) + ")");
+                    + names(set.probeNames().stream().map(n -> set.probeFile(n).getFileName().toString()).toList())
+                    + " in " + this.out + "; save the suspect's answers to each as NAME.npy ("
+                    + names(set.probeNames()) + ")");
             out.flush();
             if (set.controls() == 0) {
                 err.println(VerifyCommand.KEYLESS_WARNING);
@@ -120,5 +122,11 @@ final class ProbeSetCommand implements Callable<Integer> {
             }
         }
         return ExitCodes.OK;
+    }
+
+    /** Names joined, the middle of a long list (many controls) elided: "a, b, c, ..., z". */
+    private static String names(java.util.List<String> all) {
+        return all.size() <= 8 ? String.join(", ", all)
+                : String.join(", ", all.subList(0, 4)) + ", ..., " + all.get(all.size() - 1);
     }
 }

@@ -163,9 +163,22 @@ final class VerifyCommand implements Callable<Integer> {
                     100 * (1 - v.alpha()), v.nullRate()));
             out.println(String.format(Locale.ROOT, "  clean probes: target rate %.4f, bound %.4f; accuracy %.4f",
                     v.clean().rate(), v.clean().upperBound(), v.cleanAccuracy()));
-            for (Verifier.Rate c : v.controls()) {
-                out.println(String.format(Locale.ROOT, "  %s: target rate %.4f, bound %.4f", c.name(), c.rate(),
-                        c.upperBound()));
+            if (v.controls().size() <= 16) {
+                for (Verifier.Rate c : v.controls()) {
+                    out.println(String.format(Locale.ROOT, "  %s: target rate %.4f, bound %.4f", c.name(), c.rate(),
+                            c.upperBound()));
+                }
+            } else {
+                double[] rates = v.controls().stream().mapToDouble(Verifier.Rate::rate).sorted().toArray();
+                out.println(String.format(Locale.ROOT, "  %d controls: target rate median %.4f, largest %.4f (every "
+                        + "one in --json)", rates.length, rates[rates.length / 2], rates[rates.length - 1]));
+            }
+            if (v.keyRank() != null) {
+                Verdict.KeyRank r = v.keyRank();
+                out.println(String.format(Locale.ROOT, "  key-rank test: %d of %d controls answered at least as often "
+                        + "as the owner's trigger, p = %.3g%s", r.atLeast(), r.controls(), r.pValue(), r.decides()
+                        ? " (decides, in place of the label test)"
+                        : " (informative: it decides from " + Verifier.rankControls(v.alpha()) + " controls)"));
             }
             out.println(String.format(Locale.ROOT, "  label test (against the null rate + margin %s) p = %.3g",
                     v.margin(), v.labelPValue())

@@ -184,6 +184,68 @@ class CliVerifyTest {
         }
     }
 
+    @Test
+    void withHundredsOfControlKeysTheKeyRankTestDecidesOnRealModels() throws IOException {
+        // 120 control keys of 100 probes each: enough for the exact key-rank test at alpha 0.01 (100), which then
+        // decides. The watermarked model must answer its owner's trigger more often than every control key's;
+        // the clean model and the one watermarked under another key must not be accused.
+        Path rankProbe = dir.resolve("probe-rank");
+        CliTest.Run made = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json")
+                .toString(), "--data", TEST.toString(), "--labels", TEST_LABELS.toString(), "--size", "100",
+                "--controls", "120", "--key-file", ownerKey.toString(), "--out", rankProbe.toString());
+        assertEquals(0, made.code(), made.err());
+        assertTrue(made.out().contains("120 control keys") && made.out().contains(", ..., control-120"), made.out());
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            LinearHead marked = train(engine, poisoned.resolve(TRAIN.getFileName()), poisoned.resolve(
+                    TRAIN_LABELS.getFileName()), ownerKey);
+            LinearHead clean = train(engine, TRAIN, TRAIN_LABELS, otherKey);
+            LinearHead other = train(engine, otherPoisoned.resolve(TRAIN.getFileName()), otherPoisoned.resolve(
+                    TRAIN_LABELS.getFileName()), otherKey);
+            Object[][] suspects = {{"marked", marked, "watermark detected"}, {"clean", clean, "watermark not detected"},
+                {"other", other, "watermark not detected"}};
+            for (Object[] s : suspects) {
+                Path answers = Files.createDirectories(dir.resolve("rank-" + s[0]));
+                try (var files = Files.list(rankProbe)) {
+                    for (Path f : files.filter(f -> f.getFileName().toString().endsWith("-images-idx3-ubyte.gz"))
+                            .toList()) {
+                        String name = f.getFileName().toString().replace("-images-idx3-ubyte.gz", "");
+                        float[] x = pixels(f);
+                        int n = x.length / 784;
+                        FloatBuffer fb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder())
+                                .asFloatBuffer();
+                        fb.put(x).flip();
+                        BoundaryScores sc = engine.scoreBoundary(Tensor.rows(fb, n, 784), ((LinearHead) s[1]).weight(),
+                                ((LinearHead) s[1]).bias(), 0);
+                        ByteBuffer lab = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+                        for (int i = 0; i < n; i++) {
+                            lab.putLong(sc.predicted()[i]);
+                        }
+                        write(answers.resolve(name + ".npy"), "<i8", new long[] {n}, lab.flip());
+                    }
+                }
+                CliTest.Run r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json")
+                        .toString(), "--probe", rankProbe.toString(), "--predictions", answers.toString(), "--key-file",
+                        ownerKey.toString());
+                assertEquals(0, r.code(), r.err());
+                assertTrue(r.out().startsWith((String) s[2]), s[0] + ": " + r.out());
+                assertTrue(r.out().contains("120 controls: target rate median") && r.out().contains("(decides, in "
+                        + "place of the label test)"), r.out());
+                if (s[0].equals("marked")) {
+                    assertTrue(r.out().contains("key-rank test: 0 of 120 controls answered at least as often as the "
+                            + "owner's trigger, p = 0.00826"), r.out());
+                }
+                System.out.printf("verify with 120 control keys, %s: %s%n", s[0], r.out().lines().filter(l -> l
+                        .contains("key-rank")).findFirst().orElse(""));
+            }
+        }
+        CliTest.Run tooMany = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json")
+                .toString(), "--data", TEST.toString(), "--labels", TEST_LABELS.toString(), "--size", "10",
+                "--controls", "1001", "--key-file", ownerKey.toString(), "--out", dir.resolve("too-many").toString());
+        assertEquals(ExitCodes.INVALID_INPUT, tooMany.code(), tooMany.err());
+        assertTrue(tooMany.err().contains("controls") && tooMany.err().contains("1000"), tooMany.err());
+        assertTrue(!Files.exists(dir.resolve("too-many")), "nothing written for a refused probe set");
+    }
+
     /** SHA-256 in hex, computed here rather than by the code under test. */
     private static String sha256(Path file) throws Exception {
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")

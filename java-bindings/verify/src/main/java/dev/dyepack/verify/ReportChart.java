@@ -96,7 +96,7 @@ final class ReportChart {
         rotated.drawString("answers equal to the target class", -(top + bottom) / 2 - 120, 36);
         rotated.dispose();
 
-        List<Report.Rate> rates = report.rates();
+        List<Report.Rate> rates = shown(report.rates());
         int slot = (right - left) / rates.size();
         int barWidth = Math.min(120, slot * 3 / 5);
         for (int i = 0; i < rates.size(); i++) {
@@ -156,5 +156,28 @@ final class ReportChart {
     /** The pixel row of a rate in [0, 1]. */
     private static int y(double rate, int top, int bottom) {
         return (int) Math.round(bottom - rate * (bottom - top));
+    }
+
+    /** The most bars drawn: with more controls (the key-rank test's hundreds) only the most answered are. */
+    static final int MAX_BARS = 10;
+
+    /**
+     * The rates to draw: all of them, or, past {@link #MAX_BARS}, the triggered and clean probes and the controls
+     * answered most often, in their order (the report's table lists every one).
+     */
+    static List<Report.Rate> shown(List<Report.Rate> all) {
+        if (all.size() <= MAX_BARS) {
+            return all;
+        }
+        List<Report.Rate> controls = new java.util.ArrayList<>(all.subList(2, all.size()));
+        controls.sort(java.util.Comparator.comparingDouble(Report.Rate::rate).reversed());
+        java.util.Set<Report.Rate> top = new java.util.HashSet<>(controls.subList(0, MAX_BARS - 2));
+        List<Report.Rate> out = new java.util.ArrayList<>(all.subList(0, 2));
+        for (Report.Rate r : all.subList(2, all.size())) {
+            if (top.contains(r)) {
+                out.add(r);
+            }
+        }
+        return out;
     }
 }

@@ -100,6 +100,21 @@ final class ReportPage {
                             Report.pText(v.probabilityPValue())))
                     .append("). The reported p-value is the larger of the two, so both tests must agree.");
         }
+        if (v.keyRank() != null) {
+            Verdict.KeyRank r = v.keyRank();
+            b.append(" The key-rank test asks where the owner's trigger ranks among the ").append(r.controls())
+                    .append(" control keys: ").append(num("verdict.key_rank.at_least", r.atLeast(),
+                            Integer.toString(r.atLeast())))
+                    .append(" of them were answered with the target at least as often, so its p-value is (1 + ")
+                    .append(r.atLeast()).append(") / (").append(r.controls()).append(" + 1) = ")
+                    .append(num("verdict.key_rank.p_value", r.pValue(), Report.pText(r.pValue())))
+                    .append(". A model that did not learn the owner's key cannot tell it from keys drawn at random, "
+                            + "so this p-value is exact whatever the model learnt. ")
+                    .append(r.decides() ? "With this many controls it can reach alpha, so it decides in place of "
+                            + "the label test."
+                            : "It can reach alpha only with at least " + Verifier.rankControls(v.alpha())
+                                    + " controls, so here it is shown, not used.");
+        }
         b.append(" On the clean images the suspect was right ")
                 .append(num("verdict.clean_accuracy", v.cleanAccuracy(), pct(v.cleanAccuracy())))
                 .append(" of the time, which shows how well it does its ordinary task.</p>\n");
@@ -114,8 +129,13 @@ final class ReportPage {
                         + "the owner's pattern to draw more answers than the strongest control by more than the "
                         + "margin, beyond what the binomial test allows at alpha. That is rare but not bounded by "
                         + "alpha alone: it rests on three or so controls showing how far another key's pattern can "
-                        + "stray, which the margin covers for what has been measured. A result of "
-                        + "<i>not detected</i> is not proof that the model never saw the owner's data.</p>\n");
+                        + "stray, which the margin covers for what has been measured.")
+                .append(v.keyRank() != null && v.keyRank().decides() ? " Here the key-rank test decided instead, "
+                        + "and its bound is exact: a model that did not learn the owner's key is reported with "
+                        + "probability at most alpha." : " The key-rank test, with enough controls (probe-set "
+                        + "--controls 199), bounds it by alpha exactly.")
+                .append(" A result of <i>not detected</i> is not proof that the model never saw the owner's "
+                        + "data.</p>\n");
 
         b.append("<h2>Chart</h2>\n<img id=\"chart\" alt=\"Target-class rate of the triggered, clean and control "
                 + "probes with their intervals and the null rate\" src=\"data:image/png;base64,")

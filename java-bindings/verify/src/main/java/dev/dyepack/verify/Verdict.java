@@ -16,16 +16,29 @@ import java.util.Locale;
  * @param probabilityPValue the paired t-test's p-value, or null for label-only answers
  * @param meanGain      the mean rise of the target's probability from clean to triggered, or null
  * @param tau           the probability test's margin
- * @param pValue        the reported p-value (the larger of the two where both exist)
+ * @param pValue        the reported p-value: the larger of the label test's (or, where it decides, the key-rank
+ *                      test's) and the probability test's where both exist
  * @param alpha         the significance level
  * @param detected      whether pValue &lt; alpha
  * @param cleanAccuracy the suspect's accuracy on the clean probes
  * @param clean         the target rate on clean probes
  * @param controls      the target rate under each control trigger
+ * @param keyRank       the key-rank test ({@link Verifier}), or null without controls
  */
 public record Verdict(int target, int probes, int hits, double successRate, double nullRate, double margin,
         double labelPValue, Double probabilityPValue, Double meanGain, double tau, double pValue, double alpha,
-        boolean detected, double cleanAccuracy, Verifier.Rate clean, List<Verifier.Rate> controls) {
+        boolean detected, double cleanAccuracy, Verifier.Rate clean, List<Verifier.Rate> controls, KeyRank keyRank) {
+
+    /**
+     * Where the owner's trigger ranks among the control keys.
+     *
+     * @param controls the control keys (or variants)
+     * @param atLeast  controls answered with the target at least as often as the owner's trigger
+     * @param pValue   {@code (1 + atLeast) / (controls + 1)}
+     * @param decides  whether there are enough controls for it to reach alpha, so that it decides in place of
+     *                 the label test
+     */
+    public record KeyRank(int controls, int atLeast, double pValue, boolean decides) {}
 
     /** @return "watermark detected" or "watermark not detected" */
     public String decision() {
@@ -55,6 +68,9 @@ public record Verdict(int target, int probes, int hits, double successRate, doub
         b.append(",\"target\":").append(target);
         b.append(",\"clean_accuracy\":").append(num(cleanAccuracy));
         b.append(",\"clean\":").append(rate(clean));
+        b.append(",\"key_rank\":").append(keyRank == null ? "null" : "{\"controls\":" + keyRank.controls()
+                + ",\"at_least\":" + keyRank.atLeast() + ",\"p_value\":" + num(keyRank.pValue()) + ",\"decides\":"
+                + keyRank.decides() + "}");
         b.append(",\"controls\":[");
         for (int i = 0; i < controls.size(); i++) {
             b.append(i == 0 ? "" : ",").append(rate(controls.get(i)));

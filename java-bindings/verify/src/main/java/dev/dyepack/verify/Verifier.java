@@ -29,6 +29,17 @@ import org.apache.commons.statistics.inference.TTest;
  * twin (the published dataset-ownership-verification form); the reported p-value is the larger of
  * the two, so both must agree.
  *
+ * <p><b>Key-rank test</b> (a probe set with at least {@link #rankControls(double)} control keys: 100 at
+ * alpha 0.01, {@code dyepack probe-set --controls 199} recommended). A model that was not trained on the owner's
+ * data cannot tell the owner's key from the control keys: the owner's key and the controls are all drawn
+ * independently of whatever key, if any, the model learnt, so under that null the owner's trigger is as likely
+ * as any control to be answered most often. The p-value {@code (1 + #{controls answered at least as often}) / (K
+ * + 1)} is therefore exact, whatever the model learnt, including a stranger's pattern that happens to share much
+ * with the owner's, which three controls bound only thinly (docs/efficacy.md, section 19). Ties count against
+ * the owner. It is computed whenever there are controls; where there are enough for it to reach alpha it
+ * decides in place of the label test, whose null, the largest of K controls' bounds, only grows with K (the
+ * probability test still has to agree where answers are probabilities).
+ *
  * <p>Distributions and tests are Apache Commons Statistics'. Thread-safe and immutable.
  *
  * @param alpha  the significance level, in (0, 0.5]
@@ -77,6 +88,43 @@ public record Verifier(double alpha, double tau, double margin) {
     /** @return a verifier at alpha = 0.01, tau = 0.2, margin = 0.1 */
     public static Verifier defaults() {
         return new Verifier(DEFAULT_ALPHA, DEFAULT_TAU, DEFAULT_MARGIN);
+    }
+
+    /**
+     * The fewest control keys with which the key-rank test can reach a significance level: the smallest K with
+     * {@code 1 / (K + 1) < alpha}, its smallest p-value.
+     *
+     * @param alpha the significance level, in (0, 0.5]
+     * @return K (100 at alpha 0.01)
+     * @throws InvalidArgumentException for alpha outside (0, 0.5]
+     */
+    public static int rankControls(double alpha) {
+        if (!(alpha > 0 && alpha <= 0.5)) {
+            throw InvalidArgumentException.of("alpha", alpha, "in (0, 0.5]");
+        }
+        int k = (int) Math.min(Integer.MAX_VALUE - 1, Math.floor(1 / alpha));
+        while (1.0 / (k + 1) >= alpha) {
+            k++;
+        }
+        while (k > 1 && 1.0 / k < alpha) {
+            k--;
+        }
+        return k;
+    }
+
+    /**
+     * The key-rank test's p-value: where the owner's trigger ranks among the controls by answers of the target.
+     *
+     * @param ownerHits    triggered probes answered with the target
+     * @param controlHits  each control's probes answered with the target (the same probes, the same count)
+     * @return {@code (1 + #{k : controlHits[k] >= ownerHits}) / (K + 1)}; 1 without controls
+     */
+    public static double keyRankP(int ownerHits, int[] controlHits) {
+        int atLeast = 0;
+        for (int h : controlHits) {
+            atLeast += h >= ownerHits ? 1 : 0;
+        }
+        return (1.0 + atLeast) / (controlHits.length + 1);
     }
 
     /**
@@ -171,9 +219,20 @@ public record Verifier(double alpha, double tau, double margin) {
             meanGain = sum / n;
             probabilityP = pairedP(up, base, meanGain);
         }
-        double p = probabilityP == null ? labelP : Math.max(labelP, probabilityP);
+        int[] controlHits = controlRates.stream().mapToInt(Rate::hits).toArray();
+        Verdict.KeyRank rank = null;
+        if (controlHits.length > 0) {
+            int atLeast = 0;
+            for (int h : controlHits) {
+                atLeast += h >= hits ? 1 : 0;
+            }
+            rank = new Verdict.KeyRank(controlHits.length, atLeast, keyRankP(hits, controlHits),
+                    controlHits.length >= rankControls(alpha));
+        }
+        double first = rank != null && rank.decides() ? rank.pValue() : labelP;
+        double p = probabilityP == null ? first : Math.max(first, probabilityP);
         return new Verdict(target, n, hits, (double) hits / n, nullRate, margin, labelP, probabilityP, meanGain, tau,
-                p, alpha, p < alpha, (double) correct / n, cleanRate, List.copyOf(controlRates));
+                p, alpha, p < alpha, (double) correct / n, cleanRate, List.copyOf(controlRates), rank);
     }
 
     /** One-sided paired t-test of mean(up - base) > tau; a constant difference decides by its sign. */

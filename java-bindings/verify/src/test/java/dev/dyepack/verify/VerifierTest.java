@@ -156,6 +156,143 @@ class VerifierTest {
         assertFalse(d.detected(), "p = " + d.pValue());
     }
 
+    /** The key-rank p-value by its definition: the owner's rank among all K + 1 hit counts, ties against it. */
+    static double rankByDefinition(int owner, int[] controls) {
+        int[] all = Arrays.copyOf(controls, controls.length + 1);
+        all[controls.length] = owner;
+        Arrays.sort(all);
+        // Keys answered at least as often as the owner's, the owner's own among them.
+        int from = 0;
+        while (all[from] < owner) {
+            from++;
+        }
+        return (double) (all.length - from) / all.length;
+    }
+
+    private static List<Verifier.Named> controls(int n, int[] hits) {
+        List<Verifier.Named> c = new java.util.ArrayList<>();
+        for (int k = 0; k < hits.length; k++) {
+            c.add(new Verifier.Named("control-" + (k + 1), labels(n, 10, 0, hits[k], 100 + k)));
+        }
+        return c;
+    }
+
+    @Test
+    void theKeyRankTestNeedsEnoughControlsToReachAlpha() {
+        assertEquals(100, Verifier.rankControls(0.01), "1/101 < 0.01 <= 1/100");
+        assertEquals(20, Verifier.rankControls(0.05));
+        assertEquals(1000, Verifier.rankControls(0.001));
+        assertEquals(2, Verifier.rankControls(0.5));
+        for (double alpha : new double[] {0.01, 0.05, 0.001, 0.3, 0.5, 0.0123}) {
+            int k = Verifier.rankControls(alpha);
+            assertTrue(1.0 / (k + 1) < alpha && (k == 1 || 1.0 / k >= alpha), "alpha " + alpha + ": " + k);
+        }
+        assertThrows(InvalidArgumentException.class, () -> Verifier.rankControls(0));
+        assertTrue(ProbeSet.MAX_CONTROLS >= Verifier.rankControls(0.001), "a probe set can hold enough at 0.001");
+    }
+
+    @Test
+    void theKeyRankPValueIsTheOwnersRankWithTiesAgainstIt() {
+        Random r = new Random(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int k = 1 + r.nextInt(300);
+            int[] hits = new int[k];
+            for (int i = 0; i < k; i++) {
+                hits[i] = r.nextInt(40);
+            }
+            int owner = r.nextInt(45);
+            assertEquals(rankByDefinition(owner, hits), Verifier.keyRankP(owner, hits), 1e-15);
+        }
+        assertEquals(1.0, Verifier.keyRankP(5, new int[] {5, 5, 5}), "ties count against the owner");
+        assertEquals(1.0 / 4, Verifier.keyRankP(6, new int[] {5, 5, 5}));
+        assertEquals(1.0, Verifier.keyRankP(0, new int[0]));
+    }
+
+    @Test
+    void theKeyRankTestHoldsItsFalseAccusationRateAtAlphaWhereTheLabelTestDoesNot() {
+        // Strangers' models: each answers every key's pattern at a rate of its own, drawn from a heavy-tailed
+        // spread (most keys near the clean rate, a few that share much with the stranger's key far above it, as
+        // measured: docs/efficacy.md, section 19), and the owner's key is one more draw from the same spread, as it
+        // is for anyone but the owner. The key-rank test (199 controls of 100 probes) must accuse at most alpha of
+        // them; the label test (the default probe set: 1,000 probes, three controls, the margin), which sees the
+        // spread three times, accuses several times as many.
+        int k = 199;
+        Random r = new Random(11);
+        Verifier v = Verifier.defaults();
+        int trials = 2000;
+        int rankAccused = 0;
+        int labelAccused = 0;
+        for (int t = 0; t < trials; t++) {
+            double scale = 0.2 + 0.6 * r.nextDouble();
+            double[] rate = new double[k + 1];
+            int[] hits = new int[k + 1];
+            for (int i = 0; i <= k; i++) {
+                rate[i] = Math.min(1, 0.01 + scale * Math.pow(r.nextDouble(), 8));
+                hits[i] = binomial(r, 100, rate[i]);
+            }
+            rankAccused += Verifier.keyRankP(hits[k], Arrays.copyOf(hits, k)) < v.alpha() ? 1 : 0;
+            int n = 1000;
+            Verdict three = v.verify(0, truth(n, 10), labels(n, 10, 0, binomial(r, n, 0.01), t),
+                    labels(n, 10, 0, binomial(r, n, rate[k]), t + 1),
+                    controls(n, new int[] {binomial(r, n, rate[0]), binomial(r, n, rate[1]), binomial(r, n, rate[2])}));
+            labelAccused += three.detected() ? 1 : 0;
+        }
+        // Binomial(2000, 1 / 200) has mean 10 and standard deviation 3.2: 25 is 4.7 of them above.
+        assertTrue(rankAccused <= 25, rankAccused + " of " + trials + " accused by the key-rank test");
+        assertTrue(labelAccused > 3 * 25, "label test " + labelAccused + ", key-rank " + rankAccused);
+    }
+
+    private static int binomial(Random r, int n, double p) {
+        int h = 0;
+        for (int j = 0; j < n; j++) {
+            h += r.nextDouble() < p ? 1 : 0;
+        }
+        return h;
+    }
+
+    @Test
+    void withEnoughControlsTheKeyRankTestDecidesInPlaceOfTheLabelTest() {
+        int n = 100;
+        Random r = new Random(3);
+        int[] many = new int[100];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = r.nextInt(30);
+        }
+        many[17] = 60; // one control key close to whatever the model learnt: the label test's null rises to it
+        Answers clean = labels(n, 10, 0, 2, 1);
+        // The owner's model: its trigger answered more often than every control, but not 10 points above the
+        // largest control's upper bound.
+        Verdict owner = Verifier.defaults().verify(0, truth(n, 10), clean, labels(n, 10, 0, 64, 2), controls(n, many));
+        assertEquals(new Verdict.KeyRank(100, 0, 1.0 / 101, true), owner.keyRank());
+        assertTrue(owner.labelPValue() > 0.5, "the label test alone would miss it: " + owner.labelPValue());
+        assertEquals(1.0 / 101, owner.pValue(), 1e-15);
+        assertTrue(owner.detected());
+        assertTrue(owner.toJson().contains("\"key_rank\":{\"controls\":100,\"at_least\":0,\"p_value\":"
+                + (1.0 / 101) + ",\"decides\":true}"), owner.toJson());
+        // One control fewer: the test cannot reach alpha and is shown, not used; the label test decides.
+        int[] fewer = Arrays.copyOf(many, 99);
+        Verdict short99 = Verifier.defaults().verify(0, truth(n, 10), clean, labels(n, 10, 0, 64, 2),
+                controls(n, fewer));
+        assertFalse(short99.keyRank().decides());
+        assertEquals(0.01, short99.keyRank().pValue(), 1e-15);
+        assertEquals(short99.labelPValue(), short99.pValue());
+        assertFalse(short99.detected());
+        // A stranger whose key happens to draw more answers than most controls, not all: not accused.
+        Verdict stranger = Verifier.defaults().verify(0, truth(n, 10), clean, labels(n, 10, 0, 45, 3),
+                controls(n, many));
+        assertEquals(2.0 / 101, stranger.keyRank().pValue(), 1e-15);
+        assertFalse(stranger.detected());
+        // A model that answers the target for everything ties with every control.
+        int[] all = new int[100];
+        Arrays.fill(all, n);
+        Verdict always = Verifier.defaults().verify(0, truth(n, 10), labels(n, 10, 0, n, 4), labels(n, 10, 0, n, 5),
+                controls(n, all));
+        assertEquals(1.0, always.keyRank().pValue());
+        assertFalse(always.detected());
+        // Without controls there is no ranking.
+        assertNull(Verifier.defaults().verify(0, truth(n, 10), clean, labels(n, 10, 0, 64, 2), List.of()).keyRank());
+    }
+
     private static Answers probs(int n, int target, double[] targetP) {
         float[] p = new float[n * 2];
         for (int i = 0; i < n; i++) {
