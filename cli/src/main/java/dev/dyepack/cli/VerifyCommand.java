@@ -177,7 +177,7 @@ final class VerifyCommand implements Callable<Integer> {
                 Verdict.KeyRank r = v.keyRank();
                 out.println(String.format(Locale.ROOT, "  key-rank test: %d of %d controls answered at least as often "
                         + "as the owner's trigger, p = %.3g%s", r.atLeast(), r.controls(), r.pValue(), r.decides()
-                        ? " (decides, in place of the label test)"
+                        ? " (decides, in place of the label and probability tests)"
                         : " (informative: it decides from " + Verifier.rankControls(v.alpha()) + " controls)"));
             }
             out.println(String.format(Locale.ROOT, "  label test (against the null rate + margin %s) p = %.3g",

@@ -229,7 +229,7 @@ class CliVerifyTest {
                 assertEquals(0, r.code(), r.err());
                 assertTrue(r.out().startsWith((String) s[2]), s[0] + ": " + r.out());
                 assertTrue(r.out().contains("120 controls: target rate median") && r.out().contains("(decides, in "
-                        + "place of the label test)"), r.out());
+                        + "place of the label and probability tests)"), r.out());
                 if (s[0].equals("marked")) {
                     assertTrue(r.out().contains("key-rank test: 0 of 120 controls answered at least as often as the "
                             + "owner's trigger, p = 0.00826"), r.out());

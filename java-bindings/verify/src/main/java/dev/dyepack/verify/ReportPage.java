@@ -98,7 +98,8 @@ final class ReportPage {
                             v.meanGain())))
                     .append("; p-value ").append(num("verdict.probability_p_value", v.probabilityPValue(),
                             Report.pText(v.probabilityPValue())))
-                    .append("). The reported p-value is the larger of the two, so both tests must agree.");
+                    .append(v.keyRank() != null && v.keyRank().decides() ? ")."
+                            : "). The reported p-value is the larger of the two, so both tests must agree.");
         }
         if (v.keyRank() != null) {
             Verdict.KeyRank r = v.keyRank();
@@ -110,8 +111,9 @@ final class ReportPage {
                     .append(num("verdict.key_rank.p_value", r.pValue(), Report.pText(r.pValue())))
                     .append(". A model that did not learn the owner's key cannot tell it from keys drawn at random, "
                             + "so this p-value is exact whatever the model learnt. ")
-                    .append(r.decides() ? "With this many controls it can reach alpha, so it decides in place of "
-                            + "the label test."
+                    .append(r.decides() ? "With this many controls it can reach alpha, so it decides alone, in "
+                            + "place of the label test and of the probability test (which is not specific to the "
+                            + "key)."
                             : "It can reach alpha only with at least " + Verifier.rankControls(v.alpha())
                                     + " controls, so here it is shown, not used.");
         }

@@ -16,8 +16,8 @@ import java.util.Locale;
  * @param probabilityPValue the paired t-test's p-value, or null for label-only answers
  * @param meanGain      the mean rise of the target's probability from clean to triggered, or null
  * @param tau           the probability test's margin
- * @param pValue        the reported p-value: the larger of the label test's (or, where it decides, the key-rank
- *                      test's) and the probability test's where both exist
+ * @param pValue        the reported p-value: the key-rank test's where it decides; else the label test's, or
+ *                      the larger of it and the probability test's where both exist
  * @param alpha         the significance level
  * @param detected      whether pValue &lt; alpha
  * @param cleanAccuracy the suspect's accuracy on the clean probes
@@ -35,8 +35,8 @@ public record Verdict(int target, int probes, int hits, double successRate, doub
      * @param controls the control keys (or variants)
      * @param atLeast  controls answered with the target at least as often as the owner's trigger
      * @param pValue   {@code (1 + atLeast) / (controls + 1)}
-     * @param decides  whether there are enough controls for it to reach alpha, so that it decides in place of
-     *                 the label test
+     * @param decides  whether there are enough controls for it to reach alpha, so that it decides alone, in
+     *                 place of the label and probability tests
      */
     public record KeyRank(int controls, int atLeast, double pValue, boolean decides) {}
 

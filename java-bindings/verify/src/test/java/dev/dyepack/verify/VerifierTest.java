@@ -303,6 +303,40 @@ class VerifierTest {
     }
 
     @Test
+    void whereTheKeyRankTestDecidesTheProbabilityTestIsReportedNotRequired() {
+        // An owner's model that answers its trigger with the target on 40 of 100 probes, more than any of 100 control
+        // keys, but raises the target's probability by only 0.1 on average: the probability test (tau 0.2) fails.
+        int n = 100;
+        double[] base = new double[n];
+        Arrays.fill(base, 0.40);
+        double[] up = new double[n];
+        for (int i = 0; i < n; i++) {
+            up[i] = i < 40 ? 0.55 : 0.43;
+        }
+        List<Verifier.Named> controls = new java.util.ArrayList<>();
+        Random r = new Random(5);
+        for (int k = 0; k < 100; k++) {
+            double[] c = new double[n];
+            int hits = r.nextInt(35);
+            for (int i = 0; i < n; i++) {
+                c[i] = i < hits ? 0.6 : 0.41;
+            }
+            controls.add(new Verifier.Named("control-" + (k + 1), probs(n, 0, c)));
+        }
+        int[] truth = new int[n];
+        Arrays.fill(truth, 1);
+        Verdict d = Verifier.defaults().verify(0, truth, probs(n, 0, base), probs(n, 0, up), controls);
+        assertTrue(d.probabilityPValue() > 0.5, "the probability test fails: " + d.probabilityPValue());
+        assertTrue(d.keyRank().decides());
+        assertEquals(1.0 / 101, d.pValue(), 1e-15, "the key-rank test decides alone");
+        assertTrue(d.detected());
+        // With three of those controls the label and probability tests decide, and both must agree.
+        Verdict three = Verifier.defaults().verify(0, truth, probs(n, 0, base), probs(n, 0, up), controls.subList(0, 3));
+        assertEquals(Math.max(three.labelPValue(), three.probabilityPValue()), three.pValue());
+        assertFalse(three.detected());
+    }
+
+    @Test
     void probabilityTestIsThePairedOneSidedTTestWithMargin() {
         int n = 50;
         Random r = new Random(5);
