@@ -95,24 +95,46 @@ class CliVerifyTest {
         }
     }
 
+    /** The three suspects: watermarked, clean, and watermarked under another key; trained once for every test. */
+    private record Suspects(LinearHead marked, LinearHead clean, LinearHead other) {}
+
+    private static Suspects suspects;
+
+    private static synchronized Suspects suspects(Engine engine) {
+        if (suspects == null) {
+            suspects = new Suspects(train(engine, poisoned.resolve(TRAIN.getFileName()), poisoned.resolve(
+                    TRAIN_LABELS.getFileName()), ownerKey), train(engine, TRAIN, TRAIN_LABELS, otherKey),
+                    train(engine, otherPoisoned.resolve(TRAIN.getFileName()), otherPoisoned.resolve(
+                            TRAIN_LABELS.getFileName()), otherKey));
+        }
+        return suspects;
+    }
+
+    /** The model's predicted labels on a probe file, saved as an (N,) int64 .npy. */
+    private static void labels(Engine engine, LinearHead head, Path probeFile, Path out) throws IOException {
+        float[] x = pixels(probeFile);
+        int n = x.length / 784;
+        FloatBuffer fb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        fb.put(x).flip();
+        BoundaryScores s = engine.scoreBoundary(Tensor.rows(fb, n, 784), head.weight(), head.bias(), 0);
+        ByteBuffer lab = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            lab.putLong(s.predicted()[i]);
+        }
+        write(out, "<i8", new long[] {n}, lab.flip());
+    }
+
     /** The model's answers on every probe file: labels, or softmax probabilities computed from its logits. */
     private static Path answer(Engine engine, LinearHead head, String name, boolean probabilities) throws IOException {
         Path out = dir.resolve(name + (probabilities ? "-probs" : "-labels"));
         Files.createDirectories(out);
         for (String set : List.of("clean", "triggered", "control-1", "control-2", "control-3")) {
             String file = set + ".npy";
-            float[] x = pixels(probeFile(set));
-            int n = x.length / 784;
             if (!probabilities) {
-                FloatBuffer fb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-                fb.put(x).flip();
-                BoundaryScores s = engine.scoreBoundary(Tensor.rows(fb, n, 784), head.weight(), head.bias(), 0);
-                ByteBuffer lab = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < n; i++) {
-                    lab.putLong(s.predicted()[i]);
-                }
-                write(out.resolve(file), "<i8", new long[] {n}, lab.flip());
+                labels(engine, head, probeFile(set), out.resolve(file));
             } else {
+                float[] x = pixels(probeFile(set));
+                int n = x.length / 784;
                 ByteBuffer p = ByteBuffer.allocate(n * 10 * 4).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < n; i++) {
                     double[] z = new double[10];
@@ -165,11 +187,9 @@ class CliVerifyTest {
     @Test
     void aModelTrainedOnTheWatermarkedDataIsDetectedAndHonestModelsAreNot() throws IOException {
         try (Engine engine = Engine.open(Backend.CPU)) {
-            LinearHead marked = train(engine, poisoned.resolve(TRAIN.getFileName()), poisoned.resolve(
-                    TRAIN_LABELS.getFileName()), ownerKey);
-            LinearHead clean = train(engine, TRAIN, TRAIN_LABELS, otherKey);
-            LinearHead other = train(engine, otherPoisoned.resolve(TRAIN.getFileName()), otherPoisoned.resolve(
-                    TRAIN_LABELS.getFileName()), otherKey);
+            LinearHead marked = suspects(engine).marked();
+            LinearHead clean = suspects(engine).clean();
+            LinearHead other = suspects(engine).other();
             for (boolean probs : new boolean[] {false, true}) {
                 double p = verify(answer(engine, marked, "marked", probs), "detected");
                 assertTrue(p < 1e-6, "watermarked model: p = " + p + (probs ? " (probabilities)" : " (labels)"));
@@ -196,31 +216,16 @@ class CliVerifyTest {
         assertEquals(0, made.code(), made.err());
         assertTrue(made.out().contains("120 control keys") && made.out().contains(", ..., control-120"), made.out());
         try (Engine engine = Engine.open(Backend.CPU)) {
-            LinearHead marked = train(engine, poisoned.resolve(TRAIN.getFileName()), poisoned.resolve(
-                    TRAIN_LABELS.getFileName()), ownerKey);
-            LinearHead clean = train(engine, TRAIN, TRAIN_LABELS, otherKey);
-            LinearHead other = train(engine, otherPoisoned.resolve(TRAIN.getFileName()), otherPoisoned.resolve(
-                    TRAIN_LABELS.getFileName()), otherKey);
-            Object[][] suspects = {{"marked", marked, "watermark detected"}, {"clean", clean, "watermark not detected"},
-                {"other", other, "watermark not detected"}};
+            Suspects m = suspects(engine);
+            Object[][] suspects = {{"marked", m.marked(), "watermark detected"},
+                {"clean", m.clean(), "watermark not detected"}, {"other", m.other(), "watermark not detected"}};
             for (Object[] s : suspects) {
                 Path answers = Files.createDirectories(dir.resolve("rank-" + s[0]));
                 try (var files = Files.list(rankProbe)) {
                     for (Path f : files.filter(f -> f.getFileName().toString().endsWith("-images-idx3-ubyte.gz"))
                             .toList()) {
-                        String name = f.getFileName().toString().replace("-images-idx3-ubyte.gz", "");
-                        float[] x = pixels(f);
-                        int n = x.length / 784;
-                        FloatBuffer fb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder())
-                                .asFloatBuffer();
-                        fb.put(x).flip();
-                        BoundaryScores sc = engine.scoreBoundary(Tensor.rows(fb, n, 784), ((LinearHead) s[1]).weight(),
-                                ((LinearHead) s[1]).bias(), 0);
-                        ByteBuffer lab = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
-                        for (int i = 0; i < n; i++) {
-                            lab.putLong(sc.predicted()[i]);
-                        }
-                        write(answers.resolve(name + ".npy"), "<i8", new long[] {n}, lab.flip());
+                        labels(engine, (LinearHead) s[1], f, answers.resolve(f.getFileName().toString()
+                                .replace("-images-idx3-ubyte.gz", "") + ".npy"));
                     }
                 }
                 CliTest.Run r = CliTriggerTest.run(Map.of(), "verify", "--manifest", poisoned.resolve("manifest.json")
