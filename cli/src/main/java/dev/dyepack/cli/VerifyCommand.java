@@ -178,7 +178,9 @@ final class VerifyCommand implements Callable<Integer> {
                 out.println(String.format(Locale.ROOT, "  key-rank test: %d of %d controls answered at least as often "
                         + "as the owner's trigger, p = %.3g%s", r.atLeast(), r.controls(), r.pValue(), r.decides()
                         ? " (decides, in place of the label and probability tests)"
-                        : " (informative: it decides from " + Verifier.rankControls(v.alpha()) + " controls)"));
+                        : r.controls() >= Verifier.rankControls(v.alpha()) ? " (informative: the controls are "
+                                + "variants of a keyless trigger, not keys drawn alike with the owner's)"
+                        : " (informative: it decides from " + Verifier.rankControls(v.alpha()) + " control keys)"));
             }
             out.println(String.format(Locale.ROOT, "  label test (against the null rate + margin %s) p = %.3g",
                     v.margin(), v.labelPValue())

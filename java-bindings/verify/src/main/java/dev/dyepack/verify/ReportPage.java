@@ -114,8 +114,11 @@ final class ReportPage {
                     .append(r.decides() ? "With this many controls it can reach alpha, so it decides alone, in "
                             + "place of the label test and of the probability test (which is not specific to the "
                             + "key)."
+                            : r.controls() >= Verifier.rankControls(v.alpha()) ? "The controls here are variants "
+                                    + "of a keyless trigger (other positions or frequencies), not keys drawn alike "
+                                    + "with the owner's, so it is shown, not used."
                             : "It can reach alpha only with at least " + Verifier.rankControls(v.alpha())
-                                    + " controls, so here it is shown, not used.");
+                                    + " control keys, so here it is shown, not used.");
         }
         b.append(" On the clean images the suspect was right ")
                 .append(num("verdict.clean_accuracy", v.cleanAccuracy(), pct(v.cleanAccuracy())))

@@ -36,7 +36,9 @@ import org.apache.commons.statistics.inference.TTest;
  * as any control to be answered most often. The p-value {@code (1 + #{controls answered at least as often}) / (K
  * + 1)} is therefore exact, whatever the model learnt, including a stranger's pattern that happens to share much
  * with the owner's, which three controls bound only thinly (docs/efficacy.md, section 19). Ties count against
- * the owner. It is computed whenever there are controls; where there are enough for it to reach alpha it
+ * the owner. It needs controls that are keys drawn alike with the owner's: a keyless trigger's controls (other
+ * corners, other frequencies) are not, and there it is only reported. It is computed whenever there are controls;
+ * where there are enough keys for it to reach alpha it
  * decides alone, in place of the label test, whose null, the largest of K controls' bounds, only grows with K,
  * and of the probability test, which is not key-specific; both are still reported.
  *
@@ -160,6 +162,27 @@ public record Verifier(double alpha, double tau, double margin) {
      */
     public Verdict verify(int target, int[] trueLabels, Answers clean, Answers triggered,
             List<Named> controls) {
+        return verify(target, trueLabels, clean, triggered, controls, true);
+    }
+
+    /**
+     * Verifies, saying whether the controls are the trigger under other keys (drawn alike with the owner's, so
+     * that the key-rank test is exact and may decide) or variants of a keyless trigger (other corners, other
+     * frequencies: not drawn alike with the owner's trigger, so the key-rank test is only reported).
+     *
+     * @param target         the watermark's target class
+     * @param trueLabels     the probes' true labels (none is the target)
+     * @param clean          the suspect's answers on the clean probes
+     * @param triggered      its answers on the same probes with the owner's trigger
+     * @param controls       its answers with each control trigger, each named
+     * @param controlsAreKeys whether the controls are the owner's trigger family under keys derived apart from
+     *                       the owner's
+     * @return the verdict and every number behind it
+     * @throws InvalidInputException if the answer sets do not all cover the same probes and classes, or
+     *                               a probe's true label is the target
+     */
+    public Verdict verify(int target, int[] trueLabels, Answers clean, Answers triggered,
+            List<Named> controls, boolean controlsAreKeys) {
         Objects.requireNonNull(clean, "clean");
         Objects.requireNonNull(triggered, "triggered");
         Objects.requireNonNull(controls, "controls");
@@ -227,7 +250,7 @@ public record Verifier(double alpha, double tau, double margin) {
                 atLeast += h >= hits ? 1 : 0;
             }
             rank = new Verdict.KeyRank(controlHits.length, atLeast, keyRankP(hits, controlHits),
-                    controlHits.length >= rankControls(alpha));
+                    controlsAreKeys && controlHits.length >= rankControls(alpha));
         }
         // The key-rank test, where it can reach alpha, is exact against every model not trained on the owner's key
         // and decides alone: the probability test is not key-specific (a stranger's model passes it as readily),

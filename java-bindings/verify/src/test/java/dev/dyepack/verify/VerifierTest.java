@@ -269,6 +269,13 @@ class VerifierTest {
         assertTrue(owner.detected());
         assertTrue(owner.toJson().contains("\"key_rank\":{\"controls\":100,\"at_least\":0,\"p_value\":"
                 + (1.0 / 101) + ",\"decides\":true}"), owner.toJson());
+        // Controls that are variants of a keyless trigger (other corners, other frequencies) are not drawn alike
+        // with the owner's trigger: the test is shown, not used, however many there are.
+        Verdict variants = Verifier.defaults().verify(0, truth(n, 10), clean, labels(n, 10, 0, 64, 2),
+                controls(n, many), false);
+        assertEquals(new Verdict.KeyRank(100, 0, 1.0 / 101, false), variants.keyRank());
+        assertEquals(variants.labelPValue(), variants.pValue());
+        assertFalse(variants.detected());
         // One control fewer: the test cannot reach alpha and is shown, not used; the label test decides.
         int[] fewer = Arrays.copyOf(many, 99);
         Verdict short99 = Verifier.defaults().verify(0, truth(n, 10), clean, labels(n, 10, 0, 64, 2),
