@@ -37,10 +37,10 @@ import org.apache.commons.statistics.inference.TTest;
  * + 1)} is therefore exact, whatever the model learnt, including a stranger's pattern that happens to share much
  * with the owner's, which three controls bound only thinly (docs/efficacy.md, section 19). Ties count against
  * the owner. It needs controls that are keys drawn alike with the owner's: a keyless trigger's controls (other
- * corners, other frequencies) are not, and there it is only reported. It is computed whenever there are controls;
- * where there are enough keys for it to reach alpha it
- * decides alone, in place of the label test, whose null, the largest of K controls' bounds, only grows with K,
- * and of the probability test, which is not key-specific; both are still reported.
+ * corners, other frequencies) are not, and there it is only reported. It is computed whenever there are
+ * controls; where there are enough keys for it to reach alpha it decides alone, in place of the label test,
+ * whose null, the largest of K controls' bounds, only grows with K, and of the probability test, which is not
+ * key-specific; both are still reported.
  *
  * <p>Distributions and tests are Apache Commons Statistics'. Thread-safe and immutable.
  *
@@ -122,11 +122,16 @@ public record Verifier(double alpha, double tau, double margin) {
      * @return {@code (1 + #{k : controlHits[k] >= ownerHits}) / (K + 1)}; 1 without controls
      */
     public static double keyRankP(int ownerHits, int[] controlHits) {
-        int atLeast = 0;
+        return (1.0 + atLeast(ownerHits, controlHits)) / (controlHits.length + 1);
+    }
+
+    /** The controls answered with the target at least as often as the owner's trigger. */
+    private static int atLeast(int ownerHits, int[] controlHits) {
+        int n = 0;
         for (int h : controlHits) {
-            atLeast += h >= ownerHits ? 1 : 0;
+            n += h >= ownerHits ? 1 : 0;
         }
-        return (1.0 + atLeast) / (controlHits.length + 1);
+        return n;
     }
 
     /**
@@ -170,13 +175,13 @@ public record Verifier(double alpha, double tau, double margin) {
      * that the key-rank test is exact and may decide) or variants of a keyless trigger (other corners, other
      * frequencies: not drawn alike with the owner's trigger, so the key-rank test is only reported).
      *
-     * @param target         the watermark's target class
-     * @param trueLabels     the probes' true labels (none is the target)
-     * @param clean          the suspect's answers on the clean probes
-     * @param triggered      its answers on the same probes with the owner's trigger
-     * @param controls       its answers with each control trigger, each named
+     * @param target          the watermark's target class
+     * @param trueLabels      the probes' true labels (none is the target)
+     * @param clean           the suspect's answers on the clean probes
+     * @param triggered       its answers on the same probes with the owner's trigger
+     * @param controls        its answers with each control trigger, each named
      * @param controlsAreKeys whether the controls are the owner's trigger family under keys derived apart from
-     *                       the owner's
+     *                        the owner's
      * @return the verdict and every number behind it
      * @throws InvalidInputException if the answer sets do not all cover the same probes and classes, or
      *                               a probe's true label is the target
@@ -245,11 +250,7 @@ public record Verifier(double alpha, double tau, double margin) {
         int[] controlHits = controlRates.stream().mapToInt(Rate::hits).toArray();
         Verdict.KeyRank rank = null;
         if (controlHits.length > 0) {
-            int atLeast = 0;
-            for (int h : controlHits) {
-                atLeast += h >= hits ? 1 : 0;
-            }
-            rank = new Verdict.KeyRank(controlHits.length, atLeast, keyRankP(hits, controlHits),
+            rank = new Verdict.KeyRank(controlHits.length, atLeast(hits, controlHits), keyRankP(hits, controlHits),
                     controlsAreKeys && controlHits.length >= rankControls(alpha));
         }
         // The key-rank test, where it can reach alpha, is exact against every model not trained on the owner's key
