@@ -116,6 +116,13 @@ final class ProbeSetCommand implements Callable<Integer> {
                     + " in " + this.out + "; save the suspect's answers to each as NAME.npy ("
                     + names(set.probeNames()) + ")");
             out.flush();
+            if (set.controls() >= dev.dyepack.verify.Verifier.rankControls(dev.dyepack.verify.Verifier.DEFAULT_ALPHA)
+                    && set.labels().length > 200) {
+                err.println("note: " + (long) (set.controls() + 2) * set.labels().length + " probes to answer; the "
+                        + "key-rank test that " + set.controls() + " controls bring decides well with 100 probes per "
+                        + "key (--size 100)");
+                err.flush();
+            }
             if (set.controls() == 0) {
                 err.println(VerifyCommand.KEYLESS_WARNING);
                 err.flush();

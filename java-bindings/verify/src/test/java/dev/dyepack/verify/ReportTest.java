@@ -165,6 +165,28 @@ class ReportTest {
     }
 
     @Test
+    void withHundredsOfControlsTheChartDrawsTheMostAnsweredAndTheTableListsEvery() {
+        java.util.List<Report.Rate> all = new java.util.ArrayList<>();
+        all.add(Report.Rate.of("triggered", 90, 100, 0.95));
+        all.add(Report.Rate.of("clean", 1, 100, 0.05));
+        for (int k = 1; k <= 199; k++) {
+            int hits = (k * 37) % 60; // a spread with a few near the top
+            all.add(Report.Rate.of("control-" + k, hits, 100, Math.min(1, hits / 100.0 + 0.1)));
+        }
+        java.util.List<Report.Rate> shown = ReportChart.shown(all);
+        assertEquals(ReportChart.MAX_BARS, shown.size());
+        assertEquals(all.subList(0, 2), shown.subList(0, 2), "triggered and clean first");
+        int lowestShown = shown.subList(2, shown.size()).stream().mapToInt(Report.Rate::hits).min().orElseThrow();
+        long higherHidden = all.subList(2, all.size()).stream().filter(r -> !shown.contains(r))
+                .filter(r -> r.hits() > lowestShown).count();
+        assertEquals(0, higherHidden, "no control left out was answered more often than one drawn");
+        java.util.List<Integer> order = shown.subList(2, shown.size()).stream()
+                .map(r -> Integer.parseInt(r.name().substring("control-".length()))).toList();
+        assertEquals(order.stream().sorted().toList(), order, "drawn in their order");
+        assertEquals(all.subList(0, 5), ReportChart.shown(all.subList(0, 5)), "a few controls: every one");
+    }
+
+    @Test
     void aPValueThatUnderflowsReadsAsBelowTheSmallestShown() {
         assertEquals("below 1e-300", Report.pText(0));
         assertEquals("2.50e-07", Report.pText(2.5e-7));
