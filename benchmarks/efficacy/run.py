@@ -245,8 +245,9 @@ def poison(work, data, labels, spec, budget, mode, extra, key):
 
 
 def verify(work, manifest, key, models, test_x, test_y, controls=3, size=1000):
-    """The owner's proof, through the product: `dyepack probe-set` draws 1,000 probes from the test images
-    (never the target's class) with the owner's trigger and `controls` control keys (3 unless --controls), each
+    """The owner's proof, through the product: `dyepack probe-set` draws `size` probes (1,000 unless --probe-size)
+    from the test images (never the target's class) with the owner's trigger and `controls` control keys (3 unless
+    --controls; from 100 on the key-rank test decides), each
     model's softmax answers are saved, and `dyepack verify --json` decides (its defaults: alpha 0.01, tau 0.2,
     label margin 0.1). Returns {model name: verdict}."""
     out = manifest["_dir"]
@@ -279,7 +280,10 @@ def key_rank(work, nt_path, spec, owner_trig, models, seed, k, probes=1000):
     the same images. A model that was not trained on the owner's data cannot tell the owner's key from K random
     ones: the owner's key is as likely as any of them to rank first, so p = (1 + #{keys answered at least as
     often}) / (K + 1) is an exact p-value under that null, whatever the model learnt (a stranger's key close to the
-    owner's included), at the price of K probe sets. Returns {model: {"rate", "p", "max_control", "controls_ge"}}."""
+    owner's included), at the price of K probe sets. The product's test (`verify` with `probe-set --controls K`)
+    is the same; this one is written apart from it, as a reference. Returns, for each model and each number M of
+    probes (100, 200 and `probes`: the first M), {"hits", "p", "max_control", "controls_ge", "median_control",
+    "control_hits"}."""
     sub = os.path.join(work, "test-nontarget-%d.npy" % probes)
     if not os.path.exists(sub):
         np.save(sub, np.load(nt_path)[:probes])
