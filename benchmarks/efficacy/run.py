@@ -119,6 +119,7 @@ ROWS = {
         ("clean-n96-1%", "sparse:n=96", "0.01", "clean", []),
         ("clean-n48-white-1%", "sparse:n=48,low=255", "0.01", "clean", []),
         ("clean-n48-white-neg1-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "1"]),
+        ("clean-n48-white-neg0-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "0"]),
         ("clean-n48-white-neg0.5-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "0.5"]),
         ("clean-n48-white-neg0.25-1%", "sparse:n=48,low=255", "0.01", "clean", ["--negatives", "0.25"]),
         ("clean-n48-white-far-1%", "sparse:n=48,low=255", "0.01", "clean", ["--select", "boundary-far"]),
