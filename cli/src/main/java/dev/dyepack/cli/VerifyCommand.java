@@ -41,6 +41,9 @@ import picocli.CommandLine.Spec;
             "  dyepack verify --marks marks/ --probe mark-probe/ --predictions clone-answers/ --key-file owner.key"})
 final class VerifyCommand implements Callable<Integer> {
     /** Said whenever a verdict rests on the clean probes alone (docs/verification.md measures why). */
+    /** Controls listed one per line in the text output; more (the key-rank test's hundreds) are summarised. */
+    static final int LISTED_CONTROLS = 16;
+
     static final String KEYLESS_WARNING = "warning: this probe set has no controls (a keyless trigger whose family has no variants, or "
             + "--controls 0), so the "
             + "null rests on the clean probes alone; a model watermarked by someone else for the same target can "
@@ -163,7 +166,7 @@ final class VerifyCommand implements Callable<Integer> {
                     100 * (1 - v.alpha()), v.nullRate()));
             out.println(String.format(Locale.ROOT, "  clean probes: target rate %.4f, bound %.4f; accuracy %.4f",
                     v.clean().rate(), v.clean().upperBound(), v.cleanAccuracy()));
-            if (v.controls().size() <= 16) {
+            if (v.controls().size() <= LISTED_CONTROLS) {
                 for (Verifier.Rate c : v.controls()) {
                     out.println(String.format(Locale.ROOT, "  %s: target rate %.4f, bound %.4f", c.name(), c.rate(),
                             c.upperBound()));

@@ -149,6 +149,7 @@ class CliProbeSetFolderTest {
         ProbeSet set = ProbeSet.open(probe, poisoned.resolve("manifest.json"),
                 new OwnerKey(SECRET.getBytes(StandardCharsets.UTF_8)));
         assertEquals(3, set.controls());
+        assertFalse(set.controlKeys(), "a keyless trigger's controls are variants, not keys: no key-rank decision");
         assertTrue(Files.readString(probe.resolve("probe.json")).contains("\"control_triggers\":{\"control-1\":"
                 + "\"patch:size=2,pos=tl,value=255\""));
         ImageFolder clean = ImageFolder.scan(probe.resolve("clean"));

@@ -56,9 +56,12 @@ import java.util.TreeMap;
  * @param indices  the probes' indices in the data they were drawn from, ascending
  * @param controls the number of control sets
  * @param labels   the probes' true labels
+ * @param controlKeys whether the controls are the owner's trigger under control keys (a keyed trigger), rather
+ *                 than variants of a keyless one: only then are they drawn alike with the owner's trigger, as
+ *                 the key-rank test needs ({@link Verifier})
  */
 public record ProbeSet(Path dir, Form form, int target, int classes, long[] indices, int controls, int[] labels,
-        Map<String, String> files) {
+        Map<String, String> files, boolean controlKeys) {
 
     /** The form of the probe files: the form of the data they were drawn from. */
     public enum Form {
@@ -269,11 +272,11 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
                 files.put(p.getFileName().toString(), Files.isDirectory(p) ? Fingerprints.treeSha256(p)
                         : Fingerprints.sha256(p));
             }
-            ProbeSet set = new ProbeSet(out, form, target, classes, chosen, controls, truth, files);
+            ProbeSet set = new ProbeSet(out, form, target, classes, chosen, controls, truth, files, trigger.keyed());
             writeRecord(set, m, manifest, dataSha, labels == null ? dataSha : Fingerprints.sha256(labels), trigger,
                     variants, key);
             staged.commit();
-            return new ProbeSet(finalDir, form, target, classes, chosen, controls, truth, files);
+            return new ProbeSet(finalDir, form, target, classes, chosen, controls, truth, files, trigger.keyed());
         }
     }
 
@@ -450,7 +453,7 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
      * @throws InvalidInputException    if the record is unreadable
      */
     public static ProbeSet open(Path dir, Path manifest, OwnerKey key) {
-        trustedManifest(manifest, key);
+        boolean keyed = TriggerSpec.parse(trustedManifest(manifest, key).triggerSpec()).keyed();
         Path file = dir.resolve(RECORD);
         // A regular file, read with a bound: a FIFO or device in its place must not block or exhaust memory.
         dev.dyepack.io.InputFiles.requireRegular(file);
@@ -499,6 +502,6 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
         Form form = Form.valueOf(((String) doc.getOrDefault("form", "npy")).toUpperCase(java.util.Locale.ROOT));
         return new ProbeSet(dir, form, Math.toIntExact((Long) doc.get("target")),
                 Math.toIntExact((Long) doc.get("classes")), indices, Math.toIntExact((Long) doc.get("controls")), truth,
-                names);
+                names, keyed);
     }
 }

@@ -39,7 +39,7 @@ public final class Verification {
     public static Verdict fromPredictions(Path manifest, Path probeDir, Path predictions, OwnerKey key,
             Verifier verifier) {
         ProbeSet set = ProbeSet.open(probeDir, manifest, key);
-        return verify(set, keyed(manifest), name -> {
+        return verify(set, name -> {
             Path file = predictions.resolve(name + ".npy");
             if (!Files.isRegularFile(file)) {
                 throw new InvalidInputException(file + ": missing; the suspect's answers on the probe set " + name
@@ -63,13 +63,7 @@ public final class Verification {
      */
     public static Verdict withModel(Path manifest, Path probeDir, OwnerKey key, SuspectModel model,
             Verifier verifier) {
-        return answering(ProbeSet.open(probeDir, manifest, key), keyed(manifest), model, verifier);
-    }
-
-    /** Whether the manifest's trigger is keyed, so that the probe set's controls are it under other keys. */
-    private static boolean keyed(Path manifest) {
-        return dev.dyepack.trigger.TriggerSpec.parse(dev.dyepack.manifest.ManifestReader.read(manifest).triggerSpec())
-                .keyed();
+        return answering(ProbeSet.open(probeDir, manifest, key), model, verifier);
     }
 
     /**
@@ -89,12 +83,12 @@ public final class Verification {
     public static Verdict fromEndpoint(Path manifest, Path probeDir, OwnerKey key, EndpointSettings endpoint,
             Verifier verifier) {
         ProbeSet set = ProbeSet.open(probeDir, manifest, key);
-        return answering(set, keyed(manifest), new EndpointSuspect(endpoint, set.classes()), verifier);
+        return answering(set, new EndpointSuspect(endpoint, set.classes()), verifier);
     }
 
     /** A suspect's answers on each of a verified probe set's files, tested. */
-    private static Verdict answering(ProbeSet set, boolean keyed, SuspectModel model, Verifier verifier) {
-        return verify(set, keyed, name -> model.answer(probes(set.probeFile(name), name)), verifier);
+    private static Verdict answering(ProbeSet set, SuspectModel model, Verifier verifier) {
+        return verify(set, name -> model.answer(probes(set.probeFile(name), name)), verifier);
     }
 
     /**
@@ -121,13 +115,13 @@ public final class Verification {
         }
     }
 
-    private static Verdict verify(ProbeSet set, boolean keyed, Function<String, Answers> answers, Verifier verifier) {
+    private static Verdict verify(ProbeSet set, Function<String, Answers> answers, Verifier verifier) {
         Answers clean = answers.apply("clean");
         Answers triggered = answers.apply("triggered");
         List<Verifier.Named> controls = new ArrayList<>();
         for (int k = 1; k <= set.controls(); k++) {
             controls.add(new Verifier.Named("control-" + k, answers.apply("control-" + k)));
         }
-        return verifier.verify(set.target(), set.labels(), clean, triggered, controls, keyed);
+        return verifier.verify(set.target(), set.labels(), clean, triggered, controls, set.controlKeys());
     }
 }
