@@ -7,6 +7,7 @@ import dev.dyepack.trigger.TriggerSpec;
 import dev.dyepack.verify.ControlTriggers;
 import dev.dyepack.mark.MarkProbeSet;
 import dev.dyepack.verify.ProbeSet;
+import dev.dyepack.verify.Verifier;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -49,14 +50,19 @@ final class ProbeSetCommand implements Callable<Integer> {
             + "are its class folders).")
     Path labels;
 
-    @Option(names = "--size", paramLabel = "N", description = "Probes to draw.")
-    int size = ProbeSet.DEFAULT_SIZE;
+    @Option(names = "--size", paramLabel = "N", description = "Probes to draw per set. Default: "
+            + ProbeSet.DEFAULT_RANK_SIZE + " with 100 or more control keys (the key-rank "
+            + "test), else " + ProbeSet.DEFAULT_SIZE + ".")
+    Integer size;
 
     @Option(names = "--controls", paramLabel = "K", description = "Control sets: the trigger under control keys, or for a keyless trigger the same family "
             + "with other parameters (a patch at other corners, a signal at other frequencies), as many as it has. "
-            + "At least 100 (alpha 0.01; 199 recommended, with a smaller --size such as 100) add the exact key-rank "
-            + "test, which then decides: the owner's trigger must be answered more often than every control key's.")
-    int controls = ProbeSet.DEFAULT_CONTROLS;
+            + "With 100 or more control keys the exact key-rank test decides: the owner's trigger must be answered "
+            + "more often than every control key's, which bounds accusing a model watermarked by someone else at "
+            + "1/(K+1). Default: " + ProbeSet.DEFAULT_RANK_CONTROLS + " for a keyed trigger (with the default size: "
+            + "20,100 queries), up to " + ProbeSet.DEFAULT_CONTROLS + " variants of a keyless one (with "
+            + ProbeSet.DEFAULT_SIZE + " probes each for the label test). At most " + ProbeSet.MAX_CONTROLS + ".")
+    Integer controls;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The probe set's folder.")
     Path out;
@@ -104,20 +110,23 @@ final class ProbeSetCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give --manifest and --data (or --marks LOGDIR)");
         }
         try (Engine engine = backend.open(err)) {
-            ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size, controls, key, this.out, force);
+            ProbeSet set = ProbeSet.create(engine, manifest, data, labels, size == null ? ProbeSet.AUTO : size,
+                    controls == null ? ProbeSet.AUTO : controls, key, this.out, force);
             TriggerSpec trigger = TriggerSpec.parse(ManifestReader.read(manifest).triggerSpec());
             String what = trigger.keyed() ? " control key" + (set.controls() == 1 ? "" : "s")
                     : " control trigger" + (set.controls() == 1 ? "" : "s") + (set.controls() == 0 ? ""
                             : " (" + String.join(", ", ControlTriggers.variants(trigger, set.controls()).stream()
                                     .map(TriggerSpec::toString).toList()) + ")");
+            boolean rank = set.controlKeys() && set.controls() >= Verifier.rankControls(Verifier.DEFAULT_ALPHA);
             out.println("probe set: " + set.labels().length + " probes of classes other than " + set.target() + ", "
-                    + set.controls() + what + "; files: "
+                    + set.controls() + what + " (" + String.format(java.util.Locale.ROOT, "%,d",
+                            (long) (set.controls() + 2) * set.labels().length) + " queries; "
+                    + (rank ? "the key-rank test decides" : "the label test decides") + "); files: "
                     + names(set.probeNames().stream().map(n -> set.probeFile(n).getFileName().toString()).toList())
                     + " in " + this.out + "; save the suspect's answers to each as NAME.npy ("
                     + names(set.probeNames()) + ")");
             out.flush();
-            if (set.controls() >= dev.dyepack.verify.Verifier.rankControls(dev.dyepack.verify.Verifier.DEFAULT_ALPHA)
-                    && set.labels().length > 200) {
+            if (rank && set.labels().length > 2 * ProbeSet.DEFAULT_RANK_SIZE) {
                 err.println("note: " + (long) (set.controls() + 2) * set.labels().length + " probes to answer; the "
                         + "key-rank test that " + set.controls() + " controls bring decides well with 100 probes per "
                         + "key (--size 100)");

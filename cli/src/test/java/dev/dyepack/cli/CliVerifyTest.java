@@ -69,9 +69,12 @@ class CliVerifyTest {
         }
         probe = dir.resolve("probe");
         CliTest.Run r = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json")
-                .toString(), "--data", TEST.toString(), "--labels", TEST_LABELS.toString(), "--size", "1000",
+                .toString(), "--data", TEST.toString(), "--labels", TEST_LABELS.toString(), "--controls", "3",
                 "--key-file", ownerKey.toString(), "--out", probe.toString());
         assertEquals(0, r.code(), r.err());
+        // Three controls are too few for the key-rank test: the label test decides, on 1,000 probes by default.
+        assertTrue(r.out().startsWith("probe set: 1000 probes of classes other than 0, 3 control keys (5,000 queries; "
+                + "the label test decides)"), r.out());
     }
 
     /** Softmax regression trained by the engine on an IDX image set; pixels scaled to [0, 1]. */
@@ -205,16 +208,19 @@ class CliVerifyTest {
     }
 
     @Test
-    void withHundredsOfControlKeysTheKeyRankTestDecidesOnRealModels() throws IOException {
-        // 120 control keys of 100 probes each: enough for the exact key-rank test at alpha 0.01 (100), which then
-        // decides. The watermarked model must answer its owner's trigger more often than every control key's;
-        // the clean model and the one watermarked under another key must not be accused.
+    void byDefaultTheKeyRankTestDecidesOnRealModels() throws IOException {
+        // The default probe set of a keyed trigger: 199 control keys of 100 probes each, enough for the exact
+        // key-rank test at alpha 0.01 (100), which then decides. The watermarked model must answer its owner's
+        // trigger more often than every control key's; the clean model and the one watermarked under another key
+        // must not be accused.
         Path rankProbe = dir.resolve("probe-rank");
         CliTest.Run made = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json")
-                .toString(), "--data", TEST.toString(), "--labels", TEST_LABELS.toString(), "--size", "100",
-                "--controls", "120", "--key-file", ownerKey.toString(), "--out", rankProbe.toString());
+                .toString(), "--data", TEST.toString(), "--labels", TEST_LABELS.toString(), "--key-file",
+                ownerKey.toString(), "--out", rankProbe.toString());
         assertEquals(0, made.code(), made.err());
-        assertTrue(made.out().contains("120 control keys") && made.out().contains(", ..., control-120"), made.out());
+        assertTrue(made.out().startsWith("probe set: 100 probes of classes other than 0, 199 control keys (20,100 "
+                + "queries; the key-rank test decides)") && made.out().contains(", ..., control-199"), made.out());
+        assertEquals(100, Samples.labels(rankProbe.resolve("labels.npy")).length);
         try (Engine engine = Engine.open(Backend.CPU)) {
             Suspects m = suspects(engine);
             Object[][] suspects = {{"marked", m.marked(), "watermark detected"},
@@ -233,13 +239,13 @@ class CliVerifyTest {
                         ownerKey.toString());
                 assertEquals(0, r.code(), r.err());
                 assertTrue(r.out().startsWith((String) s[2]), s[0] + ": " + r.out());
-                assertTrue(r.out().contains("120 controls: target rate median") && r.out().contains("(decides, in "
+                assertTrue(r.out().contains("199 controls: target rate median") && r.out().contains("(decides, in "
                         + "place of the label and probability tests)"), r.out());
                 if (s[0].equals("marked")) {
-                    assertTrue(r.out().contains("key-rank test: 0 of 120 controls answered at least as often as the "
-                            + "owner's trigger, p = 0.00826"), r.out());
+                    assertTrue(r.out().contains("key-rank test: 0 of 199 controls answered at least as often as the "
+                            + "owner's trigger, p = 0.005"), r.out());
                 }
-                System.out.printf("verify with 120 control keys, %s: %s%n", s[0], r.out().lines().filter(l -> l
+                System.out.printf("verify with 199 control keys, %s: %s%n", s[0], r.out().lines().filter(l -> l
                         .contains("key-rank")).findFirst().orElse(""));
             }
         }

@@ -77,10 +77,32 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
     public static final String RECORD = "probe.json";
     /** The purpose of the record's signing subkey. */
     public static final String SIGNATURE_PURPOSE = "probe/signature";
-    /** Default number of probes. */
+    /**
+     * Passed as the size or the control count to {@link #create}: the default for the manifest's trigger. A keyed
+     * trigger gets {@link #DEFAULT_RANK_CONTROLS} control keys of {@link #DEFAULT_RANK_SIZE} probes, so that the
+     * exact key-rank test decides; a keyless one (whose controls are variants, not keys drawn alike) gets up to
+     * {@link #DEFAULT_CONTROLS} variants of {@link #DEFAULT_SIZE} probes for the label test. A size left to the
+     * default with a control count given follows the count: {@link #DEFAULT_RANK_SIZE} from
+     * {@link Verifier#rankControls(double)} controls at {@link Verifier#DEFAULT_ALPHA} on, else {@link #DEFAULT_SIZE}.
+     */
+    public static final int AUTO = -1;
+    /** Default number of probes where the label test decides (a keyless trigger, or fewer than 100 controls). */
     public static final int DEFAULT_SIZE = 1000;
-    /** Default number of control keys. */
+    /** Default number of control variants of a keyless trigger (as many as its family has, up to this). */
     public static final int DEFAULT_CONTROLS = 3;
+    /**
+     * Default number of control keys of a keyed trigger: 199, so that the key-rank test decides with a p-value
+     * down to 1/200 (0.005, half the default alpha of 0.01) and bounds the chance of accusing
+     * a model watermarked by someone else at 1/200, however its answers spread across keys. Three controls, the
+     * default before, let the label test accuse three such models on the evaluation's networks
+     * (docs/efficacy.md, section 19).
+     */
+    public static final int DEFAULT_RANK_CONTROLS = 199;
+    /**
+     * Default number of probes with {@link #DEFAULT_RANK_CONTROLS}: 100 per key (20,100 queries in all), with
+     * which every owner measured on the evaluation's CNNs ranked first of 200 keys (docs/efficacy.md, section 19).
+     */
+    public static final int DEFAULT_RANK_SIZE = 100;
     /**
      * The most control keys: enough for the key-rank test ({@link Verifier#rankControls(double)}) at alpha 0.001
      * (at 0.01 it needs 100, and 199 take its p-value down to 0.005).
@@ -138,8 +160,8 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
      * @param data     held-out samples (.npy or IDX; the poisoned data itself is allowed: its poisoned
      *                 samples are never drawn)
      * @param labels   their labels
-     * @param size     probes, at least 1
-     * @param controls control keys, 0..{@value #MAX_CONTROLS}
+     * @param size     probes, at least 1, or {@link #AUTO}
+     * @param controls control keys, 0..{@value #MAX_CONTROLS}, or {@link #AUTO}
      * @param key      the owner's key (the manifest's)
      * @param out      the folder to write (created; must not hold a probe set)
      * @return the probe set
@@ -162,8 +184,8 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
      * @param manifest the poisoning's signed manifest
      * @param data     held-out samples
      * @param labels   their labels
-     * @param size     probes, at least 1
-     * @param controls control keys, 0..{@value #MAX_CONTROLS}
+     * @param size     probes, at least 1, or {@link #AUTO}
+     * @param controls control keys, 0..{@value #MAX_CONTROLS}, or {@link #AUTO}
      * @param key      the owner's key (the manifest's)
      * @param out      the folder to write (with its missing parents)
      * @param replace  whether an existing non-empty folder may be replaced (only by the final rename)
@@ -181,14 +203,21 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
         if (key == null) {
             throw new InvalidArgumentException("a probe set needs the owner's key", "key", null, "the owner's key");
         }
-        if (size < 1) {
+        if (size < 1 && size != AUTO) {
             throw InvalidArgumentException.of("size", size, "at least 1");
         }
-        if (controls < 0 || controls > MAX_CONTROLS) {
+        if ((controls < 0 || controls > MAX_CONTROLS) && controls != AUTO) {
             throw InvalidArgumentException.of("controls", controls, "in [0, " + MAX_CONTROLS + "]");
         }
         Manifest m = trustedManifest(manifest, key);
         TriggerSpec trigger = TriggerSpec.parse(m.triggerSpec());
+        if (controls == AUTO) {
+            controls = trigger.keyed() ? DEFAULT_RANK_CONTROLS : DEFAULT_CONTROLS;
+        }
+        if (size == AUTO) {
+            size = trigger.keyed() && controls >= Verifier.rankControls(Verifier.DEFAULT_ALPHA) ? DEFAULT_RANK_SIZE
+                    : DEFAULT_SIZE;
+        }
         // A keyless trigger is the same under every key: its controls are the same family with other
         // parameters (ControlTriggers), as many as the family offers.
         List<TriggerSpec> variants = trigger.keyed() ? List.of() : ControlTriggers.variants(trigger, controls);
