@@ -34,7 +34,8 @@ final class PreviewCommand implements Callable<Integer> {
     @Option(names = "--trigger", paramLabel = "SPEC", description = "An image trigger spec; the default is poison's "
             + "for the images' size and the mode: " + dev.dyepack.job.PoisonJob.DEFAULT_TRIGGER + ", "
             + dev.dyepack.job.PoisonJob.SMALL_IMAGE_TRIGGER + " on images under 192 pixels; clean-label "
-            + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER + ", " + dev.dyepack.job.PoisonJob.SMALL_IMAGE_CLEAN_TRIGGER + ".")
+            + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER + ", " + dev.dyepack.job.PoisonJob.MID_IMAGE_CLEAN_TRIGGER
+            + " under 384 pixels, " + dev.dyepack.job.PoisonJob.SMALL_IMAGE_CLEAN_TRIGGER + " under 192.")
     String trigger;
 
     @Option(names = "--mode", paramLabel = "dirty|clean", description = "Whose default trigger to show without "

@@ -122,11 +122,11 @@ class CliTriggerTest {
                 dir.resolve("b.png").toString());
         assertEquals(0, tiny.code(), tiny.err());
         assertTrue(tiny.out().contains("clean, sparse:n=24,"), tiny.out());
-        // --mode clean shows clean-label's default: the same places, every one bright.
+        // --mode clean shows clean-label's default: 96 keyed places, every one bright (24 on 10 x 10 images).
         CliTest.Run clean = run(Map.of("DYEPACK_KEY", SECRET), "preview", "--mode", "clean", "--out",
                 dir.resolve("c.png").toString());
         assertEquals(0, clean.code(), clean.err());
-        assertTrue(clean.out().contains("clean, sparse:n=48,block=0,alpha=1,value=255,low=255,"), clean.out());
+        assertTrue(clean.out().contains("clean, sparse:n=96,block=0,alpha=1,value=255,low=255,"), clean.out());
         CliTest.Run cleanTiny = run(Map.of("DYEPACK_KEY", SECRET), "preview", "--mode", "clean", "--data",
                 small.toString(), "--out", dir.resolve("d.png").toString());
         assertTrue(cleanTiny.out().contains("clean, sparse:n=24,block=0,alpha=1,value=255,low=255,"), cleanTiny.out());

@@ -91,18 +91,29 @@ public final class PoisonJob {
     public static final String SMALL_IMAGE_TRIGGER = "sparse:n=24";
 
     /**
-     * The trigger clean-label poisoning takes when none is given: the same 48 keyed pixels, every one of them
-     * bright ({@code low=255}). Clean-label stamps only target-class images; with half of the pixels dark (the
+     * The trigger clean-label poisoning takes when none is given: 96 keyed pixels, every one of them bright
+     * ({@code low=255}). Clean-label stamps only target-class images; with half of the pixels dark (the
      * dirty-label default), the pattern fired on shirts and dresses and hardly on shoes, whose black background
-     * hides a dark pixel (the likely reason; docs/efficacy.md, section 13). All bright, the evaluation's
-     * CNN reached 74-89% at 1% under five of six seeds and 40% under the sixth, whose key reached 73-74% when the
-     * network was trained under two other seeds (with half of the pixels dark: 44-85% and 13.5%, lower under every
-     * seed), at a smaller cost in clean accuracy. Without negatives models watermarked under other keys answer it
-     * too (16-46% on 20,000 images, up to 86% on all 60,000), so clean-label stamps {@link #CLEAN_NEGATIVES}
-     * per poisoned sample by default (docs/efficacy.md, section 18). Images with fewer than four
-     * times its pixels take {@link #SMALL_IMAGE_CLEAN_TRIGGER}.
+     * hides a dark pixel (the likely reason; docs/efficacy.md, section 13). Without negatives models watermarked
+     * under other keys answer a clean-label pattern too (16-46% on 20,000 images, up to 86% on all 60,000), so
+     * clean-label stamps {@link #CLEAN_NEGATIVES} per poisoned sample by default (section 18), which cost 48 bright
+     * pixels, the default before, a third of their strength: 50% or more in seven of twelve CNN training runs
+     * (mean 52%). 96 pixels reached 50% in eleven of twelve (mean 64%; 74-85% on all 60,000 images), every owner
+     * first of 200 keys under {@code dyepack verify}'s default probe set and no stranger accused. Two keys' 96
+     * places share more than 48 do, and with three control keys {@code verify} accused one stranger's model
+     * (section 19): this default rests on the key-rank test of {@code dyepack probe-set}'s default probe set.
+     * Images with fewer than four times its pixels take {@link #MID_IMAGE_CLEAN_TRIGGER} or
+     * {@link #SMALL_IMAGE_CLEAN_TRIGGER}.
      */
-    public static final String CLEAN_TRIGGER = "sparse:n=48,low=255";
+    public static final String CLEAN_TRIGGER = "sparse:n=96,low=255";
+    /** The pixels of {@link #CLEAN_TRIGGER}. */
+    static final int CLEAN_PIXELS = 96;
+
+    /**
+     * The clean-label default on images of 192 to 383 pixels: 48 pixels, all bright (the clean-label default
+     * before {@link #CLEAN_TRIGGER}; docs/efficacy.md, sections 13 and 18).
+     */
+    public static final String MID_IMAGE_CLEAN_TRIGGER = "sparse:n=48,low=255";
 
     /** The clean-label default on images under 192 pixels: {@link #SMALL_IMAGE_TRIGGER}'s 24 pixels, all bright. */
     public static final String SMALL_IMAGE_CLEAN_TRIGGER = "sparse:n=24,low=255";
@@ -143,6 +154,9 @@ public final class PoisonJob {
         if (spec.equals(TriggerSpec.parse(CLEAN_TRIGGER).toString())) {
             return " (the clean-label default)";
         }
+        if (spec.equals(TriggerSpec.parse(MID_IMAGE_CLEAN_TRIGGER).toString())) {
+            return " (the clean-label default on images under " + 4 * CLEAN_PIXELS + " pixels)";
+        }
         if (spec.equals(TriggerSpec.parse(SMALL_IMAGE_CLEAN_TRIGGER).toString())) {
             return " (the clean-label default on images under " + 4 * DEFAULT_PIXELS + " pixels)";
         }
@@ -154,7 +168,7 @@ public final class PoisonJob {
      * mode: {@link #SMALL_BUDGET_TRIGGER} for dirty-label below {@link #SMALL_BUDGET}, else
      * {@link #DEFAULT_TRIGGER} (clean-label: {@link #CLEAN_TRIGGER}), each only where the image holds at least
      * four times its pixels; else the next smaller, down to {@link #SMALL_IMAGE_TRIGGER} (clean-label:
-     * {@link #SMALL_IMAGE_CLEAN_TRIGGER}).
+     * {@link #MID_IMAGE_CLEAN_TRIGGER}, then {@link #SMALL_IMAGE_CLEAN_TRIGGER}).
      */
     static String defaultTrigger(long count, long n, long h, long w, SelectionMode mode) {
         if (mode == SelectionMode.DIRTY && smallBudget(count, n) && h * w >= 4L * SMALL_BUDGET_PIXELS
@@ -167,8 +181,8 @@ public final class PoisonJob {
     /**
      * The default trigger for images of {@code h x w} pixels from {@link #SMALL_BUDGET} of the data on, in the
      * given mode (what {@code dyepack preview --mode} shows): {@link #DEFAULT_TRIGGER} or {@link #CLEAN_TRIGGER},
-     * or {@link #SMALL_IMAGE_TRIGGER} or {@link #SMALL_IMAGE_CLEAN_TRIGGER} on images with fewer than four times
-     * its pixels.
+     * each on images of at least four times its pixels; smaller images take {@link #SMALL_IMAGE_TRIGGER}, or
+     * {@link #MID_IMAGE_CLEAN_TRIGGER} (from 192 pixels) and {@link #SMALL_IMAGE_CLEAN_TRIGGER}.
      *
      * @param h    the images' height
      * @param w    the images' width
@@ -179,7 +193,8 @@ public final class PoisonJob {
     public static String defaultTrigger(long h, long w, SelectionMode mode) {
         boolean large = h * w >= 4L * DEFAULT_PIXELS;
         if (Objects.requireNonNull(mode, "mode") == SelectionMode.CLEAN) {
-            return large ? CLEAN_TRIGGER : SMALL_IMAGE_CLEAN_TRIGGER;
+            return h * w >= 4L * CLEAN_PIXELS ? CLEAN_TRIGGER : large ? MID_IMAGE_CLEAN_TRIGGER
+                    : SMALL_IMAGE_CLEAN_TRIGGER;
         }
         return large ? DEFAULT_TRIGGER : SMALL_IMAGE_TRIGGER;
     }
@@ -212,8 +227,8 @@ public final class PoisonJob {
      * answered the owner's clean-label trigger at 86%, and {@code dyepack verify} accused it with three control
      * keys, or, with ten, no longer told the owner's model apart, which answered another key's dots at 94%. With
      * one negative per poisoned sample both owners were detected (p below 1e-100, their controls answered at 5.2%
-     * or less) and no other-key model was accused, at 56-60% attack success there, against 95-98% without
-     * (docs/efficacy.md, section 18).
+     * or less) and no other-key model was accused, at 56-60% attack success there with the 48 pixels of the time,
+     * against 95-98% without (docs/efficacy.md, section 18).
      */
     public static final double CLEAN_NEGATIVES = 1;
     /**
@@ -384,10 +399,16 @@ public final class PoisonJob {
             }
             if (trigger.toString().equals(TriggerSpec.parse(CLEAN_TRIGGER).toString())) {
                 // The measured default is weaker than dirty-label's: say so, and how to check
-                // (docs/efficacy.md, sections 13 and 18).
+                // (docs/efficacy.md, sections 13, 18 and 19).
                 return Optional.of("clean-label with this trigger, the push and negatives reached " + CLEAN_PUSHED
                         + where + ", dirty-label 96-99%: check the watermark on a model trained on this output "
                         + "(dyepack verify) before relying on it");
+            }
+            if (trigger.toString().equals(TriggerSpec.parse(MID_IMAGE_CLEAN_TRIGGER).toString())) {
+                return Optional.of("clean-label with this trigger, the push and negatives reached " + CLEAN_48_PUSHED
+                        + where + " (the clean-label default, " + CLEAN_TRIGGER + ", " + CLEAN_PUSHED + "; on images "
+                        + "of at least " + 4 * CLEAN_PIXELS + " pixels): check the watermark on a model trained on "
+                        + "this output (dyepack verify) before relying on it");
             }
             if (trigger.toString().equals(TriggerSpec.parse(DEFAULT_TRIGGER).toString())) {
                 return Optional.of("clean-label with this trigger (half of its pixels dark) and the push reached "
@@ -422,8 +443,11 @@ public final class PoisonJob {
      * Measured clean-label attack success at 1%, clean-label default trigger (docs/efficacy.md): with the push (eps
      * 64) and one negative per poisoned sample...
      */
-    private static final String CLEAN_PUSHED = "27-67% attack success at 1% on 20,000 images (six seeds) and "
-            + "56-60% on all 60,000 (two)";
+    private static final String CLEAN_PUSHED = "27-83% attack success at 1% on 20,000 images (twelve training runs, "
+            + "eleven at 50% or more) and 74-85% on all 60,000 (two)";
+    /** ... {@link #MID_IMAGE_CLEAN_TRIGGER}, the clean-label default before, the same way ... */
+    private static final String CLEAN_48_PUSHED = "27-67% attack success at 1% on 20,000 images (twelve training "
+            + "runs, seven at 50% or more) and 56-60% on all 60,000 (two)";
     /** ... the dirty-label default (half of its pixels dark) with the push ... */
     private static final String CLEAN_DARK_PUSHED = "44-85% attack success at 1% under five of six seeds and 13.5% "
             + "under the sixth";

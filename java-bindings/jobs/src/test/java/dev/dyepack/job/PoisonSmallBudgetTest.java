@@ -70,16 +70,19 @@ class PoisonSmallBudgetTest {
         // 14 x 14 = 196 pixels: four times 48, not four times 192; a small budget takes 48 pixels there.
         Run mid = poison("mid", 14, 14, "4", false, Double.NaN);
         assertEquals("sparse:n=48", mid.manifest.triggerSpec().replaceAll(",.*", ""));
-        // Clean-label takes its own default, 48 pixels all bright, at every budget (it was measured at 1% only),
-        // and 24 of them on small images.
-        String cleanDefault = TriggerSpec.parse("sparse:n=48,low=255").toString();
+        // Clean-label takes its own default, 96 pixels all bright, at every budget (it was measured at 1% only),
+        // 48 of them on images under 384 pixels and 24 under 192.
+        String cleanDefault = TriggerSpec.parse("sparse:n=96,low=255").toString();
         Run clean = poison("clean", 28, 28, "4", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(cleanDefault, clean.manifest.triggerSpec());
         Run cleanUsual = poison("clean-usual", 28, 28, "20", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(cleanDefault, cleanUsual.manifest.triggerSpec());
         assertEquals(20, cleanUsual.manifest.negativeIndices().length, "clean-label: one negative per poisoned sample");
         assertEquals(4, clean.manifest.negativeIndices().length, "and as many below 0.5%");
-        assertEquals(48, cleanUsual.brightPlaces, "every place of the clean-label pattern is set to 255");
+        assertEquals(96, cleanUsual.brightPlaces, "every place of the clean-label pattern is set to 255");
+        Run cleanMid = poison("clean-mid", 14, 14, "4", false, Double.NaN, SelectionMode.CLEAN);
+        assertEquals(TriggerSpec.parse("sparse:n=48,low=255").toString(), cleanMid.manifest.triggerSpec());
+        assertEquals(48, cleanMid.brightPlaces);
         Run cleanTiny = poison("clean-tiny", 8, 8, "4", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(TriggerSpec.parse("sparse:n=24,low=255").toString(), cleanTiny.manifest.triggerSpec());
         assertEquals(24, cleanTiny.brightPlaces);
@@ -94,7 +97,9 @@ class PoisonSmallBudgetTest {
         assertEquals(" (the default on images under 192 pixels)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
                 PoisonJob.defaultTrigger(20, N, 8, 8, SelectionMode.DIRTY))));
         assertEquals(" (the clean-label default)", PoisonJob.defaultTriggerNote(TriggerSpec.parse(
-                PoisonJob.defaultTrigger(4, N, 28, 28, SelectionMode.CLEAN))), "clean-label keeps 48 pixels at 0.2%");
+                PoisonJob.defaultTrigger(4, N, 28, 28, SelectionMode.CLEAN))), "clean-label keeps 96 pixels at 0.2%");
+        assertEquals(" (the clean-label default on images under 384 pixels)", PoisonJob.defaultTriggerNote(
+                TriggerSpec.parse(PoisonJob.defaultTrigger(20, N, 14, 14, SelectionMode.CLEAN))));
         assertEquals(" (the clean-label default on images under 192 pixels)", PoisonJob.defaultTriggerNote(
                 TriggerSpec.parse(PoisonJob.defaultTrigger(20, N, 8, 8, SelectionMode.CLEAN))));
         assertEquals("sparse:n=48", PoisonJob.defaultTrigger(28, 28, SelectionMode.DIRTY));
