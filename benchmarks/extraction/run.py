@@ -419,8 +419,10 @@ def main():
     np.save(test_y, yte)
     wm_probe = os.path.join(a.work, "watermark-probe")
     if not os.path.exists(os.path.join(wm_probe, "probe.json")):
+        # Three control keys of 1,000 probes (the label test), as docs/extraction.md measured it; the product's
+        # default for a keyed trigger, 199 keys of 100 probes, would report the key-rank p-value instead.
         dyepack("probe-set", "--manifest", manifest, "--data", test_x, "--labels", test_y, "--out", wm_probe,
-                "--key-file", KEY)
+                "--controls", "3", "--key-file", KEY)
     px, py = np.load(os.path.join(poisoned, "data.npy")), np.load(os.path.join(poisoned, "labels.npy"))
 
     honest_logs = []
