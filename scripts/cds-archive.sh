@@ -4,12 +4,15 @@
 # docs/benchmarks.md measures it). Usage: scripts/cds-archive.sh JAR ARCHIVE
 #
 # The archive appears under its final name whole or not at all (written beside it, then renamed), so
-# launchers running at the same time never see half of one. It records the jar's size and time: once the
-# jar is rebuilt the JVM ignores the archive silently, and the launcher only passes an archive newer than
-# the jar. Any failure here leaves no archive and changes nothing else; runs go on without one.
+# launchers running at the same time never see half of one. It records the jar's size and time, and once
+# the jar is rebuilt the JVM refuses the archive, silently, and then runs with no shared classes at all,
+# not even the JDK's own (slower than no archive): so the archive takes the jar's modification time, the
+# launcher passes it only while the two times are equal, and an archive of a jar rebuilt while it was being
+# written is dropped. Any failure here leaves no archive and changes nothing else; runs go on without one.
 set -euo pipefail
 jar="$(realpath "$1")"
 archive="$(realpath -m "$2")"
+built="$(stat -c '%s %.9Y' "$jar")"
 work="$(mktemp -d "${TMPDIR:-/tmp}/dyepack-cds.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # A JVM that fails writes its error report into the current folder: keep it in the scratch folder.
@@ -30,4 +33,10 @@ java -Xshare:dump -XX:SharedClassListFile="$work/classes.lst" -XX:SharedArchiveF
     -cp "$jar" > "$work/dump.log" 2>&1
 # The dump names the jar as given; the launcher runs it under the same absolute path.
 mv -f "$work/dyepack.jsa" "$archive.tmp.$$"
+touch -r "$jar" "$archive.tmp.$$"
+if [[ "$(stat -c '%s %.9Y' "$jar")" != "$built" ]]; then
+  rm -f "$archive.tmp.$$"
+  echo "cds-archive: $jar was rebuilt while its archive was written; none written" >&2
+  exit 1
+fi
 mv -f "$archive.tmp.$$" "$archive"
