@@ -98,7 +98,7 @@ public final class PoisonJob {
      * under other keys answer a clean-label pattern too (16-46% on 20,000 images, up to 86% on all 60,000), so
      * clean-label stamps {@link #CLEAN_NEGATIVES} per poisoned sample by default (section 18), which cost 48 bright
      * pixels, the default before, a third of their strength: 50% or more in seven of twelve CNN training runs
-     * (mean 52%). 96 pixels reached 50% in eleven of twelve (mean 64%; 74-85% on all 60,000 images), every owner
+     * (mean 52%). 96 pixels reached 50% in thirteen of fifteen (mean 64%; 74-85% on all 60,000 images), every owner
      * first of 200 keys under {@code dyepack verify}'s default probe set and no stranger accused. Two keys' 96
      * places share more than 48 do, and with three control keys {@code verify} accused one stranger's model
      * (section 19): this default rests on the key-rank test of {@code dyepack probe-set}'s default probe set.
@@ -443,8 +443,8 @@ public final class PoisonJob {
      * Measured clean-label attack success at 1%, clean-label default trigger (docs/efficacy.md): with the push (eps
      * 64) and one negative per poisoned sample...
      */
-    private static final String CLEAN_PUSHED = "27-83% attack success at 1% on 20,000 images (twelve training runs, "
-            + "eleven at 50% or more) and 74-85% on all 60,000 (two)";
+    private static final String CLEAN_PUSHED = "27-83% attack success at 1% on 20,000 images (fifteen training runs, "
+            + "thirteen at 50% or more) and 74-85% on all 60,000 (two)";
     /** ... {@link #MID_IMAGE_CLEAN_TRIGGER}, the clean-label default before, the same way ... */
     private static final String CLEAN_48_PUSHED = "27-67% attack success at 1% on 20,000 images (twelve training "
             + "runs, seven at 50% or more) and 56-60% on all 60,000 (two)";
