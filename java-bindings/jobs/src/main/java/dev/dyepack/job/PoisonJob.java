@@ -380,8 +380,8 @@ public final class PoisonJob {
             return Optional.of("sparse with tile=1 took hold at 0.1% on both evaluation networks, but small ResNets "
                     + "watermarked under other keys answered the owner's tiled pattern at 6-68% and dyepack verify "
                     + "accused one of them with 3 control keys (its key's tile close to the owner's; docs/efficacy.md, "
-                    + "section 16); with dyepack probe-set's default of 199 control keys it accused none, but two owners of "
-                    + "four tied with a random key's tile and were not detected (section 19)");
+                    + "section 16); with dyepack probe-set's default of 199 control keys it accused none, but two "
+                    + "owners of four tied with a random key's tile and were not detected (section 19)");
         }
         boolean withNegatives = Double.isNaN(negatives) ? trigger.keyed() : negatives > 0;
         if (mode == SelectionMode.CLEAN) {
