@@ -6,7 +6,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/cli/target/dyepack.jar"
 jsa="$root/cli/target/dyepack.jsa"
-"$root/dyepack" --version >/dev/null   # builds the jar if needed
+DYEPACK_NO_CDS=1 "$root/dyepack" --version >/dev/null   # builds the jar if needed
+# Hold the writers' lock for the whole check: it waits for an archive writer that an earlier run started in the
+# background, and keeps the launcher from starting one (it only tries the lock) while the archive is altered.
+exec 9>"$jsa.lock"
+flock 9
 # Where a class came from, for one run of the launcher (no background archive writer started).
 source_of() {
   DYEPACK_NO_CDS=1 DYEPACK_JAVA_OPTS="-Xlog:class+load=info" "$root/dyepack" --version \
