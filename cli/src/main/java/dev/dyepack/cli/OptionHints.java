@@ -36,7 +36,9 @@ final class OptionHints {
             entry(Parameters.OUT, "option --out"),
             entry(Parameters.LAYOUT, "option --layout"),
             entry(Parameters.THREADS, "option --threads"),
-            entry(Parameters.BACKEND, "option --backend"));
+            entry(Parameters.BACKEND, "option --backend"),
+            entry(Parameters.PROBES, "option --size"),
+            entry(Parameters.CONTROLS, "option --controls"));
 
     private static final Pattern FLAG = Pattern.compile("--[a-z0-9-]+");
 

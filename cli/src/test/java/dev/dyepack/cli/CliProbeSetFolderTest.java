@@ -82,6 +82,15 @@ class CliProbeSetFolderTest {
                 "--data", root.toString(), "--size", "20", "--controls", "2", "--key-file", key.toString(), "--out",
                 probe.toString());
         assertEquals(0, r.code(), r.err());
+        // The default probe set of a keyed trigger draws 100 probes per set: 45 images of other classes are too
+        // few, and the error says that the default asked, not the user.
+        CliTest.Run tooFew = CliTriggerTest.run(Map.of(), "probe-set", "--manifest", poisoned.resolve("manifest.json")
+                .toString(), "--data", root.toString(), "--key-file", key.toString(), "--out",
+                dir.resolve("too-few").toString());
+        assertEquals(ExitCodes.INVALID_INPUT, tooFew.code(), tooFew.err());
+        assertTrue(tooFew.err().contains("fewer than the 100 per set the default draws") && tooFew.err()
+                .contains("--size"), tooFew.err());
+        assertFalse(Files.exists(dir.resolve("too-few")), "nothing written for a refused probe set");
         for (String name : new String[] {"clean", "triggered", "control-1", "control-2"}) {
             assertTrue(Files.isDirectory(probe.resolve(name).resolve("class-1")), name);
         }

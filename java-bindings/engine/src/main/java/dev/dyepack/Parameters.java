@@ -45,6 +45,10 @@ public final class Parameters {
     public static final String THREADS = "threads";
     /** The compute backend (CPU or CUDA). */
     public static final String BACKEND = "backend";
+    /** The probes per set of a probe set. */
+    public static final String PROBES = "probes";
+    /** The control sets of a probe set. */
+    public static final String CONTROLS = "controls";
 
     /** A tensor's element type, against the memory it is given. */
     public static final String DTYPE = "dtype";

@@ -5,6 +5,7 @@ import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
 import dev.dyepack.Layout;
+import dev.dyepack.Parameters;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.AtomicFiles;
 import dev.dyepack.io.StagedOutput;
@@ -204,17 +205,18 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
             throw new InvalidArgumentException("a probe set needs the owner's key", "key", null, "the owner's key");
         }
         if (size < 1 && size != AUTO) {
-            throw InvalidArgumentException.of("size", size, "at least 1");
+            throw InvalidArgumentException.of(Parameters.PROBES, size, "at least 1");
         }
         if ((controls < 0 || controls > MAX_CONTROLS) && controls != AUTO) {
-            throw InvalidArgumentException.of("controls", controls, "in [0, " + MAX_CONTROLS + "]");
+            throw InvalidArgumentException.of(Parameters.CONTROLS, controls, "in [0, " + MAX_CONTROLS + "]");
         }
         Manifest m = trustedManifest(manifest, key);
         TriggerSpec trigger = TriggerSpec.parse(m.triggerSpec());
         if (controls == AUTO) {
             controls = trigger.keyed() ? DEFAULT_RANK_CONTROLS : DEFAULT_CONTROLS;
         }
-        if (size == AUTO) {
+        boolean defaultSize = size == AUTO;
+        if (defaultSize) {
             size = trigger.keyed() && controls >= Verifier.rankControls(Verifier.DEFAULT_ALPHA) ? DEFAULT_RANK_SIZE
                     : DEFAULT_SIZE;
         }
@@ -254,7 +256,8 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
         if (candidates.size() < size) {
             throw new InvalidArgumentException("only " + candidates.size() + " samples are eligible as probes (not "
                     + "the target class" + (poisonedData ? ", not poisoned" : "") + "), fewer than the " + size
-                    + " asked for", "size", size, "at most " + candidates.size());
+                    + (defaultSize ? " per set the default draws (give a smaller size, or more held-out data)"
+                            : " asked for"), Parameters.PROBES, size, "at most " + candidates.size());
         }
         long[] pool = candidates.stream().mapToLong(Long::longValue).toArray();
         new KeyedRandom(key.philoxKey("probe/selection")).shuffle(0, pool);
