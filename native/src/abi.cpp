@@ -596,6 +596,22 @@ int32_t dp_fit_linear(dp_engine *engine, const dp_tensor *features, const int32_
   });
 }
 
+int32_t dp_fit_linear_rows(dp_engine *engine, const float *features, int64_t n, int64_t d, const int32_t *labels,
+                           int64_t classes, const int64_t *order, int32_t epochs, int32_t batch, float rate, float l2,
+                           float *weight, float *bias) {
+  // The rows as the tensor dp_fit_linear takes; it checks the rest (a null pointer or a bad shape included).
+  dp_tensor t{};
+  t.dtype = DP_DTYPE_FLOAT32;
+  t.layout = DP_LAYOUT_NHWC;
+  t.memory = DP_MEMORY_HOST;
+  t.n = n;
+  t.c = 1;
+  t.h = 1;
+  t.w = d;
+  t.data = const_cast<float *>(features);
+  return dp_fit_linear(engine, &t, labels, classes, order, epochs, batch, rate, l2, weight, bias);
+}
+
 int32_t dp_device_alloc(dp_engine *engine, size_t bytes, void **out) {
   return guarded([&] {
     if (out == nullptr) invalid("out is null");

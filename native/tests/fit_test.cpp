@@ -1,9 +1,11 @@
 // The surrogate fit (dp_fit_linear) against the rule it promises, bit for bit: a plain statement of
 // mini-batch softmax regression written here from docs/numerics.md, one sample and one element at a
 // time, with no blocking, vectors or threads. Run under the variant DYEPACK_CPU names (ctest runs it
-// once per variant), on 1, 2 and 3 threads, on shapes around the vector steps (8 and 16 columns, 32
-// lanes), class counts around the kernels' blocks, and batches that do not divide the sample count.
+// once per variant), on 1, 2, 3 and 8 threads (8: more than a small machine has cores, so members
+// sleep at the team's barrier), on shapes around the vector steps (8 and 16 columns, 32 lanes), class
+// counts around the kernels' blocks, and batches that do not divide the sample count.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -101,7 +103,7 @@ void check(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t clas
   DP_EXPECT(rw == sw && rb == sb, "n=%lld d=%lld C=%lld: skipping zero gradients changed the reference",
             static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(classes));
   dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
-  for (int threads : {1, 2, 3}) {
+  for (int threads : {1, 2, 3, 8}) {
     DP_EXPECT(dp_engine_set_threads(eng, threads) == DP_OK, "%s", dp_last_error());
     std::vector<float> w(rw.size(), 1.0f), b(rb.size(), 1.0f);
     DP_EXPECT(dp_fit_linear(eng, &t, labels.data(), classes, order.data(), epochs, batch, rate, l2, w.data(),
@@ -111,6 +113,14 @@ void check(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t clas
               "n=%lld d=%lld C=%lld batch=%d threads=%d: the fit differs from the rule", static_cast<long long>(n),
               static_cast<long long>(d), static_cast<long long>(classes), batch, threads);
   }
+  // The same fit on the rows at a plain pointer (dp_fit_linear_rows, the JVM's path for a Java array).
+  std::vector<float> w(rw.size(), 1.0f), b(rb.size(), 1.0f);
+  DP_EXPECT(dp_fit_linear_rows(eng, x.data(), n, d, labels.data(), classes, order.data(), epochs, batch, rate, l2,
+                               w.data(), b.data()) == DP_OK,
+            "fit rows: %s", dp_last_error());
+  DP_EXPECT(std::memcmp(w.data(), rw.data(), w.size() * 4) == 0 && std::memcmp(b.data(), rb.data(), b.size() * 4) == 0,
+            "n=%lld d=%lld C=%lld batch=%d: dp_fit_linear_rows differs from the rule", static_cast<long long>(n),
+            static_cast<long long>(d), static_cast<long long>(classes), batch);
 }
 
 }  // namespace
@@ -136,8 +146,31 @@ int main() {
   check(eng, rng, 23, 33, 10, 64, 1.0f, 0.5f);
   check(eng, rng, 50, 40, 17, 16, 1.0f, 0.5f);
   check(eng, rng, 130, 784, 10, 64, 1.0f, 0.5f);
+  // Twenty steps of a team of up to seven (the work allows seven members at 784 x 10 x 64): forty meetings at
+  // the barrier per fit, members sleeping there when there are more of them than cores.
+  check(eng, rng, 640, 784, 10, 64, 1.0f, 0.5f);
   // Large features and rate: softmax probabilities underflow to 0, so gradients are exactly 0 (and -0).
   check(eng, rng, 40, 24, 6, 8, 60.0f, 4.0f);
+  // dp_fit_linear_rows refuses what dp_fit_linear refuses, naming it, and leaves the outputs alone.
+  {
+    std::vector<float> x(12, 0.5f), w(6, 7.0f), b(2, 7.0f);
+    std::vector<int32_t> labels{0, 1, 0, 1};
+    std::vector<int64_t> order{0, 1, 2, 3};
+    DP_EXPECT(dp_fit_linear_rows(eng, nullptr, 4, 3, labels.data(), 2, order.data(), 1, 2, 0.5f, 0.0f, w.data(),
+                                 b.data()) == DP_ERR_INVALID_ARGUMENT,
+              "null rows accepted");
+    DP_EXPECT(dp_fit_linear_rows(eng, x.data(), 4, 0, labels.data(), 2, order.data(), 1, 2, 0.5f, 0.0f, w.data(),
+                                 b.data()) == DP_ERR_INVALID_ARGUMENT,
+              "rows of width 0 accepted");
+    x[5] = NAN;
+    DP_EXPECT(dp_fit_linear_rows(eng, x.data(), 4, 3, labels.data(), 2, order.data(), 1, 2, 0.5f, 0.0f, w.data(),
+                                 b.data()) == DP_ERR_INVALID_ARGUMENT &&
+                  std::strstr(dp_last_error(), "non-finite") != nullptr,
+              "a NaN feature: %s", dp_last_error());
+    DP_EXPECT(std::all_of(w.begin(), w.end(), [](float v) { return v == 7.0f; }) &&
+                  std::all_of(b.begin(), b.end(), [](float v) { return v == 7.0f; }),
+              "a refused fit wrote its outputs");
+  }
   dp_engine_destroy(eng);
   return finish("fit");
 }

@@ -46,8 +46,9 @@ extern "C" {
  * (DP_SHA256_STATE_BYTES, dp_sha256_init, dp_sha256_update, dp_sha256_final, dp_sha256_implementation) and
  * the batch file copy (dp_copy_files, dp_copy_status). Revision 4: keyed random words and the keyed
  * shuffle (dp_keyed_bits, dp_keyed_shuffle). Revision 5: early write-back of one file (dp_start_writeback),
- * two digests at once (dp_sha256_update2) and block means of uint8 images (dp_block_means_u8). */
-#define DP_ABI_REVISION 5
+ * two digests at once (dp_sha256_update2) and block means of uint8 images (dp_block_means_u8). Revision 6:
+ * the fit on rows at a plain pointer (dp_fit_linear_rows). */
+#define DP_ABI_REVISION 6
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -299,6 +300,14 @@ DP_API int32_t dp_score_boundary_op(dp_engine *engine, const dp_tensor *features
 DP_API int32_t dp_fit_linear(dp_engine *engine, const dp_tensor *features, const int32_t *labels, int64_t classes,
                              const int64_t *order, int32_t epochs, int32_t batch, float rate, float l2, float *weight,
                              float *bias);
+
+/* dp_fit_linear on n x d float32 rows in host memory at `features` (row-major, finite), for callers that
+ * hold the rows as one plain array rather than a dp_tensor: the same checks, update and bits. Revision 6.
+ * (The JVM binding passes a Java float[] here pinned in place for the call, so the features are not
+ * copied into fresh native memory first; docs/benchmarks.md.) */
+DP_API int32_t dp_fit_linear_rows(dp_engine *engine, const float *features, int64_t n, int64_t d,
+                                  const int32_t *labels, int64_t classes, const int64_t *order, int32_t epochs,
+                                  int32_t batch, float rate, float l2, float *weight, float *bias);
 
 /* Copy directions for dp_memcpy. */
 typedef enum dp_copy_kind {

@@ -2,12 +2,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "dyepack_math/pixel.h"
 
@@ -54,27 +61,60 @@ void parallel_for(int64_t items, int64_t elems_per_item, int threads, Body body)
     if (err) std::rethrow_exception(err);
 }
 
-// A barrier for a team that meets thousands of times a second: spins briefly (the other members are
-// usually a few microseconds away), then yields the core, so an oversubscribed machine still moves.
-class SpinBarrier {
+// A barrier for a team that meets thousands of times a second (the fit: two meetings per step of 64
+// samples, tens of microseconds apart). A member that arrives early spins for up to kSpin (the others
+// are usually a few microseconds away), then sleeps on a condition variable until the last one arrives.
+// Spinning alone, or spinning and yielding, is fast on an idle machine and ruinous on a busy one: a
+// member whose partner lost its core spins away the time slice the partner needs (a fit that takes
+// 0.4 s idle took 6-15 s beside one other busy process on 2 cores; docs/benchmarks.md).
+class TeamBarrier {
  public:
-  explicit SpinBarrier(int members) : members_(members) {}
+  explicit TeamBarrier(int members) : members_(members) {}
 
   void wait() {
-    const int generation = generation_.load(std::memory_order_acquire);
+    const unsigned generation = generation_.load(std::memory_order_acquire);
     if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
       arrived_.store(0, std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
+      bool sleepers;
+      {
+        // Under the lock, so that a member between its check and its sleep cannot miss the change.
+        std::lock_guard<std::mutex> lock(mutex_);
+        generation_.fetch_add(1, std::memory_order_release);
+        sleepers = sleepers_ > 0;
+      }
+      if (sleepers) wake_.notify_all();
       return;
     }
-    for (int spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins)
-      if (spins > 1000) std::this_thread::yield();
+    const auto deadline = std::chrono::steady_clock::now() + kSpin;
+    for (unsigned spins = 1; generation_.load(std::memory_order_acquire) == generation; ++spins) {
+      relax();
+      if (spins % 64 == 0 && std::chrono::steady_clock::now() >= deadline) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ++sleepers_;
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != generation; });
+        --sleepers_;
+        return;
+      }
+    }
   }
 
  private:
+  static constexpr std::chrono::microseconds kSpin{50};
+
+  static void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+
   const int members_;
   std::atomic<int> arrived_{0};
-  std::atomic<int> generation_{0};
+  std::atomic<unsigned> generation_{0};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  int sleepers_ = 0;  // guarded by mutex_
 };
 
 // The work estimate per selected sample decides how many threads are worth starting.
@@ -220,7 +260,7 @@ void Runner::fit_linear(const FitArgs &a) {
   const int64_t chunks = (d + 15) / 16;
   const int team = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads()), by_work, chunks, a.batch}));
   // member(id, size, barrier): one of `size` threads; the split by id never changes a value.
-  auto member = [&](int id, int size, SpinBarrier &barrier) {
+  auto member = [&](int id, int size, TeamBarrier &barrier) {
     const int64_t per_column = (chunks + size - 1) / size * 16, per_class = (classes + size - 1) / size;
     const int64_t j0 = std::min(d, id * per_column), j1 = std::min(d, (id + 1) * per_column);
     const int64_t c0 = std::min(classes, id * per_class), c1 = std::min(classes, (id + 1) * per_class);
@@ -239,14 +279,14 @@ void Runner::fit_linear(const FitArgs &a) {
       }
     }
   };
-  SpinBarrier alone(1);
+  TeamBarrier alone(1);
   if (team <= 1) {
     member(0, 1, alone);
     return;
   }
   // The team starts only once every member exists: if a thread cannot be started, the ones that were
   // are told to leave before doing any work, and the fit runs on this thread alone (same bits).
-  SpinBarrier barrier(team);
+  TeamBarrier barrier(team);
   std::atomic<int> go{0};  // 0 wait, 1 work, 2 leave
   auto start_member = [&](int id) {
     int g;

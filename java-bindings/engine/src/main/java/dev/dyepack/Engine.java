@@ -9,6 +9,7 @@ import dev.dyepack.internal.Status;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -492,6 +493,66 @@ public final class Engine implements AutoCloseable {
         }
         return out;
     }
+
+    /**
+     * {@link #fitLinear(Tensor, int[], int, long[], int, int, float, float)} on rows held in a Java array: the
+     * same checks, update and bits. The native library reads the array in place (JNI's critical access), so
+     * the rows are not first copied into fresh native memory, which cost more than the fit on 60,000 x 784
+     * features (docs/benchmarks.md); while the fit runs, the JVM's collector waits for it, so a thread that
+     * needs a collection meanwhile waits too (0.2 s for 60,000 x 784 features on 2 cores). A library older
+     * than ABI revision 6 gets a native copy, as before.
+     *
+     * @param rows    N x D float32 values, row-major, finite
+     * @param n       samples
+     * @param d       features per sample
+     * @param labels  N labels in [0, classes)
+     * @param classes the number of classes, &gt;= 2
+     * @param order   epochs x N sample indices, a permutation of 0..N-1 per epoch
+     * @param epochs  passes
+     * @param batch   samples per step
+     * @param rate    learning rate (divided by 1 + epoch)
+     * @param l2      L2 penalty
+     * @return W (classes x D, row-major) followed by b (classes), as one array of classes * (D + 1)
+     * @throws InvalidArgumentException for a bad argument
+     */
+    public float[] fitLinear(float[] rows, int n, int d, int[] labels, int classes, long[] order, int epochs,
+            int batch, float rate, float l2) {
+        Objects.requireNonNull(rows, "rows");
+        Objects.requireNonNull(labels, "labels");
+        Objects.requireNonNull(order, "order");
+        if (n < 1 || d < 1) {
+            throw new InvalidArgumentException("fit: the fit needs at least one sample and one feature, got " + n
+                    + " x " + d);
+        }
+        if ((long) n * d != rows.length) {
+            throw new InvalidArgumentException("fit: " + rows.length + " values do not make " + n + " rows of " + d
+                    + " features");
+        }
+        if (classes < 2) {
+            throw new InvalidArgumentException("fit: classes must be >= 2, got " + classes);
+        }
+        if (labels.length != n || order.length != (long) epochs * n) {
+            throw new InvalidArgumentException("fit: " + labels.length + " labels and " + order.length
+                    + " order entries for " + n + " samples and " + epochs + " epochs");
+        }
+        if (DyePackNative.dp_abi_revision() < ROWS_FIT_REVISION) {
+            try (FloatPointer copy = new FloatPointer((long) rows.length)) {
+                copy.put(rows);
+                return fitLinear(Tensor.ofHost(copy, (long) rows.length * Float.BYTES, DType.FLOAT32, Layout.NHWC, n, 1,
+                        1, d), labels, classes, order, epochs, batch, rate, l2);
+            }
+        }
+        float[] w = new float[Math.multiplyExact(classes, d)];
+        float[] b = new float[classes];
+        withHandle(h -> Status.check(DyePackNative.dp_fit_linear_rows(h, rows, n, d, labels, classes, order, epochs,
+                batch, rate, l2, w, b)));
+        float[] out = Arrays.copyOf(w, w.length + classes);
+        System.arraycopy(b, 0, out, w.length, classes);
+        return out;
+    }
+
+    /** The ABI revision that brought {@code dp_fit_linear_rows}. */
+    private static final int ROWS_FIT_REVISION = 6;
 
     /**
      * Mask blend in place with a resident pattern and mask: the same rule, checks and bits as

@@ -8,6 +8,7 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.ByPtrPtr;
 import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.CriticalRegion;
 import org.bytedeco.javacpp.annotation.MemberGetter;
 import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.Opaque;
@@ -235,6 +236,15 @@ public final class DyePackNative {
     public static native int dp_fit_linear(EngineHandle engine, @Cast("const dp_tensor*") Tensor features,
             @Cast("const int32_t*") IntPointer labels, long classes, @Cast("const int64_t*") LongPointer order,
             int epochs, int batch, float rate, float l2, FloatPointer weight, FloatPointer bias);
+
+    /**
+     * The fit on Java arrays held in place for the call (JNI's critical access: no copy of the rows, and
+     * the collector waits until the call returns). Revision 6.
+     */
+    @CriticalRegion
+    public static native int dp_fit_linear_rows(EngineHandle engine, @Cast("const float*") float[] features, long n,
+            long d, @Cast("const int32_t*") int[] labels, long classes, @Cast("const int64_t*") long[] order,
+            int epochs, int batch, float rate, float l2, float[] weight, float[] bias);
 
     public static native int dp_device_alloc(EngineHandle engine, @Cast("size_t") long bytes,
             @Cast("void**") @ByPtrPtr Pointer out);

@@ -3,16 +3,13 @@ package dev.dyepack.surrogate;
 import dev.dyepack.DType;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
-import dev.dyepack.Layout;
 import dev.dyepack.Parameters;
 import dev.dyepack.Tensor;
 import dev.dyepack.surrogate.LinearHead;
 import dev.dyepack.key.KeyedRandom;
 import dev.dyepack.key.OwnerKey;
 import java.util.Arrays;
-import org.bytedeco.javacpp.FloatPointer;
 import java.util.Objects;
-import java.util.stream.IntStream;
 
 /**
  * A softmax-regression surrogate fitted on the data itself, for decision-boundary selection when the
@@ -75,14 +72,10 @@ public final class LinearSurrogate {
         }
         int[] y = checkedLabels(labels, classes);
         long[] order = order(key, settings, n);
-        float[] wb;
-        // Native memory, addressed by a long: a direct ByteBuffer stops at 2 GiB (512 Mi features), which
-        // 4,000 images of 224x224x3 already exceed.
-        try (FloatPointer rows = new FloatPointer((long) x.length)) {
-            copy(x, rows);
-            wb = engine.fitLinear(Tensor.ofHost(rows, (long) x.length * Float.BYTES, DType.FLOAT32, Layout.NHWC, n, 1,
-                    1, d), y, classes, order, settings.epochs(), settings.batch(), settings.rate(), settings.l2());
-        }
+        // The rows are read in place (Engine#fitLinear(float[], ...)): a copy into fresh native memory took
+        // longer than the fit itself (docs/benchmarks.md).
+        float[] wb = engine.fitLinear(x, n, d, y, classes, order, settings.epochs(), settings.batch(), settings.rate(),
+                settings.l2());
         return new LinearHead(Arrays.copyOf(wb, classes * d), Arrays.copyOfRange(wb, classes * d, wb.length), classes,
                 d);
     }
@@ -122,29 +115,6 @@ public final class LinearSurrogate {
                 settings.batch(), settings.rate(), settings.l2());
         return new LinearHead(Arrays.copyOf(wb, classes * d), Arrays.copyOfRange(wb, classes * d, wb.length), classes,
                 d);
-    }
-
-    /** Floats per part of the copy into native memory below which one thread copies alone. */
-    private static final int COPY_PART = 1 << 22;
-
-    /**
-     * Copies x into native memory in parts on the common fork-join pool: most of the time goes to the
-     * kernel supplying the fresh pages, which runs on every core that touches them. Each part is its own
-     * range, so the copy is the same whatever the order.
-     */
-    private static void copy(float[] x, FloatPointer rows) {
-        int parts = Math.min(Runtime.getRuntime().availableProcessors(), x.length / COPY_PART + 1);
-        if (parts <= 1) {
-            rows.put(x);
-            return;
-        }
-        int chunk = (int) (((long) x.length + parts - 1) / parts);
-        IntStream.range(0, parts).parallel().forEach(p -> {
-            int from = (int) Math.min(x.length, (long) p * chunk);
-            int to = (int) Math.min(x.length, (long) from + chunk);
-            // A view at `from` that owns no memory, so it is left to the collector rather than closed.
-            rows.getPointer(from).put(x, from, to - from);
-        });
     }
 
     private static int[] checkedLabels(long[] labels, int classes) {

@@ -53,10 +53,45 @@ class LinearSurrogateTest {
                 assertEquals(-0.5 / n * g, wb[c * d + j], 1e-6, "W[" + c + ", " + j + "]");
             }
         }
-        // A bad order (not a permutation) is refused.
+        // The same fit on the Java array, read in place by the library: the same bits.
+        assertArrayEquals(wb, ENGINE.fitLinear(x, n, d, y, classes, order, 1, n, 0.5f, 0f));
+        // A bad order (not a permutation) is refused, on both paths.
+        long[] notPermutation = {0, 0, 1, 2, 3, 4, 5};
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ENGINE.fitLinear(
-                dev.dyepack.Tensor.rows(rows, n, d), y, classes, new long[] {0, 0, 1, 2, 3, 4, 5}, 1, n, 0.5f, 0f));
+                dev.dyepack.Tensor.rows(rows, n, d), y, classes, notPermutation, 1, n, 0.5f, 0f));
         assertTrue(e.getMessage().contains("not a permutation"), e.getMessage());
+        e = assertThrows(InvalidArgumentException.class,
+                () -> ENGINE.fitLinear(x, n, d, y, classes, notPermutation, 1, n, 0.5f, 0f));
+        assertTrue(e.getMessage().contains("not a permutation"), e.getMessage());
+    }
+
+    @Test
+    void fitOnJavaArrayRefusesBadInputAndLeavesItAlone() {
+        int n = 4;
+        int d = 3;
+        float[] x = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, Float.NaN, 1.0f, 1.1f, 1.2f};
+        float[] before = x.clone();
+        int[] y = {0, 1, 0, 1};
+        long[] order = {2, 0, 3, 1};
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> ENGINE.fitLinear(x, n, d, y, 2, order, 1, 2, 0.5f, 0f));
+        assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+        e = assertThrows(InvalidArgumentException.class,
+                () -> ENGINE.fitLinear(new float[11], n, d, y, 2, order, 1, 2, 0.5f, 0f));
+        assertTrue(e.getMessage().contains("11 values"), e.getMessage());
+        e = assertThrows(InvalidArgumentException.class,
+                () -> ENGINE.fitLinear(new float[12], n, d, new int[] {0, 1, 0, 2}, 2, order, 1, 2, 0.5f, 0f));
+        assertTrue(e.getMessage().contains("labels[3]"), e.getMessage());
+        e = assertThrows(InvalidArgumentException.class,
+                () -> ENGINE.fitLinear(new float[0], 0, d, new int[0], 2, new long[0], 1, 2, 0.5f, 0f));
+        assertTrue(e.getMessage().contains("at least one sample"), e.getMessage());
+        assertArrayEquals(before, x);
+        // Finite values: the fit runs and the rows are as they were.
+        x[8] = 0.9f;
+        float[] finite = x.clone();
+        float[] wb = ENGINE.fitLinear(x, n, d, y, 2, order, 1, 2, 0.5f, 1e-3f);
+        assertArrayEquals(finite, x);
+        assertEquals(2 * (d + 1), wb.length);
     }
 
     private static final OwnerKey KEY = new OwnerKey("surrogate test key, 32 bytes ok.".getBytes(StandardCharsets.UTF_8));
@@ -109,8 +144,9 @@ class LinearSurrogateTest {
 
     @Test
     void headFromJavaArrayEqualsHeadFromNativeRows() {
-        // Large enough (4.7 M values) that the array goes to native memory in parts on several threads:
-        // the head must be the one fitted on the same values handed over in one direct buffer.
+        // 4.7 M values read in place by the library from the Java array (pinned for the call), on the
+        // engine's threads: the head must be the one fitted on the same values handed over in one direct
+        // buffer, and the array must be left as it was.
         int n = 6000;
         int d = 784;
         Random rng = new Random(4);
@@ -123,7 +159,9 @@ class LinearSurrogateTest {
             }
         }
         LinearSurrogate.Settings one = new LinearSurrogate.Settings(1, 64, 0.5f, 1e-4f);
+        float[] before = x.clone();
         LinearHead fromArray = LinearSurrogate.fit(ENGINE, x, n, d, y, 10, KEY, one);
+        assertArrayEquals(before, x);
         java.nio.FloatBuffer rows = java.nio.ByteBuffer.allocateDirect(x.length * 4)
                 .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().put(x).flip();
         LinearHead fromRows = LinearSurrogate.fit(ENGINE, dev.dyepack.Tensor.rows(rows, n, d), y, 10, KEY, one);
