@@ -121,8 +121,9 @@ public final class PoisonJob {
     /**
      * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
      * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps at most
-     * {@link #SMALL_BUDGET_NEGATIVES} negatives per poisoned sample, because at 0.1% on a CNN the default
-     * pattern with four negatives reached 15% attack success.
+     * {@link #smallBudgetNegatives(long)} negatives per poisoned sample (one, two from
+     * {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on), because at 0.1% on a CNN the default pattern with
+     * four negatives reached 15% attack success.
      */
     public static final double SMALL_BUDGET = 0.005; // the messages below say "0.5%"
 
@@ -217,6 +218,31 @@ public final class PoisonJob {
      * (docs/efficacy.md, "Small budgets"); two more seeds gave 95% and 67%.
      */
     public static final double SMALL_BUDGET_NEGATIVES = 1;
+
+    /**
+     * From this many poisoned samples on, the small-budget default is {@link #SMALL_BUDGET_MORE_NEGATIVES}
+     * negatives per poisoned sample instead of {@link #SMALL_BUDGET_NEGATIVES}. With 20 poisoned samples (0.1% of
+     * 20,000) a second negative each cost 4-8 points of attack success under two seeds of six; with 40 (0.2%) it
+     * cost nothing (92.7-98.4% against 91.8-98.9%, six seeds) and halved the answer rate of a model watermarked
+     * under another key to the owner's trigger (mean 9.3% against 17.2%), every owner's key first of 200 under
+     * {@code dyepack verify}'s default probe set and no stranger accused (docs/efficacy.md, section 21).
+     */
+    public static final long SMALL_BUDGET_MORE_FROM = 40;
+
+    /** Negatives per poisoned sample by default below {@link #SMALL_BUDGET} from {@link #SMALL_BUDGET_MORE_FROM} on. */
+    public static final double SMALL_BUDGET_MORE_NEGATIVES = 2;
+
+    /**
+     * The most negatives per poisoned sample the defaults give below {@link #SMALL_BUDGET}, for {@code count}
+     * poisoned samples.
+     *
+     * @param count the samples poisoned
+     * @return {@link #SMALL_BUDGET_NEGATIVES}, or {@link #SMALL_BUDGET_MORE_NEGATIVES} from
+     *         {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on
+     */
+    public static double smallBudgetNegatives(long count) {
+        return count >= SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_NEGATIVES : SMALL_BUDGET_NEGATIVES;
+    }
 
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 4;
@@ -423,12 +449,14 @@ public final class PoisonJob {
             return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
                     + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 96-99%");
         }
-        double smallNegatives = Double.isNaN(negatives) ? (withNegatives ? SMALL_BUDGET_NEGATIVES : 0) : negatives;
+        double smallNegatives = Double.isNaN(negatives) ? (withNegatives ? smallBudgetNegatives(count) : 0)
+                : negatives;
         if (smallBudget(count, n) && mode == SelectionMode.DIRTY && !(trigger.toString().equals(
-                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && smallNegatives <= SMALL_BUDGET_NEGATIVES)) {
+                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && smallNegatives <= smallBudgetNegatives(count))) {
             return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + SMALL_IMAGE_TRIGGER
                     + " and " + DEFAULT_TRIGGER + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
-                    + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", one negative per poisoned sample) "
+                    + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", one negative per poisoned sample, two from "
+                    + SMALL_BUDGET_MORE_FROM + " poisoned samples on) "
                     + "reached "
                     + SMALL_BUDGET_DEFAULT_MEASURED);
         }
@@ -816,7 +844,8 @@ public final class PoisonJob {
             double r = o.negatives(count, n);
             progress.accept("negatives: " + (r == 0 ? "none" : String.format(Locale.ROOT, "%s per poisoned sample",
                     r == Math.rint(r) ? Long.toString((long) r) : Double.toString(r)))
-                    + " (the default below 0.5% of the data)");
+                    + " (the default below 0.5% of the data" + (count >= PoisonJob.SMALL_BUDGET_MORE_FROM && r > 0
+                            ? ", from " + PoisonJob.SMALL_BUDGET_MORE_FROM + " poisoned samples on" : "") + ")");
         }
         if (in.folder() != null && !in.folder().skipped().isEmpty()) {
             // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.

@@ -136,9 +136,10 @@ public abstract class PoisonSettings {
     /**
      * The negatives per poisoned sample for a poisoning of {@code count} of {@code n} samples: as
      * {@link #negatives()}, except that below {@link PoisonJob#SMALL_BUDGET} of the data the default is at
-     * most {@link PoisonJob#SMALL_BUDGET_NEGATIVES} (at 0.1% the evaluation measured four negatives cutting the
-     * watermark's strength by more than half, and one keeping it above 80%; docs/efficacy.md). A ratio that
-     * was set is kept at every budget.
+     * most {@link PoisonJob#smallBudgetNegatives(long)}: one, two from {@link PoisonJob#SMALL_BUDGET_MORE_FROM}
+     * poisoned samples on (at 0.1% the evaluation measured four negatives cutting the watermark's strength by
+     * more than half, and one keeping it above 80%; from 40 poisoned samples two kept it and halved other keys'
+     * answers; docs/efficacy.md). A ratio that was set is kept at every budget.
      *
      * @param count the samples poisoned
      * @param n     the samples in the data
@@ -150,7 +151,7 @@ public abstract class PoisonSettings {
             throw new IllegalArgumentException("count and n must be >= 0, got " + count + " and " + n);
         }
         return negativesByDefault && PoisonJob.smallBudget(count, n) ? Math.min(negatives,
-                PoisonJob.SMALL_BUDGET_NEGATIVES) : negatives;
+                PoisonJob.smallBudgetNegatives(count)) : negatives;
     }
 
     /** @return how many keys derived from the owner's stamp the negatives (dealt in turn), at most */

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The defaults below half a percent of the data: {@code dyepack poison} without {@code --trigger} stamps
- * 192 keyed pixels and one negative per poisoned sample when fewer than 0.5% of the samples are poisoned
- * (docs/efficacy.md),
+ * 192 keyed pixels and one negative per poisoned sample (two from 40 poisoned samples on) when fewer than
+ * 0.5% of the samples are poisoned (docs/efficacy.md),
  * records that trigger in the manifest, and keeps what the owner set explicitly.
  */
 class PoisonSmallBudgetTest {
@@ -53,6 +53,25 @@ class PoisonSmallBudgetTest {
         assertEquals(20 * 4, usual.manifest.negativeIndices().length, "4 negatives per poisoned sample at 1%");
         assertEquals(48, usual.changedPlaces);
         assertTrue(usual.mixedCells > 0, "the 1% default keys each pixel's tone: no cell mixes them");
+    }
+
+    @Test
+    void fromFortyPoisonedSamplesASmallBudgetTakesTwoNegativesEach() throws IOException {
+        // 10,000 samples: 39 and 40 poisoned are both below 0.5% (50); from 40 on the default is two negatives each.
+        int n = 10_000;
+        Run below = poison("below-40", n, 8, 8, "39", false, Double.NaN, SelectionMode.DIRTY);
+        assertEquals(39, below.manifest.negativeIndices().length, "one negative each below 40 poisoned samples");
+        Run at = poison("at-40", n, 8, 8, "40", false, Double.NaN, SelectionMode.DIRTY);
+        assertEquals(40, at.manifest.indices().length);
+        assertEquals(80, at.manifest.negativeIndices().length, "two negatives each from 40 poisoned samples on");
+        Run set = poison("set-40", n, 8, 8, "40", false, 1, SelectionMode.DIRTY);
+        assertEquals(40, set.manifest.negativeIndices().length, "a ratio that was set is kept");
+        Run clean = poison("clean-40", n, 8, 8, "40", false, Double.NaN, SelectionMode.CLEAN);
+        assertEquals(40, clean.manifest.negativeIndices().length, "clean-label keeps its one negative each");
+        Run usual = poison("usual-50", n, 8, 8, "50", false, Double.NaN, SelectionMode.DIRTY);
+        assertEquals(200, usual.manifest.negativeIndices().length, "at 0.5% the usual four each");
+        assertEquals(1.0, PoisonJob.smallBudgetNegatives(39));
+        assertEquals(2.0, PoisonJob.smallBudgetNegatives(40));
     }
 
     @Test
@@ -123,20 +142,25 @@ class PoisonSmallBudgetTest {
 
     private Run poison(String name, int h, int w, String budget, boolean explicitTrigger, double negatives,
             SelectionMode mode) throws IOException {
-        byte[] x = new byte[N * h * w];
+        return poison(name, N, h, w, budget, explicitTrigger, negatives, mode);
+    }
+
+    private Run poison(String name, int samples, int h, int w, String budget, boolean explicitTrigger,
+            double negatives, SelectionMode mode) throws IOException {
+        byte[] x = new byte[samples * h * w];
         new Random(11).nextBytes(x);
         Path data = dir.resolve(name + "-x.npy");
-        try (NpyWriter wr = NpyWriter.create(data, "|u1", new long[] {N, h, w})) {
+        try (NpyWriter wr = NpyWriter.create(data, "|u1", new long[] {samples, h, w})) {
             wr.write(ByteBuffer.wrap(x));
             wr.commit();
         }
-        ByteBuffer b = ByteBuffer.allocate(8 * N).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < N; i++) {
+        ByteBuffer b = ByteBuffer.allocate(8 * samples).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < samples; i++) {
             b.putLong(i % 4);
         }
         b.flip();
         Path labels = dir.resolve(name + "-y.npy");
-        try (NpyWriter wr = NpyWriter.create(labels, "<i8", new long[] {N})) {
+        try (NpyWriter wr = NpyWriter.create(labels, "<i8", new long[] {samples})) {
             wr.write(b);
             wr.commit();
         }
