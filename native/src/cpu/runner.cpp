@@ -66,7 +66,8 @@ void parallel_for(int64_t items, int64_t elems_per_item, int threads, Body body)
 // are usually a few microseconds away), then sleeps on a condition variable until the last one arrives.
 // Spinning alone, or spinning and yielding, is fast on an idle machine and ruinous on a busy one: a
 // member whose partner lost its core spins away the time slice the partner needs (a fit that takes
-// 0.4 s idle took 6-15 s beside one other busy process on 2 cores; docs/benchmarks.md).
+// 0.19 s idle took up to 5 s, and once 15 s from Java, beside one other busy process on 2 cores;
+// docs/benchmarks.md).
 class TeamBarrier {
  public:
   explicit TeamBarrier(int members) : members_(members) {}

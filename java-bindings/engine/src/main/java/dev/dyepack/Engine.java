@@ -498,9 +498,10 @@ public final class Engine implements AutoCloseable {
      * {@link #fitLinear(Tensor, int[], int, long[], int, int, float, float)} on rows held in a Java array: the
      * same checks, update and bits. The native library reads the array in place (JNI's critical access), so
      * the rows are not first copied into fresh native memory, which cost more than the fit on 60,000 x 784
-     * features (docs/benchmarks.md); while the fit runs, the JVM's collector waits for it, so a thread that
-     * needs a collection meanwhile waits too (0.2 s for 60,000 x 784 features on 2 cores). A library older
-     * than ABI revision 6 gets a native copy, as before.
+     * features (docs/benchmarks.md); while the fit runs (and while it waits for this engine, should another
+     * thread be using it), the JVM's collector waits for it, so a thread that needs a collection meanwhile
+     * waits too (0.2 s for 60,000 x 784 features on 2 cores). A library older than ABI revision 6 gets a
+     * native copy, as before.
      *
      * @param rows    N x D float32 values, row-major, finite
      * @param n       samples
