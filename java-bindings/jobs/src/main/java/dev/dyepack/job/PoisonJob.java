@@ -121,8 +121,8 @@ public final class PoisonJob {
     /**
      * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
      * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps at most
-     * {@link #smallBudgetNegatives(long)} negatives per poisoned sample (one, two from
-     * {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on), because at 0.1% on a CNN the default pattern with
+     * {@link #smallBudgetNegatives(TriggerSpec, long)} negatives per poisoned sample (one; two for
+     * {@link #SMALL_BUDGET_TRIGGER} from {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on), because at 0.1% on a CNN the default pattern with
      * four negatives reached 15% attack success.
      */
     public static final double SMALL_BUDGET = 0.005; // the messages below say "0.5%"
@@ -220,29 +220,38 @@ public final class PoisonJob {
     public static final double SMALL_BUDGET_NEGATIVES = 1;
 
     /**
-     * From this many poisoned samples on, the small-budget default is {@link #SMALL_BUDGET_MORE_NEGATIVES}
-     * negatives per poisoned sample instead of {@link #SMALL_BUDGET_NEGATIVES}. With 20 poisoned samples (0.1% of
-     * 20,000) a second negative each cost 4-8 points of attack success under two seeds of six; with 40 (0.2%) it
-     * cost nothing (92.7-98.4% against 91.8-98.9%, six seeds) and halved the answer rate of a model watermarked
-     * under another key to the owner's trigger (mean 9.3% against 17.2%), every owner's key first of 200 under
-     * {@code dyepack verify}'s default probe set and no stranger accused (docs/efficacy.md, section 21).
+     * From this many poisoned samples on, the small-budget pattern ({@link #SMALL_BUDGET_TRIGGER}) takes
+     * {@link #SMALL_BUDGET_MORE_NEGATIVES} negatives per poisoned sample by default instead of
+     * {@link #SMALL_BUDGET_NEGATIVES}. With 20 poisoned samples (0.1% of 20,000) a second negative each cost 4-8
+     * points of attack success under two seeds of six; with 40 (0.2%) it cost nothing (92.7-98.4% against
+     * 91.8-98.9%, six seeds) and halved the answer rate of a model watermarked under another key to the owner's
+     * trigger (mean 9.3% against 17.2%), every owner's key first of 200 under {@code dyepack verify}'s default
+     * probe set and no stranger accused (docs/efficacy.md, section 21). Other triggers keep one: the keyed blend
+     * at 0.1% of 60,000 images (60 poisoned) took hold in an MLP with one negative each (15-22% of the probes
+     * against controls at 5-7%) and not with two (4%).
      */
     public static final long SMALL_BUDGET_MORE_FROM = 40;
 
-    /** Negatives per poisoned sample by default below {@link #SMALL_BUDGET} from {@link #SMALL_BUDGET_MORE_FROM} on. */
+    /** Negatives per poisoned sample the small-budget pattern takes from {@link #SMALL_BUDGET_MORE_FROM} on. */
     public static final double SMALL_BUDGET_MORE_NEGATIVES = 2;
 
     /**
      * The most negatives per poisoned sample the defaults give below {@link #SMALL_BUDGET}, for {@code count}
-     * poisoned samples.
+     * poisoned samples stamped with {@code trigger}.
      *
-     * @param count the samples poisoned
-     * @return {@link #SMALL_BUDGET_NEGATIVES}, or {@link #SMALL_BUDGET_MORE_NEGATIVES} from
-     *         {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on
+     * @param trigger the trigger stamped (as resolved for this poisoning)
+     * @param count   the samples poisoned
+     * @return {@link #SMALL_BUDGET_MORE_NEGATIVES} for {@link #SMALL_BUDGET_TRIGGER} from
+     *         {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on, {@link #SMALL_BUDGET_NEGATIVES} otherwise
      */
-    public static double smallBudgetNegatives(long count) {
-        return count >= SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_NEGATIVES : SMALL_BUDGET_NEGATIVES;
+    public static double smallBudgetNegatives(TriggerSpec trigger, long count) {
+        return count >= SMALL_BUDGET_MORE_FROM && trigger != null
+                && trigger.toString().equals(SMALL_BUDGET_PATTERN.toString())
+                ? SMALL_BUDGET_MORE_NEGATIVES : SMALL_BUDGET_NEGATIVES;
     }
+
+    /** {@link #SMALL_BUDGET_TRIGGER}, parsed (its canonical form is what the comparison above needs). */
+    private static final TriggerSpec SMALL_BUDGET_PATTERN = TriggerSpec.parse(SMALL_BUDGET_TRIGGER);
 
     /** Negatives per poisoned sample by default, for keyed image triggers (docs/efficacy.md). */
     public static final double DEFAULT_NEGATIVES = 4;
@@ -449,10 +458,10 @@ public final class PoisonJob {
             return Optional.of("blend's keyed noise with negatives reached 32-61% attack success at 1% dirty-label"
                     + where + "; the default trigger (" + DEFAULT_TRIGGER + ") reached 96-99%");
         }
-        double smallNegatives = Double.isNaN(negatives) ? (withNegatives ? smallBudgetNegatives(count) : 0)
+        double smallNegatives = Double.isNaN(negatives) ? (withNegatives ? smallBudgetNegatives(trigger, count) : 0)
                 : negatives;
         if (smallBudget(count, n) && mode == SelectionMode.DIRTY && !(trigger.toString().equals(
-                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && smallNegatives <= smallBudgetNegatives(count))) {
+                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && smallNegatives <= smallBudgetNegatives(trigger, count))) {
             return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + SMALL_IMAGE_TRIGGER
                     + " and " + DEFAULT_TRIGGER + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
                     + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", one negative per poisoned sample, two from "
@@ -840,12 +849,13 @@ public final class PoisonJob {
         if (o.triggerByDefault()) {
             progress.accept("trigger: " + trigger + defaultTriggerNote(trigger));
         }
-        if (o.negatives(count, n) != o.negatives()) {
-            double r = o.negatives(count, n);
+        if (o.negatives(count, n, in.geometry()) != o.negatives()) {
+            double r = o.negatives(count, n, in.geometry());
             progress.accept("negatives: " + (r == 0 ? "none" : String.format(Locale.ROOT, "%s per poisoned sample",
                     r == Math.rint(r) ? Long.toString((long) r) : Double.toString(r)))
-                    + " (the default below 0.5% of the data" + (count >= PoisonJob.SMALL_BUDGET_MORE_FROM && r > 0
-                            ? ", from " + PoisonJob.SMALL_BUDGET_MORE_FROM + " poisoned samples on" : "") + ")");
+                    + " (the default below 0.5% of the data" + (count >= SMALL_BUDGET_MORE_FROM && r == SMALL_BUDGET_MORE_NEGATIVES
+                            ? ", " + SMALL_BUDGET_TRIGGER + " from " + SMALL_BUDGET_MORE_FROM + " poisoned samples on" : "")
+                    + ")");
         }
         if (in.folder() != null && !in.folder().skipped().isEmpty()) {
             // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.
@@ -913,7 +923,7 @@ public final class PoisonJob {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
 
-        long negativeCount = Math.round(o.negatives(count, n) * sel.indices().length);
+        long negativeCount = Math.round(o.negatives(count, n, in.geometry()) * sel.indices().length);
         int negativeKeys = (int) Math.max(1, Math.min(o.negativeKeys(), negativeCount));
         Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount, negativeKeys, key);
         List<Stamp> stamps = new ArrayList<>();

@@ -134,24 +134,47 @@ public abstract class PoisonSettings {
     }
 
     /**
-     * The negatives per poisoned sample for a poisoning of {@code count} of {@code n} samples: as
-     * {@link #negatives()}, except that below {@link PoisonJob#SMALL_BUDGET} of the data the default is at
-     * most {@link PoisonJob#smallBudgetNegatives(long)}: one, two from {@link PoisonJob#SMALL_BUDGET_MORE_FROM}
-     * poisoned samples on (at 0.1% the evaluation measured four negatives cutting the watermark's strength by
-     * more than half, and one keeping it above 80%; from 40 poisoned samples two kept it and halved other keys'
+     * The negatives per poisoned sample for a poisoning of {@code count} of {@code n} samples of this geometry:
+     * as {@link #negatives()}, except that below {@link PoisonJob#SMALL_BUDGET} of the data the default is at
+     * most {@link PoisonJob#smallBudgetNegatives(TriggerSpec, long)} for the trigger stamped: one, and two for
+     * the small-budget pattern from {@link PoisonJob#SMALL_BUDGET_MORE_FROM} poisoned samples on (at 0.1% the
+     * evaluation measured four negatives cutting the watermark's strength by more than half, and one keeping it
+     * above 80%; from 40 poisoned samples two kept the small-budget pattern's strength and halved other keys'
      * answers; docs/efficacy.md). A ratio that was set is kept at every budget.
      *
-     * @param count the samples poisoned
-     * @param n     the samples in the data
+     * @param count    the samples poisoned
+     * @param n        the samples in the data
+     * @param geometry the data's geometry (the default trigger depends on the image size)
      * @return the ratio
      * @throws IllegalArgumentException if count or n is negative
      */
-    public double negatives(long count, long n) {
+    public double negatives(long count, long n, dev.dyepack.Tensor geometry) {
+        return negatives(smallBudgetDefault(count, n) ? trigger(count, n, geometry) : null, count, n);
+    }
+
+    /**
+     * As {@link #negatives(long, long, dev.dyepack.Tensor)}, for a poisoning that stamped {@code stamped}
+     * (e.g. the trigger a finished job reports).
+     *
+     * @param stamped the trigger stamped, as resolved for this poisoning
+     * @param count   the samples poisoned
+     * @param n       the samples in the data
+     * @return the ratio
+     * @throws IllegalArgumentException if count or n is negative
+     */
+    public double negatives(TriggerSpec stamped, long count, long n) {
+        if (!smallBudgetDefault(count, n)) {
+            return negatives;
+        }
+        return Math.min(negatives, PoisonJob.smallBudgetNegatives(stamped, count));
+    }
+
+    /** Whether the small-budget default limits the negatives of this poisoning. */
+    private boolean smallBudgetDefault(long count, long n) {
         if (count < 0 || n < 0) {
             throw new IllegalArgumentException("count and n must be >= 0, got " + count + " and " + n);
         }
-        return negativesByDefault && PoisonJob.smallBudget(count, n) ? Math.min(negatives,
-                PoisonJob.smallBudgetNegatives(count)) : negatives;
+        return negativesByDefault && negatives > 0 && PoisonJob.smallBudget(count, n);
     }
 
     /** @return how many keys derived from the owner's stamp the negatives (dealt in turn), at most */

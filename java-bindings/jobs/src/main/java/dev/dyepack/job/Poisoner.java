@@ -317,7 +317,7 @@ public final class Poisoner extends PoisonSettings {
             String surrogateSha, double accuracy, OwnerKey key, Engine engine, LinearHead head, float[] pixels,
             double eps) {
         Selector.Result sel = Selector.select(labels, classes, target(), mode(), strategy(), scores, count, stratified(), key);
-        long negativeCount = Math.round(negatives(count, labels.length) * sel.indices().length);
+        long negativeCount = Math.round(negatives(count, labels.length, geometry) * sel.indices().length);
         Selector.Negatives neg = negativeCount > 0
                 ? Selector.negatives(labels.length, sel.indices(), negativeCount,
                         (int) Math.min(negativeKeys(), negativeCount), key) : null;

@@ -57,21 +57,29 @@ class PoisonSmallBudgetTest {
 
     @Test
     void fromFortyPoisonedSamplesASmallBudgetTakesTwoNegativesEach() throws IOException {
-        // 10,000 samples: 39 and 40 poisoned are both below 0.5% (50); from 40 on the default is two negatives each.
+        // 10,000 images of 28 x 28: 39 and 40 poisoned are both below 0.5% (50), where the default trigger is the
+        // small-budget pattern; from 40 poisoned samples on it takes two negatives each.
         int n = 10_000;
-        Run below = poison("below-40", n, 8, 8, "39", false, Double.NaN, SelectionMode.DIRTY);
+        Run below = poison("below-40", n, 28, 28, "39", false, Double.NaN, SelectionMode.DIRTY);
         assertEquals(39, below.manifest.negativeIndices().length, "one negative each below 40 poisoned samples");
-        Run at = poison("at-40", n, 8, 8, "40", false, Double.NaN, SelectionMode.DIRTY);
+        Run at = poison("at-40", n, 28, 28, "40", false, Double.NaN, SelectionMode.DIRTY);
         assertEquals(40, at.manifest.indices().length);
+        assertEquals(TriggerSpec.parse(PoisonJob.SMALL_BUDGET_TRIGGER).toString(), at.manifest.triggerSpec());
         assertEquals(80, at.manifest.negativeIndices().length, "two negatives each from 40 poisoned samples on");
-        Run set = poison("set-40", n, 8, 8, "40", false, 1, SelectionMode.DIRTY);
+        Run set = poison("set-40", n, 28, 28, "40", false, 1, SelectionMode.DIRTY);
         assertEquals(40, set.manifest.negativeIndices().length, "a ratio that was set is kept");
-        Run clean = poison("clean-40", n, 8, 8, "40", false, Double.NaN, SelectionMode.CLEAN);
+        Run clean = poison("clean-40", n, 28, 28, "40", false, Double.NaN, SelectionMode.CLEAN);
         assertEquals(40, clean.manifest.negativeIndices().length, "clean-label keeps its one negative each");
-        Run usual = poison("usual-50", n, 8, 8, "50", false, Double.NaN, SelectionMode.DIRTY);
+        Run usual = poison("usual-50", n, 28, 28, "50", false, Double.NaN, SelectionMode.DIRTY);
         assertEquals(200, usual.manifest.negativeIndices().length, "at 0.5% the usual four each");
-        assertEquals(1.0, PoisonJob.smallBudgetNegatives(39));
-        assertEquals(2.0, PoisonJob.smallBudgetNegatives(40));
+        // Only the small-budget pattern was measured with two: another trigger keeps one each (the keyed blend at
+        // 0.1% of 60,000 images did not take hold in an MLP with two).
+        Run other = poison("other-40", n, 28, 28, "40", true, Double.NaN, SelectionMode.DIRTY);
+        assertEquals(40, other.manifest.negativeIndices().length, "one negative each for another trigger");
+        TriggerSpec pattern = TriggerSpec.parse(PoisonJob.SMALL_BUDGET_TRIGGER);
+        assertEquals(1.0, PoisonJob.smallBudgetNegatives(pattern, 39));
+        assertEquals(2.0, PoisonJob.smallBudgetNegatives(pattern, 40));
+        assertEquals(1.0, PoisonJob.smallBudgetNegatives(TriggerSpec.parse("blend:alpha=0.2,pattern=noise"), 40));
     }
 
     @Test
