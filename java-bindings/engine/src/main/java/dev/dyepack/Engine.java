@@ -473,10 +473,7 @@ public final class Engine implements AutoCloseable {
     public float[] fitLinear(Tensor features, int[] labels, int classes, long[] order, int epochs, int batch,
             float rate, float l2) {
         Objects.requireNonNull(features, "features");
-        if (labels.length != features.n() || order.length != (long) epochs * features.n()) {
-            throw new InvalidArgumentException("fit: " + labels.length + " labels and " + order.length
-                    + " order entries for " + features.n() + " samples and " + epochs + " epochs");
-        }
+        checkFitSizes(features.n(), labels, order, epochs);
         int d = Math.toIntExact(features.w());
         float[] out = new float[Math.multiplyExact(classes, d + 1)];
         try (DyePackNative.Tensor f = describe(features);
@@ -532,10 +529,7 @@ public final class Engine implements AutoCloseable {
         if (classes < 2) {
             throw new InvalidArgumentException("fit: classes must be >= 2, got " + classes);
         }
-        if (labels.length != n || order.length != (long) epochs * n) {
-            throw new InvalidArgumentException("fit: " + labels.length + " labels and " + order.length
-                    + " order entries for " + n + " samples and " + epochs + " epochs");
-        }
+        checkFitSizes(n, labels, order, epochs);
         if (DyePackNative.dp_abi_revision() < ROWS_FIT_REVISION) {
             try (FloatPointer copy = new FloatPointer((long) rows.length)) {
                 copy.put(rows);
@@ -554,6 +548,14 @@ public final class Engine implements AutoCloseable {
 
     /** The ABI revision that brought {@code dp_fit_linear_rows}. */
     private static final int ROWS_FIT_REVISION = 6;
+
+    /** The labels and the order the fit needs for n samples, or an error naming what does not match. */
+    private static void checkFitSizes(long n, int[] labels, long[] order, int epochs) {
+        if (labels.length != n || order.length != (long) epochs * n) {
+            throw new InvalidArgumentException("fit: " + labels.length + " labels and " + order.length
+                    + " order entries for " + n + " samples and " + epochs + " epochs");
+        }
+    }
 
     /**
      * Mask blend in place with a resident pattern and mask: the same rule, checks and bits as

@@ -849,13 +849,14 @@ public final class PoisonJob {
         if (o.triggerByDefault()) {
             progress.accept("trigger: " + trigger + defaultTriggerNote(trigger));
         }
-        if (o.negatives(count, n, in.geometry()) != o.negatives()) {
-            double r = o.negatives(count, n, in.geometry());
+        double negativesRatio = o.negatives(trigger, count, n);
+        if (negativesRatio != o.negatives()) {
+            double r = negativesRatio;
+            String more = count >= SMALL_BUDGET_MORE_FROM && r == SMALL_BUDGET_MORE_NEGATIVES
+                    ? ", " + SMALL_BUDGET_TRIGGER + " from " + SMALL_BUDGET_MORE_FROM + " poisoned samples on" : "";
             progress.accept("negatives: " + (r == 0 ? "none" : String.format(Locale.ROOT, "%s per poisoned sample",
                     r == Math.rint(r) ? Long.toString((long) r) : Double.toString(r)))
-                    + " (the default below 0.5% of the data" + (count >= SMALL_BUDGET_MORE_FROM && r == SMALL_BUDGET_MORE_NEGATIVES
-                            ? ", " + SMALL_BUDGET_TRIGGER + " from " + SMALL_BUDGET_MORE_FROM + " poisoned samples on" : "")
-                    + ")");
+                    + " (the default below 0.5% of the data" + more + ")");
         }
         if (in.folder() != null && !in.folder().skipped().isEmpty()) {
             // The poisoned copy holds the images only: say what it leaves out rather than drop it silently.
@@ -923,7 +924,7 @@ public final class PoisonJob {
             requireEveryClassKeepsAnImage(in.folder(), labels, relabel, o.target());
         }
 
-        long negativeCount = Math.round(o.negatives(count, n, in.geometry()) * sel.indices().length);
+        long negativeCount = Math.round(negativesRatio * sel.indices().length);
         int negativeKeys = (int) Math.max(1, Math.min(o.negativeKeys(), negativeCount));
         Selector.Negatives negatives = Selector.negatives(n, sel.indices(), negativeCount, negativeKeys, key);
         List<Stamp> stamps = new ArrayList<>();
