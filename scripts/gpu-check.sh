@@ -40,6 +40,17 @@ step "compute-sanitizer memcheck" memcheck.log compute-sanitizer --tool memcheck
 step "compute-sanitizer racecheck" racecheck.log compute-sanitizer --tool racecheck --error-exitcode 1 \
   "$build/bin/dyepack_compare" quick
 step "benchmark" bench.log "$build/bin/dyepack_bench" "${DYEPACK_BENCH_IMAGES:-10000}" 224 224 3 20
+# The surrogate fit on the CPU and on the device, two shapes: each pair's weights hashes must be equal (the
+# same head, bit for bit), or the step fails.
+fit_pair() { # n d classes repeats
+  local cpu gpu
+  cpu="$("$build/bin/dyepack_bench" fit "$@" 0)" && gpu="$("$build/bin/dyepack_bench" fit "$@" 0 cuda)" || return 1
+  echo "$cpu"
+  echo "$gpu"
+  [[ "${cpu##* }" == "${gpu##* }" ]] || { echo "the device fit's weights differ from the CPU fit's"; return 1; }
+}
+fit_pairs() { fit_pair 60000 784 10 3 && fit_pair 20000 1024 1000 1; }
+step "fit benchmark" bench-fit.log fit_pairs
 # Scoring: engine (CPU and CUDA) against NumPy/OpenBLAS and, with PyTorch, cuBLAS SGEMM + epilogue.
 step "scoring benchmark" bench-score.log python3 "$root/scripts/bench-score.py" "$build" 10
 
@@ -63,6 +74,9 @@ tail -n 3 "$out/compare.log"
 echo
 echo "## benchmark"
 cat "$out/bench.log"
+echo
+echo "## fit benchmark"
+cat "$out/bench-fit.log"
 echo
 echo "## scoring benchmark"
 cat "$out/bench-score.log"

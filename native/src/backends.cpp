@@ -49,7 +49,7 @@ CreatedBackend create_backend(int32_t requested, int device) {
   const cpu::VariantChoice cpu = cpu::choose_variant();
   const std::string on_cpu =
       "running on the CPU (" + std::to_string(cpu::hardware_threads()) + " threads, " + cpu.description + ")";
-  const std::string host_work = "; host-side work (argument scans, head norms, the fit) on the CPU's " +
+  const std::string host_work = "; host-side work (argument scans, head norms) on the CPU's " +
                                 std::string(cpu::variant_name(cpu.variant)) + " loops";
   if (requested == DP_BACKEND_CPU) return {cpu::create_backend(cpu.variant), "CPU backend requested; " + on_cpu};
   const CudaProbe &p = probe();

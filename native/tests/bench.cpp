@@ -185,6 +185,7 @@ int fit_main(int argc, char **argv) {
                 c = argc > 4 ? std::atoll(argv[4]) : 10;
   const int repeats = argc > 5 ? std::atoi(argv[5]) : 3;
   const int threads = argc > 6 ? std::atoi(argv[6]) : 0;
+  const bool cuda = argc > 7 && std::strcmp(argv[7], "cuda") == 0;
   const int epochs = 5;
   std::vector<float> x(static_cast<size_t>(n * d));
   std::vector<int32_t> labels(static_cast<size_t>(n));
@@ -210,11 +211,11 @@ int fit_main(int argc, char **argv) {
   std::vector<float> w(static_cast<size_t>(c * d)), b(static_cast<size_t>(c));
   dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
   dp_engine *eng = nullptr;
-  if (dp_engine_create(DP_BACKEND_CPU, 0, &eng) != DP_OK) {
+  if (dp_engine_create(cuda ? DP_BACKEND_CUDA : DP_BACKEND_CPU, 0, &eng) != DP_OK) {
     std::fprintf(stderr, "bench: %s\n", dp_last_error());
     return 1;
   }
-  if (dp_engine_set_threads(eng, threads) != DP_OK) {
+  if (!cuda && dp_engine_set_threads(eng, threads) != DP_OK) {
     std::fprintf(stderr, "bench: %s\n", dp_last_error());
     dp_engine_destroy(eng);
     return 1;
@@ -228,9 +229,9 @@ int fit_main(int argc, char **argv) {
     std::memcpy(&bits, &v, 4);
     hash = (hash ^ bits) * 0x100000001b3ULL;
   }
-  std::printf("fit %lld x %lld, %lld classes, 5 epochs, batch 64, %d threads: %.3f s (best of %d); weights hash "
-              "%016llx\n",
-              static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(c), threads, s, repeats,
+  std::printf("fit %lld x %lld, %lld classes, 5 epochs, batch 64, %s: %.3f s (best of %d); weights hash %016llx\n",
+              static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(c),
+              cuda ? "cuda" : (std::to_string(threads) + " threads").c_str(), s, repeats,
               static_cast<unsigned long long>(hash));
   dp_engine_destroy(eng);
   return 0;

@@ -321,6 +321,41 @@ void compare_score(Engines &en, std::mt19937 &rng, int64_t n, int64_t d, int64_t
 // back on separate device batches, each with its own host operands, which are overwritten as soon as
 // the call returns (the contract says they were copied), then wait once and compare every batch with
 // the CPU's result on the original inputs.
+// The fit (dp_fit_linear) on both engines: the same head, bit for bit (the CUDA fit runs the CPU fit's
+// operations in its order, with the shared e^x). Features a little class-separated so the head moves.
+void compare_fit(Engines &en, std::mt19937 &rng, int64_t n, int64_t d, int64_t classes, int batch, int epochs) {
+  std::vector<float> x(static_cast<size_t>(n * d));
+  std::vector<int32_t> labels(static_cast<size_t>(n));
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    labels[static_cast<size_t>(i)] = static_cast<int32_t>(rng() % static_cast<uint32_t>(classes));
+    for (int64_t e = 0; e < d; ++e)
+      x[static_cast<size_t>(i * d + e)] = unit(rng) + (e % classes == labels[static_cast<size_t>(i)] ? 1.0f : 0.0f);
+  }
+  std::vector<int64_t> order(static_cast<size_t>(epochs * n));
+  for (int e = 0; e < epochs; ++e) {
+    auto first = order.begin() + e * n;
+    std::iota(first, first + n, 0);
+    std::shuffle(first, first + n, rng);
+  }
+  dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
+  std::vector<float> w[2], b[2];
+  dp_engine *engines[2] = {en.cpu, en.gpu};
+  for (int k = 0; k < 2; ++k) {
+    w[k].assign(static_cast<size_t>(classes * d), 7.0f);
+    b[k].assign(static_cast<size_t>(classes), 7.0f);
+    DP_EXPECT(dp_fit_linear(engines[k], &t, labels.data(), classes, order.data(), epochs, batch, 0.5f, 1e-4f,
+                            w[k].data(), b[k].data()) == DP_OK,
+              "fit %s: %s", k ? "cuda" : "cpu", dp_last_error());
+  }
+  int64_t differ = 0;
+  for (size_t i = 0; i < w[0].size(); ++i) differ += std::memcmp(&w[0][i], &w[1][i], 4) != 0;
+  for (size_t i = 0; i < b[0].size(); ++i) differ += std::memcmp(&b[0][i], &b[1][i], 4) != 0;
+  DP_EXPECT(differ == 0, "fit n=%lld d=%lld C=%lld batch=%d: %lld of %zu values differ from the CPU fit",
+            static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(classes), batch,
+            static_cast<long long>(differ), w[0].size() + b[0].size());
+}
+
 void compare_stream_burst(Engines &en, std::mt19937 &rng, DriverStream &stream, int dtype) {
   std::uniform_real_distribution<float> unit(0.0f, 1.0f);
   const int k = 8;
@@ -441,6 +476,14 @@ int main(int argc, char **argv) {
     compare_score(en, rng, 37, 100, 64, device);
     compare_score(en, rng, 39, 2048, 131, device);
   }
+
+  // The surrogate fit: shapes around the warp's 32 lanes and the block's 8 warps of classes, a batch that does
+  // not divide the samples, a batch larger than them, and Fashion-MNIST's row with a wide head.
+  compare_fit(en, rng, 37, 31, 2, 8, 2);
+  compare_fit(en, rng, 130, 33, 10, 64, 2);
+  compare_fit(en, rng, 23, 100, 17, 64, 3);
+  compare_fit(en, rng, quick ? 640 : 4000, 784, 10, 64, 2);
+  compare_fit(en, rng, quick ? 128 : 600, 1024, 100, 64, 1);
 
   // Resident operands (dp_operand), each engine its own: the same bits as host operands.
   en.resident = true;

@@ -5,10 +5,12 @@
 // sleep at the team's barrier), on shapes around the vector steps (8 and 16 columns, 32 lanes), class
 // counts around the kernels' blocks, and batches that do not divide the sample count.
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <numeric>
 
+#include "dyepack_math/fit.h"
 #include "test_util.h"
 
 using namespace dptest;
@@ -23,6 +25,64 @@ float ref_dot(const float *x, const float *w, int64_t d) {
   for (int s = 16; s >= 1; s /= 2)
     for (int l = 0; l < s; ++l) acc[l] = acc[l] + acc[l + s];
   return acc[0];
+}
+
+// e^x as docs/numerics.md states it for the fit, written out again here: 0 or +inf outside
+// [-103.97208, 88.72283], k = x * log2(e) rounded to nearest by 1.5 * 2^23, r by Cody and Waite, the Taylor
+// polynomial of degree 7 in Horner form, then 2^k, in two steps where 2^k is not a normal float.
+float ref_exp(float x) {
+  if (std::isnan(x)) return x;
+  if (x > 88.72283f) return INFINITY;
+  if (x < -103.97208f) return 0.0f;
+  const float k = (x * 1.44269502f + 12582912.0f) - 12582912.0f;
+  const float r = (x - k * 0.693145751953125f) - k * 1.42860677e-6f;
+  const float c[8] = {1.0f, 1.0f, 0.5f, 1.0f / 6.0f, 1.0f / 24.0f, 1.0f / 120.0f, 1.0f / 720.0f, 1.0f / 5040.0f};
+  float p = c[7];
+  for (int i = 6; i >= 0; --i) p = c[i] + r * p;
+  const int ki = static_cast<int>(k);
+  if (ki > 127) return p * std::ldexp(1.0f, ki - 1) * 2.0f;
+  if (ki < -126) return p * std::ldexp(1.0f, ki + 64) * std::ldexp(1.0f, -64);
+  return p * std::ldexp(1.0f, ki);
+}
+
+uint32_t bits_of(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+// The engine's e^x (dyepack_math's exp_f32, which the CPU and CUDA fits share) against the statement above,
+// bit for bit, and against e^x in double precision: within 2 ulp of the float nearest e^x where that is a
+// normal float, within 2 steps of the smallest subnormal below, and exact at the special values.
+void check_exp() {
+  std::vector<float> xs;
+  for (int i = -110 * 256; i <= 90 * 256; ++i) xs.push_back(static_cast<float>(i) / 256.0f);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> any(-105.0f, 90.0f), near0(-1.0f, 1.0f);
+  for (int i = 0; i < 200000; ++i) xs.push_back(i % 2 ? any(rng) : near0(rng) * 1e-3f);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.72283f, 88.72284f, 88.7f, -87.33655f, -87.4f, -103.97208f,
+                  -103.97209f, -103.9f, std::nextafter(88.72283f, 0.0f), std::nextafter(-103.97208f, 0.0f)})
+    xs.push_back(v);
+  double worst = 0.0;
+  for (float x : xs) {
+    const float got = dp::math::exp_f32(x), want = ref_exp(x);
+    DP_EXPECT(bits_of(got) == bits_of(want), "exp_f32(%.9g) = %.9g, the statement gives %.9g", x, got, want);
+    const double truth = std::exp(static_cast<double>(x));
+    if (truth >= static_cast<double>(FLT_MIN) && truth <= static_cast<double>(FLT_MAX)) {
+      const double ulp = std::ldexp(1.0, std::ilogb(truth) - 23);
+      const double err = std::fabs(static_cast<double>(got) - truth) / ulp;
+      worst = std::max(worst, err);
+      DP_EXPECT(err <= 2.0, "exp_f32(%.9g) = %.9g is %.2f ulp from %.17g", x, got, err, truth);
+    } else if (truth < static_cast<double>(FLT_MIN)) {
+      DP_EXPECT(std::fabs(static_cast<double>(got) - truth) <= 2.0 * std::ldexp(1.0, -149),
+                "exp_f32(%.9g) = %.9g, e^x = %.17g", x, got, truth);
+    }
+  }
+  std::printf("exp_f32: %zu arguments, worst error %.3f ulp\n", xs.size(), worst);
+  DP_EXPECT(dp::math::exp_f32(0.0f) == 1.0f && dp::math::exp_f32(-0.0f) == 1.0f, "e^0 is not 1");
+  DP_EXPECT(dp::math::exp_f32(-INFINITY) == 0.0f && dp::math::exp_f32(INFINITY) == INFINITY, "e^-inf, e^inf");
+  DP_EXPECT(std::isnan(dp::math::exp_f32(NAN)), "e^NaN is not NaN");
+  DP_EXPECT(dp::math::exp_f32(100.0f) == INFINITY && dp::math::exp_f32(-200.0f) == 0.0f, "overflow, underflow");
 }
 
 // One epoch after another, batches of `batch` samples in the epoch's order: the softmax gradient of
@@ -52,7 +112,7 @@ void ref_fit(const std::vector<float> &x, int64_t n, int64_t d, const std::vecto
         }
         float sum = 0.0f;
         for (int64_t c = 0; c < classes; ++c) {
-          gk[c] = std::exp(gk[c] - zmax);
+          gk[c] = ref_exp(gk[c] - zmax);
           sum += gk[c];
         }
         for (int64_t c = 0; c < classes; ++c) gk[c] /= sum;
@@ -136,6 +196,7 @@ int main() {
     std::fprintf(stderr, "fit: cannot create a CPU engine: %s\n", dp_last_error());
     return 1;
   }
+  check_exp();
   std::mt19937 rng(11);
   for (int64_t d : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 100})
     for (int64_t classes : {2, 3, 4, 5, 7, 10})

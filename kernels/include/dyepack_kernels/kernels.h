@@ -76,6 +76,14 @@ cudaError_t launch_score(const float *features, int64_t n, int64_t d, const floa
                          int32_t *runner_up, float *margin, float *distance, float *target_distance,
                          int multiprocessors, cudaStream_t stream);
 
+// One step of the surrogate fit (dp_fit_linear) on the batch's m samples, rows perm[0..m) of features (n x d,
+// device) with their labels: the logits and softmax gradients into z and coef (m x classes each), then the
+// weights (classes x d) and bias updated in place; scale = step / m, decay = step * l2. The CPU fit's
+// operations in its order (docs/numerics.md), so the same bits.
+cudaError_t launch_fit_step(const float *features, int64_t d, const int32_t *labels, const int64_t *perm, int64_t m,
+                            float *weight, float *bias, int64_t classes, float scale, float decay, float *z,
+                            float *coef, int multiprocessors, cudaStream_t stream);
+
 // *count = number of non-finite values among n (device memory).
 cudaError_t launch_count_nonfinite(const float *values, int64_t n, unsigned long long *count, int multiprocessors,
                                    cudaStream_t stream);

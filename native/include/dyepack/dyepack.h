@@ -293,9 +293,10 @@ DP_API int32_t dp_score_boundary_op(dp_engine *engine, const dp_tensor *features
  * mini-batch gradient descent on the mean cross-entropy with an L2 penalty: for each epoch e and each
  * batch of `batch` consecutive entries of order[e*N .. e*N + N) (a permutation of 0..N-1 per epoch),
  * W -= rate_e * (G^T X_batch / m + l2 * W) and b -= rate_e * sum(G) / m, where G = softmax(X W^T + b) -
- * onehot(y) and rate_e = rate / (1 + e). W and b start at 0. Runs on the engine's CPU threads on every
- * backend (the fit is a surrogate's, small next to scoring); the result does not depend on the thread
- * count. features: float32, C = H = 1, W = D, host memory, finite. labels: host, N values in
+ * onehot(y) and rate_e = rate / (1 + e). W and b start at 0. Runs on the engine's CPU threads, or on the
+ * device of a CUDA engine (on its CPU threads where the device lacks the memory for the features); the
+ * result does not depend on the backend, the processor or the thread count, to the bit (docs/numerics.md:
+ * a fixed order of operations and the fit's own e^x). features: float32, C = H = 1, W = D, host memory, finite. labels: host, N values in
  * [0, classes). order: host, epochs * N values. weight, bias: host outputs. */
 DP_API int32_t dp_fit_linear(dp_engine *engine, const dp_tensor *features, const int32_t *labels, int64_t classes,
                              const int64_t *order, int32_t epochs, int32_t batch, float rate, float l2, float *weight,

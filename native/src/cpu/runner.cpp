@@ -16,6 +16,7 @@
 #include <immintrin.h>
 #endif
 
+#include "dyepack_math/fit.h"
 #include "dyepack_math/pixel.h"
 
 namespace dp {
@@ -226,19 +227,9 @@ void Runner::fit_linear(const FitArgs &a) {
     if (b >= e) return;
     for (int64_t k = b; k < e; ++k) rows[static_cast<size_t>(k)] = x + perm[start + k] * d;
     loops.fit_logits(rows.data() + b, e - b, weight, bias, classes, d, grad.data() + b * classes);
-    for (int64_t k = b; k < e; ++k) {
-      float *g = grad.data() + k * classes;
-      float zmax = -INFINITY;
-      for (int64_t c = 0; c < classes; ++c) zmax = std::max(zmax, g[c]);
-      float sum = 0.0f;
-      for (int64_t c = 0; c < classes; ++c) {
-        g[c] = std::exp(g[c] - zmax);
-        sum += g[c];
-      }
-      for (int64_t c = 0; c < classes; ++c) g[c] /= sum;
-      g[a.labels[perm[start + k]]] -= 1.0f;
-      for (int64_t c = 0; c < classes; ++c) coef[static_cast<size_t>(k * classes + c)] = scale * g[c];
-    }
+    for (int64_t k = b; k < e; ++k)
+      math::softmax_gradient(grad.data() + k * classes, classes, a.labels[perm[start + k]], scale,
+                             coef.data() + k * classes);
   };
   // Backward and step: the weights of columns [j0, j1) of every class row, each summing its samples in
   // batch order (element-wise, so a split by columns never changes a value), and the biases of

@@ -43,9 +43,9 @@ class CudaBackend final : public Backend {
   void write_tokens(const TokenArgs &args) override;
   void set_columns(const ColumnArgs &args) override;
   void score(const ScoreArgs &args) override;
-  // The fit runs on the engine's CPU workers (see dp_fit_linear): it is small next to scoring, and
-  // a CPU fit gives the same head on every engine.
-  void fit_linear(const FitArgs &args) override { host().fit_linear(args); }
+  // The fit on the device, to the CPU fit's bits (kernels/src/fit.cu); on the CPU where the device has too
+  // little free memory for the features.
+  void fit_linear(const FitArgs &args) override;
 
   void check_device_pointer(const void *ptr, const std::string &what) override;
   void *device_alloc(size_t bytes) override;

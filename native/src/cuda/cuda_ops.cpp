@@ -3,6 +3,7 @@
 // or chunk by chunk through the staging slots for host batches. Nothing waits between the uploads
 // and the kernels: they are ordered on one stream (and by an event for the second staging slot).
 #include <algorithm>
+#include <vector>
 
 #include "cuda/cuda_backend.h"
 #include "error.h"
@@ -13,6 +14,38 @@ namespace cuda {
 namespace {
 constexpr size_t kWarpChunkBytes = size_t{64} << 20;    // per warp gather on device batches
 constexpr size_t kScoreChunkBytes = size_t{64} << 20;   // host features per scoring chunk
+
+// The device memory of one fit: the features, labels and orders, the head and the batch's work areas,
+// freed when the fit ends, once the stream that used it has finished.
+class FitMemory {
+ public:
+  FitMemory(Context &ctx, cudaStream_t stream) : ctx_(ctx), stream_(stream) {}
+  ~FitMemory() {
+    cudaStreamSynchronize(stream_);
+    for (void *p : ptrs_) cudaFree(p);
+  }
+  FitMemory(const FitMemory &) = delete;
+  FitMemory &operator=(const FitMemory &) = delete;
+
+  // `count` values of T on the device, or nullptr (the error cleared) when it has not that much free memory.
+  template <class T>
+  T *get(int64_t count) {
+    void *p = nullptr;
+    const cudaError_t e = cudaMalloc(&p, std::max<size_t>(1, static_cast<size_t>(count) * sizeof(T)));
+    if (e == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      return nullptr;
+    }
+    DP_CUDA_CHECK(&ctx_, e);
+    ptrs_.push_back(p);
+    return static_cast<T *>(p);
+  }
+
+ private:
+  Context &ctx_;
+  cudaStream_t stream_;
+  std::vector<void *> ptrs_;
+};
 }  // namespace
 
 // `launch(data, sample_of, ids, first, count, stream)` enqueues the kernel for `count` samples:
@@ -152,6 +185,53 @@ void CudaBackend::warp(const WarpArgs &a) {
     if (e != cudaSuccess) return e;
     return kernels::launch_warp(source, dev, u8, nullptr, count, g, grid, sms, s);
   });
+}
+
+void CudaBackend::fit_linear(const FitArgs &a) {
+  ctx_->enter();
+  const int64_t n = a.n, d = a.d, classes = a.classes, batch = std::min<int64_t>(a.batch, a.n);
+  // The engine's own stream: the fit takes host arrays and is complete on return, so it need not queue
+  // behind a caller's work.
+  const cudaStream_t s = ctx_->own();
+  FitMemory mem(*ctx_, s);
+  float *x = mem.get<float>(n * d);
+  int32_t *labels = x ? mem.get<int32_t>(n) : nullptr;
+  int64_t *order = labels ? mem.get<int64_t>(int64_t{a.epochs} * n) : nullptr;
+  float *weight = order ? mem.get<float>(classes * d) : nullptr;
+  float *bias = weight ? mem.get<float>(classes) : nullptr;
+  float *z = bias ? mem.get<float>(batch * classes) : nullptr;
+  float *coef = z ? mem.get<float>(batch * classes) : nullptr;
+  if (coef == nullptr) {
+    // Too little device memory for these features: the CPU fits them, to the same bits.
+    host().fit_linear(a);
+    return;
+  }
+  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(x, a.features, static_cast<size_t>(n * d) * sizeof(float),
+                                      cudaMemcpyHostToDevice, s));
+  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(labels, a.labels, static_cast<size_t>(n) * sizeof(int32_t),
+                                      cudaMemcpyHostToDevice, s));
+  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(order, a.order, static_cast<size_t>(int64_t{a.epochs} * n) * sizeof(int64_t),
+                                      cudaMemcpyHostToDevice, s));
+  // +0.0f is the all-zero pattern.
+  DP_CUDA_CHECK(ctx_, cudaMemsetAsync(weight, 0, static_cast<size_t>(classes * d) * sizeof(float), s));
+  DP_CUDA_CHECK(ctx_, cudaMemsetAsync(bias, 0, static_cast<size_t>(classes) * sizeof(float), s));
+  const int sms = ctx_->multiprocessors();
+  for (int epoch = 0; epoch < a.epochs; ++epoch) {
+    const float step = a.rate / static_cast<float>(1 + epoch);
+    const float decay = step * a.l2;
+    const int64_t *perm = order + int64_t{epoch} * n;
+    for (int64_t start = 0; start < n; start += a.batch) {
+      const int64_t m = std::min<int64_t>(a.batch, n - start);
+      const float scale = step / static_cast<float>(m);
+      DP_CUDA_CHECK(ctx_, kernels::launch_fit_step(x, d, labels, perm + start, m, weight, bias, classes, scale, decay,
+                                                   z, coef, sms, s));
+    }
+  }
+  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(a.weight, weight, static_cast<size_t>(classes * d) * sizeof(float),
+                                      cudaMemcpyDeviceToHost, s));
+  DP_CUDA_CHECK(ctx_, cudaMemcpyAsync(a.bias, bias, static_cast<size_t>(classes) * sizeof(float),
+                                      cudaMemcpyDeviceToHost, s));
+  DP_CUDA_CHECK(ctx_, cudaStreamSynchronize(s));
 }
 
 void CudaBackend::score(const ScoreArgs &a) {

@@ -456,8 +456,9 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Fits a softmax-regression head to features and labels (see {@code dp_fit_linear} for the exact
-     * update): mini-batch gradient descent in the given sample order, on the engine's CPU threads
-     * whatever the backend; the result does not depend on the thread count.
+     * update): mini-batch gradient descent in the given sample order, on the device of a CUDA engine and
+     * on the CPU threads otherwise; the result does not depend on the backend, the processor or the thread
+     * count, to the bit.
      *
      * @param features float32 rows (N x D) in host memory, finite
      * @param labels   N labels in [0, classes)
