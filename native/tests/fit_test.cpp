@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
@@ -163,16 +164,25 @@ void check(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t clas
   DP_EXPECT(rw == sw && rb == sb, "n=%lld d=%lld C=%lld: skipping zero gradients changed the reference",
             static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(classes));
   dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
-  for (int threads : {1, 2, 3, 8}) {
-    DP_EXPECT(dp_engine_set_threads(eng, threads) == DP_OK, "%s", dp_last_error());
-    std::vector<float> w(rw.size(), 1.0f), b(rb.size(), 1.0f);
-    DP_EXPECT(dp_fit_linear(eng, &t, labels.data(), classes, order.data(), epochs, batch, rate, l2, w.data(),
-                            b.data()) == DP_OK,
-              "fit: %s", dp_last_error());
-    DP_EXPECT(std::memcmp(w.data(), rw.data(), w.size() * 4) == 0 && std::memcmp(b.data(), rb.data(), b.size() * 4) == 0,
-              "n=%lld d=%lld C=%lld batch=%d threads=%d: the fit differs from the rule", static_cast<long long>(n),
-              static_cast<long long>(d), static_cast<long long>(classes), batch, threads);
-  }
+  // Each thread count with the fit's own choice between the team and one thread (measured per segment of
+  // steps), and with the two by turns (DYEPACK_FIT_TEAM=alternate), so that fits longer than a segment move
+  // between them mid-epoch.
+  for (int threads : {1, 2, 3, 8})
+    for (const char *schedule : {"", "alternate"}) {
+      if (*schedule) setenv("DYEPACK_FIT_TEAM", schedule, 1);
+      else unsetenv("DYEPACK_FIT_TEAM");
+      DP_EXPECT(dp_engine_set_threads(eng, threads) == DP_OK, "%s", dp_last_error());
+      std::vector<float> w(rw.size(), 1.0f), b(rb.size(), 1.0f);
+      DP_EXPECT(dp_fit_linear(eng, &t, labels.data(), classes, order.data(), epochs, batch, rate, l2, w.data(),
+                              b.data()) == DP_OK,
+                "fit: %s", dp_last_error());
+      DP_EXPECT(std::memcmp(w.data(), rw.data(), w.size() * 4) == 0 &&
+                    std::memcmp(b.data(), rb.data(), b.size() * 4) == 0,
+                "n=%lld d=%lld C=%lld batch=%d threads=%d schedule=%s: the fit differs from the rule",
+                static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(classes), batch, threads,
+                *schedule ? schedule : "measured");
+    }
+  unsetenv("DYEPACK_FIT_TEAM");
   // The same fit on the rows at a plain pointer (dp_fit_linear_rows, the JVM's path for a Java array).
   std::vector<float> w(rw.size(), 1.0f), b(rb.size(), 1.0f);
   DP_EXPECT(dp_fit_linear_rows(eng, x.data(), n, d, labels.data(), classes, order.data(), epochs, batch, rate, l2,
@@ -210,6 +220,9 @@ int main() {
   // Twenty steps of a team of up to seven (the work allows seven members at 784 x 10 x 64): forty meetings at
   // the barrier per fit, members sleeping there when there are more of them than cores.
   check(eng, rng, 640, 784, 10, 64, 1.0f, 0.5f);
+  // Longer than two segments of 64 steps (140 steps, work enough for a team of two), so the measured choice
+  // and the turns of `alternate` move the fit between the team and one thread mid-epoch.
+  check(eng, rng, 4480, 256, 8, 64, 1.0f, 0.5f);
   // Large features and rate: softmax probabilities underflow to 0, so gradients are exactly 0 (and -0).
   check(eng, rng, 40, 24, 6, 8, 60.0f, 4.0f);
   // dp_fit_linear_rows refuses what dp_fit_linear refuses, naming it, and leaves the outputs alone.

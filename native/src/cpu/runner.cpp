@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -117,6 +118,71 @@ class TeamBarrier {
   std::mutex mutex_;
   std::condition_variable wake_;
   int sleepers_ = 0;  // guarded by mutex_
+};
+
+// The fit's steps run in segments, each with the team or on the calling thread alone: the team's split
+// never changes a value, so the choice is only about time, and it is made by measuring. The first two
+// segments are short trials (kFitTrial steps), with the team, then alone; after that each segment of
+// kFitSegment steps runs in whichever ran faster per step when last measured, and the other is tried again
+// for kFitTrial steps after 2, 4, 8, ... segments. On an idle machine the team wins and the trials of the
+// thread alone cost about a millisecond in all. On a busy one, where another process holds a core the team
+// needs, every meeting at the barrier waits for the scheduler to run the member that lost its core, and the
+// thread alone wins by far (60,000 x 784 beside one busy process on 2 cores: 0.73-0.84 s with the team,
+// 0.34-0.35 s alone; docs/benchmarks.md). DYEPACK_FIT_TEAM=always, never or alternate (team and alone
+// by turns, every segment kFitTrial steps) fixes the choice, for tests and measurements.
+constexpr int64_t kFitTrial = 16;
+constexpr int64_t kFitSegment = 64;
+
+class FitSchedule {
+ public:
+  FitSchedule(int team, const char *fixed) {
+    const std::string f = fixed ? fixed : "";
+    if (team <= 1 || f == "never") mode_ = Mode::alone;
+    else if (f == "always") mode_ = Mode::team;
+    else if (f == "alternate") mode_ = Mode::alternate;
+  }
+
+  struct Segment {
+    bool with_team;
+    int64_t steps;
+  };
+
+  Segment next() {
+    const int64_t k = segment_++;
+    switch (mode_) {
+      case Mode::team: return {true, kFitSegment};
+      case Mode::alone: return {false, kFitSegment};
+      case Mode::alternate: return {k % 2 == 0, kFitTrial};
+      case Mode::measure: break;
+    }
+    if (k < 2) return {k == 0, kFitTrial};
+    const bool team_faster = team_.best() <= alone_.best();
+    if (k == next_trial_) {
+      interval_ *= 2;
+      next_trial_ = k + interval_;
+      return {!team_faster, kFitTrial};
+    }
+    return {team_faster, kFitSegment};
+  }
+
+  void record(bool with_team, double seconds_per_step) { (with_team ? team_ : alone_).add(seconds_per_step); }
+
+ private:
+  enum class Mode { measure, team, alone, alternate };
+  Mode mode_ = Mode::measure;
+  int64_t segment_ = 0;
+  int64_t interval_ = 2, next_trial_ = 3;
+  // A mode's last two times per step; it is judged by the better, so that one segment slowed by something
+  // else (an interrupt, a page fault) does not send the fit the wrong way for the segments until the next trial.
+  struct Recent {
+    double last = 0.0, before = 0.0;
+    void add(double v) {
+      before = last;
+      last = v;
+    }
+    double best() const { return before > 0.0 ? std::min(last, before) : last; }
+  };
+  Recent team_, alone_;
 };
 
 // The work estimate per selected sample decides how many threads are worth starting.
@@ -251,52 +317,92 @@ void Runner::fit_linear(const FitArgs &a) {
   // Columns go to the team in chunks of 16 (the update's widest vector step).
   const int64_t chunks = (d + 15) / 16;
   const int team = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(threads()), by_work, chunks, a.batch}));
-  // member(id, size, barrier): one of `size` threads; the split by id never changes a value.
-  auto member = [&](int id, int size, TeamBarrier &barrier) {
+  // Steps numbered through the epochs: step s is batch s % per_epoch of epoch s / per_epoch.
+  const int64_t per_epoch = (n + a.batch - 1) / a.batch, total = per_epoch * a.epochs;
+  // steps(id, size, barrier, s0, s1): steps [s0, s1) as one of `size` threads; the split by id never
+  // changes a value, so any step may run with the team or alone.
+  auto steps = [&](int id, int size, TeamBarrier &barrier, int64_t s0, int64_t s1) {
     const int64_t per_column = (chunks + size - 1) / size * 16, per_class = (classes + size - 1) / size;
     const int64_t j0 = std::min(d, id * per_column), j1 = std::min(d, (id + 1) * per_column);
     const int64_t c0 = std::min(classes, id * per_class), c1 = std::min(classes, (id + 1) * per_class);
-    for (int epoch = 0; epoch < a.epochs; ++epoch) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int epoch = static_cast<int>(s / per_epoch);
+      const int64_t start = (s % per_epoch) * a.batch;
       const float step = a.rate / static_cast<float>(1 + epoch);
       const float decay = step * a.l2;
       const int64_t *perm = a.order + static_cast<int64_t>(epoch) * n;
-      for (int64_t start = 0; start < n; start += a.batch) {
-        const int64_t m = std::min<int64_t>(a.batch, n - start);
-        const float scale = step / static_cast<float>(m);
-        const int64_t per_sample = (m + size - 1) / size;
-        forward(perm, start, scale, std::min(m, id * per_sample), std::min(m, (id + 1) * per_sample));
-        barrier.wait();
-        backward(m, scale, decay, j0, j1, c0, c1);
-        barrier.wait();
-      }
+      const int64_t m = std::min<int64_t>(a.batch, n - start);
+      const float scale = step / static_cast<float>(m);
+      const int64_t per_sample = (m + size - 1) / size;
+      forward(perm, start, scale, std::min(m, id * per_sample), std::min(m, (id + 1) * per_sample));
+      barrier.wait();
+      backward(m, scale, decay, j0, j1, c0, c1);
+      barrier.wait();
     }
   };
   TeamBarrier alone(1);
   if (team <= 1) {
-    member(0, 1, alone);
+    steps(0, 1, alone, 0, total);
     return;
   }
-  // The team starts only once every member exists: if a thread cannot be started, the ones that were
-  // are told to leave before doing any work, and the fit runs on this thread alone (same bits).
+  // Every segment starts with a meeting of the whole team at the barrier, where the other members learn
+  // what this thread decided: run the segment's steps with it, wait out a segment it runs alone (back at
+  // the barrier, spinning briefly, then asleep), or leave. Consecutive team segments thus meet as often as
+  // steps do, without a sleep and a wake-up between them.
+  // Two plans, by the segment's parity: this thread writes segment k + 1's plan before that segment's
+  // meeting, while a member slow to leave segment k's meeting may still be reading plan k, the other one. A
+  // member is never further behind: it comes to segment k + 1's meeting after reading plan k, and this
+  // thread writes plan k + 2 only after passing that meeting.
   TeamBarrier barrier(team);
-  std::atomic<int> go{0};  // 0 wait, 1 work, 2 leave
-  auto start_member = [&](int id) {
+  struct Plan {
+    int64_t s0 = 0, s1 = 0;
+    bool with_team = false, leave = false;
+  } plans[2];
+  std::atomic<int> go{0};  // 0 wait, 1 work, 2 leave: the team starts only once every member exists
+  auto member = [&](int id) {
     int g;
     while ((g = go.load(std::memory_order_acquire)) == 0) std::this_thread::yield();
-    if (g == 1) member(id, team, barrier);
+    if (g != 1) return;
+    for (int64_t k = 0;; ++k) {
+      barrier.wait();
+      const Plan plan = plans[k % 2];
+      if (plan.leave) return;
+      if (plan.with_team) steps(id, team, barrier, plan.s0, plan.s1);
+    }
   };
+  // If a thread cannot be started, the ones that were are told to leave before doing any work, and the
+  // fit runs on this thread alone (same bits).
   std::vector<std::thread> others;
   try {
     others.reserve(static_cast<size_t>(team - 1));
-    for (int id = 1; id < team; ++id) others.emplace_back(start_member, id);
+    for (int id = 1; id < team; ++id) others.emplace_back(member, id);
   } catch (const std::system_error &) {
     go.store(2, std::memory_order_release);
     for (auto &th : others) th.join();
-    member(0, 1, alone);
+    steps(0, 1, alone, 0, total);
     return;
   }
   go.store(1, std::memory_order_release);
-  member(0, team, barrier);
+  FitSchedule schedule(team, std::getenv("DYEPACK_FIT_TEAM"));
+  int64_t k = 0;
+  for (int64_t s0 = 0; s0 < total; ++k) {
+    const FitSchedule::Segment segment = schedule.next();
+    const int64_t s1 = std::min(total, s0 + segment.steps);
+    plans[k % 2] = Plan{s0, s1, segment.with_team, false};
+    barrier.wait();
+    // Timed from the meeting: the members' start and their waking after a segment alone are not the steps'.
+    const auto t0 = std::chrono::steady_clock::now();
+    if (segment.with_team) {
+      steps(0, team, barrier, s0, s1);  // its last meeting: every member is done with the segment
+    } else {
+      steps(0, 1, alone, s0, s1);
+    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+    schedule.record(segment.with_team, took.count() / static_cast<double>(s1 - s0));
+    s0 = s1;
+  }
+  plans[k % 2] = Plan{0, 0, false, true};
+  barrier.wait();
   for (auto &th : others) th.join();
 }
 
