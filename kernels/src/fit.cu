@@ -14,7 +14,7 @@
 
 #include "dyepack_kernels/kernels.h"
 #include "dyepack_math/fit.h"
-#include "dyepack_math/scoring.h"
+#include "warp_dot.cuh"
 
 namespace dp {
 namespace kernels {
@@ -35,11 +35,7 @@ __global__ void __launch_bounds__(kBlock)
   const float *x = features + row * d;
   float *zk = z + k * classes;
   for (int64_t c = warp; c < classes; c += kWarpsPerBlock) {
-    const float *w = weight + c * d;
-    float acc = 0.0f;
-    for (int64_t e = lane; e < d; e += 32) acc = math::fma_f32(x[e], w[e], acc);
-#pragma unroll
-    for (int s = 16; s >= 1; s >>= 1) acc = acc + __shfl_down_sync(0xffffffffu, acc, s);
+    const float acc = warp_dot(x, weight + c * d, d, lane);
     if (lane == 0) zk[c] = acc + bias[c];
   }
   __syncthreads();

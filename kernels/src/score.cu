@@ -11,8 +11,9 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "dyepack_math/scoring.h"
 #include "dyepack_kernels/kernels.h"
+#include "dyepack_math/scoring.h"
+#include "warp_dot.cuh"
 
 namespace dp {
 namespace kernels {
@@ -39,11 +40,7 @@ __global__ void __launch_bounds__(kBlock)
   for (int64_t i = warp; i < n; i += warps) {
     const float *x = features + i * d;
     for (int64_t c = 0; c < classes; ++c) {
-      const float *w = weight + c * d;
-      float acc = 0.0f;
-      for (int64_t e = lane; e < d; e += 32) acc = math::fma_f32(x[e], w[e], acc);
-#pragma unroll
-      for (int s = 16; s >= 1; s >>= 1) acc = acc + __shfl_down_sync(0xffffffffu, acc, s);
+      const float acc = warp_dot(x, weight + c * d, d, lane);
       if (lane == 0) z[c] = acc + bias[c];
     }
     __syncwarp();

@@ -324,20 +324,10 @@ void compare_score(Engines &en, std::mt19937 &rng, int64_t n, int64_t d, int64_t
 // The fit (dp_fit_linear) on both engines: the same head, bit for bit (the CUDA fit runs the CPU fit's
 // operations in its order, with the shared e^x). Features a little class-separated so the head moves.
 void compare_fit(Engines &en, std::mt19937 &rng, int64_t n, int64_t d, int64_t classes, int batch, int epochs) {
-  std::vector<float> x(static_cast<size_t>(n * d));
-  std::vector<int32_t> labels(static_cast<size_t>(n));
-  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-  for (int64_t i = 0; i < n; ++i) {
-    labels[static_cast<size_t>(i)] = static_cast<int32_t>(rng() % static_cast<uint32_t>(classes));
-    for (int64_t e = 0; e < d; ++e)
-      x[static_cast<size_t>(i * d + e)] = unit(rng) + (e % classes == labels[static_cast<size_t>(i)] ? 1.0f : 0.0f);
-  }
-  std::vector<int64_t> order(static_cast<size_t>(epochs * n));
-  for (int e = 0; e < epochs; ++e) {
-    auto first = order.begin() + e * n;
-    std::iota(first, first + n, 0);
-    std::shuffle(first, first + n, rng);
-  }
+  FitProblem p = fit_problem(rng, n, d, classes, epochs, 1.0f);
+  std::vector<float> &x = p.x;
+  std::vector<int32_t> &labels = p.labels;
+  std::vector<int64_t> &order = p.order;
   dp_tensor t = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, n, 1, 1, d, x.data());
   std::vector<float> w[2], b[2];
   dp_engine *engines[2] = {en.cpu, en.gpu};

@@ -141,22 +141,11 @@ void ref_fit(const std::vector<float> &x, int64_t n, int64_t d, const std::vecto
 
 void check(dp_engine *eng, std::mt19937 &rng, int64_t n, int64_t d, int64_t classes, int batch, float spread,
            float rate) {
-  std::vector<float> x(static_cast<size_t>(n * d));
-  std::vector<int32_t> labels(static_cast<size_t>(n));
-  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-  for (int64_t i = 0; i < n; ++i) {
-    labels[static_cast<size_t>(i)] = static_cast<int32_t>(rng() % static_cast<uint32_t>(classes));
-    for (int64_t e = 0; e < d; ++e)
-      x[static_cast<size_t>(i * d + e)] =
-          spread * (unit(rng) + (e % classes == labels[static_cast<size_t>(i)] ? 1.0f : 0.0f));
-  }
   const int epochs = 2;
-  std::vector<int64_t> order(static_cast<size_t>(epochs * n));
-  for (int e = 0; e < epochs; ++e) {
-    auto first = order.begin() + e * n;
-    std::iota(first, first + n, 0);
-    std::shuffle(first, first + n, rng);
-  }
+  FitProblem p = fit_problem(rng, n, d, classes, epochs, spread);
+  std::vector<float> &x = p.x;
+  const std::vector<int32_t> &labels = p.labels;
+  const std::vector<int64_t> &order = p.order;
   const float l2 = 1e-3f;
   std::vector<float> rw, rb, sw, sb;
   ref_fit(x, n, d, labels, classes, order, epochs, batch, rate, l2, false, rw, rb);

@@ -4,9 +4,11 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -117,6 +119,35 @@ class DriverStream {
   int (*sync_)(void *) = nullptr;
   int (*release_)(int) = nullptr;
 };
+
+// A fit problem (dp_fit_linear): n rows of d features, each uniform in [-1, 1) plus 1 on the features e with
+// e % classes == the row's label (so the head has something to learn), all times `spread`; labels drawn
+// at random; and `epochs` random permutations of the rows, one after another.
+struct FitProblem {
+  std::vector<float> x;
+  std::vector<int32_t> labels;
+  std::vector<int64_t> order;
+};
+
+inline FitProblem fit_problem(std::mt19937 &rng, int64_t n, int64_t d, int64_t classes, int epochs, float spread) {
+  FitProblem p;
+  p.x.resize(static_cast<size_t>(n * d));
+  p.labels.resize(static_cast<size_t>(n));
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    p.labels[static_cast<size_t>(i)] = static_cast<int32_t>(rng() % static_cast<uint32_t>(classes));
+    for (int64_t e = 0; e < d; ++e)
+      p.x[static_cast<size_t>(i * d + e)] =
+          spread * (unit(rng) + (e % classes == p.labels[static_cast<size_t>(i)] ? 1.0f : 0.0f));
+  }
+  p.order.resize(static_cast<size_t>(epochs * n));
+  for (int e = 0; e < epochs; ++e) {
+    auto first = p.order.begin() + e * n;
+    std::iota(first, first + n, 0);
+    std::shuffle(first, first + n, rng);
+  }
+  return p;
+}
 
 inline int finish(const char *name) {
   std::printf("%s: %d passed, %d failed\n", name, passes(), failures());
