@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dyepack.Backend;
+import dev.dyepack.CudaStatus;
 import dev.dyepack.Engine;
 import dev.dyepack.job.BenchSuite;
 import dev.dyepack.trigger.DataKind;
@@ -48,8 +49,20 @@ class BenchSuiteTest {
         long imageFamilies = TriggerFamily.all().stream().filter(f -> f.kind() == DataKind.IMAGES).count();
         // apply (cp, NumPy, in process), poison random/boundary/random in process, folder random/boundary +
         // boundary beside a parallel decode + a JPEG folder + PIL, families, patch and blend beside IBM ART, fit,
-        // scoring, scoring on a wide head
-        assertEquals(3 + 3 + 5 + imageFamilies + 2 + 3, rows.size(), rows.toString());
+        // scoring, scoring on a wide head; then, on a GPU, the families on device memory, the device fit and
+        // scoring (two shapes), or one row saying why there are none
+        boolean gpu = CudaStatus.query().available();
+        assertEquals(3 + 3 + 5 + imageFamilies + 2 + 3 + (gpu ? imageFamilies + 3 : 1), rows.size(), rows.toString());
+        List<BenchSuite.Row> gpuRows = rows.subList(rows.size() - (gpu ? (int) imageFamilies + 3 : 1), rows.size());
+        if (gpu) {
+            for (BenchSuite.Row r : gpuRows) {
+                assertFalse(r.dyepack().startsWith("failed"), r.toString());
+            }
+            assertTrue(gpuRows.get((int) imageFamilies).peer().contains("bit for bit"), gpuRows.toString());
+        } else {
+            assertTrue(gpuRows.get(0).job().startsWith("GPU rows") && gpuRows.get(0).peer().contains("no usable GPU"),
+                    gpuRows.toString());
+        }
         List<BenchSuite.Row> art = rows.stream().filter(r -> r.peer().startsWith("ART ")).toList();
         assertEquals(2, art.size(), rows.toString());
         assertTrue(art.get(0).job().startsWith("`patch:") && art.get(0).peer().contains("add_pattern_bd")

@@ -1,5 +1,9 @@
 package dev.dyepack.job;
 
+import dev.dyepack.Backend;
+import dev.dyepack.CudaStatus;
+import dev.dyepack.DType;
+import dev.dyepack.DeviceBuffer;
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.Layout;
@@ -142,6 +146,7 @@ public final class BenchSuite {
             bigNpy(rows, engine, key, peers);
             folder(rows, key, peers);
             inProcess(rows, engine, peers);
+            gpu(rows, peers);
             return rows;
         } finally {
             deleteTree(work);
@@ -462,6 +467,147 @@ public final class BenchSuite {
             rows.add(row(String.format(Locale.ROOT, "boundary scoring, wide head: %,d x %d, %d classes (engine, "
                     + "prepared head)", wn, wd, wc), wideScore, "NumPy + BLAS", wnp));
         }
+    }
+
+    // ------------------------------------------------------------------ on a GPU
+
+    /**
+     * On a machine with a usable GPU, the engine on device memory beside the device's own ceilings and peers,
+     * in the same run: every image trigger family on a batch of 224x224x3 uint8 images in device memory
+     * (prepared, in place) beside a device-to-device copy of the batch; the surrogate fit on the device beside
+     * the CPU fit of the same data (the two heads must be the same bits, or the row says they differ);
+     * boundary scoring of device-resident features, Fashion-MNIST-sized and a wide head, beside PyTorch's
+     * cuBLAS SGEMM and the same epilogue where the peers' Python has PyTorch with CUDA. Without a GPU one row
+     * says why. A row that fails says so and the others still run.
+     */
+    private void gpu(List<Row> rows, Path peers) throws IOException {
+        CudaStatus cuda = CudaStatus.query();
+        if (!cuda.available()) {
+            rows.add(new Row("GPU rows (device memory, device-to-device copy, cuBLAS)", "not run",
+                    "no usable GPU: " + cuda.reason(), Double.NaN));
+            return;
+        }
+        try (Engine gpu = Engine.open(Backend.CUDA); Engine cpu = Engine.open(Backend.CPU)) {
+            String device = gpu.reason();
+            progress.accept("GPU: " + device);
+            gpuTriggers(rows, gpu);
+            gpuFitAndScore(rows, gpu, cpu, peers);
+        } catch (RuntimeException e) {
+            rows.add(new Row("GPU rows", "failed: " + e.getMessage(), "-", Double.NaN));
+        }
+    }
+
+    private void gpuTriggers(List<Row> rows, Engine gpu) {
+        int n = sizes.bigImages() / 2;
+        long bytes = (long) n * 224 * 224 * 3;
+        String batch = String.format(Locale.ROOT, "%,d x 224x224x3 uint8 in device memory (CUDA, prepared, in place)",
+                n);
+        OwnerKey key = new OwnerKey("bench suite key, not a secret; 32".getBytes(StandardCharsets.UTF_8));
+        try (DeviceBuffer a = gpu.allocate(bytes); DeviceBuffer b = gpu.allocate(bytes)) {
+            ByteBuffer host = ByteBuffer.allocateDirect((int) bytes);
+            SplittableRandom rng = new SplittableRandom(9);
+            while (host.remaining() >= 8) {
+                host.putLong(rng.nextLong());
+            }
+            host.clear();
+            a.copyFrom(host);
+            Tensor ta = Tensor.onDevice(a, DType.UINT8, Layout.NHWC, n, 3, 224, 224);
+            Tensor tb = Tensor.onDevice(b, DType.UINT8, Layout.NHWC, n, 3, 224, 224);
+            double copy = best(() -> gpu.copy(ta, tb));
+            for (TriggerFamily family : TriggerFamily.all()) {
+                if (family.kind() != DataKind.IMAGES) {
+                    continue;
+                }
+                TriggerSpec spec = TriggerSpec.parse(family.name());
+                progress.accept("GPU trigger " + spec);
+                String job = familyJob(spec, batch);
+                try (PreparedTrigger prepared = spec.prepare(gpu, ta, TriggerContext.of(key))) {
+                    double t = best(() -> prepared.apply(ta, null, 0));
+                    rows.add(row(job, t, "device-to-device copy of the batch", copy));
+                } catch (RuntimeException e) {
+                    rows.add(new Row(job, "failed: " + e.getMessage(), "-", Double.NaN));
+                }
+            }
+        } catch (RuntimeException e) {
+            rows.add(new Row("trigger families on " + batch, "failed: " + e.getMessage(), "-", Double.NaN));
+        }
+    }
+
+    private void gpuFitAndScore(List<Row> rows, Engine gpu, Engine cpu, Path peers) throws IOException {
+        int n = sizes.fitSamples();
+        int d = 784;
+        int classes = 10;
+        SplittableRandom rng = new SplittableRandom(5);
+        OwnerKey key = new OwnerKey("bench suite key, not a secret; 32".getBytes(StandardCharsets.UTF_8));
+        float[] x = new float[n * d];
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rng.nextInt(classes);
+            for (int j = 0; j < d; j++) {
+                x[i * d + j] = (float) (rng.nextDouble() + (j % classes == y[i] ? 0.5 : 0));
+            }
+        }
+        String shape = String.format(Locale.ROOT, "%,d x %d, %d classes", n, d, classes);
+        String fitJob = "surrogate fit, " + shape + " (CUDA, on the device, 5 epochs)";
+        progress.accept("GPU surrogate fit");
+        LinearHead[] heads = new LinearHead[2];
+        double onDevice = best(() -> heads[0] = LinearSurrogate.fit(gpu, x, n, d, y, classes, key,
+                LinearSurrogate.Settings.DEFAULT));
+        double onCpu = best(() -> heads[1] = LinearSurrogate.fit(cpu, x, n, d, y, classes, key,
+                LinearSurrogate.Settings.DEFAULT));
+        if (!java.util.Arrays.equals(heads[0].weight(), heads[1].weight())
+                || !java.util.Arrays.equals(heads[0].bias(), heads[1].bias())) {
+            rows.add(new Row(fitJob, "failed: the device fit's head differs from the CPU fit's", "-", Double.NaN));
+        } else {
+            rows.add(row(fitJob, onDevice, "the same fit on the CPU engine (the same head, bit for bit)", onCpu));
+        }
+        scoreOnDevice(rows, gpu, x, n, d, heads[1].weight(), heads[1].bias(), classes, "", peers);
+
+        int wn = Math.max(100, sizes.fitSamples() / 6);
+        int wd = 2048;
+        int wc = 1000;
+        float[] wx = new float[wn * wd];
+        for (int i = 0; i < wx.length; i++) {
+            wx[i] = (float) rng.nextGaussian();
+        }
+        float[] ww = new float[wc * wd];
+        float[] wb = new float[wc];
+        for (int i = 0; i < ww.length; i++) {
+            ww[i] = (float) (rng.nextGaussian() * 0.05);
+        }
+        for (int i = 0; i < wc; i++) {
+            wb[i] = (float) rng.nextGaussian();
+        }
+        scoreOnDevice(rows, gpu, wx, wn, wd, ww, wb, wc, "wide head: ", peers);
+    }
+
+    /** Boundary scoring of features resident on the device with a prepared head, beside PyTorch on CUDA. */
+    private void scoreOnDevice(List<Row> rows, Engine gpu, float[] x, int n, int d, float[] w, float[] b, int classes,
+            String what, Path peers) throws IOException {
+        String job = String.format(Locale.ROOT, "boundary scoring, %s%,d x %d, %d classes (CUDA, features and head "
+                + "in device memory)", what, n, d, classes);
+        progress.accept("GPU " + job);
+        double t;
+        ByteBuffer xb = ByteBuffer.allocateDirect(x.length * 4).order(ByteOrder.nativeOrder());
+        xb.asFloatBuffer().put(x);
+        try (DeviceBuffer dx = gpu.allocate(xb.capacity()); Engine.Operand wo = gpu.upload(w);
+                Engine.Operand bo = gpu.upload(b)) {
+            dx.copyFrom(xb);
+            Tensor features = Tensor.onDevice(dx, DType.FLOAT32, Layout.NHWC, n, 1, 1, d);
+            t = best(() -> gpu.scoreBoundary(features, wo, bo, 0));
+        } catch (RuntimeException e) {
+            rows.add(new Row(job, "failed: " + e.getMessage(), "-", Double.NaN));
+            return;
+        }
+        Path xf = work.resolve("gx.npy");
+        Path wf = work.resolve("gw.npy");
+        Path bf = work.resolve("gb.npy");
+        writeFloats(xf, x, new long[] {n, d});
+        writeFloats(wf, w, new long[] {classes, d});
+        writeFloats(bf, b, new long[] {classes});
+        String peer = peer(peers, "score-cuda", xf.toString(), wf.toString(), bf.toString(),
+                Integer.toString(sizes.repeats()));
+        rows.add(row(job, t, "PyTorch on CUDA: cuBLAS SGEMM + the same epilogue, device-resident data", peer));
     }
 
     /**

@@ -7,6 +7,7 @@ same run as DyePack, so both see the same machine state.
 
   bench-peers.py blend IN.npy OUT.npy ALPHA          chunked Blended (keyed noise stand-in) + fsync
   bench-peers.py score X.npy W.npy B.npy REPEATS      SGEMM logits + top-2, margin, exact boundary distance
+  bench-peers.py score-cuda X.npy W.npy B.npy REPEATS the same with PyTorch on CUDA (cuBLAS), device-resident data
   bench-peers.py folder-poison IN_DIR OUT_DIR RATE    PIL: copy the folder, blend RATE of the images, re-save
   bench-peers.py art-pattern IMAGES.npy REPEATS       IBM ART add_pattern_bd on N x H x W uint8 images
   bench-peers.py art-image IMAGES.npy REPEATS         IBM ART insert_image (an 8x8 grey trigger, blend 0.8)
@@ -82,6 +83,47 @@ def score(xf, wf, bf, repeats):
     print("%.6f" % best)
 
 
+def score_cuda(xf, wf, bf, repeats):
+    """The scoring above with PyTorch on the GPU: cuBLAS SGEMM (TF32 off: full float32, as the engine computes)
+    and the epilogue as separate kernels, on features and head already in device memory; timed with CUDA
+    events, best of the repeats after three warm-up runs."""
+    np = need_numpy()
+    try:
+        import torch
+    except ImportError:
+        print("unavailable: PyTorch is not installed for " + sys.executable)
+        return
+    if not torch.cuda.is_available():
+        print("unavailable: PyTorch for " + sys.executable + " has no usable CUDA device")
+        return
+    x, w, b = np.load(xf), np.load(wf), np.load(bf)
+    norms = torch.from_numpy(head_norms(np, w)).cuda()
+    xt, wt, bt = (torch.from_numpy(a).cuda() for a in (x, w, b))
+    torch.backends.cuda.matmul.allow_tf32 = False
+    rows = torch.arange(x.shape[0], device=xt.device)
+
+    def once():
+        z = torch.addmm(bt, xt, wt.t())
+        top = torch.topk(z, 2, dim=1)
+        y = top.indices[:, 0]
+        dist = (top.values[:, :1] - z) / norms[y]
+        dist[rows, y] = float("inf")
+        return top.values[:, 0] - top.values[:, 1], dist.min(dim=1).values
+
+    for _ in range(3):
+        once()
+    torch.cuda.synchronize()
+    best = float("inf")
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        once()
+        end.record()
+        torch.cuda.synchronize()
+        best = min(best, start.elapsed_time(end) / 1000.0)
+    print("%.6f" % best)
+
+
 def folder_poison(src, dst, rate):
     try:
         from PIL import Image
@@ -149,6 +191,8 @@ if __name__ == "__main__":
         blend(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif job == "score":
         score(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif job == "score-cuda":
+        score_cuda(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif job == "folder-poison":
         folder_poison(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif job == "art-pattern":
