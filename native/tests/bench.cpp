@@ -223,6 +223,11 @@ int fit_main(int argc, char **argv) {
   const double s = best_seconds(repeats, [&] {
     return dp_fit_linear(eng, &t, labels.data(), c, order.data(), epochs, 64, 0.5f, 1e-4f, w.data(), b.data()) == DP_OK;
   });
+  if (s < 0) {
+    std::fprintf(stderr, "bench: the fit failed: %s\n", dp_last_error());
+    dp_engine_destroy(eng);
+    return 1;
+  }
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (float v : w) {
     uint32_t bits;

@@ -233,6 +233,18 @@ int main() {
     DP_EXPECT(std::all_of(w.begin(), w.end(), [](float v) { return v == 7.0f; }) &&
                   std::all_of(b.begin(), b.end(), [](float v) { return v == 7.0f; }),
               "a refused fit wrote its outputs");
+    // An unknown DYEPACK_FIT_TEAM is refused, naming the variable, and the outputs are left alone.
+    x[5] = 0.25f;
+    setenv("DYEPACK_FIT_TEAM", "sometimes", 1);
+    DP_EXPECT(dp_fit_linear_rows(eng, x.data(), 4, 3, labels.data(), 2, order.data(), 1, 2, 0.5f, 0.0f, w.data(),
+                                 b.data()) == DP_ERR_INVALID_ARGUMENT &&
+                  std::strstr(dp_last_error(), "DYEPACK_FIT_TEAM") != nullptr,
+              "DYEPACK_FIT_TEAM=sometimes: %s", dp_last_error());
+    unsetenv("DYEPACK_FIT_TEAM");
+    DP_EXPECT(std::all_of(w.begin(), w.end(), [](float v) { return v == 7.0f; }), "a refused fit wrote its outputs");
+    DP_EXPECT(dp_fit_linear_rows(eng, x.data(), 4, 3, labels.data(), 2, order.data(), 1, 2, 0.5f, 0.0f, w.data(),
+                                 b.data()) == DP_OK,
+              "the same fit without the variable: %s", dp_last_error());
   }
   dp_engine_destroy(eng);
   return finish("fit");

@@ -19,6 +19,7 @@
 
 #include "dyepack_math/fit.h"
 #include "dyepack_math/pixel.h"
+#include "error.h"
 
 namespace dp {
 namespace cpu {
@@ -135,9 +136,13 @@ constexpr int64_t kFitSegment = 64;
 
 class FitSchedule {
  public:
-  FitSchedule(int team, const char *fixed) {
+  // `fixed`: DYEPACK_FIT_TEAM's value (null or empty: measure); any other value than those above is refused,
+  // naming the variable, before the fit starts.
+  explicit FitSchedule(const char *fixed) {
     const std::string f = fixed ? fixed : "";
-    if (team <= 1 || f == "never") mode_ = Mode::alone;
+    if (!f.empty() && f != "always" && f != "never" && f != "alternate")
+      invalid("DYEPACK_FIT_TEAM must be always, never, alternate or unset, got '" + f + "'");
+    if (f == "never") mode_ = Mode::alone;
     else if (f == "always") mode_ = Mode::team;
     else if (f == "alternate") mode_ = Mode::alternate;
   }
@@ -277,6 +282,7 @@ std::shared_ptr<const float> Runner::prepare_head(const float *weight, int64_t c
 }
 
 void Runner::fit_linear(const FitArgs &a) {
+  FitSchedule schedule(std::getenv("DYEPACK_FIT_TEAM"));  // refuses a bad value before any output is written
   const int64_t n = a.n, d = a.d, classes = a.classes;
   const float *x = a.features;
   float *weight = a.weight, *bias = a.bias;
@@ -383,7 +389,6 @@ void Runner::fit_linear(const FitArgs &a) {
     return;
   }
   go.store(1, std::memory_order_release);
-  FitSchedule schedule(team, std::getenv("DYEPACK_FIT_TEAM"));
   int64_t k = 0;
   for (int64_t s0 = 0; s0 < total; ++k) {
     const FitSchedule::Segment segment = schedule.next();
