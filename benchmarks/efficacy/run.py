@@ -93,6 +93,7 @@ ROWS = {
         ("sparse-default-n48-1%", "sparse:n=48", "0.01", "dirty", []),
         ("sparse-default-n32-1%", "sparse:n=32", "0.01", "dirty", []),
         ("sparse-default-n48-shiftneg2x2-1%", "sparse:n=48", "0.01", "dirty", ["@shiftneg:2:2"]),
+        ("sparse-default-n48-neg8-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "8", "--negative-keys", "1600"]),
         ("sparse-default-clean-1%", "sparse:n=24", "0.01", "clean", []),
     ],
     # Small budgets (0.1%: 20 of 20,000 poisoned): negatives, pixels, a keyed square, selection.
