@@ -126,7 +126,7 @@ class TeamBarrier {
 // segments are short trials (kFitTrial steps), with the team, then alone; after that each segment of
 // kFitSegment steps runs in whichever ran faster per step when last measured, and the other is tried again
 // for kFitTrial steps after 2, 4, 8, ... segments. On an idle machine the team wins and the trials of the
-// thread alone cost about a millisecond in all. On a busy one, where another process holds a core the team
+// thread alone cost a few milliseconds in all. On a busy one, where another process holds a core the team
 // needs, every meeting at the barrier waits for the scheduler to run the member that lost its core, and the
 // thread alone wins by far (60,000 x 784 beside one busy process on 2 cores: 0.73-0.84 s with the team,
 // 0.34-0.35 s alone; docs/benchmarks.md). DYEPACK_FIT_TEAM=always, never or alternate (team and alone
