@@ -406,15 +406,8 @@ public final class BenchSuite {
         artPeers(rows, peers, images, n, batch, familyTimes);
 
         // The surrogate fit and boundary scoring on n x 784 features, beside NumPy's scoring.
-        float[] x = new float[n * d];
         long[] y = new long[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = rng.nextInt(classes);
-            for (int j = 0; j < d; j++) {
-                // Class-dependent means, so the fit has something to find.
-                x[i * d + j] = (float) (rng.nextDouble() + (j % classes == y[i] ? 0.5 : 0));
-            }
-        }
+        float[] x = classFeatures(rng, n, d, classes, y);
         progress.accept("surrogate fit");
         LinearHead[] head = new LinearHead[1];
         double fit = best(() -> head[0] = LinearSurrogate.fit(engine, x, n, d, y, classes, key,
@@ -438,22 +431,14 @@ public final class BenchSuite {
 
         // A wide head (C = 1000, D = 2048) on random features, prepared (uploaded once, its pairwise norms
         // kept), beside NumPy with its norms computed before the timing too.
-        int wn = Math.max(100, sizes.fitSamples() / 6);
-        int wd = 2048;
-        int wc = 1000;
         progress.accept("boundary scoring, wide head");
-        float[] wx = new float[wn * wd];
-        for (int i = 0; i < wx.length; i++) {
-            wx[i] = (float) rng.nextGaussian();
-        }
-        float[] ww = new float[wc * wd];
-        float[] wb = new float[wc];
-        for (int i = 0; i < ww.length; i++) {
-            ww[i] = (float) (rng.nextGaussian() * 0.05);
-        }
-        for (int i = 0; i < wc; i++) {
-            wb[i] = (float) rng.nextGaussian();
-        }
+        WideHead problem = WideHead.random(rng, Math.max(100, sizes.fitSamples() / 6));
+        int wn = problem.n();
+        int wd = problem.d();
+        int wc = problem.classes();
+        float[] wx = problem.x();
+        float[] ww = problem.w();
+        float[] wb = problem.b();
         ByteBuffer wxb = ByteBuffer.allocateDirect(wx.length * 4).order(ByteOrder.nativeOrder());
         wxb.asFloatBuffer().put(wx);
         Tensor wide = Tensor.rows(wxb.asFloatBuffer(), wn, wd);
@@ -539,14 +524,8 @@ public final class BenchSuite {
         int classes = 10;
         SplittableRandom rng = new SplittableRandom(5);
         OwnerKey key = new OwnerKey("bench suite key, not a secret; 32".getBytes(StandardCharsets.UTF_8));
-        float[] x = new float[n * d];
         long[] y = new long[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = rng.nextInt(classes);
-            for (int j = 0; j < d; j++) {
-                x[i * d + j] = (float) (rng.nextDouble() + (j % classes == y[i] ? 0.5 : 0));
-            }
-        }
+        float[] x = classFeatures(rng, n, d, classes, y);
         String shape = String.format(Locale.ROOT, "%,d x %d, %d classes", n, d, classes);
         String fitJob = "surrogate fit, " + shape + " (CUDA, on the device, 5 epochs)";
         progress.accept("GPU surrogate fit");
@@ -563,22 +542,45 @@ public final class BenchSuite {
         }
         scoreOnDevice(rows, gpu, x, n, d, heads[1].weight(), heads[1].bias(), classes, "", peers);
 
-        int wn = Math.max(100, sizes.fitSamples() / 6);
-        int wd = 2048;
-        int wc = 1000;
-        float[] wx = new float[wn * wd];
-        for (int i = 0; i < wx.length; i++) {
-            wx[i] = (float) rng.nextGaussian();
+        WideHead wide = WideHead.random(rng, Math.max(100, sizes.fitSamples() / 6));
+        scoreOnDevice(rows, gpu, wide.x(), wide.n(), wide.d(), wide.w(), wide.b(), wide.classes(), "wide head: ",
+                peers);
+    }
+
+    /**
+     * n x d features whose means depend on the class (feature j is 0.5 higher where j % classes is the sample's
+     * label), so the fit has something to find; the labels go to {@code labels}.
+     */
+    private static float[] classFeatures(SplittableRandom rng, int n, int d, int classes, long[] labels) {
+        float[] x = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            labels[i] = rng.nextInt(classes);
+            for (int j = 0; j < d; j++) {
+                x[i * d + j] = (float) (rng.nextDouble() + (j % classes == labels[i] ? 0.5 : 0));
+            }
         }
-        float[] ww = new float[wc * wd];
-        float[] wb = new float[wc];
-        for (int i = 0; i < ww.length; i++) {
-            ww[i] = (float) (rng.nextGaussian() * 0.05);
+        return x;
+    }
+
+    /** A wide head's scoring problem: n x 2048 Gaussian features, a head of 1,000 classes with small weights. */
+    private record WideHead(float[] x, float[] w, float[] b, int n, int d, int classes) {
+        static WideHead random(SplittableRandom rng, int n) {
+            int d = 2048;
+            int classes = 1000;
+            float[] x = new float[n * d];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rng.nextGaussian();
+            }
+            float[] w = new float[classes * d];
+            float[] b = new float[classes];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (rng.nextGaussian() * 0.05);
+            }
+            for (int i = 0; i < classes; i++) {
+                b[i] = (float) rng.nextGaussian();
+            }
+            return new WideHead(x, w, b, n, d, classes);
         }
-        for (int i = 0; i < wc; i++) {
-            wb[i] = (float) rng.nextGaussian();
-        }
-        scoreOnDevice(rows, gpu, wx, wn, wd, ww, wb, wc, "wide head: ", peers);
     }
 
     /** Boundary scoring of features resident on the device with a prepared head, beside PyTorch on CUDA. */
