@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -432,25 +433,19 @@ public final class BenchSuite {
         // A wide head (C = 1000, D = 2048) on random features, prepared (uploaded once, its pairwise norms
         // kept), beside NumPy with its norms computed before the timing too.
         progress.accept("boundary scoring, wide head");
-        WideHead problem = WideHead.random(rng, Math.max(100, sizes.fitSamples() / 6));
-        int wn = problem.n();
-        int wd = problem.d();
-        int wc = problem.classes();
-        float[] wx = problem.x();
-        float[] ww = problem.w();
-        float[] wb = problem.b();
-        ByteBuffer wxb = ByteBuffer.allocateDirect(wx.length * 4).order(ByteOrder.nativeOrder());
-        wxb.asFloatBuffer().put(wx);
-        Tensor wide = Tensor.rows(wxb.asFloatBuffer(), wn, wd);
-        try (Engine.Operand wo = engine.upload(ww); Engine.Operand bo = engine.upload(wb)) {
+        WideHead p = WideHead.random(rng, Math.max(100, sizes.fitSamples() / 6));
+        ByteBuffer wxb = ByteBuffer.allocateDirect(p.x().length * 4).order(ByteOrder.nativeOrder());
+        wxb.asFloatBuffer().put(p.x());
+        Tensor wide = Tensor.rows(wxb.asFloatBuffer(), p.n(), p.d());
+        try (Engine.Operand wo = engine.upload(p.w()); Engine.Operand bo = engine.upload(p.b())) {
             double wideScore = best(() -> engine.scoreBoundary(wide, wo, bo, 0));
-            writeFloats(xf, wx, new long[] {wn, wd});
-            writeFloats(wf, ww, new long[] {wc, wd});
-            writeFloats(bf, wb, new long[] {wc});
+            writeFloats(xf, p.x(), new long[] {p.n(), p.d()});
+            writeFloats(wf, p.w(), new long[] {p.classes(), p.d()});
+            writeFloats(bf, p.b(), new long[] {p.classes()});
             String wnp = peer(peers, "score", xf.toString(), wf.toString(), bf.toString(),
                     Integer.toString(sizes.repeats()));
             rows.add(row(String.format(Locale.ROOT, "boundary scoring, wide head: %,d x %d, %d classes (engine, "
-                    + "prepared head)", wn, wd, wc), wideScore, "NumPy + BLAS", wnp));
+                    + "prepared head)", p.n(), p.d(), p.classes()), wideScore, "NumPy + BLAS", wnp));
         }
     }
 
@@ -473,8 +468,7 @@ public final class BenchSuite {
             return;
         }
         try (Engine gpu = Engine.open(Backend.CUDA); Engine cpu = Engine.open(Backend.CPU)) {
-            String device = gpu.reason();
-            progress.accept("GPU: " + device);
+            progress.accept("GPU: " + gpu.reason());
             gpuTriggers(rows, gpu);
             gpuFitAndScore(rows, gpu, cpu, peers);
         } catch (RuntimeException e) {
@@ -534,8 +528,7 @@ public final class BenchSuite {
                 LinearSurrogate.Settings.DEFAULT));
         double onCpu = best(() -> heads[1] = LinearSurrogate.fit(cpu, x, n, d, y, classes, key,
                 LinearSurrogate.Settings.DEFAULT));
-        if (!java.util.Arrays.equals(heads[0].weight(), heads[1].weight())
-                || !java.util.Arrays.equals(heads[0].bias(), heads[1].bias())) {
+        if (!Arrays.equals(heads[0].weight(), heads[1].weight()) || !Arrays.equals(heads[0].bias(), heads[1].bias())) {
             rows.add(new Row(fitJob, "failed: the device fit's head differs from the CPU fit's", "-", Double.NaN));
         } else {
             rows.add(row(fitJob, onDevice, "the same fit on the CPU engine (the same head, bit for bit)", onCpu));
