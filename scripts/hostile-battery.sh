@@ -207,6 +207,11 @@ done
 check npy-deep-header 2 20 "$out/a.npy" -- apply --data "$in/deep-header.npy" --trigger patch:size=2 --out "$out/a.npy"
 check npy-nan-features 2 20 "$out/p" -- poison --data "$in/good.npy" --labels "$in/good-labels.npy" \
   --trigger patch:size=2 --target 0 --features "$in/nan-features.npy" --head "$in/head.npz" "${key[@]}" --out "$out/p"
+check npy-nan-images-apply 2 20 "$out/a.npy" -- apply --data "$in/nan-images.npy" --trigger patch:size=2 --out "$out/a.npy"
+check npy-nan-images-boundary 2 20 "$out/p" -- poison --data "$in/nan-images.npy" --labels "$in/good-labels.npy" \
+  --trigger patch:size=2 --target 0 "${key[@]}" --out "$out/p"
+check npy-inf-images-random 2 20 "$out/p" -- poison --data "$in/inf-images.npy" --labels "$in/good-labels.npy" \
+  --trigger patch:size=2 --target 0 --select random "${key[@]}" --out "$out/p"
 check npy-labels-truncated 2 20 "$out/p" -- poison --data "$in/good.npy" --labels "$in/truncated.npy" \
   --trigger patch:size=2 --target 0 --select random "${key[@]}" --out "$out/p"
 # --- IDX ---------------------------------------------------------------------------------------------

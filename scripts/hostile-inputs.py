@@ -58,6 +58,12 @@ def main(d):
         header_text="{'descr': '|u1', 'fortran_order': False, 'shape': " + "(" * 30000 + ")" * 30000 + ", }")
     nan = struct.pack("<f", float("nan"))
     npy(f"{d}/nan-features.npy", "<f4", (n, 4), nan * (n * 4))
+    # float32 images: one NaN in sample 3, and +infinity in every sample (whatever a key picks holds one).
+    pixels = [float(b) for b in images]
+    pixels[3 * h * w + 5] = float("nan")
+    npy(f"{d}/nan-images.npy", "<f4", (n, h, w), b"".join(struct.pack("<f", v) for v in pixels))
+    inf = [float("inf") if i % (h * w) == 7 else float(b) for i, b in enumerate(images)]
+    npy(f"{d}/inf-images.npy", "<f4", (n, h, w), b"".join(struct.pack("<f", v) for v in inf))
     # A linear head (W: 10 x 4, b: 10) for those features, as an .npz.
     with zipfile.ZipFile(f"{d}/head.npz", "w") as z:
         for name, shape in (("W", (10, 4)), ("b", (10,))):

@@ -887,7 +887,7 @@ public final class PoisonJob {
                 PooledFeatures map = PooledFeatures.of(g.c(), g.h(), g.w(), g.layout());
                 progress.accept("fitting a linear surrogate on " + map.describe() + " per image");
                 long t0 = System.nanoTime();
-                x = surrogateFeatures(reader, n, g.dtype(), map);
+                x = surrogateFeatures(reader, o.data().toString(), n, g.dtype(), map);
                 if (in.folder() != null) {
                     progress.accept(String.format(Locale.ROOT, "decoded %d images into features in %.0f ms", n,
                             (System.nanoTime() - t0) / 1e6));
@@ -953,7 +953,7 @@ public final class PoisonJob {
             digests = new SampleStream.Digests(report.inputSha(), report.outputSha());
         } else {
             try (Samples.Writer writer = Samples.create(dataOut, o.data(), reader.descr(), reader.shape())) {
-                digests = stamp(engine, trigger, reader, in.geometry(), stamps, push, writer, bar);
+                digests = stamp(engine, trigger, reader, o.data().toString(), in.geometry(), stamps, push, writer, bar);
                 writer.commit();
             }
         }
@@ -1014,7 +1014,7 @@ public final class PoisonJob {
      * index, whatever the batch size).
      */
     private static SampleStream.Digests stamp(Engine engine, TriggerSpec trigger, Samples.Reader reader,
-            Tensor geometry, List<Stamp> stamps, CleanPush push, Samples.Writer writer, Progress bar)
+            String source, Tensor geometry, List<Stamp> stamps, CleanPush push, Samples.Writer writer, Progress bar)
             throws IOException {
         long c = geometry.c();
         long h = geometry.h();
@@ -1064,6 +1064,9 @@ public final class PoisonJob {
                             local[i - from] = sorted[s][i] - first;
                         }
                         ByteBuffer view = chunk.duplicate().order(ByteOrder.nativeOrder());
+                        if (geometry.dtype() == DType.FLOAT32) {
+                            FiniteRows.require(view.asFloatBuffer(), c * h * w, first, count, local, source);
+                        }
                         Tensor batch = switch (geometry.dtype()) {
                             case UINT8 -> Tensor.of(view, geometry.layout(), count, c, h, w);
                             case FLOAT32 -> Tensor.of(view.asFloatBuffer(), geometry.layout(), count, c, h, w);
@@ -1183,7 +1186,7 @@ public final class PoisonJob {
      * memory is N x {@link PooledFeatures#dim()} floats (at most 1,024 per image) plus the chunk, however
      * large the images.
      */
-    static float[] surrogateFeatures(Samples.Reader r, long n, DType dtype, PooledFeatures map) {
+    static float[] surrogateFeatures(Samples.Reader r, String source, long n, DType dtype, PooledFeatures map) {
         long elems = n * map.dim();
         if (elems > Integer.MAX_VALUE - 8) {
             throw new InvalidArgumentException("a linear surrogate holds its features in memory; " + elems
@@ -1216,6 +1219,7 @@ public final class PoisonJob {
             if (dtype == DType.UINT8) {
                 map.mapUint8(buf, count, x, (int) (first * map.dim()));
             } else {
+                FiniteRows.require(buf.asFloatBuffer(), sampleBytes / 4, first, count, null, source);
                 map.mapFloat32(buf.asFloatBuffer(), count, x, (int) (first * map.dim()));
             }
         }

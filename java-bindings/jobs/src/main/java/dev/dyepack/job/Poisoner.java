@@ -421,6 +421,8 @@ public final class Poisoner extends PoisonSettings {
         if (working instanceof ByteBuffer b) {
             map.mapUint8(b.duplicate().clear(), n, x, 0);
         } else if (working instanceof FloatBuffer f) {
+            FiniteRows.require(f.duplicate().clear(), geometry.c() * geometry.h() * geometry.w(), 0, n, null,
+                    "the samples");
             map.mapFloat32(f.duplicate().clear(), n, x, 0);
         } else {
             throw new InvalidArgumentException("a linear surrogate fits on uint8 or float32 images", "surrogate",

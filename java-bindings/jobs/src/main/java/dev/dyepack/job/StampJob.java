@@ -254,6 +254,9 @@ public final class StampJob {
                     return;
                 }
                 ByteBuffer view = chunk.order(ByteOrder.nativeOrder());
+                if (dtype == DType.FLOAT32) {
+                    FiniteRows.require(view.asFloatBuffer(), c * h * w, first, count, local, input.toString());
+                }
                 Tensor batch = switch (dtype) {
                     case UINT8 -> Tensor.of(view, layout, count, c, h, w);
                     case FLOAT32 -> Tensor.of(view.asFloatBuffer(), layout, count, c, h, w);
