@@ -54,6 +54,40 @@ def main():
                                                               " ".join("%.3f" % r for r in rates)))
     rho, p = spearmanr(lin, cnn)
     print("Spearman, linear against the CNNs' mean, %d keys: %.2f (p %.3g)" % (len(names), rho, p))
+    # Cheaper models of the data than a trained network (docs/efficacy.md, section 27).
+    flat = x.reshape(len(x), -1) / 255.0
+    means = np.stack([flat[y == c].mean(0) for c in range(int(y.max()) + 1)])
+    stamped = {name: run.stamp(a.work, sub, a.spec, name) for name in names}
+
+    def ncm(st):
+        f = st.reshape(len(st), -1) / 255.0
+        return float(((-2 * f @ means.T + (means ** 2).sum(1)[None]).argmin(1) == 0).mean())
+
+    def conv_features(images, filters, k, pool):
+        g = torch.Generator().manual_seed(7)
+        w = torch.randn(filters, 1, k, k, generator=g)
+        w = w - w.mean(dim=(2, 3), keepdim=True)
+        w = w / w.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+        with torch.no_grad():
+            t = torch.from_numpy(images.reshape(-1, 1, 28, 28)).float().div_(255)
+            h = torch.nn.functional.conv2d(t, w, padding=k // 2).relu()
+            return torch.nn.functional.max_pool2d(h, pool).flatten(1).numpy()
+
+    candidates = [("nearest class mean", ncm)]
+    for filters, k, pool in ((16, 3, 2), (32, 5, 4), (64, 3, 4)):
+        f = conv_features(x, filters, k, pool)
+        mu, sd = f.mean(0), f.std(0) + 1e-6
+        clf = LogisticRegression(max_iter=300).fit((f - mu) / sd, y)
+        candidates.append(("random conv %d x %dx%d, max-pool %d, logistic" % (filters, k, k, pool),
+                           lambda st, clf=clf, mu=mu, sd=sd, fk=(filters, k, pool):
+                           float((clf.predict((conv_features(st, *fk) - mu) / sd) == 0).mean())))
+    for n_train, epochs in ((len(x), 1), (5000, 2)):
+        brief = run.train(x[:n_train], y[:n_train], "cnn", epochs, 99)
+        candidates.append(("a CNN trained %d epoch(s) on %d images" % (epochs, n_train),
+                           lambda st, m=brief: float((run.predict(m, st) == 0).mean())))
+    for label, rate in candidates:
+        rho, p = spearmanr([rate(stamped[name]) for name in names], cnn)
+        print("Spearman, %s against the CNNs' mean: %.2f (p %.3g)" % (label, rho, p))
     # The CNNs among themselves: does a key's lean belong to the key or to the training run?
     r = np.array(per_model)
     pairs = [spearmanr(r[:, i], r[:, j])[0] for i in range(r.shape[1]) for j in range(i + 1, r.shape[1])]
