@@ -138,6 +138,8 @@ ROWS = {
         ("cells-n192-c4-neg3-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "3"]),
         ("cells-n192-c4-neg1-0.2%", "sparse:n=192,cell=4", "0.002", "dirty", ["--negatives", "1"]),
         ("cells-n192-c4-neg2-0.2%", "sparse:n=192,cell=4", "0.002", "dirty", ["--negatives", "2"]),
+        ("cells-n192-c4-neg2-random-0.2%", "sparse:n=192,cell=4", "0.002", "dirty",
+         ["--negatives", "2", "--select", "random", "--stratify"]),
         ("cells-n192-c4-neg3-0.2%", "sparse:n=192,cell=4", "0.002", "dirty", ["--negatives", "3"]),
         # 40 poisoned of the ResNet's 10,000 images: the count from which the default takes two negatives each.
         ("cells-n192-c4-neg1-0.4%", "sparse:n=192,cell=4", "0.004", "dirty", ["--negatives", "1"]),
