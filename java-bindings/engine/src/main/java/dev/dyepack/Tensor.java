@@ -567,6 +567,45 @@ public final class Tensor {
         return address;
     }
 
+    /**
+     * Where a host float32 tensor holds NaN or an infinity among the given samples: a trigger blended into such a
+     * value gives it back, so that sample would carry no watermark. Reads the samples in place.
+     *
+     * @param samples the samples to look at (indices in [0, n)), or null for every sample
+     * @return {sample, element, the value's bits ({@link Float#floatToRawIntBits})} of the first non-finite value in
+     *         the order given, or null when all are finite, the tensor is not float32, or it lives in device memory
+     *         (not read from here)
+     * @throws InvalidArgumentException for a sample index outside [0, n)
+     */
+    public long[] firstNonFinite(long[] samples) {
+        if (device || dtype != DType.FLOAT32 || n == 0) {
+            return null;
+        }
+        long per = sampleElements();
+        long count = samples == null ? n : samples.length;
+        for (long i = 0; i < count; i++) {
+            long s = samples == null ? i : samples[(int) i];
+            if (s < 0 || s >= n) {
+                throw new InvalidArgumentException("sample " + s + " is outside the tensor's " + n + " samples",
+                        Parameters.INDICES, s, "an index in [0, " + n + ")");
+            }
+            // One sample at a time (a sample may not exceed 2^31 elements; a whole batch may).
+            for (long from = 0; from < per; from += Integer.MAX_VALUE) {
+                int len = (int) Math.min(Integer.MAX_VALUE, per - from);
+                try (FloatPointer p = new FloatPointer(new RawPointer(address + 4 * (s * per + from)))) {
+                    FloatBuffer values = p.capacity(len).asBuffer();
+                    for (int e = 0; e < len; e++) {
+                        float v = values.get(e);
+                        if (!Float.isFinite(v)) {
+                            return new long[] {s, from + e, Float.floatToRawIntBits(v)};
+                        }
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /** @return the object that owns the memory (buffer or pointer), or null */
     Object owner() {
         return owner;

@@ -30,11 +30,22 @@ final class FiniteRows {
             for (int e = 0; e < sampleFloats; e++) {
                 float v = chunk.get(base + e);
                 if (!Float.isFinite(v)) {
-                    throw new InvalidInputException(source + ": sample " + (first + row) + " holds "
-                            + (Float.isNaN(v) ? "NaN" : v > 0 ? "+infinity" : "-infinity") + " at element " + e
-                            + "; float32 samples must be finite where DyePack stamps or reads them");
+                    throw new InvalidInputException(message(source, first + row, v, e));
                 }
             }
         }
+    }
+
+    /**
+     * @param source  the file or array, for the message
+     * @param sample  the dataset index of the sample
+     * @param value   the non-finite value
+     * @param element its index within the sample
+     * @return the one-line error for a non-finite value where DyePack stamps or reads
+     */
+    static String message(String source, long sample, float value, long element) {
+        return source + ": sample " + sample + " holds " + (Float.isNaN(value) ? "NaN" : value > 0 ? "+infinity"
+                : "-infinity") + " at element " + element + "; float32 samples must be finite where DyePack stamps"
+                + " or reads them";
     }
 }

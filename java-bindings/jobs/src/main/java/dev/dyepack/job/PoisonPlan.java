@@ -2,6 +2,7 @@ package dev.dyepack.job;
 
 import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
+import dev.dyepack.InvalidInputException;
 import dev.dyepack.Tensor;
 import dev.dyepack.key.OwnerKey;
 import dev.dyepack.manifest.Manifest;
@@ -186,6 +187,21 @@ public final class PoisonPlan {
                     "a batch within [0, " + samples + ")");
         }
         long[] local = poisonedIn(firstSample, batch.n());
+        long[][] negatives = new long[negativeGroups.length][];
+        for (int j = 0; j < negativeGroups.length; j++) {
+            long[] g = negativeGroups[j];
+            int from = lowerBound(g, firstSample);
+            int to = lowerBound(g, firstSample + batch.n());
+            negatives[j] = new long[to - from];
+            for (int i = from; i < to; i++) {
+                negatives[j][i - from] = g[i] - firstSample;
+            }
+        }
+        // Nothing is stamped when a row to be stamped holds NaN or an infinity (host float32 batches).
+        requireFinite(batch, local, firstSample);
+        for (long[] mine : negatives) {
+            requireFinite(batch, mine, firstSample);
+        }
         if (local.length > 0) {
             if (push != null) {
                 // Pushed first, so the trigger is stamped on the pushed image, as dyepack poison does.
@@ -194,20 +210,24 @@ public final class PoisonPlan {
             trigger.apply(engine, batch, local, new TriggerContext(key, firstSample));
         }
         // The negatives, each group under its derived key, as dyepack poison stamps them.
-        for (int j = 0; j < negativeGroups.length; j++) {
-            long[] g = negativeGroups[j];
-            int from = lowerBound(g, firstSample);
-            int to = lowerBound(g, firstSample + batch.n());
-            if (to > from) {
-                long[] mine = new long[to - from];
-                for (int i = from; i < to; i++) {
-                    mine[i - from] = g[i] - firstSample;
-                }
-                trigger.apply(engine, batch, mine, new TriggerContext(Selector.negativeKey(key, j),
+        for (int j = 0; j < negatives.length; j++) {
+            if (negatives[j].length > 0) {
+                trigger.apply(engine, batch, negatives[j], new TriggerContext(Selector.negativeKey(key, j),
                         firstSample));
             }
         }
         return local.length;
+    }
+
+    private static void requireFinite(Tensor batch, long[] rows, long firstSample) {
+        if (rows.length == 0) {
+            return;
+        }
+        long[] at = batch.firstNonFinite(rows);
+        if (at != null) {
+            throw new InvalidInputException(FiniteRows.message("the batch", firstSample + at[0],
+                    Float.intBitsToFloat((int) at[2]), at[1]));
+        }
     }
 
     /**

@@ -157,6 +157,82 @@ class NonFiniteSamplesTest {
         assertArrayEquals(before, Files.readAllBytes(in));
     }
 
+    /** N 8x8 float32 samples in a direct buffer, values 20-199, with {@code bad} at the given places. */
+    private static java.nio.FloatBuffer batch(float bad, int[][] places) {
+        java.nio.FloatBuffer b = ByteBuffer.allocateDirect(4 * N * H * W).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int i = 0; i < N * H * W; i++) {
+            b.put(i, 20 + i % 180);
+        }
+        for (int[] p : places) {
+            b.put(p[0] * H * W + p[1], bad);
+        }
+        return b;
+    }
+
+    @Test
+    void aHostTensorReportsItsFirstNonFiniteValue() {
+        dev.dyepack.Tensor t = dev.dyepack.Tensor.of(batch(Float.POSITIVE_INFINITY, new int[][] {{9, 3}, {31, 60}}),
+                Layout.NHWC, N, 1, H, W);
+        assertArrayEquals(new long[] {9, 3, Float.floatToRawIntBits(Float.POSITIVE_INFINITY)}, t.firstNonFinite(null));
+        assertArrayEquals(new long[] {31, 60, Float.floatToRawIntBits(Float.POSITIVE_INFINITY)},
+                t.firstNonFinite(new long[] {0, 31, 9}));
+        assertEquals(null, t.firstNonFinite(new long[] {0, 8, 10, 39}));
+        assertThrows(dev.dyepack.InvalidArgumentException.class, () -> t.firstNonFinite(new long[] {40}));
+        ByteBuffer bytes = ByteBuffer.allocateDirect(N * H * W);
+        assertEquals(null, dev.dyepack.Tensor.of(bytes, Layout.NHWC, N, 1, H, W).firstNonFinite(null), "uint8 is finite");
+    }
+
+    @Test
+    void aPlanRefusesToStampABatchRowHoldingNaNAndLeavesTheBatchAsItWas() throws IOException {
+        long[] labels = new long[N];
+        for (int i = 0; i < N; i++) {
+            labels[i] = i % 4;
+        }
+        // A keyed trigger, so that the plan stamps negatives as well; every row holds a NaN at element 5.
+        int[][] everywhere = new int[N][];
+        for (int i = 0; i < N; i++) {
+            everywhere[i] = new int[] {i, 5};
+        }
+        OwnerKey key = KEY;
+        try (Engine engine = Engine.open(Backend.CPU)) {
+            PoisonPlan plan = Poisoner.builder().trigger(TriggerSpec.parse("sparse:n=6")).target(0)
+                    .budget(Budget.parse("2")).strategy(Strategy.RANDOM).build()
+                    .planFromLabels(engine, labels, dev.dyepack.Tensor.empty(dev.dyepack.DType.FLOAT32, Layout.NHWC, 1, H,
+                            W), key);
+            java.nio.FloatBuffer bad = batch(Float.NaN, everywhere);
+            float[] before = new float[N * H * W];
+            bad.get(0, before);
+            dev.dyepack.Tensor t = dev.dyepack.Tensor.of(bad, Layout.NHWC, N, 1, H, W);
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> plan.stamp(engine, t, 0));
+            assertTrue(e.getMessage().matches("the batch: sample \\d+ holds NaN at element 5; .*"), e.getMessage());
+            float[] after = new float[N * H * W];
+            bad.get(0, after);
+            for (int i = 0; i < after.length; i++) {
+                assertEquals(Float.floatToRawIntBits(before[i]), Float.floatToRawIntBits(after[i]), "element " + i);
+            }
+            // Non-finite values in rows the plan does not stamp are left alone.
+            java.util.Set<Long> stamped = new java.util.HashSet<>();
+            for (long i : plan.indices()) {
+                stamped.add(i);
+            }
+            for (long i : plan.negatives()) {
+                stamped.add(i);
+            }
+            assertTrue(stamped.size() > 2, "the plan stamps negatives too");
+            java.util.List<int[]> untouched = new java.util.ArrayList<>();
+            for (int i = 0; i < N; i++) {
+                if (!stamped.contains((long) i)) {
+                    untouched.add(new int[] {i, 5});
+                }
+            }
+            java.nio.FloatBuffer mixed = batch(Float.NaN, untouched.toArray(new int[0][]));
+            assertEquals(2, plan.stamp(engine, dev.dyepack.Tensor.of(mixed, Layout.NHWC, N, 1, H, W), 0));
+            for (int[] u : untouched) {
+                assertTrue(Float.isNaN(mixed.get(u[0] * H * W + 5)), "sample " + u[0]);
+            }
+        }
+    }
+
     @Test
     void randomSelectionRefusesToStampARowHoldingNaN() throws IOException {
         // Every row holds a NaN, so whichever rows the key picks, the first stamped one is refused.
