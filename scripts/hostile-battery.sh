@@ -262,6 +262,8 @@ check verify-nan-answers 2 20 "$out/report" -- verify --manifest "$in/poisoned/m
   --predictions "$in/answers" "${key[@]}" --report "$out/report"
 check probe-set-tampered-manifest 4 20 "$out/probe" -- probe-set --manifest "$in/m-tampered/manifest.json" \
   --data "$in/good.npy" --labels "$in/good-labels.npy" --size 10 "${key[@]}" --out "$out/probe"
+check probe-set-inf-images 2 20 "$out/probe" -- probe-set --manifest "$in/poisoned/manifest.json" \
+  --data "$in/inf-images.npy" --labels "$in/good-labels.npy" --size 10 "${key[@]}" --out "$out/probe"
 # --- outputs -----------------------------------------------------------------------------------------
 check output-is-input 2 20 - -- apply --data "$in/good.npy" --trigger patch:size=2 --out "$in/good.npy"
 check output-holds-input 2 20 - -- poison --data "$in/poisoned/data.npy" --labels "$in/poisoned/labels.npy" \

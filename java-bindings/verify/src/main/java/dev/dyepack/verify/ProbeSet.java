@@ -285,6 +285,18 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
                 r.readSamples(i, 1, clean);
             }
             clean.flip();
+            if (g.dtype() == DType.FLOAT32) {
+                // A probe holding NaN or an infinity stays so when stamped: the suspect would be asked about no
+                // trigger at all, and its answers would be evidence of nothing.
+                long[] at = Tensor.of(clean.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer(), Layout.NHWC,
+                        chosen.length, g.c(), g.h(), g.w()).firstNonFinite(null);
+                if (at != null) {
+                    float v = Float.intBitsToFloat((int) at[2]);
+                    throw new InvalidInputException(data + ": sample " + chosen[(int) at[0]] + " holds "
+                            + (Float.isNaN(v) ? "NaN" : v > 0 ? "+infinity" : "-infinity") + " at element " + at[1]
+                            + "; probe images must be finite");
+                }
+            }
             Output o = new Output(form, data, r, chosen, out, written);
             o.write("clean", clean);
             o.write("triggered", stamp(engine, g, clean, trigger, key, chosen));
