@@ -589,17 +589,11 @@ public final class Tensor {
                 throw new InvalidArgumentException("sample " + s + " is outside the tensor's " + n + " samples",
                         Parameters.INDICES, s, "an index in [0, " + n + ")");
             }
-            // One sample at a time (a sample may not exceed 2^31 elements; a whole batch may).
-            for (long from = 0; from < per; from += Integer.MAX_VALUE) {
-                int len = (int) Math.min(Integer.MAX_VALUE, per - from);
-                try (FloatPointer p = new FloatPointer(new RawPointer(address + 4 * (s * per + from)))) {
-                    FloatBuffer values = p.capacity(len).asBuffer();
-                    for (int e = 0; e < len; e++) {
-                        float v = values.get(e);
-                        if (!Float.isFinite(v)) {
-                            return new long[] {s, from + e, Float.floatToRawIntBits(v)};
-                        }
-                    }
+            // Read in place, one sample at a time (a batch may exceed 2^31 elements).
+            try (FloatPointer p = new FloatPointer(new RawPointer(address + 4 * s * per))) {
+                long[] at = NonFinite.first(p.capacity(per).asBuffer(), per, 1, null);
+                if (at != null) {
+                    return new long[] {s, at[1], at[2]};
                 }
             }
         }

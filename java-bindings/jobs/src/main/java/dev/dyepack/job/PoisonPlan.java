@@ -225,8 +225,7 @@ public final class PoisonPlan {
         }
         long[] at = batch.firstNonFinite(rows);
         if (at != null) {
-            throw new InvalidInputException(FiniteRows.message("the batch", firstSample + at[0],
-                    Float.intBitsToFloat((int) at[2]), at[1]));
+            throw new InvalidInputException(FiniteRows.message("the batch", firstSample, at));
         }
     }
 

@@ -5,6 +5,7 @@ import dev.dyepack.Engine;
 import dev.dyepack.InvalidArgumentException;
 import dev.dyepack.InvalidInputException;
 import dev.dyepack.Layout;
+import dev.dyepack.NonFinite;
 import dev.dyepack.Parameters;
 import dev.dyepack.Tensor;
 import dev.dyepack.io.AtomicFiles;
@@ -291,10 +292,8 @@ public record ProbeSet(Path dir, Form form, int target, int classes, long[] indi
                 long[] at = Tensor.of(clean.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer(), Layout.NHWC,
                         chosen.length, g.c(), g.h(), g.w()).firstNonFinite(null);
                 if (at != null) {
-                    float v = Float.intBitsToFloat((int) at[2]);
                     throw new InvalidInputException(data + ": sample " + chosen[(int) at[0]] + " holds "
-                            + (Float.isNaN(v) ? "NaN" : v > 0 ? "+infinity" : "-infinity") + " at element " + at[1]
-                            + "; probe images must be finite");
+                            + NonFinite.name(at) + " at element " + at[1] + "; probe images must be finite");
                 }
             }
             Output o = new Output(form, data, r, chosen, out, written);
