@@ -1,5 +1,5 @@
-// Kernels of the trigger primitives other than the mask blend (mask_blend.cu): patch pasting,
-// additive signals, warps, keyed noise, token and column triggers, and a sample gather. All the
+// Kernels of the trigger primitives other than the mask blend (mask_blend.cu): patch pasting, the
+// mask blend at listed elements, additive signals, warps, keyed noise, token and column triggers, and a sample gather. All the
 // per-element arithmetic comes from dyepack_math, shared with the CPU backend.
 #include <algorithm>
 #include <cstdint>
@@ -27,6 +27,21 @@ dim3 grid_for(int64_t items, int64_t samples, int multiprocessors) {
 
 __device__ __forceinline__ int64_t x_start() { return int64_t{blockIdx.x} * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t x_stride() { return int64_t{gridDim.x} * blockDim.x; }
+
+template <class T>
+__global__ void __launch_bounds__(kBlock)
+    scatter_blend_kernel(T *__restrict__ data, const int64_t *__restrict__ sample_of, int64_t count, int64_t elems,
+                         const int64_t *__restrict__ elements, const float *__restrict__ values, int64_t k,
+                         float w) {
+  for (int64_t j = x_start(); j < k; j += x_stride()) {
+    const int64_t e = elements[j];
+    const float p = values[j];
+    for (int64_t i = blockIdx.y; i < count; i += gridDim.y) {
+      T *dst = data + (sample_of ? sample_of[i] : i) * elems + e;
+      math::store(dst, math::blend_value(math::load_f32(*dst), w, p));
+    }
+  }
+}
 
 template <class T>
 __global__ void __launch_bounds__(kBlock)
@@ -159,6 +174,18 @@ cudaError_t launch_paste(void *data, bool is_u8, const int64_t *sample_of, int64
     using T = decltype(tag);
     paste_kernel<T><<<grid_for(g.c * ph * pw, count, multiprocessors), kBlock, 0, stream>>>(
         static_cast<T *>(data), sample_of, count, g, ph, pw, amount, mask, pattern, offsets);
+  });
+}
+
+cudaError_t launch_scatter_blend(void *data, bool is_u8, const int64_t *sample_of, int64_t count, int64_t elems,
+                                 const int64_t *elements, const float *values, int64_t k, float amount,
+                                 int multiprocessors, cudaStream_t stream) {
+  if (count <= 0 || k <= 0) return cudaSuccess;
+  const float w = math::blend_weight(amount, 1.0f);
+  return by_dtype(is_u8, [&](auto tag) {
+    using T = decltype(tag);
+    scatter_blend_kernel<T><<<grid_for(k, count, multiprocessors), kBlock, 0, stream>>>(
+        static_cast<T *>(data), sample_of, count, elems, elements, values, k, w);
   });
 }
 

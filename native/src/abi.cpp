@@ -398,6 +398,32 @@ int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor
   });
 }
 
+int32_t dp_scatter_blend(dp_engine *engine, const dp_tensor *batch, const int64_t *elements, const float *values,
+                         int64_t k, float amount, const int64_t *indices, int64_t n_indices) {
+  return locked(engine, [&](dp_engine &eng) {
+    Batch b = check_batch(eng, batch, kImages);
+    if (k < 0 || k > b.sample_elems)
+      invalid("k must be in [0, " + str(b.sample_elems) + "] (the elements of one sample), got " + str(k));
+    if (k > 0 && (elements == nullptr || values == nullptr)) invalid("elements and values must not be null");
+    const float lo = pattern_min(b), hi = pattern_max(b);
+    for (int64_t j = 0; j < k; ++j) {
+      if (elements[j] < 0 || elements[j] >= b.sample_elems)
+        invalid("elements[" + str(j) + "] = " + str(elements[j]) + " is out of range [0, " + str(b.sample_elems) + ")");
+      if (!std::isfinite(values[j])) invalid("values[" + str(j) + "] is not finite");
+      if (values[j] < lo || values[j] > hi)
+        invalid("values[" + str(j) + "] = " + std::to_string(values[j]) + " is outside " + pattern_range(b));
+    }
+    std::vector<int64_t> sorted(elements, elements + k);
+    std::sort(sorted.begin(), sorted.end());
+    auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup != sorted.end()) invalid("element " + str(*dup) + " is listed more than once");
+    check_amount(amount);
+    Selection sel = check_selection(indices, n_indices, b.n);
+    if (sel.count == 0 || k == 0) return;
+    eng.backend->scatter_blend(ScatterArgs{b, sel, amount, elements, values, k});
+  });
+}
+
 int32_t dp_paste(dp_engine *engine, const dp_tensor *batch, const dp_tensor *patch, const dp_tensor *mask,
                  float amount, const int64_t *offsets, const int64_t *indices, int64_t n_indices) {
   return locked(engine, [&](dp_engine &eng) {

@@ -30,6 +30,7 @@ class Backend {
   // The operations, on arguments abi.cpp has checked. Each returns when its results are in place
   // (see dp_engine_set_stream for the one exception, device batches on a caller's stream).
   virtual void mask_blend(const BlendArgs &args) = 0;
+  virtual void scatter_blend(const ScatterArgs &args) = 0;
   virtual void paste(const PasteArgs &args) = 0;
   virtual void add_signal(const AddArgs &args) = 0;
   virtual void warp(const WarpArgs &args) = 0;

@@ -53,6 +53,16 @@ struct BlendArgs {
   Values pattern;        // sample_elems values
 };
 
+// x'[elements[j]] = blend(x[elements[j]], amount, values[j]) for j < k: the mask blend at listed elements.
+struct ScatterArgs {
+  Batch batch;
+  Selection selection;
+  float amount;             // in [0, 1]
+  const int64_t *elements;  // host, k distinct offsets in [0, sample_elems)
+  const float *values;      // host, k values
+  int64_t k;                // >= 1
+};
+
 // A ph x pw patch blended in at a per-sample position.
 struct PasteArgs {
   Batch batch;

@@ -305,6 +305,114 @@ void test_blend_values(dp_engine *eng) {
   DP_EXPECT(dp_engine_set_threads(eng, -1) == DP_ERR_INVALID_ARGUMENT, "negative threads");
 }
 
+// The mask blend at listed elements against the reference rule, element by element: the listed elements
+// of the selected samples take ref_blend(x, amount, value), every other byte stays as it was; and the same
+// bytes as dp_mask_blend with the equivalent dense mask (1 at the listed elements) and pattern.
+void test_scatter_blend(dp_engine *eng) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const int64_t shapes[][4] = {{1, 1, 1, 1}, {5, 3, 11, 13}, {9, 1, 28, 28}, {4, 3, 32, 30}};
+  for (const auto &s : shapes) {
+    const int64_t n = s[0], c = s[1], h = s[2], w = s[3], e = c * h * w;
+    std::vector<int64_t> all_elems(static_cast<size_t>(e));
+    std::iota(all_elems.begin(), all_elems.end(), 0);
+    std::shuffle(all_elems.begin(), all_elems.end(), rng);
+    const int64_t k = std::max<int64_t>(1, e / 7);
+    std::vector<int64_t> elements(all_elems.begin(), all_elems.begin() + k);  // distinct, in no order
+    std::vector<float> values(static_cast<size_t>(k));
+    for (auto &v : values) v = unit(rng) < 0.5f ? 255.0f : std::floor(unit(rng) * 256.0f);
+    std::vector<int64_t> subset;
+    for (int64_t i = 0; i < n; i += 2) subset.push_back(i);
+    for (float amount : {1.0f, 0.5f, unit(rng), 0.0f})
+      for (int dtype : {DP_DTYPE_UINT8, DP_DTYPE_FLOAT32})
+        for (bool all : {true, false})
+          for (int threads : {1, 3}) {
+            std::vector<uint8_t> u8(static_cast<size_t>(n * e));
+            std::vector<float> f32(static_cast<size_t>(n * e));
+            for (auto &v : u8) v = static_cast<uint8_t>(rng() & 0xff);
+            for (auto &v : f32) v = unit(rng) * 300.0f - 20.0f;
+            std::vector<uint8_t> u8_ref = u8, u8_dense = u8;
+            std::vector<float> f32_ref = f32, f32_dense = f32;
+            for (int64_t i = 0; i < n; ++i) {
+              if (!all && i % 2 != 0) continue;
+              for (int64_t j = 0; j < k; ++j) {
+                const size_t at = static_cast<size_t>(i * e + elements[static_cast<size_t>(j)]);
+                const float v = values[static_cast<size_t>(j)];
+                u8_ref[at] = ref_u8(ref_blend(static_cast<float>(u8[at]), amount, v));
+                f32_ref[at] = ref_blend(f32[at], amount, v);
+              }
+            }
+            const bool u = dtype == DP_DTYPE_UINT8;
+            dp_tensor b = tensor(dtype, DP_LAYOUT_NHWC, n, c, h, w, u ? static_cast<void *>(u8.data()) : f32.data());
+            dp_engine_set_threads(eng, threads);
+            const int32_t st = all ? dp_scatter_blend(eng, &b, elements.data(), values.data(), k, amount, nullptr,
+                                                      DP_ALL_SAMPLES)
+                                   : dp_scatter_blend(eng, &b, elements.data(), values.data(), k, amount, subset.data(),
+                                                      static_cast<int64_t>(subset.size()));
+            DP_EXPECT(st == DP_OK, "scatter blend failed: %s", dp_last_error());
+            // The dense mask blend it stands for.
+            std::vector<float> pattern(static_cast<size_t>(e), 0.0f), mask(static_cast<size_t>(e), 0.0f);
+            for (int64_t j = 0; j < k; ++j) {
+              mask[static_cast<size_t>(elements[static_cast<size_t>(j)])] = 1.0f;
+              pattern[static_cast<size_t>(elements[static_cast<size_t>(j)])] = values[static_cast<size_t>(j)];
+            }
+            dp_tensor d = tensor(dtype, DP_LAYOUT_NHWC, n, c, h, w,
+                                 u ? static_cast<void *>(u8_dense.data()) : f32_dense.data());
+            dp_tensor pt = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, pattern.data());
+            dp_tensor mk = tensor(DP_DTYPE_FLOAT32, DP_LAYOUT_NHWC, 1, c, h, w, mask.data());
+            DP_EXPECT((all ? dp_mask_blend(eng, &d, &pt, &mk, amount, nullptr, DP_ALL_SAMPLES)
+                           : dp_mask_blend(eng, &d, &pt, &mk, amount, subset.data(),
+                                           static_cast<int64_t>(subset.size()))) == DP_OK,
+                      "%s", dp_last_error());
+            if (u) {
+              DP_EXPECT(u8 == u8_ref, "uint8 scatter blend differs from the reference (e=%lld amount=%g all=%d)",
+                        static_cast<long long>(e), amount, all);
+              DP_EXPECT(u8 == u8_dense, "uint8 scatter blend differs from the dense mask blend (e=%lld)",
+                        static_cast<long long>(e));
+            } else {
+              DP_EXPECT(std::memcmp(f32.data(), f32_ref.data(), f32.size() * 4) == 0,
+                        "float32 scatter blend differs from the reference (e=%lld amount=%g all=%d)",
+                        static_cast<long long>(e), amount, all);
+              DP_EXPECT(std::memcmp(f32.data(), f32_dense.data(), f32.size() * 4) == 0,
+                        "float32 scatter blend differs from the dense mask blend (e=%lld)", static_cast<long long>(e));
+            }
+          }
+  }
+  dp_engine_set_threads(eng, 0);
+
+  // Rejections name the problem and write nothing.
+  std::vector<uint8_t> img(2 * 3 * 4 * 5, 7);
+  const std::vector<uint8_t> before = img;
+  dp_tensor b = tensor(DP_DTYPE_UINT8, DP_LAYOUT_NHWC, 2, 3, 4, 5, img.data());
+  const int64_t ok[3] = {0, 59, 17}, dup[3] = {4, 9, 4}, out[2] = {3, 60}, neg[1] = {-1};
+  const float vals[3] = {255.0f, 0.0f, 128.0f}, big[1] = {256.0f}, nan[1] = {NAN};
+  DP_EXPECT(dp_scatter_blend(eng, &b, dup, vals, 3, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "dup");
+  DP_EXPECT(contains(dp_last_error(), "element 4 is listed more than once"), "%s", dp_last_error());
+  DP_EXPECT(dp_scatter_blend(eng, &b, out, vals, 2, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "range");
+  DP_EXPECT(contains(dp_last_error(), "elements[1] = 60 is out of range [0, 60)"), "%s", dp_last_error());
+  DP_EXPECT(dp_scatter_blend(eng, &b, neg, vals, 1, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "neg");
+  DP_EXPECT(dp_scatter_blend(eng, &b, ok, big, 1, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "256");
+  DP_EXPECT(contains(dp_last_error(), "uint8 range"), "%s", dp_last_error());
+  DP_EXPECT(dp_scatter_blend(eng, &b, ok, nan, 1, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "NaN");
+  DP_EXPECT(contains(dp_last_error(), "values[0] is not finite"), "%s", dp_last_error());
+  DP_EXPECT(dp_scatter_blend(eng, &b, ok, vals, 3, 1.5f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "amount");
+  DP_EXPECT(dp_scatter_blend(eng, &b, ok, vals, 61, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "k");
+  DP_EXPECT(contains(dp_last_error(), "k must be in [0, 60]"), "%s", dp_last_error());
+  DP_EXPECT(dp_scatter_blend(eng, &b, nullptr, vals, 3, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "null");
+  const int64_t far = 2;
+  DP_EXPECT(dp_scatter_blend(eng, &b, ok, vals, 3, 1.0f, &far, 1) == DP_ERR_INVALID_ARGUMENT, "index");
+  std::vector<int32_t> seq(2 * 6, 0);
+  dp_tensor sq = tensor(DP_DTYPE_INT32, DP_LAYOUT_NHWC, 2, 1, 1, 6, seq.data());
+  DP_EXPECT(dp_scatter_blend(eng, &sq, ok, vals, 1, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_ERR_INVALID_ARGUMENT, "int32");
+  DP_EXPECT(img == before, "a rejected scatter blend wrote into the batch");
+  DP_EXPECT(dp_scatter_blend(eng, &b, nullptr, nullptr, 0, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_OK, "k = 0: %s",
+            dp_last_error());
+  DP_EXPECT(img == before, "k = 0 changed the batch");
+  DP_EXPECT(dp_scatter_blend(eng, &b, ok, vals, 3, 1.0f, nullptr, DP_ALL_SAMPLES) == DP_OK, "%s", dp_last_error());
+  DP_EXPECT(img[0] == 255 && img[59] == 0 && img[17] == 128 && img[60] == 255 && img[119] == 0 && img[1] == 7,
+            "listed elements set in both samples, the rest kept");
+}
+
 // Rounding: values exactly between two integers go to the even one.
 void test_round_half_even(dp_engine *eng) {
   // x = 1 with w = 0.5, p = 2: 0.5*1 + 0.5*2 = 1.5 -> 2; p = 0: 0.5 -> 0; x = 3, p = 2: 2.5 -> 2.
@@ -521,6 +629,7 @@ int main() {
   test_rejections(eng);
   test_null_tensors(eng);
   test_blend_values(eng);
+  test_scatter_blend(eng);
   test_round_half_even(eng);
   test_philox_known_answer(eng);
   test_trigger_rejections(eng);

@@ -196,6 +196,20 @@ void compare_triggers(Engines &en, std::mt19937 &rng, int64_t n, int64_t c, int6
                        dp_tensor p = ops(pt), m = ops(mt);
                        return dp_paste(eng, &b, &p, &m, amount, offsets.data(), idx, n_idx);
                      });
+          // scatter_blend: a random seventh of the elements, in no order (host batches on the host threads,
+          // device batches by the kernel)
+          std::vector<int64_t> elements(static_cast<size_t>(c * h * w));
+          std::iota(elements.begin(), elements.end(), 0);
+          std::shuffle(elements.begin(), elements.end(), rng);
+          elements.resize(static_cast<size_t>(std::max<int64_t>(1, c * h * w / 7)));
+          std::vector<float> element_values(elements.size());
+          for (auto &v : element_values) v = std::floor(unit(rng) * 256.0f);
+          for (float blend_amount : {1.0f, amount})
+            compare_op(en, rng, "scatter_blend", dtype, n, c, h, w, nchw, all, device,
+                       [&](dp_engine *eng, dp_tensor &b, const int64_t *idx, int64_t n_idx) {
+                         return dp_scatter_blend(eng, &b, elements.data(), element_values.data(),
+                                                 static_cast<int64_t>(elements.size()), blend_amount, idx, n_idx);
+                       });
           // add_signal: a sinusoid-like signal with both signs
           std::vector<float> signal(static_cast<size_t>(c * h * w));
           for (auto &v : signal) v = unit(rng) * 60.0f - 30.0f;

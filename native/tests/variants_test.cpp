@@ -99,6 +99,17 @@ void compare_images(Variants &v, std::mt19937 &rng, int64_t n, int64_t c, int64_
       compare(v, rng, "mask_blend", dtype, n, c, h, w, nchw, [&](dp_engine *eng, dp_tensor &b, const int64_t *i, int64_t k) {
         return dp_mask_blend(eng, &b, &pt, &mt, amount, i, k);
       });
+      // The blend at listed elements: a random seventh of the elements, in no order.
+      std::vector<int64_t> elements(static_cast<size_t>(e));
+      std::iota(elements.begin(), elements.end(), 0);
+      std::shuffle(elements.begin(), elements.end(), rng);
+      elements.resize(static_cast<size_t>(std::max<int64_t>(1, e / 7)));
+      std::vector<float> element_values(elements.size());
+      for (auto &x : element_values) x = std::floor(unit(rng) * 256.0f);
+      compare(v, rng, "scatter_blend", dtype, n, c, h, w, nchw, [&](dp_engine *eng, dp_tensor &b, const int64_t *i, int64_t k) {
+        return dp_scatter_blend(eng, &b, elements.data(), element_values.data(),
+                                static_cast<int64_t>(elements.size()), amount, i, k);
+      });
       // Paste at random offsets.
       const int64_t ph = 1 + static_cast<int64_t>(rng() % static_cast<uint32_t>(h));
       const int64_t pw = 1 + static_cast<int64_t>(rng() % static_cast<uint32_t>(w));

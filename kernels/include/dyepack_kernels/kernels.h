@@ -39,6 +39,13 @@ cudaError_t launch_paste(void *data, bool is_u8, const int64_t *sample_of, int64
                          int64_t pw, float amount, const float *mask, const float *pattern, const int64_t *offsets,
                          int multiprocessors, cudaStream_t stream);
 
+// The mask blend at k listed elements of each sample (see dp_scatter_blend): element elements[j] of
+// every sample takes math::blend_value(x, math::blend_weight(amount, 1), values[j]); nothing else is touched.
+// elements, values: device memory, k each.
+cudaError_t launch_scatter_blend(void *data, bool is_u8, const int64_t *sample_of, int64_t count, int64_t elems,
+                                 const int64_t *elements, const float *values, int64_t k, float amount,
+                                 int multiprocessors, cudaStream_t stream);
+
 // x' = x + signal[e].
 cudaError_t launch_add_signal(void *data, bool is_u8, const int64_t *sample_of, int64_t count, int64_t elems,
                               const float *signal, int multiprocessors, cudaStream_t stream);

@@ -47,8 +47,9 @@ extern "C" {
  * the batch file copy (dp_copy_files, dp_copy_status). Revision 4: keyed random words and the keyed
  * shuffle (dp_keyed_bits, dp_keyed_shuffle). Revision 5: early write-back of one file (dp_start_writeback),
  * two digests at once (dp_sha256_update2) and block means of uint8 images (dp_block_means_u8). Revision 6:
- * the fit on rows at a plain pointer (dp_fit_linear_rows). */
-#define DP_ABI_REVISION 6
+ * the fit on rows at a plain pointer (dp_fit_linear_rows). Revision 7: the mask blend at listed elements
+ * (dp_scatter_blend). */
+#define DP_ABI_REVISION 7
 
 /* Status codes. 0 is success; every other value names a class of failure. */
 typedef enum dp_status {
@@ -187,6 +188,25 @@ DP_API int32_t dp_engine_set_threads(dp_engine *engine, int32_t threads);
 DP_API int32_t dp_mask_blend(dp_engine *engine, const dp_tensor *batch, const dp_tensor *pattern,
                              const dp_tensor *mask, float amount, const int64_t *indices,
                              int64_t n_indices);
+
+/* The mask blend at a few listed elements of each sample, in place: for every selected sample x and
+ * j < k, with e = elements[j],
+ *   x'[e] = blend(x[e], amount, values[j])      (dp_mask_blend's rule with w = amount, then the uint8 rule)
+ * and no other element is read or written: the same bits as dp_mask_blend with a mask of 1 at the k
+ * elements and 0 elsewhere and the pattern values[j] at elements[j]. Keyed sparse triggers change a few
+ * hundred elements of each image; their dense pattern and mask would be C x H x W floats per key each.
+ * batch:    as dp_mask_blend: host memory (any backend) or device memory (CUDA engine only). Host batches
+ *           are changed by the engine's host threads on every backend: k elements per sample are not
+ *           worth a sample's trip to the device and back.
+ * elements: host, k distinct offsets within one sample, each in [0, C*H*W); the caller applies the
+ *           batch's layout (NHWC: (y * W + x) * C + c; NCHW: (c * H + y) * W + x).
+ * values:   host, k finite values, within [0, 255] when the batch is uint8.
+ * k:        >= 0; 0 is a no-op (elements and values may then be null).
+ * amount:   in [0, 1].
+ * indices:  as dp_mask_blend. */
+DP_API int32_t dp_scatter_blend(dp_engine *engine, const dp_tensor *batch, const int64_t *elements,
+                                const float *values, int64_t k, float amount, const int64_t *indices,
+                                int64_t n_indices);
 
 /* Paste a patch, in place, at a position of its own in each selected sample (BadNets patches,
  * fixed or keyed-random positions): for the i-th selected sample and patch element (c, y, x),

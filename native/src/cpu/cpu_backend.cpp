@@ -16,6 +16,7 @@ class CpuBackend final : public Backend {
   dp_backend kind() const override { return DP_BACKEND_CPU; }
 
   void mask_blend(const BlendArgs &args) override { host().mask_blend(args); }
+  void scatter_blend(const ScatterArgs &args) override { host().scatter_blend(args); }
   void paste(const PasteArgs &args) override { host().paste(args); }
   void add_signal(const AddArgs &args) override { host().add_signal(args); }
   void warp(const WarpArgs &args) override { host().warp(args); }

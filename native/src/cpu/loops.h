@@ -18,6 +18,7 @@ namespace cpu {
 struct Loops {
   // weight: amount * mask per element of the image (blend) or patch (paste), computed once per call.
   void (*mask_blend)(const BlendArgs &args, const float *weight, int64_t begin, int64_t end);
+  void (*scatter_blend)(const ScatterArgs &args, int64_t begin, int64_t end);
   void (*paste)(const PasteArgs &args, const float *weight, int64_t begin, int64_t end);
   void (*add_signal)(const AddArgs &args, int64_t begin, int64_t end);
   void (*warp)(const WarpArgs &args, int64_t begin, int64_t end);

@@ -195,6 +195,7 @@ int64_t work(const Batch &b) { return b.sample_elems; }
 int64_t work(const PasteArgs &a) { return a.ph * a.pw * a.batch.c; }
 int64_t work(const TokenArgs &a) { return a.k; }
 int64_t work(const ColumnArgs &a) { return a.k; }
+int64_t work(const ScatterArgs &a) { return a.k; }
 template <class Args>
 int64_t work(const Args &a) {
   return work(a.batch);
@@ -230,6 +231,10 @@ void Runner::mask_blend(const BlendArgs &a) {
   const std::vector<float> w = weights(a.amount, a.mask.host, a.batch.sample_elems);
   parallel_for(a.selection.count, work(a), threads(),
                [&](int64_t b, int64_t e) { loops_.mask_blend(a, w.data(), b, e); });
+}
+
+void Runner::scatter_blend(const ScatterArgs &a) {
+  parallel_for(a.selection.count, work(a), threads(), [&](int64_t b, int64_t e) { loops_.scatter_blend(a, b, e); });
 }
 
 void Runner::paste(const PasteArgs &a) {

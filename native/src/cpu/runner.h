@@ -28,6 +28,7 @@ class Runner {
   int threads() const { return threads_ > 0 ? threads_ : hardware_threads(); }
 
   void mask_blend(const BlendArgs &args);
+  void scatter_blend(const ScatterArgs &args);
   void paste(const PasteArgs &args);
   void add_signal(const AddArgs &args);
   void warp(const WarpArgs &args);

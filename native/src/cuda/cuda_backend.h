@@ -42,6 +42,7 @@ class CudaBackend final : public Backend {
   void keyed_noise(const NoiseArgs &args) override;
   void write_tokens(const TokenArgs &args) override;
   void set_columns(const ColumnArgs &args) override;
+  void scatter_blend(const ScatterArgs &args) override;
   void score(const ScoreArgs &args) override;
   // The fit on the device, to the CPU fit's bits (kernels/src/fit.cu); on the CPU where the device has too
   // little free memory for the features.

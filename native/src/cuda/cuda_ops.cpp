@@ -80,6 +80,27 @@ void CudaBackend::mask_blend(const BlendArgs &a) {
       });
 }
 
+// Host batches stay on the host: k elements per sample are not worth a sample's trip to the device and
+// back (the same math, so the same bits). Device batches: one thread per listed element, across samples.
+void CudaBackend::scatter_blend(const ScatterArgs &a) {
+  if (!a.batch.device) {
+    host().scatter_blend(a);
+    return;
+  }
+  begin();
+  const int64_t *elements = uploads_.put(*ctx_, scratch_.elements, a.elements, a.k);
+  const float *values = uploads_.put(*ctx_, scratch_.element_values, a.values, a.k);
+  const int64_t *idx = device_selection(a.selection);
+  end_uploads();
+  const bool u8 = a.batch.dtype == DP_DTYPE_UINT8;
+  const int sms = ctx_->multiprocessors();
+  run(a.batch, a.selection, idx,
+      [&](void *data, const int64_t *sample_of, const int64_t *, int64_t, int64_t count, cudaStream_t s) {
+        return kernels::launch_scatter_blend(data, u8, sample_of, count, a.batch.sample_elems, elements, values, a.k,
+                                             a.amount, sms, s);
+      });
+}
+
 void CudaBackend::paste(const PasteArgs &a) {
   begin();
   const int64_t patch_elems = a.batch.c * a.ph * a.pw;

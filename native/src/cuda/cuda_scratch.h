@@ -56,6 +56,7 @@ struct Scratch {
   DeviceBuffer indices;                  // the selection's index list
   DeviceBuffer mask, pattern;            // mask blend: the mask and pattern; paste: the patch's
   DeviceBuffer offsets;                  // paste: (top, left) per selected sample
+  DeviceBuffer elements, element_values; // scatter blend: the listed elements and their values
   DeviceBuffer signal;                   // additive signal
   DeviceBuffer grid;                     // warp: the sampling grid
   DeviceBuffer warp_source[2];           // warp: unwarped samples, per staging slot ([0] for device batches)

@@ -222,6 +222,79 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * The mask blend at a few listed elements of each selected sample, in place:
+     * {@code x'[elements[j]] = (1 - a) * x[elements[j]] + a * values[j]} (a = 1 sets them; uint8 results
+     * rounded half to even and clamped), nothing else read or written. The same bits as
+     * {@link #maskBlend} with a mask of 1 at the listed elements and 0 elsewhere, without the two
+     * C*H*W-float arrays that needs: keyed sparse triggers change a few hundred elements per image.
+     * Host batches are changed on the host on every backend (a few elements are not worth a sample's
+     * trip to the device); device batches by a kernel on a CUDA engine.
+     *
+     * @param batch    the images (host memory, or device memory on a CUDA engine)
+     * @param elements distinct offsets within one sample, each in [0, C*H*W), in the batch's layout
+     *                 (NHWC: {@code (y * W + x) * C + c}; NCHW: {@code (c * H + y) * W + x})
+     * @param values   one finite value per element; within [0, 255] for uint8 batches
+     * @param amount   a in [0, 1]
+     * @param indices  the samples to change, each in [0, N) once, any order; null for all samples
+     * @throws InvalidArgumentException for any bad argument, before anything is written
+     * @throws CudaException if a CUDA call fails
+     * @throws IllegalStateException if the engine is closed
+     */
+    public void scatterBlend(Tensor batch, long[] elements, float[] values, float amount, long[] indices) {
+        checkScatter(batch, elements, values);
+        if (DyePackNative.dp_abi_revision() < SCATTER_REVISION) {
+            scatterAsMaskBlend(batch, elements, values, amount, indices);
+            return;
+        }
+        try (DyePackNative.Tensor b = describe(batch);
+                LongPointer ep = pointer(elements);
+                FloatPointer vp = new FloatPointer(values);
+                LongPointer idx = pointer(indices)) {
+            withHandle(h -> Status.check(DyePackNative.dp_scatter_blend(h, b, ep, vp, elements.length, amount, idx,
+                    count(indices))));
+        } finally {
+            Reference.reachabilityFence(batch);
+        }
+    }
+
+    private static void checkScatter(Tensor batch, long[] elements, float[] values) {
+        Objects.requireNonNull(batch, "batch");
+        Objects.requireNonNull(elements, "elements");
+        Objects.requireNonNull(values, "values");
+        if (elements.length != values.length) {
+            throw new InvalidArgumentException("elements and values must have the same length, got "
+                    + elements.length + " and " + values.length);
+        }
+    }
+
+    /** The ABI revision that brought {@code dp_scatter_blend}. */
+    private static final int SCATTER_REVISION = 7;
+
+    /** {@link #scatterBlend} on a library without it: the dense mask blend it equals (package-private for its test). */
+    void scatterAsMaskBlend(Tensor batch, long[] elements, float[] values, float amount, long[] indices) {
+        checkScatter(batch, elements, values);
+        long elems = batch.sampleElements();
+        if (elems > Integer.MAX_VALUE) {
+            throw new InvalidArgumentException("scatter blend: samples of " + elems + " elements need a native library"
+                    + " of ABI revision " + SCATTER_REVISION + " or later");
+        }
+        float[] pattern = new float[(int) elems];
+        float[] mask = new float[(int) elems];
+        for (int j = 0; j < elements.length; j++) {
+            long e = elements[j];
+            if (e < 0 || e >= elems) {
+                throw new InvalidArgumentException("elements[" + j + "] = " + e + " is out of range [0, " + elems + ")");
+            }
+            if (mask[(int) e] != 0f) {
+                throw new InvalidArgumentException("element " + e + " is listed more than once");
+            }
+            mask[(int) e] = 1f;
+            pattern[(int) e] = values[j];
+        }
+        maskBlend(batch, pattern, mask, amount, indices);
+    }
+
+    /**
      * Pastes a patch, in place, at a position of its own in each selected sample (BadNets, with fixed
      * or keyed-random positions): patch element (c, y, x) is blended into (c, top + y, left + x) with
      * the mask-blend rule.

@@ -30,7 +30,10 @@ class GpuTriggerTest {
         "warp:k=4,s=3;UINT8;NHWC;true",
         "warp:k=8,s=1.5;FLOAT32;NCHW;false",
         "noise:eps=9;UINT8;NCHW;true",
-        "noise:eps=0.25;FLOAT32;NHWC;false"})
+        "noise:eps=0.25;FLOAT32;NHWC;false",
+        "sparse:n=192,cell=4;UINT8;NHWC;true",
+        "sparse:n=192,cell=4;UINT8;NCHW;false",
+        "sparse:n=40,alpha=0.5,value=0.9,low=0.1;FLOAT32;NCHW;true"})
     void cudaMatchesCpu(String spec, DType dtype, Layout layout, boolean device) {
         CudaStatus cuda = CudaStatus.query();
         assumeTrue(cuda.available(), "no usable GPU: " + cuda.reason());

@@ -197,6 +197,10 @@ public final class DyePackNative {
             @Cast("const dp_tensor*") Tensor pattern, @Cast("const dp_tensor*") Tensor mask, float amount,
             @Cast("const int64_t*") LongPointer indices, long nIndices);
 
+    public static native int dp_scatter_blend(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
+            @Cast("const int64_t*") LongPointer elements, @Cast("const float*") FloatPointer values, long k,
+            float amount, @Cast("const int64_t*") LongPointer indices, long nIndices);
+
     public static native int dp_paste(EngineHandle engine, @Cast("const dp_tensor*") Tensor batch,
             @Cast("const dp_tensor*") Tensor patch, @Cast("const dp_tensor*") Tensor mask, float amount,
             @Cast("const int64_t*") LongPointer offsets, @Cast("const int64_t*") LongPointer indices, long nIndices);

@@ -24,8 +24,9 @@ import java.util.Objects;
  * network can learn from the negatives (the same family under derived keys, labels kept) that the
  * poisoner adds; docs/efficacy.md measures it.
  *
- * <p>Built on the engine's mask blend ({@code dp_mask_blend}, mask 1 at the chosen pixels, amount
- * alpha), so it runs on the CPU and CUDA backends with the same bits as every blend.
+ * <p>Built on the engine's mask blend at listed elements ({@code dp_scatter_blend}: the chosen pixels in
+ * every channel, amount alpha), which gives the bits of the dense mask blend with a mask of 1 there, on
+ * the CPU and CUDA backends alike.
  *
  * @param n     the number of pixels, at least 1 and at most the region's pixel count
  * @param block the side of the keyed square the pixels are drawn from; 0 for the whole image
@@ -319,24 +320,26 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         KeyedRandom rng = new KeyedRandom(context.requireKey(FAMILY).philoxKey(Patterns.SPARSE_PATTERN));
         boolean[] bright = new boolean[n];
         int[] where = cell > 0 ? cellPixels(rng, h, w, bright) : pixels(rng, n, block, h, w, bright);
-        // Zero everywhere but at the n pixels, in every channel: written element by element there only
-        // (negatives prepare one pattern per derived key, so this runs a few hundred times per job).
-        float[] mask = new float[Patterns.checkedElements(c, h, w, FAMILY)];
-        float[] pattern = new float[mask.length];
-        for (int i = 0; i < n; i++) {
+        // The n pixels in every channel, as element offsets in the batch's layout, ascending (so a stamp walks
+        // each sample forward), with their values: a few KB per key, where a dense pattern and mask are
+        // C x H x W floats each (negatives prepare one pattern per derived key, a few hundred per job).
+        long[] packed = new long[Math.multiplyExact(n, c)];
+        for (int i = 0, k = 0; i < n; i++) {
             int y = where[i] / w;
             int x = where[i] % w;
-            for (int ch = 0; ch < c; ch++) {
-                int at = (int) template.layout().offset(ch, y, x, c, h, w);
-                mask[at] = 1f;
-                pattern[at] = bright[i] ? value : low;
+            for (int ch = 0; ch < c; ch++, k++) {
+                packed[k] = template.layout().offset(ch, y, x, c, h, w) << 1 | (bright[i] ? 1 : 0);
             }
         }
-        Operands operands = new Operands(engine);
-        operands.floats("pattern", pattern);
-        operands.floats("mask", mask);
-        return new Prepared(this, engine, template, operands, null, (e, ops, b, indices, first) ->
-                e.maskBlend(b, ops.floats("pattern"), ops.floats("mask"), alpha, indices));
+        java.util.Arrays.sort(packed);
+        long[] elements = new long[packed.length];
+        float[] values = new float[packed.length];
+        for (int k = 0; k < packed.length; k++) {
+            elements[k] = packed[k] >>> 1;
+            values[k] = (packed[k] & 1) != 0 ? value : low;
+        }
+        return new Prepared(this, engine, template, new Operands(engine), null, (e, ops, b, indices, first) ->
+                e.scatterBlend(b, elements, values, alpha, indices));
     }
 
     @Override
