@@ -127,6 +127,18 @@ class ScatterBlendTest {
         }
     }
 
+    @Test
+    void noElementsChangeNothing() {
+        byte[] data = new byte[2 * 3 * 4 * 5];
+        new Random(3).nextBytes(data);
+        for (boolean dense : new boolean[] {false, true}) {
+            ByteBuffer buf = BlendReference.direct(data);
+            stamp(Tensor.of(buf, Layout.NCHW, 2, 3, 4, 5), new long[0], new float[0], 1f, null, dense);
+            stamp(Tensor.of(buf, Layout.NCHW, 2, 3, 4, 5), new long[] {7}, new float[] {255f}, 1f, new long[0], dense);
+            assertArrayEquals(data, BlendReference.bytes(buf));
+        }
+    }
+
     private static void assertMessage(org.junit.jupiter.api.function.Executable call, String part) {
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class, call);
         assertTrue(e.getMessage().contains(part), e.getMessage());
