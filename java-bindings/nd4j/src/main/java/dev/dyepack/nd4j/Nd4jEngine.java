@@ -116,6 +116,24 @@ public final class Nd4jEngine {
     }
 
     /**
+     * The mask blend at listed elements of the listed samples (keyed sparse triggers); see {@link Engine#scatterBlend}.
+     *
+     * @param batch    the batch, changed in place
+     * @param elements distinct offsets within one sample, in the batch's layout
+     * @param values   one value per element
+     * @param amount   a in [0, 1]
+     * @param indices  batch-local positions, or null for all
+     * @return {@code batch}
+     * @throws InvalidArgumentException as {@link Engine#scatterBlend}
+     */
+    public INDArray scatterBlend(INDArray batch, long[] elements, INDArray values, float amount, long[] indices) {
+        Tensor t = Nd4jTensors.of(batch, rank4);
+        engine.scatterBlend(t, elements, floats(values), amount, indices == null ? all(t.n()) : indices);
+        written(batch);
+        return batch;
+    }
+
+    /**
      * {@code x' = clip(x + P)} on the listed samples; see {@link Engine#addSignal}.
      *
      * @param batch   the batch, changed in place

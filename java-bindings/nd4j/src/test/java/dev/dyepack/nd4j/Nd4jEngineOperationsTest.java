@@ -122,6 +122,10 @@ class Nd4jEngineOperationsTest {
         engine.addSignal(nchw(p.buffer()), signal, null);
         nd.warp(p.array(), gridArray, SOME);
         engine.warp(nchw(p.buffer()), grid, SOME);
+        long[] elements = {SAMPLE - 1, 0, 40, 7};
+        float[] values = {255f, 0f, 12.5f, 200f};
+        nd.scatterBlend(p.array(), elements, Nd4j.createFromArray(values), 0.6f, SOME);
+        engine.scatterBlend(nchw(p.buffer()), elements, values, 0.6f, SOME);
         assertSameBytes(p);
 
         Pair q = images(11);

@@ -151,6 +151,23 @@ public final class Nd4jCudaEngine {
     }
 
     /**
+     * The mask blend at listed elements of device-resident samples (keyed sparse triggers); see
+     * {@link Engine#scatterBlend}.
+     *
+     * @param batch    the batch on the device, changed in place
+     * @param elements distinct offsets within one sample, in the batch's layout
+     * @param values   one value per element
+     * @param amount   a in [0, 1]
+     * @param indices  batch-local samples, or null for all
+     * @return {@code batch}
+     * @throws InvalidArgumentException as {@link #onDevice} and the engine's operation
+     */
+    public INDArray scatterBlend(INDArray batch, long[] elements, INDArray values, float amount, long[] indices) {
+        float[] v = Nd4jTensors.floatValues(values);
+        return onDevice(batch, t -> engine.scatterBlend(t, elements, v, amount, indices));
+    }
+
+    /**
      * Additive signal on the device; see {@link Engine#addSignal(Tensor, float[], long[])}.
      *
      * @param batch   the batch
