@@ -1,6 +1,6 @@
 // Kernels of the trigger primitives other than the mask blend (mask_blend.cu): patch pasting, the
-// mask blend at listed elements, additive signals, warps, keyed noise, token and column triggers, and a sample gather. All the
-// per-element arithmetic comes from dyepack_math, shared with the CPU backend.
+// mask blend at listed elements, additive signals, warps, keyed noise, token and column triggers, and
+// a sample gather. All the per-element arithmetic comes from dyepack_math, shared with the CPU backend.
 #include <algorithm>
 #include <cstdint>
 

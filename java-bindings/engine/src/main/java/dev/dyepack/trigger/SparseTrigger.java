@@ -150,6 +150,10 @@ public record SparseTrigger(int n, int block, float alpha, float value, float lo
         TriggerSpec.requireImages(FAMILY, batch);
         long h = batch.h();
         long w = batch.w();
+        if (h * w > Integer.MAX_VALUE - 8) {
+            throw new InvalidArgumentException("sparse: an image of " + h + " x " + w + " pixels is too large (the"
+                    + " keyed draw shuffles its pixels; at most " + (Integer.MAX_VALUE - 8) + ")");
+        }
         if (block > Math.min(h, w)) {
             throw new InvalidArgumentException("sparse: block " + block + " is larger than the " + h + " x " + w
                     + " image", "block", block, "at most " + Math.min(h, w));

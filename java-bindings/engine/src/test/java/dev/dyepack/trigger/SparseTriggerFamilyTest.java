@@ -306,6 +306,10 @@ class SparseTriggerFamilyTest {
         // n may not exceed the 4 pixels of the smallest.
         FamilyReference.assertRefused(() -> FamilyReference.apply(TriggerSpec.parse("sparse:n=5,cell=4,share=0.25"),
                 small, null, TriggerContext.of(KEY_A)), "n=5", "4 pixels", "1 cells of 4 x 4");
+        // An image too large for the keyed shuffle of its pixels: refused by name (a batch of none needs no memory).
+        Tensor huge = Tensor.of(ByteBuffer.allocateDirect(0), Layout.NHWC, 0, 1, 50_000, 50_000);
+        FamilyReference.assertRefused(() -> FamilyReference.apply(TriggerSpec.parse("sparse"), huge, null,
+                TriggerContext.of(KEY_A)), "50000 x 50000 pixels is too large");
         for (int i = 0; i < buf.capacity(); i++) {
             assertEquals(0, buf.get(i), "nothing written");
         }
