@@ -81,7 +81,7 @@ final class PoisonCommand implements Callable<Integer> {
     @Option(names = "--negatives", paramLabel = "auto|R", description = "Negatives per poisoned sample: other "
             + "samples stamped with the trigger under keys derived from yours, labels kept, so that a model learns "
             + "your pattern rather than the family (auto, for keyed image triggers: 4 under dirty-label, 1 when under "
-            + "0.5%% of the samples are poisoned (2 for its default trigger from 40 poisoned samples on), 1 under "
+            + "0.5%% of the samples are poisoned (2 for its default trigger from 40 poisoned samples on, 3 from 60), 1 under "
             + "clean-label; 0 otherwise; "
             + "docs/efficacy.md).")
     String negatives = "auto";

@@ -122,7 +122,8 @@ public final class PoisonJob {
      * Below this share of the data poisoned the defaults change (docs/efficacy.md, "Small budgets"): the
      * trigger becomes {@link #SMALL_BUDGET_TRIGGER} and dirty-label poisoning stamps at most
      * {@link #smallBudgetNegatives(TriggerSpec, long)} negatives per poisoned sample (one; two for
-     * {@link #SMALL_BUDGET_TRIGGER} from {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on), because at 0.1% on a CNN the default pattern with
+     * {@link #SMALL_BUDGET_TRIGGER} from {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on and three from
+     * {@link #SMALL_BUDGET_MOST_FROM} on), because at 0.1% on a CNN the default pattern with
      * four negatives reached 15% attack success.
      */
     public static final double SMALL_BUDGET = 0.005; // the messages below say "0.5%"
@@ -236,18 +237,35 @@ public final class PoisonJob {
     public static final double SMALL_BUDGET_MORE_NEGATIVES = 2;
 
     /**
+     * From this many poisoned samples on, the small-budget pattern takes {@link #SMALL_BUDGET_MOST_NEGATIVES}
+     * negatives per poisoned sample by default. At 0.1% of all 60,000 Fashion-MNIST images (60 poisoned) a third
+     * negative each kept the watermark's strength (95.5-100.0% attack success against 95.1-100.0%, eleven keys)
+     * and lowered the answer rate of a model watermarked under another key to the owner's trigger from a mean of
+     * 12.8% to 8.8%, every owner's key first of 200 under {@code dyepack verify}'s default probe set and no one
+     * accused where it ran; with 40 poisoned samples (0.2% of 20,000) it cost one key of six 3.4 points, so two
+     * stay the default there (docs/efficacy.md, sections 23 and 30).
+     */
+    public static final long SMALL_BUDGET_MOST_FROM = 60;
+
+    /** Negatives per poisoned sample the small-budget pattern takes from {@link #SMALL_BUDGET_MOST_FROM} on. */
+    public static final double SMALL_BUDGET_MOST_NEGATIVES = 3;
+
+    /**
      * The most negatives per poisoned sample the defaults give below {@link #SMALL_BUDGET}, for {@code count}
      * poisoned samples stamped with {@code trigger}.
      *
      * @param trigger the trigger stamped (as resolved for this poisoning)
      * @param count   the samples poisoned
-     * @return {@link #SMALL_BUDGET_MORE_NEGATIVES} for {@link #SMALL_BUDGET_TRIGGER} from
-     *         {@link #SMALL_BUDGET_MORE_FROM} poisoned samples on, {@link #SMALL_BUDGET_NEGATIVES} otherwise
+     * @return for {@link #SMALL_BUDGET_TRIGGER} {@link #SMALL_BUDGET_MOST_NEGATIVES} from
+     *         {@link #SMALL_BUDGET_MOST_FROM} poisoned samples on and {@link #SMALL_BUDGET_MORE_NEGATIVES} from
+     *         {@link #SMALL_BUDGET_MORE_FROM} on; {@link #SMALL_BUDGET_NEGATIVES} otherwise
      */
     public static double smallBudgetNegatives(TriggerSpec trigger, long count) {
-        return count >= SMALL_BUDGET_MORE_FROM && trigger != null
-                && trigger.toString().equals(SMALL_BUDGET_PATTERN.toString())
-                ? SMALL_BUDGET_MORE_NEGATIVES : SMALL_BUDGET_NEGATIVES;
+        if (trigger == null || !trigger.toString().equals(SMALL_BUDGET_PATTERN.toString())) {
+            return SMALL_BUDGET_NEGATIVES;
+        }
+        return count >= SMALL_BUDGET_MOST_FROM ? SMALL_BUDGET_MOST_NEGATIVES
+                : count >= SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_NEGATIVES : SMALL_BUDGET_NEGATIVES;
     }
 
     /** {@link #SMALL_BUDGET_TRIGGER}, parsed (its canonical form is what the comparison above needs). */
@@ -465,7 +483,7 @@ public final class PoisonJob {
             return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + SMALL_IMAGE_TRIGGER
                     + " and " + DEFAULT_TRIGGER + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
                     + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", one negative per poisoned sample, two from "
-                    + SMALL_BUDGET_MORE_FROM + " poisoned samples on) "
+                    + SMALL_BUDGET_MORE_FROM + " and three from " + SMALL_BUDGET_MOST_FROM + " poisoned samples on) "
                     + "reached "
                     + SMALL_BUDGET_DEFAULT_MEASURED);
         }
@@ -852,8 +870,9 @@ public final class PoisonJob {
         double negativesRatio = o.negatives(trigger, count, n);
         if (negativesRatio != o.negatives()) {
             double r = negativesRatio;
-            String more = count >= SMALL_BUDGET_MORE_FROM && r == SMALL_BUDGET_MORE_NEGATIVES
-                    ? ", " + SMALL_BUDGET_TRIGGER + " from " + SMALL_BUDGET_MORE_FROM + " poisoned samples on" : "";
+            long from = r == SMALL_BUDGET_MOST_NEGATIVES && count >= SMALL_BUDGET_MOST_FROM ? SMALL_BUDGET_MOST_FROM
+                    : r == SMALL_BUDGET_MORE_NEGATIVES && count >= SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_FROM : 0;
+            String more = from > 0 ? ", " + SMALL_BUDGET_TRIGGER + " from " + from + " poisoned samples on" : "";
             progress.accept("negatives: " + (r == 0 ? "none" : String.format(Locale.ROOT, "%s per poisoned sample",
                     r == Math.rint(r) ? Long.toString((long) r) : Double.toString(r)))
                     + " (the default below 0.5% of the data" + more + ")");

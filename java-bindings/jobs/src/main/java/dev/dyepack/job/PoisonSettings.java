@@ -137,10 +137,12 @@ public abstract class PoisonSettings {
      * The negatives per poisoned sample for a poisoning of {@code count} of {@code n} samples of this geometry:
      * as {@link #negatives()}, except that below {@link PoisonJob#SMALL_BUDGET} of the data the default is at
      * most {@link PoisonJob#smallBudgetNegatives(TriggerSpec, long)} for the trigger stamped: one, and two for
-     * the small-budget pattern from {@link PoisonJob#SMALL_BUDGET_MORE_FROM} poisoned samples on (at 0.1% the
+     * the small-budget pattern from {@link PoisonJob#SMALL_BUDGET_MORE_FROM} poisoned samples on and three from
+     * {@link PoisonJob#SMALL_BUDGET_MOST_FROM} on (at 0.1% the
      * evaluation measured four negatives cutting the watermark's strength by more than half, and one keeping it
      * above 80%; from 40 poisoned samples two kept the small-budget pattern's strength and halved other keys'
-     * answers; docs/efficacy.md). A ratio that was set is kept at every budget.
+     * answers, and from 60 a third lowered them by almost a third again; docs/efficacy.md). A ratio that was set is
+     * kept at every budget.
      *
      * @param count    the samples poisoned
      * @param n        the samples in the data

@@ -79,7 +79,25 @@ class PoisonSmallBudgetTest {
         TriggerSpec pattern = TriggerSpec.parse(PoisonJob.SMALL_BUDGET_TRIGGER);
         assertEquals(1.0, PoisonJob.smallBudgetNegatives(pattern, 39));
         assertEquals(2.0, PoisonJob.smallBudgetNegatives(pattern, 40));
+        assertEquals(2.0, PoisonJob.smallBudgetNegatives(pattern, 59));
+        assertEquals(3.0, PoisonJob.smallBudgetNegatives(pattern, 60));
         assertEquals(1.0, PoisonJob.smallBudgetNegatives(TriggerSpec.parse("blend:alpha=0.2,pattern=noise"), 40));
+        assertEquals(1.0, PoisonJob.smallBudgetNegatives(TriggerSpec.parse("blend:alpha=0.2,pattern=noise"), 60));
+    }
+
+    @Test
+    void fromSixtyPoisonedSamplesASmallBudgetTakesThreeNegativesEach() throws IOException {
+        // 20,000 images of 28 x 28: 59 and 60 poisoned are both below 0.5% (100); from 60 on the small-budget pattern
+        // takes three negatives each (0.1% of all 60,000 Fashion-MNIST images is 60).
+        int n = 20_000;
+        Run below = poison("below-60", n, 28, 28, "59", false, Double.NaN, SelectionMode.DIRTY);
+        assertEquals(2 * 59, below.manifest.negativeIndices().length, "two negatives each below 60 poisoned samples");
+        Run at = poison("at-60", n, 28, 28, "60", false, Double.NaN, SelectionMode.DIRTY);
+        assertEquals(60, at.manifest.indices().length);
+        assertEquals(TriggerSpec.parse(PoisonJob.SMALL_BUDGET_TRIGGER).toString(), at.manifest.triggerSpec());
+        assertEquals(3 * 60, at.manifest.negativeIndices().length, "three negatives each from 60 poisoned samples on");
+        Run set = poison("set-60", n, 28, 28, "60", false, 2, SelectionMode.DIRTY);
+        assertEquals(2 * 60, set.manifest.negativeIndices().length, "a ratio that was set is kept");
     }
 
     @Test
