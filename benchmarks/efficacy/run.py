@@ -144,6 +144,7 @@ ROWS = {
         # 40 poisoned of the ResNet's 10,000 images: the count from which the default takes two negatives each.
         ("cells-n192-c4-neg1-0.4%", "sparse:n=192,cell=4", "0.004", "dirty", ["--negatives", "1"]),
         ("cells-n192-c4-neg2-0.4%", "sparse:n=192,cell=4", "0.004", "dirty", ["--negatives", "2"]),
+        ("cells-n192-c4-neg3-0.4%", "sparse:n=192,cell=4", "0.004", "dirty", ["--negatives", "3"]),
         ("cells-n192-c4-neg0-inv1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "0", "@invneg:1"]),
         ("cells-n192-c4-neg1-inv1-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@invneg:1"]),
         ("cells-n192-c4-neg1-flip1x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "1", "@flipneg:1:0.3"]),
