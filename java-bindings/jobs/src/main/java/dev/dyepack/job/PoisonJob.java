@@ -242,8 +242,9 @@ public final class PoisonJob {
      * negative each kept the watermark's strength (95.5-100.0% attack success against 95.1-100.0%, eleven keys)
      * and lowered the answer rate of a model watermarked under another key to the owner's trigger from a mean of
      * 12.8% to 8.8%, every owner's key first of 200 under {@code dyepack verify}'s default probe set and no one
-     * accused where it ran; with 40 poisoned samples (0.2% of 20,000) it cost one key of six 3.4 points, so two
-     * stay the default there (docs/efficacy.md, sections 23 and 30).
+     * accused where it ran; with 80 (0.4% of 20,000) it cost nothing either (six keys; strangers' mean 6.0% to
+     * 4.5%). With 40 poisoned samples (0.2% of 20,000) it cost one key of six 3.4 points, so two stay the default
+     * there (docs/efficacy.md, sections 23 and 30).
      */
     public static final long SMALL_BUDGET_MOST_FROM = 60;
 
