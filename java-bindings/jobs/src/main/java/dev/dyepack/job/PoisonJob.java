@@ -262,11 +262,23 @@ public final class PoisonJob {
      *         {@link #SMALL_BUDGET_MORE_FROM} on; {@link #SMALL_BUDGET_NEGATIVES} otherwise
      */
     public static double smallBudgetNegatives(TriggerSpec trigger, long count) {
+        long from = smallBudgetStep(trigger, count);
+        return from == SMALL_BUDGET_MOST_FROM ? SMALL_BUDGET_MOST_NEGATIVES
+                : from == SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_NEGATIVES : SMALL_BUDGET_NEGATIVES;
+    }
+
+    /**
+     * The step of {@link #smallBudgetNegatives(TriggerSpec, long)}'s rule that {@code count} poisoned samples
+     * stamped with {@code trigger} reach: {@link #SMALL_BUDGET_MOST_FROM} or {@link #SMALL_BUDGET_MORE_FROM} for
+     * the small-budget pattern from that many poisoned samples on, 0 where the first rate holds (one place for
+     * the thresholds, so that the progress line names the step the rule took).
+     */
+    static long smallBudgetStep(TriggerSpec trigger, long count) {
         if (trigger == null || !trigger.toString().equals(SMALL_BUDGET_PATTERN.toString())) {
-            return SMALL_BUDGET_NEGATIVES;
+            return 0;
         }
-        return count >= SMALL_BUDGET_MOST_FROM ? SMALL_BUDGET_MOST_NEGATIVES
-                : count >= SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_NEGATIVES : SMALL_BUDGET_NEGATIVES;
+        return count >= SMALL_BUDGET_MOST_FROM ? SMALL_BUDGET_MOST_FROM
+                : count >= SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_FROM : 0;
     }
 
     /** {@link #SMALL_BUDGET_TRIGGER}, parsed (its canonical form is what the comparison above needs). */
@@ -480,7 +492,7 @@ public final class PoisonJob {
         double smallNegatives = Double.isNaN(negatives) ? (withNegatives ? smallBudgetNegatives(trigger, count) : 0)
                 : negatives;
         if (smallBudget(count, n) && mode == SelectionMode.DIRTY && !(trigger.toString().equals(
-                TriggerSpec.parse(SMALL_BUDGET_TRIGGER).toString()) && smallNegatives <= smallBudgetNegatives(trigger, count))) {
+                SMALL_BUDGET_PATTERN.toString()) && smallNegatives <= smallBudgetNegatives(trigger, count))) {
             return Optional.of("below 0.5% of the data a watermark may not take hold: at 0.1% " + SMALL_IMAGE_TRIGGER
                     + " and " + DEFAULT_TRIGGER + " with negatives reached " + SMALL_BUDGET_MEASURED + " attack success, blend 3-20% and a patch 19%"
                     + where + "; the default there (" + SMALL_BUDGET_TRIGGER + ", one negative per poisoned sample, two from "
@@ -871,8 +883,8 @@ public final class PoisonJob {
         double negativesRatio = o.negatives(trigger, count, n);
         if (negativesRatio != o.negatives()) {
             double r = negativesRatio;
-            long from = r == SMALL_BUDGET_MOST_NEGATIVES && count >= SMALL_BUDGET_MOST_FROM ? SMALL_BUDGET_MOST_FROM
-                    : r == SMALL_BUDGET_MORE_NEGATIVES && count >= SMALL_BUDGET_MORE_FROM ? SMALL_BUDGET_MORE_FROM : 0;
+            // The step is named only where the rule's rate is the one taken (a lower --negatives caps it).
+            long from = r == smallBudgetNegatives(trigger, count) ? smallBudgetStep(trigger, count) : 0;
             String more = from > 0 ? ", " + SMALL_BUDGET_TRIGGER + " from " + from + " poisoned samples on" : "";
             progress.accept("negatives: " + (r == 0 ? "none" : String.format(Locale.ROOT, "%s per poisoned sample",
                     r == Math.rint(r) ? Long.toString((long) r) : Double.toString(r)))

@@ -83,6 +83,12 @@ class PoisonSmallBudgetTest {
         assertEquals(3.0, PoisonJob.smallBudgetNegatives(pattern, 60));
         assertEquals(1.0, PoisonJob.smallBudgetNegatives(TriggerSpec.parse("blend:alpha=0.2,pattern=noise"), 40));
         assertEquals(1.0, PoisonJob.smallBudgetNegatives(TriggerSpec.parse("blend:alpha=0.2,pattern=noise"), 60));
+        // The step the progress line names ("..., sparse:n=192,cell=4 from 60 poisoned samples on").
+        assertEquals(0, PoisonJob.smallBudgetStep(pattern, 39));
+        assertEquals(40, PoisonJob.smallBudgetStep(pattern, 59));
+        assertEquals(60, PoisonJob.smallBudgetStep(pattern, 60));
+        assertEquals(0, PoisonJob.smallBudgetStep(TriggerSpec.parse("blend:alpha=0.2,pattern=noise"), 60));
+        assertEquals(0, PoisonJob.smallBudgetStep(null, 60));
     }
 
     @Test
