@@ -157,6 +157,8 @@ ROWS = {
         ("cells-n192-c4-neg2-flip1x30-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "2", "@flipneg:1:0.3"]),
         ("cells-n192-c4-neg2-flip1x20-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "2", "@flipneg:1:0.2"]),
         ("cells-n192-c4-neg2-flip1x40-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "2", "@flipneg:1:0.4"]),
+        # More keyed units at the network's pooled scale: 3 x 3 cells (100 tones on a 28 x 28 image) against 4 x 4 (49).
+        ("cells-n192-c3-neg3-0.1%", "sparse:n=192,cell=3", "0.001", "dirty", ["--negatives", "3"]),
         ("tiles-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
         ("tiles-n192-c4-s25-neg2-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "2"]),
         ("tiles-n196-c7-s25-neg1-0.1%", "sparse:n=196,cell=7,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
