@@ -159,6 +159,10 @@ ROWS = {
         ("cells-n192-c4-neg2-flip1x40-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "2", "@flipneg:1:0.4"]),
         # More keyed units at the network's pooled scale: 3 x 3 cells (100 tones on a 28 x 28 image) against 4 x 4 (49).
         ("cells-n192-c3-neg3-0.1%", "sparse:n=192,cell=3", "0.001", "dirty", ["--negatives", "3"]),
+        # Two patterns per key (evaluation only, "@twokeys"): half the budget under the key, half under a second key
+        # derived from it, each with three negatives; a model answers the watermark on an image only if it puts both
+        # patterns' versions of it in the target class, so a stranger's model must take both for its own.
+        ("cells-n192-c4-neg3-two-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "3", "@twokeys"]),
         ("tiles-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
         ("tiles-n192-c4-s25-neg2-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "2"]),
         ("tiles-n196-c7-s25-neg1-0.1%", "sparse:n=196,cell=7,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
@@ -211,6 +215,15 @@ def dyepack(*args):
 def poison(work, data, labels, spec, budget, mode, extra, key):
     """Poisons with the CLI. An option "@neg:R:K" (evaluation only) then stamps R times the budget of
     other samples with the same family under K other keys, keeping their labels (negatives)."""
+    if "@twokeys" in extra:
+        # Evaluation only: half the budget under KEY, then half under KEY-b on the once-poisoned set.
+        rest = [e for e in extra if e != "@twokeys"]
+        half = repr(float(budget) / 2)
+        _, _, first = poison(work, data, labels, spec, half, mode, rest, key)
+        data2, labels2 = os.path.join(first["_dir"], "data.npy"), os.path.join(first["_dir"], "labels.npy")
+        x2, y2, second = poison(work, data2, labels2, spec, half, mode, rest, key + "-b")
+        second["indices"] = sorted(set(first["indices"]) | set(second["indices"]))
+        return x2, y2, second
     neg = [e for e in extra if e.startswith("@neg:")]
     opts = [e for e in extra if not e.startswith("@")]
     # The command is part of the cache's key: another build may poison differently. Delete the work
@@ -703,8 +716,13 @@ def main():
             trig = stamp(a.work, nt_path, spec, owner)
             if "@targetvals" in extra:
                 trig = with_target_values(a.work, trig, spec, owner, data, labels)
-            pred = predict(model, trig)
-            hit = pred == TARGET
+            two = "@twokeys" in extra
+            trigs = [trig, stamp(a.work, nt_path, spec, owner + "-b")] if two else [trig]
+
+            def answers(m, ts):
+                """Whether the model puts each image in the target class under every pattern of the key."""
+                return np.logical_and.reduce([predict(m, t) == TARGET for t in ts])
+            hit = answers(model, trigs)
             row = {
                 "row": name, "trigger": spec, "budget": budget, "mode": mode, "options": " ".join(extra),
                 "arch": a.arch, "epochs": a.epochs, "train": a.train, "seed": seed,
@@ -716,7 +734,8 @@ def main():
                 "clean_acc": float((predict(model, xte) == yte).mean()),
                 "asr": float(hit.mean()),
                 "asr_per_class": {str(c): round(float(hit[ynt == c].mean()), 4) for c in range(10) if c != TARGET},
-                "clean_model_rate": float((predict(clean, trig) == TARGET).mean()),
+                "clean_model_rate": float(answers(clean, trigs).mean()),
+                **({"asr_each": [float((predict(model, t) == TARGET).mean()) for t in trigs]} if two else {}),
                 "psnr_poisoned": psnr(xtr[sel], px[sel]) if len(sel) else None,
                 "ssim_poisoned": ssim(xtr[sel], px[sel]) if len(sel) else None,
                 "psnr_trigger": psnr(xnt, trig), "ssim_trigger": ssim(xnt, trig),
@@ -725,14 +744,17 @@ def main():
             if not a.no_other_key:
                 ox, oy, _ = poison(a.work, data, labels, spec, budget, mode, extra, rival)
                 om = train(ox, oy, a.arch, a.epochs, seed + a.training_seed_offset, a.schedule)
-                row["other_key_rate"] = float((predict(om, trig) == TARGET).mean())
+                row["other_key_rate"] = float(answers(om, trigs).mean())
                 row["other_key_clean_acc"] = float((predict(om, xte) == yte).mean())
                 rival_trig = stamp(a.work, nt_path, spec, rival)
                 if "@targetvals" in extra:
                     rival_trig = with_target_values(a.work, rival_trig, spec, rival, data, labels)
-                row["other_key_own_asr"] = float((predict(om, rival_trig) == TARGET).mean())
+                rival_trigs = [rival_trig, stamp(a.work, nt_path, spec, rival + "-b")] if two else [rival_trig]
+                row["other_key_own_asr"] = float(answers(om, rival_trigs).mean())
                 # What a verifier's control keys see: the owner's model on another key's trigger.
-                row["owner_model_other_trigger_rate"] = float((predict(model, rival_trig) == TARGET).mean())
+                row["owner_model_other_trigger_rate"] = float(answers(model, rival_trigs).mean())
+                if two:
+                    row["other_key_rate_each"] = [float((predict(om, t) == TARGET).mean()) for t in trigs]
             if a.verify:
                 models = {"owner": model, "clean": clean, **({} if om is None else {"other_key": om})}
                 keep = ("decision", "p_value", "success_rate", "null_rate", "label_margin", "label_p_value",
