@@ -171,6 +171,8 @@ ROWS = {
         # The owner's places with half their tones turned: a negative that differs from the owner's pattern in
         # what the places hold, not where they are.
         ("n48-neg3-flip1x50-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "3", "@flipneg:1:0.5"]),
+        # The owner's tones at places moved by two pixels (section 11's negatives) beside the four, on 60,000 images.
+        ("n48-neg4-shiftneg2x2-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "4", "@shiftneg:2:2"]),
         # More keyed pixels at 1%: 24 -> 48 took the worst stranger from 10.1% to 3.1% (section 12).
         ("n96-neg4-1%", "sparse:n=96", "0.01", "dirty", ["--negatives", "4"]),
         ("tiles-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),
