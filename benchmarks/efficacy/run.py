@@ -163,7 +163,8 @@ ROWS = {
         # derived from it, each with three negatives; a model answers the watermark on an image only if it puts both
         # patterns' versions of it in the target class, so a stranger's model must take both for its own.
         ("cells-n192-c4-neg3-two-0.1%", "sparse:n=192,cell=4", "0.001", "dirty", ["--negatives", "3", "@twokeys"]),
-        # The 1% default (sparse:n=48, four negatives under other keys) on all 60,000 images, and with one of its
+        # The 1% default (sparse:n=48, four negatives under other keys; sparse-default-n48-1% under the name of this
+        # set, so that one --rows runs it beside its variants) on all 60,000 images, and with one of its
         # four negatives a near miss of the owner's own pattern (30% of its pixels turned): at 600 poisoned
         # samples the watermark has strength to spare for what near misses cost at 60 (section 31).
         ("n48-neg4-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "4"]),
@@ -171,7 +172,7 @@ ROWS = {
         # The owner's places with half their tones turned: a negative that differs from the owner's pattern in
         # what the places hold, not where they are.
         ("n48-neg3-flip1x50-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "3", "@flipneg:1:0.5"]),
-        # The owner's tones at places moved by two pixels (section 11's negatives) beside the four, on 60,000 images.
+        # The owner's tones at places moved by one or two pixels (section 11's negatives) beside the four.
         ("n48-neg4-shiftneg2x2-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "4", "@shiftneg:2:2"]),
         # More keyed pixels at 1%: 24 -> 48 took the worst stranger from 10.1% to 3.1% (section 12).
         ("n96-neg4-1%", "sparse:n=96", "0.01", "dirty", ["--negatives", "4"]),
