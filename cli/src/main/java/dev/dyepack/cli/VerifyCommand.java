@@ -40,14 +40,14 @@ import picocli.CommandLine.Spec;
             "  dyepack verify --manifest poisoned/manifest.json --probe probe/ --predictions answers/ --key-file owner.key",
             "  dyepack verify --marks marks/ --probe mark-probe/ --predictions clone-answers/ --key-file owner.key"})
 final class VerifyCommand implements Callable<Integer> {
-    /** Said whenever a verdict rests on the clean probes alone (docs/verification.md measures why). */
     /** Controls listed one per line in the text output; more (the key-rank test's hundreds) are summarised. */
     static final int LISTED_CONTROLS = 16;
 
-    static final String KEYLESS_WARNING = "warning: this probe set has no controls (a keyless trigger whose family has no variants, or "
-            + "--controls 0), so the "
-            + "null rests on the clean probes alone; a model watermarked by someone else for the same target can "
-            + "then pass the label test: rely on probabilities (the margin test) or watermark with a keyed trigger";
+    /** Said whenever a verdict rests on the clean probes alone (docs/verification.md measures why). */
+    static final String KEYLESS_WARNING = "warning: this probe set has no controls (a keyless trigger whose family "
+            + "has no variants, or --controls 0), so the null rests on the clean probes alone; a model watermarked by "
+            + "someone else for the same target can then pass the label test: rely on probabilities (the margin test) "
+            + "or watermark with a keyed trigger";
 
     @Option(names = "--manifest", paramLabel = "FILE", description = "The poisoning's manifest.json.")
     Path manifest;

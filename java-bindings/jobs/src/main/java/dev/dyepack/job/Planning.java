@@ -25,19 +25,6 @@ final class Planning {
     }
 
     /**
-     * Negatives per poisoned sample, resolved: for a keyed image trigger when not given,
-     * {@link PoisonJob#DEFAULT_NEGATIVES} under dirty-label poisoning and {@link PoisonJob#CLEAN_NEGATIVES} under
-     * clean-label (weaker, but without them other keys' models answer the owner's pattern; docs/efficacy.md,
-     * section 18); 0 for any other trigger.
-     *
-     * @param trigger   the trigger
-     * @param mode      dirty- or clean-label
-     * @param requested the ratio asked for, or NaN for the default
-     * @return the ratio
-     * @throws InvalidArgumentException if the ratio is outside [0, {@value PoisonJob#MAX_NEGATIVES}], or
-     *                                  positive for a trigger that is the same under every key
-     */
-    /**
      * The label-consistent push's bound for this data, from the one the options resolved
      * ({@link PoisonSettings#cleanEps()}): the default is {@link PoisonJob#DEFAULT_CLEAN_EPS} for uint8 images
      * whose surrogate features are their pixels, and no push where it cannot be applied (float32 data, whose
@@ -79,10 +66,23 @@ final class Planning {
         return PoisonJob.DEFAULT_CLEAN_EPS;
     }
 
-    static double negatives(TriggerSpec trigger, dev.dyepack.select.SelectionMode mode, double requested) {
+    /**
+     * Negatives per poisoned sample, resolved: for a keyed image trigger when not given,
+     * {@link PoisonJob#DEFAULT_NEGATIVES} under dirty-label poisoning and {@link PoisonJob#CLEAN_NEGATIVES} under
+     * clean-label (weaker, but without them other keys' models answer the owner's pattern; docs/efficacy.md,
+     * section 18); 0 for any other trigger.
+     *
+     * @param trigger   the trigger
+     * @param mode      dirty- or clean-label
+     * @param requested the ratio asked for, or NaN for the default
+     * @return the ratio
+     * @throws InvalidArgumentException if the ratio is outside [0, {@value PoisonJob#MAX_NEGATIVES}], or
+     *                                  positive for a trigger that is the same under every key
+     */
+    static double negatives(TriggerSpec trigger, SelectionMode mode, double requested) {
         boolean keyedImages = trigger.keyed() && trigger.kind() == DataKind.IMAGES;
         if (Double.isNaN(requested)) {
-            return !keyedImages ? 0 : mode == dev.dyepack.select.SelectionMode.DIRTY ? PoisonJob.DEFAULT_NEGATIVES
+            return !keyedImages ? 0 : mode == SelectionMode.DIRTY ? PoisonJob.DEFAULT_NEGATIVES
                     : PoisonJob.CLEAN_NEGATIVES;
         }
         if (!(requested >= 0 && requested <= PoisonJob.MAX_NEGATIVES)) {

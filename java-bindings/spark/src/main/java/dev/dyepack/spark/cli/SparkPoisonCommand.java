@@ -127,7 +127,6 @@ final class SparkPoisonCommand implements Callable<Integer> {
         return SparkMain.OK;
     }
 
-    /** The options of {@code dyepack poison}, parsed as it parses them; the caller adds its own and builds. */
     /** Parses an option that is "auto" (NaN: the library's default) or a number. */
     static double autoOrNumber(CommandSpec spec, String flag, String v) {
         if (v.equalsIgnoreCase("auto")) {
