@@ -174,6 +174,13 @@ ROWS = {
         ("n48-neg3-flip1x50-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "3", "@flipneg:1:0.5"]),
         # The owner's tones at places moved by one or two pixels (section 11's negatives) beside the four.
         ("n48-neg4-shiftneg2x2-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "4", "@shiftneg:2:2"]),
+        # Every negative under a key of its own: at 1% of 60,000 images the default's 1,000 derived keys
+        # (PoisonJob.NEGATIVE_KEYS) are shared by 2,400 negatives.
+        ("n48-neg4-keys2400-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "4", "--negative-keys", "2400"]),
+        # Two patterns per key, half of the budget each, an answer counted only when the model gives the target
+        # under both: at 60 poisoned samples each pattern was learnt too loosely (section 34); at 600 there is
+        # strength to spare.
+        ("n48-neg4-two-1%", "sparse:n=48", "0.01", "dirty", ["--negatives", "4", "@twokeys"]),
         # More keyed pixels at 1%: 24 -> 48 took the worst stranger from 10.1% to 3.1% (section 12).
         ("n96-neg4-1%", "sparse:n=96", "0.01", "dirty", ["--negatives", "4"]),
         ("tiles-n192-c4-s25-neg1-0.1%", "sparse:n=192,cell=4,share=0.25,tile=1", "0.001", "dirty", ["--negatives", "1"]),

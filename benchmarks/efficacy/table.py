@@ -60,7 +60,9 @@ def main():
         print("The owner's proof (`run.py --verify`: `dyepack probe-set`, 1,000 probes, 3 control keys; `dyepack verify "
               "--json` on softmax answers, alpha 0.01, tau 0.2): each model's success rate, the null rate (the largest "
               "99% upper bound over the clean probes and the controls), the label test's p, the probability test's p, "
-              "and the decision (p the larger of the two; rows without a label margin were verified before `verify` had one):")
+              "and the decision (p the larger of the two; rows without a label margin were verified before `verify` had one); "
+              "rows verified with 100 or more control keys (`--controls`, 199 by default since section 20) add the "
+              "key-rank test, which then decides alone: the owner's key's place among the keys and its p:")
         print()
         print("| row | seed | owner's model | clean model | other-key model |")
         print("|---|---|---|---|---|")
@@ -72,7 +74,12 @@ def main():
                 "**detected**" if v["decision"] == "detected" else "not detected", 100 * v["success_rate"],
                 100 * v["null_rate"], p(v["label_p_value"]),
                 "-" if v["probability_p_value"] is None else p(v["probability_p_value"]),
-                " (label margin %g)" % v["label_margin"] if v.get("label_margin") else "")
+                " (label margin %g)" % v["label_margin"] if v.get("label_margin") else "") + rank(v.get("key_rank"))
+
+        def rank(k):
+            if not k or not k.get("decides"):
+                return ""
+            return "; key rank %d of %d, p %s" % (k["at_least"] + 1, k["controls"] + 1, p(k["p_value"]))
 
         def p(x):
             return "0" if x == 0 else "1" if x == 1 else "%.2g" % x
