@@ -61,8 +61,9 @@ def main():
               "--json` on softmax answers, alpha 0.01, tau 0.2): each model's success rate, the null rate (the largest "
               "99% upper bound over the clean probes and the controls), the label test's p, the probability test's p, "
               "and the decision (p the larger of the two; rows without a label margin were verified before `verify` had one); "
-              "rows verified with 100 or more control keys (`--controls`, 199 by default since section 20) add the "
-              "key-rank test, which then decides alone: the owner's key's place among the keys and its p:")
+              "rows verified with 100 or more control keys (199 of 100 probes each, the default since section 20) add "
+              "the key-rank test, which then decides alone: the owner's key's place among the keys (ties counted "
+              "against it) and its p:")
         print()
         print("| row | seed | owner's model | clean model | other-key model |")
         print("|---|---|---|---|---|")
