@@ -55,6 +55,12 @@ ROWS = {
         ("default-0.1%", "blend:alpha=0.2,pattern=noise", "0.001", "dirty", []),
         ("default-clean-1%", "blend:alpha=0.2,pattern=noise", "0.01", "clean", []),
     ],
+    # A keyed low-frequency pattern (docs/efficacy.md, section 38), with the defaults' selection and negatives.
+    "dct": [
+        ("dct-1%", "dct", "0.01", "dirty", []),
+        ("dct-rms12-1%", "dct:rms=12", "0.01", "dirty", []),
+        ("dct-rms24-1%", "dct:rms=24", "0.01", "dirty", []),
+    ],
     "families": [
         ("patch-1%", "patch:size=3,pos=br,value=255", "0.01", "dirty", []),
         ("patch-0.1%", "patch:size=3,pos=br,value=255", "0.001", "dirty", []),

@@ -33,7 +33,9 @@ class GpuTriggerTest {
         "noise:eps=0.25;FLOAT32;NHWC;false",
         "sparse:n=192,cell=4;UINT8;NHWC;true",
         "sparse:n=192,cell=4;UINT8;NCHW;false",
-        "sparse:n=40,alpha=0.5,value=0.9,low=0.1;FLOAT32;NCHW;true"})
+        "sparse:n=40,alpha=0.5,value=0.9,low=0.1;FLOAT32;NCHW;true",
+        "dct:rms=20,lo=1,hi=8;UINT8;NHWC;true",
+        "dct:rms=0.1,lo=2,hi=12;FLOAT32;NCHW;false"})
     void cudaMatchesCpu(String spec, DType dtype, Layout layout, boolean device) {
         CudaStatus cuda = CudaStatus.query();
         assumeTrue(cuda.available(), "no usable GPU: " + cuda.reason());

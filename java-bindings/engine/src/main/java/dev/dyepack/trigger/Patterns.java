@@ -20,6 +20,7 @@ final class Patterns {
     static final String NOISE = "trigger/noise";
     static final String SPARSE_PATTERN = "trigger/sparse-pattern";
     static final String TOKEN_POSITION = "trigger/token-position";
+    static final String DCT_SIGNS = "trigger/dct-signs";
 
     static int checkedElements(long c, long h, long w, String family) {
         long n = c * h * w;

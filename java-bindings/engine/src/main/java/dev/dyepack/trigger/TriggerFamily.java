@@ -34,7 +34,7 @@ public final class TriggerFamily {
     private static final class Registry {
         static final List<TriggerFamily> ALL = List.of(PatchTrigger.DESCRIPTOR, BlendTrigger.DESCRIPTOR,
                 SigTrigger.DESCRIPTOR, LowFreqTrigger.DESCRIPTOR, WarpTrigger.DESCRIPTOR, NoiseTrigger.DESCRIPTOR,
-                SparseTrigger.DESCRIPTOR,
+                SparseTrigger.DESCRIPTOR, DctTrigger.DESCRIPTOR,
                 TokenTrigger.DESCRIPTOR, ColumnTrigger.DESCRIPTOR);
     }
 

@@ -27,12 +27,13 @@ import java.nio.file.Path;
  *   <li>{@code noise}: sample-specific keyed noise bounded by {@code eps}, generated in the kernel;</li>
  *   <li>{@code sparse}: a keyed set of pixels pushed to keyed bright or dark values, anywhere or in a
  *       keyed square;</li>
+ *   <li>{@code dct}: keyed signs over a band of low-frequency DCT basis functions, added;</li>
  *   <li>{@code tokens}: trigger token ids written into int32 sequences;</li>
  *   <li>{@code columns}: chosen columns of float32 rows set or shifted.</li>
  * </ul>
  */
 public sealed interface TriggerSpec permits PatchTrigger, BlendTrigger, SigTrigger, LowFreqTrigger, WarpTrigger,
-        NoiseTrigger, SparseTrigger, TokenTrigger, ColumnTrigger {
+        NoiseTrigger, SparseTrigger, DctTrigger, TokenTrigger, ColumnTrigger {
 
     /** @return the family name, e.g. "patch" */
     String family();

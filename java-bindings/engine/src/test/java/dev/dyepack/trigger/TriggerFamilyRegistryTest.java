@@ -57,7 +57,7 @@ class TriggerFamilyRegistryTest {
     void everyFamilyIsRegisteredOnce() {
         Set<Class<?>> registered = new HashSet<>();
         Set<String> names = new HashSet<>();
-        String[] minimal = {"patch", "blend", "sig", "lowfreq", "warp", "noise", "sparse", "tokens:ids=1", "columns:cols=0,values=1"};
+        String[] minimal = {"patch", "blend", "sig", "lowfreq", "warp", "noise", "sparse", "dct", "tokens:ids=1", "columns:cols=0,values=1"};
         for (String spec : minimal) {
             TriggerSpec t = TriggerSpec.parse(spec);
             TriggerFamily f = TriggerFamily.named(t.family());
@@ -78,7 +78,7 @@ class TriggerFamilyRegistryTest {
      */
     @Test
     void documentedDefaultsAreTheParsersDefaults() {
-        String[] minimal = {"patch", "blend", "sig", "lowfreq", "warp", "noise", "sparse", "tokens:ids=1", "columns:cols=0,values=1"};
+        String[] minimal = {"patch", "blend", "sig", "lowfreq", "warp", "noise", "sparse", "dct", "tokens:ids=1", "columns:cols=0,values=1"};
         int checked = 0;
         for (String spec : minimal) {
             TriggerSpec t = TriggerSpec.parse(spec);
@@ -105,7 +105,7 @@ class TriggerFamilyRegistryTest {
     void anUnknownFamilyListsTheRegisteredOnes() {
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> TriggerSpec.parse("stripes"));
         assertTrue(e.getMessage().contains("unknown trigger family 'stripes' (known: patch, blend, sig, lowfreq, warp, "
-                + "noise, sparse, tokens, columns)"), e.getMessage());
+                + "noise, sparse, dct, tokens, columns)"), e.getMessage());
     }
 
     /** The unknown-field message lists the registry's fields, in its order. */
