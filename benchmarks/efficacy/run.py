@@ -60,6 +60,10 @@ ROWS = {
         ("dct-1%", "dct", "0.01", "dirty", []),
         ("dct-rms12-1%", "dct:rms=12", "0.01", "dirty", []),
         ("dct-rms24-1%", "dct:rms=24", "0.01", "dirty", []),
+        ("dct-random-1%", "dct", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        ("dct-rms12-random-1%", "dct:rms=12", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        ("dct-rms20-random-1%", "dct:rms=20", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        ("dct-rms24-random-1%", "dct:rms=24", "0.01", "dirty", ["--select", "random", "--stratify"]),
     ],
     "families": [
         ("patch-1%", "patch:size=3,pos=br,value=255", "0.01", "dirty", []),

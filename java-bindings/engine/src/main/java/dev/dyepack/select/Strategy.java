@@ -1,5 +1,8 @@
 package dev.dyepack.select;
 
+import dev.dyepack.trigger.DctTrigger;
+import dev.dyepack.trigger.TriggerSpec;
+
 /** How samples are chosen among the candidates. */
 public enum Strategy {
     /** Uniformly at random, keyed. */
@@ -16,7 +19,9 @@ public enum Strategy {
     /**
      * What the evaluation on convolutional networks measured best for the mode (docs/efficacy.md):
      * {@link #BOUNDARY_FAR} balanced over the source classes for dirty-label, {@link #BOUNDARY} for
-     * clean-label (where the candidates are one class). See {@link #resolve} and {@link #stratified(boolean)}.
+     * clean-label (where the candidates are one class); for the smooth keyed {@code dct} pattern under
+     * dirty-label, {@link #RANDOM} balanced over the source classes (section 38). See {@link #resolve(SelectionMode,
+     * TriggerSpec)} and {@link #stratified(boolean)}.
      */
     AUTO;
 
@@ -43,5 +48,23 @@ public enum Strategy {
             return this;
         }
         return mode == SelectionMode.CLEAN ? BOUNDARY : BOUNDARY_FAR;
+    }
+
+    /**
+     * The concrete strategy for a trigger: {@link #AUTO} resolved for the mode and the trigger's family, any
+     * other strategy itself. The smooth keyed pattern ({@code dct}) took hold at 91-97% with random selection
+     * and at 75-84% with the farthest from the boundary, under the same six keys (docs/efficacy.md, section
+     * 38), so for it dirty-label AUTO is random; every other family resolves as {@link #resolve(SelectionMode)}.
+     *
+     * @param mode    dirty- or clean-label
+     * @param trigger the trigger to be stamped (null: not yet chosen, resolved as the default's family)
+     * @return RANDOM, BOUNDARY or BOUNDARY_FAR
+     * @throws NullPointerException if this is AUTO and mode is null
+     */
+    public Strategy resolve(SelectionMode mode, TriggerSpec trigger) {
+        if (this == AUTO && mode == SelectionMode.DIRTY && trigger instanceof DctTrigger) {
+            return RANDOM;
+        }
+        return resolve(mode);
     }
 }

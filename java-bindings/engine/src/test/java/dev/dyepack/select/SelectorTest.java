@@ -144,6 +144,13 @@ class SelectorTest {
         assertArrayEquals(expected, auto.indices());
         assertEquals(Strategy.BOUNDARY_FAR, Strategy.AUTO.resolve(SelectionMode.DIRTY));
         assertEquals(Strategy.BOUNDARY, Strategy.AUTO.resolve(SelectionMode.CLEAN));
+        dev.dyepack.trigger.TriggerSpec dct = dev.dyepack.trigger.TriggerSpec.parse("dct");
+        assertEquals(Strategy.RANDOM, Strategy.AUTO.resolve(SelectionMode.DIRTY, dct), "the smooth keyed pattern");
+        assertEquals(Strategy.BOUNDARY, Strategy.AUTO.resolve(SelectionMode.CLEAN, dct));
+        assertEquals(Strategy.BOUNDARY_FAR, Strategy.AUTO.resolve(SelectionMode.DIRTY,
+                dev.dyepack.trigger.TriggerSpec.parse("sparse:n=48")));
+        assertEquals(Strategy.BOUNDARY_FAR, Strategy.AUTO.resolve(SelectionMode.DIRTY, null), "not yet chosen");
+        assertEquals(Strategy.BOUNDARY, Strategy.BOUNDARY.resolve(SelectionMode.DIRTY, dct), "explicit stays");
         assertTrue(Strategy.AUTO.stratified(false));
         assertFalse(Strategy.BOUNDARY_FAR.stratified(false), "explicit strategies stratify only when asked");
         Selector.Result plainFar = Selector.select(y, 4, 0, SelectionMode.DIRTY, Strategy.BOUNDARY_FAR, scores, 18,

@@ -16,7 +16,8 @@ import java.util.Locale;
  * poisoning. Not thread-safe.
  *
  * <p>Defaults: target class 0, the budget {@link Budget#DEFAULT}, {@link Strategy#AUTO} (boundary-far
- * spread over the source classes for dirty-label, boundary for clean-label), dirty-label, the surrogate
+ * spread over the source classes for dirty-label, random for the {@code dct} family, boundary for clean-label),
+ * dirty-label, the surrogate
  * the strategy needs, negatives resolved from the trigger and mode ({@link PoisonJob#DEFAULT_NEGATIVES} for a
  * keyed image trigger under dirty-label, {@link PoisonJob#CLEAN_NEGATIVES} under clean-label, 0 for a keyless one).
  *
@@ -198,7 +199,7 @@ public abstract class PoisonOptionsBuilder<B extends PoisonOptionsBuilder<B>> {
      * @throws InvalidArgumentException naming "features" or "surrogate"
      */
     final Selection resolveSelection(Object features, String featuresAllowed) {
-        Strategy s = strategy.resolve(mode);
+        Strategy s = strategy.resolve(mode, trigger);
         PoisonJob.Surrogate g = surrogate != null ? surrogate
                 : s == Strategy.RANDOM ? PoisonJob.Surrogate.NONE
                 : features != null ? PoisonJob.Surrogate.FEATURES_HEAD : PoisonJob.Surrogate.LINEAR;

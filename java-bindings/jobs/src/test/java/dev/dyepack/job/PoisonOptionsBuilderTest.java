@@ -51,6 +51,17 @@ class PoisonOptionsBuilderTest {
             assertEquals(PoisonJob.Surrogate.NONE, s.surrogate());
             assertEquals(0.0, s.negatives()); // a solid patch is the same under every key
         }
+        // The smooth keyed pattern: AUTO is random selection, still spread over the source classes, and no surrogate
+        // (docs/efficacy.md, section 38); clean-label and explicit strategies resolve as for every other family.
+        TriggerSpec dct = TriggerSpec.parse("dct");
+        for (PoisonSettings s : new PoisonSettings[] {files(b -> b.trigger(dct)), arrays(b -> b.trigger(dct))}) {
+            assertEquals(Strategy.RANDOM, s.strategy());
+            assertEquals(true, s.stratified());
+            assertEquals(PoisonJob.Surrogate.NONE, s.surrogate());
+            assertEquals(PoisonJob.DEFAULT_NEGATIVES, s.negatives());
+        }
+        assertEquals(Strategy.BOUNDARY, files(b -> b.trigger(dct).mode(SelectionMode.CLEAN)).strategy());
+        assertEquals(Strategy.BOUNDARY_FAR, arrays(b -> b.trigger(dct).strategy(Strategy.BOUNDARY_FAR)).strategy());
     }
 
     @Test
