@@ -55,13 +55,12 @@ ROWS = {
         ("default-0.1%", "blend:alpha=0.2,pattern=noise", "0.001", "dirty", []),
         ("default-clean-1%", "blend:alpha=0.2,pattern=noise", "0.01", "clean", []),
     ],
-    # A keyed low-frequency pattern (docs/efficacy.md, section 38), with the defaults' selection and negatives.
+    # The keyed DCT band (docs/efficacy.md, section 38): `auto` selects at random for it, balanced over the source
+    # classes; dct-rms16-far-1% makes the selection every other family's `auto` makes.
     "dct": [
         ("dct-1%", "dct", "0.01", "dirty", []),
-        ("dct-rms12-1%", "dct:rms=12", "0.01", "dirty", []),
-        ("dct-rms24-1%", "dct:rms=24", "0.01", "dirty", []),
-        ("dct-random-1%", "dct", "0.01", "dirty", ["--select", "random", "--stratify"]),
-        ("dct-rms12-random-1%", "dct:rms=12", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        ("dct-rms16-far-1%", "dct:rms=16", "0.01", "dirty", ["--select", "boundary-far", "--stratify"]),
+        ("dct-rms16-random-1%", "dct:rms=16", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("dct-rms20-random-1%", "dct:rms=20", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("dct-rms24-random-1%", "dct:rms=24", "0.01", "dirty", ["--select", "random", "--stratify"]),
     ],

@@ -23,8 +23,8 @@ def main():
         for line in open(path):
             if line.startswith("{"):
                 r = json.loads(line)
-                if "asr" not in r:
-                    continue  # not a watermark row (run.py --clean-spread)
+                if "asr" not in r or "arch" not in r:
+                    continue  # not a watermark row of run.py (run.py --clean-spread; the keyed_lowfreq.py screen)
                 arch = r["arch"] + (" (" + r["schedule"] + " lr)" if r.get("schedule") else "")
                 groups.setdefault((r["row"], arch, r["train"], r["epochs"]), []).append(r)
     print("| row | trigger | budget | mode | options | net, train, epochs | seeds | clean acc (clean model) "

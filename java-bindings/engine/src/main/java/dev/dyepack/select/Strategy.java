@@ -52,7 +52,7 @@ public enum Strategy {
 
     /**
      * The concrete strategy for a trigger: {@link #AUTO} resolved for the mode and the trigger's family, any
-     * other strategy itself. The smooth keyed pattern ({@code dct}) took hold at 91-97% with random selection
+     * other strategy itself. The smooth keyed pattern ({@code dct:rms=16}) took hold at 91-97% with random selection
      * and at 75-84% with the farthest from the boundary, under the same six keys (docs/efficacy.md, section
      * 38), so for it dirty-label AUTO is random; every other family resolves as {@link #resolve(SelectionMode)}.
      *
