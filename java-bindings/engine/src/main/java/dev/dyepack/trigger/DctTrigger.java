@@ -16,8 +16,9 @@ import java.util.Objects;
  * signal is added to every channel, then clipped. Two keys' patterns share each function's sign by
  * chance, so their correlation is about 1/sqrt(functions) (63 functions by default: 0.13), and the
  * pattern is smooth, so it keeps its shape through a network's pooling. The default RMS, 24, took hold at
- * 95-99% on the evaluation's CNN at 1% (22-23 dB); docs/efficacy.md, section 38, measured it against the sparse
- * default, which is more specific to its key.
+ * 95-99% on the evaluation's CNN at 1% (22-23 dB) under one training run and 86-98% under another;
+ * docs/efficacy.md, section 38, measured it against the sparse default, which is stronger and more specific to
+ * its key.
  *
  * <p>The signs: function i, counted over the band in (u, v) order (u outer, v inner), takes +1 when the low
  * bit of word i of stream 0 of the key's {@code trigger/dct-signs} subkey is set, -1 otherwise.
