@@ -17,8 +17,9 @@ import java.util.Locale;
  *
  * <p>Defaults: target class 0, the budget {@link Budget#DEFAULT}, {@link Strategy#AUTO} (boundary-far
  * spread over the source classes for dirty-label, random for the {@code dct} family, boundary for clean-label),
- * dirty-label, the surrogate the strategy needs, negatives resolved from the trigger and mode ({@link PoisonJob#DEFAULT_NEGATIVES} for a
- * keyed image trigger under dirty-label, {@link PoisonJob#CLEAN_NEGATIVES} under clean-label, 0 for a keyless one).
+ * dirty-label, the surrogate the strategy needs, negatives resolved from the trigger and mode
+ * ({@link PoisonJob#DEFAULT_NEGATIVES} for a keyed image trigger under dirty-label, {@link PoisonJob#CLEAN_NEGATIVES}
+ * under clean-label, 0 for a keyless one).
  *
  * @param <B> the builder's own type, which every setter returns
  */
