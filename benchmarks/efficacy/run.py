@@ -63,6 +63,10 @@ ROWS = {
         ("dct-rms16-random-1%", "dct:rms=16", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("dct-rms20-random-1%", "dct:rms=20", "0.01", "dirty", ["--select", "random", "--stratify"]),
         ("dct-rms24-random-1%", "dct:rms=24", "0.01", "dirty", ["--select", "random", "--stratify"]),
+        # The family's defaults at 0.1% (one negative per poisoned sample below 0.5%) and at 1% clean-label (the push
+        # and one negative each), what docs/triggers.md gives every family.
+        ("dct-0.1%", "dct", "0.001", "dirty", []),
+        ("dct-clean-1%", "dct", "0.01", "clean", []),
     ],
     "families": [
         ("patch-1%", "patch:size=3,pos=br,value=255", "0.01", "dirty", []),

@@ -111,6 +111,32 @@ class CliPoisonTest {
     }
 
     @Test
+    void poisonWarnsThatTheKeyedDctBandIsWeakBelowHalfAPercentAndUnderCleanLabelOnly() throws IOException {
+        // Measured at 1% dirty-label 95-99% (no warning), at 0.1% 16-40% and under clean-label 7-21%
+        // (docs/efficacy.md, sections 38 and 39).
+        CliTest.Run strong = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--target", "0", "--key-file",
+                key().toString(), "--out", dir.resolve("dct").toString());
+        assertEquals(0, strong.code(), strong.err());
+        assertFalse(strong.err().contains("warning"), strong.err());
+        CliTest.Run small = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--target", "0", "--budget", "4",
+                "--key-file", key().toString(), "--out", dir.resolve("dct-small").toString());
+        assertEquals(0, small.code(), small.err());
+        assertTrue(small.err().contains("dyepack: warning: dct below 0.5% of the data reached 16-40%")
+                && small.err().contains("the default there (" + dev.dyepack.job.PoisonJob.SMALL_BUDGET_TRIGGER + ")"),
+                small.err());
+        assertEquals(4, ManifestReader.read(dir.resolve("dct-small").resolve("manifest.json")).indexCount());
+        CliTest.Run clean = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--mode", "clean", "--target",
+                "0", "--key-file", key().toString(), "--out", dir.resolve("dct-clean").toString());
+        assertEquals(0, clean.code(), clean.err());
+        assertTrue(clean.err().contains("dyepack: warning: dct under clean-label (the push and negatives) reached "
+                + "7-21%") && clean.err().contains("the clean-label default (" + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER + ")"),
+                clean.err());
+        // Warned once: the family's measurement, not the general small-budget or clean-label sentence as well.
+        assertEquals(1, clean.err().split("dyepack: warning:", -1).length - 1, clean.err());
+        assertEquals(1, small.err().split("dyepack: warning:", -1).length - 1, small.err());
+    }
+
+    @Test
     void belowHalfAPercentPoisonSaysWhichDefaultItTookAndRecordsIt() throws IOException {
         // 4 of the sample's 1000 images: 0.4%, under the 0.5% line.
         CliTest.Run r = CliTriggerTest.run(Map.of(), "poison", "--target", "0", "--budget", "4", "--key-file",
