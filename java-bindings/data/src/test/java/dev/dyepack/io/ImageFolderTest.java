@@ -104,6 +104,19 @@ class ImageFolderTest {
         }
         assertArrayEquals(new long[] {0, 0, 0, 0, 1, 2, 3}, f.labels());
         assertEquals(root, f.root());
+        // What was passed over, sorted by name: hidden names, a file that is not an image, a folder inside a
+        // class folder, a plain file at the root.
+        assertEquals(List.of(root.resolve(".ipynb_checkpoints").toString(), root.resolve("a/.hidden.png").toString(),
+                root.resolve("a/nested").toString(), root.resolve("a/notes.txt").toString(),
+                root.resolve("at-the-root.png").toString()), f.skipped());
+        // A folder named like an image inside a class folder is not an image either.
+        Files.createDirectories(root.resolve("b").resolve("folder.png"));
+        assertEquals(7, ImageFolder.scan(root).size());
+        assertTrue(ImageFolder.scan(root).skipped().contains(root.resolve("b/folder.png").toString()));
+        // An image that is a link is refused, naming it: the reader never follows links.
+        Files.createSymbolicLink(root.resolve("c9").resolve("linked.png"), root.resolve("c9").resolve("z.png"));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageFolder.scan(root));
+        assertTrue(e.getMessage().contains("linked.png") && e.getMessage().contains("symbolic link"), e.getMessage());
     }
 
     @Test
