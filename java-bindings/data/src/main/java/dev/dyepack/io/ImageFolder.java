@@ -200,7 +200,7 @@ public final class ImageFolder implements Samples.Reader {
         List<Entry> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
-                // One lstat per entry: whether it is a link, a folder or a plain file (10,000 entries took 30-50 ms
+                // One lstat per entry: whether it is a link, a folder or a plain file (10,000 entries took 25-50 ms
                 // less than asking twice; docs/benchmarks.md). An entry that cannot be examined (gone since the
                 // listing, no permission) is neither, and is passed over like any other entry that is not an image.
                 BasicFileAttributes attributes;
@@ -231,7 +231,7 @@ public final class ImageFolder implements Samples.Reader {
 
     /**
      * A listed entry: its path, its name (computed once: sorting 10,000 images by names taken from their paths on
-     * every comparison took 30-100 ms in a fresh JVM) and its attributes, not following links (null where they could
+     * every comparison took 15-100 ms in a fresh JVM) and its attributes, not following links (null where they could
      * not be read).
      */
     private record Entry(Path path, String name, BasicFileAttributes attributes) {}
