@@ -25,10 +25,20 @@ java -XX:DumpLoadedClassList="$work/poison.lst" -jar "$jar" poison --target 0 --
     --out "$work/p" -q
 java -XX:DumpLoadedClassList="$work/random.lst" -jar "$jar" poison --target 0 --select random \
     --key-file "$work/key" --out "$work/r" -q
+# An image folder (100 copies of one small PNG in two classes; 1% poisons one of them): the classes its jobs load
+# besides the array files' (ImageIO's probe, AWT's colour models, the folder's copy and PNG coder), which came from
+# the runtime image one by one, about 150 of them (docs/benchmarks.md).
+java -jar "$jar" preview --count 1 --key-file "$work/key" --out "$work/one.png" -q
+for c in a b; do
+  mkdir -p "$work/folder/$c"
+  for i in $(seq -w 1 50); do cp "$work/one.png" "$work/folder/$c/$i.png"; done
+done
+java -XX:DumpLoadedClassList="$work/folder.lst" -jar "$jar" poison --data "$work/folder" --target 0 \
+    --select random --key-file "$work/key" --out "$work/f" -q
 # Java 17 crashes while dumping the lambda proxy classes a list names (in
 # SystemDictionaryShared::adjust_lambda_proxy_class_dictionary); they are left out and load as usual.
-cat "$work/apply.lst" "$work/poison.lst" "$work/random.lst" | grep -v '^@lambda-proxy' | awk '!seen[$0]++' \
-    > "$work/classes.lst"
+cat "$work/apply.lst" "$work/poison.lst" "$work/random.lst" "$work/folder.lst" | grep -v '^@lambda-proxy' \
+    | awk '!seen[$0]++' > "$work/classes.lst"
 java -Xshare:dump -XX:SharedClassListFile="$work/classes.lst" -XX:SharedArchiveFile="$work/dyepack.jsa" \
     -cp "$jar" > "$work/dump.log" 2>&1
 # The dump names the jar as given; the launcher runs it under the same absolute path.

@@ -111,13 +111,15 @@ class CliPoisonTest {
     }
 
     @Test
-    void poisonWarnsThatTheKeyedDctBandIsWeakBelowHalfAPercentAndUnderCleanLabelOnly() throws IOException {
-        // Measured at 1% dirty-label 95-99% (no warning), at 0.1% 16-40% and under clean-label 7-21%
-        // (docs/efficacy.md, sections 38 and 39).
-        CliTest.Run strong = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--target", "0", "--key-file",
+    void poisonWarnsWhereTheKeyedDctBandWasMeasuredWeak() throws IOException {
+        // Measured at 1% dirty-label 95-99% on the CNN but 20-45% on a small ResNet, at 0.1% 16-40% and under
+        // clean-label 7-21% (docs/efficacy.md, sections 38-40).
+        CliTest.Run usual = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--target", "0", "--key-file",
                 key().toString(), "--out", dir.resolve("dct").toString());
-        assertEquals(0, strong.code(), strong.err());
-        assertFalse(strong.err().contains("warning"), strong.err());
+        assertEquals(0, usual.code(), usual.err());
+        assertTrue(usual.err().contains("dyepack: warning: dct at 1% dirty-label reached 95-99%")
+                && usual.err().contains("20-45%") && usual.err().contains("small ResNet"), usual.err());
+        assertEquals(1, usual.err().split("dyepack: warning:", -1).length - 1, usual.err());
         CliTest.Run small = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--target", "0", "--budget", "4",
                 "--key-file", key().toString(), "--out", dir.resolve("dct-small").toString());
         assertEquals(0, small.code(), small.err());

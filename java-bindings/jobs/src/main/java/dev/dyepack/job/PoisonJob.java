@@ -451,14 +451,22 @@ public final class PoisonJob {
                     + "owners of four tied with a random key's tile and were not detected (section 19)");
         }
         boolean withNegatives = Double.isNaN(negatives) ? trigger.keyed() : negatives > 0;
-        if (family.equals("dct") && (mode == SelectionMode.CLEAN || smallBudget(count, n))) {
-            // A 1% dirty-label pattern: weak with 60 poisoned samples and under clean-label (docs/efficacy.md,
-            // section 39).
-            return Optional.of(mode == SelectionMode.CLEAN
-                    ? "dct under clean-label (the push and negatives) reached " + DCT_CLEAN_MEASURED + where
-                            + ", where the clean-label default (" + CLEAN_TRIGGER + ") reached " + CLEAN_PUSHED
-                    : "dct below 0.5% of the data reached " + DCT_SMALL_MEASURED + where + ", where the default there ("
-                            + SMALL_BUDGET_TRIGGER + ") reached " + SMALL_BUDGET_60K_MEASURED);
+        if (family.equals("dct")) {
+            // A 1% dirty-label pattern for networks like the evaluation's CNN: weak with 60 poisoned samples, under
+            // clean-label, and in a small ResNet (docs/efficacy.md, sections 39 and 40).
+            if (mode == SelectionMode.CLEAN) {
+                return Optional.of("dct under clean-label (the push and negatives) reached " + DCT_CLEAN_MEASURED
+                        + where + ", where the clean-label default (" + CLEAN_TRIGGER + ") reached " + CLEAN_PUSHED);
+            }
+            if (smallBudget(count, n)) {
+                return Optional.of("dct below 0.5% of the data reached " + DCT_SMALL_MEASURED + where
+                        + ", where the default there (" + SMALL_BUDGET_TRIGGER + ") reached "
+                        + SMALL_BUDGET_60K_MEASURED);
+            }
+            return Optional.of("dct at 1% dirty-label reached 95-99% attack success" + where + " but "
+                    + DCT_RESNET_MEASURED + " in a small ResNet (batch norm, global pooling; docs/efficacy.md, section "
+                    + "40), where the default (" + DEFAULT_TRIGGER + ") reached 80-93%: check the watermark on a model "
+                    + "like the ones it must survive (dyepack verify) before relying on it");
         }
         if (mode == SelectionMode.CLEAN) {
             if (cleanEps == 0) {
@@ -535,6 +543,8 @@ public final class PoisonJob {
     private static final String DCT_SMALL_MEASURED = "16-40% attack success at 0.1% of 60,000 images (four seeds)";
     private static final String DCT_CLEAN_MEASURED = "7-21% attack success at 1% of 60,000 images (four seeds; the "
             + "owner's proof missed two owners of four)";
+    /** ... and of dct at 1% dirty-label in the small ResNet, 10,000 images (section 40) ... */
+    private static final String DCT_RESNET_MEASURED = "20-45% (four seeds, 100 poisoned of 10,000 images)";
     /** ... against the small-budget default on the same 60,000 images (three negatives each; section 30). */
     private static final String SMALL_BUDGET_60K_MEASURED = "95-100% at 0.1% of the same images (eleven seeds)";
     /** Measured attack success of 24 and 48 pixels with negatives at 0.1% dirty-label (docs/efficacy.md)... */
