@@ -117,7 +117,7 @@ class CliPoisonTest {
         CliTest.Run usual = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--target", "0", "--key-file",
                 key().toString(), "--out", dir.resolve("dct").toString());
         assertEquals(0, usual.code(), usual.err());
-        assertTrue(usual.err().contains("dyepack: warning: dct at 1% dirty-label reached 95-99%")
+        assertTrue(usual.err().contains("dyepack: warning: dct (rms=24, its default) at 1% dirty-label reached 95-99%")
                 && usual.err().contains("20-45%") && usual.err().contains("small ResNet"), usual.err());
         assertEquals(1, usual.err().split("dyepack: warning:", -1).length - 1, usual.err());
         CliTest.Run small = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--target", "0", "--budget", "4",
@@ -130,8 +130,8 @@ class CliPoisonTest {
         CliTest.Run clean = CliTriggerTest.run(Map.of(), "poison", "--trigger", "dct", "--mode", "clean", "--target",
                 "0", "--key-file", key().toString(), "--out", dir.resolve("dct-clean").toString());
         assertEquals(0, clean.code(), clean.err());
-        assertTrue(clean.err().contains("dyepack: warning: dct under clean-label (the push and negatives) reached "
-                + "7-21%") && clean.err().contains("the clean-label default (" + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER + ")"),
+        assertTrue(clean.err().contains("dyepack: warning: dct under clean-label reached 7-21%")
+                && clean.err().contains("the clean-label default (" + dev.dyepack.job.PoisonJob.CLEAN_TRIGGER + ")"),
                 clean.err());
         // Warned once: the family's measurement, not the general small-budget or clean-label sentence as well.
         assertEquals(1, clean.err().split("dyepack: warning:", -1).length - 1, clean.err());

@@ -455,15 +455,17 @@ public final class PoisonJob {
             // A 1% dirty-label pattern for networks like the evaluation's CNN: weak with 60 poisoned samples, under
             // clean-label, and in a small ResNet (docs/efficacy.md, sections 39 and 40).
             if (mode == SelectionMode.CLEAN) {
-                return Optional.of("dct under clean-label (the push and negatives) reached " + DCT_CLEAN_MEASURED
-                        + where + ", where the clean-label default (" + CLEAN_TRIGGER + ") reached " + CLEAN_PUSHED);
+                return Optional.of("dct under clean-label reached " + DCT_CLEAN_MEASURED + where + " with the push "
+                        + "and one negative per poisoned sample, where the clean-label default (" + CLEAN_TRIGGER
+                        + ") reached " + CLEAN_PUSHED);
             }
             if (smallBudget(count, n)) {
                 return Optional.of("dct below 0.5% of the data reached " + DCT_SMALL_MEASURED + where
                         + ", where the default there (" + SMALL_BUDGET_TRIGGER + ") reached "
                         + SMALL_BUDGET_60K_MEASURED);
             }
-            return Optional.of("dct at 1% dirty-label reached 95-99% attack success" + where + " but "
+            return Optional.of("dct (rms=24, its default) at 1% dirty-label reached 95-99% attack success" + where
+                    + " but "
                     + DCT_RESNET_MEASURED + " in a small ResNet (batch norm, global pooling; docs/efficacy.md, section "
                     + "40), where the default (" + DEFAULT_TRIGGER + ") reached 80-93%: check the watermark on a model "
                     + "like the ones it must survive (dyepack verify) before relying on it");
