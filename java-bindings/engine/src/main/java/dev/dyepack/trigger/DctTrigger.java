@@ -18,7 +18,8 @@ import java.util.Objects;
  * pattern is smooth, so it keeps its shape through a network's pooling. The default RMS, 24, took hold at
  * 95-99% on the evaluation's CNN at 1% (22-23 dB) under one training run and 86-98% under another;
  * docs/efficacy.md, section 38, measured it against the sparse default, which is stronger and more specific to
- * its key.
+ * its key. It is weak elsewhere: 16-40% at 0.1%, 7-21% under clean-label and 20-45% at 1% in a small ResNet
+ * (sections 39 and 40), where {@code dyepack poison} warns.
  *
  * <p>The signs: function i, counted over the band in (u, v) order (u outer, v inner), takes +1 when the low
  * bit of word i of stream 0 of the key's {@code trigger/dct-signs} subkey is set, -1 otherwise.
