@@ -1,4 +1,5 @@
 #include "cpu/runner.h"
+#include "cpu/workers.h"
 
 #include <algorithm>
 #include <atomic>
@@ -26,42 +27,33 @@ namespace cpu {
 
 namespace {
 
-// Work below this many elements per thread is not worth a thread.
-constexpr int64_t kMinElemsPerThread = int64_t{1} << 16;
+// Work below this many element-units per thread is not worth a thread: about 50 us of a blend on one
+// core, the order of waking a sleeping worker on a virtual machine. A mini-batch of 256 28x28 images
+// (200,704 elements, 41 us on one core) split over two threads took 47-66 us (docs/benchmarks.md).
+constexpr int64_t kMinElemsPerThread = int64_t{1} << 18;
+// The work is handed out in tasks of at least this many elements, up to kTasksPerThread per thread, so
+// that a worker that wakes late (tens of microseconds on a virtual machine) takes a small piece of what
+// the calling thread has not yet done, and the caller waits for no more than that piece.
+constexpr int64_t kMinElemsPerTask = int64_t{1} << 14;
+constexpr int64_t kTasksPerThread = 8;
 
-// Split [0, items) into contiguous ranges, one per thread, and run body(begin, end) on each.
-// The split never changes what is computed, only who computes it.
+// Split [0, items) into contiguous ranges and run body(begin, end) on each, on the calling thread and the
+// process's workers (cpu/workers.h), with at most `threads` at once. The split never changes what is
+// computed, only who computes it.
 template <class Body>
 void parallel_for(int64_t items, int64_t elems_per_item, int threads, Body body) {
   if (items <= 0) return;
-  int64_t by_work = std::max<int64_t>(1, (items * elems_per_item) / kMinElemsPerThread);
-  int64_t t = std::min<int64_t>({static_cast<int64_t>(threads), by_work, items});
+  const int64_t by_work = std::max<int64_t>(1, (items * elems_per_item) / kMinElemsPerThread);
+  const int64_t t = std::min<int64_t>({static_cast<int64_t>(threads), by_work, items});
   if (t <= 1) {
     body(int64_t{0}, items);
     return;
   }
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(t));
-  pool.reserve(static_cast<size_t>(t - 1));
-  const int64_t chunk = (items + t - 1) / t;
-  for (int64_t k = 1; k < t; ++k) {
-    const int64_t b = k * chunk, e = std::min(items, b + chunk);
-    pool.emplace_back([&, b, e, k] {
-      try {
-        if (b < e) body(b, e);
-      } catch (...) {
-        errors[static_cast<size_t>(k)] = std::current_exception();
-      }
-    });
-  }
-  try {
-    body(int64_t{0}, std::min(items, chunk));
-  } catch (...) {
-    errors[0] = std::current_exception();
-  }
-  for (auto &th : pool) th.join();
-  for (auto &err : errors)
-    if (err) std::rethrow_exception(err);
+  const int64_t by_piece = std::max<int64_t>(1, (items * elems_per_item) / kMinElemsPerTask);
+  const int64_t tasks = std::min<int64_t>({t * kTasksPerThread, by_piece, items});
+  const int64_t chunk = (items + tasks - 1) / tasks;
+  run_tasks((items + chunk - 1) / chunk, static_cast<int>(t),
+            [&](int64_t k) { body(k * chunk, std::min(items, (k + 1) * chunk)); });
 }
 
 // A barrier for a team that meets thousands of times a second (the fit: two meetings per step of 64
@@ -190,8 +182,13 @@ class FitSchedule {
   Recent team_, alone_;
 };
 
-// The work estimate per selected sample decides how many threads are worth starting.
+// The work estimate per selected sample, in elements of a blend, decides how many threads are worth
+// starting. A warp (a bilinear sample per element) and keyed noise (a Philox block per four elements) cost
+// 15-30 times a blend per element (dyepack bench's trigger rows).
+constexpr int64_t kHeavyElement = 16;
 int64_t work(const Batch &b) { return b.sample_elems; }
+int64_t work(const WarpArgs &a) { return kHeavyElement * a.batch.sample_elems; }
+int64_t work(const NoiseArgs &a) { return kHeavyElement * a.batch.sample_elems; }
 int64_t work(const PasteArgs &a) { return a.ph * a.pw * a.batch.c; }
 int64_t work(const TokenArgs &a) { return a.k; }
 int64_t work(const ColumnArgs &a) { return a.k; }

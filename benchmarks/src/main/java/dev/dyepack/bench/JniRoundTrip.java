@@ -42,8 +42,16 @@ public class JniRoundTrip {
     private Tensor image;
     private Engine.Operand pattern;
     private Engine.Operand mask;
+    private Engine team;
+    private Tensor miniBatch;
+    private Tensor largeBatch;
+    private Engine.Operand teamPattern;
+    private Engine.Operand teamMask;
 
-    /** Opens a CPU engine with one thread (so no thread is started per call) and a 28x28 image. */
+    /**
+     * Opens a CPU engine with one thread and a 28x28 image, and a CPU engine with every core, a mini-batch of 256
+     * such images (the size a training loop stamps per step) and a batch of 4,096.
+     */
     @Setup(Level.Trial)
     public void open() {
         engine = Engine.open(Backend.CPU).threads(1);
@@ -55,12 +63,20 @@ public class JniRoundTrip {
         java.util.Arrays.fill(m, 1f);
         pattern = engine.upload(p);
         mask = engine.upload(m);
+        team = Engine.open(Backend.CPU);
+        ByteBuffer batch = ByteBuffer.allocateDirect(256 * 28 * 28).order(ByteOrder.nativeOrder());
+        miniBatch = Tensor.of(batch, Layout.NHWC, 256, 1, 28, 28);
+        ByteBuffer large = ByteBuffer.allocateDirect(4096 * 28 * 28).order(ByteOrder.nativeOrder());
+        largeBatch = Tensor.of(large, Layout.NHWC, 4096, 1, 28, 28);
+        teamPattern = team.upload(p);
+        teamMask = team.upload(m);
     }
 
-    /** Closes the engine. */
+    /** Closes the engines. */
     @TearDown(Level.Trial)
     public void close() {
         engine.close();
+        team.close();
     }
 
     /**
@@ -83,5 +99,27 @@ public class JniRoundTrip {
     public Tensor blendOneImage() {
         engine.maskBlend(image, pattern, mask, 0.2f, null);
         return image;
+    }
+
+    /**
+     * The same blend over a mini-batch of 256 images on an engine with every core.
+     *
+     * @return the batch, so the call is not eliminated
+     */
+    @Benchmark
+    public Tensor blendMiniBatch() {
+        team.maskBlend(miniBatch, teamPattern, teamMask, 0.2f, null);
+        return miniBatch;
+    }
+
+    /**
+     * The same blend over 4,096 images (3.2 MB), enough work for every core.
+     *
+     * @return the batch, so the call is not eliminated
+     */
+    @Benchmark
+    public Tensor blendLargeBatch() {
+        team.maskBlend(largeBatch, teamPattern, teamMask, 0.2f, null);
+        return largeBatch;
     }
 }

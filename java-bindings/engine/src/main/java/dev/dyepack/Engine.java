@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -209,12 +210,12 @@ public final class Engine implements AutoCloseable {
             throw new InvalidArgumentException("pattern and mask must each hold C*H*W = " + elems
                     + " values for " + batch + ", got " + pattern.length + " and " + mask.length);
         }
-        try (DyePackNative.Tensor b = describe(batch);
-                FloatPointer p = new FloatPointer(pattern);
-                FloatPointer m = new FloatPointer(mask);
-                DyePackNative.Tensor pt = operand(batch, p, batch.c(), batch.h(), batch.w());
-                DyePackNative.Tensor mt = operand(batch, m, batch.c(), batch.h(), batch.w());
-                LongPointer idx = pointer(indices)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                FloatPointer p = s.floats(pattern);
+                FloatPointer m = s.floats(mask);
+                DyePackNative.Tensor pt = operand(s, batch, p, batch.c(), batch.h(), batch.w());
+                DyePackNative.Tensor mt = operand(s, batch, m, batch.c(), batch.h(), batch.w());
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_mask_blend(h, b, pt, mt, amount, idx, count(indices))));
         } finally {
             Reference.reachabilityFence(batch);
@@ -246,10 +247,10 @@ public final class Engine implements AutoCloseable {
             scatterAsMaskBlend(batch, elements, values, amount, indices);
             return;
         }
-        try (DyePackNative.Tensor b = describe(batch);
-                LongPointer ep = pointer(elements);
-                FloatPointer vp = new FloatPointer(values);
-                LongPointer idx = pointer(indices)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                LongPointer ep = s.longs(elements);
+                FloatPointer vp = s.floats(values);
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_scatter_blend(h, b, ep, vp, elements.length, amount, idx,
                     count(indices))));
         } finally {
@@ -323,13 +324,13 @@ public final class Engine implements AutoCloseable {
             throw new InvalidArgumentException("offsets must hold 2 values (top, left) per selected sample: "
                     + 2 * selected + ", got " + offsets.length);
         }
-        try (DyePackNative.Tensor b = describe(batch);
-                FloatPointer p = new FloatPointer(patch);
-                FloatPointer m = new FloatPointer(mask);
-                DyePackNative.Tensor pt = operand(batch, p, batch.c(), height, width);
-                DyePackNative.Tensor mt = operand(batch, m, batch.c(), height, width);
-                LongPointer off = pointer(offsets);
-                LongPointer idx = pointer(indices)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                FloatPointer p = s.floats(patch);
+                FloatPointer m = s.floats(mask);
+                DyePackNative.Tensor pt = operand(s, batch, p, batch.c(), height, width);
+                DyePackNative.Tensor mt = operand(s, batch, m, batch.c(), height, width);
+                LongPointer off = s.longs(offsets);
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_paste(h, b, pt, mt, amount, off, idx, count(indices))));
         } finally {
             Reference.reachabilityFence(batch);
@@ -352,10 +353,10 @@ public final class Engine implements AutoCloseable {
             throw new InvalidArgumentException("signal must hold C*H*W = " + batch.sampleElements() + " values, got "
                     + signal.length);
         }
-        try (DyePackNative.Tensor b = describe(batch);
-                FloatPointer sp = new FloatPointer(signal);
-                DyePackNative.Tensor st = operand(batch, sp, batch.c(), batch.h(), batch.w());
-                LongPointer idx = pointer(indices)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                FloatPointer sp = s.floats(signal);
+                DyePackNative.Tensor st = operand(s, batch, sp, batch.c(), batch.h(), batch.w());
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_add_signal(h, b, st, idx, count(indices))));
         } finally {
             Reference.reachabilityFence(batch);
@@ -378,12 +379,11 @@ public final class Engine implements AutoCloseable {
             throw new InvalidArgumentException("grid must hold 2*H*W = " + 2 * batch.h() * batch.w() + " values, got "
                     + grid.length);
         }
-        try (DyePackNative.Tensor b = describe(batch);
-                FloatPointer gp = new FloatPointer(grid);
-                DyePackNative.Tensor gt = new DyePackNative.Tensor();
-                LongPointer idx = pointer(indices)) {
-            gt.dtype(DType.FLOAT32.code()).layout(Layout.NCHW.code()).memory(DyePackNative.DP_MEMORY_HOST).n(1).c(2)
-                    .h(batch.h()).w(batch.w()).data(gp);
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                FloatPointer gp = s.floats(grid);
+                DyePackNative.Tensor gt = s.tensor(DType.FLOAT32.code(), Layout.NCHW.code(),
+                        DyePackNative.DP_MEMORY_HOST, 1, 2, batch.h(), batch.w(), gp);
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_warp(h, b, gt, idx, count(indices))));
         } finally {
             Reference.reachabilityFence(batch);
@@ -409,7 +409,8 @@ public final class Engine implements AutoCloseable {
         if (key == null || key.length != 2) {
             throw new InvalidArgumentException("key must be two 32-bit words");
         }
-        try (DyePackNative.Tensor b = describe(batch); LongPointer idx = pointer(indices)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_keyed_noise(h, b, key[0], key[1], eps, firstSample, idx,
                     count(indices))));
         } finally {
@@ -435,10 +436,10 @@ public final class Engine implements AutoCloseable {
             throw new InvalidArgumentException("positions must hold one value per selected sequence: " + selected
                     + ", got " + positions.length);
         }
-        try (DyePackNative.Tensor b = describe(sequences);
-                IntPointer ip = new IntPointer(ids);
-                LongPointer pp = pointer(positions);
-                LongPointer idx = pointer(indices)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, sequences);
+                IntPointer ip = s.ints(ids);
+                LongPointer pp = s.longs(positions);
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_write_tokens(h, b, ip, ids.length, pp, idx,
                     count(indices))));
         } finally {
@@ -463,10 +464,10 @@ public final class Engine implements AutoCloseable {
             throw new InvalidArgumentException("columns and values must have the same length, got " + columns.length
                     + " and " + values.length);
         }
-        try (DyePackNative.Tensor b = describe(rows);
-                LongPointer cp = pointer(columns);
-                FloatPointer vp = new FloatPointer(values);
-                LongPointer idx = pointer(indices)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, rows);
+                LongPointer cp = s.longs(columns);
+                FloatPointer vp = s.floats(values);
+                LongPointer idx = s.longs(indices)) {
             withHandle(h -> Status.check(DyePackNative.dp_set_columns(h, b, cp, vp, columns.length, shift ? 1 : 0, idx,
                     count(indices))));
         } finally {
@@ -505,14 +506,14 @@ public final class Engine implements AutoCloseable {
         float[] margin = new float[n];
         float[] distance = new float[n];
         float[] targetDistance = target >= 0 ? new float[n] : null;
-        try (DyePackNative.Tensor f = describe(features);
-                FloatPointer w = new FloatPointer(weight);
-                FloatPointer b = new FloatPointer(bias);
-                IntPointer p = new IntPointer(Math.max(n, 1));
-                IntPointer r = new IntPointer(Math.max(n, 1));
-                FloatPointer m = new FloatPointer(Math.max(n, 1));
-                FloatPointer d = new FloatPointer(Math.max(n, 1));
-                FloatPointer t = target >= 0 ? new FloatPointer(Math.max(n, 1)) : null) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor f = describe(s, features);
+                FloatPointer w = s.floats(weight);
+                FloatPointer b = s.floats(bias);
+                IntPointer p = s.ints(Math.max(n, 1));
+                IntPointer r = s.ints(Math.max(n, 1));
+                FloatPointer m = s.floats(Math.max(n, 1));
+                FloatPointer d = s.floats(Math.max(n, 1));
+                FloatPointer t = target >= 0 ? s.floats(Math.max(n, 1)) : null) {
             withHandle(h -> Status.check(DyePackNative.dp_score_boundary(h, f, w, b, classes, target, p, r, m, d, t)));
             p.get(predicted);
             r.get(runnerUp);
@@ -550,11 +551,11 @@ public final class Engine implements AutoCloseable {
         checkFitSizes(features.n(), labels, order, epochs);
         int d = Math.toIntExact(features.w());
         float[] out = new float[Math.multiplyExact(classes, d + 1)];
-        try (DyePackNative.Tensor f = describe(features);
-                IntPointer y = new IntPointer(labels);
-                LongPointer o = new LongPointer(order);
-                FloatPointer w = new FloatPointer((long) classes * d);
-                FloatPointer b = new FloatPointer(classes)) {
+        try (CallScratch s = CallScratch.open(); DyePackNative.Tensor f = describe(s, features);
+                IntPointer y = s.ints(labels);
+                LongPointer o = s.longs(order);
+                FloatPointer w = s.floats((long) classes * d);
+                FloatPointer b = s.floats((long) classes)) {
             withHandle(h -> Status.check(DyePackNative.dp_fit_linear(h, f, y, classes, o, epochs, batch, rate, l2, w,
                     b)));
             w.get(out, 0, classes * d);
@@ -648,13 +649,13 @@ public final class Engine implements AutoCloseable {
     public void maskBlend(Tensor batch, Operand pattern, Operand mask, float amount, long[] indices) {
         Objects.requireNonNull(batch, "batch");
         long elems = batch.sampleElements();
-        checkOperand("pattern", pattern, elems, "C*H*W for " + batch);
-        checkOperand("mask", mask, elems, "C*H*W for " + batch);
+        checkOperand("pattern", pattern, elems, () -> "C*H*W for " + batch);
+        checkOperand("mask", mask, elems, () -> "C*H*W for " + batch);
         synchronized (this) {
-            try (DyePackNative.Tensor b = describe(batch);
-                    DyePackNative.Tensor pt = resident(batch, pattern, batch.c(), batch.h(), batch.w());
-                    DyePackNative.Tensor mt = resident(batch, mask, batch.c(), batch.h(), batch.w());
-                    LongPointer idx = pointer(indices)) {
+            try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                    DyePackNative.Tensor pt = resident(s, batch, pattern, batch.c(), batch.h(), batch.w());
+                    DyePackNative.Tensor mt = resident(s, batch, mask, batch.c(), batch.h(), batch.w());
+                    LongPointer idx = s.longs(indices)) {
                 withHandle(h -> Status.check(DyePackNative.dp_mask_blend(h, b, pt, mt, amount, idx,
                         count(indices))));
             } finally {
@@ -687,19 +688,19 @@ public final class Engine implements AutoCloseable {
         Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(offsets, "offsets");
         long elems = batch.c() * (long) height * width;
-        checkOperand("patch", patch, elems, "C*height*width");
-        checkOperand("mask", mask, elems, "C*height*width");
+        checkOperand("patch", patch, elems, () -> "C*height*width");
+        checkOperand("mask", mask, elems, () -> "C*height*width");
         long selected = indices == null ? batch.n() : indices.length;
         if (offsets.length != 2 * selected) {
             throw new InvalidArgumentException("offsets must hold 2 values (top, left) per selected sample: "
                     + 2 * selected + ", got " + offsets.length);
         }
         synchronized (this) {
-            try (DyePackNative.Tensor b = describe(batch);
-                    DyePackNative.Tensor pt = resident(batch, patch, batch.c(), height, width);
-                    DyePackNative.Tensor mt = resident(batch, mask, batch.c(), height, width);
-                    LongPointer off = pointer(offsets);
-                    LongPointer idx = pointer(indices)) {
+            try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                    DyePackNative.Tensor pt = resident(s, batch, patch, batch.c(), height, width);
+                    DyePackNative.Tensor mt = resident(s, batch, mask, batch.c(), height, width);
+                    LongPointer off = s.longs(offsets);
+                    LongPointer idx = s.longs(indices)) {
                 withHandle(h -> Status.check(DyePackNative.dp_paste(h, b, pt, mt, amount, off, idx,
                         count(indices))));
             } finally {
@@ -723,11 +724,11 @@ public final class Engine implements AutoCloseable {
      */
     public void addSignal(Tensor batch, Operand signal, long[] indices) {
         Objects.requireNonNull(batch, "batch");
-        checkOperand("signal", signal, batch.sampleElements(), "C*H*W for " + batch);
+        checkOperand("signal", signal, batch.sampleElements(), () -> "C*H*W for " + batch);
         synchronized (this) {
-            try (DyePackNative.Tensor b = describe(batch);
-                    DyePackNative.Tensor st = resident(batch, signal, batch.c(), batch.h(), batch.w());
-                    LongPointer idx = pointer(indices)) {
+            try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                    DyePackNative.Tensor st = resident(s, batch, signal, batch.c(), batch.h(), batch.w());
+                    LongPointer idx = s.longs(indices)) {
                 withHandle(h -> Status.check(DyePackNative.dp_add_signal(h, b, st, idx, count(indices))));
             } finally {
                 Reference.reachabilityFence(batch);
@@ -749,11 +750,11 @@ public final class Engine implements AutoCloseable {
      */
     public void warp(Tensor batch, Operand grid, long[] indices) {
         Objects.requireNonNull(batch, "batch");
-        checkOperand("grid", grid, 2 * batch.h() * batch.w(), "2*H*W");
+        checkOperand("grid", grid, 2 * batch.h() * batch.w(), () -> "2*H*W");
         synchronized (this) {
-            try (DyePackNative.Tensor b = describe(batch);
-                    DyePackNative.Tensor gt = resident(Layout.NCHW, grid, 2, batch.h(), batch.w());
-                    LongPointer idx = pointer(indices)) {
+            try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, batch);
+                    DyePackNative.Tensor gt = resident(s, Layout.NCHW, grid, 2, batch.h(), batch.w());
+                    LongPointer idx = s.longs(indices)) {
                 withHandle(h -> Status.check(DyePackNative.dp_warp(h, b, gt, idx, count(indices))));
             } finally {
                 Reference.reachabilityFence(batch);
@@ -779,11 +780,11 @@ public final class Engine implements AutoCloseable {
     public void setColumns(Tensor rows, long[] columns, Operand values, boolean shift, long[] indices) {
         Objects.requireNonNull(rows, "rows");
         Objects.requireNonNull(columns, "columns");
-        checkOperand("values", values, columns.length, "one per column");
+        checkOperand("values", values, columns.length, () -> "one per column");
         synchronized (this) {
-            try (DyePackNative.Tensor b = describe(rows);
-                    LongPointer cp = pointer(columns);
-                    LongPointer idx = pointer(indices)) {
+            try (CallScratch s = CallScratch.open(); DyePackNative.Tensor b = describe(s, rows);
+                    LongPointer cp = s.longs(columns);
+                    LongPointer idx = s.longs(indices)) {
                 OperandHandle v = values.handle();
                 withHandle(h -> Status.check(DyePackNative.dp_set_columns_op(h, b, cp, v, shift ? 1 : 0, idx,
                         count(indices))));
@@ -815,9 +816,10 @@ public final class Engine implements AutoCloseable {
         if (features.c() != 1 || features.h() != 1 || features.dtype() != DType.FLOAT32) {
             throw new InvalidArgumentException("features must be float32 rows (N, D), got " + features);
         }
-        checkOperand("bias", bias, bias == null ? 0 : bias.count(), "one per class");
+        checkOperand("bias", bias, bias == null ? 0 : bias.count(), () -> "one per class");
         long classes = bias.count();
-        checkOperand("weight", weight, classes * features.w(), "classes x D = " + classes + " x " + features.w());
+        checkOperand("weight", weight, classes * features.w(),
+                () -> "classes x D = " + classes + " x " + features.w());
         int n = Math.toIntExact(features.n());
         int[] predicted = new int[n];
         int[] runnerUp = new int[n];
@@ -825,12 +827,12 @@ public final class Engine implements AutoCloseable {
         float[] distance = new float[n];
         float[] targetDistance = target >= 0 ? new float[n] : null;
         synchronized (this) {
-            try (DyePackNative.Tensor f = describe(features);
-                    IntPointer p = new IntPointer(Math.max(n, 1));
-                    IntPointer r = new IntPointer(Math.max(n, 1));
-                    FloatPointer m = new FloatPointer(Math.max(n, 1));
-                    FloatPointer d = new FloatPointer(Math.max(n, 1));
-                    FloatPointer t = target >= 0 ? new FloatPointer(Math.max(n, 1)) : null) {
+            try (CallScratch s = CallScratch.open(); DyePackNative.Tensor f = describe(s, features);
+                    IntPointer p = s.ints(Math.max(n, 1));
+                    IntPointer r = s.ints(Math.max(n, 1));
+                    FloatPointer m = s.floats(Math.max(n, 1));
+                    FloatPointer d = s.floats(Math.max(n, 1));
+                    FloatPointer t = target >= 0 ? s.floats(Math.max(n, 1)) : null) {
                 OperandHandle w = weight.handle();
                 OperandHandle b = bias.handle();
                 withHandle(h -> Status.check(DyePackNative.dp_score_boundary_op(h, f, w, b, classes, target, p, r, m,
@@ -951,15 +953,17 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Checks an operand's owner and size before any descriptor is made or native call happens. */
-    private void checkOperand(String name, Operand operand, long expected, String what) {
+    /** Checks an operand; {@code what} names the expected count in the error (built only for one). */
+    private void checkOperand(String name, Operand operand, long expected, Supplier<String> what) {
         Objects.requireNonNull(operand, name);
         if (operand.engine != this) {
             throw new InvalidArgumentException(name + " is an operand of another engine; upload it to this one",
                     name, "an operand of another engine", "an operand of this engine");
         }
         if (operand.count() != expected) {
-            throw new InvalidArgumentException(name + " must hold " + what + " = " + expected + " values, its operand has "
-                    + operand.count(), name, operand.count() + " values", expected + " values");
+            throw new InvalidArgumentException(name + " must hold " + what.get() + " = " + expected
+                    + " values, its operand has " + operand.count(), name, operand.count() + " values",
+                    expected + " values");
         }
         operand.handle();
     }
@@ -1075,10 +1079,6 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
-    }
-
-    private static LongPointer pointer(long[] values) {
-        return values == null || values.length == 0 ? null : new LongPointer(values);
     }
 
     private static long count(long[] indices) {
@@ -1242,29 +1242,25 @@ public final class Engine implements AutoCloseable {
         cleanable.clean();
     }
 
-    private static DyePackNative.Tensor describe(Tensor t) {
-        DyePackNative.Tensor d = new DyePackNative.Tensor();
-        d.dtype(t.dtype().code()).layout(t.layout().code())
-                .memory(t.isDevice() ? DyePackNative.DP_MEMORY_DEVICE : DyePackNative.DP_MEMORY_HOST)
-                .n(t.n()).c(t.c()).h(t.h()).w(t.w()).data(new RawPointer(t.address()));
-        return d;
+    private static DyePackNative.Tensor describe(CallScratch s, Tensor t) {
+        int memory = t.isDevice() ? DyePackNative.DP_MEMORY_DEVICE : DyePackNative.DP_MEMORY_HOST;
+        return s.tensor(t.dtype().code(), t.layout().code(), memory, t.n(), t.c(), t.h(), t.w(),
+                new RawPointer(t.address()));
     }
 
-    private static DyePackNative.Tensor resident(Tensor batch, Operand operand, long c, long h, long w) {
-        return resident(batch.layout(), operand, c, h, w);
+    private static DyePackNative.Tensor resident(CallScratch s, Tensor batch, Operand operand, long c, long h,
+            long w) {
+        return resident(s, batch.layout(), operand, c, h, w);
     }
 
-    private static DyePackNative.Tensor resident(Layout layout, Operand operand, long c, long h, long w) {
-        DyePackNative.Tensor d = new DyePackNative.Tensor();
-        d.dtype(DType.FLOAT32.code()).layout(layout.code()).memory(DyePackNative.DP_MEMORY_OPERAND)
-                .n(1).c(c).h(h).w(w).data(operand.handle());
-        return d;
+    private static DyePackNative.Tensor resident(CallScratch s, Layout layout, Operand operand, long c, long h,
+            long w) {
+        return s.tensor(DType.FLOAT32.code(), layout.code(), DyePackNative.DP_MEMORY_OPERAND, 1, c, h, w,
+                operand.handle());
     }
 
-    private static DyePackNative.Tensor operand(Tensor batch, FloatPointer values, long c, long h, long w) {
-        DyePackNative.Tensor d = new DyePackNative.Tensor();
-        d.dtype(DType.FLOAT32.code()).layout(batch.layout().code()).memory(DyePackNative.DP_MEMORY_HOST)
-                .n(1).c(c).h(h).w(w).data(values);
-        return d;
+    private static DyePackNative.Tensor operand(CallScratch s, Tensor batch, FloatPointer values, long c, long h,
+            long w) {
+        return s.tensor(DType.FLOAT32.code(), batch.layout().code(), DyePackNative.DP_MEMORY_HOST, 1, c, h, w, values);
     }
 }

@@ -91,6 +91,16 @@ public final class DyePackNative {
             allocate();
         }
 
+        /**
+         * A descriptor in native memory owned elsewhere: at least {@link #sizeof()} bytes, which the owner keeps
+         * alive while the descriptor is used; closing this frees nothing.
+         *
+         * @param memory where the descriptor lies
+         */
+        public Tensor(Pointer memory) {
+            super(memory);
+        }
+
         private native void allocate();
 
         public native int dtype();
