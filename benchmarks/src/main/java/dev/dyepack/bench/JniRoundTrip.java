@@ -45,6 +45,10 @@ public class JniRoundTrip {
     private Engine team;
     private Tensor miniBatch;
     private Tensor largeBatch;
+    private ByteBuffer miniSource;
+    private ByteBuffer miniCopy;
+    private ByteBuffer largeSource;
+    private ByteBuffer largeCopy;
     private Engine.Operand teamPattern;
     private Engine.Operand teamMask;
 
@@ -68,6 +72,10 @@ public class JniRoundTrip {
         miniBatch = Tensor.of(batch, Layout.NHWC, 256, 1, 28, 28);
         ByteBuffer large = ByteBuffer.allocateDirect(4096 * 28 * 28).order(ByteOrder.nativeOrder());
         largeBatch = Tensor.of(large, Layout.NHWC, 4096, 1, 28, 28);
+        miniSource = batch.duplicate();
+        miniCopy = ByteBuffer.allocateDirect(batch.capacity());
+        largeSource = large.duplicate();
+        largeCopy = ByteBuffer.allocateDirect(large.capacity());
         teamPattern = team.upload(p);
         teamMask = team.upload(m);
     }
@@ -110,6 +118,27 @@ public class JniRoundTrip {
     public Tensor blendMiniBatch() {
         team.maskBlend(miniBatch, teamPattern, teamMask, 0.2f, null);
         return miniBatch;
+    }
+
+    /**
+     * The peer of {@link #blendMiniBatch}: a copy of the mini-batch's bytes to another direct buffer (the JDK's
+     * bulk copy), which reads and writes as many bytes as the blend.
+     *
+     * @return the copy, so the call is not eliminated
+     */
+    @Benchmark
+    public ByteBuffer copyMiniBatch() {
+        return miniCopy.clear().put(miniSource.clear());
+    }
+
+    /**
+     * The peer of {@link #blendLargeBatch}: a copy of its bytes, as {@link #copyMiniBatch}.
+     *
+     * @return the copy, so the call is not eliminated
+     */
+    @Benchmark
+    public ByteBuffer copyLargeBatch() {
+        return largeCopy.clear().put(largeSource.clear());
     }
 
     /**
